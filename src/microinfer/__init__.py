@@ -1,0 +1,8 @@
+"""microinfer: run quantized TFLite models the way a microcontroller does, and predict their cost."""
+
+from .errors import MicroinferError, ModelError, UnsupportedOpError
+from .tflite import Model, ModelBuilder, load
+
+__version__ = "0.1.0"
+
+__all__ = ["MicroinferError", "Model", "ModelBuilder", "ModelError", "UnsupportedOpError", "load"]

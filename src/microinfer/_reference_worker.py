@@ -1,0 +1,179 @@
+"""Worker process for :mod:`microinfer.reference`: reads pickled requests, runs a reference.
+
+Its stdout carries the replies, so everything the reference libraries print from C is redirected
+away from file descriptor 1 first.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import re
+import struct
+import sys
+import tempfile
+
+
+def _serve() -> None:
+    reply_fd = os.dup(1)
+    capture = tempfile.TemporaryFile()
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+    os.dup2(capture.fileno(), 2)  # C-level prints (print_allocations) land in `capture`
+    sys.stdout = open(os.devnull, "w")
+    replies = os.fdopen(reply_fd, "wb")
+    requests = sys.stdin.buffer
+    while True:
+        header = requests.read(8)
+        if len(header) < 8:
+            return
+        (length,) = struct.unpack("<Q", header)
+        request = pickle.loads(requests.read(length))
+        try:
+            reply = _handle(request, capture)
+        except Exception as exc:  # the reference's own error, reported to the caller
+            reply = {"error": f"{type(exc).__name__}: {exc}"}
+        payload = pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL)
+        replies.write(struct.pack("<Q", len(payload)) + payload)
+        replies.flush()
+
+
+def _handle(request: dict, capture) -> dict:
+    if request["reference"] == "tflm":
+        if "min_arena" in request:
+            return {"min_arena": _tflm_min_arena(request["model"], *request["min_arena"])}
+        return _run_tflm(request, capture)
+    return _run_litert(request)
+
+
+def _tflm_interpreter(model: bytes, arena_size: int, preserve_all_tensors: bool = False):
+    from tflite_micro.python.tflite_micro import runtime
+
+    config = runtime.InterpreterConfig
+    mode = config.kPreserveAllTensors if preserve_all_tensors else config.kAllocationRecording
+    # (sic: the keyword is spelled "intrepreter_config" in tflite-micro's Python API)
+    return runtime.Interpreter.from_bytes(model, arena_size=arena_size, intrepreter_config=mode)
+
+
+def _run_tflm(request: dict, capture) -> dict:
+    interpreter = _tflm_interpreter(request["model"], request["arena_size"])
+    for i, x in enumerate(request["inputs"]):
+        interpreter.set_input(x, i)
+    interpreter.invoke()
+    outputs = [interpreter.get_output(i).copy() for i in range(_count_outputs(interpreter))]
+    reply = {"outputs": outputs, "arena": _tflm_allocations(interpreter, capture)}
+    if request["all_tensors"]:
+        reply["tensors"] = _tflm_all_tensors(request)
+    return reply
+
+
+def _tflm_all_tensors(request: dict) -> dict:
+    """Every tensor of subgraph 0, from a second interpreter that keeps them all."""
+    from microinfer.tflite import load
+
+    model = load(request["model"])
+    interpreter = _tflm_interpreter(request["model"], request["arena_size"], preserve_all_tensors=True)
+    for i, x in enumerate(request["inputs"]):
+        interpreter.set_input(x, i)
+    interpreter.invoke()
+    tensors = {}
+    for tensor in model.main.tensors:
+        raw = interpreter.GetTensor(tensor.index, 0)
+        tensors[tensor.index] = raw["tensor_data"].copy().reshape(raw["shape"])
+    return tensors
+
+
+def _count_outputs(interpreter) -> int:
+    count = 0
+    while True:
+        try:
+            interpreter.get_output_details(count)
+        except Exception:
+            return count
+        count += 1
+
+
+def _tflm_allocations(interpreter, capture) -> dict:
+    sys.stdout.flush()
+    capture.seek(0)
+    capture.truncate()
+    interpreter.print_allocations()
+    _flush_c_stdout()
+    capture.seek(0)
+    text = capture.read().decode(errors="replace")
+    arena = {}
+    for key in ("total", "head", "tail"):
+        match = re.search(rf"Arena allocation {key} (\d+) bytes", text)
+        if match:
+            arena[key] = int(match.group(1))
+    return arena
+
+
+def _flush_c_stdout() -> None:
+    import ctypes
+
+    ctypes.CDLL(None).fflush(None)
+
+
+def _tflm_min_arena(model: bytes, low: int, high: int) -> int:
+    import numpy as np
+
+    def works(size: int) -> bool:
+        try:
+            interpreter = _tflm_interpreter(model, size)
+            for i in range(_count_inputs(interpreter)):
+                d = interpreter.get_input_details(i)
+                interpreter.set_input(np.zeros(d["shape"], dtype=d["dtype"]), i)
+            interpreter.invoke()
+            return True
+        except Exception:
+            return False
+
+    if not works(high):
+        raise RuntimeError(f"the model does not run even with a {high}-byte arena")
+    low = max(16, low // 16 * 16)
+    while low < high:
+        mid = (low + high) // 32 * 16
+        if works(mid):
+            high = mid
+        else:
+            low = mid + 16
+    return high
+
+
+def _count_inputs(interpreter) -> int:
+    count = 0
+    while True:
+        try:
+            interpreter.get_input_details(count)
+        except Exception:
+            return count
+        count += 1
+
+
+def _run_litert(request: dict) -> dict:
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+    interpreter = Interpreter(
+        model_content=request["model"],
+        experimental_op_resolver_type=OpResolverType.BUILTIN_REF,
+        experimental_preserve_all_tensors=request["all_tensors"],
+    )
+    interpreter.allocate_tensors()
+    for detail, x in zip(interpreter.get_input_details(), request["inputs"]):
+        interpreter.set_tensor(detail["index"], x)
+    interpreter.invoke()
+    outputs = [interpreter.get_tensor(d["index"]).copy() for d in interpreter.get_output_details()]
+    reply = {"outputs": outputs}
+    if request["all_tensors"]:
+        tensors = {}
+        for detail in interpreter.get_tensor_details():
+            try:
+                tensors[detail["index"]] = interpreter.get_tensor(detail["index"]).copy()
+            except ValueError:
+                pass
+        reply["tensors"] = tensors
+    return reply
+
+
+if __name__ == "__main__":
+    _serve()

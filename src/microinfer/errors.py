@@ -1,0 +1,17 @@
+"""Exceptions raised by microinfer. Every message says what is wrong and where."""
+
+
+class MicroinferError(Exception):
+    """Base class of every error microinfer raises on purpose."""
+
+
+class ModelError(MicroinferError, ValueError):
+    """The model file is not a valid TFLite model, or is inconsistent.
+
+    The message names the table path (``subgraphs[0].tensors[3].shape``) and, where it helps,
+    the byte offset in the file.
+    """
+
+
+class UnsupportedOpError(MicroinferError, NotImplementedError):
+    """The model uses an operator, version or type combination microinfer cannot run."""

@@ -1,0 +1,137 @@
+"""The reference interpreters, run in a separate worker process.
+
+TFLite Micro's and LiteRT's Python wheels can abort or corrupt their heap on some models, so
+microinfer never loads them into its own process: a :class:`ReferenceWorker` starts
+``python -m microinfer._reference_worker`` and exchanges pickled requests over pipes. A crash of
+the worker becomes :class:`ReferenceCrash` and the next request starts a fresh worker.
+
+Neither package is a dependency of microinfer; :func:`available` says which are installed.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import pickle
+import struct
+import subprocess
+import sys
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import MicroinferError
+
+TFLM = "tflm"
+LITERT = "tflite"
+PACKAGES = {TFLM: "tflite-micro", LITERT: "ai-edge-litert"}
+_MODULES = {TFLM: "tflite_micro", LITERT: "ai_edge_litert"}
+
+
+class ReferenceUnavailable(MicroinferError):
+    """The reference interpreter's package is not installed."""
+
+
+class ReferenceCrash(MicroinferError):
+    """The reference interpreter killed its worker process (segfault, abort)."""
+
+
+class ReferenceFailure(MicroinferError):
+    """The reference interpreter refused the model or failed to run it."""
+
+
+def available(reference: str) -> bool:
+    return importlib.util.find_spec(_MODULES[reference]) is not None
+
+
+def require(reference: str) -> None:
+    if not available(reference):
+        raise ReferenceUnavailable(
+            f"the {reference!r} reference needs the {PACKAGES[reference]!r} package: "
+            f"pip install 'microinfer[test]'"
+        )
+
+
+@dataclass
+class ReferenceResult:
+    outputs: list[np.ndarray]
+    tensors: dict[int, np.ndarray] | None = None  # by tensor index, when asked for
+    arena: dict[str, int] | None = None  # TFLM: total/head/tail bytes from print_allocations()
+
+
+class ReferenceWorker:
+    """One long-lived worker process serving reference runs."""
+
+    def __init__(self, timeout: float = 120.0):
+        self.timeout = timeout
+        self._proc: subprocess.Popen | None = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self) -> None:
+        if self._proc is not None:
+            self._proc.kill()
+            self._proc.wait()
+            self._proc = None
+
+    def run(
+        self,
+        reference: str,
+        model: bytes,
+        inputs: list[np.ndarray],
+        *,
+        arena_size: int = 4 << 20,
+        all_tensors: bool = False,
+    ) -> ReferenceResult:
+        """Run ``model`` once on ``inputs`` with the reference; outputs in model order."""
+        require(reference)
+        request = {
+            "reference": reference,
+            "model": bytes(model),
+            "inputs": [np.asarray(x) for x in inputs],
+            "arena_size": arena_size,
+            "all_tensors": all_tensors,
+        }
+        reply = self._call(request)
+        if "error" in reply:
+            raise ReferenceFailure(f"{reference}: {reply['error']}")
+        return ReferenceResult(reply["outputs"], reply.get("tensors"), reply.get("arena"))
+
+    def min_arena(self, model: bytes, low: int = 16, high: int = 8 << 20) -> int:
+        """Smallest arena (16-byte steps) with which TFLite Micro allocates and invokes ``model``."""
+        require(TFLM)
+        reply = self._call({"reference": TFLM, "model": bytes(model), "min_arena": (low, high)})
+        if "error" in reply:
+            raise ReferenceFailure(f"{TFLM}: {reply['error']}")
+        return reply["min_arena"]
+
+    def _call(self, request: dict) -> dict:
+        proc = self._start()
+        payload = pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            proc.stdin.write(struct.pack("<Q", len(payload)) + payload)
+            proc.stdin.flush()
+            header = proc.stdout.read(8)
+            if len(header) < 8:
+                raise EOFError
+            (length,) = struct.unpack("<Q", header)
+            return pickle.loads(proc.stdout.read(length))
+        except (BrokenPipeError, EOFError, pickle.UnpicklingError):
+            code = proc.wait()
+            self._proc = None
+            raise ReferenceCrash(
+                f"the {request['reference']} reference crashed its worker process (exit code {code})"
+            ) from None
+
+    def _start(self) -> subprocess.Popen:
+        if self._proc is None or self._proc.poll() is not None:
+            self._proc = subprocess.Popen(
+                [sys.executable, "-m", "microinfer._reference_worker"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+            )
+        return self._proc

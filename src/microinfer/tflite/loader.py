@@ -1,0 +1,353 @@
+"""Load a .tflite file into a :class:`~microinfer.tflite.model.Model`, checking everything.
+
+The reader follows schema.fbs version 3. Slot numbers below are the field positions in the
+schema's tables. Constant tensor data are read-only NumPy views into the file bytes (no copy).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ModelError
+from .flatbuf import FlatBuffer, Table
+from .model import (
+    Buffer,
+    Model,
+    Operator,
+    OperatorCode,
+    Quantization,
+    SignatureDef,
+    Subgraph,
+    Tensor,
+)
+from .options import OPERATOR_OPTIONS, OPTIONS_BY_UNION_CODE, Options, RawOptions
+from .schema_codes import BUILTIN_OPERATOR_NAMES, BUILTIN_OPTIONS_UNION_NAMES
+from .types import TensorType
+
+FILE_IDENTIFIER = b"TFL3"
+SCHEMA_VERSION = 3
+MAX_RANK = 16
+CUSTOM_OPERATOR = 32
+_EMPTY_I32 = np.zeros(0, dtype="<i4")
+
+
+def load(source: str | os.PathLike | bytes | bytearray | memoryview) -> Model:
+    """Read a TFLite model from a path or from its bytes.
+
+    Raises :class:`~microinfer.ModelError` naming the table path and byte offset of whatever is
+    wrong; nothing in a malformed file can make it raise anything else, crash or hang.
+    """
+    data = _read_bytes(source)
+    has_identifier = data[4:8] == FILE_IDENTIFIER
+    try:
+        return _ModelReader(FlatBuffer(data)).read()
+    except ModelError as exc:
+        if has_identifier:
+            raise
+        raise ModelError(
+            f"not a TFLite model (no 'TFL3' file identifier at bytes 4-8), and reading it as one "
+            f"failed: {exc}"
+        ) from None
+
+
+def _read_bytes(source) -> bytes:
+    if isinstance(source, bytes):
+        return source
+    if isinstance(source, (bytearray, memoryview)):
+        return bytes(source)
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        try:
+            return path.read_bytes()
+        except OSError as exc:
+            raise ModelError(f"cannot read model file {str(path)!r}: {exc.strerror}") from None
+    raise TypeError(f"load() takes a path or bytes, not {type(source).__name__}")
+
+
+def _indices(values: np.ndarray | None) -> tuple[int, ...]:
+    return () if values is None else tuple(int(v) for v in values)
+
+
+class _ModelReader:
+    def __init__(self, fb: FlatBuffer):
+        self.fb = fb
+
+    def read(self) -> Model:
+        root = self.fb.root()
+        version = root.scalar(0, "u32", 0, "version")
+        if version != SCHEMA_VERSION:
+            raise ModelError(
+                f"model.version: schema version {version} is not supported (expected {SCHEMA_VERSION})"
+            )
+        buffers = tuple(self._buffer(t) for t in root.tables(4, "buffers"))
+        operator_codes = tuple(self._operator_code(t) for t in root.tables(1, "operator_codes"))
+        subgraph_tables = root.tables(2, "subgraphs")
+        if not subgraph_tables:
+            raise ModelError("model.subgraphs: the model has no subgraph")
+        subgraphs = tuple(
+            self._subgraph(i, t, buffers, operator_codes) for i, t in enumerate(subgraph_tables)
+        )
+        metadata, metadata_buffers = {}, {}
+        for i, table in enumerate(root.tables(6, "metadata")):
+            name = table.string(0, "name") or ""
+            index = table.scalar(1, "u32", 0, "buffer")
+            _check_index(index, len(buffers), f"model.metadata[{i}].buffer", "buffer")
+            data = buffers[index].data
+            metadata[name] = data if data is not None else np.zeros(0, dtype=np.uint8)
+            metadata_buffers[name] = index
+        signature_defs = tuple(
+            self._signature_def(i, t, subgraphs) for i, t in enumerate(root.tables(7, "signature_defs"))
+        )
+        return Model(
+            version=version,
+            description=root.string(3, "description") or "",
+            operator_codes=operator_codes,
+            subgraphs=subgraphs,
+            buffers=buffers,
+            metadata=metadata,
+            signature_defs=signature_defs,
+            size_bytes=self.fb.size,
+            metadata_buffers=metadata_buffers,
+        )
+
+    def _buffer(self, table: Table) -> Buffer:
+        offset = table.scalar(1, "u64", 0, "offset")
+        size = table.scalar(2, "u64", 0, "size")
+        if offset > 1:
+            self.fb.check_range(offset, size, table.path, "buffer data stored after the flatbuffer")
+            data = np.frombuffer(self.fb.data, dtype=np.uint8, count=size, offset=offset)
+            return Buffer(data, offset, size)
+        span = table.byte_span(0, "data")
+        if span is None or span[1] == 0:
+            return Buffer(None, offset, size)
+        start, length = span
+        return Buffer(np.frombuffer(self.fb.data, dtype=np.uint8, count=length, offset=start), offset, size)
+
+    def _operator_code(self, table: Table) -> OperatorCode:
+        deprecated = table.scalar(0, "i8", 0, "deprecated_builtin_code")
+        builtin = table.scalar(3, "i32", 0, "builtin_code")
+        # Files written before builtin_code existed only have the int8 field; newer writers
+        # store 127 (PLACEHOLDER_FOR_GREATER_OP_CODES) there for codes above 127.
+        code = max(builtin, deprecated)
+        if code not in BUILTIN_OPERATOR_NAMES:
+            raise ModelError(f"{table.path}: unknown builtin operator code {code}")
+        version = table.scalar(2, "i32", 1, "version")
+        if version < 1:
+            raise ModelError(f"{table.path}.version: operator version {version} is not >= 1")
+        return OperatorCode(code, version, table.string(1, "custom_code"), deprecated)
+
+    def _subgraph(self, index, table: Table, buffers, operator_codes) -> Subgraph:
+        path = table.path
+        tensors = tuple(
+            self._tensor(i, t, buffers) for i, t in enumerate(table.tables(0, "tensors"))
+        )
+        n = len(tensors)
+        inputs = _indices(table.vector(1, "i32", "inputs"))
+        outputs = _indices(table.vector(2, "i32", "outputs"))
+        for kind, values in (("inputs", inputs), ("outputs", outputs)):
+            for j, t in enumerate(values):
+                _check_index(t, n, f"{path}.{kind}[{j}]", "tensor")
+        operators = tuple(
+            self._operator(i, t, n, operator_codes) for i, t in enumerate(table.tables(3, "operators"))
+        )
+        return Subgraph(index, table.string(4, "name") or "", tensors, inputs, outputs, operators)
+
+    def _tensor(self, index: int, table: Table, buffers) -> Tensor:
+        path = table.path
+        shape = _indices(table.vector(0, "i32", "shape"))
+        if len(shape) > MAX_RANK:
+            raise ModelError(f"{path}.shape: rank {len(shape)} exceeds the limit of {MAX_RANK}")
+        if any(d < -1 for d in shape):
+            raise ModelError(f"{path}.shape: invalid dimension in {list(shape)}")
+        raw_type = table.scalar(1, "i8", 0, "type")
+        try:
+            tensor_type = TensorType(raw_type)
+        except ValueError:
+            raise ModelError(f"{path}.type: unknown tensor type {raw_type}") from None
+        buffer_index = table.scalar(2, "u32", 0, "buffer")
+        _check_index(buffer_index, len(buffers), f"{path}.buffer", "buffer")
+        name = table.string(3, "name") or ""
+        signature = table.vector(7, "i32", "shape_signature")
+        tensor = Tensor(
+            index=index,
+            name=name,
+            shape=shape,
+            type=tensor_type,
+            buffer=buffer_index,
+            data=None,
+            quantization=self._quantization(table, shape),
+            is_variable=table.scalar(5, "bool", False, "is_variable"),
+            shape_signature=None if signature is None else _indices(signature),
+            has_rank=table.scalar(8, "bool", False, "has_rank"),
+            is_sparse=table.has(6),
+        )
+        raw = buffers[buffer_index].data
+        if raw is None or tensor.is_sparse:
+            return tensor
+        return dataclasses.replace(tensor, data=_constant_view(raw, tensor, path))
+
+    def _quantization(self, table: Table, shape) -> Quantization | None:
+        q = table.table(4, "quantization")
+        if q is None:
+            return None
+        scale = q.vector(2, "f32", "scale")
+        zero_point = q.vector(3, "i64", "zero_point")
+        minimum = q.vector(0, "f32", "min")
+        maximum = q.vector(1, "f32", "max")
+        axis = q.scalar(6, "i32", 0, "quantized_dimension")
+        n_scale = 0 if scale is None else len(scale)
+        n_zero = 0 if zero_point is None else len(zero_point)
+        if n_scale == 0 and n_zero == 0 and minimum is None and maximum is None:
+            return None
+        if n_scale != n_zero:
+            raise ModelError(
+                f"{q.path}: {n_scale} scales but {n_zero} zero points (they must match)"
+            )
+        if n_scale > 1:
+            if not 0 <= axis < len(shape):
+                raise ModelError(
+                    f"{q.path}.quantized_dimension: axis {axis} is outside the tensor's rank "
+                    f"{len(shape)}"
+                )
+            if shape[axis] != n_scale:
+                raise ModelError(
+                    f"{q.path}: {n_scale} per-channel scales but dimension {axis} of shape "
+                    f"{list(shape)} has {shape[axis]} channels"
+                )
+        return Quantization(
+            scale=scale if scale is not None else np.zeros(0, dtype="<f4"),
+            zero_point=zero_point if zero_point is not None else np.zeros(0, dtype="<i8"),
+            quantized_dimension=axis,
+            min=minimum,
+            max=maximum,
+        )
+
+    def _operator(self, index: int, table: Table, num_tensors: int, operator_codes) -> Operator:
+        path = table.path
+        opcode_index = table.scalar(0, "u32", 0, "opcode_index")
+        _check_index(opcode_index, len(operator_codes), f"{path}.opcode_index", "operator code")
+        opcode = operator_codes[opcode_index]
+        inputs = _indices(table.vector(1, "i32", "inputs"))
+        outputs = _indices(table.vector(2, "i32", "outputs"))
+        intermediates = _indices(table.vector(8, "i32", "intermediates"))
+        for kind, values, optional in (
+            ("inputs", inputs, True),
+            ("outputs", outputs, False),
+            ("intermediates", intermediates, False),
+        ):
+            for j, t in enumerate(values):
+                if optional and t == -1:
+                    continue
+                _check_index(t, num_tensors, f"{path}.{kind}[{j}]", "tensor")
+        custom = table.byte_span(5, "custom_options")
+        custom_options = None if custom is None else self.fb.data[custom[0] : custom[0] + custom[1]]
+        return Operator(
+            index=index,
+            opcode_index=opcode_index,
+            opcode=opcode,
+            inputs=inputs,
+            outputs=outputs,
+            options=self._options(table, opcode),
+            intermediates=intermediates,
+            custom_options=custom_options,
+        )
+
+    def _options(self, table: Table, opcode: OperatorCode) -> Options | None:
+        union_type = table.scalar(3, "u8", 0, "builtin_options_type")
+        expected = OPERATOR_OPTIONS.get(opcode.name)
+        if union_type == 0:
+            return expected() if expected is not None else None
+        cls = OPTIONS_BY_UNION_CODE.get(union_type)
+        union_name = BUILTIN_OPTIONS_UNION_NAMES.get(union_type)
+        if union_name is None:
+            raise ModelError(f"{table.path}.builtin_options_type: unknown options type {union_type}")
+        if expected is not None and cls is not expected:
+            raise ModelError(
+                f"{table.path}: operator {opcode.name} carries {union_name}, expected "
+                f"{expected.__name__}"
+            )
+        options_table = table.table(4, "builtin_options")
+        if cls is None:
+            return RawOptions(union_type, union_name)
+        if options_table is None:
+            return cls()
+        return _decode_options(cls, options_table)
+
+    def _signature_def(self, index: int, table: Table, subgraphs) -> SignatureDef:
+        path = table.path
+        subgraph_index = table.scalar(4, "u32", 0, "subgraph_index")
+        _check_index(subgraph_index, len(subgraphs), f"{path}.subgraph_index", "subgraph")
+        n = len(subgraphs[subgraph_index].tensors)
+
+        def tensor_map(slot: int, kind: str) -> dict[str, int]:
+            result = {}
+            for j, entry in enumerate(table.tables(slot, kind)):
+                tensor_index = entry.scalar(1, "u32", 0, "tensor_index")
+                _check_index(tensor_index, n, f"{path}.{kind}[{j}].tensor_index", "tensor")
+                result[entry.string(0, "name") or ""] = tensor_index
+            return result
+
+        return SignatureDef(
+            signature_key=table.string(2, "signature_key") or "",
+            subgraph_index=subgraph_index,
+            inputs=tensor_map(0, "inputs"),
+            outputs=tensor_map(1, "outputs"),
+        )
+
+
+def _decode_options(cls: type[Options], table: Table) -> Options:
+    values = {}
+    for slot, f in enumerate(dataclasses.fields(cls)):
+        kind = f.metadata["wire"]
+        if kind.startswith("["):
+            vector = table.vector(slot, kind[1:-1], f.name)
+            values[f.name] = None if vector is None else _indices(vector)
+            continue
+        raw = table.scalar(slot, kind, f.default, f.name)
+        enum = f.metadata["enum"]
+        if enum is not None:
+            try:
+                raw = enum(raw)
+            except ValueError:
+                raise ModelError(
+                    f"{table.path}.{f.name}: {raw} is not a valid {enum.__name__}"
+                ) from None
+        values[f.name] = raw
+    return cls(**values)
+
+
+def _constant_view(raw: np.ndarray, tensor: Tensor, path: str) -> np.ndarray:
+    if any(d < 0 for d in tensor.shape):
+        raise ModelError(f"{path}: constant tensor has an unknown dimension in {list(tensor.shape)}")
+    dtype = tensor.type.numpy_dtype
+    expected = tensor.type.buffer_bytes(tensor.num_elements)
+    if dtype is None or expected is None:
+        return raw  # strings, resources: kept as bytes
+    if len(raw) != expected:
+        raise ModelError(
+            f"{path}: buffer {tensor.buffer} holds {len(raw)} bytes, but shape "
+            f"{list(tensor.shape)} of {tensor.type.name} needs {expected}"
+        )
+    if tensor.type is TensorType.INT4:
+        return _unpack_int4(raw, tensor.shape)
+    return np.frombuffer(raw, dtype=dtype).reshape(tensor.shape)
+
+
+def _unpack_int4(raw: np.ndarray, shape) -> np.ndarray:
+    """INT4 buffers hold two values a byte, the low nibble first; unpacking copies."""
+    packed = raw.astype(np.int8)
+    low = (packed << 4) >> 4
+    high = packed >> 4
+    values = np.stack([low, high], axis=-1).reshape(-1)[: int(np.prod(shape, dtype=np.int64))]
+    values = values.reshape(shape)
+    values.flags.writeable = False
+    return values
+
+
+def _check_index(value: int, count: int, path: str, what: str) -> None:
+    if not 0 <= value < count:
+        raise ModelError(f"{path}: {what} index {value} is out of range (the model has {count})")
