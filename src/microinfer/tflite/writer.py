@@ -87,7 +87,8 @@ class _Writer:
         b.StartVector(1, len(payload), DATA_ALIGNMENT)
         b.head = b.head - len(payload)
         b.Bytes[b.head : b.head + len(payload)] = payload
-        return b.EndVector(len(payload))
+        b.vectorNumElems = len(payload)
+        return b.EndVector()
 
     # -- tables --------------------------------------------------------------------------------
     def _buffer(self, buf: Buffer) -> int:

@@ -1,0 +1,119 @@
+"""The ``microinfer`` command line. Library code never prints; this module does."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from . import __version__
+from .errors import MicroinferError
+from .examples import EXAMPLES
+from .info import ModelInfo, TensorSummary, describe
+from .render import size, table, thousands
+from .tflite import load
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return 2
+    try:
+        return args.run(args)
+    except MicroinferError as exc:
+        print(f"microinfer {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="microinfer",
+        description="Run quantized TFLite models as TFLite Micro does, and predict their cost on MCUs.",
+    )
+    parser.add_argument("--version", action="version", version=f"microinfer {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    info = commands.add_parser("info", help="layers, shapes, parameters and MACs of a model")
+    info.add_argument("model", type=Path, help=".tflite file")
+    info.add_argument("--json", action="store_true", help="print one JSON object")
+    info.set_defaults(run=_info)
+
+    example = commands.add_parser("example", help="write an example model microinfer builds itself")
+    example.add_argument("name", choices=sorted(EXAMPLES), help="which example")
+    example.add_argument("-o", "--output", type=Path, help="output file (default: NAME.tflite)")
+    example.add_argument("--seed", type=int, default=0, help="seed of the (untrained) weights")
+    example.set_defaults(run=_example)
+    return parser
+
+
+def _info(args) -> int:
+    info = describe(load(args.model))
+    if args.json:
+        print(json.dumps(info.to_dict(), indent=1))
+    else:
+        print(_format_info(args.model, info))
+    return 0
+
+
+def _example(args) -> int:
+    data = EXAMPLES[args.name](seed=args.seed)
+    output = args.output or Path(f"{args.name.replace('-', '_')}.tflite")
+    output.write_bytes(data)
+    print(f"wrote {output} ({size(len(data))})")
+    return 0
+
+
+def _signature(tensors: tuple[TensorSummary, ...]) -> str:
+    return ", ".join(f"{t.name} {_shape(t.shape)} {t.dtype}" for t in tensors)
+
+
+def _shape(shape) -> str:
+    return "x".join(str(d) for d in shape) if shape else "scalar"
+
+
+def _io(tensors: tuple[TensorSummary, ...]) -> str:
+    return " ".join(f"{_shape(t.shape)}:{t.dtype}" for t in tensors if not t.constant)
+
+
+def _format_info(path: Path, info: ModelInfo) -> str:
+    rows = [
+        (
+            layer.index,
+            f"{layer.op} v{layer.version}",
+            _io(layer.inputs),
+            _io(layer.outputs),
+            layer.weight_quantization,
+            thousands(layer.parameters),
+            thousands(layer.parameter_bytes),
+            thousands(layer.macs),
+        )
+        for layer in info.layers
+    ]
+    histogram = ", ".join(f"{op} x{count}" for op, count in info.op_histogram.items())
+    return "\n".join(
+        [
+            f"{path.name}: {size(info.size_bytes)}, {len(info.layers)} operators, "
+            f"{info.subgraphs} subgraph{'s' if info.subgraphs > 1 else ''}",
+            f"inputs:  {_signature(info.inputs)}",
+            f"outputs: {_signature(info.outputs)}",
+            "",
+            table(
+                ("#", "op", "inputs", "outputs", "weights", "params", "param bytes", "MACs"),
+                rows,
+                right=(0, 5, 6, 7),
+            ),
+            "",
+            f"total MACs:       {thousands(info.macs)}",
+            f"parameters:       {thousands(info.parameters)} ({size(info.parameter_bytes)})",
+            f"operators:        {histogram}",
+        ]
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

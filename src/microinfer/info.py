@@ -1,0 +1,160 @@
+"""What a model is made of: per-layer shapes, types, parameters and multiply-accumulates."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+
+from .tflite.model import Model, Operator, Subgraph, Tensor
+
+
+@dataclass(frozen=True)
+class TensorSummary:
+    index: int
+    name: str
+    shape: tuple[int, ...]
+    dtype: str
+    quantization: str  # "none", "per-tensor", "per-channel(axis N)"
+    constant: bool
+
+
+@dataclass(frozen=True)
+class LayerInfo:
+    index: int
+    op: str
+    version: int
+    inputs: tuple[TensorSummary, ...]
+    outputs: tuple[TensorSummary, ...]
+    macs: int
+    parameters: int  # elements of constant inputs (weights, biases, tables)
+    parameter_bytes: int
+
+    @property
+    def weight_quantization(self) -> str:
+        """Granularity of the first quantized constant input (the weights), if any."""
+        for t in self.inputs:
+            if t.constant and t.quantization != "none":
+                return t.quantization
+        return "-"
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    description: str
+    size_bytes: int
+    subgraphs: int
+    inputs: tuple[TensorSummary, ...]
+    outputs: tuple[TensorSummary, ...]
+    layers: tuple[LayerInfo, ...]
+    parameter_bytes: int  # distinct constant tensors used by operators (shared ones once)
+    op_histogram: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def macs(self) -> int:
+        return sum(layer.macs for layer in self.layers)
+
+    @property
+    def parameters(self) -> int:
+        return sum(layer.parameters for layer in self.layers)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d.update(macs=self.macs, parameters=self.parameters)
+        for layer, obj in zip(d["layers"], self.layers):
+            layer["weight_quantization"] = obj.weight_quantization
+        return d
+
+
+def describe(model: Model) -> ModelInfo:
+    """Summarise the main subgraph of ``model`` layer by layer."""
+    sg = model.main
+    layers = tuple(_layer(sg, op) for op in sg.operators)
+    constants = {t for op in sg.operators for t in op.inputs if t >= 0 and sg.tensors[t].is_constant}
+    return ModelInfo(
+        description=model.description,
+        size_bytes=model.size_bytes,
+        subgraphs=len(model.subgraphs),
+        inputs=tuple(_summary(sg.tensors[i]) for i in sg.inputs),
+        outputs=tuple(_summary(sg.tensors[i]) for i in sg.outputs),
+        layers=layers,
+        parameter_bytes=sum(sg.tensors[t].nbytes for t in constants),
+        op_histogram=dict(Counter(layer.op for layer in layers).most_common()),
+    )
+
+
+def _summary(t: Tensor) -> TensorSummary:
+    granularity = t.quantization.granularity if t.quantization is not None else "none"
+    return TensorSummary(t.index, t.name, t.shape, t.dtype_name, granularity, t.is_constant)
+
+
+def _layer(sg: Subgraph, op: Operator) -> LayerInfo:
+    inputs = tuple(sg.tensors[i] for i in op.inputs if i >= 0)
+    constants = [t for t in inputs if t.is_constant]
+    return LayerInfo(
+        index=op.index,
+        op=op.op,
+        version=op.version,
+        inputs=tuple(_summary(t) for t in inputs),
+        outputs=tuple(_summary(sg.tensors[i]) for i in op.outputs),
+        macs=operator_macs(sg, op),
+        parameters=sum(t.num_elements for t in constants),
+        parameter_bytes=sum(t.nbytes for t in constants),
+    )
+
+
+def _product(values) -> int:
+    result = 1
+    for v in values:
+        result *= int(v)
+    return result
+
+
+def operator_macs(sg: Subgraph, op: Operator) -> int:
+    """Multiply-accumulates of one operator, by the usual convention of the field.
+
+    conv: N*OH*OW*OC*KH*KW*IC/groups; depthwise: N*OH*OW*OC*KH*KW; fully connected: OUT*IN per
+    row of the batch; transpose conv: counted over the input, N*IH*IW*IC*KH*KW*OC; batch matmul:
+    the product's M*N*K per batch; SVDF: the feature and time matrix products; LSTM: the gate
+    matrix products (and projection) per time step. Other operators: 0.
+    """
+    shape = lambda i: sg.tensors[op.inputs[i]].shape  # noqa: E731
+    out = sg.tensors[op.outputs[0]].shape if op.outputs else ()
+    name = op.op
+    if name == "CONV_2D":
+        oc, kh, kw, filter_ic = shape(1)
+        n, oh, ow, _ = out
+        return n * oh * ow * oc * kh * kw * filter_ic  # = IC/groups channels per filter
+    if name == "DEPTHWISE_CONV_2D":
+        _, kh, kw, oc = shape(1)
+        n, oh, ow, _ = out
+        return n * oh * ow * oc * kh * kw
+    if name == "FULLY_CONNECTED":
+        units, depth = shape(1)
+        rows = _product(out) // units if units else 0
+        return rows * units * depth
+    if name == "TRANSPOSE_CONV":
+        oc, kh, kw, ic = shape(1)
+        n, ih, iw, _ = shape(2)
+        return n * ih * iw * ic * kh * kw * oc
+    if name == "SVDF":
+        batch = shape(0)[0]
+        filters, depth = shape(1)
+        memory = shape(2)[1]
+        return batch * filters * (depth + memory)
+    if name == "UNIDIRECTIONAL_SEQUENCE_LSTM":
+        return _lstm_macs(sg, op)
+    if name == "BATCH_MATMUL":
+        a = shape(0)
+        k = a[-1]
+        return _product(out) * k
+    return 0
+
+
+def _lstm_macs(sg: Subgraph, op: Operator) -> int:
+    steps = _product(sg.tensors[op.inputs[0]].shape[:-1])  # batch * time
+    gate_weights = [op.inputs[i] for i in range(1, 9) if op.inputs[i] >= 0]
+    per_step = sum(sg.tensors[t].num_elements for t in gate_weights)
+    projection = op.inputs[16] if len(op.inputs) > 16 else -1
+    if projection >= 0:
+        per_step += sg.tensors[projection].num_elements
+    return steps * per_step
