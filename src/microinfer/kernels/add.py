@@ -1,0 +1,1 @@
+"""ADD: not implemented yet (no kernel is registered until it is)."""

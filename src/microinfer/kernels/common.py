@@ -1,0 +1,92 @@
+"""Helpers shared by kernels: quantization parameters, activation ranges, common constraints."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..tflite.model import Tensor
+from ..tflite.types import ActivationFunction, TensorType
+from .fixedpoint import DOUBLE, SINGLE
+from .registry import TFLM, Node
+
+INTEGER_RANGE = {
+    TensorType.INT8: (-128, 127),
+    TensorType.UINT8: (0, 255),
+    TensorType.INT16: (-32768, 32767),
+    TensorType.INT32: (-(1 << 31), (1 << 31) - 1),
+}
+
+
+def rounding_of(node: Node) -> str:
+    """TFLite Micro requantizes with double rounding, LiteRT with single rounding."""
+    return DOUBLE if node.reference == TFLM else SINGLE
+
+
+def scale_of(t: Tensor) -> np.float32:
+    return np.float32(t.quantization.scale[0]) if t.quantization is not None and len(t.quantization.scale) else np.float32(0)
+
+
+def zero_point_of(t: Tensor) -> int:
+    q = t.quantization
+    return int(q.zero_point[0]) if q is not None and len(q.zero_point) else 0
+
+
+def channel_scales(t: Tensor) -> np.ndarray:
+    return np.asarray(t.quantization.scale, dtype=np.float32)
+
+
+def round_half_away(x: float) -> int:
+    """std::round for one value."""
+    return int(np.floor(abs(x) + 0.5)) * (1 if x >= 0 else -1)
+
+
+def quantize_value(value: float, t: Tensor) -> int:
+    """zero_point + round(value / scale) with float32 division, as TFLite's activation ranges do."""
+    return zero_point_of(t) + round_half_away(float(np.float32(value) / scale_of(t)))
+
+
+def activation_range_quantized(activation: ActivationFunction, output: Tensor) -> tuple[int, int]:
+    """TFLite's CalculateActivationRangeQuantized."""
+    qmin, qmax = INTEGER_RANGE[output.type]
+    if activation == ActivationFunction.RELU:
+        return max(qmin, quantize_value(0.0, output)), qmax
+    if activation == ActivationFunction.RELU6:
+        return max(qmin, quantize_value(0.0, output)), min(qmax, quantize_value(6.0, output))
+    if activation == ActivationFunction.RELU_N1_TO_1:
+        return max(qmin, quantize_value(-1.0, output)), min(qmax, quantize_value(1.0, output))
+    return qmin, qmax
+
+
+def activation_range_float(activation: ActivationFunction) -> tuple[float, float]:
+    if activation == ActivationFunction.RELU:
+        return 0.0, np.inf
+    if activation == ActivationFunction.RELU6:
+        return 0.0, 6.0
+    if activation == ActivationFunction.RELU_N1_TO_1:
+        return -1.0, 1.0
+    return -np.inf, np.inf
+
+
+# -- constraints shared by several kernels (docstrings are user-facing) ------------------------
+
+def supported_activation(node: Node) -> bool:
+    """The fused activation is NONE, RELU, RELU_N1_TO_1 or RELU6"""
+    activation = getattr(node.options, "fused_activation_function", ActivationFunction.NONE)
+    return activation in (
+        ActivationFunction.NONE, ActivationFunction.RELU, ActivationFunction.RELU_N1_TO_1, ActivationFunction.RELU6,
+    )
+
+
+def quantized_tensors_have_parameters(node: Node) -> bool:
+    """Every int8/int16 input and output carries quantization parameters"""
+    for t in (*node.inputs, *node.outputs):
+        if t is not None and t.type in (TensorType.INT8, TensorType.INT16) and (
+            t.quantization is None or len(t.quantization.scale) == 0
+        ):
+            return False
+    return True
+
+
+def static_shapes(node: Node) -> bool:
+    """Every tensor has a fully known shape (no -1 dimensions)"""
+    return all(t is None or all(d >= 0 for d in t.shape) for t in (*node.inputs, *node.outputs))

@@ -1,0 +1,1 @@
+"""CONCATENATION: not implemented yet (no kernel is registered until it is)."""

@@ -1,0 +1,1 @@
+"""CONV_2D: not implemented yet (no kernel is registered until it is)."""

@@ -1,0 +1,1 @@
+"""DEQUANTIZE: not implemented yet (no kernel is registered until it is)."""

@@ -1,0 +1,1 @@
+"""EXPAND_DIMS: not implemented yet (no kernel is registered until it is)."""

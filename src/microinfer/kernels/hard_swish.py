@@ -1,0 +1,1 @@
+"""HARD_SWISH: not implemented yet (no kernel is registered until it is)."""

@@ -1,0 +1,1 @@
+"""LEAKY_RELU: not implemented yet (no kernel is registered until it is)."""

@@ -1,0 +1,1 @@
+"""LOGISTIC: not implemented yet (no kernel is registered until it is)."""

@@ -1,0 +1,1 @@
+"""MEAN: not implemented yet (no kernel is registered until it is)."""

@@ -1,0 +1,1 @@
+"""MUL: not implemented yet (no kernel is registered until it is)."""

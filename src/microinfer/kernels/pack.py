@@ -1,0 +1,1 @@
+"""PACK: not implemented yet (no kernel is registered until it is)."""

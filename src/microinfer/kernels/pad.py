@@ -1,0 +1,1 @@
+"""PAD: not implemented yet (no kernel is registered until it is)."""

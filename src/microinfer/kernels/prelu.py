@@ -1,0 +1,1 @@
+"""PRELU: not implemented yet (no kernel is registered until it is)."""

@@ -1,0 +1,1 @@
+"""QUANTIZE: not implemented yet (no kernel is registered until it is)."""

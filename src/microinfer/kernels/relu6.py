@@ -1,0 +1,1 @@
+"""RELU6: not implemented yet (no kernel is registered until it is)."""

@@ -1,0 +1,1 @@
+"""RESHAPE: not implemented yet (no kernel is registered until it is)."""

@@ -1,0 +1,1 @@
+"""SOFTMAX: not implemented yet (no kernel is registered until it is)."""

@@ -1,0 +1,1 @@
+"""SPLIT: not implemented yet (no kernel is registered until it is)."""

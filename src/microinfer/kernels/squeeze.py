@@ -1,0 +1,1 @@
+"""SQUEEZE: not implemented yet (no kernel is registered until it is)."""

@@ -1,0 +1,1 @@
+"""STRIDED_SLICE: not implemented yet (no kernel is registered until it is)."""

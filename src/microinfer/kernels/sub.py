@@ -1,0 +1,1 @@
+"""SUB: not implemented yet (no kernel is registered until it is)."""

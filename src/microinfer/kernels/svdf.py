@@ -1,0 +1,1 @@
+"""SVDF: not implemented yet (no kernel is registered until it is)."""

@@ -1,0 +1,1 @@
+"""TANH: not implemented yet (no kernel is registered until it is)."""

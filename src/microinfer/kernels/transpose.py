@@ -1,0 +1,1 @@
+"""TRANSPOSE: not implemented yet (no kernel is registered until it is)."""

@@ -1,0 +1,1 @@
+"""UNPACK: not implemented yet (no kernel is registered until it is)."""

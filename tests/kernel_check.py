@@ -1,0 +1,55 @@
+"""Check microinfer's kernels against the reference interpreters, bit for bit."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from microinfer import load
+from microinfer.interpreter import Interpreter
+from microinfer.reference import ReferenceWorker
+
+REFERENCES = ("tflm", "tflite")
+
+
+def random_inputs(model_bytes: bytes, rng: np.random.Generator) -> list[np.ndarray]:
+    """Inputs spanning the full range of each input's dtype (floats in [-1, 1])."""
+    sg = load(model_bytes).main
+    inputs = []
+    for index in sg.inputs:
+        t = sg.tensors[index]
+        dtype = t.type.numpy_dtype
+        if np.issubdtype(dtype, np.integer):
+            info = np.iinfo(dtype)
+            inputs.append(rng.integers(info.min, info.max, size=t.shape, endpoint=True).astype(dtype))
+        else:
+            inputs.append(rng.uniform(-1, 1, size=t.shape).astype(dtype))
+    return inputs
+
+
+def assert_bit_exact(
+    worker: ReferenceWorker,
+    model_bytes: bytes,
+    inputs: list[np.ndarray],
+    references=REFERENCES,
+    float_rtol: float = 1e-5,
+) -> None:
+    """microinfer (reference=R) equals reference R on every output, for each R.
+
+    Integer outputs must be identical; float32 outputs within ``float_rtol`` relative error
+    (summation order may differ).
+    """
+    for ref in references:
+        expected = worker.run(ref, model_bytes, inputs).outputs
+        got = Interpreter(model_bytes, reference=ref).run(inputs)
+        assert len(got) == len(expected)
+        for i, (g, e) in enumerate(zip(got, expected)):
+            assert g.shape == e.shape, f"{ref}: output {i} shape {g.shape} != {e.shape}"
+            assert g.dtype == e.dtype, f"{ref}: output {i} dtype {g.dtype} != {e.dtype}"
+            if np.issubdtype(e.dtype, np.floating):
+                np.testing.assert_allclose(g, e, rtol=float_rtol, atol=float_rtol, err_msg=f"{ref}: output {i}")
+            else:
+                diff = np.flatnonzero(g.reshape(-1) != e.reshape(-1))
+                assert diff.size == 0, (
+                    f"{ref}: output {i} differs in {diff.size} of {e.size} elements; first at flat "
+                    f"index {diff[0]}: microinfer {g.reshape(-1)[diff[0]]} vs reference {e.reshape(-1)[diff[0]]}"
+                )
