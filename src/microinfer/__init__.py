@@ -1,8 +1,9 @@
 """microinfer: run quantized TFLite models the way a microcontroller does, and predict their cost."""
 
 from .errors import MicroinferError, ModelError, UnsupportedOpError
+from .interpreter import Interpreter
 from .tflite import Model, ModelBuilder, load
 
 __version__ = "0.1.0"
 
-__all__ = ["MicroinferError", "Model", "ModelBuilder", "ModelError", "UnsupportedOpError", "load"]
+__all__ = ["Interpreter", "MicroinferError", "Model", "ModelBuilder", "ModelError", "UnsupportedOpError", "load"]
