@@ -1,0 +1,19 @@
+"""Test models for microinfer: single-op TFLite models both reference interpreters run.
+
+See :mod:`microinfer.testing.op_models`.
+"""
+
+from .op_models import (
+    OP_CASES,
+    OpCase,
+    build,
+    case,
+    model_with_metadata,
+    multi_subgraph_model,
+    random_inputs,
+)
+
+__all__ = [
+    "OP_CASES", "OpCase", "build", "case", "model_with_metadata", "multi_subgraph_model",
+    "random_inputs",
+]

@@ -1,0 +1,517 @@
+"""A catalogue of builder-made single-op models that TFLite Micro and LiteRT both load and run.
+
+Each :class:`OpCase` builds one small model around one operator, quantized the way the TFLite
+converter quantizes: int8 activations with a zero point inside the range, int8 symmetric weights
+(per channel where the converter does it), int32 biases with ``scale = input_scale *
+weight_scale``; the ``int16x8`` cases use int16 activations (zero point 0), int8 weights and int64
+biases. Weights come from ``np.random.default_rng(SEED)``, so every build is byte-identical.
+
+    from microinfer.testing import OP_CASES, build, random_inputs
+    model = build("CONV_2D/int8/per_channel")
+    inputs = random_inputs(model, np.random.default_rng(0))
+
+Operator versions follow what the converter writes (``tensorflow/lite/tools/versioning``), which
+is what LiteRT's op resolver matches on.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..tflite import ModelBuilder, load
+from ..tflite.options import (
+    AddOptions,
+    ConcatenationOptions,
+    Conv2DOptions,
+    DepthwiseConv2DOptions,
+    FullyConnectedOptions,
+    LeakyReluOptions,
+    MulOptions,
+    Options,
+    PackOptions,
+    Pool2DOptions,
+    ReducerOptions,
+    ReshapeOptions,
+    SoftmaxOptions,
+    SplitOptions,
+    SqueezeOptions,
+    StridedSliceOptions,
+    SubOptions,
+    SVDFOptions,
+    TransposeConvOptions,
+    UnidirectionalSequenceLSTMOptions,
+    UnpackOptions,
+)
+from ..tflite.types import ActivationFunction, Padding
+
+SEED = 1234
+
+# (scale, zero_point) of activations, by activation type.
+ACT_IN = {"int8": (0.05, -3), "int16": (0.002, 0)}
+ACT_OUT = {"int8": (0.08, 6), "int16": (0.004, 0)}
+RELU6_OUT = (6.0 / 255.0, -128)  # int8 output of an op with a fused RELU6
+FLOAT = "float32"
+
+Q = tuple[float, int] | None
+
+
+@dataclass(frozen=True)
+class OpCase:
+    """One catalogue entry: ``build()`` returns the .tflite bytes of a one-operator model."""
+
+    name: str  # "<OP>/<dtype>[/<variant>]"
+    op: str
+    dtype: str  # "int8" | "int16x8" | "float32"
+    build: Callable[[], bytes]
+    description: str = ""
+
+
+class _Model:
+    """A ModelBuilder around one operator, with shorthands for that operator's tensors."""
+
+    def __init__(self, act: str = "int8"):
+        self.act = act  # activation type: "int8", "int16" or "float32"
+        self.builder = ModelBuilder(description="microinfer.testing.op_models")
+        self.g = self.builder.main
+        self.rng = np.random.default_rng(SEED)
+
+    @property
+    def quantized(self) -> bool:
+        return self.act != FLOAT
+
+    def _tensor(self, kind: str, shape, dtype=None, q: Q = None, **kwargs) -> int:
+        add = {"input": self.g.add_input, "output": self.g.add_output, "tensor": self.g.add_tensor}[kind]
+        name = f"{kind}{len(self.g.tensors)}"
+        if q is not None:
+            kwargs.update(scale=q[0], zero_point=q[1])
+        return add(name, shape, dtype or self.act, **kwargs)
+
+    def input(self, shape, q: Q | str = "in", dtype=None) -> int:
+        """An activation input; ``q`` is (scale, zero_point), or "in"/"out" for the defaults."""
+        return self._tensor("input", shape, dtype, self._q(q, dtype))
+
+    def output(self, shape, q: Q | str = "out", dtype=None) -> int:
+        return self._tensor("output", shape, dtype, self._q(q, dtype))
+
+    def tensor(self, shape, dtype, q: Q = None, **kwargs) -> int:
+        """A non-constant tensor that is neither model input nor output (state, intermediates)."""
+        return self._tensor("tensor", shape, dtype, q, **kwargs)
+
+    def _q(self, q, dtype) -> Q:
+        act = dtype or self.act
+        if act == FLOAT or q is None:
+            return None
+        if isinstance(q, str):
+            return (ACT_IN if q == "in" else ACT_OUT)[act]
+        return q
+
+    def const(self, data, dtype=None, **kwargs) -> int:
+        return self.g.add_constant(f"const{len(self.g.tensors)}", data, dtype, **kwargs)
+
+    def int32(self, values) -> int:
+        """A constant int32 parameter tensor (shapes, axes, paddings, permutations)."""
+        return self.const(np.asarray(values, dtype=np.int32))
+
+    def filter(self, shape, axis: int | None = None, dtype=np.int8) -> tuple[int, np.ndarray]:
+        """Weights: float for float models, else symmetric int8 (per channel along ``axis``)."""
+        w = self.rng.normal(0.0, 0.1, shape).astype(np.float32)
+        if not self.quantized:
+            return self.const(w), np.ones(1, np.float32)
+        reduce = tuple(i for i in range(len(shape)) if i != axis) if axis is not None else None
+        qmax = np.iinfo(dtype).max
+        scales = np.atleast_1d(np.abs(w).max(axis=reduce) / qmax).astype(np.float32)
+        keep = [1] * len(shape)
+        if axis is not None:
+            keep[axis] = -1
+        q = np.clip(np.round(w / scales.reshape(keep)), -qmax, qmax).astype(dtype)
+        return self.const(q, scale=scales, zero_point=0, axis=axis or 0), scales
+
+    def bias(self, n: int, input_scale: float, weight_scales: np.ndarray) -> int:
+        """A bias of ``n``: int32 for int8 ops, int64 for int16x8 ops, scale = input x weight."""
+        b = self.rng.normal(0.0, 0.2, n).astype(np.float32)
+        if not self.quantized:
+            return self.const(b)
+        scales = (np.float32(input_scale) * weight_scales).astype(np.float32)
+        dtype = np.int64 if self.act == "int16" else np.int32
+        q = np.round(b / np.broadcast_to(scales, (n,))).astype(dtype)
+        return self.const(q, scale=scales, zero_point=0)
+
+    def finish(self, op: str, inputs, outputs, options: Options | None = None, version=1, **kw) -> bytes:
+        self.g.add_operator(op, inputs, outputs, options, version=version, **kw)
+        return self.builder.build()
+
+
+def _out_dim(size: int, kernel: int, stride: int, dilation: int, padding: Padding) -> int:
+    effective = (kernel - 1) * dilation + 1
+    if padding is Padding.SAME:
+        return (size + stride - 1) // stride
+    return (size - effective + stride) // stride
+
+
+def _in_scale(m: _Model) -> float:
+    return ACT_IN[m.act][0] if m.quantized else 1.0
+
+
+# -- convolutions and fully connected --------------------------------------------------------------
+def _conv2d(act="int8", per_channel=True, stride=1, padding=Padding.VALID, dilation=1,
+            activation=ActivationFunction.NONE, version=3) -> bytes:
+    m = _Model(act)
+    h, cin, cout, k = 9, 3, 4, 3
+    x = m.input((1, h, h, cin))
+    w, w_scales = m.filter((cout, k, k, cin), axis=0 if per_channel else None)
+    b = m.bias(cout, _in_scale(m), w_scales)
+    oh = _out_dim(h, k, stride, dilation, padding)
+    y = m.output((1, oh, oh, cout), RELU6_OUT if activation is ActivationFunction.RELU6 else "out")
+    options = Conv2DOptions(padding, stride, stride, activation, dilation, dilation)
+    return m.finish("CONV_2D", [x, w, b], [y], options, version)
+
+
+def _depthwise_conv2d(multiplier: int) -> bytes:
+    m = _Model()
+    h, cin, k = 8, 4, 3
+    cout = cin * multiplier
+    x = m.input((1, h, h, cin))
+    w, w_scales = m.filter((1, k, k, cout), axis=3)
+    b = m.bias(cout, _in_scale(m), w_scales)
+    y = m.output((1, h, h, cout))
+    options = DepthwiseConv2DOptions(Padding.SAME, 1, 1, multiplier, ActivationFunction.NONE, 1, 1)
+    return m.finish("DEPTHWISE_CONV_2D", [x, w, b], [y], options, version=3)
+
+
+def _fully_connected(act="int8", per_channel=False, keep_num_dims=False, version=4) -> bytes:
+    m = _Model(act)
+    units, depth = 5, 16
+    batch_shape = (2, 3) if keep_num_dims else (2,)
+    x = m.input((*batch_shape, depth))
+    w, w_scales = m.filter((units, depth), axis=0 if per_channel else None)
+    b = m.bias(units, _in_scale(m), w_scales)
+    y = m.output((*batch_shape, units))
+    options = FullyConnectedOptions(keep_num_dims=keep_num_dims)
+    return m.finish("FULLY_CONNECTED", [x, w, b], [y], options, version)
+
+
+def _transpose_conv() -> bytes:
+    m = _Model()
+    h, cin, cout, k, stride = 4, 3, 4, 3, 2
+    out_shape = (1, h * stride, h * stride, cout)
+    shape = m.int32(out_shape)
+    w, w_scales = m.filter((cout, k, k, cin), axis=0)
+    x = m.input((1, h, h, cin))
+    b = m.bias(cout, _in_scale(m), w_scales)
+    y = m.output(out_shape)
+    options = TransposeConvOptions(Padding.SAME, stride, stride)
+    return m.finish("TRANSPOSE_CONV", [shape, w, x, b], [y], options, version=3)
+
+
+def _pool(op: str) -> bytes:
+    """2x2 stride-2 pooling; int8 pooling keeps the input's quantization."""
+    m = _Model()
+    x = m.input((1, 8, 8, 3))
+    y = m.output((1, 4, 4, 3), "in")
+    options = Pool2DOptions(Padding.VALID, 2, 2, 2, 2)
+    return m.finish(op, [x], [y], options, version=2)
+
+
+# -- elementwise -----------------------------------------------------------------------------------
+def _binary(op: str, options: Options, act="int8", shapes=((1, 4, 4, 6), (1, 4, 4, 6)), version=2,
+            out_q: Q | str = "out") -> bytes:
+    m = _Model(act)
+    a = m.input(shapes[0])
+    b = m.input(shapes[1], ACT_OUT.get(act))  # a second scale, so the rescaling is exercised
+    y = m.output(np.broadcast_shapes(*shapes), out_q)
+    return m.finish(op, [a, b], [y], options, version)
+
+
+def _unary(op: str, options: Options | None = None, out_q: Q | str = "out", version=2,
+           shape=(1, 6, 8), act="int8", out_act=None) -> bytes:
+    """One input, one output of the same shape."""
+    m = _Model(act)
+    x = m.input(shape)
+    y = m.output(shape, out_q, dtype=out_act)
+    return m.finish(op, [x], [y], options, version)
+
+
+def _prelu() -> bytes:
+    m = _Model()
+    x = m.input((1, 4, 4, 6))
+    alpha = m.const(m.rng.integers(-20, 100, (1, 1, 6), dtype=np.int8), scale=0.01, zero_point=0)
+    y = m.output((1, 4, 4, 6))
+    return m.finish("PRELU", [x, alpha], [y], version=1)
+
+
+# -- reductions ------------------------------------------------------------------------------------
+def _mean() -> bytes:
+    m = _Model()
+    x = m.input((1, 5, 5, 8))
+    axes = m.int32([1, 2])
+    y = m.output((1, 1, 1, 8))
+    return m.finish("MEAN", [x, axes], [y], ReducerOptions(keep_dims=True), version=2)
+
+
+# -- data movement (output quantization = input quantization) --------------------------------------
+def _reshape() -> bytes:
+    m = _Model()
+    x = m.input((1, 4, 6))
+    new_shape = (2, 12)
+    shape = m.int32(new_shape)
+    y = m.output(new_shape, "in")
+    return m.finish("RESHAPE", [x, shape], [y], ReshapeOptions(new_shape))
+
+
+def _squeeze() -> bytes:
+    m = _Model()
+    x = m.input((1, 4, 1, 6))
+    y = m.output((4, 6), "in")
+    return m.finish("SQUEEZE", [x], [y], SqueezeOptions((0, 2)))
+
+
+def _expand_dims() -> bytes:
+    m = _Model()
+    x = m.input((4, 6))
+    axis = m.int32([1])
+    y = m.output((4, 1, 6), "in")
+    return m.finish("EXPAND_DIMS", [x, axis], [y])
+
+
+def _concatenation() -> bytes:
+    m = _Model()
+    parts = [m.input((1, 3, 4, c)) for c in (2, 5, 3)]
+    y = m.output((1, 3, 4, 10), "in")
+    return m.finish("CONCATENATION", parts, [y], ConcatenationOptions(axis=3), version=2)
+
+
+def _pad(op: str) -> bytes:
+    m = _Model()
+    x = m.input((1, 4, 4, 3))
+    paddings = m.int32([[0, 0], [1, 2], [2, 1], [0, 0]])
+    inputs = [x, paddings]
+    if op == "PADV2":
+        scale, zero_point = ACT_IN["int8"]
+        inputs.append(m.const(np.array([7], np.int8), scale=scale, zero_point=zero_point))
+    y = m.output((1, 7, 7, 3), "in")
+    return m.finish(op, inputs, [y], version=2)
+
+
+def _strided_slice() -> bytes:
+    m = _Model()
+    x = m.input((1, 8, 6, 4))
+    begin, end, strides = m.int32([0, 1, 0, 1]), m.int32([1, 8, 6, 4]), m.int32([1, 2, 3, 2])
+    y = m.output((1, 4, 2, 2), "in")
+    options = StridedSliceOptions(begin_mask=0b0001, end_mask=0b0001)
+    return m.finish("STRIDED_SLICE", [x, begin, end, strides], [y], options, version=2)
+
+
+def _transpose() -> bytes:
+    m = _Model()
+    x = m.input((2, 3, 4, 5))
+    perm = (0, 3, 1, 2)
+    p = m.int32(perm)
+    y = m.output((2, 5, 3, 4), "in")
+    return m.finish("TRANSPOSE", [x, p], [y], version=2)
+
+
+def _split() -> bytes:
+    m = _Model()
+    axis = m.int32(2)
+    x = m.input((1, 4, 9))
+    outputs = [m.output((1, 4, 3), "in") for _ in range(3)]
+    return m.finish("SPLIT", [axis, x], outputs, SplitOptions(3), version=2)
+
+
+def _pack() -> bytes:
+    m = _Model()
+    parts = [m.input((4, 5)) for _ in range(3)]
+    y = m.output((4, 3, 5), "in")
+    return m.finish("PACK", parts, [y], PackOptions(3, 1), version=2)
+
+
+def _unpack() -> bytes:
+    m = _Model()
+    x = m.input((4, 3, 5))
+    outputs = [m.output((4, 5), "in") for _ in range(3)]
+    return m.finish("UNPACK", [x], outputs, UnpackOptions(3, 1), version=2)
+
+
+def _quantize(in_act: str, out_act: str, version: int) -> bytes:
+    return _unary("QUANTIZE", None, "out", version, act=in_act, out_act=out_act)
+
+
+# -- recurrent -------------------------------------------------------------------------------------
+def _svdf() -> bytes:
+    """Full-integer SVDF: int8 feature weights, int16 time weights and int16 state (zero point 0)."""
+    m = _Model()
+    batch, depth, units, rank, memory = 2, 8, 4, 2, 6
+    filters = units * rank
+    x = m.input((batch, depth))
+    state_q = (0.004, 0)
+    w_feature, _ = m.filter((filters, depth))
+    w_time, time_scale = m.filter((filters, memory), dtype=np.int16)
+    b = m.bias(units, state_q[0], time_scale)  # added to the time-weighted state
+    state = m.tensor((batch, memory * filters), "int16", state_q, is_variable=True)
+    y = m.output((batch, units))
+    options = SVDFOptions(rank, ActivationFunction.RELU)
+    return m.finish("SVDF", [x, w_feature, w_time, b, state], [y], options, version=3)
+
+
+def _lstm_int8() -> bytes:
+    """Full-integer (8x8->16) LSTM without peephole, projection, CIFG or layer norm.
+
+    int8 input, weights and output state; int32 gate biases; int16 cell state with a power-of-two
+    scale. LiteRT's integer kernel reads the quantization of five intermediates: four gate outputs
+    (Q3.12 here, as without layer norm) and the hidden state; TFLite Micro reads none of them.
+    """
+    m = _Model()
+    batch, steps, depth, cells = 1, 3, 6, 4
+    out_q = (1 / 128, -1)
+    x = m.input((batch, steps, depth))
+    input_w = [m.filter((cells, depth)) for _ in range(4)]  # input, forget, cell, output gates
+    recurrent_w = [m.filter((cells, cells))[0] for _ in range(4)]
+    biases = [m.bias(cells, _in_scale(m), scales) for _, scales in input_w]
+    no_peephole, no_projection, no_layer_norm = [-1] * 3, [-1] * 2, [-1] * 4
+    output_state = m.tensor((batch, cells), "int8", out_q, is_variable=True)
+    cell_state = m.tensor((batch, cells), "int16", (2.0**-11, 0), is_variable=True)
+    # Intermediates carry only quantization; TFLite Micro insists they have no elements.
+    gates = [m.tensor((0,), "int16", (2.0**-12, 0)) for _ in range(4)]
+    hidden = m.tensor((0,), "int8", (2.0**-7, 0))
+    y = m.output((batch, steps, cells), out_q)
+    inputs = [x, *(w for w, _ in input_w), *recurrent_w, *no_peephole, *biases, *no_projection,
+              output_state, cell_state, *no_layer_norm]
+    options = UnidirectionalSequenceLSTMOptions(ActivationFunction.TANH, cell_clip=10.0)
+    return m.finish("UNIDIRECTIONAL_SEQUENCE_LSTM", inputs, [y], options, version=1,
+                    intermediates=[*gates, hidden])
+
+
+# -- the catalogue ---------------------------------------------------------------------------------
+def _c(name: str, fn: Callable[..., bytes], *args, description: str = "", **kwargs) -> OpCase:
+    op, dtype = name.split("/")[:2]
+    return OpCase(name, op, dtype, functools.partial(fn, *args, **kwargs), description)
+
+
+_A = ActivationFunction
+OP_CASES: tuple[OpCase, ...] = (
+    _c("CONV_2D/int8/per_channel", _conv2d, stride=2, padding=Padding.SAME, dilation=2,
+       activation=_A.RELU6, description="3x3, stride 2, dilation 2, SAME, fused RELU6"),
+    _c("CONV_2D/int8/per_tensor", _conv2d, per_channel=False, description="3x3 VALID"),
+    _c("CONV_2D/int16x8", _conv2d, act="int16", version=4),
+    _c("CONV_2D/float32", _conv2d, act=FLOAT, padding=Padding.SAME, version=1),
+    _c("DEPTHWISE_CONV_2D/int8/multiplier1", _depthwise_conv2d, 1),
+    _c("DEPTHWISE_CONV_2D/int8/multiplier2", _depthwise_conv2d, 2),
+    _c("FULLY_CONNECTED/int8/per_tensor", _fully_connected),
+    _c("FULLY_CONNECTED/int8/per_channel", _fully_connected, per_channel=True),
+    _c("FULLY_CONNECTED/int8/keep_num_dims", _fully_connected, keep_num_dims=True, version=5),
+    _c("FULLY_CONNECTED/int16x8", _fully_connected, act="int16", version=7),
+    _c("FULLY_CONNECTED/float32", _fully_connected, act=FLOAT, version=1),
+    _c("TRANSPOSE_CONV/int8", _transpose_conv, description="3x3 stride 2 SAME, per-channel, bias"),
+    _c("AVERAGE_POOL_2D/int8", _pool, "AVERAGE_POOL_2D"),
+    _c("MAX_POOL_2D/int8", _pool, "MAX_POOL_2D"),
+    _c("ADD/int8", _binary, "ADD", AddOptions(), out_q=(0.12, -2)),
+    _c("ADD/int8/broadcast", _binary, "ADD", AddOptions(), shapes=((1, 4, 4, 6), (1, 1, 1, 6)),
+       out_q=(0.12, -2)),
+    _c("ADD/int16x8", _binary, "ADD", AddOptions(pot_scale_int16=False), act="int16", version=3,
+       out_q=(0.006, 0), description="general int16 scales (pot_scale_int16 false)"),
+    _c("ADD/float32", _binary, "ADD", AddOptions(), act=FLOAT, version=1),
+    _c("SUB/int8", _binary, "SUB", SubOptions(), out_q=(0.12, 3)),
+    _c("MUL/int8/broadcast", _binary, "MUL", MulOptions(), shapes=((1, 4, 4, 6), (1, 4, 1, 6)),
+       out_q=(0.4, -1)),
+    _c("MEAN/int8", _mean, description="over H and W, keep_dims"),
+    _c("SOFTMAX/int8", _unary, "SOFTMAX", SoftmaxOptions(beta=1.0), (1 / 256, -128)),
+    _c("LOGISTIC/int8", _unary, "LOGISTIC", None, (1 / 256, -128)),
+    _c("TANH/int8", _unary, "TANH", None, (1 / 128, 0)),
+    _c("RELU/int8", _unary, "RELU", None, "in", description="output quantization = input's"),
+    _c("RELU6/int8", _unary, "RELU6", None, "in",
+       description="output quantization = input's: TFLite Micro's RELU6 does not requantize"),
+    _c("LEAKY_RELU/int8", _unary, "LEAKY_RELU", LeakyReluOptions(alpha=0.2), version=1),
+    _c("HARD_SWISH/int8", _unary, "HARD_SWISH", version=1),
+    _c("PRELU/int8", _prelu, description="per-channel alpha, broadcast"),
+    _c("QUANTIZE/int8/from_float32", _quantize, FLOAT, "int8", 1),
+    _c("QUANTIZE/int8/requantize", _quantize, "int8", "int8", 1),
+    _c("QUANTIZE/int8/to_int16", _quantize, "int8", "int16", 2),
+    _c("DEQUANTIZE/int8", _unary, "DEQUANTIZE", None, None, out_act=FLOAT),
+    _c("RESHAPE/int8", _reshape),
+    _c("SQUEEZE/int8", _squeeze),
+    _c("EXPAND_DIMS/int8", _expand_dims),
+    _c("CONCATENATION/int8", _concatenation),
+    _c("PAD/int8", _pad, "PAD"),
+    _c("PADV2/int8", _pad, "PADV2"),
+    _c("STRIDED_SLICE/int8", _strided_slice),
+    _c("TRANSPOSE/int8", _transpose),
+    _c("SPLIT/int8", _split),
+    _c("PACK/int8", _pack),
+    _c("UNPACK/int8", _unpack),
+    _c("SVDF/int8", _svdf, description="rank 2, int16 time weights and state, fused RELU"),
+    _c("UNIDIRECTIONAL_SEQUENCE_LSTM/int8", _lstm_int8,
+       description="3 steps, 4 cells, int16 cell state"),
+)
+
+_BY_NAME = {c.name: c for c in OP_CASES}
+
+
+def case(name: str) -> OpCase:
+    try:
+        return _BY_NAME[name]
+    except KeyError:
+        raise KeyError(f"no op case {name!r}; the cases are {sorted(_BY_NAME)}") from None
+
+
+def build(name: str) -> bytes:
+    """The .tflite bytes of the catalogue case ``name``."""
+    return case(name).build()
+
+
+def random_inputs(model_bytes: bytes, rng: np.random.Generator) -> list[np.ndarray]:
+    """Inputs for the main subgraph: integers over their type's full range, floats in [-1, 1]."""
+    inputs = []
+    for tensor in load(model_bytes).main.input_tensors():
+        dtype = tensor.type.numpy_dtype
+        if np.issubdtype(dtype, np.integer):
+            info = np.iinfo(dtype)
+            inputs.append(rng.integers(info.min, info.max, tensor.shape, dtype=dtype, endpoint=True))
+        elif np.issubdtype(dtype, np.floating):
+            inputs.append(rng.uniform(-1.0, 1.0, tensor.shape).astype(dtype))
+        else:
+            raise ValueError(f"input {tensor.name!r}: no random values for type {tensor.type.name}")
+    return inputs
+
+
+# -- models with more than one subgraph, or with metadata ------------------------------------------
+def _add_relu(g, shape=(1, 4, 6)) -> tuple[dict[str, int], dict[str, int]]:
+    """int8 ADD of two inputs, then RELU, into subgraph builder ``g``; its signature's maps."""
+    (in_scale, in_zp), (out_scale, out_zp) = ACT_IN["int8"], ACT_OUT["int8"]
+    a = g.add_input("a", shape, "int8", scale=in_scale, zero_point=in_zp)
+    b = g.add_input("b", shape, "int8", scale=in_scale, zero_point=in_zp)
+    s = g.add_tensor("sum", shape, "int8", scale=out_scale, zero_point=out_zp)
+    y = g.add_output("y", shape, "int8", scale=out_scale, zero_point=out_zp)
+    g.add_operator("ADD", [a, b], [s], AddOptions(), version=2)
+    g.add_operator("RELU", [s], [y], version=2)
+    return {"a": a, "b": b}, {"y": y}
+
+
+def multi_subgraph_model() -> bytes:
+    """A main subgraph (ADD + RELU) and a second subgraph nothing calls, each with a signature."""
+    builder = ModelBuilder(description="microinfer.testing: two subgraphs")
+    main_signature = _add_relu(builder.main)
+    second = builder.add_subgraph("second")
+    x = second.add_input("x", (1, 8), "int8", scale=0.05, zero_point=-3)
+    y = second.add_output("y", (1, 8), "int8", scale=0.05, zero_point=-3)
+    second.add_operator("RELU", [x], [y], version=2)
+    builder.add_signature("main", *main_signature, subgraph_index=0)
+    builder.add_signature("second", {"x": x}, {"y": y}, subgraph_index=1)
+    return builder.build()
+
+
+def model_with_metadata() -> bytes:
+    """ADD + RELU with an offline memory plan (TFLM metadata), a version string and a signature.
+
+    Its main subgraph is that of :func:`multi_subgraph_model`, so the two compute the same.
+    """
+    builder = ModelBuilder(description="microinfer.testing: metadata")
+    signature = _add_relu(builder.main)
+    # a, b, sum, y: 24 bytes each; `y` reuses the place of `a`, dead once ADD has run.
+    builder.add_offline_memory_allocation([0, 32, 64, 0])
+    builder.add_metadata("min_runtime_version", b"1.5.0\0\0\0\0\0\0\0\0\0\0\0")
+    builder.add_signature("serving_default", *signature)
+    return builder.build()
