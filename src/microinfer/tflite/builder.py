@@ -67,6 +67,10 @@ def pack_int4(values: np.ndarray) -> bytes:
     return (nibbles[0::2] | (nibbles[1::2] << 4)).astype(np.uint8).tobytes()
 
 
+def _bytes_view(buffer: Buffer) -> np.ndarray:
+    return buffer.data if buffer.data is not None else np.zeros(0, dtype=np.uint8)
+
+
 class SubgraphBuilder:
     """Tensors and operators of one subgraph, added in execution order."""
 
@@ -99,7 +103,7 @@ class SubgraphBuilder:
         if quant is None and scale is not None:
             quant = quantization(scale, zero_point, axis)
         buffer_index, view = 0, None
-        if data is not None:
+        if data is not None and np.asarray(data).size > 0:
             buffer_index, view = self._model._add_tensor_data(name, data, shape, ttype)
         self.tensors.append(
             Tensor(
@@ -223,7 +227,7 @@ class ModelBuilder:
             operator_codes=tuple(self._opcodes),
             subgraphs=tuple(sg.subgraph() for sg in self._subgraphs),
             buffers=tuple(self._buffers),
-            metadata={name: self._buffers[i].data for name, i in self._metadata.items()},
+            metadata={name: _bytes_view(self._buffers[i]) for name, i in self._metadata.items()},
             signature_defs=tuple(self._signatures),
             metadata_buffers=dict(self._metadata),
         )
@@ -264,6 +268,6 @@ class ModelBuilder:
                 raise ValueError(f"tensor {name!r}: cannot store constant data of type {ttype.name}")
             view = np.ascontiguousarray(array.astype(dtype, copy=False))
             index = self._add_buffer(view.tobytes())
-            view = np.frombuffer(self._buffers[index].data, dtype=dtype).reshape(shape) if view.size else view
+            view = np.frombuffer(self._buffers[index].data, dtype=dtype).reshape(shape)
         view.flags.writeable = False
         return index, view

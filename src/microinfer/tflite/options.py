@@ -199,6 +199,15 @@ class UnidirectionalSequenceLSTMOptions(Options):
 
 
 @dataclass(frozen=True)
+class LSTMOptions(Options):
+    fused_activation_function: ActivationFunction = _activation()
+    cell_clip: float = _wire("f32", 0.0)
+    proj_clip: float = _wire("f32", 0.0)
+    kernel_type: int = _wire("i8", 0)
+    asymmetric_quantize_inputs: bool = _wire("bool", False)
+
+
+@dataclass(frozen=True)
 class GatherOptions(Options):
     axis: int = _wire("i32", 0)
     batch_dims: int = _wire("i32", 0)
@@ -302,7 +311,10 @@ SquaredDifferenceOptions = _empty("SquaredDifferenceOptions")
 
 @dataclass(frozen=True)
 class RawOptions(Options):
-    """An options table of a type microinfer does not decode; kept by its union name only."""
+    """An options table of a type microinfer does not decode; kept by its union name only.
+
+    Such a model can be read and run where the op is supported, but not written back.
+    """
 
     union_type: int = 0
     union_name: str = ""
@@ -315,7 +327,7 @@ OPTIONS_CLASSES: dict[str, type[Options]] = {
         Pool2DOptions, AddOptions, SubOptions, MulOptions, DivOptions, ReducerOptions,
         SoftmaxOptions, LeakyReluOptions, ReshapeOptions, SqueezeOptions, ConcatenationOptions,
         StridedSliceOptions, SplitOptions, SplitVOptions, PackOptions, UnpackOptions, SVDFOptions,
-        UnidirectionalSequenceLSTMOptions, GatherOptions, ArgMaxOptions, ArgMinOptions,
+        UnidirectionalSequenceLSTMOptions, LSTMOptions, GatherOptions, ArgMaxOptions, ArgMinOptions,
         ResizeBilinearOptions, ResizeNearestNeighborOptions, SpaceToDepthOptions,
         DepthToSpaceOptions, L2NormOptions, CastOptions, ShapeOptions, BatchMatMulOptions,
         CallOnceOptions, IfOptions, WhileOptions, HardSwishOptions, QuantizeOptions,
@@ -366,6 +378,7 @@ OPERATOR_OPTIONS: dict[str, type[Options]] = {
     "UNPACK": UnpackOptions,
     "SVDF": SVDFOptions,
     "UNIDIRECTIONAL_SEQUENCE_LSTM": UnidirectionalSequenceLSTMOptions,
+    "LSTM": LSTMOptions,
     "GATHER": GatherOptions,
     "ARG_MAX": ArgMaxOptions,
     "ARG_MIN": ArgMinOptions,

@@ -12,7 +12,7 @@ import flatbuffers
 import numpy as np
 
 from .model import Buffer, Model, Operator, OperatorCode, Quantization, SignatureDef, Subgraph, Tensor
-from .options import Options, union_code
+from .options import Options, RawOptions, union_code
 
 FILE_IDENTIFIER = b"TFL3"
 DATA_ALIGNMENT = 16
@@ -126,6 +126,8 @@ class _Writer:
         return b.EndObject()
 
     def _tensor(self, t: Tensor) -> int:
+        if t.is_sparse:
+            raise ValueError(f"cannot write sparse tensor {t.index} ({t.name!r}): sparsity is not supported")
         b = self.b
         shape = self._numbers(t.shape, "i32")
         name = b.CreateString(t.name)
@@ -185,9 +187,12 @@ class _Writer:
         return b.EndObject()
 
     def _options(self, options: Options) -> int | None:
+        if isinstance(options, RawOptions):
+            raise ValueError(
+                f"cannot write {options.union_name}: microinfer keeps only the name of options "
+                "tables it does not decode"
+            )
         fields = dataclasses.fields(options)
-        if union_code(options) == 0:
-            return None
         b = self.b
         vectors = {}
         for f in fields:
