@@ -3,9 +3,10 @@
 Every offset and length is checked against the buffer before it is followed, so a truncated or
 crafted file raises :class:`~microinfer.ModelError` naming the table path and byte offset, never
 ``IndexError`` or ``struct.error``. Reading is driven by the TFLite schema (see ``loader.py``), so
-the nesting depth is bounded by the schema itself; a work budget bounds the total number of
-elements decoded, which stops a small file whose tables share one large vector many times over
-from inflating into gigabytes.
+the nesting depth is bounded by the schema itself; a work budget bounds the total work of
+decoding (tables, vectors and their elements, each weighted by what it costs to decode), which
+stops a small file whose tables share one table or one large vector many times over from
+inflating into gigabytes or minutes: any file decodes in time and memory linear in its size.
 """
 
 from __future__ import annotations
@@ -19,6 +20,16 @@ from ..errors import ModelError
 _U16 = struct.Struct("<H")
 _I32 = struct.Struct("<i")
 _U32 = struct.Struct("<I")
+
+# Work units, roughly 0.1 us of decoding each: one vector element is one unit; a table, and the
+# objects the loader builds from it, cost far more than an element, a vector header a little more.
+# The shared models spend under two units per byte, so the budget leaves real models a wide margin
+# while a crafted file that shares one table or vector many times over is refused in about a second
+# at most (a few tenths for files of a few hundred KB).
+TABLE_COST = 64
+VECTOR_COST = 8
+BUDGET_PER_BYTE = 16
+BUDGET_BASE = 1_000_000
 
 SCALAR_FORMATS = {
     "bool": struct.Struct("<?"),
@@ -52,15 +63,16 @@ VECTOR_DTYPES = {
 class FlatBuffer:
     """The raw bytes of one flatbuffer and the work budget for decoding it."""
 
-    __slots__ = ("data", "size", "budget")
+    __slots__ = ("data", "size", "budget", "_int_tuples")
 
     def __init__(self, data: bytes, budget: int | None = None):
         self.data = data
         self.size = len(data)
-        self.budget = budget if budget is not None else 64 * self.size + 1_000_000
+        self.budget = budget if budget is not None else BUDGET_PER_BYTE * self.size + BUDGET_BASE
+        self._int_tuples: dict[tuple[int, int], tuple[int, ...]] = {}
 
-    def spend(self, elements: int, path: str) -> None:
-        self.budget -= elements
+    def spend(self, units: int, path: str) -> None:
+        self.budget -= units
         if self.budget < 0:
             raise ModelError(
                 f"{path}: the model references far more data than its {self.size} bytes hold "
@@ -100,7 +112,7 @@ class Table:
     __slots__ = ("fb", "pos", "path", "_vtable", "_vtable_size", "_object_size")
 
     def __init__(self, fb: FlatBuffer, pos: int, path: str):
-        fb.spend(1, path)
+        fb.spend(TABLE_COST, path)
         fb.check_range(pos, 4, path, "table")
         vtable = pos - _I32.unpack_from(fb.data, pos)[0]
         fb.check_range(vtable, 4, path, "vtable")
@@ -167,7 +179,7 @@ class Table:
                 f"{path}: vector at byte {target} claims {length} elements of {elem_size} bytes, "
                 f"more than the {self.fb.size - target - 4} bytes left in the file"
             )
-        self.fb.spend(length, path)
+        self.fb.spend(VECTOR_COST + length, path)
         return target + 4, length
 
     def vector(self, slot: int, kind: str, name: str) -> np.ndarray | None:
@@ -178,6 +190,18 @@ class Table:
             return None
         start, length = header
         return np.frombuffer(self.fb.data, dtype=dtype, count=length, offset=start)
+
+    def int_tuple(self, slot: int, name: str) -> tuple[int, ...] | None:
+        """A vector of int32 as a tuple of ints; tables sharing one vector share one tuple."""
+        header = self._vector_header(slot, 4, name)
+        if header is None:
+            return None
+        values = self.fb._int_tuples.get(header)
+        if values is None:
+            start, length = header
+            array = np.frombuffer(self.fb.data, dtype="<i4", count=length, offset=start)
+            values = self.fb._int_tuples[header] = tuple(array.tolist())
+        return values
 
     def byte_span(self, slot: int, name: str) -> tuple[int, int] | None:
         """(start, length) of a vector of bytes, for zero-copy views of constant data."""
@@ -218,6 +242,7 @@ class Table:
             target = self.fb.follow(start + 4 * i, f"{path}[{i}]", "offset")
             n = self.fb.u32(target, f"{path}[{i}]", "string length")
             self.fb.check_range(target + 4, n, f"{path}[{i}]", "string")
+            self.fb.spend(VECTOR_COST + n, f"{path}[{i}]")
             try:
                 result.append(self.fb.data[target + 4 : target + 4 + n].decode("utf-8"))
             except UnicodeDecodeError as exc:

@@ -31,8 +31,8 @@ from .types import TensorType
 FILE_IDENTIFIER = b"TFL3"
 SCHEMA_VERSION = 3
 MAX_RANK = 16
+MAX_TENSOR_BYTES = 2**31 - 1  # TFLite Micro sizes tensors with 32-bit size_t; flatbuffers are < 2 GiB
 CUSTOM_OPERATOR = 32
-_EMPTY_I32 = np.zeros(0, dtype="<i4")
 
 
 def load(source: str | os.PathLike | bytes | bytearray | memoryview) -> Model:
@@ -68,8 +68,15 @@ def _read_bytes(source) -> bytes:
     raise TypeError(f"load() takes a path or bytes, not {type(source).__name__}")
 
 
-def _indices(values: np.ndarray | None) -> tuple[int, ...]:
-    return () if values is None else tuple(int(v) for v in values)
+def _dims(dims: tuple[int, ...] | None, path: str) -> tuple[int, ...] | None:
+    """A shape-like vector: at most MAX_RANK entries, each a size or -1 (unknown)."""
+    if dims is None:
+        return None
+    if len(dims) > MAX_RANK:
+        raise ModelError(f"{path}: rank {len(dims)} exceeds the limit of {MAX_RANK}")
+    if any(d < -1 for d in dims):
+        raise ModelError(f"{path}: invalid dimension in {list(dims)}")
+    return dims
 
 
 class _ModelReader:
@@ -146,11 +153,10 @@ class _ModelReader:
             self._tensor(i, t, buffers) for i, t in enumerate(table.tables(0, "tensors"))
         )
         n = len(tensors)
-        inputs = _indices(table.vector(1, "i32", "inputs"))
-        outputs = _indices(table.vector(2, "i32", "outputs"))
-        for kind, values in (("inputs", inputs), ("outputs", outputs)):
-            for j, t in enumerate(values):
-                _check_index(t, n, f"{path}.{kind}[{j}]", "tensor")
+        inputs = table.int_tuple(1, "inputs") or ()
+        outputs = table.int_tuple(2, "outputs") or ()
+        _check_indices(inputs, n, f"{path}.inputs", "tensor")
+        _check_indices(outputs, n, f"{path}.outputs", "tensor")
         operators = tuple(
             self._operator(i, t, n, operator_codes) for i, t in enumerate(table.tables(3, "operators"))
         )
@@ -158,20 +164,17 @@ class _ModelReader:
 
     def _tensor(self, index: int, table: Table, buffers) -> Tensor:
         path = table.path
-        shape = _indices(table.vector(0, "i32", "shape"))
-        if len(shape) > MAX_RANK:
-            raise ModelError(f"{path}.shape: rank {len(shape)} exceeds the limit of {MAX_RANK}")
-        if any(d < -1 for d in shape):
-            raise ModelError(f"{path}.shape: invalid dimension in {list(shape)}")
+        shape = _dims(table.int_tuple(0, "shape"), f"{path}.shape") or ()
         raw_type = table.scalar(1, "i8", 0, "type")
         try:
             tensor_type = TensorType(raw_type)
         except ValueError:
             raise ModelError(f"{path}.type: unknown tensor type {raw_type}") from None
+        _check_tensor_size(shape, tensor_type, path)
         buffer_index = table.scalar(2, "u32", 0, "buffer")
         _check_index(buffer_index, len(buffers), f"{path}.buffer", "buffer")
         name = table.string(3, "name") or ""
-        signature = table.vector(7, "i32", "shape_signature")
+        signature = _dims(table.int_tuple(7, "shape_signature"), f"{path}.shape_signature")
         tensor = Tensor(
             index=index,
             name=name,
@@ -181,13 +184,15 @@ class _ModelReader:
             data=None,
             quantization=self._quantization(table, shape),
             is_variable=table.scalar(5, "bool", False, "is_variable"),
-            shape_signature=None if signature is None else _indices(signature),
+            shape_signature=signature,
             has_rank=table.scalar(8, "bool", False, "has_rank"),
             is_sparse=table.has(6),
         )
         raw = buffers[buffer_index].data
         if raw is None or tensor.is_sparse:
             return tensor
+        if tensor_type is TensorType.INT4:
+            self.fb.spend(2 * len(raw), path)  # unpacking copies: tensors sharing a buffer pay each
         return dataclasses.replace(tensor, data=_constant_view(raw, tensor, path))
 
     def _quantization(self, table: Table, shape) -> Quantization | None:
@@ -206,6 +211,11 @@ class _ModelReader:
         if n_scale != n_zero:
             raise ModelError(
                 f"{q.path}: {n_scale} scales but {n_zero} zero points (they must match)"
+            )
+        if n_scale and not (np.isfinite(scale).all() and (scale >= 0).all()):
+            bad = next(i for i, s in enumerate(scale.tolist()) if not 0 <= s < float("inf"))
+            raise ModelError(
+                f"{q.path}.scale[{bad}]: scale {scale[bad]} is not a finite non-negative number"
             )
         if n_scale > 1:
             if not 0 <= axis < len(shape):
@@ -231,18 +241,12 @@ class _ModelReader:
         opcode_index = table.scalar(0, "u32", 0, "opcode_index")
         _check_index(opcode_index, len(operator_codes), f"{path}.opcode_index", "operator code")
         opcode = operator_codes[opcode_index]
-        inputs = _indices(table.vector(1, "i32", "inputs"))
-        outputs = _indices(table.vector(2, "i32", "outputs"))
-        intermediates = _indices(table.vector(8, "i32", "intermediates"))
-        for kind, values, optional in (
-            ("inputs", inputs, True),
-            ("outputs", outputs, False),
-            ("intermediates", intermediates, False),
-        ):
-            for j, t in enumerate(values):
-                if optional and t == -1:
-                    continue
-                _check_index(t, num_tensors, f"{path}.{kind}[{j}]", "tensor")
+        inputs = table.int_tuple(1, "inputs") or ()
+        outputs = table.int_tuple(2, "outputs") or ()
+        intermediates = table.int_tuple(8, "intermediates") or ()
+        _check_indices(inputs, num_tensors, f"{path}.inputs", "tensor", optional=True)
+        _check_indices(outputs, num_tensors, f"{path}.outputs", "tensor")
+        _check_indices(intermediates, num_tensors, f"{path}.intermediates", "tensor")
         custom = table.byte_span(5, "custom_options")
         custom_options = None if custom is None else self.fb.data[custom[0] : custom[0] + custom[1]]
         return Operator(
@@ -303,9 +307,17 @@ def _decode_options(cls: type[Options], table: Table) -> Options:
     values = {}
     for slot, f in enumerate(dataclasses.fields(cls)):
         kind = f.metadata["wire"]
+        if kind == "[i32]":  # new_shape, squeeze_dims: one entry per dimension at most
+            vector = table.int_tuple(slot, f.name)
+            if vector is not None and len(vector) > MAX_RANK:
+                raise ModelError(
+                    f"{table.path}.{f.name}: {len(vector)} entries exceed the rank limit of {MAX_RANK}"
+                )
+            values[f.name] = vector
+            continue
         if kind.startswith("["):
             vector = table.vector(slot, kind[1:-1], f.name)
-            values[f.name] = None if vector is None else _indices(vector)
+            values[f.name] = None if vector is None else tuple(vector.tolist())
             continue
         raw = table.scalar(slot, kind, f.default, f.name)
         enum = f.metadata["enum"]
@@ -346,6 +358,31 @@ def _unpack_int4(raw: np.ndarray, shape) -> np.ndarray:
     values = values.reshape(shape)
     values.flags.writeable = False
     return values
+
+
+def _check_tensor_size(shape: tuple[int, ...], tensor_type: TensorType, path: str) -> None:
+    """Refuse shapes whose size overflows what any runtime (or NumPy's int64) can hold."""
+    elements = 1
+    for d in shape:
+        elements *= max(d, 1)
+    nbytes = tensor_type.buffer_bytes(elements)
+    if (nbytes if nbytes is not None else elements) > MAX_TENSOR_BYTES:
+        raise ModelError(
+            f"{path}.shape: shape {list(shape)} of {tensor_type.name} would take "
+            f"{nbytes if nbytes is not None else elements} bytes, more than {MAX_TENSOR_BYTES}"
+        )
+
+
+def _check_indices(
+    values: tuple[int, ...], count: int, path: str, what: str, optional: bool = False
+) -> None:
+    """Check a whole vector of indices at C speed; name the first bad one (-1 allowed if optional)."""
+    lowest = -1 if optional else 0
+    if not values or (lowest <= min(values) and max(values) < count):
+        return
+    for j, value in enumerate(values):
+        if not (optional and value == -1):
+            _check_index(value, count, f"{path}[{j}]", what)
 
 
 def _check_index(value: int, count: int, path: str, what: str) -> None:
