@@ -132,6 +132,8 @@ def _value(values: dict[int, np.ndarray], t: Tensor) -> np.ndarray:
         return values[t.index]
     if t.data is not None:
         return t.data
+    if t.num_elements == 0 and t.type.numpy_dtype is not None:
+        return np.zeros(t.shape, t.type.numpy_dtype)  # empty constants have no buffer data
     raise KeyError(f"tensor {t.index} ({t.name!r}) has no value: not computed by this run")
 
 
