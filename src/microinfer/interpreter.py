@@ -11,7 +11,9 @@ from .errors import UnsupportedOpError
 from .kernels import REGISTRY
 from .kernels.registry import REFERENCES, Node
 from .tflite import Model, load
+from .kernels.common import zero_point_of
 from .tflite.model import Tensor
+from .tflite.types import TensorType
 
 BACKENDS = ("numpy",)
 
@@ -40,6 +42,7 @@ class Interpreter:
         self._values: dict[int, np.ndarray] = {}
         self._variables = self._initial_variables()
         self._inputs: dict[int, np.ndarray] = {}
+        self._tensor_keys = _tensor_keys(self.subgraph.tensors)
 
     # -- step by step --------------------------------------------------------------------------
     def set_input(self, key: int | str, value) -> None:
@@ -70,13 +73,27 @@ class Interpreter:
         index = key if isinstance(key, int) else self.subgraph.tensor_by_name(key).index
         return _value(self._values, self.subgraph.tensors[index])
 
+    def tensor_values(self) -> dict[int, np.ndarray]:
+        """Every tensor's value after the last invoke, by tensor index."""
+        return {
+            t.index: _value(self._values, t)
+            for t in self.subgraph.tensors
+            if t.index in self._values or t.data is not None or t.num_elements == 0
+        }
+
     def reset_variables(self) -> None:
         """Reset recurrent state (SVDF/LSTM variable tensors) to its initial value."""
         self._variables = self._initial_variables()
 
     # -- all at once ---------------------------------------------------------------------------
     def run(self, inputs: Sequence | Mapping[str, object], intermediates: bool = False):
-        """Outputs in model order; with ``intermediates=True``, every tensor by name."""
+        """Outputs in model order; with ``intermediates=True``, every tensor by name.
+
+        A tensor whose name is empty or shared with another is keyed ``"tensor_<index>"``.
+        Operator-internal tensors that no kernel computes (an LSTM's intermediates) are left out.
+        Variable tensors (SVDF/LSTM state) carry over from one run to the next, as on the device;
+        :meth:`reset_variables` starts again from the initial state.
+        """
         self._inputs = {}
         if isinstance(inputs, Mapping):
             names = {self.subgraph.tensors[t].name for t in self.subgraph.inputs}
@@ -94,7 +111,7 @@ class Interpreter:
                 self.set_input(position, value)
         self.invoke()
         if intermediates:
-            return {t.name: _value(self._values, t) for t in self.subgraph.tensors}
+            return {self._tensor_keys[index]: value for index, value in self.tensor_values().items()}
         return [self.get_output(i) for i in range(len(self.subgraph.outputs))]
 
     # -- helpers -------------------------------------------------------------------------------
@@ -119,12 +136,21 @@ class Interpreter:
         return key
 
     def _initial_variables(self) -> dict[int, np.ndarray]:
+        """Both references start int8 state at its zero point and other state at zero,
+        whatever the tensor's buffer holds."""
         state = {}
         for t in self.subgraph.tensors:
             if t.is_variable:
-                initial = t.data if t.data is not None else np.zeros(t.shape, t.type.numpy_dtype)
-                state[t.index] = np.array(initial)
+                fill = zero_point_of(t) if t.type is TensorType.INT8 else 0
+                state[t.index] = np.full(t.shape, fill, dtype=t.type.numpy_dtype)
         return state
+
+
+def _tensor_keys(tensors) -> dict[int, str]:
+    counts: dict[str, int] = {}
+    for t in tensors:
+        counts[t.name] = counts.get(t.name, 0) + 1
+    return {t.index: t.name if t.name and counts[t.name] == 1 else f"tensor_{t.index}" for t in tensors}
 
 
 def _value(values: dict[int, np.ndarray], t: Tensor) -> np.ndarray:

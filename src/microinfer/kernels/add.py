@@ -1,1 +1,41 @@
-"""ADD: not implemented yet (no kernel is registered until it is)."""
+"""ADD: element-wise sum with broadcasting and a fused activation, int8 / int16 / float32.
+
+Quantized inputs use the left-shift scheme of :mod:`._elementwise` (20 bits for int8, 15 for
+int16). TFLite Micro always takes that general path; LiteRT takes its power-of-two int16 path when
+``pot_scale_int16`` is set and all three scales are powers of two.
+"""
+
+from __future__ import annotations
+
+from . import _elementwise as ew
+from . import common
+from .registry import Kernel, Node, register
+
+
+def _pot_path_same_shapes(node: Node) -> bool:
+    """int16 with pot_scale_int16 and power-of-two scales (LiteRT): both inputs have the same shape"""
+    return not ew.uses_pot_int16_path(node) or not ew.needs_broadcast(node)
+
+
+@register("ADD", versions=range(1, 6), types=("int8", "int16", "float32"))
+class Add(Kernel):
+    constraints = (
+        ew.add_sub_types,
+        ew.binary_output_is_broadcast,
+        ew.max_rank(6),
+        common.supported_activation,
+        common.quantized_tensors_have_parameters,
+        ew.all_per_tensor,
+        ew.positive_scales,
+        ew.zero_points_in_range,
+        ew.add_sub_output_multiplier_below_one,
+        ew.litert_int16_zero_points,
+        ew.pot_path_shifts_valid,
+        _pot_path_same_shapes,
+    )
+
+    def prepare(self, node: Node) -> ew.AddSubData:
+        return ew.prepare_add_sub(node, +1, multipliers_in_float=False, negate_in_litert=False)
+
+    def eval(self, data: ew.AddSubData, inputs):
+        return [ew.eval_add_sub(data, inputs[0], inputs[1])]

@@ -1,1 +1,228 @@
-"""CONV_2D: not implemented yet (no kernel is registered until it is)."""
+"""CONV_2D: 2-D convolution (with groups), int8 / int16x8 / float32.
+
+im2col is a strided view of the zero-padded input; the products are summed by one float64 BLAS
+matmul (per group), exact for integer data (see ``_conv_util``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..tflite.types import TensorType
+from . import _conv_util as cu
+from . import common
+from .registry import TFLM, Kernel, Node, register
+
+
+@dataclass(frozen=True)
+class ConvData:
+    kind: str  # "int8", "int16x8", "float32"
+    output_shape: tuple[int, ...]
+    groups: int
+    weights: np.ndarray  # (groups, kh*kw*cin_per_group, cout_per_group) float64
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+    dilation: tuple[int, int]
+    pad: tuple[int, int]
+    input_offset: int
+    requantize: cu.Requantizer | None
+    float_bias: np.ndarray | None
+    act_min: float
+    act_max: float
+
+
+_COMBOS = {
+    (TensorType.INT8, TensorType.INT8, TensorType.INT8),
+    (TensorType.INT16, TensorType.INT8, TensorType.INT16),
+    (TensorType.FLOAT32, TensorType.FLOAT32, TensorType.FLOAT32),
+}
+
+
+def _types_supported(node: Node) -> bool:
+    """Input/output int8 with int8 filter, int16 with int8 filter, or all float32"""
+    x, w = node.input(0), node.input(1)
+    return x is not None and w is not None and (x.type, w.type, node.outputs[0].type) in _COMBOS
+
+
+def _constant_filter_and_bias(node: Node) -> bool:
+    """Filter (and bias, when given) are constant tensors"""
+    return all(t is None or t.is_constant for t in node.inputs[1:3])
+
+
+def _four_dimensional(node: Node) -> bool:
+    """Input, filter and output are 4-D"""
+    return cu.tensors_4d(node.input(0), node.input(1), node.outputs[0])
+
+
+def _groups_valid(node: Node) -> bool:
+    """Input channels are a multiple of the filter's input channels, and the groups divide the filters"""
+    x, w = node.input(0), node.input(1)
+    if not cu.tensors_4d(x, w):
+        return True  # left to _four_dimensional
+    if w.shape[3] <= 0 or x.shape[3] % w.shape[3]:
+        return False
+    groups = x.shape[3] // w.shape[3]
+    return groups >= 1 and w.shape[0] % groups == 0
+
+
+def _strides_dilations_positive(node: Node) -> bool:
+    """Strides and dilation factors are at least 1"""
+    o = node.options
+    return min(o.stride_h, o.stride_w, o.dilation_h_factor, o.dilation_w_factor) >= 1
+
+
+def _output_shape_matches(node: Node) -> bool:
+    """The output shape is (batches, out_height, out_width, filters) as SAME/VALID padding gives"""
+    x, w, y = node.input(0), node.input(1), node.outputs[0]
+    if not cu.tensors_4d(x, w, y):
+        return True  # left to _four_dimensional
+    o = node.options
+    oh = cu.output_size(o.padding, x.shape[1], w.shape[1], o.stride_h, o.dilation_h_factor)
+    ow = cu.output_size(o.padding, x.shape[2], w.shape[2], o.stride_w, o.dilation_w_factor)
+    return tuple(y.shape) == (x.shape[0], oh, ow, w.shape[0])
+
+
+def _bias_valid(node: Node) -> bool:
+    """Bias, when given, has one element per filter and is int32 (int8), int64 (int16; TFLite Micro also int32) or float32"""
+    x, w, b = node.input(0), node.input(1), node.input(2)
+    if b is None or not cu.tensors_4d(x, w):
+        return True
+    if b.num_elements != w.shape[0]:
+        return False
+    if x.type is TensorType.INT8:
+        return b.type is TensorType.INT32
+    if x.type is TensorType.INT16:
+        return b.type is TensorType.INT64 or (b.type is TensorType.INT32 and node.reference == TFLM)
+    return b.type is TensorType.FLOAT32
+
+
+def _int16_zero_points(node: Node) -> bool:
+    """int16 input and output have zero point 0"""
+    x, y = node.input(0), node.outputs[0]
+    if x is None or x.type is not TensorType.INT16:
+        return True
+    return common.zero_point_of(x) == 0 and common.zero_point_of(y) == 0
+
+
+def _filter_quantization(node: Node) -> bool:
+    """A quantized filter has one scale or one per output channel (dimension 0)"""
+    w = node.input(1)
+    if w is None or w.type is TensorType.FLOAT32:
+        return True
+    q = w.quantization
+    if q is None or len(q.scale) == 0:
+        return False
+    if len(q.scale) == 1:
+        return True
+    return (
+        len(w.shape) == 4 and len(q.scale) == w.shape[0] and q.quantized_dimension == 0
+        and len(q.zero_point) == len(q.scale)
+    )
+
+
+def _bias_required_by_litert(node: Node) -> bool:
+    """LiteRT requires a bias tensor"""
+    return node.reference == TFLM or node.input(2) is not None
+
+
+def _requantizer_in_range(node: Node) -> bool:
+    """input_scale * filter_scale / output_scale is below 2**30 (2**14 for int16x8 with 64-bit accumulation)"""
+    x, w, y = node.input(0), node.input(1), node.outputs[0]
+    if not _types_supported(node) or x.type is TensorType.FLOAT32:
+        return True
+    if not _filter_quantization(node) or not _four_dimensional(node):
+        return True
+    wide = x.type is TensorType.INT16 and _uses_wide_accumulator(node)
+    return cu.multipliers_in_range(x, w, y, w.shape[0], wide)
+
+
+def _uses_wide_accumulator(node: Node) -> bool:
+    """int16 conv sums in int64 (int64 or no bias); TFLite Micro sums in int32 with an int32 bias."""
+    b = node.input(2)
+    return b is None or b.type is TensorType.INT64
+
+
+@register("CONV_2D", versions=range(1, 9), types=("int8", "int16x8", "float32"))
+class Conv2D(Kernel):
+    constraints = (
+        _types_supported,
+        _constant_filter_and_bias,
+        _four_dimensional,
+        _groups_valid,
+        _strides_dilations_positive,
+        _output_shape_matches,
+        _bias_valid,
+        _bias_required_by_litert,
+        _int16_zero_points,
+        _filter_quantization,
+        cu.zero_filter_zero_points,
+        common.supported_activation,
+        common.quantized_tensors_have_parameters,
+        cu.positive_scales,
+        _requantizer_in_range,
+    )
+
+    def prepare(self, node: Node) -> ConvData:
+        x, w, b = node.input(0), node.input(1), node.input(2)
+        y = node.outputs[0]
+        o = node.options
+        cout, kh, kw, cin_g = w.shape
+        groups = x.shape[3] // cin_g
+        cout_g = cout // groups
+        oh, pad_h = cu.conv_padding(o.padding, o.stride_h, o.dilation_h_factor, x.shape[1], kh)
+        ow, pad_w = cu.conv_padding(o.padding, o.stride_w, o.dilation_w_factor, x.shape[2], kw)
+        # (cout, kh, kw, cin_g) -> (groups, kh*kw*cin_g, cout_g), matching the im2col column order.
+        weights = np.asarray(w.data, np.float64).reshape(groups, cout_g, kh * kw * cin_g).transpose(0, 2, 1)
+        weights = np.ascontiguousarray(weights)
+        activation = o.fused_activation_function
+        common_args = dict(
+            output_shape=tuple(y.shape),
+            groups=groups,
+            weights=weights,
+            kernel=(kh, kw),
+            stride=(o.stride_h, o.stride_w),
+            dilation=(o.dilation_h_factor, o.dilation_w_factor),
+            pad=(pad_h, pad_w),
+        )
+        if x.type is TensorType.FLOAT32:
+            lo, hi = common.activation_range_float(activation)
+            return ConvData(
+                kind="float32", input_offset=0, requantize=None,
+                float_bias=None if b is None else np.asarray(b.data, np.float32).reshape(-1),
+                act_min=lo, act_max=hi, **common_args,
+            )
+        int16 = x.type is TensorType.INT16
+        cu.assert_exact_in_float64(kh * kw * cin_g, 32768 if int16 else 255)
+        requantize = cu.make_requantizer(
+            node, x, w, b, y, cout, activation, wide=int16 and _uses_wide_accumulator(node)
+        )
+        return ConvData(
+            kind="int16x8" if int16 else "int8",
+            input_offset=0 if int16 else -common.zero_point_of(x),
+            requantize=requantize, float_bias=None, act_min=0, act_max=0, **common_args,
+        )
+
+    def eval(self, data: ConvData, inputs):
+        x = inputs[0]
+        n, oh, ow, cout = data.output_shape
+        kh, kw = data.kernel
+        xf = x.astype(np.float64)
+        if data.input_offset:
+            xf += data.input_offset  # padding then contributes 0, as the reference skips it
+        cols = cu.patches(xf, data.pad[0], data.pad[1], oh, ow, kh, kw, *data.stride, *data.dilation)
+        rows = n * oh * ow
+        if data.groups == 1:
+            acc = cols.reshape(rows, -1) @ data.weights[0]
+        else:
+            g = data.groups
+            grouped = cols.reshape(rows, kh * kw, g, -1).transpose(2, 0, 1, 3).reshape(g, rows, -1)
+            acc = np.matmul(grouped, data.weights).transpose(1, 0, 2).reshape(rows, cout)
+        if data.kind == "float32":
+            if data.float_bias is not None:
+                acc = acc + data.float_bias
+            out = np.clip(acc, data.act_min, data.act_max).astype(np.float32)
+            return [out.reshape(data.output_shape)]
+        out = data.requantize(acc.astype(np.int64))
+        return [out.reshape(data.output_shape)]

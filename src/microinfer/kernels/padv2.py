@@ -1,1 +1,11 @@
-"""PADV2: not implemented yet (no kernel is registered until it is)."""
+"""PADV2: PAD with the padding value given by a third input (see pad.py for the semantics)."""
+
+from __future__ import annotations
+
+from .pad import TYPES, PadBase
+from .registry import register
+
+
+@register("PADV2", versions=range(1, 5), types=tuple(t.name.lower() for t in TYPES))
+class PadV2(PadBase):
+    pass

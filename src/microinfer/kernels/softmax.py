@@ -1,1 +1,245 @@
-"""SOFTMAX: not implemented yet (no kernel is registered until it is)."""
+"""SOFTMAX over the last axis: float32, int8 -> int8, int8 -> int16 and int16 -> int16.
+
+int8 input: gemmlowp fixed point. The input difference to the row maximum is scaled by
+``beta * input_scale`` into Q5.26 (``PreprocessSoftmaxScaling``), differences below ``diff_min``
+contribute nothing, exp() is gemmlowp's ``exp_on_negative_values``, the sum is kept in Q12.19 and
+inverted with ``one_over_one_plus_x_for_x_in_0_1``. Both references scale the difference with the
+doubling high multiply here: LiteRT 2.3.0's softmax was observed to requantize with double rounding
+(its int16 path shows it unambiguously), unlike its convolutions.
+
+int16 input: table lookups with interpolation (exp on [-10, 0] and 1/(1+x) on [0, 1]). TFLite
+Micro builds the two tables in float32 from explicit ranges, LiteRT in float64 from quantization
+parameters; the tables can differ in the last place, so each reference gets its own.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import MicroinferError
+from ..tflite.types import TensorType
+from . import _nonlinear as nl
+from . import common
+from .fixedpoint import (
+    DOUBLE,
+    multiply_by_quantized_multiplier,
+    quantize_multiplier,
+    saturating_rounding_doubling_high_mul,
+    rounding_divide_by_pot,
+    wrap_int32,
+)
+from .registry import TFLITE, TFLM, Kernel, Node, register
+
+SCALED_DIFF_INTEGER_BITS = 5
+ACCUMULATION_INTEGER_BITS = 12
+
+
+@dataclass(frozen=True)
+class SoftmaxData:
+    kind: str  # "float32", "int8", "int16"
+    beta: float
+    out_dtype: type
+    multiplier: int
+    left_shift: int
+    diff_min: int
+    rounding: str
+    exp_lut: np.ndarray | None
+    reciprocal_lut: np.ndarray | None
+
+
+# -- constraints ------------------------------------------------------------------------------
+
+_COMBOS = {
+    (TensorType.FLOAT32, TensorType.FLOAT32),
+    (TensorType.INT8, TensorType.INT8),
+    (TensorType.INT8, TensorType.INT16),
+    (TensorType.INT16, TensorType.INT16),
+}
+
+
+def _types_supported(node: Node) -> bool:
+    """Input/output float32/float32, int8/int8, int8/int16 or int16/int16"""
+    x = node.input(0)
+    return x is not None and (x.type, node.outputs[0].type) in _COMBOS
+
+
+def _one_input(node: Node) -> bool:
+    """One input of rank at least 1, one output of the same shape"""
+    x = node.input(0)
+    return (len(node.inputs) == 1 and len(node.outputs) == 1 and x is not None and len(x.shape) >= 1
+            and tuple(x.shape) == tuple(node.outputs[0].shape))
+
+
+def _near(value: float, target: float) -> bool:
+    return abs(float(np.float32(value)) - target) <= 0.001 * target
+
+
+def _output_quantization(node: Node) -> bool:
+    """Quantized output is scale 1/256 zero point -128 (int8), 1/65536 and -32768 (int16 from int8), 1/32768 and 0 (int16)"""
+    x, y = node.input(0), node.outputs[0]
+    if x is None or x.type is TensorType.FLOAT32 or y.quantization is None:
+        return x is not None and (x.type is TensorType.FLOAT32 or y.quantization is not None)
+    scale, zero_point = float(common.scale_of(y)), common.zero_point_of(y)
+    if x.type is TensorType.INT16:
+        return zero_point == 0 and _near(scale, 1.0 / 32768)
+    if y.type is TensorType.INT16:
+        return zero_point == -32768 and _near(scale, 1.0 / 65536)
+    return zero_point == -128 and np.float32(scale) == np.float32(1.0 / 256)
+
+
+def _int16_input_zero_point(node: Node) -> bool:
+    """int16 input has zero point 0 (LiteRT)"""
+    x = node.input(0)
+    if node.reference != TFLITE or x is None or x.type is not TensorType.INT16:
+        return True
+    return x.quantization is not None and common.zero_point_of(x) == 0
+
+
+def _int16_rank(node: Node) -> bool:
+    """int16 input has rank 1 to 4 (LiteRT)"""
+    x = node.input(0)
+    if node.reference != TFLITE or x is None or x.type is not TensorType.INT16:
+        return True
+    return 1 <= len(x.shape) <= 4
+
+
+def _int8_multiplier_above_one(node: Node) -> bool:
+    """int8 input: beta * input_scale * 2**26 is greater than 1"""
+    x = node.input(0)
+    if x is None or x.type is not TensorType.INT8 or x.quantization is None:
+        return True
+    return _int8_real_multiplier(node) > 1.0
+
+
+def _int16_multiplier_in_range(node: Node) -> bool:
+    """int16 input: beta * input_scale / (10 / 65535) is positive and below 2**30"""
+    x = node.input(0)
+    if x is None or x.type is not TensorType.INT16 or x.quantization is None:
+        return True
+    real = _int16_real_multiplier(node)
+    return real > 0 and math.frexp(real)[1] <= 30
+
+
+def _int8_real_multiplier(node: Node) -> float:
+    cap = (1 << 31) - 1.0
+    beta = float(np.float32(node.options.beta))
+    scale = float(common.scale_of(node.inputs[0]))
+    return min(beta * scale * (1 << (31 - SCALED_DIFF_INTEGER_BITS)), cap)
+
+
+def _int16_real_multiplier(node: Node) -> float:
+    beta = float(np.float32(node.options.beta))
+    scale = float(common.scale_of(node.inputs[0]))
+    return scale * beta / (10.0 / 65535.0)
+
+
+# -- the int16 tables ----------------------------------------------------------------------------
+
+_LUT_CACHE: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _int16_luts(reference: str) -> tuple[np.ndarray, np.ndarray]:
+    if reference not in _LUT_CACHE:
+        if reference == TFLM:
+            f = np.float32
+            exp_lut = nl.lut_int16(nl.expf, -10.0, 0.0, -1.0, 1.0, f)
+            recip_lut = nl.lut_int16(lambda v: f(f(1.0) / f(f(1.0) + v)), 0.0, 1.0, -1.0, 1.0, f)
+        else:
+            rng = 65535
+            d = np.float64
+            exp_lut = nl.lut_int16(lambda v: d(math.exp(float(v))), d(10.0 / rng) * (-32768 - 32767),
+                                   d(10.0 / rng) * (32767 - 32767), d(2.0 / rng) * -32768, d(2.0 / rng) * 32767, d)
+            recip_lut = nl.lut_int16(lambda v: d(1.0 / (1.0 + float(v))), d(1.0 / rng) * (-32768 + 32768),
+                                     d(1.0 / rng) * (32767 + 32768), d(2.0 / rng) * -32768, d(2.0 / rng) * 32767, d)
+        _LUT_CACHE[reference] = (exp_lut, recip_lut)
+    return _LUT_CACHE[reference]
+
+
+@register("SOFTMAX", versions=range(1, 4), types=("float32", "int8", "int16"))
+class Softmax(Kernel):
+    constraints = (
+        _types_supported,
+        _one_input,
+        common.quantized_tensors_have_parameters,
+        _output_quantization,
+        _int16_input_zero_point,
+        _int16_rank,
+        _int8_multiplier_above_one,
+        _int16_multiplier_in_range,
+    )
+
+    def prepare(self, node: Node) -> SoftmaxData:
+        x, y = node.inputs[0], node.outputs[0]
+        beta = float(np.float32(node.options.beta))
+        rounding = DOUBLE  # both references, see the module docstring
+        if x.type is TensorType.FLOAT32:
+            return SoftmaxData("float32", beta, np.float32, 0, 0, 0, "", None, None)
+        if x.type is TensorType.INT8:
+            multiplier, left_shift = quantize_multiplier(_int8_real_multiplier(node))
+            radius = nl.calculate_input_radius(SCALED_DIFF_INTEGER_BITS, left_shift)
+            out_dtype = np.int8 if y.type is TensorType.INT8 else np.int16
+            return SoftmaxData("int8", beta, out_dtype, multiplier, left_shift, -radius, rounding, None, None)
+        multiplier, shift = quantize_multiplier(_int16_real_multiplier(node))
+        exp_lut, recip_lut = _int16_luts(node.reference)
+        return SoftmaxData("int16", beta, np.int16, multiplier, shift, 0, rounding, exp_lut, recip_lut)
+
+    def eval(self, data: SoftmaxData, inputs):
+        x = inputs[0]
+        if data.kind == "float32":
+            return [_softmax_float(x, data.beta)]
+        if data.kind == "int8":
+            return [_softmax_int8(x, data)]
+        return [_softmax_int16(x, data)]
+
+
+def _softmax_float(x, beta: float):
+    x = x.astype(np.float32)
+    shifted = (x - x.max(axis=-1, keepdims=True)).astype(np.float32) * np.float32(beta)
+    e = np.exp(shifted.astype(np.float32)).astype(np.float32)
+    return (e / e.sum(axis=-1, keepdims=True, dtype=np.float32)).astype(np.float32)
+
+
+def _scale_diff(diff, data: SoftmaxData):
+    """MultiplyByQuantizedMultiplierGreaterThanOne (double rounding)."""
+    return saturating_rounding_doubling_high_mul(wrap_int32(diff << data.left_shift), data.multiplier)
+
+
+def _softmax_int8(x, data: SoftmaxData):
+    x = x.astype(np.int64)
+    diff = x - x.max(axis=-1, keepdims=True)
+    used = diff >= data.diff_min
+    exps = nl.exp_on_negative_values(_scale_diff(diff, data), SCALED_DIFF_INTEGER_BITS)
+    accumulated = nl.rescale(exps, 0, ACCUMULATION_INTEGER_BITS)
+    sum_of_exps = wrap_int32(np.where(used, accumulated, 0).sum(axis=-1, keepdims=True))
+    headroom = nl.count_leading_zeros_u32(sum_of_exps)
+    bits_over_unit = ACCUMULATION_INTEGER_BITS - headroom
+    shifted_sum_minus_one = wrap_int32(((sum_of_exps & 0xFFFFFFFF) << headroom) - (1 << 31))
+    shifted_scale = nl.one_over_one_plus_x_for_x_in_0_1(shifted_sum_minus_one)
+    out_bits = np.iinfo(data.out_dtype).bits
+    exponent = bits_over_unit + 31 - out_bits
+    if np.any((exponent < 0) | (exponent > 31)):
+        raise MicroinferError("SOFTMAX: the sum of exponentials is out of the range the reference kernel checks "
+                              "(it aborts on this input)")
+    unsaturated = rounding_divide_by_pot(saturating_rounding_doubling_high_mul(shifted_scale, exps), exponent)
+    info = np.iinfo(data.out_dtype)
+    out = np.clip(unsaturated + info.min, info.min, info.max)
+    return np.where(used, out, info.min).astype(data.out_dtype)
+
+
+def _softmax_int16(x, data: SoftmaxData):
+    x = x.astype(np.int64)
+    diff = x - x.max(axis=-1, keepdims=True)
+    scaled = wrap_int32(multiply_by_quantized_multiplier(diff, data.multiplier, data.left_shift, data.rounding))
+    symmetric = np.clip(scaled + 32767, -32768, 32767)
+    exps = nl.lut_lookup_int16(symmetric, data.exp_lut)
+    sum_of_exps = wrap_int32(exps.sum(axis=-1, keepdims=True))
+    headroom_plus_one = nl.count_leading_zeros_u32(sum_of_exps)
+    shifted_sum = ((sum_of_exps << (headroom_plus_one - 1)) + (1 << 13)) >> 14
+    symmetric_sum = np.clip(shifted_sum - ((1 << 15) + (1 << 16)), -32768, 32767)
+    reciprocal = nl.lut_lookup_int16(symmetric_sum, data.reciprocal_lut)
+    right_shift = 31 - headroom_plus_one
+    result = (exps * reciprocal + (np.int64(1) << (right_shift - 1))) >> right_shift
+    return np.clip(wrap_int32(result), 0, 32767).astype(np.int16)

@@ -1,1 +1,32 @@
-"""TANH: not implemented yet (no kernel is registered until it is)."""
+"""TANH: float32, int8 and int16; see :mod:`._sigmoid_common` for the arithmetic."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _nonlinear as nl
+from . import _sigmoid_common as sc
+from .registry import Kernel, Node, register
+
+SPEC = sc.SigmoidSpec(
+    name="TANH",
+    output_scale=1.0 / 128,
+    output_zero_point=0,
+    pot_shifts=(0, 1),
+    fixed_point=nl.tanh_fixed,
+    output_shift=31 - 7,
+    float_fn=lambda x: np.tanh(x).astype(np.float32),
+    lut_fn=nl.tanhf,
+    int16_fn=nl.tanh_int16,
+)
+
+
+@register("TANH", versions=range(1, 4), types=("float32", "int8", "int16"))
+class Tanh(Kernel):
+    constraints = sc.make_constraints(SPEC)
+
+    def prepare(self, node: Node) -> sc.SigmoidData:
+        return sc.prepare(SPEC, node)
+
+    def eval(self, data: sc.SigmoidData, inputs):
+        return [sc.evaluate(SPEC, data, inputs[0])]

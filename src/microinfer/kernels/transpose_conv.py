@@ -1,1 +1,215 @@
-"""TRANSPOSE_CONV: not implemented yet (no kernel is registered until it is)."""
+"""TRANSPOSE_CONV: transposed 2-D convolution, int8 / int16x8 / float32.
+
+Inputs: (output_shape, weights (out_channels, kh, kw, in_channels), input, optional bias). Each
+input pixel scatters ``input[b, y, x, :] @ weights[:, i, j, :].T`` to output pixel
+``(y * stride_h - pad_h + i, x * stride_w - pad_w + j)``. One float64 BLAS matmul computes every
+(pixel, tap) product, then one strided add per tap scatters them (exact integers in float64).
+The padding comes from the output size, as TFLite computes it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..tflite.types import TensorType
+from . import _conv_util as cu
+from . import common
+from .registry import TFLM, Kernel, Node, register
+
+_OUTPUT_SHAPE, _WEIGHTS, _INPUT, _BIAS = 0, 1, 2, 3
+
+
+@dataclass(frozen=True)
+class TransposeConvData:
+    kind: str  # "int8", "int16x8", "float32"
+    output_shape: tuple[int, ...]
+    weights: np.ndarray  # (in_channels, kh * kw * out_channels), float64
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+    pad: tuple[int, int]
+    input_offset: int
+    requantize: cu.Requantizer | None
+    float_bias: np.ndarray | None
+    act_min: float
+    act_max: float
+
+
+_COMBOS = {
+    (TensorType.INT8, TensorType.INT8, TensorType.INT8),
+    (TensorType.INT16, TensorType.INT8, TensorType.INT16),
+    (TensorType.FLOAT32, TensorType.FLOAT32, TensorType.FLOAT32),
+}
+
+
+def _types_supported(node: Node) -> bool:
+    """Input/output int8 with int8 weights, int16 with int8 weights, or all float32"""
+    x, w = node.input(_INPUT), node.input(_WEIGHTS)
+    return x is not None and w is not None and (x.type, w.type, node.outputs[0].type) in _COMBOS
+
+
+def _constant_tensors(node: Node) -> bool:
+    """output_shape, weights (and bias, when given) are constant tensors"""
+    return all(t is None or t.is_constant for i, t in enumerate(node.inputs) if i != _INPUT)
+
+
+def _output_shape_tensor(node: Node) -> bool:
+    """output_shape is a 1-D int32 tensor of 4 values equal to the output tensor's shape"""
+    s, y = node.input(_OUTPUT_SHAPE), node.outputs[0]
+    if s is None or s.type is not TensorType.INT32 or len(s.shape) != 1 or s.data is None:
+        return False
+    return tuple(int(v) for v in np.asarray(s.data).reshape(-1)) == tuple(y.shape) and len(y.shape) == 4
+
+
+def _shapes_consistent(node: Node) -> bool:
+    """Input and weights are 4-D; weights' in/out channels match the input's and the output's, and batches match"""
+    x, w, y = node.input(_INPUT), node.input(_WEIGHTS), node.outputs[0]
+    if not cu.tensors_4d(x, w, y):
+        return False
+    return w.shape[3] == x.shape[3] and w.shape[0] == y.shape[3] and x.shape[0] == y.shape[0]
+
+
+def _litert_input_size_consistent(node: Node) -> bool:
+    """LiteRT: the input's height and width are what a convolution of the output size gives"""
+    if node.reference == TFLM:
+        return True
+    x, w, y = node.input(_INPUT), node.input(_WEIGHTS), node.outputs[0]
+    if not cu.tensors_4d(x, w, y):
+        return True  # left to _shapes_consistent
+    o = node.options
+    return (
+        cu.output_size(o.padding, y.shape[1], w.shape[1], o.stride_h, 1) == x.shape[1]
+        and cu.output_size(o.padding, y.shape[2], w.shape[2], o.stride_w, 1) == x.shape[2]
+    )
+
+
+def _strides_positive(node: Node) -> bool:
+    """Strides are at least 1"""
+    return node.options.stride_h >= 1 and node.options.stride_w >= 1
+
+
+def _bias_valid(node: Node) -> bool:
+    """Bias, when given, has one element per output channel and is int32 (int8), int64 (int16; TFLite Micro also int16) or float32"""
+    x, w, b = node.input(_INPUT), node.input(_WEIGHTS), node.input(_BIAS)
+    if b is None or x is None or not cu.tensors_4d(w):
+        return True
+    if b.num_elements != w.shape[0]:
+        return False
+    if x.type is TensorType.INT8:
+        return b.type is TensorType.INT32
+    if x.type is TensorType.INT16:
+        return b.type is TensorType.INT64 or (b.type is TensorType.INT16 and node.reference == TFLM)
+    return b.type is TensorType.FLOAT32
+
+
+def _int16_zero_points(node: Node) -> bool:
+    """int16 input and output have zero point 0"""
+    x, y = node.input(_INPUT), node.outputs[0]
+    if x is None or x.type is not TensorType.INT16:
+        return True
+    return common.zero_point_of(x) == 0 and common.zero_point_of(y) == 0
+
+
+def _filter_quantization(node: Node) -> bool:
+    """Quantized weights have one scale or one per output channel (dimension 0)"""
+    w = node.input(_WEIGHTS)
+    if w is None or w.type is TensorType.FLOAT32:
+        return True
+    q = w.quantization
+    if q is None or len(q.scale) == 0 or len(q.zero_point) != len(q.scale):
+        return False
+    if len(q.scale) == 1:
+        return True
+    return len(w.shape) == 4 and len(q.scale) == w.shape[0] and q.quantized_dimension == 0
+
+
+def _requantizer_in_range(node: Node) -> bool:
+    """input_scale * filter_scale / output_scale is below 2**30 (2**14 for int16x8)"""
+    x, w, y = node.input(_INPUT), node.input(_WEIGHTS), node.outputs[0]
+    if not _types_supported(node) or x.type is TensorType.FLOAT32:
+        return True
+    if not _filter_quantization(node) or not cu.tensors_4d(w):
+        return True
+    return cu.multipliers_in_range(x, w, y, w.shape[0], wide=x.type is TensorType.INT16)
+
+
+def _weights_zero_points(node: Node) -> bool:
+    """Quantized weights have all zero points equal to 0"""
+    return cu.zero_filter_zero_points(node)
+
+
+@register("TRANSPOSE_CONV", versions=range(1, 6), types=("int8", "int16x8", "float32"))
+class TransposeConv(Kernel):
+    constraints = (
+        _types_supported,
+        _constant_tensors,
+        _output_shape_tensor,
+        _shapes_consistent,
+        _strides_positive,
+        _litert_input_size_consistent,
+        _bias_valid,
+        _int16_zero_points,
+        _filter_quantization,
+        _weights_zero_points,
+        common.supported_activation,
+        common.quantized_tensors_have_parameters,
+        cu.positive_scales,
+        _requantizer_in_range,
+    )
+
+    def prepare(self, node: Node) -> TransposeConvData:
+        x, w, b = node.input(_INPUT), node.input(_WEIGHTS), node.input(_BIAS)
+        y = node.outputs[0]
+        o = node.options
+        cout, kh, kw, cin = w.shape
+        # TFLite derives the padding from the output size, as if it were a convolution's input.
+        _, pad_h = cu.conv_padding(o.padding, o.stride_h, 1, y.shape[1], kh)
+        _, pad_w = cu.conv_padding(o.padding, o.stride_w, 1, y.shape[2], kw)
+        weights = np.ascontiguousarray(
+            np.asarray(w.data, np.float64).transpose(3, 1, 2, 0).reshape(cin, kh * kw * cout)
+        )
+        activation = o.fused_activation_function
+        common_args = dict(
+            output_shape=tuple(y.shape), weights=weights, kernel=(kh, kw),
+            stride=(o.stride_h, o.stride_w), pad=(pad_h, pad_w),
+        )
+        if x.type is TensorType.FLOAT32:
+            lo, hi = common.activation_range_float(activation)
+            return TransposeConvData(
+                kind="float32", input_offset=0, requantize=None,
+                float_bias=None if b is None else np.asarray(b.data, np.float32).reshape(-1),
+                act_min=lo, act_max=hi, **common_args,
+            )
+        int16 = x.type is TensorType.INT16
+        cu.assert_exact_in_float64(kh * kw * cin, 32768 if int16 else 255)
+        requantize = cu.make_requantizer(node, x, w, b, y, cout, activation, wide=int16)
+        return TransposeConvData(
+            kind="int16x8" if int16 else "int8",
+            input_offset=0 if int16 else -common.zero_point_of(x),
+            requantize=requantize, float_bias=None, act_min=0, act_max=0, **common_args,
+        )
+
+    def eval(self, data: TransposeConvData, inputs):
+        x = inputs[_INPUT]
+        n, oh, ow, cout = data.output_shape
+        _, ih, iw, cin = x.shape
+        kh, kw = data.kernel
+        sh, sw = data.stride
+        pad_h, pad_w = data.pad
+        xf = x.astype(np.float64).reshape(-1, cin)
+        if data.input_offset:
+            xf += data.input_offset
+        products = (xf @ data.weights).reshape(n, ih, iw, kh, kw, cout)
+        full_h = max((ih - 1) * sh + kh, pad_h + oh)
+        full_w = max((iw - 1) * sw + kw, pad_w + ow)
+        acc = np.zeros((n, full_h, full_w, cout), np.float64)
+        for i in range(kh):
+            for j in range(kw):
+                acc[:, i : i + (ih - 1) * sh + 1 : sh, j : j + (iw - 1) * sw + 1 : sw, :] += products[:, :, :, i, j, :]
+        acc = acc[:, pad_h : pad_h + oh, pad_w : pad_w + ow, :]
+        if data.kind == "float32":
+            if data.float_bias is not None:
+                acc = acc + data.float_bias
+            return [np.clip(acc, data.act_min, data.act_max).astype(np.float32)]
+        return [data.requantize(acc.astype(np.int64))]

@@ -1,1 +1,357 @@
-"""UNIDIRECTIONAL_SEQUENCE_LSTM: not implemented yet (no kernel is registered until it is)."""
+"""UNIDIRECTIONAL_SEQUENCE_LSTM: the standard LSTM (no CIFG, peephole, projection or layer norm).
+
+Per time step, for the input (i), forget (f), cell (g) and output (o) gates::
+
+    gate = act(x W_gate^T + b_gate + h R_gate^T)        act = sigmoid, tanh for g
+    c = f * c + i * g    (clipped to +-cell_clip when cell_clip > 0)
+    h = o * tanh(c)      (the output of the step and the next step's recurrent input)
+
+The hidden state (input 18) and the cell state (input 19) are variable tensors, updated IN PLACE
+in the arrays the interpreter passes (its copies of the variables), so they persist across
+invokes.
+
+int8 (int8 activations and weights, int32 biases, int16 cell state with a power-of-two scale):
+every gate's two matrix products are requantized to int16 Q3.12 and added with saturation, then go
+through a 16-bit sigmoid/tanh to Q0.15. The two references differ in nearly every stage:
+
+=====================  ==========================================  =============================
+stage                  TFLite Micro                                LiteRT
+=====================  ==========================================  =============================
+gate multipliers       w_scale * in_scale / 2**-12 in double       same in float32
+gate sum               sat(sat(FC_x) + sat(FC_h))                  sat(sat(FC_x) + FC_h)
+sigmoid / tanh         int16 LOGISTIC/TANH kernels (table lookup)  gemmlowp fixed point
+f * c, i * g           MUL requantization (double rounding)        rounding shift by 15 and
+                                                                   30 + log2(cell scale)
+cell clip              clip / cell_scale in double, truncated      same in float32
+hidden quantization    the hidden-state tensor's scale/zero point  intermediate 4's
+=====================  ==========================================  =============================
+
+Every requantization (MultiplyByQuantizedMultiplier) uses DOUBLE rounding in BOTH references:
+measured, LiteRT 2.3.0's LSTM (tensor_utils) does not take its single-rounding path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..tflite.types import ActivationFunction, TensorType
+from . import common
+from ._lstm_math import (
+    gemmlowp_logistic_int16,
+    gemmlowp_tanh_int16,
+    lstm_tanh_tflm,
+    lut_logistic_int16,
+)
+from .fixedpoint import DOUBLE, multiply_by_quantized_multiplier, quantize_multiplier, rounding_divide_by_pot
+from .registry import TFLM, Kernel, Node, register
+
+INPUT = 0
+INPUT_WEIGHTS = (1, 2, 3, 4)  # input, forget, cell, output gates
+RECURRENT_WEIGHTS = (5, 6, 7, 8)
+PEEPHOLE = (9, 10, 11)
+BIASES = (12, 13, 14, 15)
+PROJECTION = (16, 17)
+HIDDEN_STATE = 18
+CELL_STATE = 19
+LAYER_NORM = (20, 21, 22, 23)
+GATE_INPUT, GATE_FORGET, GATE_CELL, GATE_OUTPUT = range(4)
+Q3_12 = 2.0**-12
+
+
+@dataclass(frozen=True)
+class LstmData:
+    kind: str  # "int8" or "float32"
+    reference: str
+    time_major: bool
+    n_cell: int
+    output_shape: tuple[int, ...]
+    input_weights: tuple[np.ndarray, ...]  # per gate (n_cell, n_input), float64 (int8 values) or float32
+    recurrent_weights: tuple[np.ndarray, ...]  # per gate (n_cell, n_cell)
+    biases: tuple[np.ndarray, ...]  # per gate (n_cell,), int64 or float32
+    cell_clip: float  # float32 clip, or the quantized int16 clip (0: none)
+    # int8 only
+    input_zero_point: int = 0
+    hidden_zero_point: int = 0  # of the hidden-state tensor (recurrent input)
+    input_multipliers: tuple = ()
+    recurrent_multipliers: tuple = ()  # per gate (multiplier, shift)
+    cell_scale_power: int = 0
+    forget_mul: tuple = (0, 0)  # TFLite Micro: f * c requantization
+    input_mul: tuple = (0, 0)  # TFLite Micro: i * g requantization
+    hidden_mul: tuple = (0, 0)  # o * tanh(c) requantization to the hidden state
+    output_zero_point: int = 0  # zero point of the hidden values written
+    rounding: str = DOUBLE
+
+
+def _all_inputs(node: Node) -> bool:
+    """The operator has 24 inputs and 1 output"""
+    return len(node.inputs) == 24 and len(node.outputs) == 1
+
+
+def _standard_lstm(node: Node) -> bool:
+    """A standard LSTM: all eight gate weight matrices and four biases given; no CIFG, peephole, projection or layer norm"""
+    if not _all_inputs(node):
+        return False
+    required = (INPUT, *INPUT_WEIGHTS, *RECURRENT_WEIGHTS, *BIASES, HIDDEN_STATE, CELL_STATE)
+    absent = (*PEEPHOLE, *PROJECTION, *LAYER_NORM)
+    return all(node.inputs[i] is not None for i in required) and all(node.inputs[i] is None for i in absent)
+
+
+def _is_int8(node: Node) -> bool:
+    x = node.input(INPUT)
+    return x is not None and x.type is TensorType.INT8
+
+
+def _types_supported(node: Node) -> bool:
+    """All float32, or int8 input/weights/hidden state/output with int32 biases and an int16 cell state"""
+    if not _standard_lstm(node):
+        return False
+    x, y = node.inputs[INPUT], node.outputs[0]
+    weights = [node.inputs[i] for i in (*INPUT_WEIGHTS, *RECURRENT_WEIGHTS)]
+    biases = [node.inputs[i] for i in BIASES]
+    h, c = node.inputs[HIDDEN_STATE], node.inputs[CELL_STATE]
+    if x.type is TensorType.FLOAT32:
+        return all(t.type is TensorType.FLOAT32 for t in (*weights, *biases, h, c, y))
+    return (
+        x.type is TensorType.INT8
+        and y.type is TensorType.INT8
+        and h.type is TensorType.INT8
+        and c.type is TensorType.INT16
+        and all(t.type is TensorType.INT8 for t in weights)
+        and all(t.type is TensorType.INT32 for t in biases)
+    )
+
+
+def _shapes(node: Node) -> bool:
+    """Input and output are 3-D (batch/time by features), weights (cells, inputs) and (cells, cells), biases (cells,), states hold batch*cells values"""
+    if not _standard_lstm(node):
+        return False
+    x, y = node.inputs[INPUT], node.outputs[0]
+    if len(x.shape) != 3 or len(y.shape) != 3:
+        return False
+    time_major = node.options.time_major
+    batch = x.shape[1] if time_major else x.shape[0]
+    n_input = x.shape[2]
+    n_cell = node.inputs[INPUT_WEIGHTS[1]].shape[0] if len(node.inputs[INPUT_WEIGHTS[1]].shape) == 2 else -1
+    if n_cell < 1:
+        return False
+    ok = all(node.inputs[i].shape == (n_cell, n_input) for i in INPUT_WEIGHTS)
+    ok = ok and all(node.inputs[i].shape == (n_cell, n_cell) for i in RECURRENT_WEIGHTS)
+    ok = ok and all(node.inputs[i].shape == (n_cell,) for i in BIASES)
+    ok = ok and all(node.inputs[i].num_elements == batch * n_cell for i in (HIDDEN_STATE, CELL_STATE))
+    return ok and y.shape == (*x.shape[:2], n_cell)
+
+
+def _constant_parameters(node: Node) -> bool:
+    """Weights and biases are constant tensors"""
+    return _standard_lstm(node) and all(node.inputs[i].is_constant for i in (*INPUT_WEIGHTS, *RECURRENT_WEIGHTS, *BIASES))
+
+
+def _variable_states(node: Node) -> bool:
+    """The hidden state (input 18) and the cell state (input 19) are variable tensors"""
+    return _standard_lstm(node) and all(
+        node.inputs[i].is_variable and not node.inputs[i].is_constant for i in (HIDDEN_STATE, CELL_STATE)
+    )
+
+
+def _tanh_activation(node: Node) -> bool:
+    """The cell gate's activation is TANH"""
+    return node.options.fused_activation_function == ActivationFunction.TANH
+
+
+def _plain_options(node: Node) -> bool:
+    """cell_clip >= 0 and diagonal_recurrent_tensors is false"""
+    return node.options.cell_clip >= 0 and not node.options.diagonal_recurrent_tensors
+
+
+def _symmetric_per_tensor_weights(node: Node) -> bool:
+    """int8: weights are quantized per tensor with zero point 0"""
+    if not _is_int8(node) or not _standard_lstm(node):
+        return True
+    for i in (*INPUT_WEIGHTS, *RECURRENT_WEIGHTS):
+        q = node.inputs[i].quantization
+        if q is None or len(q.scale) != 1 or int(q.zero_point[0]) != 0:
+            return False
+    return True
+
+
+def _cell_scale_power_of_two(node: Node) -> bool:
+    """int8: the cell state's scale is a power of two between 2**-15 and 2**-9"""
+    if not _is_int8(node) or not _standard_lstm(node):
+        return True
+    scale = float(common.scale_of(node.inputs[CELL_STATE]))
+    if scale <= 0:
+        return False
+    power = round(np.log2(scale))
+    return 2.0**power == scale and -15 <= power <= -9
+
+
+def _litert_hidden_intermediate(node: Node) -> bool:
+    """int8 (LiteRT): five intermediate tensors, the fifth (the hidden state's) quantized"""
+    if not _is_int8(node) or node.reference == TFLM:
+        return True
+    inter = node.op.intermediates
+    if len(inter) != 5:
+        return False
+    t = node.model.main.tensors[inter[4]]
+    return t.quantization is not None and len(t.quantization.scale) >= 1 and float(t.quantization.scale[0]) > 0
+
+
+@register("UNIDIRECTIONAL_SEQUENCE_LSTM", versions=range(1, 5), types=("int8", "float32"))
+class UnidirectionalSequenceLstm(Kernel):
+    constraints = (
+        _all_inputs,
+        _standard_lstm,
+        _types_supported,
+        _shapes,
+        _constant_parameters,
+        _variable_states,
+        _tanh_activation,
+        _plain_options,
+        _symmetric_per_tensor_weights,
+        _cell_scale_power_of_two,
+        _litert_hidden_intermediate,
+        common.quantized_tensors_have_parameters,
+    )
+
+    def prepare(self, node: Node) -> LstmData:
+        x, y = node.inputs[INPUT], node.outputs[0]
+        n_cell = node.inputs[INPUT_WEIGHTS[1]].shape[0]
+        common_args = dict(
+            reference=node.reference,
+            time_major=bool(node.options.time_major),
+            n_cell=n_cell,
+            output_shape=y.shape,
+        )
+        cell_clip = float(np.float32(node.options.cell_clip))
+        if x.type is TensorType.FLOAT32:
+            return LstmData(
+                kind="float32",
+                input_weights=tuple(np.asarray(node.inputs[i].data, np.float32) for i in INPUT_WEIGHTS),
+                recurrent_weights=tuple(np.asarray(node.inputs[i].data, np.float32) for i in RECURRENT_WEIGHTS),
+                biases=tuple(np.asarray(node.inputs[i].data, np.float32) for i in BIASES),
+                cell_clip=cell_clip,
+                **common_args,
+            )
+        h, c = node.inputs[HIDDEN_STATE], node.inputs[CELL_STATE]
+        input_scale, hidden_scale, cell_scale = (common.scale_of(t) for t in (x, h, c))
+        cell_power = int(round(np.log2(float(cell_scale))))
+        tflm = node.reference == TFLM
+        if tflm:
+            def gate_scale(w_scale, in_scale):
+                return float(in_scale) * float(w_scale) / Q3_12
+
+            quantized_clip = float(cell_clip) / float(cell_scale)
+            forget_mul = quantize_multiplier(2.0**-15 * float(cell_scale) / float(cell_scale))
+            input_mul = quantize_multiplier(2.0**-15 * 2.0**-15 / float(cell_scale))
+            hidden_mul = quantize_multiplier(2.0**-15 * 2.0**-15 / float(hidden_scale))
+            output_zero_point = common.zero_point_of(h)
+        else:
+            def gate_scale(w_scale, in_scale):
+                return float(np.float32(np.float32(w_scale * in_scale) / np.float32(Q3_12)))
+
+            quantized_clip = float(np.float32(np.float32(cell_clip) / cell_scale))
+            hidden = node.model.main.tensors[node.op.intermediates[4]]
+            hidden_effective = np.float32(np.float32(np.float32(2.0**-15) / common.scale_of(hidden)) * np.float32(2.0**-15))
+            forget_mul = input_mul = (0, 0)
+            hidden_mul = quantize_multiplier(float(hidden_effective))
+            output_zero_point = common.zero_point_of(hidden)
+        clip = int(np.trunc(np.clip(quantized_clip, -32768.0, 32767.0))) if cell_clip > 0 else 0
+        return LstmData(
+            kind="int8",
+            input_weights=tuple(np.asarray(node.inputs[i].data, np.float64) for i in INPUT_WEIGHTS),
+            recurrent_weights=tuple(np.asarray(node.inputs[i].data, np.float64) for i in RECURRENT_WEIGHTS),
+            biases=tuple(np.asarray(node.inputs[i].data, np.int64) for i in BIASES),
+            cell_clip=clip,
+            input_zero_point=common.zero_point_of(x),
+            hidden_zero_point=common.zero_point_of(h),
+            input_multipliers=tuple(
+                quantize_multiplier(gate_scale(common.scale_of(node.inputs[i]), input_scale)) for i in INPUT_WEIGHTS
+            ),
+            recurrent_multipliers=tuple(
+                quantize_multiplier(gate_scale(common.scale_of(node.inputs[i]), hidden_scale))
+                for i in RECURRENT_WEIGHTS
+            ),
+            cell_scale_power=cell_power,
+            forget_mul=forget_mul,
+            input_mul=input_mul,
+            hidden_mul=hidden_mul,
+            output_zero_point=output_zero_point,
+            rounding=DOUBLE,
+            **common_args,
+        )
+
+    def eval(self, data: LstmData, inputs):
+        x = inputs[INPUT]
+        hidden_state, cell_state = inputs[HIDDEN_STATE], inputs[CELL_STATE]
+        sequence = x if data.time_major else np.swapaxes(x, 0, 1)  # (time, batch, features)
+        batch = sequence.shape[1]
+        h = hidden_state.reshape(batch, data.n_cell)  # views: updated in place
+        c = cell_state.reshape(batch, data.n_cell)
+        step = _step_float if data.kind == "float32" else _step_int8
+        outputs = np.empty((sequence.shape[0], batch, data.n_cell), hidden_state.dtype)
+        for t in range(sequence.shape[0]):
+            new_h, new_c = step(data, sequence[t], h, c)
+            h[...] = new_h
+            c[...] = new_c
+            outputs[t] = new_h
+        if not data.time_major:
+            outputs = np.swapaxes(outputs, 0, 1)
+        return [np.ascontiguousarray(outputs).reshape(data.output_shape)]
+
+
+def _sat16(v):
+    return np.clip(v, -32768, 32767)
+
+
+def _step_int8(data: LstmData, x, h, c):
+    xs = x.astype(np.float64) - data.input_zero_point
+    hs = h.astype(np.float64) - data.hidden_zero_point
+    tflm = data.reference == TFLM
+    gates = []
+    for g in range(4):
+        acc_x = (xs @ data.input_weights[g].T).astype(np.int64) + data.biases[g]
+        acc_h = (hs @ data.recurrent_weights[g].T).astype(np.int64)
+        part_x = _sat16(multiply_by_quantized_multiplier(acc_x, *data.input_multipliers[g], data.rounding))
+        part_h = multiply_by_quantized_multiplier(acc_h, *data.recurrent_multipliers[g], data.rounding)
+        if tflm:
+            part_h = _sat16(part_h)
+        pre = _sat16(part_x + part_h)
+        if g == GATE_CELL:
+            gates.append(lstm_tanh_tflm(pre, -12) if tflm else gemmlowp_tanh_int16(pre, 3))
+        else:
+            gates.append(lut_logistic_int16(pre) if tflm else gemmlowp_logistic_int16(pre, 3))
+    i, f, g, o = gates
+    c = c.astype(np.int64)
+    if tflm:
+        fc = _sat16(multiply_by_quantized_multiplier(f * c, *data.forget_mul, data.rounding))
+        ig = _sat16(multiply_by_quantized_multiplier(i * g, *data.input_mul, data.rounding))
+    else:
+        fc = _sat16(rounding_divide_by_pot(f * c, 15))
+        ig = _sat16(rounding_divide_by_pot(i * g, 30 + data.cell_scale_power))
+    new_c = _sat16(fc + ig)
+    if data.cell_clip > 0:
+        new_c = np.clip(new_c, -data.cell_clip, data.cell_clip)
+    if tflm:
+        t = lstm_tanh_tflm(new_c, data.cell_scale_power)
+    else:
+        t = gemmlowp_tanh_int16(new_c, 15 + data.cell_scale_power)
+    hidden = multiply_by_quantized_multiplier(t * o, *data.hidden_mul, data.rounding) + data.output_zero_point
+    return np.clip(hidden, -128, 127).astype(np.int8), new_c.astype(np.int16)
+
+
+def _sigmoid(v):
+    return (1.0 / (1.0 + np.exp(-v.astype(np.float64)))).astype(np.float32)
+
+
+def _step_float(data: LstmData, x, h, c):
+    x = x.astype(np.float32)
+    h = h.astype(np.float32)
+    pre = [x @ data.input_weights[g].T + data.biases[g] + h @ data.recurrent_weights[g].T for g in range(4)]
+    i, f, o = _sigmoid(pre[GATE_INPUT]), _sigmoid(pre[GATE_FORGET]), _sigmoid(pre[GATE_OUTPUT])
+    g = np.tanh(pre[GATE_CELL]).astype(np.float32)
+    new_c = (f * c + i * g).astype(np.float32)
+    if data.cell_clip > 0:
+        new_c = np.clip(new_c, -data.cell_clip, data.cell_clip).astype(np.float32)
+    return (o * np.tanh(new_c)).astype(np.float32), new_c

@@ -1,1 +1,57 @@
-"""UNPACK: not implemented yet (no kernel is registered until it is)."""
+"""UNPACK: split a tensor along an axis into that many tensors, each without the axis."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..tflite.types import TensorType
+from . import _shapes
+from .registry import Kernel, Node, register
+
+TYPES = (TensorType.FLOAT32, TensorType.INT8, TensorType.INT16, TensorType.INT32)
+
+
+@dataclass(frozen=True)
+class UnpackData:
+    axis: int
+
+
+def unpack_axis(node: Node) -> int | None:
+    return _shapes.normalize_axis(node.options.axis, len(node.inputs[0].shape))
+
+
+def _arity(node: Node) -> bool:
+    """One input and num outputs"""
+    return len(node.inputs) == 1 and node.inputs[0] is not None and len(node.outputs) >= 1 \
+        and node.options.num == len(node.outputs)
+
+
+def _output_shapes(node: Node) -> bool:
+    """The axis lies in [-rank, rank), its dimension equals num, and every output drops it"""
+    axis = unpack_axis(node)
+    shape = tuple(node.inputs[0].shape)
+    if axis is None or shape[axis] != len(node.outputs):
+        return False
+    return all(tuple(t.shape) == shape[:axis] + shape[axis + 1:] for t in node.outputs)
+
+
+@register("UNPACK", versions=range(1, 5), types=tuple(t.name.lower() for t in TYPES))
+class Unpack(Kernel):
+    constraints = (
+        _arity,
+        _shapes.same_type_among(TYPES),
+        _output_shapes,
+        _shapes.litert_only(
+            lambda node: _shapes.same_quantization((*node.inputs, *node.outputs)),
+            "With reference='tflite': int8/int16 outputs share the input's scale and zero point (LiteRT checks it)",
+        ),
+    )
+
+    def prepare(self, node: Node) -> UnpackData:
+        return UnpackData(unpack_axis(node))
+
+    def eval(self, data: UnpackData, inputs):
+        x = np.moveaxis(inputs[0], data.axis, 0)
+        return [part.copy() for part in x]

@@ -1,0 +1,197 @@
+"""Helpers shared by CONV_2D, DEPTHWISE_CONV_2D and TRANSPOSE_CONV.
+
+Padding and output sizes follow TFLite's ``ComputePaddingHeightWidth``; per-channel
+requantization follows ``PopulateConvolutionQuantizationParams`` (effective scale
+``input_scale * filter_scale / output_scale`` computed in double, one multiplier per output
+channel, a per-tensor filter scale broadcast to every channel).
+
+Integer accumulation: every kernel sums exact integer products. int8 x int8 products (at most
+2**15 in magnitude) and int16 x int8 products (at most 2**22) summed in float64 stay exact while
+the number of taps is below 2**31, far beyond any real filter, so BLAS does the MACs and the sums
+convert back to int64 without loss. :func:`assert_exact_in_float64` checks that bound in prepare.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..tflite.model import Tensor
+from ..tflite.types import Padding, TensorType
+from . import common
+from .fixedpoint import (
+    DOUBLE,
+    multiply_by_quantized_multiplier,
+    multiply_by_quantized_multiplier_int64,
+    quantize_multiplier,
+    wrap_int32,
+)
+from .registry import Node
+
+FLOAT64_EXACT = 1 << 53
+# The int64-accumulator requantizer shifts right by 15 - shift, which must stay positive.
+MAX_WIDE_SHIFT = 14
+# The int32 requantizer shifts left by up to 30 bits; 31 is undefined behaviour in the C code.
+MAX_SHIFT = 30
+
+
+def effective_filter_size(filter_size: int, dilation: int) -> int:
+    return (filter_size - 1) * dilation + 1
+
+
+def output_size(padding: Padding, image: int, filter_size: int, stride: int, dilation: int) -> int:
+    """TFLite's ComputeOutSize (0 for a zero stride, as TFLite returns)."""
+    if stride <= 0:
+        return 0
+    effective = effective_filter_size(filter_size, dilation)
+    if padding == Padding.SAME:
+        return (image + stride - 1) // stride
+    return (image + stride - effective) // stride
+
+
+def padding_before(stride: int, dilation: int, image: int, filter_size: int, out: int) -> int:
+    """TFLite's ComputePadding: half the total padding, truncated toward zero, at least 0."""
+    effective = effective_filter_size(filter_size, dilation)
+    total = (out - 1) * stride + effective - image
+    half = int(total / 2)  # C division truncates toward zero
+    return max(half, 0)
+
+
+def conv_padding(padding: Padding, stride: int, dilation: int, image: int, filter_size: int) -> tuple[int, int]:
+    """(output size, padding before) along one spatial axis."""
+    out = output_size(padding, image, filter_size, stride, dilation)
+    return out, padding_before(stride, dilation, image, filter_size, out)
+
+
+def filter_scales(w: Tensor, channels: int) -> np.ndarray:
+    scales = common.channel_scales(w)
+    return np.broadcast_to(scales, (channels,)) if len(scales) == 1 else scales
+
+
+def real_multipliers(x: Tensor, w: Tensor, y: Tensor, channels: int) -> list[float]:
+    """input_scale * filter_scale / output_scale per output channel, in double."""
+    input_scale = float(common.scale_of(x))
+    output_scale = float(common.scale_of(y))
+    return [input_scale * float(s) / output_scale for s in filter_scales(w, channels)]
+
+
+def assert_exact_in_float64(taps: int, max_input: int, max_filter: int = 128) -> None:
+    """The bound under which float64 sums of integer products are exact."""
+    bound = taps * max_input * max_filter
+    assert bound < FLOAT64_EXACT, f"{taps} taps could exceed float64's exact integer range"
+
+
+@dataclass(frozen=True)
+class Requantizer:
+    """Bias, rescale, offset and clamp of integer accumulators, per output channel (last axis)."""
+
+    bias: np.ndarray | None  # int64, per output channel
+    multiplier: np.ndarray  # int64 per output channel
+    shift: np.ndarray
+    rounding: str
+    wide: bool  # int64 accumulator and the int64 requantizer (16x8 with 64-bit bias)
+    output_offset: int
+    act_min: int
+    act_max: int
+    dtype: np.dtype
+
+    def __call__(self, acc: np.ndarray) -> np.ndarray:
+        """``acc``: exact int64 sums of products, output channels on the last axis."""
+        if self.bias is not None:
+            acc = acc + self.bias
+        if self.wide:
+            scaled = multiply_by_quantized_multiplier_int64(acc, self.multiplier, self.shift)
+        else:
+            # The C kernels accumulate in int32: wrapping the exact sum gives the same bits.
+            scaled = multiply_by_quantized_multiplier(wrap_int32(acc), self.multiplier, self.shift, self.rounding)
+        out = np.clip(scaled + self.output_offset, self.act_min, self.act_max)
+        return out.astype(self.dtype)
+
+
+def make_requantizer(
+    node: Node,
+    x: Tensor,
+    w: Tensor,
+    b: Tensor | None,
+    y: Tensor,
+    channels: int,
+    activation,
+    wide: bool,
+) -> Requantizer:
+    # Unlike most LiteRT kernels, LiteRT's reference convolutions (CONV_2D, DEPTHWISE_CONV_2D,
+    # TRANSPOSE_CONV) requantize with double rounding, as TFLite Micro does: measured against
+    # ai-edge-litert 2.3.0, single rounding differs in the last place on ties. (The two
+    # references' multiplier quantization differs only for shifts above 30, which
+    # multipliers_in_range rejects.)
+    rounding = DOUBLE
+    pairs = [quantize_multiplier(m) for m in real_multipliers(x, w, y, channels)]
+    lo, hi = common.activation_range_quantized(activation, y)
+    return Requantizer(
+        bias=None if b is None else np.asarray(b.data, np.int64).reshape(-1),
+        multiplier=np.array([m for m, _ in pairs], np.int64),
+        shift=np.array([s for _, s in pairs], np.int64),
+        rounding=rounding,
+        wide=wide,
+        output_offset=common.zero_point_of(y) if y.type is TensorType.INT8 else 0,
+        act_min=lo,
+        act_max=hi,
+        dtype=y.type.numpy_dtype,
+    )
+
+
+def multipliers_in_range(x: Tensor, w: Tensor, y: Tensor, channels: int, wide: bool) -> bool:
+    """Every effective scale below 2**30 (2**14 for the int64 requantizer).
+
+    Beyond, the references shift an int32 by 31 or more bits (undefined behaviour in C; LiteRT
+    and TFLite Micro were measured to disagree), or the int64 requantizer's right shift turns
+    negative.
+    """
+    if not all(float(s) > 0 for s in (common.scale_of(x), common.scale_of(y), *common.channel_scales(w))):
+        return True  # left to positive_scales
+    limit = MAX_WIDE_SHIFT if wide else MAX_SHIFT
+    return all(quantize_multiplier(m)[1] <= limit for m in real_multipliers(x, w, y, channels))
+
+
+def patches(x: np.ndarray, pad_h: int, pad_w: int, out_h: int, out_w: int, kh: int, kw: int,
+            stride_h: int, stride_w: int, dil_h: int, dil_w: int) -> np.ndarray:
+    """(N, out_h, out_w, kh, kw, C) windows of ``x`` (N, H, W, C), zero padded; a strided view."""
+    n, h, w, c = x.shape
+    need_h = (out_h - 1) * stride_h + (kh - 1) * dil_h + 1
+    need_w = (out_w - 1) * stride_w + (kw - 1) * dil_w + 1
+    bottom = max(0, need_h - pad_h - h)
+    right = max(0, need_w - pad_w - w)
+    if pad_h or pad_w or bottom or right:
+        x = np.pad(x, ((0, 0), (pad_h, bottom), (pad_w, right), (0, 0)))
+    s = x.strides
+    return np.lib.stride_tricks.as_strided(
+        x,
+        shape=(n, out_h, out_w, kh, kw, c),
+        strides=(s[0], s[1] * stride_h, s[2] * stride_w, s[1] * dil_h, s[2] * dil_w, s[3]),
+        writeable=False,
+    )
+
+
+# -- constraints shared by the three kernels (docstrings are user-facing) ----------------------
+
+def zero_filter_zero_points(node: Node) -> bool:
+    """Quantized filters have all zero points equal to 0"""
+    w = node.input(1)
+    if w is None or w.type is TensorType.FLOAT32 or w.quantization is None:
+        return True
+    return all(int(z) == 0 for z in w.quantization.zero_point)
+
+
+
+def positive_scales(node: Node) -> bool:
+    """Quantized input, filter and output scales are positive"""
+    tensors = [t for t in (*node.inputs, *node.outputs) if t is not None]
+    for t in tensors:
+        if t.type in (TensorType.INT8, TensorType.INT16) and t.quantization is not None:
+            if any(not float(s) > 0 for s in t.quantization.scale):
+                return False
+    return True
+
+
+def tensors_4d(*tensors: Tensor | None) -> bool:
+    return all(t is not None and len(t.shape) == 4 for t in tensors)

@@ -1,0 +1,351 @@
+"""ADD, SUB, MUL, PRELU, LEAKY_RELU, HARD_SWISH, RELU, RELU6, QUANTIZE, DEQUANTIZE: single-op
+models against both references, bit for bit (float32 within 1e-5 relative).
+
+Where microinfer rejects a model for one reference (a limitation of that reference, e.g. LiteRT's
+int16 kernels wanting zero points 0), the test checks that the reference refuses it too.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from microinfer import UnsupportedOpError
+from microinfer.interpreter import Interpreter
+from microinfer.reference import ReferenceCrash, ReferenceFailure
+from microinfer.tflite import options as O
+from microinfer.tflite.builder import ModelBuilder
+from microinfer.tflite.types import ActivationFunction
+
+from kernel_check import assert_bit_exact
+
+SETTINGS = dict(deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+RANGES = {"int8": (-128, 127), "int16": (-32768, 32767)}
+ACTIVATIONS = [ActivationFunction.NONE, ActivationFunction.RELU, ActivationFunction.RELU_N1_TO_1,
+               ActivationFunction.RELU6]
+# "nice" scales make exact rounding ties (where the references' rounding rules show), the others
+# are arbitrary, tiny or large.
+NICE_SCALES = [2.0**-k * m for k in (1, 4, 8, 12) for m in (1.0, 1.25, 1.5, 1.75)]
+
+
+# -- helpers ------------------------------------------------------------------------------------
+
+def scales():
+    return (st.sampled_from(NICE_SCALES)
+            | st.floats(1e-5, 20.0).map(lambda s: float(np.float32(s)))
+            | st.sampled_from([1e-7, 3e-6, 0.0078125, 0.1, 1.0, 100.0]))
+
+
+@st.composite
+def qparams(draw, dtype: str, symmetric: bool = False) -> dict:
+    if dtype not in RANGES:
+        return {}
+    lo, hi = RANGES[dtype]
+    zp = 0 if symmetric else draw(st.sampled_from([0, lo, hi]) | st.integers(lo, hi))
+    return dict(scale=draw(scales()), zero_point=zp)
+
+
+def shapes(max_rank=4, max_dim=4):
+    return st.lists(st.integers(1, max_dim), min_size=1, max_size=max_rank).map(tuple)
+
+
+@st.composite
+def broadcast_pair(draw, max_rank=4):
+    """Two shapes that broadcast: a base shape, and a suffix of it with some dimensions set to 1."""
+    base = draw(shapes(max_rank))
+    other = tuple(1 if draw(st.booleans()) else d for d in base[len(base) - draw(st.integers(1, len(base))):])
+    return (base, other) if draw(st.booleans()) else (other, base)
+
+
+def values(shape, dtype, rng: np.random.Generator, spread: float = 4.0) -> np.ndarray:
+    if dtype in RANGES:
+        lo, hi = RANGES[dtype]
+        return rng.integers(lo, hi, size=shape, endpoint=True).astype(dtype)
+    return (rng.uniform(-spread, spread, size=shape)).astype(np.float32)
+
+
+# Constraints guarding parameters for which the references' C code is undefined (shift counts of
+# 31 or more, out-of-range float->int casts): the references may run such models and return
+# arbitrary numbers, so a refusal for these reasons alone is not checked against the reference.
+UNDEFINED_IN_REFERENCE = ("below 2**30", "fit in int32")
+
+
+def check(worker, model: bytes, inputs) -> None:
+    """Bit-exact against every reference whose arithmetic microinfer accepts the model for; where
+    microinfer refuses a model for a reference, that reference must refuse it too."""
+    for ref in ("tflm", "tflite"):
+        try:
+            Interpreter(model, reference=ref)
+        except UnsupportedOpError as error:
+            reasons = str(error).splitlines()[1:]
+            if all(any(u in r for u in UNDEFINED_IN_REFERENCE) for r in reasons):
+                continue
+            with pytest.raises((ReferenceFailure, ReferenceCrash)):
+                worker.run(ref, model, inputs)
+            continue
+        assert_bit_exact(worker, model, inputs, references=(ref,))
+
+
+def binary_model(op, s1, s2, dtype, q1, q2, qo, options, out_dtype=None):
+    b = ModelBuilder()
+    g = b.main
+    x = g.add_input("x", s1, dtype, **q1)
+    y = g.add_input("y", s2, dtype, **q2)
+    z = g.add_output("z", np.broadcast_shapes(s1, s2), out_dtype or dtype, **qo)
+    g.add_operator(op, [x, y], [z], options)
+    return b.build()
+
+
+def unary_model(op, shape, in_dtype, out_dtype, qi, qo, options=None):
+    b = ModelBuilder()
+    g = b.main
+    x = g.add_input("x", shape, in_dtype, **qi)
+    z = g.add_output("z", shape, out_dtype, **qo)
+    g.add_operator(op, [x], [z], options)
+    return b.build()
+
+
+def left_shift_output_ok(dtype, q1, q2, qo) -> bool:
+    """ADD/SUB: both references abort (or compute garbage) when the output rescale is >= 1."""
+    left_shift = 15 if dtype == "int16" else 20
+    return 2 * max(q1["scale"], q2["scale"]) / (2**left_shift * qo["scale"]) < 0.99
+
+
+# -- ADD / SUB ----------------------------------------------------------------------------------
+
+@st.composite
+def add_sub_case(draw, op):
+    dtype = draw(st.sampled_from(["int8", "int8", "int16", "float32"]))
+    symmetric = dtype == "int16" and draw(st.booleans())
+    pot = dtype == "int16" and draw(st.booleans())
+    if pot:  # LiteRT's power-of-two path: one input on the output scale, the other finer
+        k = draw(st.integers(-14, 2))
+        qo = dict(scale=2.0**k, zero_point=0)
+        q1 = dict(scale=2.0**k, zero_point=0)
+        q2 = dict(scale=2.0 ** (k - draw(st.integers(0, 6))), zero_point=0)
+        if draw(st.booleans()):
+            q1, q2 = q2, q1
+    else:
+        q1, q2, qo = (draw(qparams(dtype, symmetric)) for _ in range(3))
+    if dtype != "float32":
+        assume(left_shift_output_ok(dtype, q1, q2, qo))
+    s1, s2 = draw(broadcast_pair(max_rank=draw(st.sampled_from([4, 4, 6]))))
+    if pot and op == "ADD":
+        s2 = s1  # LiteRT's power-of-two ADD does not broadcast (it aborts)
+    activation = draw(st.sampled_from(ACTIVATIONS))
+    options_class = O.AddOptions if op == "ADD" else O.SubOptions
+    options = options_class(fused_activation_function=activation, pot_scale_int16=draw(st.booleans()) or pot)
+    return binary_model(op, s1, s2, dtype, q1, q2, qo, options), s1, s2, dtype
+
+
+@settings(max_examples=400, **SETTINGS)
+@given(case=add_sub_case("ADD"), seed=st.integers(0, 2**32 - 1))
+def test_add(reference_worker, case, seed):
+    model, s1, s2, dtype = case
+    rng = np.random.default_rng(seed)
+    check(reference_worker, model, [values(s1, dtype, rng), values(s2, dtype, rng)])
+
+
+@settings(max_examples=400, **SETTINGS)
+@given(case=add_sub_case("SUB"), seed=st.integers(0, 2**32 - 1))
+def test_sub(reference_worker, case, seed):
+    model, s1, s2, dtype = case
+    rng = np.random.default_rng(seed)
+    check(reference_worker, model, [values(s1, dtype, rng), values(s2, dtype, rng)])
+
+
+@pytest.mark.parametrize("op", ["ADD", "SUB"])
+@pytest.mark.parametrize("dtype", ["int8", "int16"])
+@pytest.mark.parametrize("s2", [(2**19 + 1) / 2**20, 0.75 + 2**-20, 0.5 + 2**-21])
+def test_add_sub_rounding_ties(reference_worker, op, dtype, s2):
+    """Scale ratios with few significant bits put exact ties into the left-shift arithmetic."""
+    lo, hi = RANGES[dtype]
+    a = np.linspace(lo, hi, 256).round().astype(dtype)
+    options = (O.AddOptions if op == "ADD" else O.SubOptions)(pot_scale_int16=False)
+    for so in (1.0, 0.5, 0.3):
+        model = binary_model(op, (256,), (256,), dtype, dict(scale=1.0, zero_point=0),
+                             dict(scale=s2, zero_point=0), dict(scale=so, zero_point=0), options)
+        check(reference_worker, model, [a, a[::-1].copy()])
+
+
+def test_add_by_hand():
+    """int8, scales 0.5 / 0.25 -> 0.5, zero points 1 / -2 -> 3: real sums rounded to the output."""
+    model = binary_model("ADD", (4,), (4,), "int8", dict(scale=0.5, zero_point=1), dict(scale=0.25, zero_point=-2),
+                         dict(scale=0.5, zero_point=3), O.AddOptions())
+    x = np.array([1, 5, -20, 127], np.int8)  # reals 0, 2, -10.5, 63
+    y = np.array([-2, 2, -1, 127], np.int8)  # reals 0, 1, 0.25, 32.25
+    # sums 0, 3, -10.25, 95.25 -> /0.5 + 3: 3, 9, -20.5 + 3 (the tie rounds away from zero: -18),
+    # and 193.5 saturates at 127.
+    expected = np.array([3, 9, -18, 127], np.int8)
+    for ref in ("tflm", "tflite"):
+        np.testing.assert_array_equal(Interpreter(model, reference=ref).run([x, y])[0], expected)
+
+
+def test_sub_pot_int16_by_hand():
+    """LiteRT's power-of-two int16 SUB: the finer input is shifted right with rounding; TFLM uses the general path."""
+    model = binary_model("SUB", (4,), (4,), "int16", dict(scale=2**-10, zero_point=0), dict(scale=2**-12, zero_point=0),
+                         dict(scale=2**-10, zero_point=0), O.SubOptions(pot_scale_int16=True))
+    x = np.array([0, 1000, -32768, 32767], np.int16)
+    y = np.array([6, -6, 32767, -32768], np.int16)  # /4 rounded half away: 2 (1.5), -2 (-1.5), 8192, -8192
+    got = Interpreter(model, reference="tflite").run([x, y])[0]
+    np.testing.assert_array_equal(got, np.array([-2, 1002, -32768, 32767], np.int16))
+
+
+# -- MUL ----------------------------------------------------------------------------------------
+
+@st.composite
+def mul_case(draw):
+    dtype = draw(st.sampled_from(["int8", "int8", "int16", "float32"]))
+    q1, q2, qo = (draw(qparams(dtype, symmetric=dtype == "int16")) for _ in range(3))
+    s1, s2 = draw(broadcast_pair(max_rank=draw(st.sampled_from([4, 4, 6]))))
+    options = O.MulOptions(fused_activation_function=draw(st.sampled_from(ACTIVATIONS)))
+    return binary_model("MUL", s1, s2, dtype, q1, q2, qo, options), s1, s2, dtype
+
+
+@settings(max_examples=400, **SETTINGS)
+@given(case=mul_case(), seed=st.integers(0, 2**32 - 1))
+def test_mul(reference_worker, case, seed):
+    model, s1, s2, dtype = case
+    rng = np.random.default_rng(seed)
+    check(reference_worker, model, [values(s1, dtype, rng), values(s2, dtype, rng)])
+
+
+def test_mul_by_hand():
+    model = binary_model("MUL", (3,), (1,), "int8", dict(scale=0.5, zero_point=0), dict(scale=0.25, zero_point=4),
+                         dict(scale=0.125, zero_point=-1), O.MulOptions())
+    x = np.array([3, -3, 100], np.int8)  # 1.5, -1.5, 50
+    y = np.array([8], np.int8)  # (8 - 4) * 0.25 = 1
+    expected = np.array([11, -13, 127], np.int8)  # 1.5/0.125 - 1, -1.5/0.125 - 1, saturated
+    for ref in ("tflm", "tflite"):
+        np.testing.assert_array_equal(Interpreter(model, reference=ref).run([x, y])[0], expected)
+
+
+# -- PRELU --------------------------------------------------------------------------------------
+
+@st.composite
+def prelu_case(draw):
+    dtype, alpha_dtype = draw(st.sampled_from([("int8", "int8"), ("int16", "int8"), ("float32", "float32")]))
+    shape = draw(shapes(4))
+    k = draw(st.integers(1, len(shape)))
+    alpha_shape = tuple(1 if draw(st.booleans()) else d for d in shape[len(shape) - k:])
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    b = ModelBuilder()
+    g = b.main
+    x = g.add_input("x", shape, dtype, **draw(qparams(dtype)))
+    alpha = g.add_constant("alpha", values(alpha_shape, alpha_dtype, rng, spread=2.0), alpha_dtype,
+                           **draw(qparams(alpha_dtype)))
+    y = g.add_output("y", shape, dtype, **draw(qparams(dtype)))
+    g.add_operator("PRELU", [x, alpha], [y])
+    return b.build(), shape, dtype
+
+
+@settings(max_examples=250, **SETTINGS)
+@given(case=prelu_case(), seed=st.integers(0, 2**32 - 1))
+def test_prelu(reference_worker, case, seed):
+    model, shape, dtype = case
+    check(reference_worker, model, [values(shape, dtype, np.random.default_rng(seed))])
+
+
+# -- unary activations --------------------------------------------------------------------------
+
+@st.composite
+def unary_case(draw, op, dtypes):
+    dtype = draw(st.sampled_from(dtypes))
+    qi = draw(qparams(dtype, symmetric=dtype == "int16" and draw(st.booleans())))
+    qo = qi if dtype != "float32" and draw(st.booleans()) else draw(qparams(dtype, symmetric=qi.get("zero_point") == 0
+                                                                          and dtype == "int16"))
+    options = None
+    if op == "LEAKY_RELU":
+        alpha = draw(st.sampled_from([0.0, 0.1, 0.2, -0.5, 1.5, 1.7, -3.0]) | st.floats(-4, 4, width=32))
+        options = O.LeakyReluOptions(alpha=alpha)
+    shape = draw(shapes(4))
+    return unary_model(op, shape, dtype, dtype, qi, qo, options), shape, dtype
+
+
+def _unary_test(op, dtypes, examples):
+    @settings(max_examples=examples, **SETTINGS)
+    @given(case=unary_case(op, dtypes), seed=st.integers(0, 2**32 - 1))
+    def test(reference_worker, case, seed):
+        model, shape, dtype = case
+        check(reference_worker, model, [values(shape, dtype, np.random.default_rng(seed), spread=8.0)])
+
+    return test
+
+
+test_relu = _unary_test("RELU", ["int8", "int16", "float32"], 200)
+test_relu6 = _unary_test("RELU6", ["int8", "int16", "float32"], 200)
+test_leaky_relu = _unary_test("LEAKY_RELU", ["int8", "int8", "int16", "float32"], 300)
+test_hard_swish = _unary_test("HARD_SWISH", ["int8", "int8", "float32"], 250)
+
+
+def test_relu6_references_differ():
+    """TFLM clamps the raw input to [zp_in, q(6)] ignoring the output scale; LiteRT requantizes."""
+    model = unary_model("RELU6", (4,), "int8", "int8", dict(scale=0.1, zero_point=0), dict(scale=0.05, zero_point=-10))
+    x = np.array([-5, 10, 50, 100], np.int8)  # -0.5, 1.0, 5.0, 10.0
+    tflm = Interpreter(model, reference="tflm").run([x])[0]
+    litert = Interpreter(model, reference="tflite").run([x])[0]
+    np.testing.assert_array_equal(tflm, np.array([0, 10, 50, 60], np.int8))
+    np.testing.assert_array_equal(litert, np.array([-10, 10, 90, 110], np.int8))
+
+
+def test_leaky_relu_negative_alpha_ties(reference_worker):
+    """alpha = -0.5 on equal scales: odd inputs land on exact ties (rounded toward -inf)."""
+    model = unary_model("LEAKY_RELU", (256,), "int8", "int8", dict(scale=2**-10, zero_point=0),
+                        dict(scale=2**-10, zero_point=0), O.LeakyReluOptions(alpha=-0.5))
+    x = np.arange(-128, 128).astype(np.int8)
+    got = Interpreter(model).run([x])[0]
+    assert got[0] == 64 and got[1] == 63  # -128 * -0.5 = 64; -127 * -0.5 = 63.5 -> 63
+    check(reference_worker, model, [x])
+
+
+# -- QUANTIZE / DEQUANTIZE ----------------------------------------------------------------------
+
+QUANTIZE_PAIRS = [("float32", "int8"), ("float32", "int16"), ("int8", "int8"), ("int8", "int16"),
+                  ("int16", "int8"), ("int16", "int16"), ("int8", "int32"), ("int16", "int32")]
+
+
+@st.composite
+def quantize_case(draw):
+    din, dout = draw(st.sampled_from(QUANTIZE_PAIRS))
+    qi = draw(qparams(din, symmetric=din == "int16" and draw(st.booleans())))
+    if dout == "int32":
+        qo = dict(scale=draw(scales()), zero_point=draw(st.sampled_from([0, -(2**31), 2**31 - 1]) | st.integers(-1000, 1000)))
+    else:
+        qo = draw(qparams(dout, symmetric=dout == "int16" and draw(st.booleans())))
+    shape = draw(shapes(4))
+    spread = draw(st.sampled_from([1.0, 100.0, 1e6]))
+    return unary_model("QUANTIZE", shape, din, dout, qi, qo), shape, din, spread
+
+
+@settings(max_examples=300, **SETTINGS)
+@given(case=quantize_case(), seed=st.integers(0, 2**32 - 1))
+def test_quantize(reference_worker, case, seed):
+    model, shape, din, spread = case
+    check(reference_worker, model, [values(shape, din, np.random.default_rng(seed), spread=spread)])
+
+
+def test_quantize_rounding_by_hand(reference_worker):
+    """Half away from zero, saturation, and x86's conversion of quotients beyond int32 (and NaN) to
+    INT32_MIN, to which the zero point -3 is added with int32 wrap-around: INT32_MAX - 2 -> 127."""
+    model = unary_model("QUANTIZE", (8,), "float32", "int8", {}, dict(scale=0.5, zero_point=-3))
+    x = np.array([0.25, -0.25, 0.75, -0.75, 100.0, -100.0, 2e9, np.nan], np.float32)
+    expected = np.array([-2, -4, -1, -5, 127, -128, 127, 127], np.int8)
+    np.testing.assert_array_equal(Interpreter(model).run([x])[0], expected)
+    check(reference_worker, model, [x])
+
+
+@st.composite
+def dequantize_case(draw):
+    dtype = draw(st.sampled_from(["int8", "int16"]))
+    q = draw(qparams(dtype, symmetric=dtype == "int16" and draw(st.booleans())))
+    shape = draw(shapes(4))
+    return unary_model("DEQUANTIZE", shape, dtype, "float32", q, {}), shape, dtype
+
+
+@settings(max_examples=150, **SETTINGS)
+@given(case=dequantize_case(), seed=st.integers(0, 2**32 - 1))
+def test_dequantize(reference_worker, case, seed):
+    model, shape, dtype = case
+    check(reference_worker, model, [values(shape, dtype, np.random.default_rng(seed))])
