@@ -22,7 +22,7 @@ from ..tflite.types import Padding, TensorType
 from . import common
 from .fixedpoint import (
     DOUBLE,
-    multiply_by_quantized_multiplier,
+    Rescale,
     multiply_by_quantized_multiplier_int64,
     quantize_multiplier,
     wrap_int32,
@@ -76,6 +76,15 @@ def real_multipliers(x: Tensor, w: Tensor, y: Tensor, channels: int) -> list[flo
     return [input_scale * float(s) / output_scale for s in filter_scales(w, channels)]
 
 
+def exact_accumulator_dtype(taps: int, max_input: int, max_filter: int = 128) -> type:
+    """float32 when every partial sum is an integer below 2**24 (so float32 BLAS is exact and
+    twice as fast), else float64 (checked exact up to 2**53)."""
+    if taps * max_input * max_filter < 1 << 24:
+        return np.float32
+    assert_exact_in_float64(taps, max_input, max_filter)
+    return np.float64
+
+
 def assert_exact_in_float64(taps: int, max_input: int, max_filter: int = 128) -> None:
     """The bound under which float64 sums of integer products are exact."""
     bound = taps * max_input * max_filter
@@ -89,7 +98,7 @@ class Requantizer:
     bias: np.ndarray | None  # int64, per output channel
     multiplier: np.ndarray  # int64 per output channel
     shift: np.ndarray
-    rounding: str
+    rescale: Rescale
     wide: bool  # int64 accumulator and the int64 requantizer (16x8 with 64-bit bias)
     output_offset: int
     act_min: int
@@ -104,7 +113,7 @@ class Requantizer:
             scaled = multiply_by_quantized_multiplier_int64(acc, self.multiplier, self.shift)
         else:
             # The C kernels accumulate in int32: wrapping the exact sum gives the same bits.
-            scaled = multiply_by_quantized_multiplier(wrap_int32(acc), self.multiplier, self.shift, self.rounding)
+            scaled = self.rescale(wrap_int32(acc))
         out = np.clip(scaled + self.output_offset, self.act_min, self.act_max)
         return out.astype(self.dtype)
 
@@ -124,14 +133,15 @@ def make_requantizer(
     # ai-edge-litert 2.3.0, single rounding differs in the last place on ties. (The two
     # references' multiplier quantization differs only for shifts above 30, which
     # multipliers_in_range rejects.)
-    rounding = DOUBLE
     pairs = [quantize_multiplier(m) for m in real_multipliers(x, w, y, channels)]
     lo, hi = common.activation_range_quantized(activation, y)
+    multiplier = np.array([m for m, _ in pairs], np.int64)
+    shift = np.array([s for _, s in pairs], np.int64)
     return Requantizer(
         bias=None if b is None else np.asarray(b.data, np.int64).reshape(-1),
-        multiplier=np.array([m for m, _ in pairs], np.int64),
-        shift=np.array([s for _, s in pairs], np.int64),
-        rounding=rounding,
+        multiplier=multiplier,
+        shift=shift,
+        rescale=Rescale.of(multiplier, shift, DOUBLE),
         wide=wide,
         output_offset=common.zero_point_of(y) if y.type is TensorType.INT8 else 0,
         act_min=lo,

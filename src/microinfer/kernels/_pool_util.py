@@ -14,6 +14,7 @@ import numpy as np
 
 from ..tflite.types import Padding, TensorType
 from . import common
+from ._conv_util import patches
 from .registry import Node
 
 TYPES = (TensorType.FLOAT32, TensorType.INT8, TensorType.INT16)
@@ -54,6 +55,8 @@ class PoolGeometry:
     cols: Window
     filter_h: int
     filter_w: int
+    pad: tuple[int, int]  # padding before the first row and column
+    stride: tuple[int, int]
 
 
 def geometry(node: Node) -> PoolGeometry:
@@ -62,9 +65,24 @@ def geometry(node: Node) -> PoolGeometry:
     _, height, width, channels = x.shape
     out_h = _out_size(o.padding, height, o.filter_height, o.stride_h)
     out_w = _out_size(o.padding, width, o.filter_width, o.stride_w)
-    rows = _window(height, o.filter_height, o.stride_h, _pad(o.stride_h, height, o.filter_height, out_h), out_h)
-    cols = _window(width, o.filter_width, o.stride_w, _pad(o.stride_w, width, o.filter_width, out_w), out_w)
-    return PoolGeometry((x.shape[0], out_h, out_w, channels), rows, cols, o.filter_height, o.filter_width)
+    pad_h = _pad(o.stride_h, height, o.filter_height, out_h)
+    pad_w = _pad(o.stride_w, width, o.filter_width, out_w)
+    rows = _window(height, o.filter_height, o.stride_h, pad_h, out_h)
+    cols = _window(width, o.filter_width, o.stride_w, pad_w, out_w)
+    return PoolGeometry(
+        (x.shape[0], out_h, out_w, channels), rows, cols, o.filter_height, o.filter_width,
+        (pad_h, pad_w), (o.stride_h, o.stride_w),
+    )
+
+
+def window_sums(data: np.ndarray, geo: PoolGeometry) -> np.ndarray:
+    """Exact int64 sum of every clipped window (padding cells contribute zero)."""
+    _, out_h, out_w, _ = geo.output_shape
+    windows = patches(
+        data.astype(np.int64), geo.pad[0], geo.pad[1], out_h, out_w, geo.filter_h, geo.filter_w,
+        geo.stride[0], geo.stride[1], 1, 1,
+    )
+    return windows.sum(axis=(3, 4))
 
 
 def window_taps(data, geo: PoolGeometry):

@@ -51,9 +51,7 @@ class AveragePool(Kernel):
                 total = np.where(valid, total + values, total).astype(np.float32)
             mean = (total / data.count.astype(np.float32)).astype(np.float32)
             return [np.clip(mean, data.act_min, data.act_max).astype(np.float32)]
-        total = np.zeros(data.geometry.output_shape, np.int64)
-        for values, valid in pool.window_taps(x, data.geometry):
-            total += np.where(valid, values.astype(np.int64), 0)
+        total = pool.window_sums(x, data.geometry)
         half = data.count // 2
         numerator = np.where(total > 0, total + half, total - half)
         quotient = np.abs(numerator) // data.count * np.sign(numerator)  # C truncating division

@@ -6,8 +6,7 @@ import numpy as np
 
 from ..tflite.model import Tensor
 from ..tflite.types import ActivationFunction, TensorType
-from .fixedpoint import DOUBLE, SINGLE
-from .registry import TFLM, Node
+from .registry import Node
 
 INTEGER_RANGE = {
     TensorType.INT8: (-128, 127),
@@ -15,11 +14,6 @@ INTEGER_RANGE = {
     TensorType.INT16: (-32768, 32767),
     TensorType.INT32: (-(1 << 31), (1 << 31) - 1),
 }
-
-
-def rounding_of(node: Node) -> str:
-    """TFLite Micro requantizes with double rounding, LiteRT with single rounding."""
-    return DOUBLE if node.reference == TFLM else SINGLE
 
 
 def scale_of(t: Tensor) -> np.float32:

@@ -21,7 +21,7 @@ class ConvData:
     kind: str  # "int8", "int16x8", "float32"
     output_shape: tuple[int, ...]
     groups: int
-    weights: np.ndarray  # (groups, kh*kw*cin_per_group, cout_per_group) float64
+    weights: np.ndarray  # (groups, kh*kw*cin_per_group, cout_per_group), float32/64: exact sums
     kernel: tuple[int, int]
     stride: tuple[int, int]
     dilation: tuple[int, int]
@@ -194,7 +194,8 @@ class Conv2D(Kernel):
                 act_min=lo, act_max=hi, **common_args,
             )
         int16 = x.type is TensorType.INT16
-        cu.assert_exact_in_float64(kh * kw * cin_g, 32768 if int16 else 255)
+        accumulator = cu.exact_accumulator_dtype(kh * kw * cin_g, 32768 if int16 else 255)
+        common_args["weights"] = weights.astype(accumulator)
         requantize = cu.make_requantizer(
             node, x, w, b, y, cout, activation, wide=int16 and _uses_wide_accumulator(node)
         )
@@ -208,7 +209,7 @@ class Conv2D(Kernel):
         x = inputs[0]
         n, oh, ow, cout = data.output_shape
         kh, kw = data.kernel
-        xf = x.astype(np.float64)
+        xf = x.astype(data.weights.dtype)
         if data.input_offset:
             xf += data.input_offset  # padding then contributes 0, as the reference skips it
         cols = cu.patches(xf, data.pad[0], data.pad[1], oh, ow, kh, kw, *data.stride, *data.dilation)

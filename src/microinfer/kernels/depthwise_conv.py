@@ -178,7 +178,8 @@ class DepthwiseConv2D(Kernel):
                 act_min=lo, act_max=hi, **common_args,
             )
         int16 = x.type is TensorType.INT16
-        cu.assert_exact_in_float64(kh * kw, 32768 if int16 else 255)
+        accumulator = cu.exact_accumulator_dtype(kh * kw, 32768 if int16 else 255)
+        common_args["weights"] = weights.astype(accumulator)
         requantize = cu.make_requantizer(node, x, w, b, y, cout, activation, wide=int16)
         return DepthwiseData(
             kind="int16x8" if int16 else "int8",
@@ -190,7 +191,7 @@ class DepthwiseConv2D(Kernel):
         x = inputs[0]
         n, oh, ow, cout = data.output_shape
         kh, kw, cin, m = data.weights.shape
-        dtype = np.float32 if data.kind == "float32" else np.float64
+        dtype = data.weights.dtype
         xf = x.astype(dtype)
         if data.input_offset:
             xf += data.input_offset  # padding then contributes 0, as the reference skips it

@@ -12,6 +12,7 @@ multiply followed by a rounding right shift); LiteRT builds with ``TFLITE_SINGLE
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -79,14 +80,57 @@ def rounding_divide_by_pot(x, exponent):
     return (x >> exponent) + (remainder > threshold)
 
 
+@dataclass(frozen=True)
+class Rescale:
+    """MultiplyByQuantizedMultiplier with its per-channel constants worked out once (prepare)."""
+
+    multiplier: np.ndarray
+    shift: np.ndarray
+    rounding: str
+    left: np.ndarray
+    right: np.ndarray
+    half: np.ndarray
+    negative_fix: np.ndarray
+    shifts_left: bool
+    general: bool
+
+    @classmethod
+    def of(cls, multiplier, shift, rounding: str = DOUBLE) -> "Rescale":
+        multiplier = np.asarray(multiplier, dtype=np.int64)
+        shift = np.asarray(shift, dtype=np.int64)
+        if rounding == SINGLE:
+            left = 31 - shift  # total right shift of the single-rounding form
+            right = np.int64(1) << (left - 1)  # its rounding constant
+            return cls(multiplier, shift, rounding, left, right, right, right, False, False)
+        left = np.maximum(shift, 0)
+        right = np.maximum(-shift, 0)
+        half = (np.int64(1) << right) >> 1
+        negative_fix = -(right > 0).astype(np.int64)
+        return cls(multiplier, shift, rounding, left, right, half, negative_fix, bool(left.any()),
+                   bool((multiplier < 0).any()))
+
+    def __call__(self, x) -> np.ndarray:
+        x = np.asarray(x, dtype=np.int64)
+        if self.rounding == SINGLE:
+            return (x * self.multiplier + self.right) >> self.left
+        if self.general:
+            return _double_rounding_general(x, self.multiplier, self.shift)
+        if self.shifts_left:
+            x = wrap_int32(x << self.left)
+        # With a non-negative multiplier the doubling high multiply cannot saturate, and its nudge
+        # followed by truncating division is exactly floor((x*m + 2**30) / 2**31).
+        high = (x * self.multiplier + (1 << 30)) >> 31
+        # Rounding divide by 2**right, ties away from zero: add half, minus one for negatives.
+        return (high + self.half + ((high >> 63) & self.negative_fix)) >> self.right
+
+
 def multiply_by_quantized_multiplier(x, multiplier, shift, rounding: str = DOUBLE):
     """TFLite's MultiplyByQuantizedMultiplier for int32 ``x``; multiplier/shift may be arrays."""
-    x = np.asarray(x, dtype=np.int64)
-    multiplier = np.asarray(multiplier, dtype=np.int64)
-    shift = np.asarray(shift, dtype=np.int64)
-    if rounding == SINGLE:
-        total_shift = 31 - shift
-        return (x * multiplier + (np.int64(1) << (total_shift - 1))) >> total_shift
+    return Rescale.of(multiplier, shift, rounding)(x)
+
+
+def _double_rounding_general(x, multiplier, shift):
+    """The literal gemmlowp composition, for any (also negative) multiplier."""
     left = np.maximum(shift, 0)
     right = np.maximum(-shift, 0)
     return rounding_divide_by_pot(

@@ -9,28 +9,30 @@ import numpy as np
 from ..tflite.types import TensorType
 from . import common
 from .fixedpoint import (
-    multiply_by_quantized_multiplier,
+    DOUBLE,
+    SINGLE,
+    Rescale,
     multiply_by_quantized_multiplier_int64,
     quantize_multiplier,
-    SINGLE,
+    wrap_int32,
 )
-from .registry import Kernel, Node, register
+from .registry import TFLM, Kernel, Node, register
 
 
 @dataclass(frozen=True)
 class FullyConnectedData:
     kind: str  # "int8", "int16x8", "float32"
     output_shape: tuple[int, ...]
-    weights: np.ndarray  # (units, depth), offset applied, float64 for exact BLAS products
-    bias: np.ndarray | None  # int64 or float32
-    input_offset: int
-    output_offset: int
-    multiplier: np.ndarray  # per output unit
+    weights_t: np.ndarray  # (depth, units): float32/float64 holding exact integers, or float32
+    bias: np.ndarray | None  # int64 with the input offset folded in (sum_k offset*w[u,k]), or float32
+    rescale: Rescale | None  # per output unit
+    multiplier: np.ndarray
     shift: np.ndarray
+    output_offset: int
     act_min: float
     act_max: float
-    rounding: str
     wide_accumulator: bool  # int16x8 with 64-bit bias: 64-bit sums and the int64 requantizer
+    may_wrap: bool  # the reference's int32 sum can overflow (huge bias): wrap as it does
 
 
 def _types_supported(node: Node) -> bool:
@@ -79,58 +81,76 @@ class FullyConnected(Kernel):
         x, w, b = node.input(0), node.input(1), node.input(2)
         y = node.outputs[0]
         activation = node.options.fused_activation_function
-        weights = np.asarray(w.data, dtype=np.float64)
         if x.type is TensorType.FLOAT32:
             lo, hi = common.activation_range_float(activation)
+            bias = None if b is None else np.asarray(b.data, np.float32)
             return FullyConnectedData(
-                "float32", y.shape, weights.astype(np.float32),
-                None if b is None else np.asarray(b.data, np.float32),
-                0, 0, np.zeros(0), np.zeros(0), lo, hi, "", False,
+                "float32", y.shape, np.ascontiguousarray(np.asarray(w.data, np.float32).T), bias,
+                None, np.zeros(0), np.zeros(0), 0, lo, hi, False, False,
             )
-        rounding = common.rounding_of(node)
+        rounding = _rounding(node)
         multipliers = [
             quantize_multiplier(m, single_rounding=rounding == SINGLE) for m in _real_multipliers(x, w, y)
         ]
-        units = w.shape[0]
+        units, depth = w.shape
         multiplier = np.broadcast_to(np.array([m for m, _ in multipliers], np.int64), units)
         shift = np.broadcast_to(np.array([s for _, s in multipliers], np.int64), units)
-        weights = weights - common.zero_point_of(w)
+        weights = np.asarray(w.data, np.int64) - common.zero_point_of(w)
+        input_offset = -common.zero_point_of(x)
+        bias = np.zeros(units, np.int64) if b is None else np.asarray(b.data, np.int64).copy()
+        bias += input_offset * weights.sum(axis=1)  # (x + offset).w = x.w + offset*sum(w)
+        max_input = 1 << (15 if x.type is TensorType.INT16 else 7)
+        max_weight = int(np.abs(weights).max(initial=0))
+        bound = depth * (max_input + abs(input_offset)) * max_weight + int(np.abs(bias).max(initial=0))
         lo, hi = common.activation_range_quantized(activation, y)
+        wide = x.type is TensorType.INT16 and (b is None or b.type is TensorType.INT64)
         return FullyConnectedData(
             kind="int16x8" if x.type is TensorType.INT16 else "int8",
             output_shape=y.shape,
-            weights=weights,
-            bias=None if b is None else np.asarray(b.data, np.int64),
-            input_offset=-common.zero_point_of(x),
-            output_offset=common.zero_point_of(y),
+            weights_t=np.ascontiguousarray(weights.T.astype(_exact_dtype(depth * max_input * max_weight))),
+            bias=bias,
+            rescale=Rescale.of(multiplier, shift, rounding),
             multiplier=multiplier,
             shift=shift,
+            output_offset=common.zero_point_of(y),
             act_min=lo,
             act_max=hi,
-            rounding=rounding,
-            wide_accumulator=x.type is TensorType.INT16 and (b is None or b.type is TensorType.INT64),
+            wide_accumulator=wide,
+            may_wrap=not wide and bound >= 1 << 31,
         )
 
     def eval(self, data: FullyConnectedData, inputs):
-        x = inputs[0]
-        depth = data.weights.shape[1]
-        rows = x.reshape(-1, depth)
+        rows = inputs[0].reshape(-1, data.weights_t.shape[0])
         if data.kind == "float32":
-            out = rows.astype(np.float32) @ data.weights.T
+            out = rows.astype(np.float32) @ data.weights_t
             if data.bias is not None:
                 out = out + data.bias
             return [np.clip(out, data.act_min, data.act_max).astype(np.float32).reshape(data.output_shape)]
-        # int8 x int8 products summed in float64 are exact (|sum| < 2**53), so BLAS does the MACs.
-        acc = ((rows.astype(np.float64) + data.input_offset) @ data.weights.T).astype(np.int64)
-        if data.bias is not None:
-            acc += data.bias
+        # Integer products summed in floating point are exact while below 2**24 (float32) or
+        # 2**53 (float64), so BLAS does the multiply-accumulates.
+        acc = (rows.astype(data.weights_t.dtype) @ data.weights_t).astype(np.int64) + data.bias
         if data.wide_accumulator:
             scaled = multiply_by_quantized_multiplier_int64(acc, data.multiplier, data.shift)
         else:
-            scaled = multiply_by_quantized_multiplier(acc, data.multiplier, data.shift, data.rounding)
+            scaled = data.rescale(wrap_int32(acc) if data.may_wrap else acc)
         out = np.clip(scaled + data.output_offset, data.act_min, data.act_max)
         dtype = np.int16 if data.kind == "int16x8" else np.int8
         return [out.astype(dtype).reshape(data.output_shape)]
+
+
+def _rounding(node: Node) -> str:
+    """TFLite Micro requantizes with double rounding. LiteRT's reference FULLY_CONNECTED uses
+    single rounding (measured on ai-edge-litert 2.3.0), unlike its convolution, pooling,
+    softmax, element-wise and recurrent kernels, which use double rounding as TFLite Micro does."""
+    return DOUBLE if node.reference == TFLM else SINGLE
+
+
+def _exact_dtype(largest_sum: int) -> type:
+    if largest_sum < 1 << 24:
+        return np.float32
+    if largest_sum < 1 << 53:
+        return np.float64
+    raise ValueError("FULLY_CONNECTED: sums too large to accumulate exactly")
 
 
 def _real_multipliers(x, w, y) -> list[float]:

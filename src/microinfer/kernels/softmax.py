@@ -14,6 +14,8 @@ parameters; the tables can differ in the last place, so each reference gets its 
 
 from __future__ import annotations
 
+import dataclasses
+
 import math
 from dataclasses import dataclass
 
@@ -181,7 +183,8 @@ class Softmax(Kernel):
             multiplier, left_shift = quantize_multiplier(_int8_real_multiplier(node))
             radius = nl.calculate_input_radius(SCALED_DIFF_INTEGER_BITS, left_shift)
             out_dtype = np.int8 if y.type is TensorType.INT8 else np.int16
-            return SoftmaxData("int8", beta, out_dtype, multiplier, left_shift, -radius, rounding, None, None)
+            data = SoftmaxData("int8", beta, out_dtype, multiplier, left_shift, -radius, rounding, None, None)
+            return dataclasses.replace(data, exp_lut=_int8_exp_table(data))
         multiplier, shift = quantize_multiplier(_int16_real_multiplier(node))
         exp_lut, recip_lut = _int16_luts(node.reference)
         return SoftmaxData("int16", beta, np.int16, multiplier, shift, 0, rounding, exp_lut, recip_lut)
@@ -207,12 +210,22 @@ def _scale_diff(diff, data: SoftmaxData):
     return saturating_rounding_doubling_high_mul(wrap_int32(diff << data.left_shift), data.multiplier)
 
 
+def _int8_exp_table(data: SoftmaxData) -> np.ndarray:
+    """exp(diff) and its accumulation-format value for every int8 difference -255..0.
+
+    A difference of int8 values takes only 256 values, so the fixed-point exp is computed once
+    here, with exactly the operations the reference applies per element.
+    """
+    diff = np.arange(-255, 1, dtype=np.int64)
+    exps = nl.exp_on_negative_values(_scale_diff(diff, data), SCALED_DIFF_INTEGER_BITS)
+    return np.stack([exps, nl.rescale(exps, 0, ACCUMULATION_INTEGER_BITS)])
+
+
 def _softmax_int8(x, data: SoftmaxData):
     x = x.astype(np.int64)
     diff = x - x.max(axis=-1, keepdims=True)
     used = diff >= data.diff_min
-    exps = nl.exp_on_negative_values(_scale_diff(diff, data), SCALED_DIFF_INTEGER_BITS)
-    accumulated = nl.rescale(exps, 0, ACCUMULATION_INTEGER_BITS)
+    exps, accumulated = data.exp_lut[:, diff + 255]
     sum_of_exps = wrap_int32(np.where(used, accumulated, 0).sum(axis=-1, keepdims=True))
     headroom = nl.count_leading_zeros_u32(sum_of_exps)
     bits_over_unit = ACCUMULATION_INTEGER_BITS - headroom
