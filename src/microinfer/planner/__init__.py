@@ -47,6 +47,13 @@ class ArenaPlan:
     buffers: tuple[PlannedBuffer, ...]
     head_bytes: int
     lower_bound_bytes: int  # most bytes alive at one moment: no plan of this op order is smaller
+    tail_bytes: int | None = None  # persistent allocations, when the ABI's accounting is known
+    abi: str = "x86_64"
+    min_working_arena_bytes: int | None = None  # smallest arena that allocates and runs
+
+    @property
+    def total_bytes(self) -> int | None:
+        return None if self.tail_bytes is None else self.head_bytes + self.tail_bytes
 
 
 def plan_head(model: Model, planner: str = "tflm", scratch=()) -> ArenaPlan:
