@@ -12,6 +12,7 @@ from .kernels import REGISTRY
 from .kernels.registry import REFERENCES, Node
 from .tflite import Model, load
 from .kernels.common import zero_point_of
+from .planner import ArenaPlan, plan_head
 from .tflite.model import Tensor
 from .tflite.types import TensorType
 
@@ -26,7 +27,16 @@ class Interpreter:
     about 1e-5 relative error (summation order differs); integer results are bit-identical.
     """
 
-    def __init__(self, model: Model | str | os.PathLike | bytes, backend: str = "numpy", reference: str = "tflm"):
+    def __init__(
+        self,
+        model: Model | str | os.PathLike | bytes,
+        backend: str = "numpy",
+        reference: str = "tflm",
+        arena: str | ArenaPlan | None = None,
+    ):
+        """``arena``: run inside one preallocated arena laid out by a plan (``"tflm"``, ``"best"``
+        or an :class:`ArenaPlan`), every activation a view at its planned offset, so the plan is
+        proven on real data; ``None`` (the default, fastest) gives every tensor its own array."""
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}, not {backend!r}")
         if reference not in REFERENCES:
@@ -43,6 +53,9 @@ class Interpreter:
         self._variables = self._initial_variables()
         self._inputs: dict[int, np.ndarray] = {}
         self._tensor_keys = _tensor_keys(self.subgraph.tensors)
+        self.arena_plan = plan_head(self.model, arena) if isinstance(arena, str) else arena
+        self._arena, self._views = self._arena_views()
+        self._recorded: dict[int, np.ndarray] | None = None
 
     # -- step by step --------------------------------------------------------------------------
     def set_input(self, key: int | str, value) -> None:
@@ -50,21 +63,29 @@ class Interpreter:
         tensor = self.subgraph.tensors[self.subgraph.inputs[position]]
         self._inputs[position] = _checked_input(tensor, value)
 
-    def invoke(self) -> None:
+    def invoke(self, record: bool = False) -> None:
+        """Run the model once. ``record`` keeps a copy of every tensor as it is produced, which
+        an arena run needs to report intermediates (later tensors reuse their bytes)."""
         missing = [self.subgraph.tensors[t].name for i, t in enumerate(self.subgraph.inputs) if i not in self._inputs]
         if missing:
             raise ValueError(f"inputs not set: {', '.join(missing)}")
         values: dict[int, np.ndarray] = dict(self._variables)
+        recorded: dict[int, np.ndarray] = {}
         for position, tensor_index in enumerate(self.subgraph.inputs):
-            values[tensor_index] = self._inputs[position]
+            values[tensor_index] = self._place(tensor_index, self._inputs[position])
+            if record:
+                recorded[tensor_index] = self._inputs[position]
         for (kernel, node), data in zip(self._steps, self._prepared):
             args = [None if t is None else _value(values, t) for t in node.inputs]
             results = kernel.eval(data, args)
             for tensor, result in zip(node.outputs, results):
-                values[tensor.index] = result
+                values[tensor.index] = self._place(tensor.index, result)
+                if record:
+                    recorded[tensor.index] = values[tensor.index].copy()
         for index in self._variables:
             self._variables[index] = values[index]
         self._values = values
+        self._recorded = recorded if record else None
 
     def get_output(self, position: int = 0) -> np.ndarray:
         return self._values[self.subgraph.outputs[position]]
@@ -74,11 +95,13 @@ class Interpreter:
         return _value(self._values, self.subgraph.tensors[index])
 
     def tensor_values(self) -> dict[int, np.ndarray]:
-        """Every tensor's value after the last invoke, by tensor index."""
+        """Every tensor's value after the last invoke, by tensor index (as each was produced,
+        when that invoke recorded them; otherwise what the tensor's memory holds now)."""
+        values = {**self._values, **(self._recorded or {})}
         return {
-            t.index: _value(self._values, t)
+            t.index: _value(values, t)
             for t in self.subgraph.tensors
-            if t.index in self._values or t.data is not None or t.num_elements == 0
+            if t.index in values or t.data is not None or t.num_elements == 0
         }
 
     def reset_variables(self) -> None:
@@ -109,10 +132,12 @@ class Interpreter:
                 raise ValueError(f"the model takes {len(self.subgraph.inputs)} inputs, got {len(inputs)}")
             for position, value in enumerate(inputs):
                 self.set_input(position, value)
-        self.invoke()
+        self.invoke(record=intermediates and self._arena is not None)
         if intermediates:
             return {self._tensor_keys[index]: value for index, value in self.tensor_values().items()}
-        return [self.get_output(i) for i in range(len(self.subgraph.outputs))]
+        outputs = [self.get_output(i) for i in range(len(self.subgraph.outputs))]
+        # Arena views are overwritten by the next run: hand out copies.
+        return outputs if self._arena is None else [o.copy() for o in outputs]
 
     # -- helpers -------------------------------------------------------------------------------
     def _node(self, op) -> Node:
@@ -124,6 +149,27 @@ class Interpreter:
             model=self.model,
             reference=self.reference,
         )
+
+    def _arena_views(self) -> tuple[np.ndarray | None, dict[int, np.ndarray]]:
+        if self.arena_plan is None:
+            return None, {}
+        arena = np.zeros(self.arena_plan.head_bytes, dtype=np.uint8)
+        views = {}
+        for buffer in self.arena_plan.buffers:
+            if buffer.tensor is None or buffer.subgraph != self.subgraph.index:
+                continue
+            t = self.subgraph.tensors[buffer.tensor]
+            raw = arena[buffer.offset : buffer.offset + t.nbytes]
+            views[t.index] = raw.view(t.type.numpy_dtype).reshape(t.shape)
+        return arena, views
+
+    def _place(self, index: int, value: np.ndarray) -> np.ndarray:
+        """Store a tensor's value: into its arena view when running in an arena."""
+        view = self._views.get(index)
+        if view is None:
+            return value
+        np.copyto(view, np.asarray(value).reshape(view.shape))
+        return view
 
     def _input_position(self, key: int | str) -> int:
         if isinstance(key, str):
