@@ -11,8 +11,14 @@ from . import __version__
 from .errors import MicroinferError
 from .examples import EXAMPLES
 from .info import ModelInfo, TensorSummary, describe
+from .planner import PLANNERS, ArenaPlan, plan_head
+from .planner import render as plan_render
 from .render import size, table, thousands
 from .tflite import load
+
+ABIS = ("x86_64", "arm32")
+KERNELS = ("tflm-reference", "cmsis-nn")
+SUPPORTED_TARGETS = {("x86_64", "tflm-reference", None)}  # (abi, kernels, core) `plan` handles so far
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,6 +49,17 @@ def _parser() -> argparse.ArgumentParser:
     info.add_argument("--json", action="store_true", help="print one JSON object")
     info.set_defaults(run=_info)
 
+    plan = commands.add_parser("plan", help="the tensor arena TFLite Micro plans for a model, and a better plan")
+    plan.add_argument("model", type=Path, help=".tflite file")
+    plan.add_argument("--planner", choices=PLANNERS, default="tflm",
+                      help="tflm: TFLite Micro's own plan (default); best: the smallest plan microinfer finds")
+    plan.add_argument("--abi", choices=ABIS, default="x86_64", help="ABI of the interpreter's structures")
+    plan.add_argument("--kernels", choices=KERNELS, default="tflm-reference", help="kernel library")
+    plan.add_argument("--core", help="CPU core the kernels are built for (CMSIS-NN scratch sizes)")
+    plan.add_argument("--json", action="store_true", help="print one JSON object")
+    plan.add_argument("--png", type=Path, metavar="FILE", help="also draw the layout to FILE (needs matplotlib)")
+    plan.set_defaults(run=_plan)
+
     example = commands.add_parser("example", help="write an example model microinfer builds itself")
     example.add_argument("name", choices=sorted(EXAMPLES), help="which example")
     example.add_argument("-o", "--output", type=Path, help="output file (default: NAME.tflite)")
@@ -57,6 +74,36 @@ def _info(args) -> int:
         print(json.dumps(info.to_dict(), indent=1))
     else:
         print(_format_info(args.model, info))
+    return 0
+
+
+def _plan_arena(model, planner: str, abi: str, kernels: str, core: str | None) -> ArenaPlan:
+    """The arena plan for one target; the tail and CMSIS-NN accounting plug in here."""
+    if (abi, kernels, core) not in SUPPORTED_TARGETS:
+        asked = f"--abi {abi} --kernels {kernels}" + (f" --core {core}" if core else "")
+        raise MicroinferError(
+            f"{asked} is not supported yet: microinfer plans for --abi x86_64 --kernels tflm-reference "
+            "(without --core) so far; the arm32 tail and the CMSIS-NN scratch accounting are being added"
+        )
+    return plan_head(model, planner)
+
+
+def _plan(args) -> int:
+    model = load(args.model)
+    target = dict(abi=args.abi, kernels=args.kernels, core=args.core)
+    plan = _plan_arena(model, args.planner, **target)
+    baseline = plan if args.planner == "tflm" else _plan_arena(model, "tflm", **target)
+    labels = plan_render.scope_labels(model)
+    if args.png:
+        plan_render.write_png(plan, args.png, title=f"{args.model.name}: arena head, planner {plan.planner}",
+                              labels=labels, baseline=baseline)
+    extra = dict(kernels=args.kernels, core=args.core, baseline=baseline)
+    if args.json:
+        print(json.dumps(plan_render.plan_dict(plan, model=args.model.name, **extra), indent=1))
+    else:
+        print(plan_render.format_plan(plan, args.model.name, labels=labels, **extra))
+    if args.png:
+        print(f"wrote {args.png}", file=sys.stderr if args.json else sys.stdout)
     return 0
 
 

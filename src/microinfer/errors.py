@@ -15,3 +15,7 @@ class ModelError(MicroinferError, ValueError):
 
 class UnsupportedOpError(MicroinferError, NotImplementedError):
     """The model uses an operator, version or type combination microinfer cannot run."""
+
+
+class MissingDependencyError(MicroinferError, ImportError):
+    """An optional dependency a feature needs is not installed; the message says what to install."""

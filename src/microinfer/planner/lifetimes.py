@@ -120,7 +120,7 @@ def _mark(model: Model, sg_index: int, scope: int, spans, scratch, scratch_spans
         for t in op.outputs:
             mine[t].create(scope)
         start = scope
-        for called in _called_subgraphs(op):
+        for called in called_subgraphs(op):
             scope = _mark(model, called, scope + 1, spans, scratch, scratch_spans)
         for t in op.inputs:
             if t >= 0:
@@ -136,7 +136,7 @@ def _mark(model: Model, sg_index: int, scope: int, spans, scratch, scratch_spans
     return scope
 
 
-def _called_subgraphs(op: Operator) -> list[int]:
+def called_subgraphs(op: Operator) -> list[int]:
     fields = _CONTROL_FLOW_SUBGRAPHS.get(op.op, ())
     return [getattr(op.options, f) for f in fields if op.options is not None]
 
