@@ -2,8 +2,9 @@
 
 from .errors import MicroinferError, ModelError, UnsupportedOpError
 from .interpreter import Interpreter
+from .planner import ArenaPlan, plan
 from .tflite import Model, ModelBuilder, load
 
 __version__ = "0.1.0"
 
-__all__ = ["Interpreter", "MicroinferError", "Model", "ModelBuilder", "ModelError", "UnsupportedOpError", "load"]
+__all__ = ["ArenaPlan", "Interpreter", "MicroinferError", "Model", "ModelBuilder", "ModelError", "UnsupportedOpError", "load", "plan"]

@@ -40,7 +40,9 @@ def _serve() -> None:
 def _handle(request: dict, capture) -> dict:
     if request["reference"] == "tflm":
         if "min_arena" in request:
-            return {"min_arena": _tflm_min_arena(request["model"], *request["min_arena"])}
+            isolated = request.get("isolated", False)
+            return {"min_arena": _tflm_min_arena(request["model"], *request["min_arena"],
+                                                 isolated=isolated)}
         return _run_tflm(request, capture)
     return _run_litert(request)
 
@@ -61,6 +63,7 @@ def _run_tflm(request: dict, capture) -> dict:
     interpreter.invoke()
     outputs = [interpreter.get_output(i).copy() for i in range(_count_outputs(interpreter))]
     reply = {"outputs": outputs, "arena": _tflm_allocations(interpreter, capture)}
+    reply["arena_categories"] = _tflm_allocation_categories(capture)
     if request["all_tensors"]:
         reply["tensors"] = _tflm_all_tensors(request)
     return reply
@@ -108,16 +111,43 @@ def _tflm_allocations(interpreter, capture) -> dict:
     return arena
 
 
+def _tflm_allocation_categories(capture) -> dict:
+    """print_allocations()' per-category lines, from the text `_tflm_allocations` captured:
+    {category: (used bytes, requested bytes, count)}."""
+    capture.seek(0)
+    text = capture.read().decode(errors="replace")
+    pattern = r"'([^']+)' used (\d+) bytes with alignment overhead \(requested (\d+) bytes for (\d+) "
+    return {m.group(1): (int(m.group(2)), int(m.group(3)), int(m.group(4)))
+            for m in re.finditer(pattern, text)}
+
+
 def _flush_c_stdout() -> None:
     import ctypes
 
     ctypes.CDLL(None).fflush(None)
 
 
-def _tflm_min_arena(model: bytes, low: int, high: int) -> int:
+def _tflm_min_arena(model: bytes, low: int, high: int, isolated: bool = False) -> int:
     import numpy as np
 
+    def works_isolated(size: int) -> bool:
+        # Some models crash TFLM (a kernel dereferencing a failed allocation) when the arena is
+        # too small: probe in a forked child, a crash counting as "does not work".
+        sys.stdout.flush()
+        pid = os.fork()
+        if pid == 0:
+            ok = False
+            try:
+                ok = works_here(size)
+            finally:
+                os._exit(0 if ok else 1)
+        _, status = os.waitpid(pid, 0)
+        return os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+
     def works(size: int) -> bool:
+        return works_isolated(size) if isolated else works_here(size)
+
+    def works_here(size: int) -> bool:
         try:
             interpreter = _tflm_interpreter(model, size)
             for i in range(_count_inputs(interpreter)):

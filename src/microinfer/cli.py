@@ -11,14 +11,13 @@ from . import __version__
 from .errors import MicroinferError
 from .examples import EXAMPLES
 from .info import ModelInfo, TensorSummary, describe
-from .planner import PLANNERS, ArenaPlan, plan_head
+from .planner import PLANNERS, ArenaPlan, plan
 from .planner import render as plan_render
 from .render import size, table, thousands
 from .tflite import load
 
 ABIS = ("x86_64", "arm32")
 KERNELS = ("tflm-reference", "cmsis-nn")
-SUPPORTED_TARGETS = {("x86_64", "tflm-reference", None)}  # (abi, kernels, core) `plan` handles so far
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -78,14 +77,13 @@ def _info(args) -> int:
 
 
 def _plan_arena(model, planner: str, abi: str, kernels: str, core: str | None) -> ArenaPlan:
-    """The arena plan for one target; the tail and CMSIS-NN accounting plug in here."""
-    if (abi, kernels, core) not in SUPPORTED_TARGETS:
-        asked = f"--abi {abi} --kernels {kernels}" + (f" --core {core}" if core else "")
+    """The arena plan for one target."""
+    if core is not None:
         raise MicroinferError(
-            f"{asked} is not supported yet: microinfer plans for --abi x86_64 --kernels tflm-reference "
-            "(without --core) so far; the arm32 tail and the CMSIS-NN scratch accounting are being added"
+            f"--core {core}: per-core scratch sizes (CMSIS-NN) are not modelled yet; "
+            "plan with --kernels tflm-reference, without --core"
         )
-    return plan_head(model, planner)
+    return plan(model, planner, abi=abi, kernels=kernels)
 
 
 def _plan(args) -> int:

@@ -19,3 +19,7 @@ class UnsupportedOpError(MicroinferError, NotImplementedError):
 
 class MissingDependencyError(MicroinferError, ImportError):
     """An optional dependency a feature needs is not installed; the message says what to install."""
+
+
+class UnsupportedTargetError(MicroinferError, ValueError):
+    """The target (ABI, kernel library, core) is one microinfer has no figures for."""

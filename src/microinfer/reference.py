@@ -56,6 +56,8 @@ class ReferenceResult:
     outputs: list[np.ndarray]
     tensors: dict[int, np.ndarray] | None = None  # by tensor index, when asked for
     arena: dict[str, int] | None = None  # TFLM: total/head/tail bytes from print_allocations()
+    # TFLM: print_allocations()' per-category lines, {category: (used, requested, count)}
+    arena_categories: dict[str, tuple[int, int, int]] | None = None
 
 
 class ReferenceWorker:
@@ -98,12 +100,22 @@ class ReferenceWorker:
         reply = self._call(request)
         if "error" in reply:
             raise ReferenceFailure(f"{reference}: {reply['error']}")
-        return ReferenceResult(reply["outputs"], reply.get("tensors"), reply.get("arena"))
+        return ReferenceResult(reply["outputs"], reply.get("tensors"), reply.get("arena"),
+                               reply.get("arena_categories"))
 
-    def min_arena(self, model: bytes, low: int = 16, high: int = 8 << 20) -> int:
-        """Smallest arena (16-byte steps) with which TFLite Micro allocates and invokes ``model``."""
+    def min_arena(self, model: bytes, low: int = 16, high: int = 8 << 20, *,
+                  isolated: bool = False) -> int:
+        """Smallest arena (16-byte steps) with which TFLite Micro allocates and invokes ``model``.
+
+        ``isolated``: probe each size in a forked child of the worker, so that a model that
+        crashes TFLM when its arena is too small counts as not fitting instead of killing the
+        worker.
+        """
         require(TFLM)
-        reply = self._call({"reference": TFLM, "model": bytes(model), "min_arena": (low, high)})
+        request = {"reference": TFLM, "model": bytes(model), "min_arena": (low, high)}
+        if isolated:
+            request["isolated"] = True
+        reply = self._call(request)
         if "error" in reply:
             raise ReferenceFailure(f"{TFLM}: {reply['error']}")
         return reply["min_arena"]

@@ -182,7 +182,101 @@ def patches(x: np.ndarray, pad_h: int, pad_w: int, out_h: int, out_w: int, kh: i
     )
 
 
+@dataclass(frozen=True)
+class OutputStage:
+    """The end of a convolution: float bias and activation clamp, or requantization of the sums."""
+
+    kind: str  # "int8", "int16x8", "float32"
+    input_offset: int  # added to int8 inputs before the products (minus the zero point)
+    requantize: Requantizer | None
+    float_bias: np.ndarray | None
+    act_min: float
+    act_max: float
+
+    def __call__(self, acc: np.ndarray) -> np.ndarray:
+        """``acc``: the sums of products, output channels last (``float_bias`` broadcasts onto it)."""
+        if self.kind == "float32":
+            if self.float_bias is not None:
+                acc = acc + self.float_bias
+            return np.clip(acc, self.act_min, self.act_max).astype(np.float32)
+        return self.requantize(acc.astype(np.int64))
+
+
+def make_output_stage(node: Node, x: Tensor, w: Tensor, b: Tensor | None, y: Tensor, channels: int,
+                      wide: bool, bias_shape: tuple[int, ...] = (-1,)) -> OutputStage:
+    activation = node.options.fused_activation_function
+    if x.type is TensorType.FLOAT32:
+        lo, hi = common.activation_range_float(activation)
+        bias = None if b is None else np.asarray(b.data, np.float32).reshape(bias_shape)
+        return OutputStage("float32", 0, None, bias, lo, hi)
+    int16 = x.type is TensorType.INT16
+    return OutputStage(
+        kind="int16x8" if int16 else "int8",
+        input_offset=0 if int16 else -common.zero_point_of(x),
+        requantize=make_requantizer(node, x, w, b, y, channels, activation, wide=wide),
+        float_bias=None, act_min=0, act_max=0,
+    )
+
+
+def max_input_magnitude(x: Tensor) -> int:
+    """The largest |input + offset| of a quantized convolution: 32768 for int16, 255 for int8."""
+    return 32768 if x.type is TensorType.INT16 else 255
+
+
 # -- constraints shared by the three kernels (docstrings are user-facing) ----------------------
+
+TYPE_COMBOS = {
+    (TensorType.INT8, TensorType.INT8, TensorType.INT8),
+    (TensorType.INT16, TensorType.INT8, TensorType.INT16),
+    (TensorType.FLOAT32, TensorType.FLOAT32, TensorType.FLOAT32),
+}
+
+
+def types_supported(x: Tensor | None, w: Tensor | None, y: Tensor) -> bool:
+    return x is not None and w is not None and (x.type, w.type, y.type) in TYPE_COMBOS
+
+
+def filter_types_supported(node: Node) -> bool:
+    """Input/output int8 with int8 filter, int16 with int8 filter, or all float32"""
+    return types_supported(node.input(0), node.input(1), node.outputs[0])
+
+
+def constant_filter_and_bias(node: Node) -> bool:
+    """Filter (and bias, when given) are constant tensors"""
+    return all(t is None or t.is_constant for t in node.inputs[1:3])
+
+
+def strides_dilations_positive(node: Node) -> bool:
+    """Strides and dilation factors are at least 1"""
+    o = node.options
+    return min(o.stride_h, o.stride_w, o.dilation_h_factor, o.dilation_w_factor) >= 1
+
+
+def int16_zero_points(input_index: int):
+    """A constraint: int16 input (``node.input(input_index)``) and output have zero point 0."""
+
+    def check(node: Node) -> bool:
+        x, y = node.input(input_index), node.outputs[0]
+        if x is None or x.type is not TensorType.INT16:
+            return True
+        return common.zero_point_of(x) == 0 and common.zero_point_of(y) == 0
+
+    check.__doc__ = "int16 input and output have zero point 0"
+    return check
+
+
+def quantized_per_channel(w: Tensor, channel_dim: int) -> bool:
+    """A 4-D filter with one scale per channel along ``channel_dim``, its quantized dimension."""
+    q = w.quantization
+    return len(w.shape) == 4 and len(q.scale) == w.shape[channel_dim] and q.quantized_dimension == channel_dim
+
+
+def spatial_output_size(node: Node, x: Tensor, w: Tensor) -> tuple[int, int]:
+    """(out_height, out_width) of a convolution of ``x`` with filter ``w`` (dims 1, 2 spatial)."""
+    o = node.options
+    return (output_size(o.padding, x.shape[1], w.shape[1], o.stride_h, o.dilation_h_factor),
+            output_size(o.padding, x.shape[2], w.shape[2], o.stride_w, o.dilation_w_factor))
+
 
 def zero_filter_zero_points(node: Node) -> bool:
     """Quantized filters have all zero points equal to 0"""

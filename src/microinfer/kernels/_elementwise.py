@@ -17,13 +17,14 @@ from ..tflite.types import ActivationFunction, TensorType
 from . import common
 from .fixedpoint import (
     DOUBLE,
+    checked_log2,
     multiply_by_quantized_multiplier,
+    multiply_by_quantized_multiplier_smaller_than_one_exp,
     quantize_multiplier,
     rounding_divide_by_pot,
-    saturating_rounding_doubling_high_mul,
     wrap_int32,
 )
-from .registry import TFLM, Node
+from .registry import TFLM, Kernel, Node
 
 NUMPY_INT = {TensorType.INT8: np.int8, TensorType.INT16: np.int16}
 
@@ -91,22 +92,11 @@ def zero_points_in_range(node: Node) -> bool:
     return True
 
 
+
 # -- scalar arithmetic as the C code does it -------------------------------------------------
 
 def f32(x) -> np.float32:
     return np.float32(x)
-
-
-def checked_log2(x: float) -> tuple[bool, int]:
-    """TFLite's CheckedLog2 in float: (is a power of two within 1e-3 in log2, rounded log2)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        x_log2 = f32(np.log(f32(x))) * f32(1.0 / np.log(f32(2.0)))
-    x_log2 = f32(x_log2)
-    if not np.isfinite(x_log2):
-        return False, 0
-    rounded = f32(np.sign(x_log2) * np.floor(np.abs(x_log2) + f32(0.5)))
-    frac = f32(x_log2 - rounded)
-    return bool(abs(frac) < f32(1e-3)), int(rounded)
 
 
 def quantize_smaller_than_one(real: float, rounding: str) -> tuple[int, int]:
@@ -119,7 +109,7 @@ def quantize_smaller_than_one(real: float, rounding: str) -> tuple[int, int]:
 def scale_smaller_than_one(x, multiplier: int, shift: int, rounding: str):
     """MultiplyByQuantizedMultiplierSmallerThanOneExp for int32 ``x`` (shift <= 0 in double rounding)."""
     if rounding == DOUBLE:
-        return rounding_divide_by_pot(saturating_rounding_doubling_high_mul(x, multiplier), -shift)
+        return multiply_by_quantized_multiplier_smaller_than_one_exp(x, multiplier, shift)
     return wrap_int32(multiply_by_quantized_multiplier(x, multiplier, shift, rounding))
 
 
@@ -346,3 +336,44 @@ def multipliers_fit(*reals_of):
 
     check.__doc__ = "The rescale factors between input and output scales are below 2**30"
     return check
+
+
+# -- constraint lists shared by several kernels (kept in their user-facing order) --------------
+
+# The quantization checks every element-wise kernel makes, in this order.
+QUANTIZATION_CONSTRAINTS = (
+    common.quantized_tensors_have_parameters,
+    all_per_tensor,
+    positive_scales,
+    zero_points_in_range,
+)
+
+# The first constraints of ADD, SUB and MUL.
+BINARY_ARITHMETIC_CONSTRAINTS = (
+    add_sub_types,
+    binary_output_is_broadcast,
+    max_rank(6),
+    common.supported_activation,
+    *QUANTIZATION_CONSTRAINTS,
+)
+
+ADD_SUB_CONSTRAINTS = (
+    *BINARY_ARITHMETIC_CONSTRAINTS,
+    add_sub_output_multiplier_below_one,
+    litert_int16_zero_points,
+    pot_path_shifts_valid,
+)
+
+
+def unary_constraints(*types: TensorType) -> tuple:
+    """The first constraints of a unary kernel taking and returning one of ``types``."""
+    return (same_type_in(*types), unary_same_shape, *QUANTIZATION_CONSTRAINTS)
+
+
+class AddSubKernel(Kernel):
+    """ADD and SUB share constraints and arithmetic; each op's module registers a subclass."""
+
+    constraints = ADD_SUB_CONSTRAINTS
+
+    def eval(self, data: AddSubData, inputs):
+        return [eval_add_sub(data, inputs[0], inputs[1])]

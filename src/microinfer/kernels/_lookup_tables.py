@@ -1,197 +1,23 @@
-"""Shared arithmetic of SOFTMAX, LOGISTIC and TANH: gemmlowp fixed-point functions, LUTs.
-
-Everything here is vectorised over NumPy int64 arrays holding int32 quantities, like
-:mod:`.fixedpoint`. The fixed-point functions (exp on negative values, 1/(1+x), logistic, tanh)
-follow gemmlowp's ``FixedPoint<int32_t, IntegerBits>`` arithmetic step by step: every product is a
-saturating rounding doubling high multiply, every sum wraps like an int32 addition.
+"""Lookup tables of SOFTMAX, LOGISTIC, TANH and the LSTM: their builders and the int16 sigmoid table.
 
 The table generators reproduce the references' LUT builders in the floating-point type they use
-(float32 or float64), calling the C library's ``expf``/``tanhf`` so the tables agree bit for bit
-with the C++ ones.
+(float32 or float64), calling the C library's ``expf``/``tanhf`` (:mod:`._libm`) so the tables
+agree bit for bit with the C++ ones. The gemmlowp fixed-point functions live in
+:mod:`.fixedpoint`.
 """
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import math
 
 import numpy as np
 
-from .fixedpoint import (
-    INT32_MAX,
-    INT32_MIN,
-    rounding_divide_by_pot,
-    saturating_rounding_doubling_high_mul as _mul,
-    wrap_int32,
-)
-
-# -- the C library's single-precision functions (what std::exp(float) calls) ------------------
-
-_libm = ctypes.CDLL(ctypes.util.find_library("m") or "libm.so.6")
-for _name in ("expf", "tanhf", "logf", "roundf"):
-    getattr(_libm, _name).restype = ctypes.c_float
-    getattr(_libm, _name).argtypes = [ctypes.c_float]
-
-
-def expf(x) -> np.float32:
-    return np.float32(_libm.expf(float(x)))
-
-
-def tanhf(x) -> np.float32:
-    return np.float32(_libm.tanhf(float(x)))
-
-
-def logf(x) -> np.float32:
-    return np.float32(_libm.logf(float(x)))
-
-
-def _roundf(x: np.float32) -> np.float32:
-    return np.float32(_libm.roundf(float(x)))
+from ._libm import roundf
+from .fixedpoint import checked_log2, wrap, wrap_int32
 
 
 def _round_double(x: float) -> float:
     return math.copysign(math.floor(abs(x) + 0.5), x)
-
-
-def checked_log2(x: float) -> tuple[bool, int]:
-    """TFLite's CheckedLog2 in float: (is a power of two within 1e-3 in log2, rounded log2)."""
-    x = np.float32(x)
-    if x <= 0:
-        return False, 0
-    inv_log2 = np.float32(np.float32(1.0) / logf(np.float32(2.0)))
-    x_log2 = np.float32(logf(x) * inv_log2)
-    rounded = _roundf(x_log2)
-    frac = np.float32(x_log2 - rounded)
-    return bool(abs(frac) < np.float32(1e-3)), int(rounded)
-
-
-def calculate_input_radius(integer_bits: int, left_shift: int, total_signed_bits: int = 31) -> int:
-    """TFLite's CalculateInputRadius (floating-point version)."""
-    value = 1.0 * ((1 << integer_bits) - 1) * (1 << (total_signed_bits - integer_bits)) / (1 << left_shift)
-    return int(math.floor(value))
-
-
-# -- gemmlowp fixed-point primitives ---------------------------------------------------------
-
-def _add(a, b):
-    return wrap_int32(np.asarray(a, np.int64) + b)
-
-
-def _sub(a, b):
-    return wrap_int32(np.asarray(a, np.int64) - b)
-
-
-def saturating_rounding_mul_by_pot(x, exponent: int):
-    """gemmlowp's SaturatingRoundingMultiplyByPOT<exponent> on int32 values."""
-    x = np.asarray(x, np.int64)
-    if exponent == 0:
-        return x
-    if exponent < 0:
-        return rounding_divide_by_pot(x, -exponent)
-    threshold = (1 << (31 - exponent)) - 1
-    return np.where(x > threshold, INT32_MAX, np.where(x < -threshold, INT32_MIN, x << exponent))
-
-
-def rescale(x, src_integer_bits: int, dst_integer_bits: int):
-    """gemmlowp's Rescale<dst>(FixedPoint<int32, src>)."""
-    return saturating_rounding_mul_by_pot(x, src_integer_bits - dst_integer_bits)
-
-
-def _exp_on_interval_minus_quarter_to_zero(a):
-    """exp(a) for a in [-1/4, 0), Q0.31 in and out (Taylor expansion around -1/8)."""
-    constant_term = 1895147668  # exp(-1/8)
-    one_third = 715827883
-    x = _add(a, 1 << 28)
-    x2 = _mul(x, x)
-    x3 = _mul(x2, x)
-    x4 = _mul(x2, x2)
-    x4_over_4 = rounding_divide_by_pot(x4, 2)
-    poly = rounding_divide_by_pot(_add(_mul(_add(x4_over_4, x3), one_third), x2), 1)
-    return _add(constant_term, _mul(constant_term, _add(x, poly)))
-
-
-_EXP_BARREL = ((-2, 1672461947), (-1, 1302514674), (0, 790015084), (1, 290630308), (2, 39332535),
-               (3, 720401), (4, 242))
-
-
-def exp_on_negative_values(a, integer_bits: int):
-    """gemmlowp's exp_on_negative_values: Q(integer_bits) input <= 0, Q0.31 output."""
-    a = np.asarray(a, np.int64)
-    fractional_bits = 31 - integer_bits
-    one_quarter = 1 << (fractional_bits - 2)
-    a_mod_quarter_minus_quarter = _sub(a & (one_quarter - 1), one_quarter)
-    result = _exp_on_interval_minus_quarter_to_zero(rescale(a_mod_quarter_minus_quarter, integer_bits, 0))
-    remainder = _sub(a_mod_quarter_minus_quarter, a)
-    for exponent, multiplier in _EXP_BARREL:
-        if integer_bits > exponent:
-            bit = 1 << (fractional_bits + exponent)
-            result = np.where((remainder & bit) != 0, _mul(result, multiplier), result)
-    if integer_bits > 5:
-        result = np.where(a < -(1 << (36 - integer_bits)), 0, result)
-    return np.where(a == 0, INT32_MAX, result)
-
-
-def _rounding_half_sum(a, b):
-    total = np.asarray(a, np.int64) + b
-    sign = np.where(total >= 0, 1, -1)
-    numerator = total + sign
-    return np.where(numerator >= 0, numerator // 2, -((-numerator) // 2))
-
-
-def _newton_reciprocal(a):
-    """The Newton-Raphson loop shared by 1/(1+x) and (1-x)/(1+x): returns Q2.29 of 1/(1+a)."""
-    half_denominator = _rounding_half_sum(a, INT32_MAX)
-    x = _add(1515870810, _mul(half_denominator, -1010580540))
-    one_q2 = 1 << 29
-    for _ in range(3):
-        one_minus = _sub(one_q2, _mul(half_denominator, x))
-        x = _add(x, rescale(_mul(x, one_minus), 4, 2))
-    return x
-
-
-def one_over_one_plus_x_for_x_in_0_1(a):
-    """gemmlowp's one_over_one_plus_x_for_x_in_0_1 (Q0.31 in and out)."""
-    return rescale(_newton_reciprocal(a), 1, 0)
-
-
-def one_minus_x_over_one_plus_x_for_x_in_0_1(a):
-    return rescale(_sub(_newton_reciprocal(a), 1 << 29), 2, 0)
-
-
-def _neg(a):
-    return wrap_int32(-np.asarray(a, np.int64))
-
-
-def logistic_fixed(a, integer_bits: int):
-    """gemmlowp's logistic(FixedPoint<int32, integer_bits>) -> Q0.31."""
-    a = np.asarray(a, np.int64)
-    positive = a > 0
-    abs_input = np.where(positive, a, _neg(a))
-    result_if_positive = one_over_one_plus_x_for_x_in_0_1(exp_on_negative_values(_neg(abs_input), integer_bits))
-    result_if_negative = _sub(INT32_MAX, result_if_positive)
-    return np.where(a == 0, 1 << 30, np.where(positive, result_if_positive, result_if_negative))
-
-
-def tanh_fixed(a, integer_bits: int):
-    """gemmlowp's tanh(FixedPoint<int32, integer_bits>) -> Q0.31."""
-    a = np.asarray(a, np.int64)
-    negative = a < 0
-    n = np.where(negative, a, _neg(a))
-    t = one_minus_x_over_one_plus_x_for_x_in_0_1(exp_on_negative_values(n, integer_bits + 1))
-    return np.where(a == 0, 0, np.where(negative, _neg(t), t))
-
-
-def count_leading_zeros_u32(x) -> np.ndarray:
-    """CountLeadingZeros of uint32 values (32 for zero)."""
-    x = np.asarray(x, np.int64) & 0xFFFFFFFF
-    bits = np.zeros(x.shape, np.int64)
-    nonzero = x > 0
-    bits[nonzero] = np.floor(np.log2(x[nonzero].astype(np.float64))).astype(np.int64)
-    # log2 in float64 is exact enough below 2**32 except right at powers of two: fix up.
-    bits = np.where(nonzero & ((np.int64(1) << bits) > x), bits - 1, bits)
-    bits = np.where(nonzero & ((np.int64(1) << (bits + 1)) <= x), bits + 1, bits)
-    return np.where(nonzero, 31 - bits, 32)
 
 
 # -- lookup tables ----------------------------------------------------------------------------
@@ -209,7 +35,7 @@ def lut_int16(func, input_min, input_max, output_min, output_max, dtype) -> np.n
     step = f((input_max - input_min) / f(steps))
     half_step = f(step / f(2))
     scaling_inv = f(f(65536) / f(output_max - output_min))
-    rnd = _roundf if f is np.float32 else (lambda v: np.float64(_round_double(float(v))))
+    rnd = roundf if f is np.float32 else (lambda v: np.float64(_round_double(float(v))))
     table = np.zeros(steps + 1, np.int64)
     for i in range(steps):
         val = func(f(input_min + f(f(i) * step)))
@@ -232,7 +58,7 @@ def lut_lookup_int16(value, lut: np.ndarray):
     base = lut[index]
     slope = lut[index + 1] - base
     delta = (slope * offset + 64) >> 7
-    return ((base + delta + 32768) & 0xFFFF) - 32768
+    return wrap(base + delta, 16)
 
 
 def lut_int8(input_scale, input_zero_point: int, output_scale, output_zero_point: int, func) -> np.ndarray:
@@ -243,13 +69,14 @@ def lut_int8(input_scale, input_zero_point: int, output_scale, output_zero_point
     for i, v in enumerate(values):
         dequantized = np.float32(np.float32(input_scale) * np.float32(v - input_zero_point))
         transformed = func(dequantized)
-        rescaled = _roundf(np.float32(transformed * inverse_scale))
+        rescaled = roundf(np.float32(transformed * inverse_scale))
         quantized = int(np.float32(rescaled + np.float32(output_zero_point)))  # truncating cast
         table[i] = min(max(quantized, -128), 127)
     return table
 
 
-# Sigmoid of i/24 in 0.16 format: the table the int16 LOGISTIC/TANH kernels interpolate.
+# sigmoid(i / 24) in 0.16 fixed point, i = 0..255: TFLite's sigmoid_table_uint16, which the int16
+# LOGISTIC/TANH kernels interpolate.
 SIGMOID_TABLE_UINT16 = np.array([
     32768, 33451, 34133, 34813, 35493, 36169, 36843, 37513, 38180, 38841, 39498,
     40149, 40794, 41432, 42064, 42688, 43304, 43912, 44511, 45102, 45683, 46255,
@@ -277,7 +104,7 @@ SIGMOID_TABLE_UINT16 = np.array([
     65534, 65534, 65535], dtype=np.int64)
 
 
-# -- int16 LOGISTIC / TANH (identical in both references) --------------------------------------
+# -- int16 LOGISTIC / TANH (identical in both references; TFLite Micro's LSTM uses them too) ----
 
 def int16_sigmoid_params(input_scale: float, pot_shifts: tuple[int, ...]) -> tuple[int, int]:
     """Prepare of the int16 LOGISTIC (pot_shifts=(0,)) and TANH (pot_shifts=(0, 1)) kernels.
@@ -297,13 +124,15 @@ def int16_sigmoid_params(input_scale: float, pot_shifts: tuple[int, ...]) -> tup
 
 
 def _int16_rescaled_input(x, multiplier: int, left_shift: int):
-    if multiplier == 0:
+    """((x * multiplier) + round) >> left_shift, the int16 kernels' input rescaling."""
+    if multiplier == 0:  # power-of-two scale: the factor 3 folded into a left shift
         multiplier, left_shift = 3 << left_shift, 0
     round_ = (1 << (left_shift - 1)) if left_shift > 0 else 0
     return (np.asarray(x, np.int64) * multiplier + round_) >> left_shift
 
 
 def logistic_int16(x, multiplier: int, left_shift: int) -> np.ndarray:
+    """int16 LOGISTIC (input Q3.12 when multiplier = shift = 0), Q0.15 out: table interpolation."""
     data = _int16_rescaled_input(x, multiplier, left_shift)
     absolute = np.abs(data)
     uh = absolute >> 9
@@ -314,10 +143,11 @@ def logistic_int16(x, multiplier: int, left_shift: int) -> np.ndarray:
     result = np.where(uh >= 255, 0x7FFF << 10, (ua << 9) + ut * (ub - ua))
     result = np.where(data >= 0, result + (1 << 9), (1 << 25) - result + (1 << 9) - 1)
     result = (result & 0xFFFFFFFF) >> 10
-    return ((result + 32768) & 0xFFFF) - 32768
+    return wrap(result, 16)
 
 
 def tanh_int16(x, multiplier: int, left_shift: int) -> np.ndarray:
+    """int16 TANH, Q0.15 out: the sigmoid table at twice the resolution, 2*sigmoid(2x) - 1."""
     data = _int16_rescaled_input(x, multiplier, left_shift)
     absolute = np.abs(data)
     uh = absolute >> 8
@@ -328,4 +158,4 @@ def tanh_int16(x, multiplier: int, left_shift: int) -> np.ndarray:
     result = np.where(uh >= 255, 0xFFFF << 8, wrap_int32((ua << 8) + ut * (ub - ua)))
     result = np.where(data >= 0, result - (1 << 23) + (1 << 7), -result + (1 << 23) + (1 << 7) - 1)
     result = wrap_int32(result) >> 8
-    return ((result + 32768) & 0xFFFF) - 32768
+    return wrap(result, 16)

@@ -20,9 +20,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..tflite.types import TensorType
-from . import _nonlinear as nl
 from . import common
-from .fixedpoint import DOUBLE, multiply_by_quantized_multiplier, rounding_divide_by_pot
+from ._lookup_tables import int16_sigmoid_params, lut_int8
+from .fixedpoint import (
+    DOUBLE,
+    calculate_input_radius,
+    checked_log2,
+    multiply_by_quantized_multiplier,
+    rounding_divide_by_pot,
+)
 from .registry import TFLM, Node
 
 INPUT_INTEGER_BITS = 4
@@ -83,7 +89,7 @@ def make_constraints(spec: SigmoidSpec):
             return True
         if x.quantization is None or y.quantization is None:
             return False
-        ok, log2 = nl.checked_log2(float(common.scale_of(y)))
+        ok, log2 = checked_log2(float(common.scale_of(y)))
         return common.zero_point_of(x) == 0 and common.zero_point_of(y) == 0 and ok and log2 == -15
 
     def int16_input_scale(node: Node) -> bool:
@@ -94,7 +100,7 @@ def make_constraints(spec: SigmoidSpec):
         scale = float(common.scale_of(x))
         if scale <= 0:
             return False
-        multiplier, _ = nl.int16_sigmoid_params(scale, spec.pot_shifts)
+        multiplier, _ = int16_sigmoid_params(scale, spec.pot_shifts)
         return multiplier <= 32767
 
     return (types_supported, common.quantized_tensors_have_parameters, int8_output, int8_input_scale,
@@ -106,16 +112,16 @@ def prepare(spec: SigmoidSpec, node: Node) -> SigmoidData:
     if x.type is TensorType.FLOAT32:
         return SigmoidData("float32")
     if x.type is TensorType.INT16:
-        multiplier, shift = nl.int16_sigmoid_params(float(common.scale_of(x)), spec.pot_shifts)
+        multiplier, shift = int16_sigmoid_params(float(common.scale_of(x)), spec.pot_shifts)
         return SigmoidData("int16", multiplier=multiplier, shift=shift)
     scale = float(common.scale_of(x))
     zero_point = common.zero_point_of(x)
     if node.reference == TFLM:
         fraction, left_shift = np.frexp(scale * float(1 << (31 - INPUT_INTEGER_BITS)))
         multiplier = int(np.floor(abs(float(fraction)) * (1 << 31) + 0.5))
-        radius = nl.calculate_input_radius(INPUT_INTEGER_BITS, int(left_shift), 31)
+        radius = calculate_input_radius(INPUT_INTEGER_BITS, int(left_shift), 31)
         return SigmoidData("int8_fixed", zero_point, radius, multiplier, int(left_shift))
-    lut = nl.lut_int8(common.scale_of(x), zero_point, common.scale_of(y), common.zero_point_of(y), spec.lut_fn)
+    lut = lut_int8(common.scale_of(x), zero_point, common.scale_of(y), common.zero_point_of(y), spec.lut_fn)
     return SigmoidData("int8_lut", lut=lut)
 
 

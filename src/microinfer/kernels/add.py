@@ -8,8 +8,7 @@ int16). TFLite Micro always takes that general path; LiteRT takes its power-of-t
 from __future__ import annotations
 
 from . import _elementwise as ew
-from . import common
-from .registry import Kernel, Node, register
+from .registry import Node, register
 
 
 def _pot_path_same_shapes(node: Node) -> bool:
@@ -18,24 +17,8 @@ def _pot_path_same_shapes(node: Node) -> bool:
 
 
 @register("ADD", versions=range(1, 6), types=("int8", "int16", "float32"))
-class Add(Kernel):
-    constraints = (
-        ew.add_sub_types,
-        ew.binary_output_is_broadcast,
-        ew.max_rank(6),
-        common.supported_activation,
-        common.quantized_tensors_have_parameters,
-        ew.all_per_tensor,
-        ew.positive_scales,
-        ew.zero_points_in_range,
-        ew.add_sub_output_multiplier_below_one,
-        ew.litert_int16_zero_points,
-        ew.pot_path_shifts_valid,
-        _pot_path_same_shapes,
-    )
+class Add(ew.AddSubKernel):
+    constraints = (*ew.ADD_SUB_CONSTRAINTS, _pot_path_same_shapes)
 
     def prepare(self, node: Node) -> ew.AddSubData:
         return ew.prepare_add_sub(node, +1, multipliers_in_float=False, negate_in_litert=False)
-
-    def eval(self, data: ew.AddSubData, inputs):
-        return [ew.eval_add_sub(data, inputs[0], inputs[1])]

@@ -18,7 +18,6 @@ from .registry import TFLM, Kernel, Node, register
 
 @dataclass(frozen=True)
 class ConvData:
-    kind: str  # "int8", "int16x8", "float32"
     output_shape: tuple[int, ...]
     groups: int
     weights: np.ndarray  # (groups, kh*kw*cin_per_group, cout_per_group), float32/64: exact sums
@@ -26,29 +25,7 @@ class ConvData:
     stride: tuple[int, int]
     dilation: tuple[int, int]
     pad: tuple[int, int]
-    input_offset: int
-    requantize: cu.Requantizer | None
-    float_bias: np.ndarray | None
-    act_min: float
-    act_max: float
-
-
-_COMBOS = {
-    (TensorType.INT8, TensorType.INT8, TensorType.INT8),
-    (TensorType.INT16, TensorType.INT8, TensorType.INT16),
-    (TensorType.FLOAT32, TensorType.FLOAT32, TensorType.FLOAT32),
-}
-
-
-def _types_supported(node: Node) -> bool:
-    """Input/output int8 with int8 filter, int16 with int8 filter, or all float32"""
-    x, w = node.input(0), node.input(1)
-    return x is not None and w is not None and (x.type, w.type, node.outputs[0].type) in _COMBOS
-
-
-def _constant_filter_and_bias(node: Node) -> bool:
-    """Filter (and bias, when given) are constant tensors"""
-    return all(t is None or t.is_constant for t in node.inputs[1:3])
+    output: cu.OutputStage
 
 
 def _four_dimensional(node: Node) -> bool:
@@ -67,21 +44,12 @@ def _groups_valid(node: Node) -> bool:
     return groups >= 1 and w.shape[0] % groups == 0
 
 
-def _strides_dilations_positive(node: Node) -> bool:
-    """Strides and dilation factors are at least 1"""
-    o = node.options
-    return min(o.stride_h, o.stride_w, o.dilation_h_factor, o.dilation_w_factor) >= 1
-
-
 def _output_shape_matches(node: Node) -> bool:
     """The output shape is (batches, out_height, out_width, filters) as SAME/VALID padding gives"""
     x, w, y = node.input(0), node.input(1), node.outputs[0]
     if not cu.tensors_4d(x, w, y):
         return True  # left to _four_dimensional
-    o = node.options
-    oh = cu.output_size(o.padding, x.shape[1], w.shape[1], o.stride_h, o.dilation_h_factor)
-    ow = cu.output_size(o.padding, x.shape[2], w.shape[2], o.stride_w, o.dilation_w_factor)
-    return tuple(y.shape) == (x.shape[0], oh, ow, w.shape[0])
+    return tuple(y.shape) == (x.shape[0], *cu.spatial_output_size(node, x, w), w.shape[0])
 
 
 def _bias_valid(node: Node) -> bool:
@@ -98,14 +66,6 @@ def _bias_valid(node: Node) -> bool:
     return b.type is TensorType.FLOAT32
 
 
-def _int16_zero_points(node: Node) -> bool:
-    """int16 input and output have zero point 0"""
-    x, y = node.input(0), node.outputs[0]
-    if x is None or x.type is not TensorType.INT16:
-        return True
-    return common.zero_point_of(x) == 0 and common.zero_point_of(y) == 0
-
-
 def _filter_quantization(node: Node) -> bool:
     """A quantized filter has one scale or one per output channel (dimension 0)"""
     w = node.input(1)
@@ -116,10 +76,7 @@ def _filter_quantization(node: Node) -> bool:
         return False
     if len(q.scale) == 1:
         return True
-    return (
-        len(w.shape) == 4 and len(q.scale) == w.shape[0] and q.quantized_dimension == 0
-        and len(q.zero_point) == len(q.scale)
-    )
+    return cu.quantized_per_channel(w, 0) and len(q.zero_point) == len(q.scale)
 
 
 def _bias_required_by_litert(node: Node) -> bool:
@@ -130,7 +87,7 @@ def _bias_required_by_litert(node: Node) -> bool:
 def _requantizer_in_range(node: Node) -> bool:
     """input_scale * filter_scale / output_scale is below 2**30 (2**14 for int16x8 with 64-bit accumulation)"""
     x, w, y = node.input(0), node.input(1), node.outputs[0]
-    if not _types_supported(node) or x.type is TensorType.FLOAT32:
+    if not cu.filter_types_supported(node) or x.type is TensorType.FLOAT32:
         return True
     if not _filter_quantization(node) or not _four_dimensional(node):
         return True
@@ -147,15 +104,15 @@ def _uses_wide_accumulator(node: Node) -> bool:
 @register("CONV_2D", versions=range(1, 9), types=("int8", "int16x8", "float32"))
 class Conv2D(Kernel):
     constraints = (
-        _types_supported,
-        _constant_filter_and_bias,
+        cu.filter_types_supported,
+        cu.constant_filter_and_bias,
         _four_dimensional,
         _groups_valid,
-        _strides_dilations_positive,
+        cu.strides_dilations_positive,
         _output_shape_matches,
         _bias_valid,
         _bias_required_by_litert,
-        _int16_zero_points,
+        cu.int16_zero_points(0),
         _filter_quantization,
         cu.zero_filter_zero_points,
         common.supported_activation,
@@ -176,8 +133,10 @@ class Conv2D(Kernel):
         # (cout, kh, kw, cin_g) -> (groups, kh*kw*cin_g, cout_g), matching the im2col column order.
         weights = np.asarray(w.data, np.float64).reshape(groups, cout_g, kh * kw * cin_g).transpose(0, 2, 1)
         weights = np.ascontiguousarray(weights)
-        activation = o.fused_activation_function
-        common_args = dict(
+        if x.type is not TensorType.FLOAT32:
+            weights = weights.astype(cu.exact_accumulator_dtype(kh * kw * cin_g, cu.max_input_magnitude(x)))
+        wide = x.type is TensorType.INT16 and _uses_wide_accumulator(node)
+        return ConvData(
             output_shape=tuple(y.shape),
             groups=groups,
             weights=weights,
@@ -185,24 +144,7 @@ class Conv2D(Kernel):
             stride=(o.stride_h, o.stride_w),
             dilation=(o.dilation_h_factor, o.dilation_w_factor),
             pad=(pad_h, pad_w),
-        )
-        if x.type is TensorType.FLOAT32:
-            lo, hi = common.activation_range_float(activation)
-            return ConvData(
-                kind="float32", input_offset=0, requantize=None,
-                float_bias=None if b is None else np.asarray(b.data, np.float32).reshape(-1),
-                act_min=lo, act_max=hi, **common_args,
-            )
-        int16 = x.type is TensorType.INT16
-        accumulator = cu.exact_accumulator_dtype(kh * kw * cin_g, 32768 if int16 else 255)
-        common_args["weights"] = weights.astype(accumulator)
-        requantize = cu.make_requantizer(
-            node, x, w, b, y, cout, activation, wide=int16 and _uses_wide_accumulator(node)
-        )
-        return ConvData(
-            kind="int16x8" if int16 else "int8",
-            input_offset=0 if int16 else -common.zero_point_of(x),
-            requantize=requantize, float_bias=None, act_min=0, act_max=0, **common_args,
+            output=cu.make_output_stage(node, x, w, b, y, cout, wide),
         )
 
     def eval(self, data: ConvData, inputs):
@@ -210,8 +152,8 @@ class Conv2D(Kernel):
         n, oh, ow, cout = data.output_shape
         kh, kw = data.kernel
         xf = x.astype(data.weights.dtype)
-        if data.input_offset:
-            xf += data.input_offset  # padding then contributes 0, as the reference skips it
+        if data.output.input_offset:
+            xf += data.output.input_offset  # padding then contributes 0, as the reference skips it
         cols = cu.patches(xf, data.pad[0], data.pad[1], oh, ow, kh, kw, *data.stride, *data.dilation)
         rows = n * oh * ow
         if data.groups == 1:
@@ -220,10 +162,4 @@ class Conv2D(Kernel):
             g = data.groups
             grouped = cols.reshape(rows, kh * kw, g, -1).transpose(2, 0, 1, 3).reshape(g, rows, -1)
             acc = np.matmul(grouped, data.weights).transpose(1, 0, 2).reshape(rows, cout)
-        if data.kind == "float32":
-            if data.float_bias is not None:
-                acc = acc + data.float_bias
-            out = np.clip(acc, data.act_min, data.act_max).astype(np.float32)
-            return [out.reshape(data.output_shape)]
-        out = data.requantize(acc.astype(np.int64))
-        return [out.reshape(data.output_shape)]
+        return [data.output(acc).reshape(data.output_shape)]

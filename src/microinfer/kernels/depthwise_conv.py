@@ -19,36 +19,13 @@ from .registry import Kernel, Node, register
 
 @dataclass(frozen=True)
 class DepthwiseData:
-    kind: str  # "int8", "int16x8", "float32"
     output_shape: tuple[int, ...]
     multiplier: int  # depth multiplier
     weights: np.ndarray  # (kh, kw, in_channels, depth_multiplier), float64 or float32
     stride: tuple[int, int]
     dilation: tuple[int, int]
     pad: tuple[int, int]
-    input_offset: int
-    requantize: cu.Requantizer | None
-    float_bias: np.ndarray | None
-    act_min: float
-    act_max: float
-
-
-_COMBOS = {
-    (TensorType.INT8, TensorType.INT8, TensorType.INT8),
-    (TensorType.INT16, TensorType.INT8, TensorType.INT16),
-    (TensorType.FLOAT32, TensorType.FLOAT32, TensorType.FLOAT32),
-}
-
-
-def _types_supported(node: Node) -> bool:
-    """Input/output int8 with int8 filter, int16 with int8 filter, or all float32"""
-    x, w = node.input(0), node.input(1)
-    return x is not None and w is not None and (x.type, w.type, node.outputs[0].type) in _COMBOS
-
-
-def _constant_filter_and_bias(node: Node) -> bool:
-    """Filter (and bias, when given) are constant tensors"""
-    return all(t is None or t.is_constant for t in node.inputs[1:3])
+    output: cu.OutputStage
 
 
 def _four_dimensional(node: Node) -> bool:
@@ -66,21 +43,12 @@ def _depth_multiplier_consistent(node: Node) -> bool:
     return m >= 1 and x.shape[3] * m == w.shape[3] == y.shape[3]
 
 
-def _strides_dilations_positive(node: Node) -> bool:
-    """Strides and dilation factors are at least 1"""
-    o = node.options
-    return min(o.stride_h, o.stride_w, o.dilation_h_factor, o.dilation_w_factor) >= 1
-
-
 def _output_shape_matches(node: Node) -> bool:
     """The output shape is (batches, out_height, out_width, channels) as SAME/VALID padding gives"""
     x, w, y = node.input(0), node.input(1), node.outputs[0]
     if not _four_dimensional(node):
         return True  # left to _four_dimensional
-    o = node.options
-    oh = cu.output_size(o.padding, x.shape[1], w.shape[1], o.stride_h, o.dilation_h_factor)
-    ow = cu.output_size(o.padding, x.shape[2], w.shape[2], o.stride_w, o.dilation_w_factor)
-    return tuple(y.shape) == (x.shape[0], oh, ow, w.shape[3])
+    return tuple(y.shape) == (x.shape[0], *cu.spatial_output_size(node, x, w), w.shape[3])
 
 
 def _bias_valid(node: Node) -> bool:
@@ -99,14 +67,6 @@ def _has_bias(node: Node) -> bool:
     return node.input(2) is not None
 
 
-def _int16_zero_points(node: Node) -> bool:
-    """int16 input and output have zero point 0"""
-    x, y = node.input(0), node.outputs[0]
-    if x is None or x.type is not TensorType.INT16:
-        return True
-    return common.zero_point_of(x) == 0 and common.zero_point_of(y) == 0
-
-
 def _filter_quantization(node: Node) -> bool:
     """A quantized filter has one scale or one per output channel (dimension 3)"""
     w = node.input(1)
@@ -117,13 +77,13 @@ def _filter_quantization(node: Node) -> bool:
         return False
     if len(q.scale) == 1:
         return True
-    return len(w.shape) == 4 and len(q.scale) == w.shape[3] and q.quantized_dimension == 3
+    return cu.quantized_per_channel(w, 3)
 
 
 def _requantizer_in_range(node: Node) -> bool:
     """input_scale * filter_scale / output_scale is below 2**30 (2**14 for int16x8)"""
     x, w, y = node.input(0), node.input(1), node.outputs[0]
-    if not _types_supported(node) or x.type is TensorType.FLOAT32:
+    if not cu.filter_types_supported(node) or x.type is TensorType.FLOAT32:
         return True
     if not _filter_quantization(node) or not cu.tensors_4d(w):
         return True
@@ -133,15 +93,15 @@ def _requantizer_in_range(node: Node) -> bool:
 @register("DEPTHWISE_CONV_2D", versions=range(1, 8), types=("int8", "int16x8", "float32"))
 class DepthwiseConv2D(Kernel):
     constraints = (
-        _types_supported,
-        _constant_filter_and_bias,
+        cu.filter_types_supported,
+        cu.constant_filter_and_bias,
         _four_dimensional,
         _depth_multiplier_consistent,
-        _strides_dilations_positive,
+        cu.strides_dilations_positive,
         _output_shape_matches,
         _bias_valid,
         _has_bias,
-        _int16_zero_points,
+        cu.int16_zero_points(0),
         _filter_quantization,
         cu.zero_filter_zero_points,
         common.supported_activation,
@@ -161,30 +121,16 @@ class DepthwiseConv2D(Kernel):
         _, pad_w = cu.conv_padding(o.padding, o.stride_w, o.dilation_w_factor, x.shape[2], kw)
         is_float = x.type is TensorType.FLOAT32
         weights = np.asarray(w.data, np.float32 if is_float else np.float64).reshape(kh, kw, cin, m)
-        activation = o.fused_activation_function
-        common_args = dict(
+        if not is_float:
+            weights = weights.astype(cu.exact_accumulator_dtype(kh * kw, cu.max_input_magnitude(x)))
+        return DepthwiseData(
             output_shape=tuple(y.shape),
             multiplier=m,
             weights=weights,
             stride=(o.stride_h, o.stride_w),
             dilation=(o.dilation_h_factor, o.dilation_w_factor),
             pad=(pad_h, pad_w),
-        )
-        if is_float:
-            lo, hi = common.activation_range_float(activation)
-            return DepthwiseData(
-                kind="float32", input_offset=0, requantize=None,
-                float_bias=None if b is None else np.asarray(b.data, np.float32).reshape(cin, m),
-                act_min=lo, act_max=hi, **common_args,
-            )
-        int16 = x.type is TensorType.INT16
-        accumulator = cu.exact_accumulator_dtype(kh * kw, 32768 if int16 else 255)
-        common_args["weights"] = weights.astype(accumulator)
-        requantize = cu.make_requantizer(node, x, w, b, y, cout, activation, wide=int16)
-        return DepthwiseData(
-            kind="int16x8" if int16 else "int8",
-            input_offset=0 if int16 else -common.zero_point_of(x),
-            requantize=requantize, float_bias=None, act_min=0, act_max=0, **common_args,
+            output=cu.make_output_stage(node, x, w, b, y, cout, wide=x.type is TensorType.INT16),
         )
 
     def eval(self, data: DepthwiseData, inputs):
@@ -193,18 +139,12 @@ class DepthwiseConv2D(Kernel):
         kh, kw, cin, m = data.weights.shape
         dtype = data.weights.dtype
         xf = x.astype(dtype)
-        if data.input_offset:
-            xf += data.input_offset  # padding then contributes 0, as the reference skips it
+        if data.output.input_offset:
+            xf += data.output.input_offset  # padding then contributes 0, as the reference skips it
         cols = cu.patches(xf, data.pad[0], data.pad[1], oh, ow, kh, kw, *data.stride, *data.dilation)
         acc = np.zeros((n, oh, ow, cin, m), dtype)
         # Same tap order as the reference (filter_y outer, filter_x inner).
         for i in range(kh):
             for j in range(kw):
                 acc += cols[:, :, :, i, j, :, None] * data.weights[i, j]
-        if data.kind == "float32":
-            if data.float_bias is not None:
-                acc += data.float_bias
-            out = np.clip(acc, data.act_min, data.act_max).astype(np.float32)
-            return [out.reshape(data.output_shape)]
-        out = data.requantize(acc.reshape(n, oh, ow, cout).astype(np.int64))
-        return [out]
+        return [data.output(acc.reshape(n, oh, ow, cout))]

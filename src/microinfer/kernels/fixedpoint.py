@@ -7,6 +7,12 @@ functions; rounding mode is a parameter, never a copy of a kernel.
 Rounding modes: TFLite Micro builds with *double rounding* (gemmlowp's rounding doubling high
 multiply followed by a rounding right shift); LiteRT builds with ``TFLITE_SINGLE_ROUNDING`` (one
 64-bit multiply, add half, shift). The two can differ by one in the last place.
+
+Raw width: gemmlowp's primitives and its ``FixedPoint<tRawType, IntegerBits>`` functions (exp on
+negative values, 1/(1+x), logistic, tanh) exist for int32 and int16 raw values. Here they are one
+function each with a ``bits`` parameter (32 or 16, the raw type's width); where the C code's
+behaviour depends on the type (wrapping, saturation, ``AddSaturatingIf16Bit``, the rescaling of
+int32 constant initializers) the function says so.
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+
+from ._libm import logf, roundf
 
 INT32_MIN = -(1 << 31)
 INT32_MAX = (1 << 31) - 1
@@ -49,9 +57,20 @@ def quantize_multiplier_smaller_than_one(real_multiplier: float) -> tuple[int, i
     return multiplier, shift
 
 
+def wrap(x, bits: int = 32):
+    """Two's-complement wrap of int64 values to a ``bits``-wide signed range (a C cast/expression)."""
+    half = 1 << (bits - 1)
+    return ((np.asarray(x, dtype=np.int64) + half) & ((1 << bits) - 1)) - half
+
+
 def wrap_int32(x):
     """Two's-complement wrap of int64 values to int32 range (what an int32 C expression does)."""
     return ((np.asarray(x, dtype=np.int64) + (1 << 31)) & 0xFFFFFFFF) - (1 << 31)
+
+
+def saturate_raw(x, bits: int):
+    """Clamp to the range of a ``bits``-wide signed integer, keeping int64 values."""
+    return np.clip(x, -(1 << (bits - 1)), (1 << (bits - 1)) - 1)
 
 
 def _trunc_div_pow2(x: np.ndarray, bits: int) -> np.ndarray:
@@ -59,25 +78,51 @@ def _trunc_div_pow2(x: np.ndarray, bits: int) -> np.ndarray:
     return np.where(x >= 0, x >> bits, -((-x) >> bits))
 
 
-def saturating_rounding_doubling_high_mul(a, b):
-    """gemmlowp's SaturatingRoundingDoublingHighMul on int32 values."""
+def saturating_rounding_doubling_high_mul(a, b, bits: int = 32):
+    """gemmlowp's SaturatingRoundingDoublingHighMul on int32 (or, ``bits=16``, int16) values."""
     a = np.asarray(a, dtype=np.int64)
     b = np.asarray(b, dtype=np.int64)
     product = a * b
-    nudge = np.where(product >= 0, 1 << 30, 1 - (1 << 30))
-    result = _trunc_div_pow2(product + nudge, 31)
-    overflow = (a == INT32_MIN) & (b == INT32_MIN)
-    return np.where(overflow, INT32_MAX, result)
+    nudge = np.where(product >= 0, 1 << (bits - 2), 1 - (1 << (bits - 2)))
+    result = _trunc_div_pow2(product + nudge, bits - 1)
+    raw_min = -(1 << (bits - 1))
+    overflow = (a == raw_min) & (b == raw_min)
+    return np.where(overflow, -raw_min - 1, result)
 
 
-def rounding_divide_by_pot(x, exponent):
-    """gemmlowp's RoundingDivideByPOT: x / 2**exponent, rounding half away from zero."""
+def rounding_divide_by_pot(x, exponent, bits: int = 32):
+    """gemmlowp's RoundingDivideByPOT: x / 2**exponent, rounding half away from zero.
+
+    With ``bits`` below 32 the mask, remainder and threshold are that narrow type too, as in the
+    C code: for int16, exponents of 16 or more round every nonzero value to +-1 (and 0 to 1).
+    """
     x = np.asarray(x, dtype=np.int64)
+    if bits < 32:
+        mask = int(wrap((1 << exponent) - 1, bits))
+        remainder = wrap(x & mask, bits)
+        threshold = wrap((mask >> 1) + (x < 0), bits)
+        return wrap((x >> exponent) + (remainder > threshold), bits)
     exponent = np.asarray(exponent, dtype=np.int64)
     mask = (np.int64(1) << exponent) - 1
     remainder = x & mask
     threshold = (mask >> 1) + (x < 0)
     return (x >> exponent) + (remainder > threshold)
+
+
+def saturating_left_shift(x, amount: int, bits: int = 32):
+    """x * 2**amount (amount >= 0), saturated to the ``bits``-wide raw range."""
+    return saturate_raw(np.asarray(x, np.int64) * (1 << amount), bits)
+
+
+def saturating_rounding_mul_by_pot(x, exponent: int, bits: int = 32):
+    """gemmlowp's SaturatingRoundingMultiplyByPOT<exponent>: a saturating left shift for positive
+    exponents, a rounding right shift for negative ones."""
+    x = np.asarray(x, np.int64)
+    if exponent == 0:
+        return x
+    if exponent < 0:
+        return rounding_divide_by_pot(x, -exponent, bits)
+    return saturating_left_shift(x, exponent, bits)
 
 
 @dataclass(frozen=True)
@@ -167,3 +212,166 @@ def saturate(x, dtype) -> np.ndarray:
     """Clamp to the range of an integer dtype and cast."""
     info = np.iinfo(dtype)
     return np.clip(x, info.min, info.max).astype(dtype)
+
+
+# -- scalar helpers of the kernels' prepare steps ----------------------------------------------
+
+def checked_log2(x: float) -> tuple[bool, int]:
+    """TFLite's CheckedLog2 in float (``logf``, ``roundf``): (is a power of two within 1e-3 in
+    log2, rounded log2); (False, 0) for non-positive or non-finite ``x``."""
+    x = np.float32(x)
+    if not (x > 0 and np.isfinite(x)):
+        return False, 0
+    inv_log2 = np.float32(np.float32(1.0) / logf(np.float32(2.0)))
+    x_log2 = np.float32(logf(x) * inv_log2)
+    rounded = roundf(x_log2)
+    frac = np.float32(x_log2 - rounded)
+    return bool(abs(frac) < np.float32(1e-3)), int(rounded)
+
+
+def calculate_input_radius(integer_bits: int, left_shift: int, total_signed_bits: int = 31) -> int:
+    """TFLite's CalculateInputRadius (floating-point version)."""
+    value = 1.0 * ((1 << integer_bits) - 1) * (1 << (total_signed_bits - integer_bits)) / (1 << left_shift)
+    return int(math.floor(value))
+
+
+def count_leading_zeros_u32(x) -> np.ndarray:
+    """CountLeadingZeros of uint32 values (32 for zero)."""
+    x = np.asarray(x, np.int64) & 0xFFFFFFFF
+    bits = np.zeros(x.shape, np.int64)
+    nonzero = x > 0
+    bits[nonzero] = np.floor(np.log2(x[nonzero].astype(np.float64))).astype(np.int64)
+    # log2 in float64 is exact enough below 2**32 except right at powers of two: fix up.
+    bits = np.where(nonzero & ((np.int64(1) << bits) > x), bits - 1, bits)
+    bits = np.where(nonzero & ((np.int64(1) << (bits + 1)) <= x), bits + 1, bits)
+    return np.where(nonzero, 31 - bits, 32)
+
+
+# -- gemmlowp's FixedPoint<int32/int16, IntegerBits> functions ---------------------------------
+#
+# ``a`` holds raw values of a ``bits``-wide type; every product is a saturating rounding doubling
+# high multiply, every sum wraps like the C type's addition (except AddSaturatingIf16Bit).
+
+def rescale(x, src_integer_bits: int, dst_integer_bits: int, bits: int = 32):
+    """gemmlowp's Rescale<dst>(FixedPoint<raw, src>)."""
+    return saturating_rounding_mul_by_pot(x, src_integer_bits - dst_integer_bits, bits)
+
+
+def fixed_point_constant(raw32: int, bits: int = 32) -> int:
+    """A gemmlowp constant given as its int32 raw value, for a ``bits``-wide raw type
+    (RescaleConstantInitializer: RoundingDivideByPOT of the int32 value by 32 - bits)."""
+    if bits == 32:
+        return raw32
+    return int(rounding_divide_by_pot(np.int64(raw32), 32 - bits))
+
+
+def _one(bits: int) -> int:
+    """``One()`` of a 0-integer-bit fixed point: saturates to the largest raw value."""
+    return (1 << (bits - 1)) - 1
+
+
+def _add(a, b, bits: int):
+    return wrap(np.asarray(a, np.int64) + b, bits)
+
+
+def _mul(a, b, bits: int):
+    return saturating_rounding_doubling_high_mul(a, b, bits)
+
+
+def _add_saturating_if_16bit(a, b, bits: int):
+    """gemmlowp's AddSaturatingIf16Bit: saturating for int16, a plain (wrapping) add for int32."""
+    total = np.asarray(a, np.int64) + b
+    return saturate_raw(total, bits) if bits == 16 else wrap(total, bits)
+
+
+def _exp_on_interval_minus_quarter_to_zero(a, bits: int):
+    """exp(a) for a in [-1/4, 0), Q0 in and out (Taylor expansion around -1/8)."""
+    constant_term = fixed_point_constant(1895147668, bits)  # exp(-1/8)
+    one_third = fixed_point_constant(715827883, bits)
+    x = _add(a, 1 << (bits - 4), bits)  # a + 1/8
+    x2 = _mul(x, x, bits)
+    x3 = _mul(x2, x, bits)
+    x4 = _mul(x2, x2, bits)
+    x4_over_4 = saturating_rounding_mul_by_pot(x4, -2, bits)
+    poly = saturating_rounding_mul_by_pot(
+        _add(_mul(_add(x4_over_4, x3, bits), one_third, bits), x2, bits), -1, bits
+    )
+    return _add_saturating_if_16bit(constant_term, _mul(constant_term, _add(x, poly, bits), bits), bits)
+
+
+# exp(-2**exponent) as Q0.31 raw values, for the bits of the input beyond the first quarter.
+_EXP_BARREL = ((-2, 1672461947), (-1, 1302514674), (0, 790015084), (1, 290630308), (2, 39332535),
+               (3, 720401), (4, 242))
+
+
+def exp_on_negative_values(a, integer_bits: int, bits: int = 32):
+    """gemmlowp's exp_on_negative_values: Q(integer_bits) input <= 0, Q0 output."""
+    a = np.asarray(a, np.int64)
+    fractional_bits = bits - 1 - integer_bits
+    one_quarter = 1 << (fractional_bits - 2)
+    a_mod_quarter_minus_quarter = _add(a & (one_quarter - 1), -one_quarter, bits)
+    result = _exp_on_interval_minus_quarter_to_zero(
+        rescale(a_mod_quarter_minus_quarter, integer_bits, 0, bits), bits
+    )
+    remainder = _add(a_mod_quarter_minus_quarter, -a, bits)
+    for exponent, multiplier in _EXP_BARREL:
+        if integer_bits > exponent:
+            bit = 1 << (fractional_bits + exponent)
+            factor = fixed_point_constant(multiplier, bits)
+            result = np.where((remainder & bit) != 0, _mul(result, factor, bits), result)
+    if integer_bits > 5:
+        clamp = fixed_point_constant(-(1 << (36 - integer_bits)), bits)
+        result = np.where(a < clamp, 0, result)
+    return np.where(a == 0, _one(bits), result)
+
+
+def _rounding_half_sum(a, b):
+    """gemmlowp's RoundingHalfSum: (a + b) / 2 rounded half away from zero, in a wider type."""
+    total = np.asarray(a, np.int64) + b
+    numerator = total + np.where(total >= 0, 1, -1)
+    return np.where(numerator >= 0, numerator >> 1, -((-numerator) >> 1))
+
+
+def _newton_reciprocal(a, bits: int):
+    """The Newton-Raphson loop shared by 1/(1+x) and (1-x)/(1+x): Q2 raw value of 1/(1+a)."""
+    half_denominator = _rounding_half_sum(a, _one(bits))
+    constant_48_over_17 = fixed_point_constant(1515870810, bits)
+    constant_neg_32_over_17 = fixed_point_constant(-1010580540, bits)
+    x = _add(constant_48_over_17, _mul(half_denominator, constant_neg_32_over_17, bits), bits)
+    one_q2 = 1 << (bits - 3)
+    for _ in range(3):
+        one_minus = _add(one_q2, -_mul(half_denominator, x, bits), bits)
+        x = _add(x, rescale(_mul(x, one_minus, bits), 4, 2, bits), bits)
+    return x
+
+
+def one_over_one_plus_x_for_x_in_0_1(a, bits: int = 32):
+    """gemmlowp's one_over_one_plus_x_for_x_in_0_1 (Q0 in and out)."""
+    return rescale(_newton_reciprocal(a, bits), 1, 0, bits)
+
+
+def one_minus_x_over_one_plus_x_for_x_in_0_1(a, bits: int = 32):
+    """gemmlowp's one_minus_x_over_one_plus_x_for_x_in_0_1 (Q0 in and out)."""
+    return rescale(_add(_newton_reciprocal(a, bits), -(1 << (bits - 3)), bits), 2, 0, bits)
+
+
+def logistic_fixed(a, integer_bits: int, bits: int = 32):
+    """gemmlowp's logistic(FixedPoint<raw, integer_bits>) -> Q0."""
+    a = np.asarray(a, np.int64)
+    positive = a > 0
+    abs_input = np.where(positive, a, wrap(-a, bits))
+    result_if_positive = one_over_one_plus_x_for_x_in_0_1(
+        exp_on_negative_values(wrap(-abs_input, bits), integer_bits, bits), bits
+    )
+    result_if_negative = _add(_one(bits), -result_if_positive, bits)
+    return np.where(a == 0, 1 << (bits - 2), np.where(positive, result_if_positive, result_if_negative))
+
+
+def tanh_fixed(a, integer_bits: int, bits: int = 32):
+    """gemmlowp's tanh(FixedPoint<raw, integer_bits>) -> Q0."""
+    a = np.asarray(a, np.int64)
+    negative = a < 0
+    non_positive = np.where(negative, a, wrap(-a, bits))
+    exp_of_twice = exp_on_negative_values(non_positive, integer_bits + 1, bits)  # ExactMulByPot<1>
+    t = one_minus_x_over_one_plus_x_for_x_in_0_1(exp_of_twice, bits)
+    return np.where(a == 0, 0, np.where(negative, wrap(-t, bits), t))

@@ -15,7 +15,13 @@ import numpy as np
 from ..tflite.types import TensorType
 from . import _elementwise as ew
 from . import common
-from .fixedpoint import quantize_multiplier
+from .fixedpoint import (
+    quantize_multiplier,
+    rounding_divide_by_pot,
+    saturating_left_shift,
+    saturating_rounding_doubling_high_mul,
+    wrap,
+)
 from .registry import Kernel, Node, register
 
 INT16_MIN, INT16_MAX = -(1 << 15), (1 << 15) - 1
@@ -56,44 +62,10 @@ def _exponents_valid(node: Node) -> bool:
     return quantize_multiplier(out_real)[1] <= 0 and quantize_multiplier(reluish_real)[1] <= 30
 
 
-def _srdhm16(a, b):
-    """gemmlowp's SaturatingRoundingDoublingHighMul on int16 values."""
-    a = np.asarray(a, np.int64)
-    b = np.asarray(b, np.int64)
-    ab = a * b
-    nudge = np.where(ab >= 0, 1 << 14, 1 - (1 << 14))
-    q = ab + nudge
-    out = np.where(q >= 0, q >> 15, -((-q) >> 15))  # C division rounds toward zero
-    return np.where((a == b) & (a == INT16_MIN), INT16_MAX, out)
-
-
-def _sat_left_shift16(x, amount: int):
-    return np.clip(x * (1 << amount), INT16_MIN, INT16_MAX)
-
-
-def _rdbp16(x, exponent: int):
-    """gemmlowp's RoundingDivideByPOT on int16 values: the mask is an int16 too, so exponents
-    of 16 or more round every nonzero value to +-1 (and 0 to 1), as the C code does."""
-    x = np.asarray(x, np.int64)
-    mask = int(_wrap16((1 << exponent) - 1))
-    remainder = _wrap16(x & mask)
-    threshold = _wrap16((mask >> 1) + (x < 0))
-    return _wrap16((x >> exponent) + (remainder > threshold))
-
-
-def _wrap16(x):
-    return ((np.asarray(x, np.int64) + (1 << 15)) & 0xFFFF) - (1 << 15)
-
-
 @register("HARD_SWISH", versions=range(1, 2), types=("int8", "float32"))
 class HardSwish(Kernel):
     constraints = (
-        ew.same_type_in(TensorType.FLOAT32, TensorType.INT8),
-        ew.unary_same_shape,
-        common.quantized_tensors_have_parameters,
-        ew.all_per_tensor,
-        ew.positive_scales,
-        ew.zero_points_in_range,
+        *ew.unary_constraints(TensorType.FLOAT32, TensorType.INT8),
         _exponents_valid,
     )
 
@@ -113,20 +85,20 @@ class HardSwish(Kernel):
         if data.kind == "float32":
             f = np.float32
             return [(x * np.minimum(f(6), np.maximum(f(0), x + f(3))) / f(6)).astype(np.float32)]
-        value = _wrap16(x.astype(np.int64) - data.input_zero_point)
-        hires = _wrap16(value * 128)
-        preshift_output = _srdhm16(hires, data.output_multiplier)
+        value = wrap(x.astype(np.int64) - data.input_zero_point, 16)
+        hires = wrap(value * 128, 16)
+        preshift_output = saturating_rounding_doubling_high_mul(hires, data.output_multiplier, bits=16)
         reluish = hires
         if data.reluish_exponent > 0:
-            reluish = _sat_left_shift16(reluish, data.reluish_exponent - 1)
-        reluish = _srdhm16(reluish, data.reluish_multiplier)
+            reluish = saturating_left_shift(reluish, data.reluish_exponent - 1, bits=16)
+        reluish = saturating_rounding_doubling_high_mul(reluish, data.reluish_multiplier, bits=16)
         if data.reluish_exponent > 0:
-            reluish = _sat_left_shift16(reluish, 1)
+            reluish = saturating_left_shift(reluish, 1, bits=16)
         if data.reluish_exponent < 0:
-            reluish = _rdbp16(reluish, -data.reluish_exponent)
+            reluish = rounding_divide_by_pot(reluish, -data.reluish_exponent, bits=16)
         reluish = (reluish + (1 << 15)) >> 1
         product = reluish * preshift_output  # SaturatingDoublingHighMul: truncating division
-        preshift = _wrap16(np.where(product >= 0, product >> 15, -((-product) >> 15)))
+        preshift = wrap(np.where(product >= 0, product >> 15, -((-product) >> 15)), 16)
         preshift = np.where((reluish == INT16_MIN) & (preshift_output == INT16_MIN), INT16_MAX, preshift)
-        out = _wrap16(_rdbp16(preshift, -data.output_exponent) + data.output_zero_point)
+        out = wrap(rounding_divide_by_pot(preshift, -data.output_exponent, bits=16) + data.output_zero_point, 16)
         return [np.clip(out, -128, 127).astype(np.int8)]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _nonlinear as nl
 from . import _sigmoid_common as sc
+from ._libm import expf
+from ._lookup_tables import logistic_int16
+from .fixedpoint import logistic_fixed
 from .registry import Kernel, Node, register
 
 
@@ -22,11 +24,11 @@ SPEC = sc.SigmoidSpec(
     output_scale=1.0 / 256,
     output_zero_point=-128,
     pot_shifts=(0,),
-    fixed_point=nl.logistic_fixed,
+    fixed_point=logistic_fixed,
     output_shift=31 - 8,
     float_fn=_logistic_float,
-    lut_fn=lambda v: np.float32(np.float32(1) / np.float32(np.float32(1) + nl.expf(-v))),
-    int16_fn=nl.logistic_int16,
+    lut_fn=lambda v: np.float32(np.float32(1) / np.float32(np.float32(1) + expf(-v))),
+    int16_fn=logistic_int16,
 )
 
 

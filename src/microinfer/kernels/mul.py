@@ -50,14 +50,7 @@ def real_multiplier(node: Node) -> float:
 @register("MUL", versions=range(1, 8), types=("int8", "int16", "float32"))
 class Mul(Kernel):
     constraints = (
-        ew.add_sub_types,
-        ew.binary_output_is_broadcast,
-        ew.max_rank(6),
-        common.supported_activation,
-        common.quantized_tensors_have_parameters,
-        ew.all_per_tensor,
-        ew.positive_scales,
-        ew.zero_points_in_range,
+        *ew.BINARY_ARITHMETIC_CONSTRAINTS,
         _int16_symmetric,
         ew.multipliers_fit(real_multiplier),
     )

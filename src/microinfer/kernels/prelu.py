@@ -68,10 +68,7 @@ class Prelu(Kernel):
         _types,
         _output_is_input_shape,
         _rank,
-        common.quantized_tensors_have_parameters,
-        ew.all_per_tensor,
-        ew.positive_scales,
-        ew.zero_points_in_range,
+        *ew.QUANTIZATION_CONSTRAINTS,
         ew.multipliers_fit(lambda n: _reals(n)[0], lambda n: _reals(n)[1]),
     )
 

@@ -79,12 +79,7 @@ def int16_zero_points(node: Node) -> bool:
 @register("RELU", versions=range(1, 4), types=("int8", "int16", "float32"))
 class Relu(Kernel):
     constraints = (
-        ew.same_type_in(TensorType.FLOAT32, TensorType.INT8, TensorType.INT16),
-        ew.unary_same_shape,
-        common.quantized_tensors_have_parameters,
-        ew.all_per_tensor,
-        ew.positive_scales,
-        ew.zero_points_in_range,
+        *ew.unary_constraints(TensorType.FLOAT32, TensorType.INT8, TensorType.INT16),
         int16_zero_points,
         relux_range_fits(None),
         ew.multipliers_fit(relux_real),

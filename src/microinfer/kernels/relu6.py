@@ -53,12 +53,7 @@ def _litert_multiplier_fits(node: Node) -> bool:
 @register("RELU6", versions=range(1, 4), types=("int8", "int16", "float32"))
 class Relu6(Kernel):
     constraints = (
-        ew.same_type_in(TensorType.FLOAT32, TensorType.INT8, TensorType.INT16),
-        ew.unary_same_shape,
-        common.quantized_tensors_have_parameters,
-        ew.all_per_tensor,
-        ew.positive_scales,
-        ew.zero_points_in_range,
+        *ew.unary_constraints(TensorType.FLOAT32, TensorType.INT8, TensorType.INT16),
         ew.litert_int16_zero_points,
         _six_fits,
         _litert_multiplier_fits,

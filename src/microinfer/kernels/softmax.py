@@ -23,14 +23,20 @@ import numpy as np
 
 from ..errors import MicroinferError
 from ..tflite.types import TensorType
-from . import _nonlinear as nl
 from . import common
+from ._libm import expf
+from ._lookup_tables import lut_int16, lut_lookup_int16
 from .fixedpoint import (
     DOUBLE,
+    calculate_input_radius,
+    count_leading_zeros_u32,
+    exp_on_negative_values,
     multiply_by_quantized_multiplier,
+    one_over_one_plus_x_for_x_in_0_1,
     quantize_multiplier,
-    saturating_rounding_doubling_high_mul,
+    rescale,
     rounding_divide_by_pot,
+    saturating_rounding_doubling_high_mul,
     wrap_int32,
 )
 from .registry import TFLITE, TFLM, Kernel, Node, register
@@ -147,14 +153,14 @@ def _int16_luts(reference: str) -> tuple[np.ndarray, np.ndarray]:
     if reference not in _LUT_CACHE:
         if reference == TFLM:
             f = np.float32
-            exp_lut = nl.lut_int16(nl.expf, -10.0, 0.0, -1.0, 1.0, f)
-            recip_lut = nl.lut_int16(lambda v: f(f(1.0) / f(f(1.0) + v)), 0.0, 1.0, -1.0, 1.0, f)
+            exp_lut = lut_int16(expf, -10.0, 0.0, -1.0, 1.0, f)
+            recip_lut = lut_int16(lambda v: f(f(1.0) / f(f(1.0) + v)), 0.0, 1.0, -1.0, 1.0, f)
         else:
             rng = 65535
             d = np.float64
-            exp_lut = nl.lut_int16(lambda v: d(math.exp(float(v))), d(10.0 / rng) * (-32768 - 32767),
+            exp_lut = lut_int16(lambda v: d(math.exp(float(v))), d(10.0 / rng) * (-32768 - 32767),
                                    d(10.0 / rng) * (32767 - 32767), d(2.0 / rng) * -32768, d(2.0 / rng) * 32767, d)
-            recip_lut = nl.lut_int16(lambda v: d(1.0 / (1.0 + float(v))), d(1.0 / rng) * (-32768 + 32768),
+            recip_lut = lut_int16(lambda v: d(1.0 / (1.0 + float(v))), d(1.0 / rng) * (-32768 + 32768),
                                      d(1.0 / rng) * (32767 + 32768), d(2.0 / rng) * -32768, d(2.0 / rng) * 32767, d)
         _LUT_CACHE[reference] = (exp_lut, recip_lut)
     return _LUT_CACHE[reference]
@@ -181,7 +187,7 @@ class Softmax(Kernel):
             return SoftmaxData("float32", beta, np.float32, 0, 0, 0, "", None, None)
         if x.type is TensorType.INT8:
             multiplier, left_shift = quantize_multiplier(_int8_real_multiplier(node))
-            radius = nl.calculate_input_radius(SCALED_DIFF_INTEGER_BITS, left_shift)
+            radius = calculate_input_radius(SCALED_DIFF_INTEGER_BITS, left_shift)
             out_dtype = np.int8 if y.type is TensorType.INT8 else np.int16
             data = SoftmaxData("int8", beta, out_dtype, multiplier, left_shift, -radius, rounding, None, None)
             return dataclasses.replace(data, exp_lut=_int8_exp_table(data))
@@ -217,8 +223,8 @@ def _int8_exp_table(data: SoftmaxData) -> np.ndarray:
     here, with exactly the operations the reference applies per element.
     """
     diff = np.arange(-255, 1, dtype=np.int64)
-    exps = nl.exp_on_negative_values(_scale_diff(diff, data), SCALED_DIFF_INTEGER_BITS)
-    return np.stack([exps, nl.rescale(exps, 0, ACCUMULATION_INTEGER_BITS)])
+    exps = exp_on_negative_values(_scale_diff(diff, data), SCALED_DIFF_INTEGER_BITS)
+    return np.stack([exps, rescale(exps, 0, ACCUMULATION_INTEGER_BITS)])
 
 
 def _softmax_int8(x, data: SoftmaxData):
@@ -227,10 +233,10 @@ def _softmax_int8(x, data: SoftmaxData):
     used = diff >= data.diff_min
     exps, accumulated = data.exp_lut[:, diff + 255]
     sum_of_exps = wrap_int32(np.where(used, accumulated, 0).sum(axis=-1, keepdims=True))
-    headroom = nl.count_leading_zeros_u32(sum_of_exps)
+    headroom = count_leading_zeros_u32(sum_of_exps)
     bits_over_unit = ACCUMULATION_INTEGER_BITS - headroom
     shifted_sum_minus_one = wrap_int32(((sum_of_exps & 0xFFFFFFFF) << headroom) - (1 << 31))
-    shifted_scale = nl.one_over_one_plus_x_for_x_in_0_1(shifted_sum_minus_one)
+    shifted_scale = one_over_one_plus_x_for_x_in_0_1(shifted_sum_minus_one)
     out_bits = np.iinfo(data.out_dtype).bits
     exponent = bits_over_unit + 31 - out_bits
     if np.any((exponent < 0) | (exponent > 31)):
@@ -247,12 +253,12 @@ def _softmax_int16(x, data: SoftmaxData):
     diff = x - x.max(axis=-1, keepdims=True)
     scaled = wrap_int32(multiply_by_quantized_multiplier(diff, data.multiplier, data.left_shift, data.rounding))
     symmetric = np.clip(scaled + 32767, -32768, 32767)
-    exps = nl.lut_lookup_int16(symmetric, data.exp_lut)
+    exps = lut_lookup_int16(symmetric, data.exp_lut)
     sum_of_exps = wrap_int32(exps.sum(axis=-1, keepdims=True))
-    headroom_plus_one = nl.count_leading_zeros_u32(sum_of_exps)
+    headroom_plus_one = count_leading_zeros_u32(sum_of_exps)
     shifted_sum = ((sum_of_exps << (headroom_plus_one - 1)) + (1 << 13)) >> 14
     symmetric_sum = np.clip(shifted_sum - ((1 << 15) + (1 << 16)), -32768, 32767)
-    reciprocal = nl.lut_lookup_int16(symmetric_sum, data.reciprocal_lut)
+    reciprocal = lut_lookup_int16(symmetric_sum, data.reciprocal_lut)
     right_shift = 31 - headroom_plus_one
     result = (exps * reciprocal + (np.int64(1) << (right_shift - 1))) >> right_shift
     return np.clip(wrap_int32(result), 0, 32767).astype(np.int16)

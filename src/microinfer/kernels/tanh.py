@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _nonlinear as nl
 from . import _sigmoid_common as sc
+from ._libm import tanhf
+from ._lookup_tables import tanh_int16
+from .fixedpoint import tanh_fixed
 from .registry import Kernel, Node, register
 
 SPEC = sc.SigmoidSpec(
@@ -13,11 +15,11 @@ SPEC = sc.SigmoidSpec(
     output_scale=1.0 / 128,
     output_zero_point=0,
     pot_shifts=(0, 1),
-    fixed_point=nl.tanh_fixed,
+    fixed_point=tanh_fixed,
     output_shift=31 - 7,
     float_fn=lambda x: np.tanh(x).astype(np.float32),
-    lut_fn=nl.tanhf,
-    int16_fn=nl.tanh_int16,
+    lut_fn=tanhf,
+    int16_fn=tanh_int16,
 )
 
 

@@ -23,30 +23,17 @@ _OUTPUT_SHAPE, _WEIGHTS, _INPUT, _BIAS = 0, 1, 2, 3
 
 @dataclass(frozen=True)
 class TransposeConvData:
-    kind: str  # "int8", "int16x8", "float32"
     output_shape: tuple[int, ...]
     weights: np.ndarray  # (in_channels, kh * kw * out_channels), float64
     kernel: tuple[int, int]
     stride: tuple[int, int]
     pad: tuple[int, int]
-    input_offset: int
-    requantize: cu.Requantizer | None
-    float_bias: np.ndarray | None
-    act_min: float
-    act_max: float
-
-
-_COMBOS = {
-    (TensorType.INT8, TensorType.INT8, TensorType.INT8),
-    (TensorType.INT16, TensorType.INT8, TensorType.INT16),
-    (TensorType.FLOAT32, TensorType.FLOAT32, TensorType.FLOAT32),
-}
+    output: cu.OutputStage
 
 
 def _types_supported(node: Node) -> bool:
     """Input/output int8 with int8 weights, int16 with int8 weights, or all float32"""
-    x, w = node.input(_INPUT), node.input(_WEIGHTS)
-    return x is not None and w is not None and (x.type, w.type, node.outputs[0].type) in _COMBOS
+    return cu.types_supported(node.input(_INPUT), node.input(_WEIGHTS), node.outputs[0])
 
 
 def _constant_tensors(node: Node) -> bool:
@@ -103,14 +90,6 @@ def _bias_valid(node: Node) -> bool:
     return b.type is TensorType.FLOAT32
 
 
-def _int16_zero_points(node: Node) -> bool:
-    """int16 input and output have zero point 0"""
-    x, y = node.input(_INPUT), node.outputs[0]
-    if x is None or x.type is not TensorType.INT16:
-        return True
-    return common.zero_point_of(x) == 0 and common.zero_point_of(y) == 0
-
-
 def _filter_quantization(node: Node) -> bool:
     """Quantized weights have one scale or one per output channel (dimension 0)"""
     w = node.input(_WEIGHTS)
@@ -121,7 +100,7 @@ def _filter_quantization(node: Node) -> bool:
         return False
     if len(q.scale) == 1:
         return True
-    return len(w.shape) == 4 and len(q.scale) == w.shape[0] and q.quantized_dimension == 0
+    return cu.quantized_per_channel(w, 0)
 
 
 def _requantizer_in_range(node: Node) -> bool:
@@ -149,7 +128,7 @@ class TransposeConv(Kernel):
         _strides_positive,
         _litert_input_size_consistent,
         _bias_valid,
-        _int16_zero_points,
+        cu.int16_zero_points(_INPUT),
         _filter_quantization,
         _weights_zero_points,
         common.supported_activation,
@@ -169,25 +148,12 @@ class TransposeConv(Kernel):
         weights = np.ascontiguousarray(
             np.asarray(w.data, np.float64).transpose(3, 1, 2, 0).reshape(cin, kh * kw * cout)
         )
-        activation = o.fused_activation_function
-        common_args = dict(
+        if x.type is not TensorType.FLOAT32:
+            cu.assert_exact_in_float64(kh * kw * cin, cu.max_input_magnitude(x))
+        return TransposeConvData(
             output_shape=tuple(y.shape), weights=weights, kernel=(kh, kw),
             stride=(o.stride_h, o.stride_w), pad=(pad_h, pad_w),
-        )
-        if x.type is TensorType.FLOAT32:
-            lo, hi = common.activation_range_float(activation)
-            return TransposeConvData(
-                kind="float32", input_offset=0, requantize=None,
-                float_bias=None if b is None else np.asarray(b.data, np.float32).reshape(-1),
-                act_min=lo, act_max=hi, **common_args,
-            )
-        int16 = x.type is TensorType.INT16
-        cu.assert_exact_in_float64(kh * kw * cin, 32768 if int16 else 255)
-        requantize = cu.make_requantizer(node, x, w, b, y, cout, activation, wide=int16)
-        return TransposeConvData(
-            kind="int16x8" if int16 else "int8",
-            input_offset=0 if int16 else -common.zero_point_of(x),
-            requantize=requantize, float_bias=None, act_min=0, act_max=0, **common_args,
+            output=cu.make_output_stage(node, x, w, b, y, cout, wide=x.type is TensorType.INT16),
         )
 
     def eval(self, data: TransposeConvData, inputs):
@@ -198,8 +164,8 @@ class TransposeConv(Kernel):
         sh, sw = data.stride
         pad_h, pad_w = data.pad
         xf = x.astype(np.float64).reshape(-1, cin)
-        if data.input_offset:
-            xf += data.input_offset
+        if data.output.input_offset:
+            xf += data.output.input_offset
         products = (xf @ data.weights).reshape(n, ih, iw, kh, kw, cout)
         full_h = max((ih - 1) * sh + kh, pad_h + oh)
         full_w = max((iw - 1) * sw + kw, pad_w + ow)
@@ -208,8 +174,4 @@ class TransposeConv(Kernel):
             for j in range(kw):
                 acc[:, i : i + (ih - 1) * sh + 1 : sh, j : j + (iw - 1) * sw + 1 : sw, :] += products[:, :, :, i, j, :]
         acc = acc[:, pad_h : pad_h + oh, pad_w : pad_w + ow, :]
-        if data.kind == "float32":
-            if data.float_bias is not None:
-                acc = acc + data.float_bias
-            return [np.clip(acc, data.act_min, data.act_max).astype(np.float32)]
-        return [data.requantize(acc.astype(np.int64))]
+        return [data.output(acc)]

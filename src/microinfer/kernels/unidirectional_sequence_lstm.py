@@ -38,13 +38,16 @@ import numpy as np
 
 from ..tflite.types import ActivationFunction, TensorType
 from . import common
-from ._lstm_math import (
-    gemmlowp_logistic_int16,
-    gemmlowp_tanh_int16,
-    lstm_tanh_tflm,
-    lut_logistic_int16,
+from ._lookup_tables import logistic_int16, tanh_int16
+from .fixedpoint import (
+    DOUBLE,
+    logistic_fixed,
+    multiply_by_quantized_multiplier,
+    quantize_multiplier,
+    rounding_divide_by_pot,
+    saturate_raw,
+    tanh_fixed,
 )
-from .fixedpoint import DOUBLE, multiply_by_quantized_multiplier, quantize_multiplier, rounding_divide_by_pot
 from .registry import TFLM, Kernel, Node, register
 
 INPUT = 0
@@ -302,7 +305,20 @@ class UnidirectionalSequenceLstm(Kernel):
 
 
 def _sat16(v):
-    return np.clip(v, -32768, 32767)
+    return saturate_raw(v, 16)
+
+
+# The 16-bit nonlinearities of the gates, Q3.12 in (or the cell state), Q0.15 out. TFLite Micro
+# applies its int16 LOGISTIC/TANH kernels (table lookup); LiteRT applies gemmlowp's fixed-point
+# logistic/tanh on int16 raw values.
+
+def _tflm_tanh(x, cell_state_scale_power: int) -> np.ndarray:
+    """TFLite Micro's LSTM tanh of an int16 with scale 2**power (the gate uses power -12)."""
+    shift = 15 + cell_state_scale_power - 3
+    multiplier = 0
+    if shift < 0:
+        shift, multiplier = -shift, 3
+    return tanh_int16(x, multiplier, shift)
 
 
 def _step_int8(data: LstmData, x, h, c):
@@ -319,9 +335,9 @@ def _step_int8(data: LstmData, x, h, c):
             part_h = _sat16(part_h)
         pre = _sat16(part_x + part_h)
         if g == GATE_CELL:
-            gates.append(lstm_tanh_tflm(pre, -12) if tflm else gemmlowp_tanh_int16(pre, 3))
+            gates.append(_tflm_tanh(pre, -12) if tflm else tanh_fixed(pre, 3, bits=16))
         else:
-            gates.append(lut_logistic_int16(pre) if tflm else gemmlowp_logistic_int16(pre, 3))
+            gates.append(logistic_int16(pre, 0, 0) if tflm else logistic_fixed(pre, 3, bits=16))
     i, f, g, o = gates
     c = c.astype(np.int64)
     if tflm:
@@ -334,9 +350,9 @@ def _step_int8(data: LstmData, x, h, c):
     if data.cell_clip > 0:
         new_c = np.clip(new_c, -data.cell_clip, data.cell_clip)
     if tflm:
-        t = lstm_tanh_tflm(new_c, data.cell_scale_power)
+        t = _tflm_tanh(new_c, data.cell_scale_power)
     else:
-        t = gemmlowp_tanh_int16(new_c, 15 + data.cell_scale_power)
+        t = tanh_fixed(new_c, 15 + data.cell_scale_power, bits=16)
     hidden = multiply_by_quantized_multiplier(t * o, *data.hidden_mul, data.rounding) + data.output_zero_point
     return np.clip(hidden, -128, 127).astype(np.int8), new_c.astype(np.int16)
 

@@ -10,9 +10,13 @@ kernel data, variable tensors).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, replace
 
+from ..errors import UnsupportedTargetError
+from ..tflite import load
 from ..tflite.model import Model
+from . import tail
 from .greedy import (
     arena_size,
     best_fit_offsets,
@@ -50,10 +54,48 @@ class ArenaPlan:
     tail_bytes: int | None = None  # persistent allocations, when the ABI's accounting is known
     abi: str = "x86_64"
     min_working_arena_bytes: int | None = None  # smallest arena that allocates and runs
+    exact: bool = True  # False where some struct size of the ABI is an estimate
 
     @property
     def total_bytes(self) -> int | None:
         return None if self.tail_bytes is None else self.head_bytes + self.tail_bytes
+
+
+ABIS = ("x86_64", "arm32")
+KERNEL_LIBRARIES = ("tflm-reference",)
+
+
+def plan(
+    model: Model | str | os.PathLike | bytes,
+    planner: str = "tflm",
+    abi: str = "x86_64",
+    kernels: str = "tflm-reference",
+) -> ArenaPlan:
+    """The whole TFLite Micro arena for ``model``: head planned by ``planner``, persistent tail
+    and the smallest working arena, for an ABI (``x86_64`` host, ``arm32`` targets).
+
+    With ``planner="tflm"`` and ``abi="x86_64"`` every figure equals what TFLite Micro's host
+    build reports (tested against the live interpreter). ``planner="best"`` plans the same
+    buffers better; TFLite Micro can use such a plan as offline-planned offsets.
+    """
+    if abi not in ABIS:
+        raise UnsupportedTargetError(f"ABI {abi!r} is not supported; choose one of {', '.join(ABIS)}")
+    if kernels not in KERNEL_LIBRARIES:
+        raise UnsupportedTargetError(
+            f"kernel library {kernels!r}: microinfer knows the arena needs of "
+            f"{', '.join(KERNEL_LIBRARIES)} so far"
+        )
+    model = model if isinstance(model, Model) else load(model)
+    scratch = [(model.main.index, op, size) for op, size in tail.scratch_requests(model)]
+    head = plan_head(model, planner, scratch)
+    allocations = tail.persistent_allocations(model, abi)
+    return replace(
+        head,
+        tail_bytes=sum(a.used for a in allocations),
+        abi=abi,
+        min_working_arena_bytes=tail.min_working_arena_bytes(model, head.head_bytes, abi),
+        exact=all(a.exact for a in allocations),
+    )
 
 
 def plan_head(model: Model, planner: str = "tflm", scratch=()) -> ArenaPlan:
@@ -93,4 +135,4 @@ def _best_offsets(buffers: list[BufferLifetime], baseline: list[int]) -> list[in
     return best
 
 
-__all__ = ["ArenaPlan", "BufferLifetime", "PlannedBuffer", "buffer_lifetimes", "plan_head"]
+__all__ = ["ArenaPlan", "BufferLifetime", "PlannedBuffer", "buffer_lifetimes", "plan", "plan_head"]

@@ -205,7 +205,19 @@ def summary(plan: ArenaPlan, baseline: ArenaPlan | None = None) -> str:
     if plan.buffers and plan.head_bytes == plan.lower_bound_bytes:
         bound += "; this plan reaches it"
     text.append(bound + ".")
+    if plan.tail_bytes is not None:
+        text.append(_provenance(plan))
     return "\n".join(text)
+
+
+def _provenance(plan: ArenaPlan) -> str:
+    if plan.abi == "x86_64" and plan.exact:
+        return "Tail and working arena: TFLite Micro's host build (x86_64) exactly, as its interpreter reports."
+    return (
+        f"Tail and working arena are estimates for {plan.abi}: TFLite Micro's allocation sequence "
+        "replayed with that ABI's struct sizes, not measured on a device"
+        + ("" if plan.exact else "; some struct sizes are guesses") + "."
+    )
 
 
 def format_plan(
@@ -261,6 +273,7 @@ def plan_dict(
         "tail_bytes": plan.tail_bytes,
         "total_bytes": plan.total_bytes,
         "min_working_arena_bytes": plan.min_working_arena_bytes,
+        "exact": plan.exact and plan.abi == "x86_64",
         "lower_bound_bytes": plan.lower_bound_bytes,
         "tflm_head_bytes": None if tflm is None else tflm.head_bytes,
         "buffers": [

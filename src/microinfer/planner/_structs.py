@@ -1,0 +1,239 @@
+"""C struct sizes of TensorFlow Lite Micro, per ABI, derived from field lists of TFLM's headers.
+
+Every struct that TFLM places in the arena is written here as its list of members (in declaration
+order) and laid out with the C rules of each ABI: a member sits at the next multiple of its own
+alignment, the struct's alignment is its largest member's, and its size is rounded up to that.
+
+ABIs:
+
+* ``x86_64`` (System V): pointers, ``size_t`` and ``intptr_t`` 8 bytes; ``int64_t``/``double``
+  aligned to 8. This is the host build of the ``tflite-micro`` Python wheel, which is compiled with
+  ``USE_TFLM_COMPRESSION`` (extra members in SubgraphAllocations and the conv/FC OpData), and
+  whose sizes are checked against the live interpreter by ``tests/test_arena_tail.py``.
+* ``arm32`` (AAPCS, Cortex-M): pointers, ``size_t`` and ``int`` 4 bytes; ``int64_t``/``double``
+  aligned to 8 (AAPCS aligns 64-bit types to 8). Firmware builds of TFLM normally do *not* define
+  ``USE_TFLM_COMPRESSION``, so the ``arm32`` ABI drops those members (``arm32+compression`` keeps
+  them).
+
+Sizes observed on the x86_64 wheel for structs whose exact member list is not public in the
+headers we could read (for example the newest ``TfLiteFullyConnectedParams``) are recorded as
+``(x86_64 size, arm32 size)`` pairs with a note; see ``KERNEL_STRUCTS``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Abi:
+    name: str
+    pointer: int  # sizeof(void*) == sizeof(size_t) == sizeof(intptr_t)
+    int64_align: int  # alignof(int64_t) == alignof(double)
+    compression: bool  # USE_TFLM_COMPRESSION: extra members in a few structs
+
+    def scalar(self, kind: str) -> tuple[int, int]:
+        """(size, alignment) of a C scalar type."""
+        if kind in ("ptr", "size_t", "intptr"):
+            return self.pointer, self.pointer
+        if kind in ("i64", "f64"):
+            return 8, self.int64_align
+        return _FIXED[kind]
+
+
+_FIXED = {
+    "bool": (1, 1), "i8": (1, 1), "u8": (1, 1),
+    "i16": (2, 2), "u16": (2, 2),
+    "i32": (4, 4), "u32": (4, 4), "int": (4, 4), "f32": (4, 4), "enum": (4, 4),
+}
+
+ABIS = {
+    "x86_64": Abi("x86_64", pointer=8, int64_align=8, compression=True),
+    "arm32": Abi("arm32", pointer=4, int64_align=8, compression=False),
+    "arm32+compression": Abi("arm32+compression", pointer=4, int64_align=8, compression=True),
+}
+
+
+def abi(name: str | Abi) -> Abi:
+    if isinstance(name, Abi):
+        return name
+    try:
+        return ABIS[name]
+    except KeyError:
+        raise ValueError(f"unknown ABI {name!r}; known: {sorted(ABIS)}") from None
+
+
+# A member: "kind", ("kind", count) for an array, ("struct", NAME), or ("compression", member)
+# for a member that exists only with USE_TFLM_COMPRESSION.
+STRUCTS: dict[str, list] = {
+    # tensorflow/lite/micro/arena_allocator/single_arena_buffer_allocator.h: two interface vptrs
+    # (INonPersistentBufferAllocator, IPersistentBufferAllocator), buffer_head_, buffer_tail_,
+    # head_, tail_, temp_, temp_buffer_count_, temp_buffer_ptr_check_sum_.
+    "SingleArenaBufferAllocator": ["ptr", "ptr", "ptr", "ptr", "ptr", "ptr", "ptr", "int", "intptr"],
+    # recording_single_arena_buffer_allocator.h adds requested_head_bytes_, requested_tail_bytes_,
+    # used_bytes_, alloc_count_.
+    "RecordingSingleArenaBufferAllocator": [("struct", "SingleArenaBufferAllocator"),
+                                            "size_t", "size_t", "size_t", "size_t"],
+    # greedy_memory_planner.h: vptr, max_buffer_count_, buffer_count_, requirements_,
+    # buffer_sizes_sorted_, buffer_ids_sorted_, buffers_sorted_by_offset_, next_free_entry_,
+    # first_entry_index_, buffer_offsets_, need_to_calculate_offsets_.
+    "GreedyMemoryPlanner": ["ptr", "int", "int", "ptr", "ptr", "ptr", "ptr", "int", "int", "ptr",
+                            "bool"],
+    # micro_allocator.h: vptr, non_persistent_buffer_allocator_, persistent_buffer_allocator_,
+    # builtin_data_allocator_, memory_planner_, model_is_allocating_, max_head_buffer_usage_,
+    # scratch_buffer_request_count_, scratch_buffer_head_.
+    "MicroAllocator": ["ptr", "ptr", "ptr", "ptr", "ptr", "bool", "size_t", "size_t", "ptr"],
+    # recording_micro_allocator.h: recording_memory_allocator_ + 8 RecordedAllocation records.
+    "RecordedAllocation": ["size_t", "size_t", "size_t"],
+    "RecordingMicroAllocator": [("struct", "MicroAllocator"), "ptr",
+                                ("struct", "RecordedAllocation", 8)],
+    # micro_allocator.cc: class MicroBuiltinDataAllocator {vptr; persistent_allocator_}.
+    "MicroBuiltinDataAllocator": ["ptr", "ptr"],
+    # micro_allocator.h: struct SubgraphAllocations {node_and_registrations; tensors;
+    # [compressed tensors list]}.
+    "SubgraphAllocations": ["ptr", "ptr", ("compression", "ptr")],
+    # c/common.h (TF_LITE_STATIC_MEMORY): TfLiteEvalTensor {data; dims; type}.
+    "TfLiteEvalTensor": ["ptr", "ptr", "enum"],
+    # TfLiteTensor (static memory, reordered for packing): quantization {type; params},
+    # params {scale; zero_point}, data, dims, bytes, type, allocation_type, is_variable.
+    "TfLiteTensor": ["enum", "ptr", "f32", "i32", "ptr", "ptr", "size_t", "enum", "enum", "bool"],
+    # TfLiteNode (static memory): inputs, outputs, intermediates, user_data, builtin_data,
+    # custom_initial_data, custom_initial_data_size.
+    "TfLiteNode": ["ptr", "ptr", "ptr", "ptr", "ptr", "ptr", "int"],
+    # micro_allocator.h: struct NodeAndRegistration {TfLiteNode node; const TFLMRegistration*}.
+    "NodeAndRegistration": [("struct", "TfLiteNode"), "ptr"],
+    # TfLiteAffineQuantization {TfLiteFloatArray* scale; TfLiteIntArray* zero_point;
+    # int32_t quantized_dimension}.
+    "TfLiteAffineQuantization": ["ptr", "ptr", "i32"],
+    # micro_allocator.h internal::ScratchBufferRequest {size_t bytes; int node_idx;
+    # int subgraph_idx} and ScratchBufferHandle {uint8_t* data}.
+    "ScratchBufferRequest": ["size_t", "int", "int"],
+    "ScratchBufferHandle": ["ptr"],
+    # micro_allocation_info.h: AllocationInfo {size_t bytes; void** output_ptr; int first_created;
+    # int last_used; int32_t offline_offset; bool needs_allocating}.
+    "AllocationInfo": ["size_t", "ptr", "int", "int", "i32", "bool"],
+    # greedy_memory_planner.h BufferRequirements {size; offline_offset; first_time_used;
+    # last_time_used} and ListEntry {offset; requirements_index; next_entry_index}.
+    "BufferRequirements": ["int", "int", "int", "int"],
+    "ListEntry": ["int", "int", "int"],
+    # kernels/conv.h OpDataConv (also DEPTHWISE_CONV_2D): TfLitePaddingValues (4 ints), three zero
+    # points, output_multiplier, output_shift, per_channel_output_multiplier/shift pointers,
+    # activation min/max, filter_buffer_index, [weights/bias scratch indices].
+    "OpDataConv": ["int", "int", "int", "int", "i32", "i32", "i32", "i32", "int", "ptr", "ptr",
+                   "i32", "i32", "int", ("compression", "int"), ("compression", "int")],
+    # kernels/fully_connected.h OpDataFullyConnected: output_multiplier, output_shift, activation
+    # min/max, three zero points, per-channel multiplier/shift pointers, is_per_channel, [three
+    # more ints], [weights/bias scratch indices].
+    "OpDataFullyConnected": ["i32", "int", "i32", "i32", "i32", "i32", "i32", "ptr", "ptr", "bool",
+                             "int", "int", "int", ("compression", "int"), ("compression", "int")],
+    # kernels/internal/types.h SoftmaxParams: beta (double), input_multiplier, input_left_shift,
+    # diff_min, six table pointers, zero_point, scale.
+    "SoftmaxParams": ["f64", "i32", "i32", "int", "ptr", "ptr", "ptr", "ptr", "ptr", "ptr", "i32",
+                      "f32"],
+    # kernels/dequantize.h / quantize.h: tflite::QuantizationParams {int32 zero_point; double
+    # scale} + output_multiplier, output_shift, zero point.
+    "OpDataQuantize": ["i32", "f64", "i32", "int", "i32"],
+}
+
+
+def layout(name: str, abi_: Abi | str) -> tuple[int, int]:
+    """(sizeof, alignof) of the struct ``name`` under ``abi_``."""
+    a = abi(abi_)
+    offset, align = 0, 1
+    for member in STRUCTS[name]:
+        if isinstance(member, tuple) and member[0] == "compression":
+            if not a.compression:
+                continue
+            member = member[1]
+        count = 1
+        if isinstance(member, tuple) and member[0] == "struct":
+            size, malign = layout(member[1], a)
+            count = member[2] if len(member) > 2 else 1
+        elif isinstance(member, tuple):
+            (size, malign), count = a.scalar(member[0]), member[1]
+        else:
+            size, malign = a.scalar(member)
+        offset = _align_up(offset, malign) + size * count
+        align = max(align, malign)
+    return _align_up(offset, align), align
+
+
+def sizeof(name: str, abi_: Abi | str) -> int:
+    return layout(name, abi_)[0]
+
+
+def alignof(name: str, abi_: Abi | str) -> int:
+    return layout(name, abi_)[1]
+
+
+def int_array_bytes(n: int) -> int:
+    """TfLiteIntArrayGetSizeInBytes / TfLiteFloatArrayGetSizeInBytes: int size + n elements."""
+    return 4 + 4 * n
+
+
+def greedy_per_buffer_size(abi_: Abi | str) -> int:
+    """GreedyMemoryPlanner::per_buffer_size(): the planner's scratch per planned buffer.
+
+    BufferRequirements + buffer_sizes_sorted_ int + buffer_ids_sorted_ int + ListEntry +
+    buffer_offsets_ int.
+    """
+    return sizeof("BufferRequirements", abi_) + 4 + 4 + sizeof("ListEntry", abi_) + 4
+
+
+def _align_up(x: int, a: int) -> int:
+    return (x + a - 1) // a * a
+
+
+# Builtin-options structs that ParseOpData allocates in the tail (builtin_op_data.h), as
+# (size, align) on x86_64 and arm32. All but FULLY_CONNECTED are ints/enums/floats/bools, so
+# identical on both ABIs.
+# TfLiteFullyConnectedParams measures 32 bytes aligned to 8 on the x86_64 wheel: activation,
+# weights_format, keep_num_dims, asymmetric_quantize_inputs, quantized_bias_type (16 bytes) plus
+# two pointer-sized members of the newest header; on arm32 we count those as 4 bytes each (24).
+BUILTIN_PARAMS: dict[str, dict[str, tuple[int, int]]] = {
+    "x86_64": {
+        "ADD": (8, 4), "SUB": (8, 4), "MUL": (4, 4), "AVERAGE_POOL_2D": (40, 4),
+        "MAX_POOL_2D": (40, 4), "CONCATENATION": (8, 4), "CONV_2D": (28, 4),
+        "DEPTHWISE_CONV_2D": (28, 4), "FULLY_CONNECTED": (32, 8), "LEAKY_RELU": (4, 4),
+        "MEAN": (1, 1), "SUM": (1, 1), "REDUCE_MAX": (1, 1), "PACK": (8, 4), "UNPACK": (8, 4),
+        "RESHAPE": (36, 4), "SOFTMAX": (4, 4), "SPLIT": (4, 4), "SQUEEZE": (36, 4),
+        "STRIDED_SLICE": (24, 4), "SVDF": (12, 4), "TRANSPOSE_CONV": (20, 4),
+        "UNIDIRECTIONAL_SEQUENCE_LSTM": (16, 4),
+    },
+}
+BUILTIN_PARAMS["arm32"] = dict(BUILTIN_PARAMS["x86_64"], FULLY_CONNECTED=(24, 4))
+BUILTIN_PARAMS["arm32+compression"] = BUILTIN_PARAMS["arm32"]
+
+# Per-kernel OpData that each reference kernel's Init allocates with AllocatePersistentBuffer
+# (alignment 16), in bytes. Entries given as a struct name are laid out per ABI; plain numbers
+# are the x86_64 measurement of a struct made only of 4-byte members (sizes not a multiple of 8
+# prove it; the others were checked against the kernel headers), so the same on arm32.
+# Entries marked APPROX contain pointers whose count we did not verify for arm32.
+KERNEL_OPDATA: dict[str, object] = {
+    "ADD": 60, "SUB": 52, "MUL": 36, "AVERAGE_POOL_2D": 32, "MAX_POOL_2D": 32,
+    "CONV_2D": "OpDataConv", "DEPTHWISE_CONV_2D": "OpDataConv",
+    "FULLY_CONNECTED": "OpDataFullyConnected", "SOFTMAX": "SoftmaxParams",
+    "QUANTIZE": "OpDataQuantize", "DEQUANTIZE": "OpDataQuantize",
+    "HARD_SWISH": 20, "LEAKY_RELU": 24, "LOGISTIC": 16, "TANH": 16, "MEAN": 44, "SUM": 44,
+    "PAD": 56, "PADV2": 56, "PRELU": 28, "RELU": 28, "RELU6": 8, "STRIDED_SLICE": 84, "SVDF": 36,
+    # APPROX on arm32 (pointer members not itemised): x86_64 sizes measured on the wheel.
+    "CONCATENATION": ("APPROX", 80, 48), "TRANSPOSE_CONV": ("APPROX", 88, 72),
+    "UNIDIRECTIONAL_SEQUENCE_LSTM": ("APPROX", 688, 400),
+}
+
+
+def builtin_params(op: str, abi_: Abi | str) -> tuple[int, int] | None:
+    return BUILTIN_PARAMS[abi(abi_).name].get(op)
+
+
+def kernel_opdata(op: str, abi_: Abi | str) -> tuple[int, bool] | None:
+    """(bytes, exact) of the OpData the op's Init allocates, or None when it allocates none."""
+    entry = KERNEL_OPDATA.get(op)
+    if entry is None:
+        return None
+    if isinstance(entry, int):
+        return entry, True
+    if isinstance(entry, str):
+        return sizeof(entry, abi_), True
+    _, x86, arm = entry
+    return (x86, True) if abi(abi_).pointer == 8 else (arm, False)

@@ -1,0 +1,428 @@
+"""TFLite Micro's persistent arena (the *tail*) and minimum working arena, predicted offline.
+
+TFLM's ``SingleArenaBufferAllocator`` hands out the arena from both ends: the *tail* grows down
+from the arena's end and holds everything that lives as long as the interpreter; the *head*
+grows up from the start and holds, in turn, the scratch-buffer requests, the temporary
+TfLiteTensors of each kernel's Prepare, the memory planner's working space, and finally the
+activation plan. A tail allocation moves the tail pointer down by its size and then down to its
+alignment, so padding depends on the order; this module replays the exact sequence of
+allocations that ``MicroInterpreter::AllocateTensors`` makes (as a ``RecordingMicroAllocator``,
+the way the Python wheel and ``print_allocations()`` use it):
+
+1. allocator objects: (Recording)SingleArenaBufferAllocator, GreedyMemoryPlanner,
+   (Recording)MicroAllocator;
+2. ``StartModelAllocation``: MicroBuiltinDataAllocator, the scratch-request list in the head
+   (12 ScratchBufferRequests), SubgraphAllocations per subgraph, a TfLiteEvalTensor per tensor,
+   a NodeAndRegistration per operator;
+3. builtin options structs (``TfLiteConvParams`` ...) per operator;
+4. each kernel's Init: its OpData (``AllocatePersistentBuffer``, 16-byte aligned);
+5. each kernel's Prepare: persistent buffers (per-channel multiplier and shift arrays of
+   conv/depthwise/transpose-conv, per-channel FC), scratch-buffer requests, and temporary
+   TfLiteTensors in the head (freed after each operator);
+6. ``FinishModelAllocation``: ScratchBufferHandles, variable tensors' buffers (tail), then the
+   memory plan: a temporary subgraph-offset array and AllocationInfo array plus the rest of the
+   free space for the GreedyMemoryPlanner (40 bytes per planned buffer), after which the head is
+   reserved at the plan's size;
+7. the interpreter's input and output ``TfLiteTensor*`` arrays and a persistent TfLiteTensor
+   (+ TfLiteAffineQuantization + zero-point array when quantized) for every model input/output.
+
+``min_working_arena_bytes`` replays the same sequence against a candidate arena size, with the
+exact failure conditions of each allocator call, and returns the smallest size (16-byte steps)
+that succeeds. Struct sizes come from :mod:`._structs`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..tflite.model import Model, Operator, Subgraph, Tensor
+from . import _structs as S
+
+ALIGN = 16  # MicroArenaBufferAlignment()
+MAX_SCRATCH_PER_OP = 12  # kMaxScratchBuffersPerOp
+
+# print_allocations() categories
+EVAL_TENSORS = "TfLiteEvalTensor data"
+PERSISTENT_TENSORS = "Persistent TfLiteTensor data"
+QUANTIZATION = "Persistent TfLiteTensor quantization data"
+PERSISTENT_BUFFERS = "Persistent buffer data"
+VARIABLES = "TfLiteTensor variable buffer data"
+NODES = "NodeAndRegistration struct"
+UNRECORDED = "(not recorded by print_allocations)"
+
+_COUNT_WORDS = {EVAL_TENSORS: "allocations", PERSISTENT_TENSORS: "tensors", QUANTIZATION: "allocations",
+                PERSISTENT_BUFFERS: "allocations", VARIABLES: "allocations",
+                NODES: "NodeAndRegistration structs"}
+
+
+@dataclass(frozen=True)
+class PersistentAllocation:
+    category: str  # print_allocations() category, or UNRECORDED
+    requested: int  # bytes asked for
+    used: int  # bytes the tail moved, alignment padding included
+    count: int  # allocations, as print_allocations() counts them
+    what: str
+    alignment: int = 1
+    exact: bool = True  # False: a struct size not verified for this ABI
+
+
+@dataclass(frozen=True)
+class _Step:
+    kind: str  # "P" tail, "T" temp, "F" free temps, "R" resize head, "PLAN", "RESERVE"
+    size: int = 0
+    align: int = 1
+    category: str = UNRECORDED
+    what: str = ""
+    count: int = 1
+    exact: bool = True
+    keep: int | None = None  # temp: leading bytes still read after later tail allocations
+
+
+class ArenaTooSmall(Exception):
+    pass
+
+
+# -- public API --------------------------------------------------------------------------------------
+def persistent_allocations(model: Model, abi: str = "x86_64", *, recording: bool = True,
+                           arena_size: int = 1 << 30) -> list[PersistentAllocation]:
+    """Every tail allocation TFLM makes for ``model``, in order, with its padding."""
+    result = []
+    state = _Arena(arena_size)
+    for step in _steps(model, abi, recording=recording):
+        if step.kind == "P":
+            before = state.tail_used
+            state.apply(step, per_buffer=S.greedy_per_buffer_size(abi))
+            result.append(PersistentAllocation(step.category, step.size, state.tail_used - before,
+                                               step.count, step.what, step.align, step.exact))
+        else:
+            state.apply(step, per_buffer=S.greedy_per_buffer_size(abi), head_bytes=0)
+    return result
+
+
+def tail_bytes(model: Model, abi: str = "x86_64", *, recording: bool = True) -> int:
+    """The persistent (tail) bytes print_allocations() reports for ``model``."""
+    return sum(a.used for a in persistent_allocations(model, abi, recording=recording))
+
+
+def categories(model: Model, abi: str = "x86_64") -> dict[str, tuple[int, int, int]]:
+    """print_allocations()' per-category lines: {category: (used, requested, count)}.
+
+    ``used`` as TFLM records it: the growth of head + tail during the category's calls, so
+    padding goes to whichever allocation crosses an alignment boundary.
+    """
+    out: dict[str, list[int]] = {}
+    for a in persistent_allocations(model, abi):
+        if a.category == UNRECORDED:
+            continue
+        entry = out.setdefault(a.category, [0, 0, 0])
+        entry[0] += a.used
+        entry[1] += a.requested
+        entry[2] += a.count
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def scratch_requests(model: Model) -> list[tuple[int, int]]:
+    """(operator index in the main subgraph, bytes) of every RequestScratchBufferInArena call
+    the reference kernels make in Prepare, in request order."""
+    sg = model.main
+    out = []
+    for op in sg.operators:
+        for size in _op_scratch(sg, op):
+            out.append((op.index, size))
+    return out
+
+
+def min_working_arena_bytes(model: Model, head_bytes: int, abi: str = "x86_64", *,
+                            recording: bool = True) -> int:
+    """Smallest arena (16-byte steps) with which TFLM allocates and runs ``model``.
+
+    ``head_bytes`` is the activation plan's size (what print_allocations() reports as head).
+    Besides ``head + tail`` the arena must hold, while the plan is computed (before the
+    input/output TfLiteTensors join the tail), the scratch-request list, the AllocationInfo
+    array (one per tensor and scratch buffer) and the GreedyMemoryPlanner's 40 bytes per planned
+    buffer; and during each kernel's Prepare its temporary TfLiteTensors, which a persistent
+    allocation of the same Prepare must not overwrite (TFLM only checks against the head, but
+    overwriting the temporaries' pointers makes Prepare fail).
+
+    Exact for x86_64 (tested against the live interpreter for every shared model and every
+    catalogue op). For arm32 it is the same replay with 32-bit struct sizes.
+    """
+    steps = _steps(model, abi, recording=recording)
+    per_buffer = S.greedy_per_buffer_size(abi)
+
+    def fits(size: int) -> bool:
+        state = _Arena(size)
+        try:
+            for step in steps:
+                state.apply(step, per_buffer=per_buffer, head_bytes=head_bytes)
+        except ArenaTooSmall:
+            return False
+        return True
+
+    low, high = 16, 16
+    while not fits(high):
+        low, high = high, high * 2
+    while low < high:
+        mid = (low + high) // 32 * 16
+        if fits(mid):
+            high = mid
+        else:
+            low = mid + 16
+    return high
+
+
+def describe(model: Model, abi: str = "x86_64") -> str:
+    lines = []
+    for a in persistent_allocations(model, abi):
+        flag = "" if a.exact else "  (approx)"
+        lines.append(f"{a.used:8d} {a.requested:8d}  {a.category:42s} {a.what}{flag}")
+    lines.append(f"{tail_bytes(model, abi):8d}  tail total ({abi})")
+    return "\n".join(lines)
+
+
+# -- the allocator, replayed -------------------------------------------------------------------------
+class _Arena:
+    """SingleArenaBufferAllocator on offsets: head/temp grow from 0, tail down from ``size``."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self.tail = size
+        self.head = 0
+        self.temp = 0
+        self.floor = 0  # lowest offset a tail allocation may reach without corrupting live temps
+
+    @property
+    def tail_used(self) -> int:
+        return self.size - self.tail
+
+    def apply(self, step: _Step, *, per_buffer: int, head_bytes: int = 0) -> None:
+        if step.kind == "P":
+            result = (self.tail - step.size) // step.align * step.align
+            # TFLM only checks against head_, but a tail allocation that reaches into the live
+            # temporaries of a kernel's Prepare corrupts them (TfLiteTensor structs the kernel
+            # still reads and DeallocateTemp checksums), so in practice it fails too.
+            if result < max(self.head, self.floor):
+                raise ArenaTooSmall
+            self.tail = result
+        elif step.kind == "T":
+            start = _up(self.temp, step.align)
+            if self.tail - start < step.size:
+                raise ArenaTooSmall
+            self.temp = start + step.size
+            # Only the leading pointers of a temporary TfLiteTensor and of its
+            # TfLiteAffineQuantization are read again (by DeallocateTempTfLiteTensor) once the
+            # kernel allocates persistent memory; the rest may be overwritten harmlessly.
+            keep = step.size if step.keep is None else step.keep
+            if keep:
+                self.floor = max(self.floor, start + keep)
+        elif step.kind == "F":  # ResetTempAllocations
+            self.temp = self.floor = self.head
+        elif step.kind == "R":  # ResizeBuffer at the arena's start
+            start = _up(0, step.align)
+            if self.tail - start < step.size:
+                raise ArenaTooSmall
+            self.head = self.temp = self.floor = start + step.size
+        elif step.kind == "PLAN":  # planner scratch = all free memory, 40 bytes a buffer
+            free = self.tail // ALIGN * ALIGN - _up(self.temp, ALIGN)
+            if free < 0 or free // per_buffer < step.count:
+                raise ArenaTooSmall
+        elif step.kind == "RESERVE":  # ReserveNonPersistentOverlayMemory(plan size)
+            if self.tail < head_bytes:
+                raise ArenaTooSmall
+            self.head = self.temp = self.floor = head_bytes
+
+
+def _up(x: int, a: int) -> int:
+    return (x + a - 1) // a * a
+
+
+# -- the sequence of allocations -----------------------------------------------------------------------
+def _steps(model: Model, abi: str, *, recording: bool) -> list[_Step]:
+    a = S.abi(abi)
+    steps: list[_Step] = []
+
+    def P(name_or_size, category=UNRECORDED, what="", align=None, count=1, exact=True):
+        if isinstance(name_or_size, str):
+            size, al = S.layout(name_or_size, a)
+            what = what or name_or_size
+        else:
+            size, al = name_or_size, align
+        steps.append(_Step("P", size, align or al, category, what, count, exact))
+
+    alloc = "RecordingSingleArenaBufferAllocator" if recording else "SingleArenaBufferAllocator"
+    P(alloc)
+    P("GreedyMemoryPlanner")
+    P("RecordingMicroAllocator" if recording else "MicroAllocator")
+    # StartModelAllocation
+    P("MicroBuiltinDataAllocator")
+    request_size, request_align = S.layout("ScratchBufferRequest", a)
+    steps.append(_Step("R", request_size * MAX_SCRATCH_PER_OP, request_align, what="scratch requests"))
+    sub_size, sub_align = S.layout("SubgraphAllocations", a)
+    P(sub_size * len(model.subgraphs), align=sub_align,
+      what=f"SubgraphAllocations x {len(model.subgraphs)}")
+    ev_size, ev_align = S.layout("TfLiteEvalTensor", a)
+    for sg in model.subgraphs:
+        P(ev_size * len(sg.tensors), EVAL_TENSORS, f"TfLiteEvalTensor x {len(sg.tensors)} "
+          f"(subgraph {sg.index})", ev_align, count=len(sg.tensors))
+    nr_size, nr_align = S.layout("NodeAndRegistration", a)
+    for sg in model.subgraphs:
+        P(nr_size * len(sg.operators), NODES, f"NodeAndRegistration x {len(sg.operators)} "
+          f"(subgraph {sg.index})", nr_align, count=len(sg.operators))
+    # PrepareNodeAndRegistrationDataFromFlatbuffer: builtin options
+    for sg in model.subgraphs:
+        for op in sg.operators:
+            params = S.builtin_params(op.op, a)
+            if params is not None:
+                P(params[0], align=params[1], what=f"op {op.index} {op.op} builtin params")
+    # InitSubgraphs: OpData
+    for sg in model.subgraphs:
+        for op in sg.operators:
+            opdata = S.kernel_opdata(op.op, a)
+            if opdata is not None:
+                P(opdata[0], PERSISTENT_BUFFERS, f"op {op.index} {op.op} OpData", ALIGN,
+                  exact=opdata[1])
+    # PrepareSubgraphs
+    tensor_size, tensor_align = S.layout("TfLiteTensor", a)
+    quant_size, quant_align = S.layout("TfLiteAffineQuantization", a)
+    n_scratch = 0
+    for sg in model.subgraphs:
+        for op in sg.operators:
+            for item in _prepare_sequence(sg, op):
+                if isinstance(item, Tensor):  # a temporary TfLiteTensor (AllocateTempXTensor)
+                    steps.append(_Step("T", tensor_size, tensor_align, keep=2 * a.pointer))
+                    if _quantized(item):
+                        steps.append(_Step("T", quant_size, quant_align, keep=2 * a.pointer))
+                        steps.append(_Step("T", S.int_array_bytes(len(item.quantization.scale)), 4,
+                                           keep=0))
+                else:
+                    for size, what in _op_prepare_persistent(sg, op):
+                        P(size, PERSISTENT_BUFFERS, f"op {op.index} {op.op} {what}", ALIGN)
+            n_scratch += len(_op_scratch(sg, op))
+            steps.append(_Step("F"))
+            steps.append(_Step("R", request_size * (n_scratch + MAX_SCRATCH_PER_OP), request_align))
+    # FinishModelAllocation
+    if n_scratch:
+        h_size, h_align = S.layout("ScratchBufferHandle", a)
+        P(h_size * n_scratch, align=h_align, what=f"ScratchBufferHandle x {n_scratch}")
+    for sg in model.subgraphs:
+        for t in sg.tensors:
+            if t.is_variable:
+                P(t.nbytes, VARIABLES, f"variable tensor {t.index} ({t.name})", ALIGN)
+    # CommitStaticMemoryPlan
+    steps.append(_Step("F"))
+    steps.append(_Step("T", a.pointer * len(model.subgraphs), a.pointer))  # subgraph offsets
+    n_tensors = sum(len(sg.tensors) for sg in model.subgraphs)
+    info_size, info_align = S.layout("AllocationInfo", a)
+    steps.append(_Step("T", info_size * (n_tensors + n_scratch), info_align))
+    n_planned = n_scratch + sum(1 for sg in model.subgraphs for t in sg.tensors
+                                if not t.is_constant and not t.is_variable and t.nbytes > 0)
+    steps.append(_Step("PLAN", count=n_planned))
+    steps.append(_Step("F"))
+    steps.append(_Step("R", 0, 1))
+    steps.append(_Step("RESERVE"))
+    # input/output TfLiteTensors of the MicroInterpreter
+    main = model.main
+    for kind, indices in (("input", main.inputs), ("output", main.outputs)):
+        P(a.pointer * len(indices), PERSISTENT_BUFFERS, f"{kind} TfLiteTensor* x {len(indices)}",
+          ALIGN)
+        for i in indices:
+            t = main.tensors[i]
+            P(tensor_size, PERSISTENT_TENSORS, f"{kind} TfLiteTensor {i}", tensor_align)
+            if _quantized(t):
+                P(quant_size, QUANTIZATION, f"{kind} {i} TfLiteAffineQuantization", quant_align)
+                P(S.int_array_bytes(len(t.quantization.scale)), QUANTIZATION,
+                  f"{kind} {i} zero-point array", 4)
+    return steps
+
+
+def _quantized(t: Tensor) -> bool:
+    q = t.quantization
+    return q is not None and len(q.scale) > 0 and len(q.zero_point) > 0
+
+
+# The order in which each reference kernel's Prepare asks for temporary TfLiteTensors
+# (AllocateTempInputTensor / AllocateTempOutputTensor) and, at "P", makes its persistent
+# allocations. Temporaries are only released all together after the operator's Prepare
+# (ResetTempAllocations), so each request takes new head space: a kernel that fetches the same
+# tensor twice pays twice. "iN"/"oN": input/output N (skipped when omitted); "I"/"O": all inputs /
+# outputs in order. Measured on the live interpreter (gdb on SingleArenaBufferAllocator).
+_PREPARE_TEMPS: dict[str, tuple[str, ...]] = {
+    "CONV_2D": ("i0", "o0", "i1", "P", "i0", "i1", "i2", "o0"),
+    "DEPTHWISE_CONV_2D": ("i0", "o0", "i1", "P", "i0", "i1", "i2", "o0"),
+    "TRANSPOSE_CONV": ("i2", "o0", "i1", "P", "i2", "i1", "i3", "o0"),
+    "FULLY_CONNECTED": ("i0", "i1", "i2", "o0", "P"),
+    "MEAN": ("i0", "o0", "i1", "i0", "i1", "o0"),
+    "SUM": ("i0", "o0", "i1", "i0", "i1", "o0"),
+    "TANH": ("i0", "o0", "i0"),
+    "RELU6": ("i0",),
+    "CONCATENATION": ("o0", "I", "o0"),
+    "PAD": ("i0", "i1", "o0"), "PADV2": ("i0", "i1", "i2", "o0"),
+    "STRIDED_SLICE": ("I", "o0"), "SVDF": ("I", "o0"),
+    "UNIDIRECTIONAL_SEQUENCE_LSTM": ("I", "o0"),
+    "RESHAPE": ("i0", "o0"), "SQUEEZE": ("i0", "o0"), "EXPAND_DIMS": ("i0", "i1", "o0"),
+    "TRANSPOSE": ("i0", "i1", "o0"), "SPLIT": ("i0",),  # SPLIT: only the axis tensor
+    "PACK": (), "UNPACK": (),  # no temporaries
+}
+_DEFAULT_TEMPS = ("I", "O")  # ADD, SUB, MUL, pooling, activations, SOFTMAX, (DE)QUANTIZE, PRELU ...
+
+
+def _prepare_sequence(sg: Subgraph, op: Operator) -> list:
+    out: list = []
+    for token in _PREPARE_TEMPS.get(op.op, _DEFAULT_TEMPS):
+        if token == "P":
+            out.append("P")
+            continue
+        if token in ("I", "O"):
+            indices = op.inputs if token == "I" else op.outputs
+        else:
+            position = int(token[1:])
+            source = op.inputs if token[0] == "i" else op.outputs
+            indices = source[position:position + 1]
+        out.extend(sg.tensors[i] for i in indices if i >= 0)
+    if "P" not in out:
+        out.append("P")
+    return out
+
+
+def _channels(t: Tensor | None) -> int:
+    if t is None or t.quantization is None or not len(t.quantization.scale):
+        return 0
+    return len(t.quantization.scale)
+
+
+def _op_prepare_persistent(sg: Subgraph, op: Operator) -> list[tuple[int, str]]:
+    """Persistent buffers a reference kernel's Prepare allocates (16-byte aligned)."""
+    name = op.op
+    if name in ("CONV_2D", "DEPTHWISE_CONV_2D", "TRANSPOSE_CONV"):
+        # per-channel output multiplier and shift, int32 each, sized by the output channels
+        out = sg.tensors[op.outputs[0]]
+        channels = out.shape[-1] if out.shape else 1
+        return [(4 * channels, "per-channel multipliers"), (4 * channels, "per-channel shifts")]
+    if name == "FULLY_CONNECTED":
+        weights = sg.tensors[op.inputs[1]]
+        n = _channels(weights)
+        if n > 1:  # per-channel quantized weights
+            return [(4 * n, "per-channel multipliers"), (4 * n, "per-channel shifts")]
+    return []
+
+
+def _op_scratch(sg: Subgraph, op: Operator) -> list[int]:
+    """RequestScratchBufferInArena sizes of a reference kernel's Prepare."""
+    name = op.op
+    t = sg.tensors
+    if name in ("MEAN", "SUM") and t[op.inputs[0]].dtype_name in ("int8", "int16"):
+        out, inp = t[op.outputs[0]], t[op.inputs[0]]
+        axes = t[op.inputs[1]]
+        return [4 * out.num_elements, 4 * len(inp.shape), 4 * max(1, axes.num_elements)]
+    if name == "SVDF" and t[op.inputs[0]].dtype_name == "int8":
+        x, w_feature, bias_or_state = t[op.inputs[0]], t[op.inputs[1]], t[op.outputs[0]]
+        batch, filters = x.shape[0], w_feature.shape[0]
+        units = bias_or_state.shape[-1]
+        return [4 * batch * filters, 4 * batch * units]
+    if name == "TRANSPOSE_CONV" and t[op.inputs[2]].dtype_name in ("int8", "int16"):
+        out = t[op.outputs[0]]
+        return [(4 if t[op.inputs[2]].dtype_name == "int8" else 8) * out.num_elements]
+    if name == "UNIDIRECTIONAL_SEQUENCE_LSTM":
+        cell_state = t[op.inputs[19]]
+        return [cell_state.nbytes] * 4
+    return []
