@@ -55,6 +55,10 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--abi", choices=ABIS, default="x86_64", help="ABI of the interpreter's structures")
     plan.add_argument("--kernels", choices=KERNELS, default="tflm-reference", help="kernel library")
     plan.add_argument("--core", help="CPU core the kernels are built for (CMSIS-NN scratch sizes)")
+    plan.add_argument("--no-alias", dest="alias", action="store_false",
+                      help="best: never let a RESHAPE/SQUEEZE/EXPAND_DIMS output share its input's buffer")
+    plan.add_argument("--no-in-place", dest="in_place", action="store_false",
+                      help="best: never let an elementwise operator overwrite its input")
     plan.add_argument("--json", action="store_true", help="print one JSON object")
     plan.add_argument("--png", type=Path, metavar="FILE", help="also draw the layout to FILE (needs matplotlib)")
     plan.set_defaults(run=_plan)
@@ -76,20 +80,20 @@ def _info(args) -> int:
     return 0
 
 
-def _plan_arena(model, planner: str, abi: str, kernels: str, core: str | None) -> ArenaPlan:
+def _plan_arena(model, planner: str, abi: str, kernels: str, core: str | None, **options) -> ArenaPlan:
     """The arena plan for one target."""
     if core is not None:
         raise MicroinferError(
             f"--core {core}: per-core scratch sizes (CMSIS-NN) are not modelled yet; "
             "plan with --kernels tflm-reference, without --core"
         )
-    return plan(model, planner, abi=abi, kernels=kernels)
+    return plan(model, planner, abi=abi, kernels=kernels, **options)
 
 
 def _plan(args) -> int:
     model = load(args.model)
     target = dict(abi=args.abi, kernels=args.kernels, core=args.core)
-    plan = _plan_arena(model, args.planner, **target)
+    plan = _plan_arena(model, args.planner, alias=args.alias, in_place=args.in_place, **target)
     baseline = plan if args.planner == "tflm" else _plan_arena(model, "tflm", **target)
     labels = plan_render.scope_labels(model)
     if args.png:

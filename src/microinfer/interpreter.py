@@ -158,9 +158,12 @@ class Interpreter:
         for buffer in self.arena_plan.buffers:
             if buffer.tensor is None or buffer.subgraph != self.subgraph.index:
                 continue
-            t = self.subgraph.tensors[buffer.tensor]
-            raw = arena[buffer.offset : buffer.offset + t.nbytes]
-            views[t.index] = raw.view(t.type.numpy_dtype).reshape(t.shape)
+            # Aliased and in-place tensors share their buffer's offset: a kernel's result is
+            # copied onto the bytes of an input that dies at that operator.
+            for index in (buffer.tensor, *buffer.aliases):
+                t = self.subgraph.tensors[index]
+                raw = arena[buffer.offset : buffer.offset + t.nbytes]
+                views[t.index] = raw.view(t.type.numpy_dtype).reshape(t.shape)
         return arena, views
 
     def _place(self, index: int, value: np.ndarray) -> np.ndarray:

@@ -21,6 +21,7 @@ from conftest import shared_model_path
 from kernel_check import assert_bit_exact, random_inputs
 from microinfer import UnsupportedOpError, load
 from microinfer.interpreter import Interpreter
+from microinfer.reference import ReferenceFailure
 from microinfer.tflite import ModelBuilder
 from microinfer.tflite.options import SVDFOptions, UnidirectionalSequenceLSTMOptions
 from microinfer.tflite.types import ActivationFunction, TensorType
@@ -424,3 +425,159 @@ def test_lstm_unsupported_variants_refused():
     model = load(lstm_model(rng, batch=1, steps=2, n_input=3, n_cell=2, time_major=False, cell_power=-8))
     with pytest.raises(UnsupportedOpError, match="power of two"):
         Interpreter(model)
+
+
+# -- UNIDIRECTIONAL_SEQUENCE_LSTM, int16 activations and int8 weights (TFLite Micro only) ----------
+
+def lstm16x8_model(
+    rng, *, batch, steps, n_input, n_cell, time_major, cell_clip=0.0, input_scale=2.0**-12,
+    weight_scales=(0.01,) * 8, hidden_scale=2.0**-12, cell_power=-11, bias_range=1000, zero_points=(0, 0),
+    bias_type=np.int64,
+) -> bytes:
+    """int16 input/hidden state/output, int8 weights, int64 biases, int16 cell state."""
+    b = ModelBuilder()
+    g = b.main
+    in_shape = (steps, batch, n_input) if time_major else (batch, steps, n_input)
+    out_shape = (*in_shape[:2], n_cell)
+    x = g.add_input("x", in_shape, "int16", scale=input_scale, zero_point=zero_points[0])
+    weights = [
+        g.add_constant(f"w{i}", rng.integers(-127, 128, (n_cell, n_input if i < 4 else n_cell)).astype(np.int8),
+                       scale=weight_scales[i])
+        for i in range(8)
+    ]
+    biases = [
+        g.add_constant(f"b{i}", rng.integers(-bias_range, bias_range + 1, n_cell).astype(bias_type),
+                       scale=float(np.float32(input_scale * weight_scales[i])))
+        for i in range(4)
+    ]
+    h = g.add_tensor("h", (batch, n_cell), "int16", scale=hidden_scale, zero_point=zero_points[1], is_variable=True)
+    c = g.add_tensor("c", (batch, n_cell), "int16", scale=2.0**cell_power, zero_point=0, is_variable=True)
+    y = g.add_output("y", out_shape, "int16", scale=hidden_scale, zero_point=zero_points[1])
+    intermediates = [g.add_tensor(f"inter{i}", (0,), "float32") for i in range(4)]
+    intermediates.append(g.add_tensor("hidden_inter", (0,), "int16", scale=hidden_scale, zero_point=0))
+    options = UnidirectionalSequenceLSTMOptions(
+        fused_activation_function=ActivationFunction.TANH, cell_clip=cell_clip, proj_clip=0.0,
+        time_major=time_major, asymmetric_quantize_inputs=False, diagonal_recurrent_tensors=False,
+    )
+    g.add_operator("UNIDIRECTIONAL_SEQUENCE_LSTM", [x, *weights, -1, -1, -1, *biases, -1, -1, h, c, -1, -1, -1, -1],
+                   [y], options, intermediates=intermediates)
+    return b.build()
+
+
+@st.composite
+def lstm_int16x8_cases(draw):
+    return dict(
+        batch=draw(st.integers(1, 3)),
+        steps=draw(st.integers(1, 6)),
+        n_input=draw(st.integers(1, 10)),
+        n_cell=draw(st.integers(1, 8)),
+        time_major=draw(st.booleans()),
+        cell_clip=draw(st.sampled_from([0.0, 0.0, 0.5, 3.0, 10.0, 1e6])),
+        input_scale=_log_uniform(draw, 1e-6, draw(st.sampled_from([1e-3, 0.1]))),
+        weight_scales=tuple(_log_uniform(draw, 1e-4, draw(st.sampled_from([0.05, 0.05, 1.0]))) for _ in range(8)),
+        hidden_scale=_log_uniform(draw, 2.0**-15, 2.0**-8),
+        cell_power=draw(st.integers(-15, -9)),
+        bias_range=draw(st.sampled_from([0, 1000, 10**6, 10**9, 2**39])),
+        seed=draw(st.integers(0, 2**31)),
+    )
+
+
+@settings(SETTINGS, max_examples=300)
+@given(case=lstm_int16x8_cases())
+def test_lstm_int16x8(reference_worker, case):
+    """Bit-exact against TFLite Micro, outputs and final states; microinfer refuses it for LiteRT."""
+    case = dict(case)
+    rng = np.random.default_rng(case.pop("seed"))
+    model = lstm16x8_model(rng, **case)
+    _check(reference_worker, model, random_inputs(model, rng), refs=("tflm",))
+    with pytest.raises(UnsupportedOpError, match="LiteRT"):
+        Interpreter(model, reference="tflite")
+
+
+def test_lstm_int16x8_litert_refuses(reference_worker):
+    """LiteRT 2.3.0 has no 16x8 integer LSTM: it fails to prepare the model (so it is checked
+    against TFLite Micro only), as microinfer's constraint says."""
+    model = lstm16x8_model(np.random.default_rng(0), batch=1, steps=2, n_input=3, n_cell=2, time_major=False)
+    inputs = random_inputs(model, np.random.default_rng(1))
+    with pytest.raises(ReferenceFailure, match="UNIDIRECTIONAL_SEQUENCE_LSTM"):
+        reference_worker.run("tflite", model, inputs)
+    reference_worker.run("tflm", model, inputs)  # the model itself is well formed
+    with pytest.raises(UnsupportedOpError, match="LiteRT"):
+        Interpreter(model, reference="tflite")
+
+
+def test_lstm_int16x8_state_persists_across_invokes(reference_worker):
+    kwargs = dict(batch=2, n_input=5, n_cell=4, time_major=True, input_scale=1e-4,
+                  weight_scales=(0.004, 0.006, 0.005, 0.007, 0.01, 0.008, 0.009, 0.003), hidden_scale=2.0**-13)
+    one_step = lstm16x8_model(np.random.default_rng(11), steps=1, **kwargs)
+    three_steps = lstm16x8_model(np.random.default_rng(11), steps=3, **kwargs)
+    (x,) = random_inputs(three_steps, np.random.default_rng(2))
+    expected = reference_worker.run("tflm", three_steps, [x]).outputs[0]
+    interpreter = Interpreter(one_step, reference="tflm")
+    got = np.concatenate([interpreter.run([x[t:t + 1]])[0] for t in range(3)])
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_lstm_int16x8_hand_worked_zero_weights():
+    """Zero weights and biases: every gate is sigmoid(0) = 0.5 or tanh(0) = 0, so c and h stay 0."""
+    b = ModelBuilder()
+    g = b.main
+    x = g.add_input("x", (1, 1, 1), "int16", scale=2.0**-12)
+    w = [g.add_constant(f"w{i}", np.zeros((1, 1), np.int8), scale=0.5) for i in range(8)]
+    biases = [g.add_constant(f"b{i}", np.zeros(1, np.int64), scale=2.0**-13) for i in range(4)]
+    h = g.add_tensor("h", (1, 1), "int16", scale=2.0**-12, zero_point=0, is_variable=True)
+    c = g.add_tensor("c", (1, 1), "int16", scale=2.0**-11, zero_point=0, is_variable=True)
+    y = g.add_output("y", (1, 1, 1), "int16", scale=2.0**-12, zero_point=0)
+    g.add_operator("UNIDIRECTIONAL_SEQUENCE_LSTM", [x, *w, -1, -1, -1, *biases, -1, -1, h, c, -1, -1, -1, -1], [y],
+                   UnidirectionalSequenceLSTMOptions(fused_activation_function=ActivationFunction.TANH,
+                                                     time_major=False))
+    interpreter = Interpreter(b.build())
+    (out,) = interpreter.run([np.array([[[12345]]], np.int16)])
+    assert out.tolist() == [[[0]]]
+    assert interpreter.get_tensor(c).tolist() == [[0]]
+
+
+def test_lstm_int16x8_hand_worked_forget_gate_keeps_cell():
+    """A single cell whose forget gate saturates at 1 (bias 8 in Q3.12 units -> sigmoid ~ 1) and
+    whose input gate is ~0 (bias -8) keeps its cell state; the output gate ~1 gives h = tanh(c)."""
+    b = ModelBuilder()
+    g = b.main
+    x = g.add_input("x", (1, 2, 1), "int16", scale=2.0**-12)
+    w = [g.add_constant(f"w{i}", np.zeros((1, 1), np.int8), scale=1.0) for i in range(8)]
+    # bias scale 2**-12 * 1.0: a bias of 8 * 4096 is 8.0 before the sigmoid
+    values = [-8 * 4096, 8 * 4096, 0, 8 * 4096]
+    biases = [g.add_constant(f"b{i}", np.array([v], np.int64), scale=2.0**-12) for i, v in enumerate(values)]
+    h = g.add_tensor("h", (1, 1), "int16", scale=2.0**-15, zero_point=0, is_variable=True)
+    c = g.add_tensor("c", (1, 1), "int16", scale=2.0**-11, zero_point=0, is_variable=True)
+    y = g.add_output("y", (1, 2, 1), "int16", scale=2.0**-15, zero_point=0)
+    g.add_operator("UNIDIRECTIONAL_SEQUENCE_LSTM", [x, *w, -1, -1, -1, *biases, -1, -1, h, c, -1, -1, -1, -1], [y],
+                   UnidirectionalSequenceLSTMOptions(fused_activation_function=ActivationFunction.TANH,
+                                                     time_major=False))
+    interpreter = Interpreter(b.build())
+    interpreter._variables[c][...] = 2048  # c = 1.0 (scale 2**-11)
+    (out,) = interpreter.run([np.zeros((1, 2, 1), np.int16)])
+    # f = sigmoid(8) = 0.99966 -> c shrinks by at most a few units per step; i ~ 0.00034, g = 0
+    c_after = int(interpreter.get_tensor(c)[0, 0])
+    assert 2040 <= c_after <= 2048
+    # h = o * tanh(c) ~ 0.99966 * tanh(1.0) = 0.7613 -> 0.7613 * 2**15 = 24946
+    assert all(abs(int(v) - 24946) <= 30 for v in out.reshape(-1))
+
+
+@pytest.mark.parametrize("variant", ["int32 bias", "input zero point", "hidden zero point", "large gate scale"])
+def test_lstm_int16x8_unsupported_variants_refused(variant):
+    kwargs = dict(batch=1, steps=2, n_input=3, n_cell=2, time_major=False)
+    if variant == "int32 bias":  # TFLite Micro would read the int32 biases as int64
+        kwargs["bias_type"] = np.int32
+        match = "int64 biases"
+    elif variant == "input zero point":
+        kwargs["zero_points"] = (3, 0)
+        match = "zero point 0"
+    elif variant == "hidden zero point":
+        kwargs["zero_points"] = (0, -5)
+        match = "zero point 0"
+    else:
+        kwargs.update(input_scale=1.0, weight_scales=(8.0,) * 8)
+        match = "below 2\\*\\*14"
+    model = lstm16x8_model(np.random.default_rng(0), **kwargs)
+    with pytest.raises(UnsupportedOpError, match=match):
+        Interpreter(model, reference="tflm")

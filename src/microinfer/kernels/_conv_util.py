@@ -241,6 +241,17 @@ def filter_types_supported(node: Node) -> bool:
     return types_supported(node.input(0), node.input(1), node.outputs[0])
 
 
+# int4 filters (TensorType.INT4, two values a byte) are unpacked to int8 values by the loader, as
+# TFLite Micro unpacks them in Prepare (LiteRT too): the arithmetic is then that of int8 filters.
+INT4_FILTER_COMBOS = TYPE_COMBOS | {(TensorType.INT8, TensorType.INT4, TensorType.INT8)}
+
+
+def filter_types_supported_int4(node: Node) -> bool:
+    """Input/output int8 with int8 or int4 filter, int16 with int8 filter, or all float32"""
+    x, w, y = node.input(0), node.input(1), node.outputs[0]
+    return x is not None and w is not None and (x.type, w.type, y.type) in INT4_FILTER_COMBOS
+
+
 def constant_filter_and_bias(node: Node) -> bool:
     """Filter (and bias, when given) are constant tensors"""
     return all(t is None or t.is_constant for t in node.inputs[1:3])
@@ -291,7 +302,7 @@ def positive_scales(node: Node) -> bool:
     """Quantized input, filter and output scales are positive"""
     tensors = [t for t in (*node.inputs, *node.outputs) if t is not None]
     for t in tensors:
-        if t.type in (TensorType.INT8, TensorType.INT16) and t.quantization is not None:
+        if t.type in (TensorType.INT8, TensorType.INT16, TensorType.INT4) and t.quantization is not None:
             if any(not float(s) > 0 for s in t.quantization.scale):
                 return False
     return True

@@ -87,7 +87,7 @@ def _bias_required_by_litert(node: Node) -> bool:
 def _requantizer_in_range(node: Node) -> bool:
     """input_scale * filter_scale / output_scale is below 2**30 (2**14 for int16x8 with 64-bit accumulation)"""
     x, w, y = node.input(0), node.input(1), node.outputs[0]
-    if not cu.filter_types_supported(node) or x.type is TensorType.FLOAT32:
+    if not cu.filter_types_supported_int4(node) or x.type is TensorType.FLOAT32:
         return True
     if not _filter_quantization(node) or not _four_dimensional(node):
         return True
@@ -101,10 +101,10 @@ def _uses_wide_accumulator(node: Node) -> bool:
     return b is None or b.type is TensorType.INT64
 
 
-@register("CONV_2D", versions=range(1, 9), types=("int8", "int16x8", "float32"))
+@register("CONV_2D", versions=range(1, 9), types=("int8", "int4x8", "int16x8", "float32"))
 class Conv2D(Kernel):
     constraints = (
-        cu.filter_types_supported,
+        cu.filter_types_supported_int4,
         cu.constant_filter_and_bias,
         _four_dimensional,
         _groups_valid,

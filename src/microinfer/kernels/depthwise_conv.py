@@ -83,17 +83,17 @@ def _filter_quantization(node: Node) -> bool:
 def _requantizer_in_range(node: Node) -> bool:
     """input_scale * filter_scale / output_scale is below 2**30 (2**14 for int16x8)"""
     x, w, y = node.input(0), node.input(1), node.outputs[0]
-    if not cu.filter_types_supported(node) or x.type is TensorType.FLOAT32:
+    if not cu.filter_types_supported_int4(node) or x.type is TensorType.FLOAT32:
         return True
     if not _filter_quantization(node) or not cu.tensors_4d(w):
         return True
     return cu.multipliers_in_range(x, w, y, w.shape[3], wide=x.type is TensorType.INT16)
 
 
-@register("DEPTHWISE_CONV_2D", versions=range(1, 8), types=("int8", "int16x8", "float32"))
+@register("DEPTHWISE_CONV_2D", versions=range(1, 8), types=("int8", "int4x8", "int16x8", "float32"))
 class DepthwiseConv2D(Kernel):
     constraints = (
-        cu.filter_types_supported,
+        cu.filter_types_supported_int4,
         cu.constant_filter_and_bias,
         _four_dimensional,
         _depth_multiplier_consistent,

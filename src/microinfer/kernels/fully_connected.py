@@ -1,4 +1,9 @@
-"""FULLY_CONNECTED: y = activation(x W^T + b), int8 / int16x8 / float32."""
+"""FULLY_CONNECTED: y = activation(x W^T + b), int8 / int16x8 / float32.
+
+int8 activations may also come with int4 weights (TensorType.INT4, two values a byte): the loader
+unpacks them to int8 values as both references do before running their int8 kernel, so the
+arithmetic is that of int8 weights.
+"""
 
 from __future__ import annotations
 
@@ -33,16 +38,18 @@ class FullyConnectedData:
     act_max: float
     wide_accumulator: bool  # int16x8 with 64-bit bias: 64-bit sums and the int64 requantizer
     may_wrap: bool  # the reference's int32 sum can overflow (huge bias): wrap as it does
+    overflow_to_min: bool = False  # LiteRT, multiplier above 1: see _overflowed_to_int32_min
 
 
 def _types_supported(node: Node) -> bool:
-    """Input/output int8 with int8 weights, int16 with int8 weights, or all float32"""
+    """Input/output int8 with int8 or int4 weights, int16 with int8 weights, or all float32"""
     x, w = node.input(0), node.input(1)
     y = node.outputs[0]
     if w is None:
         return False
     combos = {
         (TensorType.INT8, TensorType.INT8, TensorType.INT8),
+        (TensorType.INT8, TensorType.INT4, TensorType.INT8),
         (TensorType.INT16, TensorType.INT8, TensorType.INT16),
         (TensorType.FLOAT32, TensorType.FLOAT32, TensorType.FLOAT32),
     }
@@ -66,13 +73,31 @@ def _default_weights_format(node: Node) -> bool:
     return int(node.options.weights_format) == 0
 
 
-@register("FULLY_CONNECTED", versions=range(1, 14), types=("int8", "int16x8", "float32"))
+def _int4_weights_quantized(node: Node) -> bool:
+    """int4 weights carry quantization parameters"""
+    w = node.input(1)
+    if w is None or w.type is not TensorType.INT4:
+        return True
+    return w.quantization is not None and len(w.quantization.scale) > 0
+
+
+def _int4_per_tensor_for_tflm(node: Node) -> bool:
+    """TFLite Micro: int4 weights are quantized per tensor (it fails to prepare per-channel int4 weights)"""
+    w = node.input(1)
+    if node.reference != TFLM or w is None or w.type is not TensorType.INT4 or w.quantization is None:
+        return True
+    return len(w.quantization.scale) == 1
+
+
+@register("FULLY_CONNECTED", versions=range(1, 14), types=("int8", "int4x8", "int16x8", "float32"))
 class FullyConnected(Kernel):
     constraints = (
         _types_supported,
         _constant_weights,
         _weights_2d,
         _default_weights_format,
+        _int4_weights_quantized,
+        _int4_per_tensor_for_tflm,
         common.supported_activation,
         common.quantized_tensors_have_parameters,
     )
@@ -117,6 +142,7 @@ class FullyConnected(Kernel):
             act_max=hi,
             wide_accumulator=wide,
             may_wrap=not wide and bound >= 1 << 31,
+            overflow_to_min=not wide and rounding == SINGLE and int(shift.max(initial=0)) > 0,
         )
 
     def eval(self, data: FullyConnectedData, inputs):
@@ -133,6 +159,10 @@ class FullyConnected(Kernel):
             scaled = multiply_by_quantized_multiplier_int64(acc, data.multiplier, data.shift)
         else:
             scaled = data.rescale(wrap_int32(acc) if data.may_wrap else acc)
+            if data.overflow_to_min:
+                out = np.clip(_overflowed_to_int32_min(scaled, data.output_offset), data.act_min, data.act_max)
+                dtype = np.int16 if data.kind == "int16x8" else np.int8
+                return [out.astype(dtype).reshape(data.output_shape)]
         out = np.clip(scaled + data.output_offset, data.act_min, data.act_max)
         dtype = np.int16 if data.kind == "int16x8" else np.int8
         return [out.astype(dtype).reshape(data.output_shape)]
@@ -143,6 +173,15 @@ def _rounding(node: Node) -> str:
     single rounding (measured on ai-edge-litert 2.3.0), unlike its convolution, pooling,
     softmax, element-wise and recurrent kernels, which use double rounding as TFLite Micro does."""
     return DOUBLE if node.reference == TFLM else SINGLE
+
+
+def _overflowed_to_int32_min(scaled: np.ndarray, offset: int) -> np.ndarray:
+    """LiteRT 2.3.0 (single rounding, multiplier above 1): a rescaled sum outside int32 comes out
+    as INT32_MIN (like an out-of-range conversion on x86), and adding the output zero point then
+    wraps in int32. Measured: with a negative zero point an overflow, whatever its sign, gives the
+    top of the range, otherwise the bottom."""
+    in_range = (scaled >= -(1 << 31)) & (scaled < (1 << 31))
+    return wrap_int32(np.where(in_range, scaled, -(1 << 31)) + offset)
 
 
 def _exact_dtype(largest_sum: int) -> type:

@@ -28,6 +28,14 @@ hidden quantization    the hidden-state tensor's scale/zero point  intermediate 
 
 Every requantization (MultiplyByQuantizedMultiplier) uses DOUBLE rounding in BOTH references:
 measured, LiteRT 2.3.0's LSTM (tensor_utils) does not take its single-rounding path.
+
+int16x8 (TFLite Micro only: int16 input, hidden state and output, int8 weights, int64 biases,
+int16 cell state): the same stages as TFLite Micro's int8 LSTM, except that each gate's two matrix
+products are summed in 64 bits and requantized to Q3.12 with the 64-bit MultiplyByQuantizedMultiplier
+(the multiplier reduced to 16 bits, one rounding shift), its int16 fully connected kernel using no
+input zero point, and the hidden values are clamped to int16. microinfer requires zero points 0
+for the int16 tensors. LiteRT 2.3.0 refuses int16 activations in this op (it takes them for the
+hybrid/float path and rejects the non-float biases).
 """
 
 from __future__ import annotations
@@ -43,6 +51,7 @@ from .fixedpoint import (
     DOUBLE,
     logistic_fixed,
     multiply_by_quantized_multiplier,
+    multiply_by_quantized_multiplier_int64,
     quantize_multiplier,
     rounding_divide_by_pot,
     saturate_raw,
@@ -65,7 +74,7 @@ Q3_12 = 2.0**-12
 
 @dataclass(frozen=True)
 class LstmData:
-    kind: str  # "int8" or "float32"
+    kind: str  # "int8", "int16x8" or "float32"
     reference: str
     time_major: bool
     n_cell: int
@@ -106,8 +115,17 @@ def _is_int8(node: Node) -> bool:
     return x is not None and x.type is TensorType.INT8
 
 
+def _is_int16(node: Node) -> bool:
+    x = node.input(INPUT)
+    return x is not None and x.type is TensorType.INT16
+
+
+def _is_quantized(node: Node) -> bool:
+    return _is_int8(node) or _is_int16(node)
+
+
 def _types_supported(node: Node) -> bool:
-    """All float32, or int8 input/weights/hidden state/output with int32 biases and an int16 cell state"""
+    """All float32; int8 input/weights/hidden state/output with int32 biases and an int16 cell state; or int16 input/hidden state/output/cell state with int8 weights and int64 biases"""
     if not _standard_lstm(node):
         return False
     x, y = node.inputs[INPUT], node.outputs[0]
@@ -116,13 +134,17 @@ def _types_supported(node: Node) -> bool:
     h, c = node.inputs[HIDDEN_STATE], node.inputs[CELL_STATE]
     if x.type is TensorType.FLOAT32:
         return all(t.type is TensorType.FLOAT32 for t in (*weights, *biases, h, c, y))
+    if x.type is TensorType.INT16:
+        activation, bias_type = TensorType.INT16, TensorType.INT64
+    else:
+        activation, bias_type = TensorType.INT8, TensorType.INT32
     return (
-        x.type is TensorType.INT8
-        and y.type is TensorType.INT8
-        and h.type is TensorType.INT8
+        x.type is activation
+        and y.type is activation
+        and h.type is activation
         and c.type is TensorType.INT16
         and all(t.type is TensorType.INT8 for t in weights)
-        and all(t.type is TensorType.INT32 for t in biases)
+        and all(t.type is bias_type for t in biases)
     )
 
 
@@ -169,8 +191,8 @@ def _plain_options(node: Node) -> bool:
 
 
 def _symmetric_per_tensor_weights(node: Node) -> bool:
-    """int8: weights are quantized per tensor with zero point 0"""
-    if not _is_int8(node) or not _standard_lstm(node):
+    """int8/int16x8: weights are quantized per tensor with zero point 0"""
+    if not _is_quantized(node) or not _standard_lstm(node):
         return True
     for i in (*INPUT_WEIGHTS, *RECURRENT_WEIGHTS):
         q = node.inputs[i].quantization
@@ -180,8 +202,8 @@ def _symmetric_per_tensor_weights(node: Node) -> bool:
 
 
 def _cell_scale_power_of_two(node: Node) -> bool:
-    """int8: the cell state's scale is a power of two between 2**-15 and 2**-9"""
-    if not _is_int8(node) or not _standard_lstm(node):
+    """int8/int16x8: the cell state's scale is a power of two between 2**-15 and 2**-9"""
+    if not _is_quantized(node) or not _standard_lstm(node):
         return True
     scale = float(common.scale_of(node.inputs[CELL_STATE]))
     if scale <= 0:
@@ -201,7 +223,32 @@ def _litert_hidden_intermediate(node: Node) -> bool:
     return t.quantization is not None and len(t.quantization.scale) >= 1 and float(t.quantization.scale[0]) > 0
 
 
-@register("UNIDIRECTIONAL_SEQUENCE_LSTM", versions=range(1, 5), types=("int8", "float32"))
+def _litert_no_int16(node: Node) -> bool:
+    """LiteRT: no int16 activations (LiteRT 2.3.0 refuses int16x8 LSTMs)"""
+    return node.reference == TFLM or not _is_int16(node)
+
+
+def _int16_zero_points(node: Node) -> bool:
+    """int16x8: input, hidden state and output have zero point 0"""
+    if not _is_int16(node) or not _standard_lstm(node):
+        return True
+    tensors = (node.inputs[INPUT], node.inputs[HIDDEN_STATE], node.outputs[0])
+    return all(t.quantization is not None and common.zero_point_of(t) == 0 for t in tensors)
+
+
+def _int16_gate_scales(node: Node) -> bool:
+    """int16x8: every gate rescale factor (input or hidden scale * weight scale / 2**-12) is below 2**14 and every bias is below 2**40 in magnitude"""
+    if not _is_int16(node) or not _standard_lstm(node) or not common.quantized_tensors_have_parameters(node):
+        return True
+    for inputs, state in ((INPUT_WEIGHTS, node.inputs[INPUT]), (RECURRENT_WEIGHTS, node.inputs[HIDDEN_STATE])):
+        for i in inputs:
+            real = float(common.scale_of(state)) * float(common.scale_of(node.inputs[i])) / Q3_12
+            if not real > 0 or quantize_multiplier(real)[1] > 14:
+                return False
+    return all(int(np.abs(np.asarray(node.inputs[i].data, np.int64)).max(initial=0)) < 1 << 40 for i in BIASES)
+
+
+@register("UNIDIRECTIONAL_SEQUENCE_LSTM", versions=range(1, 5), types=("int8", "int16x8", "float32"))
 class UnidirectionalSequenceLstm(Kernel):
     constraints = (
         _all_inputs,
@@ -216,6 +263,9 @@ class UnidirectionalSequenceLstm(Kernel):
         _cell_scale_power_of_two,
         _litert_hidden_intermediate,
         common.quantized_tensors_have_parameters,
+        _litert_no_int16,
+        _int16_zero_points,
+        _int16_gate_scales,
     )
 
     def prepare(self, node: Node) -> LstmData:
@@ -261,14 +311,15 @@ class UnidirectionalSequenceLstm(Kernel):
             hidden_mul = quantize_multiplier(float(hidden_effective))
             output_zero_point = common.zero_point_of(hidden)
         clip = int(np.trunc(np.clip(quantized_clip, -32768.0, 32767.0))) if cell_clip > 0 else 0
+        int16 = x.type is TensorType.INT16
         return LstmData(
-            kind="int8",
+            kind="int16x8" if int16 else "int8",
             input_weights=tuple(np.asarray(node.inputs[i].data, np.float64) for i in INPUT_WEIGHTS),
             recurrent_weights=tuple(np.asarray(node.inputs[i].data, np.float64) for i in RECURRENT_WEIGHTS),
             biases=tuple(np.asarray(node.inputs[i].data, np.int64) for i in BIASES),
             cell_clip=clip,
-            input_zero_point=common.zero_point_of(x),
-            hidden_zero_point=common.zero_point_of(h),
+            input_zero_point=0 if int16 else common.zero_point_of(x),
+            hidden_zero_point=0 if int16 else common.zero_point_of(h),
             input_multipliers=tuple(
                 quantize_multiplier(gate_scale(common.scale_of(node.inputs[i]), input_scale)) for i in INPUT_WEIGHTS
             ),
@@ -292,7 +343,7 @@ class UnidirectionalSequenceLstm(Kernel):
         batch = sequence.shape[1]
         h = hidden_state.reshape(batch, data.n_cell)  # views: updated in place
         c = cell_state.reshape(batch, data.n_cell)
-        step = _step_float if data.kind == "float32" else _step_int8
+        step = {"float32": _step_float, "int8": _step_int8, "int16x8": _step_int16x8}[data.kind]
         outputs = np.empty((sequence.shape[0], batch, data.n_cell), hidden_state.dtype)
         for t in range(sequence.shape[0]):
             new_h, new_c = step(data, sequence[t], h, c)
@@ -355,6 +406,30 @@ def _step_int8(data: LstmData, x, h, c):
         t = tanh_fixed(new_c, 15 + data.cell_scale_power, bits=16)
     hidden = multiply_by_quantized_multiplier(t * o, *data.hidden_mul, data.rounding) + data.output_zero_point
     return np.clip(hidden, -128, 127).astype(np.int8), new_c.astype(np.int16)
+
+
+def _step_int16x8(data: LstmData, x, h, c):
+    """TFLite Micro's 16x8 step: 64-bit gate sums and requantizer, int16 hidden values."""
+    xs = x.astype(np.float64)  # |sums| < n * 2**22: exact in float64
+    hs = h.astype(np.float64)
+    gates = []
+    for g in range(4):
+        acc_x = (xs @ data.input_weights[g].T).astype(np.int64) + data.biases[g]
+        acc_h = (hs @ data.recurrent_weights[g].T).astype(np.int64)
+        part_x = _sat16(multiply_by_quantized_multiplier_int64(acc_x, *data.input_multipliers[g]))
+        part_h = _sat16(multiply_by_quantized_multiplier_int64(acc_h, *data.recurrent_multipliers[g]))
+        pre = _sat16(part_x + part_h)
+        gates.append(_tflm_tanh(pre, -12) if g == GATE_CELL else logistic_int16(pre, 0, 0))
+    i, f, g, o = gates
+    c = c.astype(np.int64)
+    fc = _sat16(multiply_by_quantized_multiplier(f * c, *data.forget_mul, data.rounding))
+    ig = _sat16(multiply_by_quantized_multiplier(i * g, *data.input_mul, data.rounding))
+    new_c = _sat16(fc + ig)
+    if data.cell_clip > 0:
+        new_c = np.clip(new_c, -data.cell_clip, data.cell_clip)
+    t = _tflm_tanh(new_c, data.cell_scale_power)
+    hidden = multiply_by_quantized_multiplier(t * o, *data.hidden_mul, data.rounding) + data.output_zero_point
+    return np.clip(hidden, -32768, 32767).astype(np.int16), new_c.astype(np.int16)
 
 
 def _sigmoid(v):

@@ -17,10 +17,12 @@ from ..errors import UnsupportedTargetError
 from ..tflite import load
 from ..tflite.model import Model
 from . import tail
+from .aliasing import merged_buffers, merges
 from .greedy import (
     arena_size,
     best_fit_offsets,
     check_plan,
+    exact_offsets,
     first_fit_offsets,
     live_set_lower_bound,
     tflm_greedy_offsets,
@@ -39,6 +41,7 @@ class PlannedBuffer:
     last: int
     tensor: int | None
     subgraph: int
+    aliases: tuple[int, ...] = ()  # further tensors sharing this buffer (aliasing, in place)
 
     @property
     def end(self) -> int:
@@ -55,6 +58,11 @@ class ArenaPlan:
     abi: str = "x86_64"
     min_working_arena_bytes: int | None = None  # smallest arena that allocates and runs
     exact: bool = True  # False where some struct size of the ABI is an estimate
+    # best only: the bound for TFLite Micro's buffers, before aliasing and in-place merging
+    # (``lower_bound_bytes`` is the bound for the buffers planned here, merged or not)
+    lower_bound_same_buffers_bytes: int | None = None
+    transforms: tuple[str, ...] = ()  # what best was allowed to do: "alias", "in-place"
+    optimal: bool = False  # an exact search proved no plan of these buffers is smaller
 
     @property
     def total_bytes(self) -> int | None:
@@ -70,13 +78,19 @@ def plan(
     planner: str = "tflm",
     abi: str = "x86_64",
     kernels: str = "tflm-reference",
+    alias: bool = True,
+    in_place: bool = True,
 ) -> ArenaPlan:
     """The whole TFLite Micro arena for ``model``: head planned by ``planner``, persistent tail
     and the smallest working arena, for an ABI (``x86_64`` host, ``arm32`` targets).
 
     With ``planner="tflm"`` and ``abi="x86_64"`` every figure equals what TFLite Micro's host
     build reports (tested against the live interpreter). ``planner="best"`` plans the same
-    buffers better; TFLite Micro can use such a plan as offline-planned offsets.
+    buffers better; TFLite Micro can use such a plan as offline-planned offsets. With ``alias``
+    and ``in_place`` (on by default; ``best`` only) it may also let a RESHAPE/SQUEEZE/EXPAND_DIMS
+    output share its dying input's buffer and elementwise operators overwrite a dying input (see
+    ``aliasing.py``); results stay bit-identical, but TFLite Micro itself does not alias, so such
+    a plan is for runtimes that do (microinfer's arena mode runs it).
     """
     if abi not in ABIS:
         raise UnsupportedTargetError(f"ABI {abi!r} is not supported; choose one of {', '.join(ABIS)}")
@@ -87,7 +101,7 @@ def plan(
         )
     model = model if isinstance(model, Model) else load(model)
     scratch = [(model.main.index, op, size) for op, size in tail.scratch_requests(model)]
-    head = plan_head(model, planner, scratch)
+    head = plan_head(model, planner, scratch, alias=alias, in_place=in_place)
     allocations = tail.persistent_allocations(model, abi)
     return replace(
         head,
@@ -98,23 +112,53 @@ def plan(
     )
 
 
-def plan_head(model: Model, planner: str = "tflm", scratch=()) -> ArenaPlan:
-    """Plan the activation buffers of ``model`` with TFLite Micro's planner or a better one."""
+def plan_head(
+    model: Model, planner: str = "tflm", scratch=(), alias: bool = True, in_place: bool = True
+) -> ArenaPlan:
+    """Plan the activation buffers of ``model`` with TFLite Micro's planner or a better one.
+
+    ``alias`` and ``in_place`` apply to ``planner="best"`` only; ``"tflm"`` is always exactly
+    TFLite Micro's plan."""
     if planner not in PLANNERS:
         raise ValueError(f"planner must be one of {PLANNERS}, not {planner!r}")
     buffers = buffer_lifetimes(model, scratch)
     offsets = tflm_greedy_offsets(buffers)
-    if planner == "best":
-        offsets = _best_offsets(buffers, offsets)
+    if planner == "tflm":
+        return _planned(planner, buffers, offsets)
+    same_bound = live_set_lower_bound(buffers)
+    transforms = tuple(name for name, on in (("alias", alias), ("in-place", in_place)) if on)
+    offsets, optimal = _best_offsets(buffers, offsets)
+    pairs = merges(model, buffers, alias=alias, in_place=in_place)
+    if pairs:
+        merged = merged_buffers(buffers, pairs, model.main.index)
+        merged_offsets, merged_optimal = _best_offsets(merged, tflm_greedy_offsets(merged))
+        if arena_size(merged, merged_offsets) <= arena_size(buffers, offsets):
+            buffers, offsets, optimal = merged, merged_offsets, merged_optimal
+    return replace(
+        _planned(planner, buffers, offsets),
+        lower_bound_same_buffers_bytes=same_bound if transforms else None,
+        transforms=transforms,
+        optimal=optimal,
+    )
+
+
+def _planned(planner: str, buffers: list[BufferLifetime], offsets: list[int]) -> ArenaPlan:
     check_plan(buffers, offsets)
     planned = tuple(
-        PlannedBuffer(b.name, o, b.size, b.first, b.last, b.tensor, b.subgraph) for b, o in zip(buffers, offsets)
+        PlannedBuffer(b.name, o, b.size, b.first, b.last, b.tensor, b.subgraph, b.aliases)
+        for b, o in zip(buffers, offsets)
     )
     return ArenaPlan(planner, planned, align(arena_size(buffers, offsets)), live_set_lower_bound(buffers))
 
 
-def _best_offsets(buffers: list[BufferLifetime], baseline: list[int]) -> list[int]:
-    """The smallest of several orderings under first fit and best fit; never worse than TFLM's."""
+EXACT_SEARCH_BUFFERS = 12  # exact search for graphs with at most this many buffers to place
+EXACT_SEARCH_SECONDS = 0.2  # time budget of one exact search
+
+
+def _best_offsets(buffers: list[BufferLifetime], baseline: list[int]) -> tuple[list[int], bool]:
+    """The smallest of several orderings under first fit and best fit, then, for small graphs,
+    an exact search for a smaller plan; never worse than ``baseline``. Returns the offsets and
+    whether they are proven optimal."""
     n = range(len(buffers))
     online = [i for i in n if buffers[i].offline_offset is None]
     offline = [i for i in n if buffers[i].offline_offset is not None]
@@ -132,7 +176,13 @@ def _best_offsets(buffers: list[BufferLifetime], baseline: list[int]) -> list[in
             candidate = place(buffers, order)
             if arena_size(buffers, candidate) < arena_size(buffers, best):
                 best = candidate
-    return best
+    size = arena_size(buffers, best)
+    if size <= live_set_lower_bound(buffers):
+        return best, True
+    found, proven = exact_offsets(buffers, size, EXACT_SEARCH_SECONDS, EXACT_SEARCH_BUFFERS)
+    if found is not None and arena_size(buffers, found) < size:
+        best = found
+    return best, proven
 
 
 __all__ = ["ArenaPlan", "BufferLifetime", "PlannedBuffer", "buffer_lifetimes", "plan", "plan_head"]

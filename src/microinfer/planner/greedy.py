@@ -89,7 +89,15 @@ def live_set_lower_bound(buffers: Sequence[BufferLifetime]) -> int:
 
 
 def check_plan(buffers: Sequence[BufferLifetime], offsets: Sequence[int]) -> None:
-    """Raise ValueError if two buffers alive at the same time share bytes."""
+    """Raise ValueError if two buffers alive at the same time share bytes, or a tensor has two
+    buffers. Tensors merged into one buffer (its ``aliases``) share its bytes by design: the
+    buffer lives from the first one's creation to the last one's last use."""
+    seen: set[tuple[int, int]] = set()
+    for b in buffers:
+        for t in () if b.tensor is None else (b.tensor, *b.aliases):
+            if (b.subgraph, t) in seen:
+                raise ValueError(f"plan gives tensor {t} of subgraph {b.subgraph} two buffers")
+            seen.add((b.subgraph, t))
     for i, a in enumerate(buffers):
         for j in range(i + 1, len(buffers)):
             b = buffers[j]
@@ -99,3 +107,80 @@ def check_plan(buffers: Sequence[BufferLifetime], offsets: Sequence[int]) -> Non
                     f"[{offsets[j]}, {offsets[j] + b.size}) are alive together (scopes {a.first}-{a.last}, "
                     f"{b.first}-{b.last})"
                 )
+
+
+def exact_offsets(
+    buffers: Sequence[BufferLifetime],
+    upper: int,
+    budget_seconds: float = 0.2,
+    max_buffers: int = 12,
+) -> tuple[list[int] | None, bool]:
+    """Branch and bound over placement orders under first fit, for small graphs.
+
+    Every plan is matched or beaten by first fit in some order (place the buffers of an optimal
+    plan in order of their offsets: each lands at or below its offset there), so searching all
+    orders is exact. Returns ``(offsets, proven)``: offsets of a plan smaller than ``upper``, or
+    None if none was found; ``proven`` is True when the search finished within
+    ``budget_seconds`` (the result, or ``upper``, is then optimal). Buffers with an offline
+    offset stay there. Searches nothing (``(None, False)``) above ``max_buffers`` online buffers.
+    """
+    import time
+
+    online = [i for i, b in enumerate(buffers) if b.offline_offset is None]
+    if len(online) > max_buffers:
+        return None, False
+    offsets = [0] * len(buffers)
+    placed: list[int] = []
+    peak0 = 0
+    for i, b in enumerate(buffers):
+        if b.offline_offset is not None:
+            offsets[i] = b.offline_offset
+            placed.append(i)
+            peak0 = max(peak0, b.offline_offset + b.size)
+    floor = max(peak0, live_set_lower_bound(buffers))
+    online.sort(key=lambda i: (-buffers[i].size, i))
+    overlaps = {i: {j for j in range(len(buffers)) if j != i and overlap_in_time(buffers[i], buffers[j])}
+                for i in range(len(buffers))}
+    state = {"best": upper, "offsets": None, "timed_out": False}
+    deadline = time.perf_counter() + budget_seconds
+    used = [False] * len(buffers)
+
+    def lowest(i: int) -> int:
+        size = buffers[i].size
+        busy = sorted((offsets[j], offsets[j] + buffers[j].size) for j in placed if j in overlaps[i])
+        offset = 0
+        for start, end in busy:
+            if start - offset >= size:
+                break
+            offset = max(offset, end)
+        return offset
+
+    def search(depth: int, peak: int, previous: int | None) -> bool:
+        if time.perf_counter() > deadline:
+            state["timed_out"] = True
+            return True
+        if depth == len(online):
+            state["best"], state["offsets"] = peak, list(offsets)
+            return peak <= floor  # cannot do better: stop
+        for i in online:
+            if used[i]:
+                continue
+            # Placing two buffers that never live together commutes: try one order only.
+            if previous is not None and i < previous and i not in overlaps[previous]:
+                continue
+            offset = lowest(i)
+            new_peak = max(peak, offset + buffers[i].size)
+            if new_peak >= state["best"]:
+                continue
+            used[i] = True
+            offsets[i] = offset
+            placed.append(i)
+            stop = search(depth + 1, new_peak, i)
+            placed.pop()
+            used[i] = False
+            if stop:
+                return True
+        return False
+
+    search(0, peak0, None)
+    return state["offsets"], not state["timed_out"]

@@ -43,6 +43,7 @@ class BufferLifetime:
     tensor: int | None = None  # tensor index in its subgraph, or None for scratch
     operator: int | None = None  # the operator a scratch buffer belongs to
     offline_offset: int | None = None  # OfflineMemoryAllocation offset, when planned ahead
+    aliases: tuple[int, ...] = ()  # further tensors of the subgraph sharing this buffer (best only)
 
     @property
     def is_scratch(self) -> bool:
@@ -133,6 +134,28 @@ def _mark(model: Model, sg_index: int, scope: int, spans, scratch, scratch_spans
                 span.use(scope)
     for t in sg.outputs:
         mine[t].use(scope)
+    return scope
+
+
+def operator_scopes(model: Model, sg_index: int = 0, start: int = 0) -> list[tuple[int, int]]:
+    """The (first, last) allocation scope of each operator of subgraph ``sg_index`` (they differ
+    only for control-flow operators, whose called subgraphs' scopes lie in between)."""
+    scopes = []
+    scope = start
+    for op in model.subgraphs[sg_index].operators:
+        scope += 1
+        first = scope
+        for called in called_subgraphs(op):
+            scope = _last_scope(model, called, scope + 1)
+        scopes.append((first, scope))
+    return scopes
+
+
+def _last_scope(model: Model, sg_index: int, scope: int) -> int:
+    for op in model.subgraphs[sg_index].operators:
+        scope += 1
+        for called in called_subgraphs(op):
+            scope = _last_scope(model, called, scope + 1)
     return scope
 
 

@@ -32,7 +32,8 @@ NEVER = -1  # the lifetime of a tensor nothing touches (an uncalled subgraph's, 
 
 PLANNER_DESCRIPTIONS = {
     "tflm": "TFLite Micro's greedy planner, reproduced exactly",
-    "best": "smallest of several first-fit and best-fit orders, never larger than TFLite Micro's",
+    "best": "smallest of several first-fit and best-fit orders and, for small graphs, an exact "
+            "search, with aliasing and in-place operators where allowed; never larger than TFLite Micro's",
 }
 
 
@@ -70,7 +71,8 @@ def scope_labels(model: Model) -> dict[int, str]:
 def _tensor(b: PlannedBuffer, subgraphs: bool) -> str:
     if b.tensor is None:
         return "scratch"
-    return f"{b.subgraph}:{b.tensor}" if subgraphs else str(b.tensor)
+    tensors = "=".join(str(t) for t in (b.tensor, *b.aliases))  # aliased tensors share the buffer
+    return f"{b.subgraph}:{tensors}" if subgraphs else tensors
 
 
 def _scopes(b: PlannedBuffer) -> str:
@@ -183,10 +185,17 @@ def summary(plan: ArenaPlan, baseline: ArenaPlan | None = None) -> str:
     def bytes_or_not(n: int | None) -> str:
         return "not computed" if n is None else size(n)
 
-    lines = [
-        ("head (activations)", size(plan.head_bytes)),
-        ("lower bound", f"{size(plan.lower_bound_bytes)}, the most bytes alive at once"),
-    ]
+    lines = [("head (activations)", size(plan.head_bytes))]
+    if plan.lower_bound_same_buffers_bytes is None:
+        lines.append(("lower bound", f"{size(plan.lower_bound_bytes)}, the most bytes alive at once"))
+    else:
+        allowed = "/".join(plan.transforms)
+        lines += [
+            ("lower bound (same buffers)",
+             f"{size(plan.lower_bound_same_buffers_bytes)}, the most bytes alive at once in TFLite Micro's buffers"),
+            (f"lower bound (with {allowed})",
+             f"{size(plan.lower_bound_bytes)}, the most bytes alive at once in the buffers planned here"),
+        ]
     if baseline is not None and baseline is not plan:
         saved = baseline.head_bytes - plan.head_bytes
         percent = 100 * saved / baseline.head_bytes if baseline.head_bytes else 0.0
@@ -199,11 +208,18 @@ def summary(plan: ArenaPlan, baseline: ArenaPlan | None = None) -> str:
         ("total arena", bytes_or_not(plan.total_bytes)),
         ("smallest working arena", bytes_or_not(plan.min_working_arena_bytes)),
     ]
-    key_width = max(len(k) for k, _ in lines) + 1
+    key_width = max(len(k) for k, _ in lines if not k.startswith("lower bound (")) + 1
     text = [f"{(k + ':').ljust(key_width)}  {v}" for k, v in lines]
     bound = "No plan with this operator order can be smaller than the lower bound"
     if plan.buffers and plan.head_bytes == plan.lower_bound_bytes:
         bound += "; this plan reaches it"
+    elif plan.optimal:
+        bound += "; an exact search proved this plan the smallest of its buffers"
+    merged = [b for b in plan.buffers if b.aliases]
+    if merged:
+        shared = sum(len(b.aliases) for b in merged)
+        bound += (f". {shared} tensor{'s' if shared > 1 else ''} share{'' if shared > 1 else 's'} "
+                  "the buffer of an input that dies where it is written (aliasing, in-place operators)")
     text.append(bound + ".")
     if plan.tail_bytes is not None:
         text.append(_provenance(plan))
@@ -275,6 +291,9 @@ def plan_dict(
         "min_working_arena_bytes": plan.min_working_arena_bytes,
         "exact": plan.exact and plan.abi == "x86_64",
         "lower_bound_bytes": plan.lower_bound_bytes,
+        "lower_bound_same_buffers_bytes": plan.lower_bound_same_buffers_bytes,
+        "transforms": list(plan.transforms),
+        "optimal": plan.optimal,
         "tflm_head_bytes": None if tflm is None else tflm.head_bytes,
         "buffers": [
             {
@@ -285,6 +304,7 @@ def plan_dict(
                 "size": b.size,
                 "first": b.first,
                 "last": b.last,
+                "aliases": list(b.aliases),
             }
             for b in plan.buffers
         ],
