@@ -290,19 +290,33 @@ def test_png_without_matplotlib_says_what_to_install(tmp_path, capsys, chain_fil
     assert captured.out == "" and not png.exists()
 
 
-# -- options not supported yet -------------------------------------------------------------------
+# -- targets not supported -------------------------------------------------------------------------
 @pytest.mark.parametrize(
-    "options, named",
-    [(["--kernels", "cmsis-nn"], "'cmsis-nn'"), (["--abi", "arm32", "--kernels", "cmsis-nn"], "'cmsis-nn'"),
-     (["--core", "cortex-m4"], "--core cortex-m4")],
+    "options, named, supported",
+    [(["--abi", "arm32", "--kernels", "cmsis-nn"], "'cmsis-nn'", "cortex-m4f"),  # no core
+     (["--abi", "arm32", "--kernels", "cmsis-nn", "--core", "cortex-m4"], "'cortex-m4'", "cortex-m4f"),
+     (["--kernels", "cmsis-nn", "--core", "cortex-m4f"], "'cmsis-nn'", "arm32"),  # x86_64
+     (["--core", "cortex-m4f"], "'cortex-m4f'", "cmsis-nn")],  # a core without CMSIS-NN
 )
-def test_unsupported_targets_say_what_is_supported(capsys, chain_file, options, named):
+def test_unsupported_targets_say_what_is_supported(capsys, chain_file, options, named, supported):
     assert main(["plan", str(chain_file), *options]) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
     err = captured.err
     assert err.startswith("microinfer plan: error: ")
-    assert named in err and "tflm-reference" in err
+    assert named in err and supported in err
+
+
+def test_cmsis_nn_figures_are_labelled_estimates(capsys, chain_file):
+    assert main(["plan", str(chain_file), "--abi", "arm32", "--kernels", "cmsis-nn",
+                 "--core", "cortex-m4f"]) == 0
+    out = capsys.readouterr().out
+    assert "target:   ABI arm32, kernels cmsis-nn, core cortex-m4f" in out
+    assert "estimates for arm32" in out and "not measured on a device" in out
+    assert main(["plan", str(chain_file), "--abi", "arm32", "--kernels", "cmsis-nn",
+                 "--core", "cortex-m55", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["kernels"] == "cmsis-nn" and data["core"] == "cortex-m55" and data["exact"] is False
 
 
 def test_arm32_figures_are_labelled_estimates(capsys, chain_file):

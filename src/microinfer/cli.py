@@ -81,13 +81,8 @@ def _info(args) -> int:
 
 
 def _plan_arena(model, planner: str, abi: str, kernels: str, core: str | None, **options) -> ArenaPlan:
-    """The arena plan for one target."""
-    if core is not None:
-        raise MicroinferError(
-            f"--core {core}: per-core scratch sizes (CMSIS-NN) are not modelled yet; "
-            "plan with --kernels tflm-reference, without --core"
-        )
-    return plan(model, planner, abi=abi, kernels=kernels, **options)
+    """The arena plan for one target (``core``: CMSIS-NN only)."""
+    return plan(model, planner, abi=abi, kernels=kernels, core=core, **options)
 
 
 def _plan(args) -> int:

@@ -70,7 +70,7 @@ class ArenaPlan:
 
 
 ABIS = ("x86_64", "arm32")
-KERNEL_LIBRARIES = ("tflm-reference",)
+KERNEL_LIBRARIES = ("tflm-reference", "cmsis-nn")
 
 
 def plan(
@@ -80,6 +80,7 @@ def plan(
     kernels: str = "tflm-reference",
     alias: bool = True,
     in_place: bool = True,
+    core: str | None = None,
 ) -> ArenaPlan:
     """The whole TFLite Micro arena for ``model``: head planned by ``planner``, persistent tail
     and the smallest working arena, for an ABI (``x86_64`` host, ``arm32`` targets).
@@ -91,6 +92,11 @@ def plan(
     output share its dying input's buffer and elementwise operators overwrite a dying input (see
     ``aliasing.py``); results stay bit-identical, but TFLite Micro itself does not alias, so such
     a plan is for runtimes that do (microinfer's arena mode runs it).
+
+    ``kernels="cmsis-nn"`` accounts for TFLite Micro's CMSIS-NN kernels on ``core`` (one of
+    ``cmsis_nn.CORES``; required): their scratch buffers (head) and OpData (tail). Only for
+    ``abi="arm32"``, and an estimate (``exact`` is False): the rules are read from the CMSIS-NN
+    and TFLM sources, not measured on a device.
     """
     if abi not in ABIS:
         raise UnsupportedTargetError(f"ABI {abi!r} is not supported; choose one of {', '.join(ABIS)}")
@@ -99,16 +105,30 @@ def plan(
             f"kernel library {kernels!r}: microinfer knows the arena needs of "
             f"{', '.join(KERNEL_LIBRARIES)} so far"
         )
+    target = {}
+    if kernels == "cmsis-nn":
+        from . import cmsis_nn
+
+        cmsis_nn.isa(core)  # a missing or unknown core is refused first
+        if abi != "arm32":
+            raise UnsupportedTargetError(
+                f"kernel library 'cmsis-nn' runs on Arm Cortex-M: plan it with abi='arm32', not {abi!r}")
+        target = dict(kernels=kernels, core=core)
+    elif core is not None:
+        raise UnsupportedTargetError(
+            f"core {core!r}: a core only selects CMSIS-NN scratch sizes; use kernels='cmsis-nn' "
+            f"(kernel libraries: {', '.join(KERNEL_LIBRARIES)})")
     model = model if isinstance(model, Model) else load(model)
-    scratch = [(model.main.index, op, size) for op, size in tail.scratch_requests(model)]
+    scratch = [(model.main.index, op, size) for op, size in tail.scratch_requests(model, **target)]
     head = plan_head(model, planner, scratch, alias=alias, in_place=in_place)
-    allocations = tail.persistent_allocations(model, abi)
+    allocations = tail.persistent_allocations(model, abi, **target)
     return replace(
         head,
         tail_bytes=sum(a.used for a in allocations),
         abi=abi,
-        min_working_arena_bytes=tail.min_working_arena_bytes(model, head.head_bytes, abi),
-        exact=all(a.exact for a in allocations),
+        min_working_arena_bytes=tail.min_working_arena_bytes(model, head.head_bytes, abi, **target),
+        # CMSIS-NN figures are never exact: rules read from source, not measured
+        exact=all(a.exact for a in allocations) and not target,
     )
 
 

@@ -237,3 +237,21 @@ def kernel_opdata(op: str, abi_: Abi | str) -> tuple[int, bool] | None:
         return sizeof(entry, abi_), True
     _, x86, arm = entry
     return (x86, True) if abi(abi_).pointer == 8 else (arm, False)
+
+
+# -- CMSIS-NN kernels (tensorflow/lite/micro/kernels/cmsis_nn/*.cc) ------------------------------------
+# Their Init allocates their own OpData, usually the reference kernel's struct plus a scratch-buffer
+# index. Member lists read from the cmsis_nn glue sources (2024 versions); see ``cmsis_nn.py``.
+STRUCTS.update({
+    # conv.cc / depthwise_conv.cc: struct OpData {OpDataConv reference_op_data; int buffer_idx;}
+    "CmsisNnOpDataConv": [("struct", "OpDataConv"), "int"],
+    # fully_connected.cc: {OpDataFullyConnected; per-channel multiplier/shift pointers (1x1-conv
+    # path); int buffer_idx; int32_t* kernel_sums; int32_t batches, accum_depth, output_depth}
+    "CmsisNnOpDataFullyConnected": [("struct", "OpDataFullyConnected"), "ptr", "ptr", "int", "ptr",
+                                    "i32", "i32", "i32"],
+    # softmax.cc: CMSISNNSoftmaxParams {SoftmaxParams softmax_params; int32_t num_rows, row_size}
+    "CmsisNnSoftmaxParams": [("struct", "SoftmaxParams"), "i32", "i32"],
+    # svdf.cc: CmsisNnOpDataSvdf, KERNELS_OPTIMIZED_FOR_SPEED (the default): four scale words,
+    # two scratch indices, three zero points, int32_t* kernel_sums
+    "CmsisNnOpDataSvdf": ["i32", "i32", "int", "int", "int", "int", "int", "int", "int", "ptr"],
+})

@@ -39,6 +39,7 @@ from ..tflite.model import Model, Operator, Subgraph, Tensor
 from . import _structs as S
 
 ALIGN = 16  # MicroArenaBufferAlignment()
+REFERENCE = "tflm-reference"  # the kernel library whose replay is verified on the live interpreter
 MAX_SCRATCH_PER_OP = 12  # kMaxScratchBuffersPerOp
 
 # print_allocations() categories
@@ -84,11 +85,15 @@ class ArenaTooSmall(Exception):
 
 # -- public API --------------------------------------------------------------------------------------
 def persistent_allocations(model: Model, abi: str = "x86_64", *, recording: bool = True,
-                           arena_size: int = 1 << 30) -> list[PersistentAllocation]:
-    """Every tail allocation TFLM makes for ``model``, in order, with its padding."""
+                           arena_size: int = 1 << 30, kernels: str = REFERENCE,
+                           core: str | None = None) -> list[PersistentAllocation]:
+    """Every tail allocation TFLM makes for ``model``, in order, with its padding.
+
+    ``kernels="cmsis-nn"`` (with a ``core``) replays the CMSIS-NN glue kernels instead of the
+    reference ones (see ``cmsis_nn.py``)."""
     result = []
     state = _Arena(arena_size)
-    for step in _steps(model, abi, recording=recording):
+    for step in _steps(model, abi, recording=recording, kernels=kernels, core=core):
         if step.kind == "P":
             before = state.tail_used
             state.apply(step, per_buffer=S.greedy_per_buffer_size(abi))
@@ -99,19 +104,22 @@ def persistent_allocations(model: Model, abi: str = "x86_64", *, recording: bool
     return result
 
 
-def tail_bytes(model: Model, abi: str = "x86_64", *, recording: bool = True) -> int:
+def tail_bytes(model: Model, abi: str = "x86_64", *, recording: bool = True,
+               kernels: str = REFERENCE, core: str | None = None) -> int:
     """The persistent (tail) bytes print_allocations() reports for ``model``."""
-    return sum(a.used for a in persistent_allocations(model, abi, recording=recording))
+    return sum(a.used for a in persistent_allocations(model, abi, recording=recording,
+                                                      kernels=kernels, core=core))
 
 
-def categories(model: Model, abi: str = "x86_64") -> dict[str, tuple[int, int, int]]:
+def categories(model: Model, abi: str = "x86_64", *, kernels: str = REFERENCE,
+               core: str | None = None) -> dict[str, tuple[int, int, int]]:
     """print_allocations()' per-category lines: {category: (used, requested, count)}.
 
     ``used`` as TFLM records it: the growth of head + tail during the category's calls, so
     padding goes to whichever allocation crosses an alignment boundary.
     """
     out: dict[str, list[int]] = {}
-    for a in persistent_allocations(model, abi):
+    for a in persistent_allocations(model, abi, kernels=kernels, core=core):
         if a.category == UNRECORDED:
             continue
         entry = out.setdefault(a.category, [0, 0, 0])
@@ -121,9 +129,12 @@ def categories(model: Model, abi: str = "x86_64") -> dict[str, tuple[int, int, i
     return {k: tuple(v) for k, v in out.items()}
 
 
-def scratch_requests(model: Model) -> list[tuple[int, int]]:
+def scratch_requests(model: Model, *, kernels: str = REFERENCE,
+                     core: str | None = None) -> list[tuple[int, int]]:
     """(operator index in the main subgraph, bytes) of every RequestScratchBufferInArena call
-    the reference kernels make in Prepare, in request order."""
+    the kernels make in Prepare, in request order (reference kernels unless ``kernels``)."""
+    if kernels != REFERENCE:
+        return _library(kernels).scratch_requests(model, core)
     sg = model.main
     out = []
     for op in sg.operators:
@@ -133,7 +144,8 @@ def scratch_requests(model: Model) -> list[tuple[int, int]]:
 
 
 def min_working_arena_bytes(model: Model, head_bytes: int, abi: str = "x86_64", *,
-                            recording: bool = True) -> int:
+                            recording: bool = True, kernels: str = REFERENCE,
+                            core: str | None = None) -> int:
     """Smallest arena (16-byte steps) with which TFLM allocates and runs ``model``.
 
     ``head_bytes`` is the activation plan's size (what print_allocations() reports as head).
@@ -147,7 +159,7 @@ def min_working_arena_bytes(model: Model, head_bytes: int, abi: str = "x86_64", 
     Exact for x86_64 (tested against the live interpreter for every shared model and every
     catalogue op). For arm32 it is the same replay with 32-bit struct sizes.
     """
-    steps = _steps(model, abi, recording=recording)
+    steps = _steps(model, abi, recording=recording, kernels=kernels, core=core)
     per_buffer = S.greedy_per_buffer_size(abi)
 
     def fits(size: int) -> bool:
@@ -171,12 +183,13 @@ def min_working_arena_bytes(model: Model, head_bytes: int, abi: str = "x86_64", 
     return high
 
 
-def describe(model: Model, abi: str = "x86_64") -> str:
+def describe(model: Model, abi: str = "x86_64", *, kernels: str = REFERENCE,
+             core: str | None = None) -> str:
     lines = []
-    for a in persistent_allocations(model, abi):
+    for a in persistent_allocations(model, abi, kernels=kernels, core=core):
         flag = "" if a.exact else "  (approx)"
         lines.append(f"{a.used:8d} {a.requested:8d}  {a.category:42s} {a.what}{flag}")
-    lines.append(f"{tail_bytes(model, abi):8d}  tail total ({abi})")
+    lines.append(f"{tail_bytes(model, abi, kernels=kernels, core=core):8d}  tail total ({abi})")
     return "\n".join(lines)
 
 
@@ -237,9 +250,65 @@ def _up(x: int, a: int) -> int:
 
 
 # -- the sequence of allocations -----------------------------------------------------------------------
-def _steps(model: Model, abi: str, *, recording: bool) -> list[_Step]:
+def _library(kernels: str):
+    if kernels == "cmsis-nn":
+        from . import cmsis_nn
+        return cmsis_nn
+    raise ValueError(f"unknown kernel library {kernels!r}")
+
+
+class _ReferenceKernels:
+    """What the reference kernels allocate (the replay verified against the live interpreter)."""
+
+    def __init__(self, a: S.Abi):
+        self.a = a
+
+    def opdata(self, op: Operator):
+        return S.kernel_opdata(op.op, self.a)
+
+    def prepare_sequence(self, sg: Subgraph, op: Operator) -> list:
+        return _prepare_sequence(sg, op)
+
+    def persistent(self, sg: Subgraph, op: Operator) -> list[tuple[int, str, bool]]:
+        return [(size, what, True) for size, what in _op_prepare_persistent(sg, op)]
+
+    def scratch(self, sg: Subgraph, op: Operator) -> list[int]:
+        return _op_scratch(sg, op)
+
+
+class _CmsisNnKernels:
+    """TFLM's cmsis_nn glue kernels for one core (rules in ``cmsis_nn.py``)."""
+
+    def __init__(self, a: S.Abi, core: str | None):
+        from . import cmsis_nn
+        self.lib = cmsis_nn
+        self.a = a
+        self.path = cmsis_nn.isa(core)
+
+    def opdata(self, op: Operator):
+        return self.lib.kernel_opdata(op.op, self.a)
+
+    def prepare_sequence(self, sg: Subgraph, op: Operator) -> list:
+        return _prepare_sequence(sg, op, self.lib.PREPARE_TEMPS)
+
+    def persistent(self, sg: Subgraph, op: Operator) -> list[tuple[int, str, bool]]:
+        needs = self.lib.op_needs(sg, op, self.path)
+        return [(size, what, needs.exact) for size, what in needs.persistent]
+
+    def scratch(self, sg: Subgraph, op: Operator) -> list[int]:
+        return list(self.lib.op_needs(sg, op, self.path).scratch)
+
+
+def _steps(model: Model, abi: str, *, recording: bool, kernels: str = REFERENCE,
+           core: str | None = None) -> list[_Step]:
     a = S.abi(abi)
     steps: list[_Step] = []
+    if kernels == REFERENCE:
+        lib = _ReferenceKernels(a)
+    elif kernels == "cmsis-nn":
+        lib = _CmsisNnKernels(a, core)
+    else:
+        raise ValueError(f"unknown kernel library {kernels!r}")
 
     def P(name_or_size, category=UNRECORDED, what="", align=None, count=1, exact=True):
         if isinstance(name_or_size, str):
@@ -277,7 +346,7 @@ def _steps(model: Model, abi: str, *, recording: bool) -> list[_Step]:
     # InitSubgraphs: OpData
     for sg in model.subgraphs:
         for op in sg.operators:
-            opdata = S.kernel_opdata(op.op, a)
+            opdata = lib.opdata(op)
             if opdata is not None:
                 P(opdata[0], PERSISTENT_BUFFERS, f"op {op.index} {op.op} OpData", ALIGN,
                   exact=opdata[1])
@@ -287,7 +356,7 @@ def _steps(model: Model, abi: str, *, recording: bool) -> list[_Step]:
     n_scratch = 0
     for sg in model.subgraphs:
         for op in sg.operators:
-            for item in _prepare_sequence(sg, op):
+            for item in lib.prepare_sequence(sg, op):
                 if isinstance(item, Tensor):  # a temporary TfLiteTensor (AllocateTempXTensor)
                     steps.append(_Step("T", tensor_size, tensor_align, keep=2 * a.pointer))
                     if _quantized(item):
@@ -295,9 +364,10 @@ def _steps(model: Model, abi: str, *, recording: bool) -> list[_Step]:
                         steps.append(_Step("T", S.int_array_bytes(len(item.quantization.scale)), 4,
                                            keep=0))
                 else:
-                    for size, what in _op_prepare_persistent(sg, op):
-                        P(size, PERSISTENT_BUFFERS, f"op {op.index} {op.op} {what}", ALIGN)
-            n_scratch += len(_op_scratch(sg, op))
+                    for size, what, exact in lib.persistent(sg, op):
+                        P(size, PERSISTENT_BUFFERS, f"op {op.index} {op.op} {what}", ALIGN,
+                          exact=exact)
+            n_scratch += len(lib.scratch(sg, op))
             steps.append(_Step("F"))
             steps.append(_Step("R", request_size * (n_scratch + MAX_SCRATCH_PER_OP), request_align))
     # FinishModelAllocation
@@ -366,9 +436,10 @@ _PREPARE_TEMPS: dict[str, tuple[str, ...]] = {
 _DEFAULT_TEMPS = ("I", "O")  # ADD, SUB, MUL, pooling, activations, SOFTMAX, (DE)QUANTIZE, PRELU ...
 
 
-def _prepare_sequence(sg: Subgraph, op: Operator) -> list:
+def _prepare_sequence(sg: Subgraph, op: Operator, overrides: dict | None = None) -> list:
     out: list = []
-    for token in _PREPARE_TEMPS.get(op.op, _DEFAULT_TEMPS):
+    sequence = (overrides or {}).get(op.op) or _PREPARE_TEMPS.get(op.op, _DEFAULT_TEMPS)
+    for token in sequence:
         if token == "P":
             out.append("P")
             continue
