@@ -208,7 +208,8 @@ def _rich_model() -> ModelBuilder:
     init.add_operator("RESHAPE", [v, shape], [out], opts.ReshapeOptions(new_shape=(8,)))
     b.add_subgraph("")  # an empty subgraph without a name
 
-    b.add_offline_memory_allocation([-1] * (len(g.tensors) - 2) + [0, 64])
+    # one offset per tensor of every subgraph, as TFLite Micro requires
+    b.add_offline_memory_allocation([-1] * (len(g.tensors) - 2) + [0, 64] + [-1] * len(init.tensors))
     b.add_metadata("custom_metadata", b"hello\x00world\xff")
     b.add_metadata("empty_metadata", b"")
     b.add_signature("serving_default", {"x": x}, {"y_fc": y_fc, "y_conv": y_conv}, 0)
@@ -763,3 +764,16 @@ def test_undecoded_options_are_read_but_not_written_back():
     g.add_operator("RNN", [x], [y], opts.RawOptions(union_type=7, union_name="RNNOptions"))
     with pytest.raises(ValueError, match="cannot write RNNOptions"):
         builder.build()
+
+
+def test_offline_plan_must_cover_every_tensor():
+    builder = ModelBuilder()
+    g = builder.main
+    x = g.add_input("x", (4,), "float32")
+    y = g.add_output("y", (4,), "float32")
+    g.add_operator("RELU", [x], [y])
+    builder.add_offline_memory_allocation([0])
+    with pytest.raises(ValueError, match="1 offsets for 2 tensors"):
+        builder.build()
+    builder.add_offline_memory_allocation([0, 16])
+    assert load(builder.build()).offline_memory_allocation.offsets == (0, 16)

@@ -210,7 +210,8 @@ class ModelBuilder:
         self._metadata[name] = self._add_buffer(bytes(data))
 
     def add_offline_memory_allocation(self, offsets: Iterable[int], subgraph_index: int = 0) -> None:
-        """TFLM's offline-planned arena offsets for the tensors of a subgraph (-1: plan online)."""
+        """TFLM's offline-planned arena offsets, one per tensor of every subgraph in order
+        (-1: plan online). Checked against the tensor count when the model is built."""
         offsets = list(offsets)
         words = np.array([1, subgraph_index, len(offsets), *offsets], dtype="<i4")
         self.add_metadata(OFFLINE_MEMORY_ALLOCATION, words.tobytes())
@@ -221,6 +222,7 @@ class ModelBuilder:
         self._signatures.append(SignatureDef(key, subgraph_index, dict(inputs), dict(outputs)))
 
     def model(self) -> Model:
+        self._check_offline_plan()
         return Model(
             version=3,
             description=self.description,
@@ -240,6 +242,18 @@ class ModelBuilder:
         with open(path, "wb") as f:
             f.write(data)
         return data
+
+    def _check_offline_plan(self) -> None:
+        index = self._metadata.get(OFFLINE_MEMORY_ALLOCATION)
+        if index is None:
+            return
+        count = int(np.frombuffer(self._buffers[index].data.tobytes()[8:12], dtype="<i4")[0])
+        tensors = sum(len(sg.tensors) for sg in self._subgraphs)
+        if count != tensors:
+            raise ValueError(
+                f"{OFFLINE_MEMORY_ALLOCATION}: {count} offsets for {tensors} tensors; TFLite Micro "
+                "needs one per tensor of every subgraph"
+            )
 
     # -- used by SubgraphBuilder ---------------------------------------------------------------
     def _opcode(self, code: int, version: int, custom_code: str | None) -> int:
