@@ -12,7 +12,7 @@ import pytest
 import microinfer
 from microinfer.cli import main
 from microinfer.interpreter import Interpreter
-from microinfer.planner import _best_offsets, plan, plan_head
+from microinfer.planner import _best_offsets, plan, plan_head, reordered_model
 from microinfer.planner.aliasing import merges
 from microinfer.planner.greedy import (
     arena_size,
@@ -157,7 +157,7 @@ def test_alias_and_in_place_can_be_switched_off():
     assert [k for *_, k in merges(model, buffers, alias=False)] == ["in-place"]
     assert [k for *_, k in merges(model, buffers, in_place=False)] == ["alias"] * 4
     assert merges(model, buffers, alias=False, in_place=False) == []
-    plain = plan_head(model, "best", alias=False, in_place=False)
+    plain = plan_head(model, "best", alias=False, in_place=False, in_place_depthwise=False, reorder=False)
     assert plain.head_bytes == 128 and not any(b.aliases for b in plain.buffers)
     assert plain.transforms == () and plain.lower_bound_same_buffers_bytes is None
     # RELU in place alone: t1 = t2 (1..3), but the reshapes copy: 128 bytes at scope 3.
@@ -252,15 +252,19 @@ def _check_best(model):
     assert best.head_bytes <= tflm.head_bytes
     assert best.lower_bound_bytes <= best.head_bytes
     assert best.lower_bound_same_buffers_bytes == tflm.lower_bound_bytes
-    plain = plan(model, "best", alias=False, in_place=False)
+    plain = plan(model, "best", alias=False, in_place=False, in_place_depthwise=False, reorder=False)
     assert plain.lower_bound_bytes <= plain.head_bytes <= tflm.head_bytes
     assert best.head_bytes <= plain.head_bytes
+    assert plain.operator_order is None
     # check_plan accepts the plan as the planner saw it ...
     buffers = [BufferLifetime(b.name, b.size, b.first, b.last, b.subgraph, b.tensor, aliases=b.aliases)
                for b in best.buffers]
     check_plan(buffers, [b.offset for b in best.buffers])
-    # ... and tensor by tensor, with their own lifetimes: two tensors alive together share bytes
-    # only inside one merged buffer, at the scope where one hands its bytes to the next.
+    # ... and tensor by tensor, with their own lifetimes (in the plan's operator order): two
+    # tensors alive together share bytes only inside one merged buffer, at the scope where one
+    # hands its bytes to the next.
+    if best.operator_order is not None:
+        model = reordered_model(model, best.operator_order)
     own = {(b.subgraph, b.tensor): b for b in buffer_lifetimes(model) if b.tensor is not None}
     placed = []
     for group, b in enumerate(best.buffers):
@@ -367,16 +371,312 @@ def test_cli_flags_and_summary(tmp_path, capsys):
     best = report()
     assert (best["head_bytes"], best["tflm_head_bytes"]) == (96, 128)
     assert (best["lower_bound_bytes"], best["lower_bound_same_buffers_bytes"]) == (96, 128)
-    assert best["transforms"] == ["alias", "in-place"]
+    assert best["transforms"] == ["alias", "in-place", "in-place-depthwise", "reorder"]
+    assert best["operator_order"] is None
     assert [b["aliases"] for b in best["buffers"] if b["aliases"]] == [[3, 4, 6, 8, 9]]
     assert report("--no-alias", "--no-in-place")["head_bytes"] == 128
-    assert report("--no-alias")["transforms"] == ["in-place"]
-    assert report("--no-in-place")["transforms"] == ["alias"]
+    assert report("--no-alias")["transforms"] == ["in-place", "in-place-depthwise", "reorder"]
+    assert report("--no-in-place")["transforms"] == ["alias", "in-place-depthwise", "reorder"]
+    assert report("--no-in-place-depthwise", "--no-reorder")["transforms"] == ["alias", "in-place"]
     assert main(["plan", str(path), "--planner", "best"]) == 0
     out = capsys.readouterr().out
     assert "head (activations):      96 B" in out
     assert "TFLite Micro's head:     128 B" in out
     assert "reduction:               32 B (25.0%)" in out
     assert "lower bound (same buffers):  128 B" in out
-    assert "lower bound (with alias/in-place):  96 B" in out
+    assert "lower bound (with alias/in-place/in-place-depthwise/reorder):  96 B" in out
     assert "this plan reaches it" in out and "5 tensors share" in out
+
+
+# -- in-place depthwise convolution and operator reordering ---------------------------------------
+def _conv_weights(g, name, shape, rng, in_scale, axis):
+    w = rng.integers(-60, 60, shape, dtype=np.int8)
+    channels = shape[axis]
+    scales = np.full(channels, 0.01, np.float32)
+    wt = g.add_constant(f"w_{name}", w, scale=scales, zero_point=0, axis=axis)
+    bias = g.add_constant(f"b_{name}", rng.integers(-200, 200, channels, dtype=np.int32),
+                          scale=(np.float32(in_scale) * scales).astype(np.float32), zero_point=0)
+    return wt, bias
+
+
+def _conv(g, x, in_ch, out_ch, name, rng, hw=4, k=1, in_q=Q_IN, out=None, q=Q_OUT):
+    from microinfer.tflite.options import Conv2DOptions
+    from microinfer.tflite.types import Padding
+
+    w, b = _conv_weights(g, name, (out_ch, k, k, in_ch), rng, in_q[0], 0)
+    y = out if out is not None else g.add_tensor(name, (1, hw, hw, out_ch), "int8", **_q(q))
+    g.add_operator("CONV_2D", [x, w, b], [y], Conv2DOptions(Padding.SAME, 1, 1), version=3)
+    return y
+
+
+def _depthwise(g, x, ch, name, rng, hw=4, k=3, in_q=Q_OUT, out=None, q=(0.06, 1)):
+    from microinfer.tflite.options import DepthwiseConv2DOptions
+    from microinfer.tflite.types import ActivationFunction, Padding
+
+    w, b = _conv_weights(g, name, (1, k, k, ch), rng, in_q[0], 3)
+    y = out if out is not None else g.add_tensor(name, (1, hw, hw, ch), "int8", **_q(q))
+    options = DepthwiseConv2DOptions(Padding.SAME, 1, 1, 1, ActivationFunction.NONE, 1, 1)
+    g.add_operator("DEPTHWISE_CONV_2D", [x, w, b], [y], options, version=3)
+    return y
+
+
+def depthwise_model() -> bytes:
+    """x (1,4,4,4) -> CONV 1x1 -> a (1,4,4,8) -> DEPTHWISE 3x3 SAME -> b (1,4,4,8) -> CONV 1x1 -> y
+
+    x and y 64 bytes, a and b 128. Scopes: x 0..1, a 1..2, b 2..3, y 3..3. TFLite Micro holds a
+    and b together at scope 2: 256 bytes. In place, a = b (1..3) plus the per-channel temporary
+    of the depthwise op, one padded 6x6 int8 plane (36 -> 48 bytes) at scope 2: 176 bytes there,
+    x + a = 192 at scope 1, b + y = 192 at scope 3. Head 192: 64 bytes saved.
+    """
+    rng = np.random.default_rng(3)
+    builder = ModelBuilder(description="depthwise")
+    g = builder.main
+    x = g.add_input("x", (1, 4, 4, 4), "int8", **_q(Q_IN))
+    a = _conv(g, x, 4, 8, "a", rng)
+    b = _depthwise(g, a, 8, "b", rng)
+    y = g.add_output("y", (1, 4, 4, 4), "int8", **_q((0.1, 2)))
+    _conv(g, b, 8, 4, "y", rng, in_q=(0.06, 1), out=y)
+    return builder.build()
+
+
+def depthwise_chain_model() -> bytes:
+    """Three 3x3 depthwise convolutions in a row between 1x1 convolutions (a MobileNet-like
+    chain on 8x8x8), the last followed by RELU; every depthwise op works in place."""
+    rng = np.random.default_rng(4)
+    builder = ModelBuilder(description="depthwise chain")
+    g = builder.main
+    x = g.add_input("x", (1, 8, 8, 4), "int8", **_q(Q_IN))
+    t = _conv(g, x, 4, 8, "c0", rng, hw=8)
+    q = Q_OUT
+    for i in range(3):
+        t = _depthwise(g, t, 8, f"d{i}", rng, hw=8, in_q=q, q=(0.06, 1))
+        q = (0.06, 1)
+    r = g.add_tensor("r", (1, 8, 8, 8), "int8", **_q(q))
+    g.add_operator("RELU", [t], [r], version=1)
+    y = g.add_output("y", (1, 8, 8, 4), "int8", **_q((0.1, 2)))
+    _conv(g, r, 8, 4, "y", rng, hw=8, in_q=q, out=y)
+    return builder.build()
+
+
+def two_branch_model() -> bytes:
+    """Two branches from x, written branch-interleaved (the worst order):
+
+        op 0  a1 = FC(x)   (1, 256)        op 2  a2 = FC(a1)  (1, 16)
+        op 1  b1 = FC(x)   (1, 256)        op 3  b2 = FC(b1)  (1, 16)
+        op 4  y  = ADD(a2, b2)  (1, 16)
+
+    File order holds x, a1 and b1 at op 1: 16 + 256 + 256 = 528 bytes. Running a branch to its
+    end first (0, 2, 1, 3, 4) never holds both big tensors: at most x + a1 + a2 = x + a2 + b1 =
+    288 bytes. Reordering saves 240 bytes.
+    """
+    rng = np.random.default_rng(5)
+    builder = ModelBuilder(description="two branches")
+    g = builder.main
+    x = g.add_input("x", (1, 16), "int8", **_q(Q_IN))
+    a1 = _fc(g, x, 16, 256, "a1", rng)
+    b1 = _fc(g, x, 16, 256, "b1", rng)
+    a2 = g.add_tensor("a2", (1, 16), "int8", **_q(Q_OUT))
+    b2 = g.add_tensor("b2", (1, 16), "int8", **_q(Q_OUT))
+    w = g.add_constant("w_a2", rng.integers(-20, 20, (16, 256), dtype=np.int8), **_q((0.01, 0)))
+    g.add_operator("FULLY_CONNECTED", [a1, w, -1], [a2], FullyConnectedOptions(), version=4)
+    w = g.add_constant("w_b2", rng.integers(-20, 20, (16, 256), dtype=np.int8), **_q((0.01, 0)))
+    g.add_operator("FULLY_CONNECTED", [b1, w, -1], [b2], FullyConnectedOptions(), version=4)
+    y = g.add_output("y", (1, 16), "int8", **_q((0.1, 0)))
+    g.add_operator("ADD", [a2, b2], [y], AddOptions(), version=2)
+    return builder.build()
+
+
+def conv_branches_model(join: str) -> bytes:
+    """Two parallel convolution branches on x (1,8,8,4), interleaved in the file, joined by ADD
+    or CONCATENATION; each branch widens to 16 channels and narrows back to 4:
+
+        op 0  p1 = CONV(x) 16ch   op 1  q1 = CONV(x) 16ch
+        op 2  p2 = DEPTHWISE(p1)  op 3  q2 = CONV(q1) 4ch
+        op 4  p3 = CONV(p2) 4ch   op 5  y = join(p3, q2)
+    """
+    from microinfer.tflite.options import ConcatenationOptions
+
+    rng = np.random.default_rng(6)
+    builder = ModelBuilder(description=f"conv branches {join}")
+    g = builder.main
+    x = g.add_input("x", (1, 8, 8, 4), "int8", **_q(Q_IN))
+    p1 = _conv(g, x, 4, 16, "p1", rng, hw=8)
+    q1 = _conv(g, x, 4, 16, "q1", rng, hw=8)
+    p2 = _depthwise(g, p1, 16, "p2", rng, hw=8)
+    q2 = _conv(g, q1, 16, 4, "q2", rng, hw=8, in_q=Q_OUT)
+    p3 = _conv(g, p2, 16, 4, "p3", rng, hw=8, in_q=(0.06, 1))
+    if join == "ADD":
+        y = g.add_output("y", (1, 8, 8, 4), "int8", **_q((0.12, -2)))
+        g.add_operator("ADD", [p3, q2], [y], AddOptions(), version=2)
+    else:
+        y = g.add_output("y", (1, 8, 8, 8), "int8", **_q(Q_OUT))
+        g.add_operator("CONCATENATION", [p3, q2], [y], ConcatenationOptions(axis=3), version=2)
+    return builder.build()
+
+
+def test_depthwise_in_place_saves_hand_worked_bytes():
+    from microinfer.planner.aliasing import depthwise_scratch_bytes
+
+    model = microinfer.load(depthwise_model())
+    pairs = merges(model, buffer_lifetimes(model))
+    assert _names(model, pairs) == [("a", "b", "in-place-depthwise")]
+    assert depthwise_scratch_bytes(model, 1) == 6 * 6
+    tflm = plan_head(model, "tflm")
+    best = plan_head(model, "best")
+    off = plan_head(model, "best", in_place_depthwise=False)
+    assert (tflm.head_bytes, off.head_bytes, best.head_bytes) == (256, 256, 192)
+    assert best.lower_bound_bytes == 192 and best.operator_order is None
+    temporary = [b for b in best.buffers if b.tensor is None]
+    assert [(b.name, b.size, b.first, b.last) for b in temporary] == [("depthwise temporary of op 1", 48, 2, 2)]
+    (merged,) = [b for b in best.buffers if b.aliases]
+    assert merged.name == "a" and (merged.first, merged.last) == (1, 3)
+    assert not merges(model, buffer_lifetimes(model), in_place_depthwise=False)
+
+
+def test_depthwise_in_place_needs_same_shape_and_a_dying_input():
+    """Multiplier 2 changes the shape; a graph input is never overwritten."""
+    for name in ("DEPTHWISE_CONV_2D/int8/multiplier1", "DEPTHWISE_CONV_2D/int8/multiplier2"):
+        case = next(c for c in OP_CASES if c.name == name)
+        model = microinfer.load(case.build())
+        assert merges(model, buffer_lifetimes(model)) == []
+
+
+def test_depthwise_temporary_is_paid_for():
+    """If the temporary costs more than sharing saves, the depthwise op keeps its own output."""
+    model = microinfer.load(depthwise_chain_model())
+    pairs = merges(model, buffer_lifetimes(model))
+    assert [k for *_, k in pairs] == ["in-place-depthwise"] * 3 + ["in-place"]
+    best = plan_head(model, "best")
+    # c0 = d0 = d1 = d2 = r: one 512-byte buffer, a 10x10 temporary (112 bytes) at each depthwise
+    # op; peaks: x + c0 = 768, c0 + temporary = 624, r + y = 768.
+    assert (plan_head(model, "tflm").head_bytes, best.head_bytes) == (1024, 768)
+    assert sum(b.tensor is None for b in best.buffers) == 3
+
+
+def test_reorder_saves_hand_worked_bytes():
+    from microinfer.planner.reorder import memory_order
+
+    model = microinfer.load(two_branch_model())
+    order, peak, original = memory_order(model)
+    assert (peak, original) == (288, 528)
+    tflm = plan_head(model, "tflm")
+    best = plan_head(model, "best")
+    kept = plan_head(model, "best", reorder=False)
+    assert (tflm.head_bytes, kept.head_bytes, best.head_bytes) == (528, 528, 288)
+    assert best.operator_order == order and best.operator_order in ((0, 2, 1, 3, 4), (1, 3, 0, 2, 4))
+    assert plan_head(model, "best", reorder=False).operator_order is None
+
+
+def test_reorder_keeps_a_good_order():
+    """A model already in a best order keeps it: ``operator_order`` stays None."""
+    model = microinfer.load(two_branch_model())
+    good = reordered_model(model, (0, 2, 1, 3, 4))
+    assert [op.index for op in good.main.operators] == [0, 1, 2, 3, 4]
+    assert plan_head(good, "best").operator_order is None
+    assert plan_head(good, "tflm").head_bytes == 288
+
+
+def test_reordered_model_checks_and_round_trips(reference_worker):
+    """A reordered model written out runs in TFLite Micro (file order) with the same results,
+    and TFLite Micro's own plan of it is as small as best's plan of the original order."""
+    from microinfer.tflite import serialize
+
+    data = two_branch_model()
+    model = microinfer.load(data)
+    with pytest.raises(ValueError):
+        reordered_model(model, (2, 0, 1, 3, 4))  # a2 before a1
+    with pytest.raises(ValueError):
+        reordered_model(model, (0, 1, 2, 3))
+    best = plan_head(model, "best", alias=False, in_place=False)
+    written = serialize(reordered_model(model, best.operator_order))
+    assert plan_head(microinfer.load(written), "tflm").head_bytes == best.head_bytes == 288
+    rng = np.random.default_rng(2)
+    for _ in range(3):
+        inputs = random_inputs(data, rng)
+        a = reference_worker.run("tflm", data, inputs, all_tensors=True)
+        b = reference_worker.run("tflm", written, inputs, all_tensors=True)
+        for index in model.main.outputs:
+            np.testing.assert_array_equal(a.tensors[index], b.tensors[index])
+
+
+@pytest.mark.parametrize("join", ["ADD", "CONCATENATION"])
+def test_conv_branches_are_reordered(join):
+    model = microinfer.load(conv_branches_model(join))
+    tflm, best = plan_head(model, "tflm"), plan_head(model, "best")
+    assert best.operator_order is not None and best.head_bytes < tflm.head_bytes
+    assert best.head_bytes < plan_head(model, "best", reorder=False).head_bytes
+    _check_best(model)
+
+
+NEW_FACTORIES = [depthwise_model, depthwise_chain_model, two_branch_model,
+                 lambda: conv_branches_model("ADD"), lambda: conv_branches_model("CONCATENATION")]
+
+
+@pytest.mark.parametrize("factory", NEW_FACTORIES, ids=["dw", "dw-chain", "two-branch", "conv-add", "conv-concat"])
+def test_new_builder_models_sound_and_bit_exact(factory, reference_worker):
+    data = factory()
+    model = microinfer.load(data)
+    _check_best(model)
+    best = plan_head(model, "best")
+    assert best.head_bytes < plan_head(model, "tflm").head_bytes
+    _check_bit_exact(data, best, reference_worker)
+    # each option alone stays exact too
+    for options in (dict(reorder=False), dict(in_place_depthwise=False),
+                    dict(alias=False, in_place=False, in_place_depthwise=False)):
+        _check_bit_exact(data, plan_head(model, "best", **options), reference_worker, runs=2)
+
+
+def test_interpreter_refuses_an_order_of_another_model():
+    from dataclasses import replace
+
+    model = microinfer.load(two_branch_model())
+    best = plan_head(model, "best")
+    with pytest.raises(ValueError):
+        Interpreter(model, arena=replace(best, operator_order=(0, 1, 2)))
+
+
+def test_cli_reorder_and_depthwise_flags(tmp_path, capsys):
+    import json
+
+    path = tmp_path / "branches.tflite"
+    path.write_bytes(two_branch_model())
+
+    def report(p, *flags):
+        assert main(["plan", str(p), "--planner", "best", "--json", *flags]) == 0
+        return json.loads(capsys.readouterr().out)
+
+    best = report(path)
+    assert best["head_bytes"] == 288 and best["tflm_head_bytes"] == 528
+    assert best["operator_order"] in ([0, 2, 1, 3, 4], [1, 3, 0, 2, 4])
+    off = report(path, "--no-reorder")
+    assert off["head_bytes"] == 528 and off["operator_order"] is None and "reorder" not in off["transforms"]
+    assert main(["plan", str(path), "--planner", "best"]) == 0
+    out = capsys.readouterr().out
+    assert "TFLite Micro needs the model rewritten" in out
+    dw = tmp_path / "dw.tflite"
+    dw.write_bytes(depthwise_model())
+    assert report(dw)["head_bytes"] == 192
+    assert report(dw, "--no-in-place-depthwise")["head_bytes"] == 256
+
+
+@pytest.mark.parametrize("name", [n for n in ("kws_ref_model.tflite", "vww_96_int8.tflite") if n in SHARED_MODEL_NAMES]
+                         or ["kws_ref_model.tflite"])
+def test_shared_depthwise_in_place_forced_stays_bit_exact(name, reference_worker):
+    """On the shared models in-place depthwise convolutions do not lower the head (another
+    operator sets the peak), so best leaves them out; forced in, they still run bit-exactly."""
+    from microinfer.planner import _depthwise_scratch, _planned
+    from microinfer.planner.aliasing import merged_buffers
+    from microinfer.planner.greedy import tflm_greedy_offsets
+
+    if name not in SHARED_MODEL_NAMES:
+        pytest.skip("no shared models")
+    data = shared_model_path(name).read_bytes()
+    model = microinfer.load(data)
+    buffers = buffer_lifetimes(model)
+    pairs = merges(model, buffers)
+    assert any(kind == "in-place-depthwise" for *_, kind in pairs)
+    merged = merged_buffers(buffers, pairs) + _depthwise_scratch(model, buffers, pairs)
+    offsets, _ = _best_offsets(merged, tflm_greedy_offsets(merged))
+    forced = _planned("best", merged, offsets)
+    assert forced.head_bytes >= plan_head(model, "best").head_bytes
+    _check_bit_exact(data, forced, reference_worker, runs=2)

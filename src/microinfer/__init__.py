@@ -2,9 +2,9 @@
 
 from .errors import MicroinferError, ModelError, UnsupportedOpError
 from .interpreter import Interpreter
-from .planner import ArenaPlan, plan
+from .planner import ArenaPlan, plan, reordered_model
 from .tflite import Model, ModelBuilder, load
 
 __version__ = "0.1.0"
 
-__all__ = ["ArenaPlan", "Interpreter", "MicroinferError", "Model", "ModelBuilder", "ModelError", "UnsupportedOpError", "load", "plan"]
+__all__ = ["ArenaPlan", "Interpreter", "MicroinferError", "Model", "ModelBuilder", "ModelError", "UnsupportedOpError", "load", "plan", "reordered_model"]

@@ -11,7 +11,7 @@ from . import __version__
 from .errors import MicroinferError
 from .examples import EXAMPLES
 from .info import ModelInfo, TensorSummary, describe
-from .planner import PLANNERS, ArenaPlan, plan
+from .planner import PLANNERS, ArenaPlan, plan, reordered_model
 from .planner import render as plan_render
 from .render import size, table, thousands
 from .tflite import load
@@ -59,6 +59,10 @@ def _parser() -> argparse.ArgumentParser:
                       help="best: never let a RESHAPE/SQUEEZE/EXPAND_DIMS output share its input's buffer")
     plan.add_argument("--no-in-place", dest="in_place", action="store_false",
                       help="best: never let an elementwise operator overwrite its input")
+    plan.add_argument("--no-in-place-depthwise", dest="in_place_depthwise", action="store_false",
+                      help="best: never let a depthwise convolution overwrite its input (per-channel temporary)")
+    plan.add_argument("--no-reorder", dest="reorder", action="store_false",
+                      help="best: keep the model's operator order (TFLite Micro runs file order)")
     plan.add_argument("--json", action="store_true", help="print one JSON object")
     plan.add_argument("--png", type=Path, metavar="FILE", help="also draw the layout to FILE (needs matplotlib)")
     plan.set_defaults(run=_plan)
@@ -88,9 +92,12 @@ def _plan_arena(model, planner: str, abi: str, kernels: str, core: str | None, *
 def _plan(args) -> int:
     model = load(args.model)
     target = dict(abi=args.abi, kernels=args.kernels, core=args.core)
-    plan = _plan_arena(model, args.planner, alias=args.alias, in_place=args.in_place, **target)
+    plan = _plan_arena(model, args.planner, alias=args.alias, in_place=args.in_place,
+                       in_place_depthwise=args.in_place_depthwise, reorder=args.reorder, **target)
     baseline = plan if args.planner == "tflm" else _plan_arena(model, "tflm", **target)
-    labels = plan_render.scope_labels(model)
+    # a reordered plan's scopes follow its order; labels keep the original operator numbers
+    ordered = model if plan.operator_order is None else reordered_model(model, plan.operator_order, renumber=False)
+    labels = plan_render.scope_labels(ordered)
     if args.png:
         plan_render.write_png(plan, args.png, title=f"{args.model.name}: arena head, planner {plan.planner}",
                               labels=labels, baseline=baseline)

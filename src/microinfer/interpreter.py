@@ -55,6 +55,12 @@ class Interpreter:
         self._tensor_keys = _tensor_keys(self.subgraph.tensors)
         self.arena_plan = plan_head(self.model, arena) if isinstance(arena, str) else arena
         self._arena, self._views = self._arena_views()
+        # A plan may require another operator order (best with reordering); data dependencies
+        # are kept, so results are the same.
+        order = None if self.arena_plan is None else self.arena_plan.operator_order
+        self._order = tuple(range(len(self._steps))) if order is None else tuple(order)
+        if sorted(self._order) != list(range(len(self._steps))):
+            raise ValueError(f"the arena plan's operator order {order} does not fit this model")
         self._recorded: dict[int, np.ndarray] | None = None
 
     # -- step by step --------------------------------------------------------------------------
@@ -75,7 +81,8 @@ class Interpreter:
             values[tensor_index] = self._place(tensor_index, self._inputs[position])
             if record:
                 recorded[tensor_index] = self._inputs[position]
-        for (kernel, node), data in zip(self._steps, self._prepared):
+        for step in self._order:
+            (kernel, node), data = self._steps[step], self._prepared[step]
             args = [None if t is None else _value(values, t) for t in node.inputs]
             results = kernel.eval(data, args)
             for tensor, result in zip(node.outputs, results):

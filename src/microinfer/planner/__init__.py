@@ -17,7 +17,7 @@ from ..errors import UnsupportedTargetError
 from ..tflite import load
 from ..tflite.model import Model
 from . import tail
-from .aliasing import merged_buffers, merges
+from .aliasing import depthwise_scratch_bytes, merged_buffers, merges
 from .greedy import (
     arena_size,
     best_fit_offsets,
@@ -27,7 +27,8 @@ from .greedy import (
     live_set_lower_bound,
     tflm_greedy_offsets,
 )
-from .lifetimes import BufferLifetime, align, buffer_lifetimes
+from .lifetimes import BufferLifetime, align, buffer_lifetimes, operator_scopes
+from .reorder import can_reorder, memory_order, reordered_model
 
 PLANNERS = ("tflm", "best")
 
@@ -61,8 +62,13 @@ class ArenaPlan:
     # best only: the bound for TFLite Micro's buffers, before aliasing and in-place merging
     # (``lower_bound_bytes`` is the bound for the buffers planned here, merged or not)
     lower_bound_same_buffers_bytes: int | None = None
-    transforms: tuple[str, ...] = ()  # what best was allowed to do: "alias", "in-place"
+    # what best was allowed to do: "alias", "in-place", "in-place-depthwise", "reorder"
+    transforms: tuple[str, ...] = ()
     optimal: bool = False  # an exact search proved no plan of these buffers is smaller
+    # best only: the order the main subgraph's operators must run in for this plan (original
+    # operator indices), when it differs from the model's; TFLite Micro needs the model
+    # rewritten in that order (``reordered_model``)
+    operator_order: tuple[int, ...] | None = None
 
     @property
     def total_bytes(self) -> int | None:
@@ -81,6 +87,8 @@ def plan(
     alias: bool = True,
     in_place: bool = True,
     core: str | None = None,
+    in_place_depthwise: bool = True,
+    reorder: bool = True,
 ) -> ArenaPlan:
     """The whole TFLite Micro arena for ``model``: head planned by ``planner``, persistent tail
     and the smallest working arena, for an ABI (``x86_64`` host, ``arm32`` targets).
@@ -91,7 +99,11 @@ def plan(
     and ``in_place`` (on by default; ``best`` only) it may also let a RESHAPE/SQUEEZE/EXPAND_DIMS
     output share its dying input's buffer and elementwise operators overwrite a dying input (see
     ``aliasing.py``); results stay bit-identical, but TFLite Micro itself does not alias, so such
-    a plan is for runtimes that do (microinfer's arena mode runs it).
+    a plan is for runtimes that do (microinfer's arena mode runs it). ``in_place_depthwise`` lets
+    a shape-preserving DEPTHWISE_CONV_2D overwrite its dying input, planning the per-channel
+    temporary such a kernel needs as scratch (TinyEngine's trick; ``aliasing.py``), and
+    ``reorder`` lets the main subgraph's operators run in another topological order with a lower
+    peak (``operator_order``; ``reorder.py``), kept only when the plan is strictly smaller.
 
     ``kernels="cmsis-nn"`` accounts for TFLite Micro's CMSIS-NN kernels on ``core`` (one of
     ``cmsis_nn.CORES``; required): their scratch buffers (head) and OpData (tail). Only for
@@ -120,7 +132,8 @@ def plan(
             f"(kernel libraries: {', '.join(KERNEL_LIBRARIES)})")
     model = model if isinstance(model, Model) else load(model)
     scratch = [(model.main.index, op, size) for op, size in tail.scratch_requests(model, **target)]
-    head = plan_head(model, planner, scratch, alias=alias, in_place=in_place)
+    head = plan_head(model, planner, scratch, alias=alias, in_place=in_place,
+                     in_place_depthwise=in_place_depthwise, reorder=reorder)
     allocations = tail.persistent_allocations(model, abi, **target)
     return replace(
         head,
@@ -133,12 +146,18 @@ def plan(
 
 
 def plan_head(
-    model: Model, planner: str = "tflm", scratch=(), alias: bool = True, in_place: bool = True
+    model: Model,
+    planner: str = "tflm",
+    scratch=(),
+    alias: bool = True,
+    in_place: bool = True,
+    in_place_depthwise: bool = True,
+    reorder: bool = True,
 ) -> ArenaPlan:
     """Plan the activation buffers of ``model`` with TFLite Micro's planner or a better one.
 
-    ``alias`` and ``in_place`` apply to ``planner="best"`` only; ``"tflm"`` is always exactly
-    TFLite Micro's plan."""
+    ``alias``, ``in_place``, ``in_place_depthwise`` and ``reorder`` apply to ``planner="best"``
+    only; ``"tflm"`` is always exactly TFLite Micro's plan."""
     if planner not in PLANNERS:
         raise ValueError(f"planner must be one of {PLANNERS}, not {planner!r}")
     buffers = buffer_lifetimes(model, scratch)
@@ -146,20 +165,79 @@ def plan_head(
     if planner == "tflm":
         return _planned(planner, buffers, offsets)
     same_bound = live_set_lower_bound(buffers)
-    transforms = tuple(name for name, on in (("alias", alias), ("in-place", in_place)) if on)
-    offsets, optimal = _best_offsets(buffers, offsets)
-    pairs = merges(model, buffers, alias=alias, in_place=in_place)
-    if pairs:
-        merged = merged_buffers(buffers, pairs, model.main.index)
-        merged_offsets, merged_optimal = _best_offsets(merged, tflm_greedy_offsets(merged))
-        if arena_size(merged, merged_offsets) <= arena_size(buffers, offsets):
-            buffers, offsets, optimal = merged, merged_offsets, merged_optimal
+    allowed = (("alias", alias), ("in-place", in_place), ("in-place-depthwise", in_place_depthwise),
+               ("reorder", reorder))
+    transforms = tuple(name for name, on in allowed if on)
+    options = dict(alias=alias, in_place=in_place, in_place_depthwise=in_place_depthwise)
+    buffers, offsets, optimal = _best_of_order(model, buffers, offsets, **options)
+    order = None
+    if reorder and can_reorder(model):
+        candidate, _, _ = memory_order(model, scratch)
+        if candidate != tuple(range(len(candidate))):
+            position = {old: new for new, old in enumerate(candidate)}
+            moved_scratch = sorted(((sg, position[op] if sg == model.main.index else op, size)
+                                    for sg, op, size in scratch), key=lambda r: (r[0], r[1]))
+            moved = reordered_model(model, candidate)
+            moved_buffers = buffer_lifetimes(moved, moved_scratch)
+            found = _best_of_order(moved, moved_buffers, tflm_greedy_offsets(moved_buffers), **options)
+            if arena_size(found[0], found[1]) < arena_size(buffers, offsets):
+                buffers, offsets, optimal = found
+                buffers = [_original_operator(b, candidate) for b in buffers]
+                order = candidate
     return replace(
         _planned(planner, buffers, offsets),
         lower_bound_same_buffers_bytes=same_bound if transforms else None,
         transforms=transforms,
         optimal=optimal,
+        operator_order=order,
     )
+
+
+def _original_operator(b: BufferLifetime, order: tuple[int, ...]) -> BufferLifetime:
+    """A scratch buffer of a reordered plan, named after its operator's original index."""
+    if b.operator is None or b.subgraph != 0:
+        return b
+    old = order[b.operator]
+    return replace(b, operator=old, name=b.name.replace(f"op {b.operator}", f"op {old}", 1))
+
+
+def _best_of_order(model: Model, buffers: list[BufferLifetime], baseline: list[int], **options):
+    """The best plan of the buffers of ``model``'s operator order: unmerged, or with the merges
+    ``options`` allow (with and without in-place depthwise convolutions, whose temporaries cost
+    scratch). Ties go to in-place depthwise last and other merges first."""
+    offsets, optimal = _best_offsets(buffers, baseline)
+    candidates = [(arena_size(buffers, offsets), 1, buffers, offsets, optimal)]
+    pairs = merges(model, buffers, **options)
+    subsets = [(0, pairs)]
+    if any(kind == DEPTHWISE for *_, kind in pairs):
+        subsets = [(2, pairs), (0, [p for p in pairs if p[2] != DEPTHWISE])]
+    for rank, subset in subsets:
+        if not subset:
+            continue
+        merged = merged_buffers(buffers, subset, model.main.index) + _depthwise_scratch(model, buffers, subset)
+        merged_offsets, merged_optimal = _best_offsets(merged, tflm_greedy_offsets(merged))
+        candidates.append((arena_size(merged, merged_offsets), rank, merged, merged_offsets, merged_optimal))
+    _, _, buffers, offsets, optimal = min(candidates, key=lambda c: c[:2])
+    return buffers, offsets, optimal
+
+
+DEPTHWISE = "in-place-depthwise"
+
+
+def _depthwise_scratch(model: Model, buffers, pairs) -> list[BufferLifetime]:
+    """The per-channel temporary of each in-place depthwise convolution, alive while it runs."""
+    sg = model.main
+    scopes = operator_scopes(model, sg.index)
+    writer = {t: op.index for op in sg.operators for t in op.outputs}
+    extra = []
+    for _, out, kind in pairs:
+        if kind != DEPTHWISE:
+            continue
+        op = writer[out]
+        first, last = scopes[op]
+        extra.append(BufferLifetime(f"depthwise temporary of op {op}", align(depthwise_scratch_bytes(model, op)),
+                                    first, last, sg.index, operator=op))
+    return extra
 
 
 def _planned(planner: str, buffers: list[BufferLifetime], offsets: list[int]) -> ArenaPlan:
@@ -205,4 +283,5 @@ def _best_offsets(buffers: list[BufferLifetime], baseline: list[int]) -> tuple[l
     return best, proven
 
 
-__all__ = ["ArenaPlan", "BufferLifetime", "PlannedBuffer", "buffer_lifetimes", "plan", "plan_head"]
+__all__ = ["ArenaPlan", "BufferLifetime", "PlannedBuffer", "buffer_lifetimes", "plan", "plan_head",
+           "reordered_model"]

@@ -9,7 +9,14 @@ overwrite it: RELU, RELU6, LEAKY_RELU, LOGISTIC, TANH, HARD_SWISH, QUANTIZE and 
 input and output elements have the same size), and ADD, SUB, MUL (with an input of the output's
 shape and type; the other input may broadcast).
 
-Both are modelled by merging lifetimes: the tensors of one chain become one buffer that lives from
+*Depthwise in place* (TinyEngine's idea): a DEPTHWISE_CONV_2D whose output has its input's shape
+and type (depth multiplier 1, so stride 1 with SAME padding) computes channel by channel; copying
+one channel's input plane (padded) to a small temporary first, it can write that channel's outputs
+over its inputs. The temporary is a scratch buffer of that operator (``depthwise_scratch_bytes``),
+which the plan must hold while it runs. microinfer's NumPy kernel computes into a fresh array and
+the interpreter copies it over the dead input, so results are the same.
+
+All are modelled by merging lifetimes: the tensors of one chain become one buffer that lives from
 the first one's creation to the last one's last use. Only the main subgraph is transformed; graph
 inputs and outputs are never overwritten, and nothing is merged in a model with an offline plan.
 """
@@ -27,14 +34,19 @@ UNARY_IN_PLACE_OPS = frozenset(
     {"RELU", "RELU6", "LEAKY_RELU", "LOGISTIC", "TANH", "HARD_SWISH", "QUANTIZE", "DEQUANTIZE"}
 )
 BINARY_IN_PLACE_OPS = frozenset({"ADD", "SUB", "MUL"})
+DEPTHWISE_OPS = frozenset({"DEPTHWISE_CONV_2D"})
 
 
 def merges(
-    model: Model, buffers: Sequence[BufferLifetime], alias: bool = True, in_place: bool = True
+    model: Model,
+    buffers: Sequence[BufferLifetime],
+    alias: bool = True,
+    in_place: bool = True,
+    in_place_depthwise: bool = True,
 ) -> list[tuple[int, int, str]]:
-    """``(input tensor, output tensor, "alias" | "in-place")`` for each operator of the main
-    subgraph whose output may share its input's buffer, in operator order."""
-    if not (alias or in_place) or model.offline_memory_allocation is not None:
+    """``(input tensor, output tensor, "alias" | "in-place" | "in-place-depthwise")`` for each
+    operator of the main subgraph whose output may share its input's buffer, in operator order."""
+    if not (alias or in_place or in_place_depthwise) or model.offline_memory_allocation is not None:
         return []
     sg = model.main
     planned = {b.tensor: b for b in buffers if b.subgraph == sg.index and b.tensor is not None}
@@ -55,6 +67,8 @@ def merges(
             kind, candidates = "in-place", op.inputs[:1]
         elif op.op in BINARY_IN_PLACE_OPS and in_place:
             kind, candidates = "in-place", op.inputs[:2]
+        elif op.op in DEPTHWISE_OPS and in_place_depthwise:
+            kind, candidates = "in-place-depthwise", op.inputs[:1]
         else:
             continue
         o = sg.tensors[out]
@@ -66,10 +80,29 @@ def merges(
                 continue
             if kind == "in-place" and op.op in BINARY_IN_PLACE_OPS and (a.shape != o.shape or a.type != o.type):
                 continue
+            if kind == "in-place-depthwise" and (a.shape != o.shape or a.type != o.type or len(a.shape) != 4):
+                continue
             found.append((source, out, kind))
             group_last[out] = planned[out].last
             break
     return found
+
+
+def depthwise_scratch_bytes(model: Model, op_index: int) -> int:
+    """The temporary an in-place DEPTHWISE_CONV_2D needs on a device: one channel's input plane
+    with its padding, ``(H + pad_h) * (W + pad_w)`` elements of the input's type."""
+    sg = model.main
+    op = sg.operators[op_index]
+    x, w, y = sg.tensors[op.inputs[0]], sg.tensors[op.inputs[1]], sg.tensors[op.outputs[0]]
+    _, height, width, _ = x.shape
+    _, kh, kw, _ = w.shape
+    o = op.options
+    padding = []
+    for size, out, k, stride, dilation in ((height, y.shape[1], kh, o.stride_h, o.dilation_h_factor),
+                                            (width, y.shape[2], kw, o.stride_w, o.dilation_w_factor)):
+        padding.append(max((out - 1) * max(stride, 1) + (k - 1) * max(dilation, 1) + 1 - size, 0))
+    itemsize = x.nbytes // max(x.num_elements, 1)
+    return (height + padding[0]) * (width + padding[1]) * itemsize
 
 
 def merged_buffers(

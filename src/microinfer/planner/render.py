@@ -221,6 +221,9 @@ def summary(plan: ArenaPlan, baseline: ArenaPlan | None = None) -> str:
         bound += (f". {shared} tensor{'s' if shared > 1 else ''} share{'' if shared > 1 else 's'} "
                   "the buffer of an input that dies where it is written (aliasing, in-place operators)")
     text.append(bound + ".")
+    if plan.operator_order is not None:
+        text.append("Operators run in the order " + " ".join(str(i) for i in plan.operator_order)
+                    + ": TFLite Micro needs the model rewritten in it (microinfer.reordered_model).")
     if plan.tail_bytes is not None:
         text.append(_provenance(plan))
     return "\n".join(text)
@@ -294,6 +297,7 @@ def plan_dict(
         "lower_bound_same_buffers_bytes": plan.lower_bound_same_buffers_bytes,
         "transforms": list(plan.transforms),
         "optimal": plan.optimal,
+        "operator_order": None if plan.operator_order is None else list(plan.operator_order),
         "tflm_head_bytes": None if tflm is None else tflm.head_bytes,
         "buffers": [
             {
