@@ -310,3 +310,20 @@ def positive_scales(node: Node) -> bool:
 
 def tensors_4d(*tensors: Tensor | None) -> bool:
     return all(t is not None and len(t.shape) == 4 for t in tensors)
+
+
+def filter_quantization(weights_input: int, channel_axis: int, doc: str):
+    """A constraint: the quantized filter at input ``weights_input`` has one scale, or one per
+    output channel along ``channel_axis``. ``doc`` is its user-facing sentence."""
+
+    def check(node: Node) -> bool:
+        w = node.input(weights_input)
+        if w is None or w.type is TensorType.FLOAT32:
+            return True
+        q = w.quantization
+        if q is None or len(q.scale) == 0 or len(q.zero_point) != len(q.scale):
+            return False
+        return len(q.scale) == 1 or quantized_per_channel(w, channel_axis)
+
+    check.__doc__ = doc
+    return check

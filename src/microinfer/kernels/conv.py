@@ -66,17 +66,9 @@ def _bias_valid(node: Node) -> bool:
     return b.type is TensorType.FLOAT32
 
 
-def _filter_quantization(node: Node) -> bool:
-    """A quantized filter has one scale or one per output channel (dimension 0)"""
-    w = node.input(1)
-    if w is None or w.type is TensorType.FLOAT32:
-        return True
-    q = w.quantization
-    if q is None or len(q.scale) == 0:
-        return False
-    if len(q.scale) == 1:
-        return True
-    return cu.quantized_per_channel(w, 0) and len(q.zero_point) == len(q.scale)
+_filter_quantization = cu.filter_quantization(
+    1, 0, "A quantized filter has one scale or one per output channel (dimension 0)"
+)
 
 
 def _bias_required_by_litert(node: Node) -> bool:

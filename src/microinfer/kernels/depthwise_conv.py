@@ -67,17 +67,9 @@ def _has_bias(node: Node) -> bool:
     return node.input(2) is not None
 
 
-def _filter_quantization(node: Node) -> bool:
-    """A quantized filter has one scale or one per output channel (dimension 3)"""
-    w = node.input(1)
-    if w is None or w.type is TensorType.FLOAT32:
-        return True
-    q = w.quantization
-    if q is None or len(q.scale) == 0 or len(q.zero_point) != len(q.scale):
-        return False
-    if len(q.scale) == 1:
-        return True
-    return cu.quantized_per_channel(w, 3)
+_filter_quantization = cu.filter_quantization(
+    1, 3, "A quantized filter has one scale or one per output channel (dimension 3)"
+)
 
 
 def _requantizer_in_range(node: Node) -> bool:

@@ -90,17 +90,9 @@ def _bias_valid(node: Node) -> bool:
     return b.type is TensorType.FLOAT32
 
 
-def _filter_quantization(node: Node) -> bool:
-    """Quantized weights have one scale or one per output channel (dimension 0)"""
-    w = node.input(_WEIGHTS)
-    if w is None or w.type is TensorType.FLOAT32:
-        return True
-    q = w.quantization
-    if q is None or len(q.scale) == 0 or len(q.zero_point) != len(q.scale):
-        return False
-    if len(q.scale) == 1:
-        return True
-    return cu.quantized_per_channel(w, 0)
+_filter_quantization = cu.filter_quantization(
+    _WEIGHTS, 0, "Quantized weights have one scale or one per output channel (dimension 0)"
+)
 
 
 def _requantizer_in_range(node: Node) -> bool:
