@@ -67,6 +67,21 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--png", type=Path, metavar="FILE", help="also draw the layout to FILE (needs matplotlib)")
     plan.set_defaults(run=_plan)
 
+    compare = commands.add_parser("compare", help="compare every layer's output with TFLite Micro and/or LiteRT")
+    compare.add_argument("model", type=Path, help=".tflite file")
+    compare.add_argument("--against", choices=("tflm", "tflite", "both"), default="tflm",
+                         help="reference interpreter(s): tflm (TFLite Micro, default), tflite (LiteRT) or both")
+    compare.add_argument("--as", dest="as_", choices=("tflm", "tflite", "same"), default="same",
+                         help="the reference microinfer reproduces (default: the one it is compared against)")
+    source = compare.add_mutually_exclusive_group()
+    source.add_argument("--random", type=int, metavar="N",
+                        help="N random input sets over each input's full range (default 1; floats in [-1, 1])")
+    source.add_argument("--inputs", type=Path, metavar="DIR",
+                        help="input_<i>.npy files in DIR (one set), or in each subfolder of DIR (one set each)")
+    compare.add_argument("--seed", type=int, default=0, help="seed of the random inputs")
+    compare.add_argument("--json", action="store_true", help="print one JSON object")
+    compare.set_defaults(run=_compare)
+
     example = commands.add_parser("example", help="write an example model microinfer builds itself")
     example.add_argument("name", choices=sorted(EXAMPLES), help="which example")
     example.add_argument("-o", "--output", type=Path, help="output file (default: NAME.tflite)")
@@ -109,6 +124,76 @@ def _plan(args) -> int:
     if args.png:
         print(f"wrote {args.png}", file=sys.stderr if args.json else sys.stdout)
     return 0
+
+
+def _compare(args) -> int:
+    from . import compare as comparison
+
+    if not args.model.is_file():
+        load(args.model)  # raises ModelError saying why the file cannot be read
+    data = args.model.read_bytes()
+    against = ("tflm", "tflite") if args.against == "both" else (args.against,)
+    comparison.require_references(against)  # before any work: names the package to install
+    if args.inputs is not None:
+        inputs = comparison.read_inputs(args.inputs, data)
+    else:
+        count = 1 if args.random is None else args.random
+        if count < 1:
+            raise comparison.InputError(f"--random needs a positive count, not {count}")
+        inputs = comparison.random_inputs(data, count, args.seed)
+    report = comparison.compare(data, against, inputs,
+                                microinfer_reference=None if args.as_ == "same" else args.as_)
+    if args.json:
+        print(json.dumps({"model": args.model.name, **report.to_dict()}, indent=1))
+    else:
+        print(_format_comparison(args.model.name, report))
+    return 0
+
+
+def _format_comparison(name: str, report) -> str:
+    from .compare import REFERENCE_NAMES
+
+    runs = f"{report.runs} input{'s' if report.runs != 1 else ''}"
+    parts = []
+    for ref, result in report.references.items():
+        target = REFERENCE_NAMES[ref]
+        mode = "" if result.microinfer_reference == ref else \
+            f", microinfer as {REFERENCE_NAMES[result.microinfer_reference]}"
+        rows = [
+            (
+                layer.op_index,
+                layer.op,
+                f"{layer.tensor_index} {_short(layer.tensor_name)}",
+                f"{thousands(layer.mismatches)} / {thousands(layer.total)}",
+                _diff(layer.max_abs_diff),
+            )
+            for layer in result.layers
+        ]
+        first = result.first_diverging_layer
+        if first is None:
+            all_ = "all " if report.runs > 1 else ""
+            verdict = f"bit-identical to {target} on {all_}{runs}"
+        else:
+            layer = next(layer for layer in result.layers if layer.op_index == first)
+            verdict = (f"first diverging layer: op {first} ({layer.op}), output tensor {layer.tensor_index} "
+                       f"{layer.tensor_name!r}: {thousands(layer.mismatches)} of {thousands(layer.total)} "
+                       f"elements differ over {runs}, max abs diff {_diff(layer.max_abs_diff)}")
+        parts.append("\n".join([
+            f"{name} against {target}{mode}, {runs}:",
+            "",
+            table(("#", "op", "output tensor", "mismatching / total", "max abs diff"), rows, right=(0, 3, 4)),
+            "",
+            verdict,
+        ]))
+    return "\n\n".join(parts)
+
+
+def _short(text: str, width: int = 40) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _diff(value) -> str:
+    return str(value) if isinstance(value, int) else f"{value:.6g}"
 
 
 def _example(args) -> int:

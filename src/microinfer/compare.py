@@ -1,0 +1,254 @@
+"""Layer-by-layer comparison of microinfer with the reference interpreters.
+
+:func:`compare` runs a model with microinfer and with TFLite Micro and/or LiteRT (each in the
+reference worker process) on the same inputs, and counts, for every operator output, how many
+elements differ and by how much. The lowest operator whose output differs is the *first diverging
+layer*: where the two implementations part (later layers inherit the difference).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import reference
+from .errors import MicroinferError
+from .interpreter import Interpreter
+from .tflite import load
+
+REFERENCE_NAMES = {reference.TFLM: "TFLite Micro", reference.LITERT: "LiteRT"}
+
+
+class InputError(MicroinferError, ValueError):
+    """Input files for a comparison are missing or do not fit the model."""
+
+
+@dataclass
+class LayerDiff:
+    """One operator output compared over every input set."""
+
+    op_index: int
+    op: str
+    tensor_index: int
+    tensor_name: str
+    dtype: str
+    mismatches: int = 0
+    total: int = 0
+    max_abs_diff: int | float = 0
+
+    @property
+    def identical(self) -> bool:
+        return self.mismatches == 0
+
+    def to_dict(self) -> dict:
+        return {
+            "op_index": self.op_index,
+            "op": self.op,
+            "tensor_index": self.tensor_index,
+            "tensor_name": self.tensor_name,
+            "dtype": self.dtype,
+            "mismatching_elements": self.mismatches,
+            "total_elements": self.total,
+            "max_abs_diff": self.max_abs_diff,
+        }
+
+
+@dataclass
+class ReferenceComparison:
+    """microinfer (run with ``microinfer_reference``) against one reference interpreter."""
+
+    reference: str
+    microinfer_reference: str
+    runs: int
+    layers: list[LayerDiff] = field(default_factory=list)
+
+    @property
+    def first_diverging_layer(self) -> int | None:
+        """The lowest operator index with a differing output, or ``None``."""
+        return min((layer.op_index for layer in self.layers if not layer.identical), default=None)
+
+    @property
+    def identical(self) -> bool:
+        return self.first_diverging_layer is None
+
+    def to_dict(self) -> dict:
+        return {
+            "microinfer_reference": self.microinfer_reference,
+            "runs": self.runs,
+            "layers": [layer.to_dict() for layer in self.layers],
+            "first_diverging_layer": self.first_diverging_layer,
+            "identical": self.identical,
+        }
+
+
+@dataclass
+class ComparisonReport:
+    runs: int
+    references: dict[str, ReferenceComparison]
+
+    @property
+    def identical(self) -> bool:
+        return all(r.identical for r in self.references.values())
+
+    def to_dict(self) -> dict:
+        return {"runs": self.runs, "references": {k: v.to_dict() for k, v in self.references.items()}}
+
+
+def require_references(against: Sequence[str]) -> None:
+    """Raise :class:`~microinfer.reference.ReferenceUnavailable` naming the package to install."""
+    for name in against:
+        if name not in reference.PACKAGES:
+            raise ValueError(f"reference must be one of {tuple(reference.PACKAGES)}, not {name!r}")
+        if not reference.available(name):
+            package = reference.PACKAGES[name]
+            raise reference.ReferenceUnavailable(
+                f"comparing against {REFERENCE_NAMES[name]} needs the {package!r} package, which is "
+                f"not installed: pip install {package}"
+            )
+
+
+def compare(
+    model_bytes: bytes,
+    against: Sequence[str] = (reference.TFLM,),
+    inputs: Sequence[Sequence[np.ndarray]] = (),
+    *,
+    microinfer_reference: str | None = None,
+    worker: reference.ReferenceWorker | None = None,
+) -> ComparisonReport:
+    """Compare every operator output of microinfer with each reference in ``against``.
+
+    ``inputs``: a list of input sets, each a list of arrays in model input order.
+    ``microinfer_reference``: the reference microinfer reproduces (``"tflm"``/``"tflite"``);
+    ``None`` (the default) uses the one it is compared against. Every run starts from fresh
+    variable state, as each reference run starts a fresh interpreter.
+    ``worker``: a :class:`~microinfer.reference.ReferenceWorker` to use (one is started and
+    closed otherwise).
+    """
+    against = tuple(dict.fromkeys(against))
+    require_references(against)
+    inputs = [list(x) for x in inputs]
+    if not inputs:
+        raise ValueError("compare needs at least one input set")
+    model_bytes = bytes(model_bytes)
+    model = load(model_bytes)
+    sg = model.main
+    internal = {i for op in sg.operators for i in op.intermediates}
+    own = worker is None
+    worker = reference.ReferenceWorker() if own else worker
+    interpreters: dict[str, Interpreter] = {}
+    report = ComparisonReport(runs=len(inputs), references={})
+    try:
+        for ref in against:
+            mode = microinfer_reference or ref
+            if mode not in interpreters:
+                interpreters[mode] = Interpreter(model, reference=mode)
+            interpreter = interpreters[mode]
+            layers = {
+                (op.index, t): LayerDiff(op.index, op.op, t, sg.tensors[t].name,
+                                         np.dtype(sg.tensors[t].type.numpy_dtype).name)
+                for op in sg.operators
+                for t in op.outputs
+                if t >= 0 and t not in internal
+            }
+            seen: set[tuple[int, int]] = set()
+            for input_set in inputs:
+                interpreter.reset_variables()
+                try:
+                    interpreter.run(input_set, intermediates=True)
+                except ValueError as exc:  # inputs that do not fit the model
+                    raise InputError(str(exc)) from None
+                got = interpreter.tensor_values()
+                expected = worker.run(ref, model_bytes, input_set, all_tensors=True).tensors or {}
+                for key, layer in layers.items():
+                    t = layer.tensor_index
+                    if t not in expected or t not in got:
+                        continue  # the reference does not expose this tensor
+                    seen.add(key)
+                    _accumulate(layer, got[t], expected[t])
+            report.references[ref] = ReferenceComparison(
+                ref, mode, len(inputs), [layer for key, layer in layers.items() if key in seen]
+            )
+    finally:
+        if own:
+            worker.close()
+    return report
+
+
+def _accumulate(layer: LayerDiff, got: np.ndarray, expected: np.ndarray) -> None:
+    got = np.asarray(got)
+    expected = np.asarray(expected).reshape(got.shape)
+    layer.total += int(got.size)
+    if np.issubdtype(got.dtype, np.integer) or got.dtype == np.bool_:
+        diff = np.abs(got.astype(np.int64) - expected.astype(np.int64))
+        layer.mismatches += int(np.count_nonzero(diff))
+        if diff.size:
+            layer.max_abs_diff = max(int(layer.max_abs_diff), int(diff.max()))
+    else:
+        a, b = got.astype(np.float64), expected.astype(np.float64)
+        both_nan = np.isnan(a) & np.isnan(b)
+        differ = (a != b) & ~both_nan
+        layer.mismatches += int(np.count_nonzero(differ))
+        if np.any(differ):
+            with np.errstate(invalid="ignore"):
+                diff = np.where(differ, np.abs(a - b), 0.0)
+            worst = float(np.nanmax(diff)) if not np.all(np.isnan(diff)) else float("nan")
+            layer.max_abs_diff = max(float(layer.max_abs_diff), worst)
+        else:
+            layer.max_abs_diff = float(layer.max_abs_diff)
+
+
+# -- input sets ------------------------------------------------------------------------------------
+def random_inputs(model_bytes: bytes, count: int, seed: int = 0) -> list[list[np.ndarray]]:
+    """``count`` input sets spanning the full range of each input's dtype (floats in [-1, 1])."""
+    sg = load(model_bytes).main
+    rng = np.random.default_rng(seed)
+    sets = []
+    for _ in range(count):
+        inputs = []
+        for index in sg.inputs:
+            t = sg.tensors[index]
+            dtype = t.type.numpy_dtype
+            if np.issubdtype(dtype, np.integer):
+                info = np.iinfo(dtype)
+                inputs.append(rng.integers(info.min, info.max, size=t.shape, endpoint=True).astype(dtype))
+            elif dtype == np.bool_:
+                inputs.append(rng.integers(0, 2, size=t.shape).astype(np.bool_))
+            else:
+                inputs.append(rng.uniform(-1, 1, size=t.shape).astype(dtype))
+        sets.append(inputs)
+    return sets
+
+
+def read_inputs(directory: str | os.PathLike, model_bytes: bytes) -> list[list[np.ndarray]]:
+    """Input sets from ``.npy`` files: ``DIR/input_<i>.npy`` (one set), or one subfolder of such
+    files per set (in name order)."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise InputError(f"{directory}: not a directory")
+    count = len(load(model_bytes).main.inputs)
+    if any(directory.glob("input_*.npy")):
+        return [_read_set(directory, count)]
+    folders = sorted(p for p in directory.iterdir() if p.is_dir())
+    if not folders:
+        raise InputError(f"{directory}: no input_<i>.npy files and no subfolders of them")
+    return [_read_set(folder, count) for folder in folders]
+
+
+def _read_set(folder: Path, count: int) -> list[np.ndarray]:
+    inputs = []
+    for i in range(count):
+        path = folder / f"input_{i}.npy"
+        if not path.is_file():
+            raise InputError(f"{path}: missing (the model takes {count} input{'s' if count > 1 else ''})")
+        try:
+            inputs.append(np.load(path, allow_pickle=False))
+        except (OSError, ValueError) as exc:
+            raise InputError(f"{path}: not a .npy array ({exc})") from None
+    extra = sorted(p.name for p in folder.glob("input_*.npy") if p.name not in {f"input_{i}.npy" for i in range(count)})
+    if extra:
+        raise InputError(f"{folder}: the model takes {count} input(s), but found also {', '.join(extra)}")
+    return inputs
