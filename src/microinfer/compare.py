@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import reference
+from . import reference, testing
 from .errors import MicroinferError
 from .interpreter import Interpreter
 from .tflite import load
@@ -204,23 +204,8 @@ def _accumulate(layer: LayerDiff, got: np.ndarray, expected: np.ndarray) -> None
 # -- input sets ------------------------------------------------------------------------------------
 def random_inputs(model_bytes: bytes, count: int, seed: int = 0) -> list[list[np.ndarray]]:
     """``count`` input sets spanning the full range of each input's dtype (floats in [-1, 1])."""
-    sg = load(model_bytes).main
     rng = np.random.default_rng(seed)
-    sets = []
-    for _ in range(count):
-        inputs = []
-        for index in sg.inputs:
-            t = sg.tensors[index]
-            dtype = t.type.numpy_dtype
-            if np.issubdtype(dtype, np.integer):
-                info = np.iinfo(dtype)
-                inputs.append(rng.integers(info.min, info.max, size=t.shape, endpoint=True).astype(dtype))
-            elif dtype == np.bool_:
-                inputs.append(rng.integers(0, 2, size=t.shape).astype(np.bool_))
-            else:
-                inputs.append(rng.uniform(-1, 1, size=t.shape).astype(dtype))
-        sets.append(inputs)
-    return sets
+    return [testing.random_inputs(model_bytes, rng) for _ in range(count)]
 
 
 def read_inputs(directory: str | os.PathLike, model_bytes: bytes) -> list[list[np.ndarray]]:

@@ -44,6 +44,17 @@ def _run_microinfer(model: bytes, ref: str, inputs):
     outputs = interpreter.run(inputs)
     return interpreter, outputs
 
+def _add_lstm(g, x, weights, biases, h, c, y, *, cell_clip=0.0, time_major=False, intermediates=()):
+    """UNIDIRECTIONAL_SEQUENCE_LSTM in the schema's 24-input layout: no CIFG, peephole,
+    projection or layer norm."""
+    inputs = [x, *weights, -1, -1, -1, *biases, -1, -1, h, c, -1, -1, -1, -1]
+    options = UnidirectionalSequenceLSTMOptions(
+        fused_activation_function=ActivationFunction.TANH, cell_clip=cell_clip, proj_clip=0.0,
+        time_major=time_major, asymmetric_quantize_inputs=False, diagonal_recurrent_tensors=False,
+    )
+    g.add_operator("UNIDIRECTIONAL_SEQUENCE_LSTM", inputs, [y], options, intermediates=intermediates)
+
+
 
 def _check(worker, model: bytes, inputs, refs=REFS):
     """Outputs and final variable states equal the reference's (float32: within 1e-5)."""
@@ -260,12 +271,8 @@ def lstm_model(
         # LiteRT's integer LSTM reads the hidden state's quantization from the fifth intermediate.
         intermediates = [g.add_tensor(f"inter{i}", (0,), "float32") for i in range(4)]
         intermediates.append(g.add_tensor("hidden_inter", (0,), "int8", scale=hidden_q[0], zero_point=hidden_q[1]))
-    inputs = [x, *weights, -1, -1, -1, *biases, -1, -1, h, c, -1, -1, -1, -1]
-    options = UnidirectionalSequenceLSTMOptions(
-        fused_activation_function=ActivationFunction.TANH, cell_clip=cell_clip, proj_clip=0.0,
-        time_major=time_major, asymmetric_quantize_inputs=False, diagonal_recurrent_tensors=False,
-    )
-    g.add_operator("UNIDIRECTIONAL_SEQUENCE_LSTM", inputs, [y], options, intermediates=intermediates)
+    _add_lstm(g, x, weights, biases, h, c, y, cell_clip=cell_clip, time_major=time_major,
+              intermediates=intermediates)
     return b.build()
 
 
@@ -408,10 +415,7 @@ def test_lstm_hand_worked_single_cell():
     y = g.add_output("y", (1, 1, 1), "int8", scale=1 / 128, zero_point=0)
     inter = [g.add_tensor(f"i{k}", (0,), "float32") for k in range(4)]
     inter.append(g.add_tensor("hi", (0,), "int8", scale=1 / 128, zero_point=0))
-    g.add_operator("UNIDIRECTIONAL_SEQUENCE_LSTM", [x, *w, -1, -1, -1, *biases, -1, -1, h, c, -1, -1, -1, -1], [y],
-                   UnidirectionalSequenceLSTMOptions(fused_activation_function=ActivationFunction.TANH,
-                                                     time_major=False),
-                   intermediates=inter)
+    _add_lstm(g, x, w, biases, h, c, y, intermediates=inter)
     for ref in REFS:
         interpreter = Interpreter(b.build(), reference=ref)
         # sigmoid(0) = 0.5 = 16384 in Q0.15, tanh(0) = 0: c = 0.5*0 + 0.5*0 = 0, h = 0.5 * tanh(0) = 0
@@ -455,12 +459,8 @@ def lstm16x8_model(
     y = g.add_output("y", out_shape, "int16", scale=hidden_scale, zero_point=zero_points[1])
     intermediates = [g.add_tensor(f"inter{i}", (0,), "float32") for i in range(4)]
     intermediates.append(g.add_tensor("hidden_inter", (0,), "int16", scale=hidden_scale, zero_point=0))
-    options = UnidirectionalSequenceLSTMOptions(
-        fused_activation_function=ActivationFunction.TANH, cell_clip=cell_clip, proj_clip=0.0,
-        time_major=time_major, asymmetric_quantize_inputs=False, diagonal_recurrent_tensors=False,
-    )
-    g.add_operator("UNIDIRECTIONAL_SEQUENCE_LSTM", [x, *weights, -1, -1, -1, *biases, -1, -1, h, c, -1, -1, -1, -1],
-                   [y], options, intermediates=intermediates)
+    _add_lstm(g, x, weights, biases, h, c, y, cell_clip=cell_clip, time_major=time_major,
+              intermediates=intermediates)
     return b.build()
 
 
@@ -528,9 +528,7 @@ def test_lstm_int16x8_hand_worked_zero_weights():
     h = g.add_tensor("h", (1, 1), "int16", scale=2.0**-12, zero_point=0, is_variable=True)
     c = g.add_tensor("c", (1, 1), "int16", scale=2.0**-11, zero_point=0, is_variable=True)
     y = g.add_output("y", (1, 1, 1), "int16", scale=2.0**-12, zero_point=0)
-    g.add_operator("UNIDIRECTIONAL_SEQUENCE_LSTM", [x, *w, -1, -1, -1, *biases, -1, -1, h, c, -1, -1, -1, -1], [y],
-                   UnidirectionalSequenceLSTMOptions(fused_activation_function=ActivationFunction.TANH,
-                                                     time_major=False))
+    _add_lstm(g, x, w, biases, h, c, y)
     interpreter = Interpreter(b.build())
     (out,) = interpreter.run([np.array([[[12345]]], np.int16)])
     assert out.tolist() == [[[0]]]
@@ -550,9 +548,7 @@ def test_lstm_int16x8_hand_worked_forget_gate_keeps_cell():
     h = g.add_tensor("h", (1, 1), "int16", scale=2.0**-15, zero_point=0, is_variable=True)
     c = g.add_tensor("c", (1, 1), "int16", scale=2.0**-11, zero_point=0, is_variable=True)
     y = g.add_output("y", (1, 2, 1), "int16", scale=2.0**-15, zero_point=0)
-    g.add_operator("UNIDIRECTIONAL_SEQUENCE_LSTM", [x, *w, -1, -1, -1, *biases, -1, -1, h, c, -1, -1, -1, -1], [y],
-                   UnidirectionalSequenceLSTMOptions(fused_activation_function=ActivationFunction.TANH,
-                                                     time_major=False))
+    _add_lstm(g, x, w, biases, h, c, y)
     interpreter = Interpreter(b.build())
     interpreter._variables[c][...] = 2048  # c = 1.0 (scale 2**-11)
     (out,) = interpreter.run([np.zeros((1, 2, 1), np.int16)])

@@ -27,7 +27,7 @@ from .fixedpoint import (
     quantize_multiplier,
     wrap_int32,
 )
-from .registry import Node
+from .registry import TFLM, Node
 
 FLOAT64_EXACT = 1 << 53
 # The int64-accumulator requantizer shifts right by 15 - shift, which must stay positive.
@@ -324,6 +324,28 @@ def filter_quantization(weights_input: int, channel_axis: int, doc: str):
         if q is None or len(q.scale) == 0 or len(q.zero_point) != len(q.scale):
             return False
         return len(q.scale) == 1 or quantized_per_channel(w, channel_axis)
+
+    check.__doc__ = doc
+    return check
+
+
+def bias_per_output_channel(inputs: tuple[int, int, int], tflm_int16x8_bias: TensorType, doc: str):
+    """A constraint on the optional bias at ``inputs`` = (input, weights, bias) positions: one
+    element per output channel (weights dimension 0), int32 for int8, int64 for int16 (TFLite
+    Micro also takes ``tflm_int16x8_bias``), float32 for float. ``doc`` is its sentence."""
+    x_at, w_at, b_at = inputs
+
+    def check(node: Node) -> bool:
+        x, w, b = node.input(x_at), node.input(w_at), node.input(b_at)
+        if b is None or x is None or not tensors_4d(w):
+            return True
+        if b.num_elements != w.shape[0]:
+            return False
+        if x.type is TensorType.INT8:
+            return b.type is TensorType.INT32
+        if x.type is TensorType.INT16:
+            return b.type is TensorType.INT64 or (b.type is tflm_int16x8_bias and node.reference == TFLM)
+        return b.type is TensorType.FLOAT32
 
     check.__doc__ = doc
     return check

@@ -52,18 +52,10 @@ def _output_shape_matches(node: Node) -> bool:
     return tuple(y.shape) == (x.shape[0], *cu.spatial_output_size(node, x, w), w.shape[0])
 
 
-def _bias_valid(node: Node) -> bool:
-    """Bias, when given, has one element per filter and is int32 (int8), int64 (int16; TFLite Micro also int32) or float32"""
-    x, w, b = node.input(0), node.input(1), node.input(2)
-    if b is None or not cu.tensors_4d(x, w):
-        return True
-    if b.num_elements != w.shape[0]:
-        return False
-    if x.type is TensorType.INT8:
-        return b.type is TensorType.INT32
-    if x.type is TensorType.INT16:
-        return b.type is TensorType.INT64 or (b.type is TensorType.INT32 and node.reference == TFLM)
-    return b.type is TensorType.FLOAT32
+_bias_valid = cu.bias_per_output_channel(
+    (0, 1, 2), TensorType.INT32,
+    "Bias, when given, has one element per filter and is int32 (int8), int64 (int16; TFLite Micro also int32) or float32",
+)
 
 
 _filter_quantization = cu.filter_quantization(

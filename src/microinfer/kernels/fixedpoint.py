@@ -51,12 +51,6 @@ def quantize_multiplier(real_multiplier: float, single_rounding: bool = False) -
     return q_fixed, shift
 
 
-def quantize_multiplier_smaller_than_one(real_multiplier: float) -> tuple[int, int]:
-    """As :func:`quantize_multiplier`, for multipliers in [0, 1) (shift <= 0)."""
-    multiplier, shift = quantize_multiplier(real_multiplier)
-    return multiplier, shift
-
-
 def wrap(x, bits: int = 32):
     """Two's-complement wrap of int64 values to a ``bits``-wide signed range (a C cast/expression)."""
     half = 1 << (bits - 1)
@@ -144,9 +138,11 @@ class Rescale:
         multiplier = np.asarray(multiplier, dtype=np.int64)
         shift = np.asarray(shift, dtype=np.int64)
         if rounding == SINGLE:
-            left = 31 - shift  # total right shift of the single-rounding form
-            right = np.int64(1) << (left - 1)  # its rounding constant
-            return cls(multiplier, shift, rounding, left, right, right, right, False, False)
+            # One 64-bit product, add half, one right shift by 31 - shift.
+            right = 31 - shift
+            half = np.int64(1) << (right - 1)
+            zero = np.zeros_like(shift)
+            return cls(multiplier, shift, rounding, zero, right, half, zero, False, False)
         left = np.maximum(shift, 0)
         right = np.maximum(-shift, 0)
         half = (np.int64(1) << right) >> 1
@@ -157,7 +153,7 @@ class Rescale:
     def __call__(self, x) -> np.ndarray:
         x = np.asarray(x, dtype=np.int64)
         if self.rounding == SINGLE:
-            return (x * self.multiplier + self.right) >> self.left
+            return (x * self.multiplier + self.half) >> self.right
         if self.general:
             return _double_rounding_general(x, self.multiplier, self.shift)
         if self.shifts_left:

@@ -76,18 +76,10 @@ def _strides_positive(node: Node) -> bool:
     return node.options.stride_h >= 1 and node.options.stride_w >= 1
 
 
-def _bias_valid(node: Node) -> bool:
-    """Bias, when given, has one element per output channel and is int32 (int8), int64 (int16; TFLite Micro also int16) or float32"""
-    x, w, b = node.input(_INPUT), node.input(_WEIGHTS), node.input(_BIAS)
-    if b is None or x is None or not cu.tensors_4d(w):
-        return True
-    if b.num_elements != w.shape[0]:
-        return False
-    if x.type is TensorType.INT8:
-        return b.type is TensorType.INT32
-    if x.type is TensorType.INT16:
-        return b.type is TensorType.INT64 or (b.type is TensorType.INT16 and node.reference == TFLM)
-    return b.type is TensorType.FLOAT32
+_bias_valid = cu.bias_per_output_channel(
+    (_INPUT, _WEIGHTS, _BIAS), TensorType.INT16,
+    "Bias, when given, has one element per output channel and is int32 (int8), int64 (int16; TFLite Micro also int16) or float32",
+)
 
 
 _filter_quantization = cu.filter_quantization(

@@ -467,9 +467,11 @@ def random_inputs(model_bytes: bytes, rng: np.random.Generator) -> list[np.ndarr
     inputs = []
     for tensor in load(model_bytes).main.input_tensors():
         dtype = tensor.type.numpy_dtype
-        if np.issubdtype(dtype, np.integer):
+        if dtype == np.bool_:
+            inputs.append(rng.integers(0, 2, size=tensor.shape).astype(np.bool_))
+        elif np.issubdtype(dtype, np.integer):
             info = np.iinfo(dtype)
-            inputs.append(rng.integers(info.min, info.max, tensor.shape, dtype=dtype, endpoint=True))
+            inputs.append(rng.integers(info.min, info.max, size=tensor.shape, endpoint=True).astype(dtype))
         elif np.issubdtype(dtype, np.floating):
             inputs.append(rng.uniform(-1.0, 1.0, tensor.shape).astype(dtype))
         else:

@@ -17,10 +17,7 @@ from .types import ActivationFunction, FullyConnectedWeightsFormat, Padding, Ten
 
 def _wire(kind: str, default, enum=None):
     """A dataclass field stored on the wire as ``kind`` ('i32', 'bool', '[i32]', ...)."""
-    meta = {"wire": kind, "enum": enum}
-    if isinstance(default, tuple):
-        return field(default=default, metadata=meta)
-    return field(default=default, metadata=meta)
+    return field(default=default, metadata={"wire": kind, "enum": enum})
 
 
 def _padding():
