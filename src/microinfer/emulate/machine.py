@@ -1,0 +1,265 @@
+"""Build one bare-metal program per layer and run it on an emulated Cortex-M core under QEMU.
+
+QEMU has no timing model, but with ``-icount shift=7`` every instruction advances virtual time by
+128 ns, so the guest's SysTick counts instructions exactly. The harness in
+``targets/emulation/harness.c`` reads SysTick around the layer and writes the layer's output to a
+file through semihosting.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
+from ..errors import MicroinferError, MissingDependencyError, UnsupportedTargetError
+
+INSTALL_HINT = (
+    "install them with: apt-get install -y --no-install-recommends "
+    "gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm"
+)
+_REPOSITORY = Path(__file__).resolve().parents[3]
+NANOSECONDS_PER_INSTRUCTION = 128  # -icount shift=7
+SYSTICK_RELOAD_TICKS = 1 << 24
+SYSTICK_HANDLER_INSTRUCTIONS = 5  # ldr, ldr, adds, str, bx: counted inside the region on each wrap
+QEMU_TIMEOUT_SECONDS = 300
+
+
+class EmulationError(MicroinferError):
+    """A layer program failed to build or to run on the emulated core."""
+
+
+@dataclass(frozen=True)
+class MemoryRegion:
+    origin: int
+    length: int
+
+
+@dataclass(frozen=True)
+class EmulatedMachine:
+    """A QEMU machine: where code and RAM are, and how fast its SysTick runs."""
+
+    name: str
+    systick_hz: int
+    code: MemoryRegion
+    ram: MemoryRegion
+
+    def instructions(self, ticks: int) -> int:
+        return round(ticks * 1e9 / (self.systick_hz * NANOSECONDS_PER_INSTRUCTION))
+
+
+@dataclass(frozen=True)
+class EmulatedCore:
+    """A Cortex-M core as compiled for (flags, ISA path) and the machines that emulate it."""
+
+    name: str
+    cflags: tuple[str, ...]
+    isa_path: str
+    machine: EmulatedMachine
+    small_machine: EmulatedMachine | None = None
+
+
+def emulation_dir() -> Path:
+    return Path(os.environ.get("MICROINFER_EMULATION_DIR", _REPOSITORY / "targets" / "emulation"))
+
+
+def kernels_dir() -> Path:
+    return Path(os.environ.get("MICROINFER_KERNELS_SRC", _REPOSITORY / "kernels_c"))
+
+
+def cache_dir() -> Path:
+    default = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "microinfer" / "emulate"
+    return Path(os.environ.get("MICROINFER_EMULATE_CACHE", default))
+
+
+def load_cores() -> dict[str, EmulatedCore]:
+    path = emulation_dir() / "machines.toml"
+    if not path.is_file():
+        raise MissingDependencyError(
+            f"emulation files not found at {path}: emulation runs from a source checkout "
+            "(set MICROINFER_EMULATION_DIR to its targets/emulation folder)"
+        )
+    with path.open("rb") as handle:
+        table = tomllib.load(handle)
+    try:
+        return {name: _core(name, entry) for name, entry in table["cores"].items()}
+    except (KeyError, TypeError) as exc:
+        raise MicroinferError(f"{path}: malformed core entry, missing or wrong key {exc}") from None
+
+
+def core_named(name: str) -> EmulatedCore:
+    cores = load_cores()
+    if name not in cores:
+        raise UnsupportedTargetError(f"no emulated core {name!r}; known: {', '.join(sorted(cores))}")
+    return cores[name]
+
+
+def _core(name: str, entry: dict) -> EmulatedCore:
+    machine = EmulatedMachine(entry["machine"], entry["systick_hz"], _region(entry["code"]), _region(entry["ram"]))
+    small = None
+    if "small_machine" in entry:
+        small = EmulatedMachine(entry["small_machine"], entry["small_systick_hz"],
+                                _region(entry["small_code"]), _region(entry["small_ram"]))
+    return EmulatedCore(name, tuple(entry["cflags"]), entry["isa_path"], machine, small)
+
+
+def _region(entry: dict) -> MemoryRegion:
+    return MemoryRegion(int(entry["origin"]), int(entry["length"]))
+
+
+def check_toolchain() -> None:
+    """Raise MissingDependencyError naming what is missing and how to install it."""
+    missing = [tool for tool in ("arm-none-eabi-gcc", "qemu-system-arm") if shutil.which(tool) is None]
+    if missing:
+        raise MissingDependencyError(f"emulation needs {' and '.join(missing)}, not found on PATH; {INSTALL_HINT}")
+
+
+@dataclass(frozen=True)
+class LayerProgram:
+    """One layer as C: ``source`` defines ``layer_run``, ``layer_output`` and ``layer_output_size``.
+
+    ``blobs`` are constant arrays (weights, inputs) placed in code memory under the given symbol names.
+    """
+
+    source: str
+    blobs: dict[str, bytes]
+
+
+@dataclass(frozen=True)
+class LayerMeasurement:
+    instructions: int
+    output: bytes
+
+
+def run_layer(program: LayerProgram, core: EmulatedCore, small: bool = False) -> LayerMeasurement:
+    """Build ``program`` for ``core`` and run it once under QEMU."""
+    check_toolchain()
+    machine = core.small_machine if small and core.small_machine else core.machine
+    library = kernel_library(core)
+    with tempfile.TemporaryDirectory(prefix="microinfer-emulate-") as folder:
+        work = Path(folder)
+        elf = _link_layer(program, core, machine, library, work)
+        stderr = _run_qemu(machine, elf, work)
+        output_path = work / "layer_output.bin"
+        if "EMU-DONE" not in stderr or not output_path.is_file():
+            raise EmulationError(f"layer program did not finish on {machine.name} ({core.name}): {stderr.strip()[-400:]}")
+        return LayerMeasurement(_layer_instructions(stderr, machine), output_path.read_bytes())
+
+
+def _compile_flags(core: EmulatedCore) -> list[str]:
+    return [*core.cflags, "-mthumb", "-O2", "-std=c99", "-ffreestanding", "-fno-builtin",
+            "-ffunction-sections", "-fdata-sections", "-Wall",
+            f"-I{emulation_dir()}", f"-I{kernels_dir() / 'include'}", f"-I{kernels_dir() / 'src'}"]
+
+
+def kernel_sources() -> list[Path]:
+    root = kernels_dir() / "src"
+    return sorted(root.rglob("*.c")) if root.is_dir() else []
+
+
+def kernel_library(core: EmulatedCore) -> Path:
+    """The kernels (and harness runtime) compiled for ``core``, cached by a hash of sources and flags."""
+    runtime = [emulation_dir() / "startup.c", emulation_dir() / "harness.c"]
+    sources = runtime + kernel_sources()
+    headers = sorted((kernels_dir()).rglob("*.h")) + [emulation_dir() / "emu.h"]
+    digest = hashlib.sha256(" ".join(_compile_flags(core)).encode())
+    for path in sources + headers:
+        digest.update(str(path).encode())
+        digest.update(path.read_bytes())
+    archive = cache_dir() / core.name / f"kernels-{digest.hexdigest()[:16]}.a"
+    if archive.is_file():
+        return archive
+    archive.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="microinfer-kernels-") as folder:
+        objects = []
+        for number, source in enumerate(sources):
+            obj = Path(folder) / f"{number}_{source.stem}.o"
+            _tool(["arm-none-eabi-gcc", *_compile_flags(core), "-c", str(source), "-o", str(obj)], f"compiling {source.name}")
+            objects.append(str(obj))
+        partial = archive.with_suffix(f".{os.getpid()}.tmp")
+        _tool(["arm-none-eabi-ar", "rcs", str(partial), *objects], "archiving the kernels")
+        partial.replace(archive)
+    return archive
+
+
+def _link_layer(program: LayerProgram, core: EmulatedCore, machine: EmulatedMachine,
+                library: Path, work: Path) -> Path:
+    (work / "layer.c").write_text(program.source)
+    (work / "blobs.S").write_text(_blob_assembly(program.blobs, work))
+    (work / "layer.ld").write_text(_linker_script(machine))
+    elf = work / "layer.elf"
+    command = ["arm-none-eabi-gcc", *_compile_flags(core), "-nostdlib", "-nostartfiles",
+               "-Wl,--gc-sections", "-T", str(work / "layer.ld"),
+               "-Wl,--whole-archive", str(library), "-Wl,--no-whole-archive",
+               str(work / "layer.c"), str(work / "blobs.S"), "-lgcc", "-o", str(elf)]
+    _tool(command, f"linking the layer program for {core.name} ({machine.name})")
+    return elf
+
+
+def _blob_assembly(blobs: dict[str, bytes], work: Path) -> str:
+    lines = []
+    for symbol, data in blobs.items():
+        path = work / f"{symbol}.bin"
+        path.write_bytes(data)
+        lines += [f"    .section .rodata.{symbol}, \"a\"", "    .balign 16", f"    .global {symbol}",
+                  f"{symbol}:", f"    .incbin \"{path}\""]
+    return "\n".join(lines) + "\n"
+
+
+def _linker_script(machine: EmulatedMachine) -> str:
+    template = (emulation_dir() / "emulation.ld.in").read_text()
+    values = {"CODE_ORIGIN": machine.code.origin, "CODE_LENGTH": machine.code.length,
+              "RAM_ORIGIN": machine.ram.origin, "RAM_LENGTH": machine.ram.length}
+    for key, value in values.items():
+        template = template.replace(f"@{key}@", f"{value:#x}")
+    return template
+
+
+def _tool(command: list[str], what: str) -> None:
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        message = (done.stderr or done.stdout).strip()
+        if "will not fit in region" in message or "overflowed by" in message:
+            raise EmulationError(f"{what}: the layer does not fit the machine's memory: {message[-300:]}")
+        raise EmulationError(f"{what} failed: {message[-800:]}")
+
+
+def _run_qemu(machine: EmulatedMachine, elf: Path, work: Path) -> str:
+    command = ["qemu-system-arm", "-M", machine.name, "-nographic", "-monitor", "none", "-serial", "none",
+               "-semihosting-config", "enable=on,target=native", "-icount", "shift=7", "-kernel", str(elf)]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, cwd=work, timeout=QEMU_TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired:
+        raise EmulationError(f"{machine.name}: the layer program did not finish in {QEMU_TIMEOUT_SECONDS} s") from None
+    if done.returncode != 0:
+        raise EmulationError(f"{machine.name}: QEMU exited with status {done.returncode}: {done.stderr.strip()[-400:]}")
+    return done.stderr + done.stdout
+
+
+_COUNT_LINE = re.compile(r"^(EMU-[A-Z-]+) (\d+) (\d+)$", re.MULTILINE)
+
+
+def _layer_instructions(stderr: str, machine: EmulatedMachine) -> int:
+    counts = {label: (int(wraps), int(left)) for label, wraps, left in _COUNT_LINE.findall(stderr)}
+    try:
+        empty = _elapsed(machine, counts["EMU-EMPTY-START"], counts["EMU-EMPTY-END"])
+        layer = _elapsed(machine, counts["EMU-LAYER-START"], counts["EMU-LAYER-END"])
+    except KeyError as exc:
+        raise EmulationError(f"{machine.name}: the layer program reported no count {exc}") from None
+    return layer - empty
+
+
+def _elapsed(machine: EmulatedMachine, start: tuple[int, int], end: tuple[int, int]) -> int:
+    wraps = end[0] - start[0]
+    ticks = wraps * SYSTICK_RELOAD_TICKS + start[1] - end[1]
+    return machine.instructions(ticks) - wraps * SYSTICK_HANDLER_INSTRUCTIONS
