@@ -3,7 +3,7 @@
  * first is the cost of the readings themselves; the host subtracts it. */
 #include "emu.h"
 
-extern void layer_run(void);
+extern int32_t layer_run(void);
 extern const void *const layer_output;
 extern const uint32_t layer_output_size;
 
@@ -24,12 +24,16 @@ int main(void)
     emu_counter_read(&empty_start);
     emu_counter_read(&empty_end);
     emu_counter_read(&layer_start);
-    layer_run();
+    const int32_t status = layer_run();
     emu_counter_read(&layer_end);
     print_count("EMU-EMPTY-START ", &empty_start);
     print_count("EMU-EMPTY-END ", &empty_end);
     print_count("EMU-LAYER-START ", &layer_start);
     print_count("EMU-LAYER-END ", &layer_end);
+    if (status != 0) {
+        emu_print("EMU-ERROR the kernel returned a nonzero status\n");
+        return 1;
+    }
     if (emu_write_file("layer_output.bin", layer_output, layer_output_size) != 0) {
         emu_print("EMU-ERROR cannot write layer_output.bin\n");
         return 1;

@@ -116,7 +116,11 @@ static void emu_fault_handler(void)
     emu_exit(1);
 }
 
-void *memcpy(void *destination, const void *source, size_t size)
+/* GCC would turn these loops into calls to memcpy/memset (themselves); and the block trace must not
+   count startup work as the layer's: keep them plain loops. */
+#define EMU_PLAIN_LOOPS __attribute__((optimize("no-tree-loop-distribute-patterns")))
+
+EMU_PLAIN_LOOPS void *memcpy(void *destination, const void *source, size_t size)
 {
     unsigned char *to = destination;
     const unsigned char *from = source;
@@ -126,7 +130,7 @@ void *memcpy(void *destination, const void *source, size_t size)
     return destination;
 }
 
-void *memset(void *destination, int value, size_t size)
+EMU_PLAIN_LOOPS void *memset(void *destination, int value, size_t size)
 {
     unsigned char *to = destination;
     while (size-- != 0u) {
@@ -135,7 +139,7 @@ void *memset(void *destination, int value, size_t size)
     return destination;
 }
 
-void emu_reset_handler(void)
+EMU_PLAIN_LOOPS void emu_reset_handler(void)
 {
     uint32_t *from = &__data_load;
     for (uint32_t *to = &__data_start; to < &__data_end;) {

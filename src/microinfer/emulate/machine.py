@@ -14,7 +14,9 @@ import re
 import shutil
 import subprocess
 import tempfile
-from dataclasses import dataclass
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 try:
@@ -67,6 +69,7 @@ class EmulatedCore:
     isa_path: str
     machine: EmulatedMachine
     small_machine: EmulatedMachine | None = None
+    objdump_architecture: str = ""  # when the ELF attributes do not select the right decoder (MVE)
 
 
 def emulation_dir() -> Path:
@@ -110,7 +113,8 @@ def _core(name: str, entry: dict) -> EmulatedCore:
     if "small_machine" in entry:
         small = EmulatedMachine(entry["small_machine"], entry["small_systick_hz"],
                                 _region(entry["small_code"]), _region(entry["small_ram"]))
-    return EmulatedCore(name, tuple(entry["cflags"]), entry["isa_path"], machine, small)
+    return EmulatedCore(name, tuple(entry["cflags"]), entry["isa_path"], machine, small,
+                        entry.get("objdump_architecture", ""))
 
 
 def _region(entry: dict) -> MemoryRegion:
@@ -137,23 +141,30 @@ class LayerProgram:
 
 @dataclass(frozen=True)
 class LayerMeasurement:
+    """What one run gave: the layer's instruction count and output; when traced, the blocks run
+    (whole program) and the program's disassembly, from which the instruction mix follows."""
+
     instructions: int
     output: bytes
+    trace: BlockTrace | None = None
+    disassembly: str = ""
 
 
-def run_layer(program: LayerProgram, core: EmulatedCore, small: bool = False) -> LayerMeasurement:
-    """Build ``program`` for ``core`` and run it once under QEMU."""
+def run_layer(program: LayerProgram, core: EmulatedCore, small: bool = False, trace: bool = False) -> LayerMeasurement:
+    """Build ``program`` for ``core`` and run it once under QEMU (``trace``: also record the blocks run)."""
     check_toolchain()
     machine = core.small_machine if small and core.small_machine else core.machine
     library = kernel_library(core)
     with tempfile.TemporaryDirectory(prefix="microinfer-emulate-") as folder:
         work = Path(folder)
         elf = _link_layer(program, core, machine, library, work)
-        stderr = _run_qemu(machine, elf, work)
+        block_trace = BlockTrace() if trace else None
+        stderr = _run_qemu(machine, elf, work, block_trace)
         output_path = work / "layer_output.bin"
         if "EMU-DONE" not in stderr or not output_path.is_file():
             raise EmulationError(f"layer program did not finish on {machine.name} ({core.name}): {stderr.strip()[-400:]}")
-        return LayerMeasurement(_layer_instructions(stderr, machine), output_path.read_bytes())
+        disassembly = _disassembly(elf, core) if trace else ""
+        return LayerMeasurement(_layer_instructions(stderr, machine), output_path.read_bytes(), block_trace, disassembly)
 
 
 def _compile_flags(core: EmulatedCore) -> list[str]:
@@ -234,16 +245,88 @@ def _tool(command: list[str], what: str) -> None:
         raise EmulationError(f"{what} failed: {message[-800:]}")
 
 
-def _run_qemu(machine: EmulatedMachine, elf: Path, work: Path) -> str:
+def _run_qemu(machine: EmulatedMachine, elf: Path, work: Path, trace: BlockTrace | None) -> str:
     command = ["qemu-system-arm", "-M", machine.name, "-nographic", "-monitor", "none", "-serial", "none",
                "-semihosting-config", "enable=on,target=native", "-icount", "shift=7", "-kernel", str(elf)]
+    reader = None
+    if trace is not None:
+        # Every translated and executed block is logged (chaining off) into a pipe, counted on the fly.
+        fifo = work / "blocks.fifo"
+        os.mkfifo(fifo)
+        command += ["-d", "in_asm,exec,nochain", "-D", str(fifo)]
+        reader = threading.Thread(target=_read_block_trace, args=(fifo, trace), daemon=True)
+        reader.start()
     try:
         done = subprocess.run(command, capture_output=True, text=True, cwd=work, timeout=QEMU_TIMEOUT_SECONDS)
     except subprocess.TimeoutExpired:
         raise EmulationError(f"{machine.name}: the layer program did not finish in {QEMU_TIMEOUT_SECONDS} s") from None
+    finally:
+        if reader is not None:
+            _finish_reader(reader, work / "blocks.fifo")
     if done.returncode != 0:
         raise EmulationError(f"{machine.name}: QEMU exited with status {done.returncode}: {done.stderr.strip()[-400:]}")
     return done.stderr + done.stdout
+
+
+_TRACE_LINE = re.compile(rb"^Trace \d+: (0x[0-9a-f]+) \[[0-9a-f]+/([0-9a-f]+)/")
+_TRANSLATED_LINE = re.compile(rb"^0x([0-9a-f]+):")
+
+
+@dataclass
+class BlockTrace:
+    """Translation blocks as QEMU cut them (``blocks[id]``: function, instruction addresses) and how
+    often each ran after which (``transitions[previous id, id]``; -1 before the first)."""
+
+    blocks: dict[int, tuple[str, tuple[int, ...]]] = field(default_factory=dict)
+    transitions: Counter = field(default_factory=Counter)
+
+
+def _read_block_trace(fifo: Path, trace: BlockTrace) -> None:
+    """Parse QEMU's ``-d in_asm,exec,nochain`` log: each "IN:" listing is the block whose "Trace"
+    line follows it; a block is known by its host address from then on (until re-translated)."""
+    current: dict[bytes, int] = {}
+    pending: tuple[str, list[int]] | None = None
+    previous = -1
+    with open(fifo, "rb") as log:
+        for line in log:
+            if line.startswith(b"Trace"):
+                match = _TRACE_LINE.match(line)
+                if not match:
+                    continue
+                host = match.group(1)
+                if pending is not None or host not in current:
+                    function, addresses = pending or ("?", [int(match.group(2), 16)])
+                    current[host] = len(trace.blocks)
+                    trace.blocks[current[host]] = (function, tuple(addresses))
+                    pending = None
+                block = current[host]
+                trace.transitions[previous, block] += 1
+                previous = block
+            elif line.startswith(b"IN:"):
+                pending = (line[3:].strip().decode(errors="replace"), [])
+            elif pending is not None and line.startswith(b"0x"):
+                match = _TRANSLATED_LINE.match(line)
+                if match:
+                    pending[1].append(int(match.group(1), 16))
+
+
+def _finish_reader(reader: threading.Thread, fifo: Path) -> None:
+    if reader.is_alive():
+        try:  # QEMU never opened the pipe: open it once for writing so that the reader ends
+            with open(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK), "wb"):
+                pass
+        except OSError:
+            pass
+    reader.join(timeout=60)
+
+
+def _disassembly(elf: Path, core: EmulatedCore) -> str:
+    architecture = ["-m", core.objdump_architecture] if core.objdump_architecture else []
+    done = subprocess.run(["arm-none-eabi-objdump", "-d", "--no-show-raw-insn", *architecture, str(elf)],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        raise EmulationError(f"disassembling {elf.name} failed: {done.stderr.strip()[-300:]}")
+    return done.stdout
 
 
 _COUNT_LINE = re.compile(r"^(EMU-[A-Z-]+) (\d+) (\d+)$", re.MULTILINE)

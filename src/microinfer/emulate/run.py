@@ -1,0 +1,151 @@
+"""Run every layer the C kernels cover on an emulated Cortex-M core, layer by layer.
+
+Each covered layer becomes its own bare-metal program: the layer's input is the one the NumPy
+interpreter computed for it, so every layer is checked bit for bit against the NumPy kernels
+independently of the others, and its instructions are counted alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from ..errors import MicroinferError
+from ..info import operator_macs
+from ..interpreter import Interpreter
+from ..tflite import Model, load
+from .machine import EmulatedCore, check_toolchain, core_named, run_layer
+from .program import RecordingLibrary, layer_program, record_call
+from .timing import TimingTable, instruction_mix, timing_table
+
+
+@dataclass(frozen=True)
+class EmulatedLayer:
+    """One operator: run on the emulated core (``covered``), or why not."""
+
+    index: int
+    op: str
+    macs: int
+    covered: bool
+    reason: str = ""
+    kernel: str = ""
+    instructions: int = 0
+    bit_exact: bool = False
+    mismatches: int = 0
+    estimated_cycles: int = 0
+    traced_instructions: int = 0  # from the block trace: a check on ``instructions``
+
+    @property
+    def instructions_per_mac(self) -> float | None:
+        return self.instructions / self.macs if self.covered and self.macs else None
+
+
+@dataclass
+class EmulationResult:
+    model: str
+    core: str
+    machine: str
+    isa_path: str
+    layers: list[EmulatedLayer] = field(default_factory=list)
+
+    @property
+    def covered(self) -> list[EmulatedLayer]:
+        return [layer for layer in self.layers if layer.covered]
+
+    @property
+    def all_bit_exact(self) -> bool:
+        return all(layer.bit_exact for layer in self.covered)
+
+    @property
+    def instructions(self) -> int:
+        return sum(layer.instructions for layer in self.covered)
+
+    @property
+    def estimated_cycles(self) -> int:
+        return sum(layer.estimated_cycles for layer in self.covered)
+
+    def to_dict(self) -> dict:
+        layers = []
+        for layer in self.layers:
+            entry = asdict(layer)
+            entry["instructions_per_mac"] = layer.instructions_per_mac
+            layers.append(entry)
+        return {"model": self.model, "core": self.core, "machine": self.machine, "isa_path": self.isa_path,
+                "bit_exact": self.all_bit_exact, "instructions": self.instructions,
+                "estimated_cycles": self.estimated_cycles, "layers": layers}
+
+
+def emulate(model: Model | str, core: str, seed: int = 0, reference: str = "tflm",
+            progress: Callable[[int, int], None] | None = None,
+            layers: set[int] | None = None) -> EmulationResult:
+    """Run each C-covered layer of ``model`` on the emulated ``core`` and compare with NumPy.
+
+    ``layers``: only these operator indices (default: all). ``progress(done, total)`` is called
+    after each operator.
+    """
+    check_toolchain()
+    target = core_named(core)
+    timing = timing_table(core)
+    from .. import c_backend
+    from ..c_backend import ops  # noqa: F401  (registers the C kernels)
+
+    host_library = c_backend.load_library()
+    model = model if isinstance(model, Model) else load(model)
+    interpreter = Interpreter(model, reference=reference)
+    interpreter.run(_random_inputs(model, np.random.default_rng(seed)))
+    values = interpreter.tensor_values()
+    subgraph = model.main
+    result = EmulationResult(getattr(model, "name", "") or "", core, target.machine.name, target.isa_path)
+    steps = list(zip(interpreter._steps, interpreter._prepared))
+    for index, ((_, node), data) in enumerate(steps):
+        op = node.op.op
+        macs = operator_macs(subgraph, subgraph.operators[index])
+        if layers is not None and index not in layers:
+            result.layers.append(EmulatedLayer(index, op, macs, False, "not selected"))
+        else:
+            result.layers.append(_emulate_layer(index, node, data, values, macs, target, timing, host_library))
+        if progress:
+            progress(index + 1, len(steps))
+    return result
+
+
+def _emulate_layer(index, node, data, values, macs, core: EmulatedCore, timing: TimingTable,
+                   host_library) -> EmulatedLayer:
+    from ..c_backend import C_KERNELS, Fallback
+
+    op = node.op.op
+    kernel = C_KERNELS.get(op)
+    if kernel is None:
+        return EmulatedLayer(index, op, macs, False, "no C kernel")
+    library = RecordingLibrary(host_library)
+    try:
+        call = kernel(library).prepare(node, data)
+    except Fallback as reason:
+        return EmulatedLayer(index, op, macs, False, f"runs in NumPy: {reason}")
+    inputs = [values[i] for i in node.op.inputs if i >= 0 and i in values]
+    inputs = [np.ascontiguousarray(a) for a in inputs]
+    calls = record_call(call, library, inputs)
+    program = layer_program(call, calls, inputs)
+    measured = run_layer(program, core, trace=True)
+    mix = instruction_mix(measured)
+    expected = np.ascontiguousarray(values[node.op.outputs[0]], call.output.dtype)
+    got = np.frombuffer(measured.output, call.output.dtype)
+    mismatches = int(np.count_nonzero(got != expected.reshape(-1))) if got.size == expected.size else expected.size
+    kernel_names = "+".join(sorted({c.function for c in calls}))
+    return EmulatedLayer(index, op, macs, True, kernel=kernel_names, instructions=measured.instructions,
+                         bit_exact=mismatches == 0, mismatches=mismatches,
+                         estimated_cycles=timing.estimate(mix), traced_instructions=mix.instructions)
+
+
+def _random_inputs(model: Model, rng: np.random.Generator) -> list[np.ndarray]:
+    inputs = []
+    for tensor in model.main.input_tensors():
+        dtype = tensor.type.numpy_dtype
+        if not np.issubdtype(dtype, np.integer):
+            raise MicroinferError(f"emulate: input {tensor.name!r} is {np.dtype(dtype).name}; "
+                                  "only integer (quantized) models run on the emulated cores")
+        info = np.iinfo(dtype)
+        inputs.append(rng.integers(info.min, info.max, size=tensor.shape, endpoint=True).astype(dtype))
+    return inputs
