@@ -1,0 +1,3 @@
+"""The explicit list of C-backed ops: one module per op, each registering itself."""
+
+from . import fully_connected  # noqa: F401
