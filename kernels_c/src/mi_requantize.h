@@ -56,6 +56,14 @@ static inline int32_t mi_requantize_double(int32_t acc, int32_t multiplier, int3
     const int32_t left = shift > 0 ? shift : 0;
     const int32_t right = shift > 0 ? 0 : -shift;
     const int32_t shifted = (int32_t)((uint32_t)acc << left);
+    if (multiplier >= 0) {
+        /* Same bits, fewer steps: with a non-negative multiplier the doubling high multiply
+           cannot saturate and its nudge-then-truncate is floor((x * m + 2**30) / 2**31); the
+           rounding divide is floor((high + half - (high < 0)) / 2**right) for right > 0. */
+        const int64_t high = ((int64_t)shifted * multiplier + ((int64_t)1 << 30)) >> 31;
+        const int64_t half = right > 0 ? ((int64_t)1 << (right - 1)) - (high < 0 ? 1 : 0) : 0;
+        return (int32_t)((high + half) >> right);
+    }
     return mi_divide_by_power_of_two(mi_doubling_high_mult(shifted, multiplier), right);
 }
 

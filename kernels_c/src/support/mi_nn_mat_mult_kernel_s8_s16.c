@@ -39,12 +39,14 @@ int8_t *mi_nn_mat_mult_kernel_s8_s16(const int8_t *filter, const int16_t *col, i
         int32_t s11 = 0;
         int32_t k;
         for (k = 0; k < num_col; k++) {
-            const int32_t a = col0[k];
-            const int32_t b = col1[k];
-            s00 += a * row0[k];
-            s01 += b * row0[k];
-            s10 += a * row1[k];
-            s11 += b * row1[k];
+            const int16_t a = col0[k];
+            const int16_t b = col1[k];
+            const int16_t w0 = row0[k];
+            const int16_t w1 = row1[k];
+            s00 += a * w0;
+            s01 += b * w0;
+            s10 += a * w1;
+            s11 += b * w1;
         }
         out0[ch] = (int8_t)mi_requantize_output(quant, ch, mi_wrap_add_s32(bias_of(bias, ch), s00), out_offset, act);
         out1[ch] = (int8_t)mi_requantize_output(quant, ch, mi_wrap_add_s32(bias_of(bias, ch), s01), out_offset, act);

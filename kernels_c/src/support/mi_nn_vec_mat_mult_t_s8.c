@@ -1,13 +1,16 @@
 #include "mi_nn_support.h"
 #include "mi_requantize.h"
 
-/* Sum of (lhs[k] + offset) * row[k]: at most cols * 255 * 128, checked below 2**31 by the caller. */
+/* Sum of (lhs[k] + offset) * row[k]: at most cols * 255 * 128, checked below 2**31 by the caller.
+   The operands are int16 (|lhs + offset| <= 255) so compilers use 16-bit multiply-adds. */
 static int32_t dot_with_offset(const int8_t *lhs, const int8_t *row, int32_t cols, int32_t offset)
 {
     int32_t sum = 0;
     int32_t k;
     for (k = 0; k < cols; k++) {
-        sum += (lhs[k] + offset) * row[k];
+        const int16_t a = (int16_t)(lhs[k] + offset);
+        const int16_t b = row[k];
+        sum += a * b;
     }
     return sum;
 }
