@@ -1,0 +1,65 @@
+/* Element-wise kernels: int8 ADD and MUL, int16 ADD, with broadcasting.
+
+   Broadcasting is described by mi_broadcast: the output's dimensions (outermost first) and, for
+   each input, how many elements to step per output index along each dimension (0 where the
+   input is broadcast). The caller merges dimensions first, so a same-shape or scalar operation is
+   rank 1. Kernels walk the output row by row along the innermost dimension. */
+#ifndef MI_NN_ELEMENTWISE_H
+#define MI_NN_ELEMENTWISE_H
+
+#include "mi_nn_types.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MI_MAX_BROADCAST_RANK 6
+
+typedef struct {
+    int32_t rank; /* 1..MI_MAX_BROADCAST_RANK */
+    int32_t dims[MI_MAX_BROADCAST_RANK];
+    int32_t stride1[MI_MAX_BROADCAST_RANK];
+    int32_t stride2[MI_MAX_BROADCAST_RANK];
+} mi_broadcast;
+
+/* A multiplier below one: multiplier * 2**(shift - 31), shift <= 0 (double rounding). */
+typedef struct {
+    int32_t multiplier;
+    int32_t shift;
+} mi_scale;
+
+/* ADD: each input is offset, shifted left (20 bits for int8, 15 for int16), scaled onto twice
+   the larger input scale, added, and scaled onto the output (TFLite's left-shift scheme). */
+typedef struct {
+    int32_t input1_offset; /* minus the zero points */
+    int32_t input2_offset;
+    int32_t output_offset; /* the output zero point */
+    int32_t left_shift;
+    mi_scale input1_scale;
+    mi_scale input2_scale;
+    mi_scale output_scale;
+    mi_activation activation;
+} mi_add_params;
+
+/* MUL: out = output_offset + requantize((a + input1_offset) * (b + input2_offset)), double
+   rounding; output_scale.shift may be positive (up to 30) here. */
+typedef struct {
+    int32_t input1_offset;
+    int32_t input2_offset;
+    int32_t output_offset;
+    mi_scale output_scale;
+    mi_activation activation;
+} mi_mul_params;
+
+mi_status mi_elementwise_add_s8(const mi_add_params *params, const mi_broadcast *shape, const int8_t *input1,
+                                const int8_t *input2, int8_t *output);
+mi_status mi_elementwise_add_s16(const mi_add_params *params, const mi_broadcast *shape, const int16_t *input1,
+                                 const int16_t *input2, int16_t *output);
+mi_status mi_elementwise_mul_s8(const mi_mul_params *params, const mi_broadcast *shape, const int8_t *input1,
+                                const int8_t *input2, int8_t *output);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,81 @@
+/* One row of the int8-input SOFTMAX, shared by the int8 and int16 output kernels. */
+#ifndef MI_SOFTMAX_ROW_H
+#define MI_SOFTMAX_ROW_H
+
+#include "mi_softmax_fixedpoint.h"
+
+/* What every element of a row is multiplied by: 1 / (sum of exponentials), and the final shift. */
+typedef struct {
+    int32_t reciprocal;
+    int32_t exponent;
+} mi_softmax_row_scale;
+
+static inline int32_t mi_count_leading_zeros_u32(uint32_t x)
+{
+    int32_t zeros = 0;
+    if (x == 0) {
+        return 32;
+    }
+    while ((x & 0x80000000u) == 0) {
+        x <<= 1;
+        ++zeros;
+    }
+    return zeros;
+}
+
+/* MultiplyByQuantizedMultiplierGreaterThanOne of a (non-positive) difference to the row maximum. */
+static inline int32_t mi_softmax_exp_of_diff(const mi_softmax_params *params, int32_t diff)
+{
+    const int32_t scaled = mi_doubling_high_mult((int32_t)((uint32_t)diff << params->left_shift), params->multiplier);
+    return mi_exp_on_negative_values(scaled);
+}
+
+static inline int32_t mi_softmax_row_max(const int8_t *row, int32_t length)
+{
+    int32_t best = row[0], i;
+    for (i = 1; i < length; ++i) {
+        if (row[i] > best) {
+            best = row[i];
+        }
+    }
+    return best;
+}
+
+/* The sum of exponentials in Q12.19 and its reciprocal; the exponent is out of 0..31 exactly when
+   the reference kernel would abort on the row (the caller reports it). */
+static inline mi_softmax_row_scale mi_softmax_row_scale_of(const mi_softmax_params *params, const int8_t *row,
+                                                         int32_t length, int32_t row_max, int32_t output_bits)
+{
+    const int32_t to_accumulation = MI_SOFTMAX_ACCUMULATION_INTEGER_BITS;
+    uint32_t sum = 0;
+    int32_t i, headroom;
+    int32_t shifted_sum_minus_one;
+    mi_softmax_row_scale scale;
+    for (i = 0; i < length; ++i) {
+        const int32_t diff = row[i] - row_max;
+        if (diff >= params->diff_min) {
+            sum += (uint32_t)mi_divide_by_power_of_two(mi_softmax_exp_of_diff(params, diff), to_accumulation);
+        }
+    }
+    headroom = mi_count_leading_zeros_u32(sum);
+    shifted_sum_minus_one = (int32_t)((headroom < 32 ? sum << headroom : 0u) - 0x80000000u);
+    scale.reciprocal = mi_one_over_one_plus_x_for_x_in_0_1(shifted_sum_minus_one);
+    scale.exponent = (MI_SOFTMAX_ACCUMULATION_INTEGER_BITS - headroom) + 31 - output_bits;
+    return scale;
+}
+
+/* One output value, before the cast to the output type. */
+static inline int32_t mi_softmax_output(const mi_softmax_params *params, mi_softmax_row_scale scale, int32_t diff,
+                                        int32_t output_min, int32_t output_max)
+{
+    int32_t unsaturated;
+    if (diff < params->diff_min) {
+        return output_min;
+    }
+    unsaturated = mi_divide_by_power_of_two(mi_doubling_high_mult(scale.reciprocal, mi_softmax_exp_of_diff(params, diff)),
+                                            scale.exponent);
+    unsaturated += output_min;
+    return unsaturated > output_max ? output_max : (unsaturated < output_min ? output_min : unsaturated);
+}
+
+#endif

@@ -1,0 +1,66 @@
+"""ADD in C: mi_elementwise_add_s8 / mi_elementwise_add_s16, any broadcast.
+
+Both references' general path (TFLite Micro always; LiteRT unless its int16 power-of-two path
+applies, which runs in NumPy). The spec's multipliers are below one (shift <= 0) and requantize
+with double rounding.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from ctypes import c_int32
+
+import numpy as np
+
+from ...kernels._elementwise import AddSubData
+from ...kernels.fixedpoint import DOUBLE
+from ...kernels.registry import Node
+from ..binding import MIN_SHIFT, CCall, CKernel, Fallback, register_c
+from ..structs import Activation
+from ._broadcast import Scale, binary_call
+
+LEFT_SHIFT = {np.dtype(np.int8): 20, np.dtype(np.int16): 15}
+FUNCTION = {np.dtype(np.int8): "mi_elementwise_add_s8", np.dtype(np.int16): "mi_elementwise_add_s16"}
+
+
+class AddParams(ctypes.Structure):
+    """Mirror of mi_add_params (kernels_c/include/mi_nn_elementwise.h)."""
+
+    _fields_ = [("input1_offset", c_int32), ("input2_offset", c_int32), ("output_offset", c_int32),
+                ("left_shift", c_int32), ("input1_scale", Scale), ("input2_scale", Scale), ("output_scale", Scale),
+                ("activation", Activation)]
+
+
+def smaller_than_one(multiplier: int, shift: int) -> Scale:
+    if not (0 <= multiplier < 1 << 31 and MIN_SHIFT <= shift <= 0):
+        raise Fallback(f"ADD: scale {multiplier} * 2**({shift} - 31) is not below one")
+    return Scale(multiplier, shift)
+
+
+def add_params(spec: AddSubData) -> AddParams:
+    """The C parameters, checked so that no int32 expression of the kernel can overflow."""
+    dtype = np.dtype(spec.dtype)
+    if spec.kind != "general" or dtype not in LEFT_SHIFT:
+        raise Fallback(f"ADD: the {spec.kind} {dtype.name} path runs in NumPy")
+    if spec.rounding != DOUBLE or spec.negated_multiplier or spec.sign != 1 or spec.left_shift != LEFT_SHIFT[dtype]:
+        raise Fallback("ADD: arithmetic other than the double-rounding left-shift scheme runs in NumPy")
+    info = np.iinfo(dtype)
+    for offset in (spec.input1_offset, spec.input2_offset):
+        largest = max(abs(info.min + offset), abs(info.max + offset))
+        if largest << spec.left_shift >= 1 << 31:
+            raise Fallback("ADD: an offset input shifted left overflows int32")
+    return AddParams(
+        spec.input1_offset, spec.input2_offset, spec.output_offset, spec.left_shift,
+        smaller_than_one(spec.input1_multiplier, spec.input1_shift),
+        smaller_than_one(spec.input2_multiplier, spec.input2_shift),
+        smaller_than_one(spec.output_multiplier, spec.output_shift),
+        Activation(int(spec.act_min), int(spec.act_max)),
+    )
+
+
+@register_c("ADD")
+class AddC(CKernel):
+    def prepare(self, node: Node, spec: AddSubData) -> CCall:
+        params = add_params(spec)
+        dtype = np.dtype(spec.dtype)
+        return binary_call("ADD", getattr(self.lib, FUNCTION[dtype]), params, node, spec.output_shape, dtype)
