@@ -82,6 +82,14 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("--json", action="store_true", help="print one JSON object")
     compare.set_defaults(run=_compare)
 
+    emulate = commands.add_parser("emulate", help="run the C kernels layer by layer on an emulated Cortex-M core")
+    emulate.add_argument("model", type=Path, help=".tflite file")
+    emulate.add_argument("--core", required=True, choices=("cortex-m0plus", "cortex-m4f", "cortex-m55"),
+                         help="emulated core (QEMU): M0+ plain C, M4F DSP (SMLAD), M55 Helium (MVE)")
+    emulate.add_argument("--seed", type=int, default=0, help="seed of the random input")
+    emulate.add_argument("--json", action="store_true", help="print one JSON object")
+    emulate.set_defaults(run=_emulate)
+
     example = commands.add_parser("example", help="write an example model microinfer builds itself")
     example.add_argument("name", choices=sorted(EXAMPLES), help="which example")
     example.add_argument("-o", "--output", type=Path, help="output file (default: NAME.tflite)")
@@ -194,6 +202,25 @@ def _short(text: str, width: int = 40) -> str:
 
 def _diff(value) -> str:
     return str(value) if isinstance(value, int) else f"{value:.6g}"
+
+
+def _emulate(args) -> int:
+    from .emulate import emulate
+    from .emulate.report import format_emulation
+
+    model = load(args.model)
+    result = emulate(model, args.core, seed=args.seed, progress=_progress_line("emulating layer") if sys.stderr.isatty() else None)
+    if args.json:
+        print(json.dumps({**result.to_dict(), "model": args.model.name}, indent=1))
+    else:
+        print(format_emulation(args.model.name, result))
+    return 0 if result.all_bit_exact else 1
+
+
+def _progress_line(what: str):
+    def show(done: int, total: int) -> None:
+        print(f"\r{what} {done}/{total}", end="" if done < total else "\n", file=sys.stderr, flush=True)
+    return show
 
 
 def _example(args) -> int:

@@ -9,7 +9,7 @@ typedef struct {
 } emu_count;
 
 void emu_print(const char *text);
-void emu_print_uint(uint32_t value);
+void emu_print_hex(uint32_t value);
 int emu_write_file(const char *path, const void *data, uint32_t size);
 void emu_exit(int failed);
 void emu_counter_start(void);

@@ -10,9 +10,9 @@ extern const uint32_t layer_output_size;
 static void print_count(const char *label, const emu_count *count)
 {
     emu_print(label);
-    emu_print_uint(count->wraps);
+    emu_print_hex(count->wraps);
     emu_print(" ");
-    emu_print_uint(count->ticks_left);
+    emu_print_hex(count->ticks_left);
     emu_print("\n");
 }
 

@@ -51,16 +51,17 @@ static int semihost(int operation, const void *argument)
 
 void emu_print(const char *text) { semihost(SYS_WRITE0, text); }
 
-void emu_print_uint(uint32_t value)
+void emu_print_hex(uint32_t value)
 {
-    char digits[11];
-    int at = 10;
-    digits[at] = '\0';
-    do {
-        digits[--at] = (char)('0' + value % 10u);
-        value /= 10u;
-    } while (value != 0u);
-    emu_print(&digits[at]);
+    /* Hexadecimal needs no division: ARMv6-M has none, and a library division would run inside
+       the traced program. */
+    char digits[9];
+    for (int at = 7; at >= 0; at--) {
+        digits[at] = "0123456789abcdef"[value & 0xFu];
+        value >>= 4;
+    }
+    digits[8] = '\0';
+    emu_print(digits);
 }
 
 int emu_write_file(const char *path, const void *data, uint32_t size)

@@ -1,6 +1,9 @@
 #include "microinfer_nn.h"
 #include "mi_requantize.h"
 #include "mi_conv_geometry.h"
+#if defined(ARM_MATH_MVEI) || defined(ARM_MATH_DSP)
+#include "support/mi_nn_support.h"
+#endif
 
 /* Channels summed together in registers / on the stack (no scratch buffer needed). */
 #define MI_DW3X3_BLOCK 32
@@ -45,11 +48,15 @@ mi_status mi_depthwise_conv_3x3_s8(const mi_context *ctx, const mi_dw_conv_param
                         for (kx = kx0; kx < kx1; kx++) {
                             const int8_t *x = in_row + (int64_t)(origin_x + kx) * channels;
                             const int8_t *w = filter + (ky * 3 + kx) * channels + first;
+#if defined(ARM_MATH_MVEI) || defined(ARM_MATH_DSP)
+                            mi_nn_depthwise_tap_s8(x, w, acc, count, 1, offset); /* the SIMD tap */
+#else
                             for (c = 0; c < count; c++) {
                                 /* wraps like the reference's int32 sum only for absurd biases:
                                    the sum of 9 products stays far below 2**31 */
                                 acc[c] = mi_wrap_add_s32(acc[c], (x[c] + offset) * w[c]);
                             }
+#endif
                         }
                     }
                     for (c = 0; c < count; c++) {

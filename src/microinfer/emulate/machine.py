@@ -329,11 +329,11 @@ def _disassembly(elf: Path, core: EmulatedCore) -> str:
     return done.stdout
 
 
-_COUNT_LINE = re.compile(r"^(EMU-[A-Z-]+) (\d+) (\d+)$", re.MULTILINE)
+_COUNT_LINE = re.compile(r"^(EMU-[A-Z-]+) ([0-9a-f]{8}) ([0-9a-f]{8})$", re.MULTILINE)
 
 
 def _layer_instructions(stderr: str, machine: EmulatedMachine) -> int:
-    counts = {label: (int(wraps), int(left)) for label, wraps, left in _COUNT_LINE.findall(stderr)}
+    counts = {label: (int(wraps, 16), int(left, 16)) for label, wraps, left in _COUNT_LINE.findall(stderr)}
     try:
         empty = _elapsed(machine, counts["EMU-EMPTY-START"], counts["EMU-EMPTY-END"])
         layer = _elapsed(machine, counts["EMU-LAYER-START"], counts["EMU-LAYER-END"])
