@@ -9,6 +9,7 @@ as C, so the emulated core runs exactly the call the host runs.
 from __future__ import annotations
 
 import ctypes
+import inspect
 import re
 from dataclasses import dataclass
 
@@ -54,9 +55,11 @@ class RecordingLibrary:
 
 
 def record_call(call, library: RecordingLibrary, input_arrays: list[np.ndarray]) -> list[RecordedCall]:
-    """Run ``call`` (prepared against ``library``) on the given input; the kernel calls it made."""
+    """Run ``call`` (prepared against ``library``) on the node's inputs (as many as ``invoke``
+    takes: one, or two for binary ops); the kernel calls it made."""
     library.calls.clear()
-    call.invoke(input_arrays[0].ctypes.data)
+    taken = len(inspect.signature(call.invoke).parameters)
+    call.invoke(*(array.ctypes.data for array in input_arrays[:taken]))
     if not library.calls:
         raise EmulationError(f"{call.op}: the prepared call made no kernel call")
     return list(library.calls)
@@ -118,6 +121,8 @@ class _Writer:
             value = getattr(struct, name)
             if isinstance(value, ctypes.Structure):
                 fields.append(f".{name} = {self.initializer(value)}")
+            elif isinstance(value, ctypes.Array):
+                fields.append(f".{name} = {{{', '.join(str(int(v)) for v in value)}}}")
             elif field_type is ctypes.c_void_p:
                 fields.append(f".{name} = {self.array(value)}")
             else:
