@@ -272,11 +272,16 @@ def _suggestions(result: FitResult, model: Model, targets_dirs) -> tuple[str, ..
         if name == result.board.name:
             continue
         board = load_board(name, targets_dirs)
-        ram = max((r.size_bytes for r in board.memory.values() if r.kind == "ram"), default=0)
-        need_ram = result.arena_bytes + board.stack_bytes + board.runtime_ram_bytes
         need_flash = result.flash.total - result.board.flash_region.runtime_bytes + board.flash_region.runtime_bytes
-        if ram >= need_ram and board.flash_region.size_bytes >= need_flash:
+        if board.flash_region.size_bytes < need_flash:
+            continue
+        ram = max((r.size_bytes for r in board.memory.values() if r.kind == "ram"), default=0)
+        if ram >= result.arena_bytes + board.stack_bytes + board.runtime_ram_bytes:
             others.append(name)
+            continue
+        external = [n for n, r in board.memory.items() if r.kind == "external-ram" and r.size_bytes >= result.arena_bytes]
+        if external:
+            others.append(f"{name} (arena in {external[0]})")
     if others:
         tips.append("boards with room for it: " + ", ".join(others))
     return tuple(tips)
