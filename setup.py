@@ -1,16 +1,21 @@
-"""Build hook: compile kernels_c/ into microinfer/c_backend/libmicroinfer_nn.so.
+"""Build hooks: compile kernels_c/ into microinfer/c_backend/libmicroinfer_nn.so, and install the
+top-level ``targets/`` directory (hardware TOML) as ``microinfer/_targets``.
 
-The library uses no Python C API, so it is one plain shared object (no ABI tag). Without a
+The kernel library uses no Python C API, so it is one plain shared object (no ABI tag). Without a
 working C compiler the install still succeeds, with a warning: backend="numpy" works, and
-backend="c" then says how to rebuild. Everything else is in pyproject.toml.
+backend="c" then says how to rebuild. Editable installs read ``targets/`` in place
+(``microinfer.targets.builtin_dir``), so the targets hook only runs for wheels and regular installs.
+Everything else is in pyproject.toml.
 """
 
 import importlib.util
+import shutil
 import sys
 from pathlib import Path
 
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
+from setuptools.command.build_py import build_py
 
 HERE = Path(__file__).resolve().parent
 TARGET = "microinfer.c_backend.libmicroinfer_nn"
@@ -39,7 +44,22 @@ class BuildKernelLibrary(build_ext):
                   "unavailable, backend='numpy' works.", file=sys.stderr)
 
 
+TARGETS = HERE / "targets"
+
+
+class BuildPyWithTargets(build_py):
+    def run(self):
+        super().run()
+        if getattr(self, "editable_mode", False):
+            return
+        destination = Path(self.build_lib) / "microinfer" / "_targets"
+        for source in sorted(TARGETS.rglob("*.toml")):
+            target = destination / source.relative_to(TARGETS)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
+
+
 setup(
     ext_modules=[Extension(TARGET, sources=[str(p.relative_to(HERE)) for p in sorted((HERE / "kernels_c/src").rglob("*.c"))])],
-    cmdclass={"build_ext": BuildKernelLibrary},
+    cmdclass={"build_ext": BuildKernelLibrary, "build_py": BuildPyWithTargets},
 )

@@ -90,12 +90,74 @@ def _parser() -> argparse.ArgumentParser:
     emulate.add_argument("--json", action="store_true", help="print one JSON object")
     emulate.set_defaults(run=_emulate)
 
+    _add_fit_parser(commands)
+
     example = commands.add_parser("example", help="write an example model microinfer builds itself")
     example.add_argument("name", choices=sorted(EXAMPLES), help="which example")
     example.add_argument("-o", "--output", type=Path, help="output file (default: NAME.tflite)")
     example.add_argument("--seed", type=int, default=0, help="seed of the (untrained) weights")
     example.set_defaults(run=_example)
     return parser
+
+
+def _add_fit_parser(commands) -> None:
+    fit = commands.add_parser("fit", help="does a model fit a board; est. latency, energy and battery life")
+    fit.add_argument("model", type=Path, help=".tflite file")
+    where = fit.add_mutually_exclusive_group(required=True)
+    where.add_argument("--board", help="a board from targets/boards (e.g. nucleo-l4r5zi)")
+    where.add_argument("--core", help="a core from targets/cores (memory unlimited, no wait states)")
+    where.add_argument("--all-boards", action="store_true", help="rank every board")
+    fit.add_argument("--clock-mhz", type=float, help="clock (default: the board's or the core's)")
+    fit.add_argument("--kernels", choices=("tflm-reference", "cmsis-nn", "esp-nn"),
+                     help="kernel library (default: CMSIS-NN on Cortex-M, ESP-NN on ESP32)")
+    fit.add_argument("--planner", choices=PLANNERS, default="tflm", help="arena planner (default tflm)")
+    fit.add_argument("--weights-in", metavar="REGION", help="memory region holding the weights (default: flash)")
+    fit.add_argument("--arena-in", metavar="REGION", help="memory region holding the tensor arena")
+    fit.add_argument("--rate", metavar="N[/s|/h]", help="inferences per second (N or N/s) or per hour (N/h)")
+    fit.add_argument("--battery", help="battery for the battery-life estimate (CR2032, 2xAA, ...)")
+    fit.add_argument("--targets", type=Path, action="append", metavar="DIR",
+                     help="also read cores/ and boards/ from DIR (before the built-in ones)")
+    fit.add_argument("--json", action="store_true", help="print one JSON object")
+    fit.add_argument("--csv", type=Path, metavar="FILE", help="write the per-layer (or per-board) table to FILE")
+    fit.set_defaults(run=_fit)
+
+
+def _rate(text: str | None) -> float | None:
+    if text is None:
+        return None
+    value, _, unit = text.partition("/")
+    try:
+        number = float(value)
+    except ValueError:
+        raise MicroinferError(f"--rate {text!r}: expected a number, N/s or N/h") from None
+    if unit not in ("", "s", "h"):
+        raise MicroinferError(f"--rate {text!r}: the unit must be /s or /h")
+    return number / 3600 if unit == "h" else number
+
+
+def _fit(args) -> int:
+    from .cost import estimate, estimate_all_boards
+    from .cost import render as fit_render
+
+    model = load(args.model)
+    options = dict(planner=args.planner, rate_per_s=_rate(args.rate), battery=args.battery,
+                   targets_dirs=args.targets, model_name=args.model.name)
+    if args.all_boards:
+        results = estimate_all_boards(model, kernels=args.kernels, **options)
+        if args.csv:
+            args.csv.write_text(fit_render.summary_csv(results))
+        if args.json:
+            print(json.dumps([r.to_dict() for r in results], indent=1))
+        else:
+            print(f"{args.model.name}: every board, best first (all figures est. except the arena)")
+            print(fit_render.ranking_table(results))
+        return 0
+    result = estimate(model, args.board, core=args.core, clock_mhz=args.clock_mhz, kernels=args.kernels,
+                      weights_in=args.weights_in, arena_in=args.arena_in, **options)
+    if args.csv:
+        args.csv.write_text(fit_render.layers_csv(result))
+    print(fit_render.to_json(result) if args.json else fit_render.fit_table(result))
+    return 0
 
 
 def _info(args) -> int:

@@ -1,0 +1,50 @@
+"""Predicted vs published latency for every row of ../shared/anchors/latency_published.csv whose
+model microinfer can load and whose core targets/ describes.
+
+    PYTHONPATH=src python benchmarks/calibrate_latency.py [--anchors CSV] [--models DIR]
+
+Prints one line per row (predicted, measured, error) and the median absolute error over the rows
+whose model is in the shared models directory (the acceptance figure, bound: 25%), and over all
+predicted rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from microinfer.cost.calibration import median_abs_error, predict_all
+from microinfer.render import table
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--anchors", type=Path, default=SHARED / "anchors" / "latency_published.csv")
+    parser.add_argument("--models", type=Path,
+                        default=Path(os.environ.get("MICROINFER_SHARED_MODELS", SHARED / "models")))
+    args = parser.parse_args()
+    predictions = predict_all(args.anchors, args.models)
+    rows = []
+    for p in predictions:
+        r = p.row
+        name = f"{r['benchmark'][:28]} / {r['submitter'][:14]}"
+        if p.skipped:
+            rows.append([name, r["mcu"][:18], "-", "-", r["latency_ms"], "-", f"skipped: {p.skipped}"])
+            continue
+        where = p.target + (f" (arena {p.arena_in})" if p.arena_in else "")
+        rows.append([name, where, p.kernels, f"{p.predicted_ms:.2f}", r["latency_ms"], f"{p.error:+.0%}", ""])
+    print(table(["row", "target", "kernels", "est. ms", "measured ms", "error", ""], rows, right=(3, 4, 5)))
+    shared = [p for p in predictions if p.shared_model and not p.skipped]
+    predicted = [p for p in predictions if not p.skipped]
+    print(f"\nmedian |error|, MLPerf Tiny models in ../shared/models: {median_abs_error(shared):.1%} "
+          f"over {len(shared)} rows (bound 25%)")
+    print(f"median |error|, every predicted row: {median_abs_error(predicted):.1%} over {len(predicted)} rows")
+    return 0 if median_abs_error(shared) <= 0.25 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
