@@ -1,0 +1,120 @@
+"""Every C-covered layer of every shared model on the three emulated Cortex-M cores.
+
+Checks each layer's output bit for bit against the NumPy kernels, and prints the measured
+instructions per MAC by core and op type, and the analytic model's per-layer instruction estimate
+next to the measured count (median relative difference per core).
+
+    PYTHONPATH=src python benchmarks/emulate_sweep.py [--models DIR] [--json FILE] [--from-json FILE]
+
+Needs arm-none-eabi-gcc and qemu-system-arm (see README, "Emulated Cortex-M cores"). About three
+minutes on one core of a 2-core machine; ``--from-json`` re-prints a saved sweep without emulating.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from microinfer.emulate import emulate
+from microinfer.emulate.analytic import analytic_layer_instructions, layer_kinds
+from microinfer.errors import MicroinferError
+from microinfer.render import table, thousands
+from microinfer.tflite import load
+
+CORES = ("cortex-m0plus", "cortex-m4f", "cortex-m55")
+DEFAULT_MODELS = Path(__file__).resolve().parents[1].parent / "shared" / "models"
+
+
+def sweep(models: list[Path]) -> list[dict]:
+    rows = []
+    for path in models:
+        model = load(path)
+        for core in CORES:
+            started = time.perf_counter()
+            try:
+                result = emulate(model, core)
+            except MicroinferError as error:
+                print(f"{path.name} on {core}: skipped: {error}", file=sys.stderr)
+                continue
+            for layer in result.covered:
+                rows.append({"model": path.name, "core": core, **layer.__dict__})
+            print(f"{path.name} on {core}: {len(result.covered)} layers, {time.perf_counter() - started:.1f} s",
+                  file=sys.stderr)
+    return rows
+
+
+def per_mac_table(rows: list[dict]) -> str:
+    sums: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for row in rows:
+        if row["macs"]:
+            kind = row["kind"]
+            sums[kind, row["core"]][0] += row["instructions"]
+            sums[kind, row["core"]][1] += row["macs"]
+    ops = sorted({op for op, _ in sums})
+    body = [[op] + [f"{sums[op, c][0] / sums[op, c][1]:.2f}" if sums[op, c][1] else "-" for c in CORES]
+            for op in ops]
+    return table(("kernel kind (all layers of all models)", *CORES), body, right=(1, 2, 3))
+
+
+def add_analytic(rows: list[dict], models: Path) -> None:
+    """Each row gains the analytic model's instruction estimate and the layer's kernel kind."""
+    cache = {}
+    for row in rows:
+        key = row["model"], row["core"]
+        if key not in cache:
+            model = load(models / row["model"])
+            cache[key] = (analytic_layer_instructions(model, row["core"]), layer_kinds(model))
+        estimates, kinds = cache[key]
+        row["analytic_instructions"] = estimates[row["index"]]
+        row["kind"] = kinds[row["index"]]
+
+
+def analytic_table(rows: list[dict]) -> tuple[str, str]:
+    body, errors = [], defaultdict(list)
+    for row in rows:
+        estimate = row["analytic_instructions"]
+        if estimate is None:
+            continue
+        error = estimate / row["instructions"] - 1
+        errors[row["core"]].append(abs(error))
+        body.append((row["model"], row["index"], row["op"], row["core"], thousands(row["instructions"]),
+                     thousands(round(estimate)), f"{100 * error:+.1f}%"))
+    layers = table(("model", "#", "op", "core", "measured instr.", "analytic instr.", "difference"), body,
+                   right=(1, 4, 5, 6))
+    summary = table(("core", "layers", "median |difference|", "within 15%"),
+                    [(core, len(errors[core]), f"{100 * statistics.median(errors[core]):.1f}%",
+                      sum(e <= 0.15 for e in errors[core])) for core in CORES if errors[core]], right=(1, 2, 3))
+    return layers, summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", type=Path, default=DEFAULT_MODELS, help="folder of .tflite models")
+    parser.add_argument("--json", type=Path, help="also write every layer's figures to FILE")
+    parser.add_argument("--from-json", type=Path, help="print a sweep saved with --json instead of running one")
+    args = parser.parse_args(argv)
+    if args.from_json:
+        rows = json.loads(args.from_json.read_text())
+    else:
+        rows = sweep(sorted(args.models.glob("*.tflite")))
+        if args.json:
+            args.json.write_text(json.dumps(rows, indent=1))
+    add_analytic(rows, args.models)
+    exact = sum(row["bit_exact"] for row in rows)
+    print(f"{exact} of {len(rows)} emulated layers bit-identical to the NumPy kernels\n")
+    print("Measured instructions per MAC (sum over layers):\n")
+    print(per_mac_table(rows))
+    layers, summary = analytic_table(rows)
+    print("\nAnalytic instruction estimate vs measured, per layer:\n")
+    print(layers)
+    print("\n" + summary)
+    return 0 if exact == len(rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
