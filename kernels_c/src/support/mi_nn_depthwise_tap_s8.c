@@ -2,17 +2,26 @@
 #include "mi_nn_isa.h"
 
 #if defined(ARM_MATH_MVEI)
-/* Depth multiplier 1: four channels per step in int32 lanes (the load widens int8), the tail
-   predicated. */
+/* Depth multiplier 1: four channels per step in int32 lanes (the loads widen int8), in a
+   tail-predicated low-overhead loop (DLSTP/LETP). MVE has no vector-by-vector multiply-accumulate
+   into a vector, hence VMUL then VADD. */
 static void tap_channels_isa(const int8_t *in, const int8_t *filter, int32_t *acc, int32_t in_ch,
                              int32_t input_offset)
 {
-    int32_t c;
-    for (c = 0; c < in_ch; c += 4) {
-        const mve_pred16_t lanes = vctp32q((uint32_t)(in_ch - c));
-        const int32x4_t x = vaddq_n_s32(vldrbq_z_s32(in + c, lanes), input_offset);
-        const int32x4_t f = vldrbq_z_s32(filter + c, lanes);
-        vstrwq_p_s32(acc + c, vaddq_s32(vldrwq_z_s32(acc + c, lanes), vmulq_s32(x, f)), lanes);
+    if (in_ch > 0) {
+        __asm__ volatile(
+            "   dlstp.32 lr, %[n]\n"
+            "1: vldrb.s32 q0, [%[x]], #4\n"
+            "   vldrb.s32 q1, [%[f]], #4\n"
+            "   vldrw.32 q2, [%[a]]\n"
+            "   vadd.i32 q0, q0, %[o]\n"
+            "   vmul.i32 q0, q0, q1\n"
+            "   vadd.i32 q2, q2, q0\n"
+            "   vstrw.32 q2, [%[a]], #16\n"
+            "   letp lr, 1b\n"
+            : [x] "+r"(in), [f] "+r"(filter), [a] "+r"(acc)
+            : [n] "r"(in_ch), [o] "r"(input_offset)
+            : "q0", "q1", "q2", "lr", "memory");
     }
 }
 #elif defined(ARM_MATH_DSP)
