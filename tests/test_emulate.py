@@ -158,3 +158,31 @@ def test_cycle_estimate_adds_up_by_hand():
     # 10*1 + 4*2 + 8*1 + 3*1 + 1*1 + 5 registers*1 + 2 taken*(3 - 1)
     assert m4.estimate(mix) == 10 + 8 + 8 + 3 + 1 + 5 + 4
     assert np.isclose(timing_table("cortex-m55").cycles["loop_end"], 0)
+
+
+def test_loop_work_counts_taps_inside_the_image():
+    """kws layer 1: 3x3 depthwise, SAME, stride 1, on 25x5x64. Taps inside the image per axis:
+    rows 23 * 3 + 2 * 2 = 73, columns 3 * 3 + 2 * 2 = 13; two 32-channel blocks."""
+    from microinfer.emulate.analytic import loop_constants, loop_work
+
+    sg = load(shared_model_path("kws_ref_model.tflite")).main
+    work = loop_work(sg, sg.operators[1], loop_constants()["dsp"])
+    assert work.kind == "depthwise_3x3"
+    assert work.units["tap"] == 73 * 13 * 2
+    assert work.units["mac"] == 73 * 13 * 64
+    assert work.units["output"] == 25 * 5 * 64
+
+
+@requires_toolchain
+@requires_c
+@pytest.mark.parametrize("core", CORES)
+def test_analytic_loop_model_within_15_percent(core):
+    """The loop model's instruction count against the emulator's, on a held-out model (vww's loop
+    constants were read on kws, ad01, micro_speech and ResNet layers): first 1x1 and depthwise layers."""
+    from microinfer.emulate.analytic import analytic_layer_instructions
+
+    model = load(shared_model_path("vww_96_int8.tflite"))
+    result = emulate(model, core, layers={3, 4})
+    estimates = analytic_layer_instructions(model, core)
+    for layer in result.covered:
+        assert abs(estimates[layer.index] / layer.instructions - 1) <= 0.15, (layer, estimates[layer.index])
