@@ -186,3 +186,44 @@ def test_analytic_loop_model_within_15_percent(core):
     estimates = analytic_layer_instructions(model, core)
     for layer in result.covered:
         assert abs(estimates[layer.index] / layer.instructions - 1) <= 0.15, (layer, estimates[layer.index])
+
+
+def _requantize_program(acc: np.ndarray, multiplier: np.ndarray, shift: np.ndarray) -> LayerProgram:
+    """Runs mi_requantize_double (the requantizer every int8 kernel uses) on each triple."""
+    source = f"""#include <stdint.h>
+#include "mi_requantize.h"
+extern const int32_t acc_values[], multipliers[], shifts[];
+static int32_t out[{acc.size}];
+const void *const layer_output = out;
+const uint32_t layer_output_size = sizeof out;
+int32_t layer_run(void)
+{{
+    for (int i = 0; i < {acc.size}; i++) {{
+        out[i] = mi_requantize_double(acc_values[i], multipliers[i], shifts[i]);
+    }}
+    return 0;
+}}
+"""
+    blobs = {"acc_values": acc.astype("<i4").tobytes(), "multipliers": multiplier.astype("<i4").tobytes(),
+             "shifts": shift.astype("<i4").tobytes()}
+    return LayerProgram(source, blobs)
+
+
+@requires_toolchain
+@pytest.mark.parametrize("core", CORES)
+def test_requantizer_bit_exact_on_every_core(core):
+    """The requantizer compiled for each core (its Arm path included) against the NumPy spec,
+    TFLite's MultiplyByQuantizedMultiplier with double rounding, extremes included."""
+    from microinfer.kernels.fixedpoint import multiply_by_quantized_multiplier
+
+    rng = np.random.default_rng(7)
+    n = 3000
+    acc = rng.integers(-2**31, 2**31, n, dtype=np.int64)
+    acc[:300] = rng.choice([-2**31, 2**31 - 1, -1, 0, 1, 2**30, -2**30], 300)
+    multiplier = rng.integers(2**30, 2**31, n, dtype=np.int64)
+    multiplier[300:600] = rng.choice([2**30, 2**31 - 1, 0, 1, -1, -2**31, -2**30], 300)
+    shift = rng.integers(-31, 31, n, dtype=np.int64)  # a left shift wraps, in the reference too
+    expected = multiply_by_quantized_multiplier(acc, multiplier, shift).astype(np.int32)
+    measured = run_layer(_requantize_program(acc, multiplier, shift), core_named(core))
+    got = np.frombuffer(measured.output, "<i4")
+    assert np.array_equal(got, expected), np.flatnonzero(got != expected)[:10]

@@ -44,7 +44,7 @@ static inline int32_t mi_doubling_high_mult(int32_t a, int32_t b)
 /* gemmlowp's RoundingDivideByPOT: x / 2**exponent, ties away from zero (0 <= exponent <= 31). */
 static inline int32_t mi_divide_by_power_of_two(int32_t x, int32_t exponent)
 {
-    const int32_t mask = (int32_t)(((int64_t)1 << exponent) - 1);
+    const int32_t mask = (int32_t)((UINT32_C(1) << exponent) - 1u); /* exponent <= 31 */
     const int32_t remainder = x & mask;
     const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
     return (x >> exponent) + (remainder > threshold ? 1 : 0);
@@ -56,6 +56,16 @@ static inline int32_t mi_requantize_double(int32_t acc, int32_t multiplier, int3
     const int32_t left = shift > 0 ? shift : 0;
     const int32_t right = shift > 0 ? 0 : -shift;
     const int32_t shifted = (int32_t)((uint32_t)acc << left);
+#if defined(__ARM_ARCH)
+    if (multiplier >= 0) {
+        /* Cortex-M path, same bits (the rounding divide of high, not of a 64-bit sum): with a
+           non-negative multiplier high = floor((x * m + 2**30) / 2**31) fits int32, so only the
+           multiply-accumulate is 64-bit (SMLAL on v7-M and later) and no 64-bit variable shift is
+           needed, which Cortex-M has no instruction for. */
+        const int32_t high = (int32_t)(((int64_t)shifted * multiplier + ((int64_t)1 << 30)) >> 31);
+        return mi_divide_by_power_of_two(high, right);
+    }
+#endif
     if (multiplier >= 0) {
         /* Same bits, fewer steps: with a non-negative multiplier the doubling high multiply
            cannot saturate and its nudge-then-truncate is floor((x * m + 2**30) / 2**31); the
