@@ -50,21 +50,20 @@ static inline int32_t mi_divide_by_power_of_two(int32_t x, int32_t exponent)
     return (x >> exponent) + (remainder > threshold ? 1 : 0);
 }
 
-/* Double rounding (TFLite Micro): shift in [-31, 30]. */
+/* Double rounding (TFLite Micro): shift in [-31, 30]. Branch-free form of
+   RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(x << left, m), right), same bits:
+   the doubling high multiply's nudge-then-truncate is floor((x * m + 2**30) / 2**31) (it
+   saturates only for INT32_MIN * INT32_MIN), and the rounding divide is
+   floor((high + 2**(right-1) - (high < 0)) / 2**right) for right > 0. */
 static inline int32_t mi_requantize_double(int32_t acc, int32_t multiplier, int32_t shift)
 {
     const int32_t left = shift > 0 ? shift : 0;
     const int32_t right = shift > 0 ? 0 : -shift;
     const int32_t shifted = (int32_t)((uint32_t)acc << left);
-    if (multiplier >= 0) {
-        /* Same bits, fewer steps: with a non-negative multiplier the doubling high multiply
-           cannot saturate and its nudge-then-truncate is floor((x * m + 2**30) / 2**31); the
-           rounding divide is floor((high + half - (high < 0)) / 2**right) for right > 0. */
-        const int64_t high = ((int64_t)shifted * multiplier + ((int64_t)1 << 30)) >> 31;
-        const int64_t half = right > 0 ? ((int64_t)1 << (right - 1)) - (high < 0 ? 1 : 0) : 0;
-        return (int32_t)((high + half) >> right);
-    }
-    return mi_divide_by_power_of_two(mi_doubling_high_mult(shifted, multiplier), right);
+    const int64_t floor_high = ((int64_t)shifted * multiplier + ((int64_t)1 << 30)) >> 31;
+    const int64_t high = (shifted == INT32_MIN && multiplier == INT32_MIN) ? INT32_MAX : floor_high;
+    const int64_t half = right > 0 ? ((int64_t)1 << (right - 1)) - (high < 0 ? 1 : 0) : 0;
+    return (int32_t)((high + half) >> right);
 }
 
 /* Single rounding (TFLITE_SINGLE_ROUNDING): shift in [-31, 30]. The result can leave the int32
@@ -115,6 +114,25 @@ static inline int32_t mi_requantize_output(const mi_requant *quant, int32_t ch, 
         return mi_clamp(scaled + offset, act);
     }
     return mi_clamp((int64_t)mi_requantize_double(acc, multiplier, shift) + offset, act);
+}
+
+/* Outputs of channels first .. first + count - 1 from their int32 accumulators (bias included),
+   with the rounding mode decided once for the block so the loop vectorizes. */
+static inline void mi_requantize_block_s8(const int32_t *acc, int32_t count, const mi_requant *quant, int32_t first,
+                                          int32_t offset, mi_activation act, int8_t *out)
+{
+    int32_t i;
+    if (quant->rounding == MI_ROUND_DOUBLE) {
+        const int32_t *multiplier = quant->multiplier + first;
+        const int32_t *shift = quant->shift + first;
+        for (i = 0; i < count; i++) {
+            out[i] = (int8_t)mi_clamp((int64_t)mi_requantize_double(acc[i], multiplier[i], shift[i]) + offset, act);
+        }
+        return;
+    }
+    for (i = 0; i < count; i++) {
+        out[i] = (int8_t)mi_requantize_output(quant, first + i, acc[i], offset, act);
+    }
 }
 
 /* Output of an int16x8 kernel's exact int64 sum of products: with a 64-bit bias (wide) the sum

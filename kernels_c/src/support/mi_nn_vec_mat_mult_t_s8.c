@@ -15,14 +15,22 @@ static int32_t dot_with_offset(const int8_t *lhs, const int8_t *row, int32_t col
     return sum;
 }
 
+/* Output rows summed before one requantization pass (a stack block, no scratch). */
+#define MI_ROW_BLOCK 64
+
 void mi_nn_vec_mat_mult_t_s8(const int8_t *lhs, const int8_t *rhs, const int32_t *bias, int8_t *dst,
                              int32_t lhs_offset, int32_t dst_offset, const mi_requant *quant, int32_t rhs_cols,
                              int32_t rhs_rows, mi_activation act)
 {
-    int32_t r;
-    for (r = 0; r < rhs_rows; r++) {
-        const int32_t sum = dot_with_offset(lhs, rhs + (int64_t)r * rhs_cols, rhs_cols, lhs_offset);
-        const int32_t acc = bias != 0 ? mi_wrap_add_s32(bias[r], sum) : sum;
-        dst[r] = (int8_t)mi_requantize_output(quant, r, acc, dst_offset, act);
+    int32_t first;
+    for (first = 0; first < rhs_rows; first += MI_ROW_BLOCK) {
+        const int32_t count = rhs_rows - first < MI_ROW_BLOCK ? rhs_rows - first : MI_ROW_BLOCK;
+        int32_t acc[MI_ROW_BLOCK];
+        int32_t r;
+        for (r = 0; r < count; r++) {
+            const int32_t sum = dot_with_offset(lhs, rhs + (int64_t)(first + r) * rhs_cols, rhs_cols, lhs_offset);
+            acc[r] = bias != 0 ? mi_wrap_add_s32(bias[first + r], sum) : sum;
+        }
+        mi_requantize_block_s8(acc, count, quant, first, dst_offset, act, dst + first);
     }
 }
