@@ -22,14 +22,16 @@ typedef struct {
     int32_t stride2[MI_MAX_BROADCAST_RANK];
 } mi_broadcast;
 
-/* A multiplier below one: multiplier * 2**(shift - 31), shift <= 0 (double rounding). */
+/* A scale multiplier * 2**(shift - 31), applied with double rounding. multiplier >= 0 (the kernels
+   rely on it: the doubling high multiply then never saturates), shift in [-31, 30]. */
 typedef struct {
     int32_t multiplier;
     int32_t shift;
 } mi_scale;
 
 /* ADD: each input is offset, shifted left (20 bits for int8, 15 for int16), scaled onto twice
-   the larger input scale, added, and scaled onto the output (TFLite's left-shift scheme). */
+   the larger input scale, added, and scaled onto the output (TFLite's left-shift scheme). All
+   three scales are below one (shift <= 0). */
 typedef struct {
     int32_t input1_offset; /* minus the zero points */
     int32_t input2_offset;
@@ -41,8 +43,7 @@ typedef struct {
     mi_activation activation;
 } mi_add_params;
 
-/* MUL: out = output_offset + requantize((a + input1_offset) * (b + input2_offset)), double
-   rounding; output_scale.shift may be positive (up to 30) here. */
+/* MUL: out = output_offset + requantize((a + input1_offset) * (b + input2_offset)). */
 typedef struct {
     int32_t input1_offset;
     int32_t input2_offset;

@@ -27,8 +27,9 @@ class MulC(CKernel):
     def prepare(self, node: Node, spec: MulData) -> CCall:
         if spec.kind != "quantized" or np.dtype(spec.dtype) != np.int8:
             raise Fallback(f"MUL: {np.dtype(spec.dtype).name} runs in NumPy")
-        if spec.rounding != DOUBLE or not MIN_SHIFT <= spec.shift <= MAX_SHIFT:
-            raise Fallback("MUL: requantization other than double rounding with a shift in [-31, 30]")
+        if spec.rounding != DOUBLE or not (MIN_SHIFT <= spec.shift <= MAX_SHIFT and 0 <= spec.multiplier < 1 << 31):
+            raise Fallback("MUL: requantization other than double rounding by a non-negative multiplier with a "
+                           "shift in [-31, 30]")
         if max(abs(spec.input1_offset), abs(spec.input2_offset)) > 128:
             raise Fallback("MUL: zero points outside int8")  # keeps the int32 product exact
         params = MulParams(spec.input1_offset, spec.input2_offset, spec.output_offset,
