@@ -1,4 +1,4 @@
-/* Element-wise kernels: int8 ADD and MUL, int16 ADD, with broadcasting.
+/* Element-wise kernels: int8 ADD and MUL, int16 ADD (both references' paths), with broadcasting.
 
    Broadcasting is described by mi_broadcast: the output's dimensions (outermost first) and, for
    each input, how many elements to step per output index along each dimension (0 where the
@@ -52,10 +52,21 @@ typedef struct {
     mi_activation activation;
 } mi_mul_params;
 
+/* LiteRT's int16 ADD when pot_scale_int16 is set and all scales are powers of two (zero points
+   0): out = clamp(round(a / 2**input1_right_shift) + round(b / 2**input2_right_shift)), shifts in
+   0..31, rounding half away from zero. */
+typedef struct {
+    int32_t input1_right_shift;
+    int32_t input2_right_shift;
+    mi_activation activation;
+} mi_add_pot_params;
+
 mi_status mi_elementwise_add_s8(const mi_add_params *params, const mi_broadcast *shape, const int8_t *input1,
                                 const int8_t *input2, int8_t *output);
 mi_status mi_elementwise_add_s16(const mi_add_params *params, const mi_broadcast *shape, const int16_t *input1,
                                  const int16_t *input2, int16_t *output);
+mi_status mi_elementwise_add_pot_s16(const mi_add_pot_params *params, const mi_broadcast *shape,
+                                     const int16_t *input1, const int16_t *input2, int16_t *output);
 mi_status mi_elementwise_mul_s8(const mi_mul_params *params, const mi_broadcast *shape, const int8_t *input1,
                                 const int8_t *input2, int8_t *output);
 
