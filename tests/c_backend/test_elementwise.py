@@ -113,17 +113,31 @@ def test_extreme_values_and_zero_points(op, dtype, reference):
     assert checked >= 4
 
 
-def test_litert_int16_power_of_two_path_falls_back():
-    """LiteRT's int16 ADD with power-of-two scales and pot_scale_int16 runs its own arithmetic,
-    which only NumPy implements; TFLite Micro's general path runs in C for the same model."""
-    model = binary_model("ADD", "int16", (2, 5), (2, 5), (2, 5), (2.0**-10, 0), (2.0**-12, 0), (2.0**-10, 0),
-                         ACTIVATIONS[0], pot_scale_int16=True)
-    rng = np.random.default_rng(3)
-    x = [random_activations(rng, (2, 5), np.int16) for _ in range(2)]
-    litert = Interpreter(model, backend="c", reference="tflite")
-    assert litert.op_backends[0].startswith("numpy:") and "pot" in litert.op_backends[0]
-    np.testing.assert_array_equal(litert.run(x)[0], Interpreter(model, reference="tflite").run(x)[0])
-    assert_c_matches_numpy(model, x, "tflm")
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(shape=st.lists(st.integers(1, 9), min_size=0, max_size=4), out_exponent=st.integers(-20, 0),
+       drop=st.integers(0, 35), swap=st.booleans(), activation=st.sampled_from(ACTIVATIONS),
+       seed=st.integers(0, 2**32 - 1))
+def test_litert_int16_power_of_two_path(shape, out_exponent, drop, swap, activation, seed):
+    """LiteRT's int16 ADD with pot_scale_int16 and power-of-two scales, one input at the output
+    scale and the other up to 2**-35 smaller: its own arithmetic (one rounding shift per input).
+    TFLite Micro takes its general path on the same model."""
+    shape = tuple(shape)
+    scales = [2.0**out_exponent, 2.0 ** (out_exponent - drop)]
+    if swap:
+        scales.reverse()
+    model = binary_model("ADD", "int16", shape, shape, shape, (scales[0], 0), (scales[1], 0), (2.0**out_exponent, 0),
+                         activation, pot_scale_int16=True)
+    rng = np.random.default_rng(seed)
+    x = [unaligned(random_activations(rng, shape, np.int16)) for _ in range(2)]
+    checked = []
+    for reference in ("tflite", "tflm"):
+        try:
+            Interpreter(model, reference=reference)
+        except UnsupportedOpError:
+            continue
+        assert_c_matches_numpy(model, x, reference)
+        checked.append(reference)
+    assert "tflite" in checked
 
 
 @pytest.mark.parametrize("shape1,shape2,out,expected", [
