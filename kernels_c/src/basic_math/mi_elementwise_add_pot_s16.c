@@ -13,19 +13,8 @@ mi_status mi_elementwise_add_pot_s16(const mi_add_pot_params *params, const mi_b
                                      const int16_t *input1, const int16_t *input2, int16_t *output)
 {
     const mi_add_pot_params p = *params;
-    const int32_t last = shape->rank - 1;
-    const int32_t length = shape->dims[last];
-    const int32_t rows = mi_broadcast_rows(shape);
-    mi_broadcast_cursor cursor;
-    int32_t r;
-    mi_broadcast_start(&cursor);
-    for (r = 0; r < rows; ++r) {
 #define ADD_POT_ELEMENT(a, b) add_pot_element(&p, (a), (b))
-        MI_BROADCAST_ROW(ADD_POT_ELEMENT, int16_t, input1 + cursor.offset1, shape->stride1[last],
-                         input2 + cursor.offset2, shape->stride2[last], output, length);
+    MI_BROADCAST_WALK(ADD_POT_ELEMENT, int16_t, shape, input1, input2, output);
 #undef ADD_POT_ELEMENT
-        output += length;
-        mi_broadcast_next_row(shape, &cursor);
-    }
     return MI_OK;
 }

@@ -78,6 +78,24 @@ static inline int32_t mi_high_mult_nonnegative(int32_t x, int32_t multiplier)
     return (int32_t)(((int64_t)x * multiplier + ((int64_t)1 << 30)) >> 31);
 }
 
+/* The whole kernel body: every output row of the broadcast ``shape`` through MI_BROADCAST_ROW. */
+#define MI_BROADCAST_WALK(ELEMENT, OUT_TYPE, shape, input1, input2, output)                            \
+    do {                                                                                            \
+        const int32_t last_ = (shape)->rank - 1;                                                    \
+        const int32_t length_ = (shape)->dims[last_];                                               \
+        const int32_t rows_ = mi_broadcast_rows(shape);                                             \
+        OUT_TYPE *out_ = (output);                                                                  \
+        mi_broadcast_cursor cursor_;                                                                \
+        int32_t r_;                                                                                 \
+        mi_broadcast_start(&cursor_);                                                               \
+        for (r_ = 0; r_ < rows_; ++r_) {                                                            \
+            MI_BROADCAST_ROW(ELEMENT, OUT_TYPE, (input1) + cursor_.offset1, (shape)->stride1[last_], \
+                             (input2) + cursor_.offset2, (shape)->stride2[last_], out_, length_);   \
+            out_ += length_;                                                                        \
+            mi_broadcast_next_row(shape, &cursor_);                                                 \
+        }                                                                                           \
+    } while (0)
+
 /* MultiplyByQuantizedMultiplier, double rounding, for a non-negative multiplier, shift in [-31, 30]. */
 static inline int32_t mi_requantize_nonnegative(int32_t x, mi_scale scale)
 {

@@ -12,19 +12,8 @@ mi_status mi_elementwise_mul_s8(const mi_mul_params *params, const mi_broadcast 
                                 const int8_t *input2, int8_t *output)
 {
     const mi_mul_params p = *params;
-    const int32_t last = shape->rank - 1;
-    const int32_t length = shape->dims[last];
-    const int32_t rows = mi_broadcast_rows(shape);
-    mi_broadcast_cursor cursor;
-    int32_t r;
-    mi_broadcast_start(&cursor);
-    for (r = 0; r < rows; ++r) {
 #define MUL_ELEMENT(a, b) mul_element(&p, (a), (b))
-        MI_BROADCAST_ROW(MUL_ELEMENT, int8_t, input1 + cursor.offset1, shape->stride1[last], input2 + cursor.offset2,
-                         shape->stride2[last], output, length);
+    MI_BROADCAST_WALK(MUL_ELEMENT, int8_t, shape, input1, input2, output);
 #undef MUL_ELEMENT
-        output += length;
-        mi_broadcast_next_row(shape, &cursor);
-    }
     return MI_OK;
 }

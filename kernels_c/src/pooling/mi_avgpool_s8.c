@@ -1,11 +1,5 @@
 /* int8 AVERAGE_POOL_2D, NHWC. */
-#include <string.h>
-
-#include "microinfer_nn.h"
-#include "mi_requantize.h"
-
-static int32_t max_i32(int32_t a, int32_t b) { return a > b ? a : b; }
-static int32_t min_i32(int32_t a, int32_t b) { return a < b ? a : b; }
+#include "mi_pool_window.h"
 
 /* Rounded to nearest, ties away from zero, with C's truncating division (as the references do). */
 static int32_t rounded_average(int32_t sum, int32_t count)
@@ -32,21 +26,17 @@ mi_status mi_avgpool_s8(const mi_context *ctx, const mi_pool_params *params, con
     for (batch = 0; batch < input_dims->n; ++batch) {
         const int8_t *image = input + batch * in_h * in_w * channels;
         for (out_y = 0; out_y < output_dims->h; ++out_y) {
-            const int32_t origin_y = out_y * params->stride.h - params->padding.h;
-            const int32_t y_begin = max_i32(origin_y, 0);
-            const int32_t y_end = min_i32(origin_y + filter_dims->h, in_h);
+            const mi_span rows = mi_pool_span(out_y, params->stride.h, params->padding.h, filter_dims->h, in_h);
             for (out_x = 0; out_x < output_dims->w; ++out_x) {
-                const int32_t origin_x = out_x * params->stride.w - params->padding.w;
-                const int32_t x_begin = max_i32(origin_x, 0);
-                const int32_t x_end = min_i32(origin_x + filter_dims->w, in_w);
-                const int32_t count = (y_end - y_begin) * (x_end - x_begin);
+                const mi_span cols = mi_pool_span(out_x, params->stride.w, params->padding.w, filter_dims->w, in_w);
+                const int32_t count = (rows.end - rows.begin) * (cols.end - cols.begin);
                 int32_t y, x;
-                if (count <= 0) {
+                if (rows.begin >= rows.end || cols.begin >= cols.end) {
                     return MI_ARG_ERROR;
                 }
                 memset(sums, 0, (size_t)channels * sizeof(int32_t));
-                for (y = y_begin; y < y_end; ++y) {
-                    for (x = x_begin; x < x_end; ++x) {
+                for (y = rows.begin; y < rows.end; ++y) {
+                    for (x = cols.begin; x < cols.end; ++x) {
                         const int8_t *pixel = image + (y * in_w + x) * channels;
                         for (c = 0; c < channels; ++c) {
                             sums[c] += pixel[c];
@@ -54,8 +44,7 @@ mi_status mi_avgpool_s8(const mi_context *ctx, const mi_pool_params *params, con
                     }
                 }
                 for (c = 0; c < channels; ++c) {
-                    const int32_t average = rounded_average(sums[c], count);
-                    *output++ = (int8_t)min_i32(max_i32(average, params->activation.min), params->activation.max);
+                    *output++ = (int8_t)mi_clamp(rounded_average(sums[c], count), params->activation);
                 }
             }
         }
