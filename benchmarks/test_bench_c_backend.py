@@ -8,29 +8,14 @@ mean over the four MLPerf Tiny models, and faster than the NumPy backend on ever
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
-import numpy as np
 import pytest
 
 from microinfer import Interpreter
 from microinfer.c_backend import unavailable_reason
 
-SHARED = Path(os.environ.get("MICROINFER_SHARED_MODELS", Path(__file__).resolve().parents[2] / "shared" / "models"))
-MLPERF_TINY = ["ad01_int8.tflite", "kws_ref_model.tflite", "vww_96_int8.tflite", "pretrainedResnet_quant.tflite"]
-
-
-def _model(name: str) -> bytes:
-    path = SHARED / name
-    if not path.is_file():
-        pytest.skip(f"{path} not found (set MICROINFER_SHARED_MODELS)")
-    return path.read_bytes()
-
-
-def _input(interpreter: Interpreter) -> np.ndarray:
-    t = interpreter.subgraph.tensors[interpreter.subgraph.inputs[0]]
-    return np.random.default_rng(0).integers(-128, 128, size=t.shape).astype(np.int8)
+# The NumPy and TFLite Micro benchmarks of the same models, collected here too so that one run
+# compares all three in the same process.
+from test_bench_interpreter import MLPERF_TINY, _input, _model, test_numpy_backend, test_tflite_micro  # noqa: F401
 
 
 @pytest.mark.parametrize("name", MLPERF_TINY)
@@ -41,25 +26,3 @@ def test_c_backend(benchmark, name):
     interpreter = Interpreter(_model(name), backend="c")
     x = _input(interpreter)
     benchmark(interpreter.run, [x])
-
-
-@pytest.mark.parametrize("name", MLPERF_TINY)
-def test_numpy_backend(benchmark, name):
-    interpreter = Interpreter(_model(name))
-    x = _input(interpreter)
-    benchmark(interpreter.run, [x])
-
-
-@pytest.mark.parametrize("name", MLPERF_TINY)
-def test_tflite_micro(benchmark, name):
-    runtime = pytest.importorskip("tflite_micro.python.tflite_micro.runtime")
-    data = _model(name)
-    x = _input(Interpreter(data))
-    tflm = runtime.Interpreter.from_bytes(data, arena_size=1 << 20)
-
-    def run():
-        tflm.set_input(x, 0)
-        tflm.invoke()
-        return tflm.get_output(0)
-
-    benchmark(run)
