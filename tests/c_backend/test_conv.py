@@ -116,3 +116,26 @@ def test_depthwise_conv_matches_spec(geo, three_by_three, cin, multiplier, int16
                                      dilation_h_factor=geo["dilation"][0], dilation_w_factor=geo["dilation"][1])
     g.add_operator("DEPTHWISE_CONV_2D", [x, wi, b], [y], options, version=5 if int16 else 3)
     run_case(g, builder, rng, geo, cin, int16, reference)
+
+
+def test_grouped_and_float_convolutions_fall_back_to_numpy():
+    """What the C kernels do not cover runs in NumPy, with the reason, and gives the spec's bits."""
+    from microinfer import Interpreter
+    from microinfer.testing import build, random_inputs
+
+    float_model = build("CONV_2D/float32")
+    assert Interpreter(float_model, backend="c").op_backends == ["numpy: float32 runs in NumPy"]
+    builder, g = new_builder()
+    rng = np.random.default_rng(0)
+    x = g.add_input("x", (1, 5, 5, 4), "int8", scale=IN_SCALE, zero_point=1)
+    w, w_scales = quantized_weights(rng, (6, 3, 3, 2), 0, 0.5)  # 2 groups of 2 input channels
+    wi = g.add_constant("w", w, scale=w_scales, zero_point=np.zeros(6, np.int64), axis=0)
+    b = add_bias(g, rng, 6, w_scales, np.int32, 1.0)
+    y = g.add_output("y", (1, 3, 3, 6), "int8", scale=0.05, zero_point=0)
+    g.add_operator("CONV_2D", [x, wi, b], [y], Conv2DOptions(padding=Padding.VALID, stride_h=1, stride_w=1),
+                   version=6)
+    grouped = builder.build()
+    fast = Interpreter(grouped, backend="c")
+    assert fast.op_backends == ["numpy: grouped convolution runs in NumPy"]
+    inputs = random_inputs(grouped, rng)
+    assert np.array_equal(fast.run(inputs)[0], Interpreter(grouped).run(inputs)[0])
