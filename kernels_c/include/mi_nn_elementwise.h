@@ -1,4 +1,4 @@
-/* Element-wise kernels: int8 ADD and MUL, int16 ADD (both references' paths), with broadcasting.
+/* Element-wise kernels: int8 and int16 ADD (both references' paths) and MUL, with broadcasting.
 
    Broadcasting is described by mi_broadcast: the output's dimensions (outermost first) and, for
    each input, how many elements to step per output index along each dimension (0 where the
@@ -43,7 +43,8 @@ typedef struct {
     mi_activation activation;
 } mi_add_params;
 
-/* MUL: out = output_offset + requantize((a + input1_offset) * (b + input2_offset)). */
+/* MUL: out = output_offset + requantize((a + input1_offset) * (b + input2_offset)); the product
+   must fit in int32 (int16: zero points 0). */
 typedef struct {
     int32_t input1_offset;
     int32_t input2_offset;
@@ -69,6 +70,8 @@ mi_status mi_elementwise_add_pot_s16(const mi_add_pot_params *params, const mi_b
                                      const int16_t *input1, const int16_t *input2, int16_t *output);
 mi_status mi_elementwise_mul_s8(const mi_mul_params *params, const mi_broadcast *shape, const int8_t *input1,
                                 const int8_t *input2, int8_t *output);
+mi_status mi_elementwise_mul_s16(const mi_mul_params *params, const mi_broadcast *shape, const int16_t *input1,
+                                 const int16_t *input2, int16_t *output);
 
 #ifdef __cplusplus
 }

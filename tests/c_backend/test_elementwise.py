@@ -1,4 +1,4 @@
-"""ADD (int8, int16) and MUL (int8): the C kernels vs the NumPy spec, bit for bit, for both
+"""ADD and MUL (int8, int16): the C kernels vs the NumPy spec, bit for bit, for both
 references, over broadcast shapes up to rank 6, constant operands, extreme scales and zero points."""
 
 from __future__ import annotations
@@ -57,9 +57,9 @@ def broadcast_shapes(draw, max_rank=6):
 
 
 @st.composite
-def quantization(draw, dtype, reference):
-    if dtype == "int16" and reference == "tflite":
-        zero_point = 0  # LiteRT's int16 ADD requires it
+def quantization(draw, op, dtype, reference):
+    if dtype == "int16" and (op == "MUL" or reference == "tflite"):
+        zero_point = 0  # int16 MUL, and LiteRT's int16 ADD, require it
     elif dtype == "int16":
         zero_point = draw(st.one_of(st.just(0), st.integers(-32768, 32767)))
     else:
@@ -67,14 +67,14 @@ def quantization(draw, dtype, reference):
     return draw(SCALES), zero_point
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(data=st.data(), op_type=st.sampled_from([("ADD", "int8"), ("ADD", "int16"), ("MUL", "int8")]),
+@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), op_type=st.sampled_from([("ADD", "int8"), ("ADD", "int16"), ("MUL", "int8"), ("MUL", "int16")]),
        shapes=broadcast_shapes(), activation=st.sampled_from(ACTIVATIONS),
        reference=st.sampled_from(["tflm", "tflite"]), constant=st.booleans(), seed=st.integers(0, 2**32 - 1))
 def test_binary_ops_match_spec(data, op_type, shapes, activation, reference, constant, seed):
     op, dtype = op_type
     out_shape, shape1, shape2 = shapes
-    q1, q2, q_out = (data.draw(quantization(dtype, reference)) for _ in range(3))
+    q1, q2, q_out = (data.draw(quantization(op, dtype, reference)) for _ in range(3))
     rng = np.random.default_rng(seed)
     np_type = NUMPY_TYPE[dtype]
     a, b = random_activations(rng, shape1, np_type), random_activations(rng, shape2, np_type)
@@ -89,7 +89,7 @@ def test_binary_ops_match_spec(data, op_type, shapes, activation, reference, con
     assert_c_matches_numpy(model, inputs, reference)
 
 
-@pytest.mark.parametrize("op,dtype", [("ADD", "int8"), ("ADD", "int16"), ("MUL", "int8")])
+@pytest.mark.parametrize("op,dtype", [("ADD", "int8"), ("ADD", "int16"), ("MUL", "int8"), ("MUL", "int16")])
 @pytest.mark.parametrize("reference", ["tflm", "tflite"])
 def test_extreme_values_and_zero_points(op, dtype, reference):
     """Every pair of type extremes against zero points at both ends and the widest scale ratios."""
@@ -97,7 +97,8 @@ def test_extreme_values_and_zero_points(op, dtype, reference):
     info = np.iinfo(np_type)
     values = np.array([info.min, info.min + 1, -1, 0, 1, info.max - 1, info.max], np_type)
     a, b = np.meshgrid(values, values)
-    zero_points = [0] if (dtype == "int16" and reference == "tflite") else [info.min, info.max]
+    symmetric = dtype == "int16" and (op == "MUL" or reference == "tflite")
+    zero_points = [0] if symmetric else [info.min, info.max]
     checked = 0
     for zp1 in zero_points:
         for zp2 in zero_points:
