@@ -1,4 +1,4 @@
-"""SOFTMAX with int8 input: the C kernels (mi_softmax_s8, mi_softmax_s8_s16) vs the NumPy spec,
+"""SOFTMAX: the C kernels (mi_softmax_s8, mi_softmax_s8_s16, mi_softmax_s16) vs the NumPy spec,
 bit for bit, for both references."""
 
 from __future__ import annotations
@@ -79,9 +79,43 @@ def test_rows_the_references_abort_on_raise_the_spec_error():
     assert str(c_error.value) == str(spec_error.value)
 
 
-def test_int16_input_falls_back_to_numpy():
-    model = softmax_model((2, 7), 1.0, 0.001, 0, out_dtype="int16", in_dtype="int16")
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    shape=st.one_of(st.lists(st.integers(1, 6), min_size=1, max_size=4), st.tuples(st.integers(1, 3), st.integers(1, 400))),
+    beta=st.one_of(st.sampled_from([1.0, 0.5, 2.0, 1e-3, 40.0]), st.floats(0.01, 50.0)),
+    scale=st.one_of(st.sampled_from([1e-6, 2.0**-12, 0.001, 0.1, 1.0, 300.0]), st.floats(1e-5, 10.0)),
+    zero_point=st.sampled_from([0, 0, -32768, 32767, 1234]),
+    reference=st.sampled_from(["tflm", "tflite"]),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_int16_softmax_matches_spec(shape, beta, scale, zero_point, reference, seed):
+    """int16 input: each reference's own lookup tables, the scaled difference saturating at the
+    table's ends, rows of equal and of extreme values."""
+    assume(0 < float(np.float32(scale)) * float(np.float32(beta)) / (10 / 65535) < 2.0**29)
+    if reference == "tflite":
+        zero_point = 0  # LiteRT requires it
+    model = softmax_model(tuple(shape), beta, scale, zero_point, "int16", in_dtype="int16")
+    x = random_activations(np.random.default_rng(seed), shape, np.int16)
+    assert_c_matches_numpy(model, [unaligned(x)], reference)
+
+
+@pytest.mark.parametrize("reference", ["tflm", "tflite"])
+@pytest.mark.parametrize("scale", [1e-3, 0.01, 0.1, 1.0])
+def test_int16_softmax_many_rows(reference, scale):
+    """Hundreds of random rows: the reciprocal's rounding differs from a near miss on a few percent of
+    rows only, so it needs many."""
+    rng = np.random.default_rng(int(scale * 1000))
+    model = softmax_model((64, 150), 1.0, scale, 0, "int16", in_dtype="int16")
+    assert_c_matches_numpy(model, [random_activations(rng, (64, 150), np.int16)], reference)
+
+
+def test_float32_falls_back_to_numpy():
+    builder, g = new_builder()
+    x = g.add_input("x", (2, 7), "float32")
+    y = g.add_output("y", (2, 7), "float32")
+    g.add_operator("SOFTMAX", [x], [y], SoftmaxOptions(beta=1.0), version=1)
+    model = builder.build()
     interpreter = Interpreter(model, backend="c")
     assert interpreter.op_backends[0].startswith("numpy:")
-    x = random_activations(np.random.default_rng(1), (2, 7), np.int16)
-    np.testing.assert_array_equal(interpreter.run([x])[0], Interpreter(model).run([x])[0])
+    values = np.random.default_rng(1).uniform(-3, 3, (2, 7)).astype(np.float32)
+    np.testing.assert_array_equal(interpreter.run([values])[0], Interpreter(model).run([values])[0])

@@ -10,19 +10,6 @@ typedef struct {
     int32_t exponent;
 } mi_softmax_row_scale;
 
-static inline int32_t mi_count_leading_zeros_u32(uint32_t x)
-{
-    int32_t zeros = 0;
-    if (x == 0) {
-        return 32;
-    }
-    while ((x & 0x80000000u) == 0) {
-        x <<= 1;
-        ++zeros;
-    }
-    return zeros;
-}
-
 /* MultiplyByQuantizedMultiplierGreaterThanOne of a (non-positive) difference to the row maximum. */
 static inline int32_t mi_softmax_exp_of_diff(const mi_softmax_params *params, int32_t diff)
 {
