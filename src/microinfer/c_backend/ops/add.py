@@ -57,7 +57,7 @@ def add_params(spec: AddSubData) -> AddParams:
     """The C parameters, checked so that no int32 expression of the kernel can overflow."""
     dtype = np.dtype(spec.dtype)
     if spec.kind != "general" or dtype not in LEFT_SHIFT:
-        raise Fallback(f"ADD: the {spec.kind} {dtype.name} path runs in NumPy")
+        raise Fallback(f"ADD: {dtype.name} runs in NumPy")
     if spec.rounding != DOUBLE or spec.negated_multiplier or spec.sign != 1 or spec.left_shift != LEFT_SHIFT[dtype]:
         raise Fallback("ADD: arithmetic other than the double-rounding left-shift scheme runs in NumPy")
     info = np.iinfo(dtype)
