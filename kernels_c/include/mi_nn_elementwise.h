@@ -1,4 +1,4 @@
-/* Element-wise kernels: int8 ADD and MUL, int16 ADD, with broadcasting.
+/* Element-wise kernels: int8 and int16 ADD (both references' paths) and MUL, with broadcasting.
 
    Broadcasting is described by mi_broadcast: the output's dimensions (outermost first) and, for
    each input, how many elements to step per output index along each dimension (0 where the
@@ -22,14 +22,16 @@ typedef struct {
     int32_t stride2[MI_MAX_BROADCAST_RANK];
 } mi_broadcast;
 
-/* A multiplier below one: multiplier * 2**(shift - 31), shift <= 0 (double rounding). */
+/* A scale multiplier * 2**(shift - 31), applied with double rounding. multiplier >= 0 (the kernels
+   rely on it: the doubling high multiply then never saturates), shift in [-31, 30]. */
 typedef struct {
     int32_t multiplier;
     int32_t shift;
 } mi_scale;
 
 /* ADD: each input is offset, shifted left (20 bits for int8, 15 for int16), scaled onto twice
-   the larger input scale, added, and scaled onto the output (TFLite's left-shift scheme). */
+   the larger input scale, added, and scaled onto the output (TFLite's left-shift scheme). All
+   three scales are below one (shift <= 0). */
 typedef struct {
     int32_t input1_offset; /* minus the zero points */
     int32_t input2_offset;
@@ -41,8 +43,8 @@ typedef struct {
     mi_activation activation;
 } mi_add_params;
 
-/* MUL: out = output_offset + requantize((a + input1_offset) * (b + input2_offset)), double
-   rounding; output_scale.shift may be positive (up to 30) here. */
+/* MUL: out = output_offset + requantize((a + input1_offset) * (b + input2_offset)); the product
+   must fit in int32 (int16: zero points 0). */
 typedef struct {
     int32_t input1_offset;
     int32_t input2_offset;
@@ -51,12 +53,25 @@ typedef struct {
     mi_activation activation;
 } mi_mul_params;
 
+/* LiteRT's int16 ADD when pot_scale_int16 is set and all scales are powers of two (zero points
+   0): out = clamp(round(a / 2**input1_right_shift) + round(b / 2**input2_right_shift)), shifts in
+   0..31, rounding half away from zero. */
+typedef struct {
+    int32_t input1_right_shift;
+    int32_t input2_right_shift;
+    mi_activation activation;
+} mi_add_pot_params;
+
 mi_status mi_elementwise_add_s8(const mi_add_params *params, const mi_broadcast *shape, const int8_t *input1,
                                 const int8_t *input2, int8_t *output);
 mi_status mi_elementwise_add_s16(const mi_add_params *params, const mi_broadcast *shape, const int16_t *input1,
                                  const int16_t *input2, int16_t *output);
+mi_status mi_elementwise_add_pot_s16(const mi_add_pot_params *params, const mi_broadcast *shape,
+                                     const int16_t *input1, const int16_t *input2, int16_t *output);
 mi_status mi_elementwise_mul_s8(const mi_mul_params *params, const mi_broadcast *shape, const int8_t *input1,
                                 const int8_t *input2, int8_t *output);
+mi_status mi_elementwise_mul_s16(const mi_mul_params *params, const mi_broadcast *shape, const int16_t *input1,
+                                 const int16_t *input2, int16_t *output);
 
 #ifdef __cplusplus
 }

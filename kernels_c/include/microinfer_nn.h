@@ -37,11 +37,14 @@ mi_status mi_convolve_s8(const mi_context *ctx, const mi_conv_params *params, co
 int32_t mi_convolve_s8_get_buffer_size(const mi_dims *input_dims, const mi_dims *filter_dims);
 
 /* 1x1 filter, no padding, any stride: each output pixel is a vector-matrix product of one input
-   pixel, no im2col and no scratch. */
+   pixel, no im2col. Scratch: the filter transposed to int16 plus one pixel
+   (mi_convolve_1x1_s8_get_buffer_size). */
 mi_status mi_convolve_1x1_s8(const mi_context *ctx, const mi_conv_params *params, const mi_requant *quant,
                              const mi_dims *input_dims, const int8_t *input, const mi_dims *filter_dims,
                              const int8_t *filter, const int32_t *bias, const mi_dims *output_dims,
                              int8_t *output);
+
+int32_t mi_convolve_1x1_s8_get_buffer_size(const mi_dims *input_dims, const mi_dims *filter_dims);
 
 /* int16 activations, int8 filter; bias64 (wide) or bias32 (may both be NULL: zero bias; wide
    decides the accumulator and requantizer). No scratch. */

@@ -11,6 +11,10 @@
 
 #include "mi_nn_types.h"
 
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
+
 /* Two's-complement int32 addition (the reference's int32 arithmetic wraps; C's would be UB). */
 static inline int32_t mi_wrap_add_s32(int32_t a, int32_t b)
 {
@@ -50,31 +54,33 @@ static inline int32_t mi_divide_by_power_of_two(int32_t x, int32_t exponent)
     return (x >> exponent) + (remainder > threshold ? 1 : 0);
 }
 
-/* Double rounding (TFLite Micro): shift in [-31, 30]. */
+/* Double rounding (TFLite Micro): shift in [-31, 30]. Branch-free form of
+   RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(x << left, m), right), same bits:
+   the doubling high multiply's nudge-then-truncate is floor((x * m + 2**30) / 2**31) (it
+   saturates only for INT32_MIN * INT32_MIN), and the rounding divide is
+   floor((high + 2**(right-1) - (high < 0)) / 2**right) for right > 0. */
 static inline int32_t mi_requantize_double(int32_t acc, int32_t multiplier, int32_t shift)
 {
     const int32_t left = shift > 0 ? shift : 0;
     const int32_t right = shift > 0 ? 0 : -shift;
     const int32_t shifted = (int32_t)((uint32_t)acc << left);
 #if defined(__ARM_ARCH)
-    if (multiplier >= 0) {
-        /* Cortex-M path, same bits (the rounding divide of high, not of a 64-bit sum): with a
-           non-negative multiplier high = floor((x * m + 2**30) / 2**31) fits int32, so only the
-           multiply-accumulate is 64-bit (SMLAL on v7-M and later) and no 64-bit variable shift is
-           needed, which Cortex-M has no instruction for. */
-        const int32_t high = (int32_t)(((int64_t)shifted * multiplier + ((int64_t)1 << 30)) >> 31);
+    {
+        /* Cortex-M path, same bits: high (the saturating doubling high multiply) always fits
+           int32, so only the multiply-accumulate is 64-bit (SMLAL on v7-M and later) and the
+           rounding divide is done in 32 bits: no 64-bit variable shift, which Cortex-M has no
+           instruction for. */
+        const int32_t high = (shifted == INT32_MIN && multiplier == INT32_MIN)
+                                 ? INT32_MAX
+                                 : (int32_t)(((int64_t)shifted * multiplier + ((int64_t)1 << 30)) >> 31);
         return mi_divide_by_power_of_two(high, right);
     }
+#else
+    const int64_t floor_high = ((int64_t)shifted * multiplier + ((int64_t)1 << 30)) >> 31;
+    const int64_t high = (shifted == INT32_MIN && multiplier == INT32_MIN) ? INT32_MAX : floor_high;
+    const int64_t half = right > 0 ? ((int64_t)1 << (right - 1)) - (high < 0 ? 1 : 0) : 0;
+    return (int32_t)((high + half) >> right);
 #endif
-    if (multiplier >= 0) {
-        /* Same bits, fewer steps: with a non-negative multiplier the doubling high multiply
-           cannot saturate and its nudge-then-truncate is floor((x * m + 2**30) / 2**31); the
-           rounding divide is floor((high + half - (high < 0)) / 2**right) for right > 0. */
-        const int64_t high = ((int64_t)shifted * multiplier + ((int64_t)1 << 30)) >> 31;
-        const int64_t half = right > 0 ? ((int64_t)1 << (right - 1)) - (high < 0 ? 1 : 0) : 0;
-        return (int32_t)((high + half) >> right);
-    }
-    return mi_divide_by_power_of_two(mi_doubling_high_mult(shifted, multiplier), right);
 }
 
 /* Single rounding (TFLITE_SINGLE_ROUNDING): shift in [-31, 30]. The result can leave the int32
@@ -125,6 +131,88 @@ static inline int32_t mi_requantize_output(const mi_requant *quant, int32_t ch, 
         return mi_clamp(scaled + offset, act);
     }
     return mi_clamp((int64_t)mi_requantize_double(acc, multiplier, shift) + offset, act);
+}
+
+#if defined(__AVX2__)
+/* Host SIMD (x86 AVX2), 8 channels at a time, the same bits as mi_requantize_double: 64-bit
+   products of even and odd lanes, whose bits 31..62 after adding 2**30 are the doubling high
+   multiply; then RoundingDivideByPOT literally (mask, remainder, threshold) in 32-bit lanes.
+   Returns how many channels it did (a multiple of 8). */
+static inline int32_t mi_requantize_block_double_avx2(const int32_t *acc, int32_t count, const int32_t *multiplier,
+                                                      const int32_t *shift, int32_t offset, mi_activation act,
+                                                      int8_t *out)
+{
+    const __m256i zero = _mm256_setzero_si256();
+    const __m256i one = _mm256_set1_epi32(1);
+    const __m256i nudge = _mm256_set1_epi64x((int64_t)1 << 30);
+    const __m256i int32_min = _mm256_set1_epi32(INT32_MIN);
+    const __m256i low_lanes = _mm256_set1_epi64x(0xFFFFFFFF);
+    const __m256i lo = _mm256_set1_epi32(act.min);
+    const __m256i hi = _mm256_set1_epi32(act.max);
+    const __m256i out_offset = _mm256_set1_epi32(offset);
+    const __m256i pos_limit = _mm256_set1_epi32(1 << 30);
+    const __m256i neg_limit = _mm256_set1_epi32(-(1 << 30));
+    int32_t i = 0;
+    if (offset < -65536 || offset > 65536 || act.min < -65536 || act.max > 65536) {
+        return 0; /* the scalar path handles such ranges */
+    }
+    for (; i + 8 <= count; i += 8) {
+        int32_t lanes[8];
+        int32_t j;
+        const __m256i x = _mm256_loadu_si256((const __m256i *)(acc + i));
+        const __m256i m = _mm256_loadu_si256((const __m256i *)(multiplier + i));
+        const __m256i s = _mm256_loadu_si256((const __m256i *)(shift + i));
+        const __m256i left = _mm256_max_epi32(s, zero);
+        const __m256i right = _mm256_max_epi32(_mm256_sub_epi32(zero, s), zero);
+        const __m256i shifted = _mm256_sllv_epi32(x, left);
+        const __m256i even = _mm256_srli_epi64(_mm256_add_epi64(_mm256_mul_epi32(shifted, m), nudge), 31);
+        const __m256i odd = _mm256_srli_epi64(
+            _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(shifted, 32), _mm256_srli_epi64(m, 32)), nudge), 31);
+        const __m256i high_raw = _mm256_or_si256(_mm256_and_si256(even, low_lanes), _mm256_slli_epi64(odd, 32));
+        const __m256i saturates = _mm256_and_si256(_mm256_cmpeq_epi32(shifted, int32_min),
+                                                   _mm256_cmpeq_epi32(m, int32_min));
+        const __m256i high = _mm256_blendv_epi8(high_raw, _mm256_set1_epi32(INT32_MAX), saturates);
+        const __m256i mask = _mm256_sub_epi32(_mm256_sllv_epi32(one, right), one);
+        const __m256i remainder = _mm256_and_si256(high, mask);
+        /* threshold = (mask >> 1) + (high < 0): cmpgt gives -1 where true, so subtract */
+        const __m256i threshold = _mm256_sub_epi32(_mm256_srai_epi32(mask, 1), _mm256_cmpgt_epi32(zero, high));
+        const __m256i rounded = _mm256_sub_epi32(_mm256_srav_epi32(high, right),
+                                                 _mm256_cmpgt_epi32(remainder, threshold));
+        /* Limiting to +-2**30 first changes nothing after the clamp (offset and range are
+           small, checked above) and keeps the offset addition inside int32. */
+        const __m256i limited = _mm256_min_epi32(_mm256_max_epi32(rounded, neg_limit), pos_limit);
+        const __m256i result = _mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(limited, out_offset), lo), hi);
+        _mm256_storeu_si256((__m256i *)lanes, result);
+        for (j = 0; j < 8; j++) {
+            out[i + j] = (int8_t)lanes[j];
+        }
+    }
+    return i;
+}
+#endif
+
+/* Outputs of channels first .. first + count - 1 from their int32 accumulators (bias included),
+   with the rounding mode decided once for the block so the loop vectorizes. */
+static inline void mi_requantize_block_s8(const int32_t *acc, int32_t count, const mi_requant *quant, int32_t first,
+                                          int32_t offset, mi_activation act, int8_t *out)
+{
+    int32_t i;
+    if (quant->rounding == MI_ROUND_DOUBLE) {
+        const int32_t *multiplier = quant->multiplier + first;
+        const int32_t *shift = quant->shift + first;
+#if defined(__AVX2__)
+        i = mi_requantize_block_double_avx2(acc, count, multiplier, shift, offset, act, out);
+#else
+        i = 0;
+#endif
+        for (; i < count; i++) {
+            out[i] = (int8_t)mi_clamp((int64_t)mi_requantize_double(acc[i], multiplier[i], shift[i]) + offset, act);
+        }
+        return;
+    }
+    for (i = 0; i < count; i++) {
+        out[i] = (int8_t)mi_requantize_output(quant, first + i, acc[i], offset, act);
+    }
 }
 
 /* Output of an int16x8 kernel's exact int64 sum of products: with a 64-bit bias (wide) the sum

@@ -9,7 +9,10 @@ int32_t mi_convolve_wrapper_s8_get_buffer_size(const mi_conv_params *params, con
                                                const mi_dims *filter_dims, const mi_dims *output_dims)
 {
     (void)output_dims;
-    return is_1x1_unpadded(params, filter_dims) ? 0 : mi_convolve_s8_get_buffer_size(input_dims, filter_dims);
+    if (is_1x1_unpadded(params, filter_dims)) {
+        return mi_convolve_1x1_s8_get_buffer_size(input_dims, filter_dims);
+    }
+    return mi_convolve_s8_get_buffer_size(input_dims, filter_dims);
 }
 
 mi_status mi_convolve_wrapper_s8(const mi_context *ctx, const mi_conv_params *params, const mi_requant *quant,

@@ -59,10 +59,8 @@ mi_status mi_depthwise_conv_3x3_s8(const mi_context *ctx, const mi_dw_conv_param
 #endif
                         }
                     }
-                    for (c = 0; c < count; c++) {
-                        out[first + c] = (int8_t)mi_requantize_output(quant, first + c, acc[c],
-                                                                      params->output_offset, params->activation);
-                    }
+                    mi_requantize_block_s8(acc, count, quant, first, params->output_offset, params->activation,
+                                           out + first);
                 }
             }
         }

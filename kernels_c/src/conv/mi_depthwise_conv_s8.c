@@ -55,11 +55,13 @@ mi_status mi_depthwise_conv_s8(const mi_context *ctx, const mi_dw_conv_params *p
                                                params->ch_mult, params->input_offset);
                     }
                 }
-                for (oc = 0; oc < out_ch; oc++) {
-                    const int32_t total = bias != 0 ? mi_wrap_add_s32(bias[oc], acc[oc]) : acc[oc];
-                    *out++ = (int8_t)mi_requantize_output(quant, oc, total, params->output_offset,
-                                                          params->activation);
+                if (bias != 0) {
+                    for (oc = 0; oc < out_ch; oc++) {
+                        acc[oc] = mi_wrap_add_s32(bias[oc], acc[oc]);
+                    }
                 }
+                mi_requantize_block_s8(acc, out_ch, quant, 0, params->output_offset, params->activation, out);
+                out += out_ch;
             }
         }
     }

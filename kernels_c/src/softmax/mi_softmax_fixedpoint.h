@@ -1,4 +1,5 @@
-/* gemmlowp's fixed-point exp and reciprocal on int32 raw values, as the int8 SOFTMAX uses them. */
+/* gemmlowp's fixed-point exp and reciprocal on int32 raw values, as the int8 SOFTMAX uses them,
+   and the count of leading zeros both SOFTMAX kernels normalize their sums with. */
 #ifndef MI_SOFTMAX_FIXEDPOINT_H
 #define MI_SOFTMAX_FIXEDPOINT_H
 
@@ -21,6 +22,19 @@ static inline int32_t mi_saturating_left_shift(int32_t x, int32_t amount)
         return INT32_MAX;
     }
     return shifted < INT32_MIN ? INT32_MIN : (int32_t)shifted;
+}
+
+static inline int32_t mi_count_leading_zeros_u32(uint32_t x)
+{
+    int32_t zeros = 0;
+    if (x == 0) {
+        return 32;
+    }
+    while ((x & 0x80000000u) == 0) {
+        x <<= 1;
+        ++zeros;
+    }
+    return zeros;
 }
 
 /* exp(a) for a in [-1/4, 0), Q0.31 in and out. */

@@ -10,19 +10,6 @@ typedef struct {
     int32_t exponent;
 } mi_softmax_row_scale;
 
-static inline int32_t mi_count_leading_zeros_u32(uint32_t x)
-{
-    int32_t zeros = 0;
-    if (x == 0) {
-        return 32;
-    }
-    while ((x & 0x80000000u) == 0) {
-        x <<= 1;
-        ++zeros;
-    }
-    return zeros;
-}
-
 /* MultiplyByQuantizedMultiplierGreaterThanOne of a (non-positive) difference to the row maximum. */
 static inline int32_t mi_softmax_exp_of_diff(const mi_softmax_params *params, int32_t diff)
 {
@@ -76,6 +63,38 @@ static inline int32_t mi_softmax_output(const mi_softmax_params *params, mi_soft
                                             scale.exponent);
     unsaturated += output_min;
     return unsaturated > output_max ? output_max : (unsaturated < output_min ? output_min : unsaturated);
+}
+
+/* Every row, into exactly one of output8 (int8 output) and output16 (int16 output). */
+static inline mi_status mi_softmax_rows(const mi_softmax_params *params, int32_t rows, int32_t row_length,
+                                        const int8_t *input, int8_t *output8, int16_t *output16)
+{
+    const int32_t output_bits = output8 != 0 ? 8 : 16;
+    const int32_t output_min = output8 != 0 ? INT8_MIN : INT16_MIN;
+    const int32_t output_max = output8 != 0 ? INT8_MAX : INT16_MAX;
+    int32_t r, i;
+    for (r = 0; r < rows; ++r) {
+        const int32_t row_max = mi_softmax_row_max(input, row_length);
+        const mi_softmax_row_scale scale = mi_softmax_row_scale_of(params, input, row_length, row_max, output_bits);
+        if (scale.exponent < 0 || scale.exponent > 31) {
+            return MI_ARG_ERROR;
+        }
+        for (i = 0; i < row_length; ++i) {
+            const int32_t value = mi_softmax_output(params, scale, input[i] - row_max, output_min, output_max);
+            if (output8 != 0) {
+                output8[i] = (int8_t)value;
+            } else {
+                output16[i] = (int16_t)value;
+            }
+        }
+        input += row_length;
+        if (output8 != 0) {
+            output8 += row_length;
+        } else {
+            output16 += row_length;
+        }
+    }
+    return MI_OK;
 }
 
 #endif

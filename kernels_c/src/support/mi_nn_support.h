@@ -37,4 +37,16 @@ void mi_nn_mat_mult_s8_s16_single(const int8_t *filter, const int16_t *col, int3
 void mi_nn_depthwise_tap_s8(const int8_t *in, const int8_t *filter, int32_t *acc, int32_t in_ch, int32_t ch_mult,
                             int32_t input_offset);
 
+/* dst[k * rows + r] = filter[r * cols + k]: a (rows x cols) int8 filter transposed to int16, so
+   that products can be summed for many output channels at once (the host path of the 1x1
+   convolution). */
+void mi_nn_transpose_to_q15(const int8_t *filter, int32_t rows, int32_t cols, int16_t *dst);
+
+/* out[r] = requantize(bias[r] + sum_k x[k] * filter_t[k * rows + r]) for r < rows: one pixel
+   (int16, offset added) times a transposed filter from mi_nn_transpose_to_q15. bias may be NULL;
+   cols * 255 * 128 must stay below 2**31. */
+void mi_nn_vec_mat_mult_q15_t(const int16_t *x, const int16_t *filter_t, const int32_t *bias, int32_t cols,
+                              int32_t rows, const mi_requant *quant, int32_t out_offset, mi_activation act,
+                              int8_t *out);
+
 #endif

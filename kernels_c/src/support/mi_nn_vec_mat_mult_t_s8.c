@@ -19,6 +19,34 @@ static int32_t dot_with_offset(const int8_t *lhs, const int8_t *row, int32_t col
 
 #endif
 
+#if !defined(ARM_MATH_MVEI) && !defined(ARM_MATH_DSP)
+/* Four rows at once: each lhs value is loaded once for four products. */
+static void dot4_with_offset(const int8_t *lhs, const int8_t *rows, int32_t cols, int32_t offset, int32_t *sums)
+{
+    const int8_t *row0 = rows;
+    const int8_t *row1 = rows + cols;
+    const int8_t *row2 = row1 + cols;
+    const int8_t *row3 = row2 + cols;
+    int32_t s0 = 0;
+    int32_t s1 = 0;
+    int32_t s2 = 0;
+    int32_t s3 = 0;
+    int32_t k;
+    for (k = 0; k < cols; k++) {
+        const int16_t a = (int16_t)(lhs[k] + offset);
+        s0 += a * (int16_t)row0[k];
+        s1 += a * (int16_t)row1[k];
+        s2 += a * (int16_t)row2[k];
+        s3 += a * (int16_t)row3[k];
+    }
+    sums[0] = s0;
+    sums[1] = s1;
+    sums[2] = s2;
+    sums[3] = s3;
+}
+
+#endif
+
 #if defined(ARM_MATH_MVEI)
 /* Sum of lhs[k] * row[k] and of row[k], 16 int8 lanes per step in a tail-predicated low-overhead
    loop (DLSTP/LETP; GCC 12 does not emit these from intrinsics). The offset enters once per row:
@@ -73,31 +101,42 @@ static void dot_two_rows_dsp(const int8_t *lhs, const int8_t *row0, const int8_t
 }
 #endif
 
+/* Output rows summed before one requantization pass (a stack block, no scratch). */
+#define MI_ROW_BLOCK 64
+
 void mi_nn_vec_mat_mult_t_s8(const int8_t *lhs, const int8_t *rhs, const int32_t *bias, int8_t *dst,
                              int32_t lhs_offset, int32_t dst_offset, const mi_requant *quant, int32_t rhs_cols,
                              int32_t rhs_rows, mi_activation act)
 {
-    int32_t r = 0;
-#if defined(ARM_MATH_DSP) && !defined(ARM_MATH_MVEI)
-    for (; r + 1 < rhs_rows; r += 2) {
-        const int8_t *row0 = rhs + (int64_t)r * rhs_cols;
-        int32_t sum0;
-        int32_t sum1;
-        dot_two_rows_dsp(lhs, row0, row0 + rhs_cols, rhs_cols, lhs_offset, &sum0, &sum1);
-        dst[r] = (int8_t)mi_requantize_output(quant, r, bias != 0 ? mi_wrap_add_s32(bias[r], sum0) : sum0,
-                                              dst_offset, act);
-        dst[r + 1] = (int8_t)mi_requantize_output(quant, r + 1,
-                                                  bias != 0 ? mi_wrap_add_s32(bias[r + 1], sum1) : sum1,
-                                                  dst_offset, act);
-    }
-#endif
-    for (; r < rhs_rows; r++) {
+    int32_t first;
+    for (first = 0; first < rhs_rows; first += MI_ROW_BLOCK) {
+        const int32_t count = rhs_rows - first < MI_ROW_BLOCK ? rhs_rows - first : MI_ROW_BLOCK;
+        int32_t acc[MI_ROW_BLOCK];
+        int32_t r = 0;
 #if defined(ARM_MATH_MVEI)
-        const int32_t sum = dot_with_offset_mve(lhs, rhs + (int64_t)r * rhs_cols, rhs_cols, lhs_offset);
+        for (; r < count; r++) {
+            acc[r] = dot_with_offset_mve(lhs, rhs + (int64_t)(first + r) * rhs_cols, rhs_cols, lhs_offset);
+        }
+#elif defined(ARM_MATH_DSP)
+        for (; r + 2 <= count; r += 2) {
+            const int8_t *row0 = rhs + (int64_t)(first + r) * rhs_cols;
+            dot_two_rows_dsp(lhs, row0, row0 + rhs_cols, rhs_cols, lhs_offset, &acc[r], &acc[r + 1]);
+        }
 #else
-        const int32_t sum = dot_with_offset(lhs, rhs + (int64_t)r * rhs_cols, rhs_cols, lhs_offset);
+        for (; r + 4 <= count; r += 4) {
+            dot4_with_offset(lhs, rhs + (int64_t)(first + r) * rhs_cols, rhs_cols, lhs_offset, acc + r);
+        }
 #endif
-        const int32_t acc = bias != 0 ? mi_wrap_add_s32(bias[r], sum) : sum;
-        dst[r] = (int8_t)mi_requantize_output(quant, r, acc, dst_offset, act);
+#if !defined(ARM_MATH_MVEI)
+        for (; r < count; r++) {
+            acc[r] = dot_with_offset(lhs, rhs + (int64_t)(first + r) * rhs_cols, rhs_cols, lhs_offset);
+        }
+#endif
+        if (bias != 0) {
+            for (r = 0; r < count; r++) {
+                acc[r] = mi_wrap_add_s32(bias[first + r], acc[r]);
+            }
+        }
+        mi_requantize_block_s8(acc, count, quant, first, dst_offset, act, dst + first);
     }
 }

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..kernels._conv_util import Requantizer
 from . import binding
-from .binding import CCall, Fallback, address, contiguous, dims, pointers, requant, scratch
+from .binding import CCall, one_input_call, Fallback, address, contiguous, dims, pointers, requant, scratch
 from .structs import Activation, Dims, Tile, kernel_argtypes, kernel_argtypes_s16
 
 
@@ -79,5 +79,5 @@ class ConvFamilyCall:
         tail = (ctypes.pointer(self.filter_dims), address(self.filter), *bias_args, ctypes.pointer(self.out_dims),
                 address(self.output))
         keep = [self.filter, quant_arrays, buffer, biases, head, tail, params]
-        return CCall(self.op, lambda x: fn(*head, x, *tail), (np.dtype(np.int16 if self.int16 else np.int8),),
+        return CCall(self.op, one_input_call(fn, head, tail), (np.dtype(np.int16 if self.int16 else np.int8),),
                      (self.input_size,), self.output, keep)

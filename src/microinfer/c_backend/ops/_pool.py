@@ -1,16 +1,16 @@
 """What AVERAGE_POOL_2D and MAX_POOL_2D share in C: the parameter struct, the argument checks and
-the call (both kernels take the same arguments)."""
+the call (all four kernels, int8 and int16, take the same arguments and scratch)."""
 
 from __future__ import annotations
 
 import ctypes
-from ctypes import POINTER, c_void_p
+from ctypes import POINTER, c_int32, c_void_p
 
 import numpy as np
 
 from ...kernels._pool_util import PoolGeometry
 from ...kernels.registry import Node
-from ..binding import INT32_LIMIT, CCall, Fallback, address, dims, pointers
+from ..binding import INT32_LIMIT, CCall, Fallback, address, dims, pointers, scratch
 from ..structs import Activation, Context, Dims, Tile
 
 
@@ -20,7 +20,7 @@ class PoolParams(ctypes.Structure):
     _fields_ = [("stride", Tile), ("padding", Tile), ("activation", Activation)]
 
 
-# (ctx, params, input_dims, input, filter_dims, output_dims, output) of both pooling kernels.
+# (ctx, params, input_dims, input, filter_dims, output_dims, output) of every pooling kernel.
 ARGTYPES = [POINTER(Context), POINTER(PoolParams), POINTER(Dims), c_void_p, POINTER(Dims), POINTER(Dims), c_void_p]
 
 
@@ -37,22 +37,28 @@ def check_geometry(op: str, input_shape: tuple[int, ...], geometry: PoolGeometry
         raise Fallback(f"{op}: a window lies outside the input")
     reach = max((output_shape[1] - 1) * geometry.stride[0] + geometry.filter_h,
                 (output_shape[2] - 1) * geometry.stride[1] + geometry.filter_w)
-    largest_sum = geometry.filter_h * geometry.filter_w * 128
+    area = geometry.filter_h * geometry.filter_w
+    largest_sum = area * 32768 + area // 2  # an int16 window sum, rounded (int8 is smaller)
     if max(int(np.prod(input_shape)), int(np.prod(output_shape)), reach, largest_sum) >= INT32_LIMIT:
         raise Fallback(f"{op}: sizes beyond the C kernel's int32 arithmetic")
 
 
-def int8_pool_call(op: str, fn, node: Node, kind: str, geometry: PoolGeometry, activation, context: Context,
-                   keep: list) -> CCall:
-    """The prepared call of an int8 pooling kernel ``fn`` on ``node``."""
-    if kind != "int8":
+def pool_call(op: str, lib, name: str, node: Node, kind: str, geometry: PoolGeometry, activation) -> CCall:
+    """The prepared call of pooling kernel ``mi_<name>_s8`` or ``_s16`` on ``node``."""
+    if kind not in ("int8", "int16"):
         raise Fallback(f"{op}: {kind} runs in NumPy")
+    dtype = np.dtype(np.int8 if kind == "int8" else np.int16)
+    suffix = "s8" if kind == "int8" else "s16"
     input_shape = tuple(int(s) for s in node.inputs[0].shape)
     check_geometry(op, input_shape, geometry)
+    size_of = getattr(lib, f"mi_{name}_{suffix}_get_buffer_size")
+    size_of.argtypes = [c_int32]
+    context, buffer = scratch(size_of(input_shape[3]))
     params = PoolParams(Tile(*geometry.stride), Tile(*geometry.pad), Activation(*(int(a) for a in activation)))
-    output = np.empty(geometry.output_shape, np.int8)
+    output = np.empty(geometry.output_shape, dtype)
+    fn = getattr(lib, f"mi_{name}_{suffix}")
     fn.argtypes = ARGTYPES
     head = pointers(context, params, dims(input_shape))
     tail = (*pointers(Dims(1, geometry.filter_h, geometry.filter_w, 1), dims(geometry.output_shape)), address(output))
-    return CCall(op, lambda x: fn(*head, x, *tail), (np.dtype(np.int8),), (int(np.prod(input_shape)),), output,
-                 [*keep, output, head, tail])
+    return CCall(op, lambda x: fn(*head, x, *tail), (dtype,), (int(np.prod(input_shape)),), output,
+                 [buffer, output, head, tail])

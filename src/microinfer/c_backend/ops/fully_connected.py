@@ -13,7 +13,7 @@ import numpy as np
 from ...kernels.fixedpoint import wrap_int32
 from ...kernels.fully_connected import FullyConnectedData
 from ...kernels.registry import Node
-from ..binding import CCall, CKernel, Fallback, address, contiguous, matrix_dims, pointers, register_c, requant, \
+from ..binding import CCall, one_input_call, CKernel, Fallback, address, contiguous, matrix_dims, pointers, register_c, requant, \
     require_sum_bound, scratch
 from ..structs import Activation, FcParams, kernel_argtypes, kernel_argtypes_s16
 
@@ -54,5 +54,5 @@ class FullyConnectedC(CKernel):
             tail = (ctypes.pointer(filter_dims), address(weights), address(bias), ctypes.pointer(out_dims),
                     address(output))
         keep += [head, tail]
-        return CCall("FULLY_CONNECTED", lambda x: fn(*head, x, *tail), (np.dtype(np.int16 if int16 else np.int8),),
+        return CCall("FULLY_CONNECTED", one_input_call(fn, head, tail), (np.dtype(np.int16 if int16 else np.int8),),
                      (rows * depth,), output, keep)

@@ -1,4 +1,4 @@
-"""MUL in C: mi_elementwise_mul_s8, any broadcast (int16 and float32 run in NumPy)."""
+"""MUL in C: mi_elementwise_mul_s8 / mi_elementwise_mul_s16, any broadcast (float32 runs in NumPy)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,9 @@ from ..structs import Activation
 from ._broadcast import Scale, binary_call
 
 
+FUNCTION = {np.dtype(np.int8): "mi_elementwise_mul_s8", np.dtype(np.int16): "mi_elementwise_mul_s16"}
+
+
 class MulParams(ctypes.Structure):
     """Mirror of mi_mul_params (kernels_c/include/mi_nn_elementwise.h)."""
 
@@ -25,12 +28,16 @@ class MulParams(ctypes.Structure):
 @register_c("MUL")
 class MulC(CKernel):
     def prepare(self, node: Node, spec: MulData) -> CCall:
-        if spec.kind != "quantized" or np.dtype(spec.dtype) != np.int8:
-            raise Fallback(f"MUL: {np.dtype(spec.dtype).name} runs in NumPy")
-        if spec.rounding != DOUBLE or not MIN_SHIFT <= spec.shift <= MAX_SHIFT:
-            raise Fallback("MUL: requantization other than double rounding with a shift in [-31, 30]")
-        if max(abs(spec.input1_offset), abs(spec.input2_offset)) > 128:
-            raise Fallback("MUL: zero points outside int8")  # keeps the int32 product exact
+        dtype = np.dtype(spec.dtype)
+        if spec.kind != "quantized" or dtype not in FUNCTION:
+            raise Fallback(f"MUL: {dtype.name} runs in NumPy")
+        if spec.rounding != DOUBLE or not (MIN_SHIFT <= spec.shift <= MAX_SHIFT and 0 <= spec.multiplier < 1 << 31):
+            raise Fallback("MUL: requantization other than double rounding by a non-negative multiplier with a "
+                           "shift in [-31, 30]")
+        info = np.iinfo(dtype)
+        largest1, largest2 = (max(abs(info.min + o), abs(info.max + o)) for o in (spec.input1_offset, spec.input2_offset))
+        if largest1 * largest2 >= 1 << 31:
+            raise Fallback("MUL: the product of the offset inputs can overflow int32")
         params = MulParams(spec.input1_offset, spec.input2_offset, spec.output_offset,
                            Scale(spec.multiplier, spec.shift), Activation(int(spec.act_min), int(spec.act_max)))
-        return binary_call("MUL", self.lib.mi_elementwise_mul_s8, params, node, spec.output_shape, np.int8)
+        return binary_call("MUL", getattr(self.lib, FUNCTION[dtype]), params, node, spec.output_shape, dtype)
