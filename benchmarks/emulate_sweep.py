@@ -21,7 +21,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from microinfer.emulate import emulate
-from microinfer.emulate.analytic import analytic_layer_instructions, layer_kinds
+from microinfer.emulate.analytic import analytic_layer_instructions, cost_model_instructions, layer_kinds
 from microinfer.errors import MicroinferError
 from microinfer.render import table, thousands
 from microinfer.tflite import load
@@ -68,27 +68,38 @@ def add_analytic(rows: list[dict], models: Path) -> None:
         key = row["model"], row["core"]
         if key not in cache:
             model = load(models / row["model"])
-            cache[key] = (analytic_layer_instructions(model, row["core"]), layer_kinds(model))
-        estimates, kinds = cache[key]
+            cache[key] = (analytic_layer_instructions(model, row["core"]), cost_model_instructions(model, row["core"]),
+                          layer_kinds(model))
+        estimates, cmsis_nn, kinds = cache[key]
         row["analytic_instructions"] = estimates[row["index"]]
+        row["cost_model_instructions"] = cmsis_nn[row["index"]]
         row["kind"] = kinds[row["index"]]
 
 
 def analytic_table(rows: list[dict]) -> tuple[str, str]:
-    body, errors = [], defaultdict(list)
+    """Per layer: measured, the C-kernel loop model, and the cost model's CMSIS-NN loops; and per
+    core the median |difference| of each."""
+    body, errors, cmsis_errors = [], defaultdict(list), defaultdict(list)
     for row in rows:
-        estimate = row["analytic_instructions"]
+        estimate, cmsis_nn = row["analytic_instructions"], row["cost_model_instructions"]
         if estimate is None:
             continue
         error = estimate / row["instructions"] - 1
         errors[row["core"]].append(abs(error))
+        cmsis_text = "-"
+        if cmsis_nn:
+            cmsis_error = cmsis_nn / row["instructions"] - 1
+            cmsis_errors[row["core"]].append(abs(cmsis_error))
+            cmsis_text = f"{thousands(round(cmsis_nn))} ({100 * cmsis_error:+.0f}%)"
         body.append((row["model"], row["index"], row["op"], row["core"], thousands(row["instructions"]),
-                     thousands(round(estimate)), f"{100 * error:+.1f}%"))
-    layers = table(("model", "#", "op", "core", "measured instr.", "analytic instr.", "difference"), body,
-                   right=(1, 4, 5, 6))
-    summary = table(("core", "layers", "median |difference|", "within 15%"),
+                     thousands(round(estimate)), f"{100 * error:+.1f}%", cmsis_text))
+    layers = table(("model", "#", "op", "core", "measured", "C-kernel loop model", "difference",
+                    "cost model, CMSIS-NN loops"), body, right=(1, 4, 5, 6, 7))
+    summary = table(("core", "layers", "median |difference|", "within 15%", "CMSIS-NN loops: median |difference|"),
                     [(core, len(errors[core]), f"{100 * statistics.median(errors[core]):.1f}%",
-                      sum(e <= 0.15 for e in errors[core])) for core in CORES if errors[core]], right=(1, 2, 3))
+                      sum(e <= 0.15 for e in errors[core]),
+                      f"{100 * statistics.median(cmsis_errors[core]):.0f}%" if cmsis_errors[core] else "-")
+                     for core in CORES if errors[core]], right=(1, 2, 3, 4))
     return layers, summary
 
 

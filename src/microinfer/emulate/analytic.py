@@ -64,6 +64,28 @@ def analytic_layer_instructions(model: Model, core: str) -> list[float | None]:
     return estimates
 
 
+def cost_model_instructions(model: Model, core: str) -> list[float | None]:
+    """Per operator: the instructions microinfer's cost model (``microinfer.cost``) gives its
+    CMSIS-NN loops on ``core``, without TFLite Micro's per-operator interpreter overhead (the
+    emulated layers run the kernel alone). None where the cost model has no CMSIS-NN loop."""
+    from ..cost.layers import geometry, kernel_for
+    from ..cost.loops import LIBRARIES
+
+    isa_path = core_named(core).isa_path
+    kernels = LIBRARIES[("cmsis-nn", isa_path)]
+    sg = model.main
+    estimates = []
+    for op in sg.operators:
+        g = geometry(sg, op)
+        if g.kind not in kernels and g.kind.replace("_1x1", "") not in kernels:
+            estimates.append(None)
+            continue
+        kernel = kernel_for(g.kind, "cmsis-nn", isa_path)
+        work = {d: n for d, n in g.work.items() if d != "op" and (d != "im2col" or kernel.im2col)}
+        estimates.append(sum(kernel.drivers[d].instructions * n for d, n in work.items() if d in kernel.drivers))
+    return estimates
+
+
 def loop_work(sg: Subgraph, op: Operator, path_constants: dict) -> LoopWork | None:
     kind = _kind(sg, op)
     if kind not in path_constants:
