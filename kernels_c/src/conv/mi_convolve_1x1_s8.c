@@ -29,6 +29,26 @@ mi_status mi_convolve_1x1_s8(const mi_context *ctx, const mi_conv_params *params
     if (filter_t == 0 || ctx->size < mi_convolve_1x1_s8_get_buffer_size(input_dims, filter_dims)) {
         return MI_ARG_ERROR;
     }
+#if defined(ARM_MATH_DSP) || defined(ARM_MATH_MVEI)
+    /* Cortex-M with SIMD: each output pixel is one vector-matrix product over the int8 filter as
+       it is (SMLAD / VMLADAVA in mi_nn_vec_mat_mult_t_s8), no transposed copy. */
+    (void)pixel;
+    for (b = 0; b < input_dims->n; b++) {
+        int32_t oy;
+        for (oy = 0; oy < output_dims->h; oy++) {
+            const int8_t *row = input + ((int64_t)b * input_dims->h + (int64_t)oy * params->stride.h) *
+                                            input_dims->w * in_ch;
+            int32_t ox;
+            for (ox = 0; ox < output_dims->w; ox++) {
+                mi_nn_vec_mat_mult_t_s8(row + (int64_t)ox * params->stride.w * in_ch, filter, bias, out,
+                                        params->input_offset, params->output_offset, quant, in_ch, out_ch,
+                                        params->activation);
+                out += out_ch;
+            }
+        }
+    }
+    return MI_OK;
+#else
     mi_nn_transpose_to_q15(filter, out_ch, in_ch, filter_t);
     for (b = 0; b < input_dims->n; b++) {
         int32_t oy;
@@ -46,4 +66,5 @@ mi_status mi_convolve_1x1_s8(const mi_context *ctx, const mi_conv_params *params
         }
     }
     return MI_OK;
+#endif
 }
