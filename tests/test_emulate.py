@@ -227,3 +227,18 @@ def test_requantizer_bit_exact_on_every_core(core):
     measured = run_layer(_requantize_program(acc, multiplier, shift), core_named(core))
     got = np.frombuffer(measured.output, "<i4")
     assert np.array_equal(got, expected), np.flatnonzero(got != expected)[:10]
+
+
+@requires_toolchain
+@requires_c
+def test_a_layer_that_fails_to_run_is_reported_not_bit_exact(monkeypatch):
+    from microinfer.emulate import run as emulation_run
+
+    def failing(*args, **kwargs):
+        raise EmulationError("mps2-an386: the layer program did not finish in 300 s")
+
+    monkeypatch.setattr(emulation_run, "run_layer", failing)
+    result = emulate(load(build("FULLY_CONNECTED/int8/per_tensor")), "cortex-m4f")
+    (layer,) = result.layers
+    assert layer.covered and not layer.bit_exact and "did not finish" in layer.reason
+    assert not result.all_bit_exact

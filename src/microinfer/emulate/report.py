@@ -13,7 +13,8 @@ def format_emulation(name: str, result: EmulationResult) -> str:
             per_mac = f"{layer.instructions_per_mac:.2f}" if layer.instructions_per_mac else "-"
             rows.append((layer.index, layer.op, layer.kernel, thousands(layer.macs), thousands(layer.instructions),
                          per_mac, thousands(layer.estimated_cycles),
-                         "yes" if layer.bit_exact else f"NO ({thousands(layer.mismatches)} differ)"))
+                         "yes" if layer.bit_exact else (f"NO ({thousands(layer.mismatches)} differ)"
+                                                         if not layer.reason else f"NO: {layer.reason}")))
         else:
             rows.append((layer.index, layer.op, f"- ({layer.reason})", thousands(layer.macs), "-", "-", "-", "-"))
     covered = result.covered

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -16,7 +17,7 @@ from ..errors import MicroinferError
 from ..info import operator_macs
 from ..interpreter import Interpreter
 from ..tflite import Model, load
-from .machine import EmulatedCore, check_toolchain, core_named, run_layer
+from .machine import EmulatedCore, EmulationError, check_toolchain, core_named, run_layer
 from .program import RecordingLibrary, layer_program, record_call
 from .timing import TimingTable, instruction_mix, timing_table
 
@@ -77,7 +78,7 @@ class EmulationResult:
                 "estimated_cycles": self.estimated_cycles, "layers": layers}
 
 
-def emulate(model: Model | str, core: str, seed: int = 0, reference: str = "tflm",
+def emulate(model: Model | str | Path | bytes, core: str, seed: int = 0, reference: str = "tflm",
             progress: Callable[[int, int], None] | None = None,
             layers: set[int] | None = None) -> EmulationResult:
     """Run each C-covered layer of ``model`` on the emulated ``core`` and compare with NumPy.
@@ -92,12 +93,13 @@ def emulate(model: Model | str, core: str, seed: int = 0, reference: str = "tflm
     from ..c_backend import ops  # noqa: F401  (registers the C kernels)
 
     host_library = c_backend.load_library()
+    name = "" if isinstance(model, (Model, bytes)) else Path(model).name
     model = model if isinstance(model, Model) else load(model)
     interpreter = Interpreter(model, reference=reference)
     interpreter.run(_random_inputs(model, np.random.default_rng(seed)))
     values = interpreter.tensor_values()
     subgraph = model.main
-    result = EmulationResult(getattr(model, "name", "") or "", core, target.machine.name, target.isa_path)
+    result = EmulationResult(name, core, target.machine.name, target.isa_path)
     steps = list(zip(interpreter._steps, interpreter._prepared))
     for index, ((_, node), data) in enumerate(steps):
         op = node.op.op
@@ -128,12 +130,15 @@ def _emulate_layer(index, node, data, values, macs, core: EmulatedCore, timing: 
     inputs = [np.ascontiguousarray(a) for a in inputs]
     calls = record_call(call, library, inputs)
     program = layer_program(call, calls, inputs)
-    measured = run_layer(program, core, trace=True)
+    kernel_names = "+".join(sorted({c.function for c in calls}))
+    try:
+        measured = run_layer(program, core, trace=True)
+    except EmulationError as error:  # reported on the layer (not bit-exact), the other layers still run
+        return EmulatedLayer(index, op, macs, True, f"emulation failed: {error}", kernel=kernel_names)
     mix = instruction_mix(measured)
     expected = np.ascontiguousarray(values[node.op.outputs[0]], call.output.dtype)
     got = np.frombuffer(measured.output, call.output.dtype)
     mismatches = int(np.count_nonzero(got != expected.reshape(-1))) if got.size == expected.size else expected.size
-    kernel_names = "+".join(sorted({c.function for c in calls}))
     return EmulatedLayer(index, op, macs, True, kernel=kernel_names, instructions=measured.instructions,
                          bit_exact=mismatches == 0, mismatches=mismatches,
                          estimated_cycles=timing.estimate(mix), traced_instructions=mix.instructions)
