@@ -189,17 +189,27 @@ def test_analytic_loop_model_within_15_percent(core):
 
 
 def _requantize_program(acc: np.ndarray, multiplier: np.ndarray, shift: np.ndarray) -> LayerProgram:
-    """Runs mi_requantize_double (the requantizer every int8 kernel uses) on each triple."""
+    """Runs mi_requantize_double (the requantizer every int8 kernel uses) on each triple, then
+    mi_requantize_block_s8 (offset -3, clamp to [-100, 120]) over all of them."""
     source = f"""#include <stdint.h>
 #include "mi_requantize.h"
 extern const int32_t acc_values[], multipliers[], shifts[];
 static int32_t out[{acc.size}];
-const void *const layer_output = out;
-const uint32_t layer_output_size = sizeof out;
+static int8_t block_out[{acc.size}];
+static struct {{ int32_t scalar[{acc.size}]; int8_t block[{acc.size}]; }} results;
+const void *const layer_output = &results;
+const uint32_t layer_output_size = sizeof results;
 int32_t layer_run(void)
 {{
+    const mi_requant quant = {{multipliers, shifts, MI_ROUND_DOUBLE, 0}};
+    const mi_activation act = {{-100, 120}};
     for (int i = 0; i < {acc.size}; i++) {{
         out[i] = mi_requantize_double(acc_values[i], multipliers[i], shifts[i]);
+    }}
+    mi_requantize_block_s8(acc_values, {acc.size}, &quant, 0, -3, act, block_out);
+    for (int i = 0; i < {acc.size}; i++) {{
+        results.scalar[i] = out[i];
+        results.block[i] = block_out[i];
     }}
     return 0;
 }}
@@ -212,8 +222,8 @@ int32_t layer_run(void)
 @requires_toolchain
 @pytest.mark.parametrize("core", CORES)
 def test_requantizer_bit_exact_on_every_core(core):
-    """The requantizer compiled for each core (its Arm path included) against the NumPy spec,
-    TFLite's MultiplyByQuantizedMultiplier with double rounding, extremes included."""
+    """The requantizer compiled for each core (its Arm and Helium paths included) against the NumPy
+    spec, TFLite's MultiplyByQuantizedMultiplier with double rounding, extremes included."""
     from microinfer.kernels.fixedpoint import multiply_by_quantized_multiplier
 
     rng = np.random.default_rng(7)
@@ -225,8 +235,11 @@ def test_requantizer_bit_exact_on_every_core(core):
     shift = rng.integers(-31, 31, n, dtype=np.int64)  # a left shift wraps, in the reference too
     expected = multiply_by_quantized_multiplier(acc, multiplier, shift).astype(np.int32)
     measured = run_layer(_requantize_program(acc, multiplier, shift), core_named(core))
-    got = np.frombuffer(measured.output, "<i4")
+    got = np.frombuffer(measured.output[:4 * n], "<i4")
     assert np.array_equal(got, expected), np.flatnonzero(got != expected)[:10]
+    block = np.frombuffer(measured.output[4 * n:5 * n], np.int8)
+    assert np.array_equal(block, np.clip(expected.astype(np.int64) - 3, -100, 120)), np.flatnonzero(
+        block != np.clip(expected.astype(np.int64) - 3, -100, 120))[:10]
 
 
 @requires_toolchain

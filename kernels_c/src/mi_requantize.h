@@ -14,6 +14,9 @@
 #if defined(__AVX2__)
 #include <immintrin.h>
 #endif
+#if defined(ARM_MATH_MVEI)
+#include <arm_mve.h>
+#endif
 
 /* Two's-complement int32 addition (the reference's int32 arithmetic wraps; C's would be UB). */
 static inline int32_t mi_wrap_add_s32(int32_t a, int32_t b)
@@ -191,6 +194,34 @@ static inline int32_t mi_requantize_block_double_avx2(const int32_t *acc, int32_
 }
 #endif
 
+#if defined(ARM_MATH_MVEI)
+/* Helium: four channels per step, double rounding, bit-exact with mi_requantize_double:
+   VQRDMULH is the saturating rounding doubling high multiply (floor((x * m + 2**30) / 2**31),
+   INT32_MIN * INT32_MIN saturating); the rounding divide by 2**right is gemmlowp's vector form
+   (minus one for negative values, then VRSHL's round-half-up shift: ties away from zero); the
+   offset is added saturating, which the clamp to the int8 range makes exact. Returns how many
+   channels it did (a multiple of 4). */
+static inline int32_t mi_requantize_block_double_mve(const int32_t *acc, int32_t count, const int32_t *multiplier,
+                                                     const int32_t *shift, int32_t offset, mi_activation act,
+                                                     int8_t *out)
+{
+    const int32x4_t zero = vdupq_n_s32(0);
+    int32_t i = 0;
+    for (; i + 4 <= count; i += 4) {
+        const int32x4_t shifts = vldrwq_s32(shift + i);
+        const int32x4_t right = vminq_s32(shifts, zero); /* minus the right shift */
+        const int32x4_t x = vshlq_s32(vldrwq_s32(acc + i), vmaxq_s32(shifts, zero));
+        const int32x4_t high = vqrdmulhq_s32(x, vldrwq_s32(multiplier + i));
+        const int32x4_t fixup = vshrq_n_s32(vandq_s32(high, right), 31);
+        int32x4_t result = vrshlq_s32(vqaddq_s32(high, fixup), right);
+        result = vqaddq_s32(result, vdupq_n_s32(offset));
+        result = vminq_s32(vmaxq_s32(result, vdupq_n_s32(act.min)), vdupq_n_s32(act.max));
+        vstrbq_s32(out + i, result);
+    }
+    return i;
+}
+#endif
+
 /* Outputs of channels first .. first + count - 1 from their int32 accumulators (bias included),
    with the rounding mode decided once for the block so the loop vectorizes. */
 static inline void mi_requantize_block_s8(const int32_t *acc, int32_t count, const mi_requant *quant, int32_t first,
@@ -202,6 +233,8 @@ static inline void mi_requantize_block_s8(const int32_t *acc, int32_t count, con
         const int32_t *shift = quant->shift + first;
 #if defined(__AVX2__)
         i = mi_requantize_block_double_avx2(acc, count, multiplier, shift, offset, act, out);
+#elif defined(ARM_MATH_MVEI)
+        i = mi_requantize_block_double_mve(acc, count, multiplier, shift, offset, act, out);
 #else
         i = 0;
 #endif
