@@ -70,6 +70,8 @@ class Interpreter:
         self._recorded: dict[int, np.ndarray] | None = None
         # Arena views and C kernels' output buffers are overwritten by the next run.
         self._reuses_buffers = self._arena is not None or "c" in self.op_backends
+        # The inputs each step reads when it runs (a C step skips its constants).
+        self._step_inputs = [k.used_inputs(n) if hasattr(k, "used_inputs") else n.inputs for k, n in self._steps]
 
     # -- step by step --------------------------------------------------------------------------
     def set_input(self, key: int | str, value) -> None:
@@ -91,7 +93,7 @@ class Interpreter:
                 recorded[tensor_index] = self._inputs[position]
         for step in self._order:
             (kernel, node), data = self._steps[step], self._prepared[step]
-            args = [None if t is None else _value(values, t) for t in node.inputs]
+            args = [None if t is None else _value(values, t) for t in self._step_inputs[step]]
             results = kernel.eval(data, args)
             for tensor, result in zip(node.outputs, results):
                 values[tensor.index] = self._place(tensor.index, result)

@@ -20,6 +20,11 @@ class CStep:
     def __init__(self, call: CCall):
         self.call = call
 
+    def used_inputs(self, node) -> tuple:
+        """The node's inputs the C call reads at run time (constants were converted in prepare)."""
+        return tuple(t if i in self.call.input_positions else None for i, t in enumerate(node.inputs)
+                     if i <= max(self.call.input_positions))
+
     def eval(self, data: CCall, inputs):
         return data.eval(inputs)
 
