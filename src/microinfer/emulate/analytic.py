@@ -22,6 +22,7 @@ from ..tflite.model import Operator, Subgraph
 from .machine import core_named, emulation_dir
 
 DEPTHWISE_3X3_BLOCK = 32  # channels mi_depthwise_conv_3x3_s8 sums together (MI_DW3X3_BLOCK)
+FEW_INPUT_CHANNELS_1X1 = 8  # up to this, mi_convolve_1x1_s8 sums across a transposed filter (MI_1X1_FEW_IN_CH)
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,14 @@ def cost_model_instructions(model: Model, core: str) -> list[float | None]:
 
 
 def loop_work(sg: Subgraph, op: Operator, path_constants: dict) -> LoopWork | None:
+    work = _kernel_loop_work(sg, op, path_constants)
+    group = path_constants[work.kind].get("requantization_lanes") if work else None
+    if group:  # a vector requantizer handles `group` outputs per pass (mi_requantize_block_s8)
+        work.units["output_group"] = math.ceil(work.units["output"] / group)
+    return work
+
+
+def _kernel_loop_work(sg: Subgraph, op: Operator, path_constants: dict) -> LoopWork | None:
     kind = _kind(sg, op)
     if kind not in path_constants:
         return None
@@ -94,10 +103,18 @@ def loop_work(sg: Subgraph, op: Operator, path_constants: dict) -> LoopWork | No
     shape = lambda i: sg.tensors[op.inputs[i]].shape  # noqa: E731
     out = sg.tensors[op.outputs[0]].shape
     outputs = math.prod(out)
-    if kind in ("fully_connected", "conv_1x1"):
+    if kind == "fully_connected":
         depth = shape(1)[-1]
         return LoopWork(kind, {"call": 1, "row": outputs // out[-1], "output": outputs,
                                "mac": outputs * _padded(depth, lanes)})
+    if kind in ("conv_1x1", "conv_1x1_narrow"):
+        cout, _, _, cin = shape(1)
+        pixels = outputs // cout
+        units = {"call": 1, "pixel": pixels, "im2col": pixels * _padded(cin, lanes), "output": outputs,
+                 "mac": outputs * _padded(cin, lanes)}
+        if kind == "conv_1x1_narrow":
+            units["weight"] = cout * cin  # the filter transposed to int16 on each call
+        return LoopWork(kind, units)
     if kind == "conv":
         n, oh, ow, cout = out
         _, kh, kw, cin = shape(1)
@@ -132,8 +149,10 @@ def _kind(sg: Subgraph, op: Operator) -> str:
     if op.op == "FULLY_CONNECTED":
         return "fully_connected"
     if op.op == "CONV_2D":
-        _, kh, kw, _ = sg.tensors[op.inputs[1]].shape
-        return "conv_1x1" if (kh, kw) == (1, 1) else "conv"  # a 1x1 filter is never padded
+        _, kh, kw, cin = sg.tensors[op.inputs[1]].shape
+        if (kh, kw) != (1, 1):
+            return "conv"
+        return "conv_1x1" if cin > FEW_INPUT_CHANNELS_1X1 else "conv_1x1_narrow"  # 1x1 is never padded
     if op.op == "DEPTHWISE_CONV_2D":
         _, kh, kw, _ = sg.tensors[op.inputs[1]].shape
         o = op.options
