@@ -48,6 +48,7 @@ class Prediction:
     arena_in: str | None
     predicted_ms: float | None
     skipped: str = ""  # why a row was not predicted
+    predicted_uj: float | None = None
 
     @property
     def measured_ms(self) -> float:
@@ -57,6 +58,13 @@ class Prediction:
     def error(self) -> float | None:
         """(predicted - measured) / measured."""
         return None if self.predicted_ms is None else self.predicted_ms / self.measured_ms - 1
+
+    @property
+    def energy_error(self) -> float | None:
+        measured = self.row.get("energy_uj")
+        if not measured or self.predicted_uj is None:
+            return None
+        return self.predicted_uj / float(measured) - 1
 
     @property
     def shared_model(self) -> bool:
@@ -136,7 +144,8 @@ def predict(row: dict, models_dir: Path, cache: dict | None = None) -> Predictio
     else:
         clock = float(row["clock_mhz"]) if row["clock_mhz"] else None
         result = estimate(model, planned.target, clock_mhz=clock, kernels=planned.kernels, arena_in=planned.arena_in)
-    return Prediction(row, planned.model, planned.target, planned.kernels, planned.arena_in, result.latency_ms)
+    return Prediction(row, planned.model, planned.target, planned.kernels, planned.arena_in, result.latency_ms,
+                      predicted_uj=result.energy_uj)
 
 
 def _load(name: str, models_dir: Path):
