@@ -141,7 +141,7 @@ def _fit(args) -> int:
         if args.json:
             print(json.dumps([r.to_dict() for r in results], indent=1))
         else:
-            print(f"{args.model.name}: every board, best first (all figures est. except the arena)")
+            print(f"{args.model.name}: every board, best first (estimates; arena from the TFLite Micro planner)")
             print(fit_render.ranking_table(results))
         return 0
     result = estimate(model, args.board, core=args.core, clock_mhz=args.clock_mhz, kernels=args.kernels,
