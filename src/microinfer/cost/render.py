@@ -105,7 +105,7 @@ def layer_table(result: FitResult) -> str:
         rows.append([layer.index, layer.op, thousands(c.macs), thousands(round(c.cycles)),
                      thousands(round(c.instructions)), f"{c.cycles / c.macs:.2f}" if c.macs else "-",
                      f"{c.cycles / total:.1%}" if total else "-"])
-    return table(["#", "op", "MACs", "est. cycles", "est. instr.", "cycles/MAC", "share"], rows,
+    return table(["#", "op", "MACs", "est. cycles", "est. instr.", "est. cycles/MAC", "est. share"], rows,
                  right=(2, 3, 4, 5, 6))
 
 
@@ -115,5 +115,5 @@ def ranking_table(results: list[FitResult]) -> str:
         rows.append([rank, r.board.name, r.board.core.name, f"{r.board.clock_mhz:g}", r.kernels,
                      "yes" if r.fits else "NO", f"{r.latency_ms:,.2f}", size(r.ram.total), f"{r.ram.margin:,}",
                      size(r.flash.total), "-" if r.energy_uj is None else f"{r.energy_uj:,.1f}"])
-    return table(["#", "board", "core", "MHz", "kernels", "fits", "est. ms", "RAM", "RAM margin B",
-                  "flash", "est. uJ"], rows, right=(0, 3, 6, 7, 8, 9, 10))
+    return table(["#", "board", "core", "MHz", "kernels", "fits", "est. ms", "est. RAM", "est. RAM margin B",
+                  "est. flash", "est. uJ"], rows, right=(0, 3, 6, 7, 8, 9, 10))
