@@ -109,7 +109,8 @@ def plan(
     ``kernels="cmsis-nn"`` accounts for TFLite Micro's CMSIS-NN kernels on ``core`` (one of
     ``cmsis_nn.CORES``; required): their scratch buffers (head) and OpData (tail). Only for
     ``abi="arm32"``, and an estimate (``exact`` is False): the rules are read from the CMSIS-NN
-    and TFLM sources, not measured on a device.
+    and TFLM sources, not measured on a device here; they reproduce every arena figure of TFLM's
+    one published Cortex-M4 run (person_detect, ``tests/test_cmsis_nn_arena.py``).
 
     ``resource_variables``: the slots of the ``MicroResourceVariables`` the application creates
     and hands the interpreter (two tail allocations; TFLM's generic benchmark tool creates 100,
@@ -139,8 +140,10 @@ def plan(
     scratch = [(model.main.index, op, size) for op, size in tail.scratch_requests(model, **target)]
     head = plan_head(model, planner, scratch, alias=alias, in_place=in_place,
                      in_place_depthwise=in_place_depthwise, reorder=reorder)
-    if resource_variables < 0:
-        raise ValueError(f"resource_variables must be >= 0, not {resource_variables}")
+    if not isinstance(resource_variables, int) or resource_variables < 0:
+        raise UnsupportedTargetError(
+            f"resource_variables (MicroResourceVariables slots) must be a count >= 0, "
+            f"not {resource_variables!r}")
     allocations = tail.persistent_allocations(model, abi, resource_variables=resource_variables,
                                               **target)
     return replace(
