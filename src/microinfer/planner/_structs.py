@@ -19,9 +19,9 @@ ABIs:
   TfLiteTensors). Firmware builds of TFLM normally do *not* define ``USE_TFLM_COMPRESSION``, so
   the ``arm32`` ABI drops those members (``arm32+compression`` keeps them).
 
-Sizes observed on the x86_64 wheel for structs whose exact member list is not public in the
-headers we could read (for example the newest ``TfLiteFullyConnectedParams``) are recorded as
-``(x86_64 size, arm32 size)`` pairs with a note; see ``KERNEL_STRUCTS``.
+Where the newest member list is not in the headers we could read, the list reproduces the size
+measured on the x86_64 wheel with pointer-sized members (``TfLiteFullyConnectedParams``), or a few
+kernel OpData are recorded as ``("APPROX", x86_64 size, arm32 size)``; see ``KERNEL_OPDATA``.
 """
 
 from __future__ import annotations
