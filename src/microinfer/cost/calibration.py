@@ -122,8 +122,10 @@ def plan_row(row: dict) -> Prediction:
         skip = f"kernel library not modelled ({row['framework']})"
     elif "accelerator" in row["core"].lower() or "accel" in row["framework"].lower():
         skip = "accelerator not modelled"
-    elif board is None and (row["core"] not in CORES or not row["clock_mhz"]):
+    elif board is None and row["core"] not in CORES:
         skip = f"core not modelled ({row['core']})"
+    elif board is None and not row["clock_mhz"]:
+        skip = f"no board file for {row['mcu']} and no clock given"
     if not skip and board is None and arena_in:
         skip = "arena in external RAM on a board not described in targets/"
     target = board or f"{CORES.get(row['core'], row['core'])}@{row['clock_mhz']}"
