@@ -262,7 +262,7 @@ def _planned(planner: str, buffers: list[BufferLifetime], offsets: list[int]) ->
 
 
 EXACT_SEARCH_BUFFERS = 12  # exact search for graphs with at most this many buffers to place
-EXACT_SEARCH_SECONDS = 0.2  # time budget of one exact search
+EXACT_SEARCH_STEPS = 20_000  # placements one exact search may try
 
 
 def _best_offsets(buffers: list[BufferLifetime], baseline: list[int]) -> tuple[list[int], bool]:
@@ -289,7 +289,7 @@ def _best_offsets(buffers: list[BufferLifetime], baseline: list[int]) -> tuple[l
     size = arena_size(buffers, best)
     if size <= live_set_lower_bound(buffers):
         return best, True
-    found, proven = exact_offsets(buffers, size, EXACT_SEARCH_SECONDS, EXACT_SEARCH_BUFFERS)
+    found, proven = exact_offsets(buffers, size, EXACT_SEARCH_STEPS, EXACT_SEARCH_BUFFERS)
     if found is not None and arena_size(buffers, found) < size:
         best = found
     return best, proven
