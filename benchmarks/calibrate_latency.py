@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 from pathlib import Path
 
@@ -36,13 +37,19 @@ def main() -> int:
             rows.append([name, r["mcu"][:18], "-", "-", r["latency_ms"], "-", f"skipped: {p.skipped}"])
             continue
         where = p.target + (f" (arena {p.arena_in})" if p.arena_in else "")
-        rows.append([name, where, p.kernels, f"{p.predicted_ms:.2f}", r["latency_ms"], f"{p.error:+.0%}", ""])
-    print(table(["row", "target", "kernels", "est. ms", "measured ms", "error", ""], rows, right=(3, 4, 5)))
+        energy = "-" if p.energy_error is None else f"{p.predicted_uj:,.0f} / {float(r['energy_uj']):,.0f} ({p.energy_error:+.0%})"
+        rows.append([name, where, p.kernels, f"{p.predicted_ms:.2f}", r["latency_ms"], f"{p.error:+.0%}", energy])
+    print(table(["row", "target", "kernels", "est. ms", "measured ms", "error", "est. / measured uJ (error)"],
+                rows, right=(3, 4, 5)))
     shared = [p for p in predictions if p.shared_model and not p.skipped]
     predicted = [p for p in predictions if not p.skipped]
     print(f"\nmedian |error|, MLPerf Tiny models in ../shared/models: {median_abs_error(shared):.1%} "
           f"over {len(shared)} rows (bound 25%)")
     print(f"median |error|, every predicted row: {median_abs_error(predicted):.1%} over {len(predicted)} rows")
+    energy = [abs(p.energy_error) for p in predicted if p.energy_error is not None]
+    if energy:
+        print(f"median |error| of energy per inference (datasheet or measured current x est. latency): "
+              f"{statistics.median(energy):.1%} over {len(energy)} rows")
     return 0 if median_abs_error(shared) <= 0.25 else 1
 
 

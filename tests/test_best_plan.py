@@ -353,7 +353,7 @@ def _heuristic_only(buffers):
 def test_exact_search_respects_its_limits():
     buffers = _random_buffers(np.random.default_rng(5), 13)
     assert exact_offsets(buffers, 10**9, max_buffers=12) == (None, False)
-    found, proven = exact_offsets(buffers, 10**9, budget_seconds=0.0)
+    found, proven = exact_offsets(buffers, 10**9, max_steps=0)
     assert not proven
 
 

@@ -146,3 +146,33 @@ def test_median_error_against_published_latencies_within_25_percent():
     assert len(predictions) >= 20
     assert {p.target for p in predictions} >= {"nucleo-l4r5zi", "ek-ra6m4", "numaker-m467hj", "arduino-giga-r1"}
     assert median_abs_error(predictions) <= 0.25
+
+
+def _row(**fields) -> dict:
+    row = dict(benchmark="KWS DS-CNN", board="", mcu="", core="Cortex-M4F", clock_mhz="", framework="",
+               latency_ms="100", energy_uj="")
+    row.update(fields)
+    return row
+
+
+@pytest.mark.parametrize("fields, expected", [
+    (dict(board="NUCLEO-L4R5ZI", framework="TFLM + CMSIS-NN"), ("nucleo-l4r5zi", "cmsis-nn", None, "")),
+    (dict(board="Arduino Giga R1", framework="TFLM (cmsis_nn kernels), arena external SDRAM"),
+     ("arduino-giga-r1", "cmsis-nn", "sdram", "")),
+    (dict(mcu="STM32F746NG", clock_mhz="216", core="Cortex-M7", framework="TFLM reference kernels"),
+     ("cortex-m7@216", "tflm-reference", None, "")),
+    (dict(mcu="STM32F413ZH", framework="TFLM + CMSIS-NN"), (None, None, None, "no clock given")),
+    (dict(core="RISC-V RV32IMC", clock_mhz="160", framework="TFLM + ESP-NN"), (None, None, None, "core not modelled")),
+    (dict(benchmark="MobileNetV3-Small", board="NUCLEO-L4R5ZI", framework="TFLM + CMSIS-NN"),
+     (None, None, None, "model not available")),
+    (dict(board="NUCLEO-L4R5ZI", framework="TFLM + Gecko SDK (MVP accel)"), (None, None, None, "kernel library")),
+])
+def test_published_rows_map_to_targets(fields, expected):
+    from microinfer.cost.calibration import plan_row
+
+    planned = plan_row(_row(**fields))
+    target, kernels, arena_in, skipped = expected
+    if skipped:
+        assert skipped in planned.skipped
+    else:
+        assert (planned.target, planned.kernels, planned.arena_in, planned.skipped) == (target, kernels, arena_in, "")

@@ -167,3 +167,16 @@ def test_user_targets_dir_on_the_command_line(tmp_path, capsys):
     path.write_bytes(EXAMPLES["magic-wand"]())
     assert main(["fit", str(path), "--board", "my-l4", "--targets", str(tmp_path), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["clock_mhz"] == 60
+
+
+def test_memory_placement_from_the_command_line(tmp_path, capsys):
+    path = tmp_path / "person.tflite"
+    path.write_bytes(EXAMPLES["person-detect"]())
+    runs = {}
+    for arena in ("sram", "psram"):
+        assert main(["fit", str(path), "--board", "esp32-s3-eye", "--arena-in", arena, "--json"]) == 0
+        runs[arena] = json.loads(capsys.readouterr().out)
+    assert runs["psram"]["arena_in"] == "psram" and runs["psram"]["latency_ms"] > runs["sram"]["latency_ms"]
+    assert runs["psram"]["ram"]["regions"]["psram"]["used"] == runs["psram"]["arena_bytes"]
+    assert main(["fit", str(path), "--board", "esp32-s3-eye", "--weights-in", "tcm"]) == 2
+    assert "has no memory region 'tcm'" in capsys.readouterr().err

@@ -344,3 +344,15 @@ def test_vww_tflm_and_best_heads(capsys):
     assert "TFLite Micro's head:     73,728 B (72.0 KiB)" in out
     saved = 73_728 - best["head_bytes"]
     assert f"reduction:               {saved:,} B ({100 * saved / 73_728:.1f}%)" in out
+
+
+def test_person_detect_cli_reproduces_the_published_cortex_m4_arena(tmp_path, capsys):
+    # TFLite Micro's benchmarking README: person_detect, CMSIS-NN, Cortex-M4, its tool's 100
+    # resource-variable slots: head 55,296 + tail 29,140 = 84,436 bytes
+    model = tmp_path / "person_detect.tflite"
+    assert main(["example", "person-detect", "-o", str(model)]) == 0
+    capsys.readouterr()
+    assert main(["plan", str(model), "--abi", "arm32", "--kernels", "cmsis-nn", "--core", "cortex-m4f",
+                 "--resource-variables", "100", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["head_bytes"], report["tail_bytes"], report["total_bytes"]) == (55_296, 29_140, 84_436)

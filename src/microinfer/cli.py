@@ -55,6 +55,9 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--abi", choices=ABIS, default="x86_64", help="ABI of the interpreter's structures")
     plan.add_argument("--kernels", choices=KERNELS, default="tflm-reference", help="kernel library")
     plan.add_argument("--core", help="CPU core the kernels are built for (CMSIS-NN scratch sizes)")
+    plan.add_argument("--resource-variables", type=int, default=0, metavar="N",
+                      help="slots of a MicroResourceVariables the application creates in the arena "
+                           "(TFLM's benchmarking tool: 100)")
     plan.add_argument("--no-alias", dest="alias", action="store_false",
                       help="best: never let a RESHAPE/SQUEEZE/EXPAND_DIMS output share its input's buffer")
     plan.add_argument("--no-in-place", dest="in_place", action="store_false",
@@ -149,7 +152,7 @@ def _fit(args) -> int:
         if args.json:
             print(json.dumps([r.to_dict() for r in results], indent=1))
         else:
-            print(f"{args.model.name}: every board, best first (all figures est. except the arena)")
+            print(f"{args.model.name}: every board, best first (estimates; arena from the TFLite Micro planner)")
             print(fit_render.ranking_table(results))
         return 0
     result = estimate(model, args.board, core=args.core, clock_mhz=args.clock_mhz, kernels=args.kernels,
@@ -169,14 +172,17 @@ def _info(args) -> int:
     return 0
 
 
-def _plan_arena(model, planner: str, abi: str, kernels: str, core: str | None, **options) -> ArenaPlan:
+def _plan_arena(model, planner: str, abi: str, kernels: str, core: str | None,
+                resource_variables: int, **options) -> ArenaPlan:
     """The arena plan for one target (``core``: CMSIS-NN only)."""
-    return plan(model, planner, abi=abi, kernels=kernels, core=core, **options)
+    return plan(model, planner, abi=abi, kernels=kernels, core=core,
+                resource_variables=resource_variables, **options)
 
 
 def _plan(args) -> int:
     model = load(args.model)
-    target = dict(abi=args.abi, kernels=args.kernels, core=args.core)
+    target = dict(abi=args.abi, kernels=args.kernels, core=args.core,
+                  resource_variables=args.resource_variables)
     plan = _plan_arena(model, args.planner, alias=args.alias, in_place=args.in_place,
                        in_place_depthwise=args.in_place_depthwise, reorder=args.reorder, **target)
     baseline = plan if args.planner == "tflm" else _plan_arena(model, "tflm", **target)

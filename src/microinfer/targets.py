@@ -183,12 +183,17 @@ def _positive(fields: _Fields, key: str, kind=float, default=...):
     return value
 
 
-def load_core(name: str, targets_dirs=None) -> Core:
-    known = _names("cores", targets_dirs)
+def _target_file(kind: str, name: str, targets_dirs) -> tuple[Path, _Fields]:
+    """The fields of ``kind/name.toml`` (kind: "cores" or "boards"); unknown names list the known."""
+    known = _names(kind, targets_dirs)
     if name not in known:
-        raise UnsupportedTargetError(f"unknown core {name!r}; known cores: {', '.join(known)}")
+        raise UnsupportedTargetError(f"unknown {kind[:-1]} {name!r}; known {kind}: {', '.join(known)}")
     path = known[name]
-    f = _Fields(_read(path), path)
+    return path, _Fields(_read(path), path)
+
+
+def load_core(name: str, targets_dirs=None) -> Core:
+    path, f = _target_file("cores", name, targets_dirs)
     cycles_table = f.table_of("cycles")
     cycles = {key: cycles_table.get(key, float) for key in cycles_table.table}
     for required in ("alu", "mul", "mac", "simd", "load", "load_seq", "store", "branch", "call"):
@@ -209,11 +214,7 @@ def load_core(name: str, targets_dirs=None) -> Core:
 
 
 def load_board(name: str, targets_dirs=None) -> Board:
-    known = _names("boards", targets_dirs)
-    if name not in known:
-        raise UnsupportedTargetError(f"unknown board {name!r}; known boards: {', '.join(known)}")
-    path = known[name]
-    f = _Fields(_read(path), path)
+    path, f = _target_file("boards", name, targets_dirs)
     memory_table = f.table_of("memory")
     memory = {key: _region(key, memory_table.table_of(key)) for key in memory_table.table}
     power = f.table_of("power") if "power" in f.table else _Fields({}, path, "power.")

@@ -8,9 +8,10 @@ and nodes a C kernel cannot take (the reason is kept in ``Interpreter.op_backend
 from __future__ import annotations
 
 from .binding import C_KERNELS, CCall, CKernel, Fallback
+from .chain import CallChain
 from .loader import ENV_VAR, KernelLibraryError, available, library_path, load_library, unavailable_reason
 
-__all__ = ["C_KERNELS", "CCall", "CKernel", "ENV_VAR", "Fallback", "KernelLibraryError", "available",
+__all__ = ["C_KERNELS", "CCall", "CallChain", "CKernel", "ENV_VAR", "Fallback", "KernelLibraryError", "available",
            "library_path", "load_library", "unavailable_reason", "CStep", "c_steps"]
 
 

@@ -48,6 +48,7 @@ class Prediction:
     arena_in: str | None
     predicted_ms: float | None
     skipped: str = ""  # why a row was not predicted
+    predicted_uj: float | None = None
 
     @property
     def measured_ms(self) -> float:
@@ -57,6 +58,13 @@ class Prediction:
     def error(self) -> float | None:
         """(predicted - measured) / measured."""
         return None if self.predicted_ms is None else self.predicted_ms / self.measured_ms - 1
+
+    @property
+    def energy_error(self) -> float | None:
+        measured = self.row.get("energy_uj")
+        if not measured or self.predicted_uj is None:
+            return None
+        return self.predicted_uj / float(measured) - 1
 
     @property
     def shared_model(self) -> bool:
@@ -114,8 +122,10 @@ def plan_row(row: dict) -> Prediction:
         skip = f"kernel library not modelled ({row['framework']})"
     elif "accelerator" in row["core"].lower() or "accel" in row["framework"].lower():
         skip = "accelerator not modelled"
-    elif board is None and (row["core"] not in CORES or not row["clock_mhz"]):
+    elif board is None and row["core"] not in CORES:
         skip = f"core not modelled ({row['core']})"
+    elif board is None and not row["clock_mhz"]:
+        skip = f"no board file for {row['mcu']} and no clock given"
     if not skip and board is None and arena_in:
         skip = "arena in external RAM on a board not described in targets/"
     target = board or f"{CORES.get(row['core'], row['core'])}@{row['clock_mhz']}"
@@ -136,7 +146,8 @@ def predict(row: dict, models_dir: Path, cache: dict | None = None) -> Predictio
     else:
         clock = float(row["clock_mhz"]) if row["clock_mhz"] else None
         result = estimate(model, planned.target, clock_mhz=clock, kernels=planned.kernels, arena_in=planned.arena_in)
-    return Prediction(row, planned.model, planned.target, planned.kernels, planned.arena_in, result.latency_ms)
+    return Prediction(row, planned.model, planned.target, planned.kernels, planned.arena_in, result.latency_ms,
+                      predicted_uj=result.energy_uj)
 
 
 def _load(name: str, models_dir: Path):

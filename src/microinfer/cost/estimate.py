@@ -178,7 +178,7 @@ def estimate(
 
 def estimate_all_boards(model, *, kernels: str | None = None, targets_dirs=None, **options) -> list[FitResult]:
     """Every board, best first: boards the model fits, by latency, then the others."""
-    model = model if isinstance(model, Model) else load(model) if not isinstance(model, Model) else model
+    model = model if isinstance(model, Model) else load(model)
     results = []
     for name in board_names(targets_dirs):
         board = load_board(name, targets_dirs)

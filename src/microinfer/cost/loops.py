@@ -139,22 +139,30 @@ REFERENCE: dict[str, Kernel] = {
 }
 
 # -- CMSIS-NN, DSP path (Cortex-M4/M7/M33) ---------------------------------------------------------------
+# A 2x2 output tile keeps 4 accumulators, 4 operand words and 4 pointers live: more than the 13 free
+# core registers, so GCC spills. GCC 12 -O2 -mcpu=cortex-m4 on a CMSIS-style 2x2 SXTB16/SMLAD tile
+# loop (the project's C kernels, mi_nn_mat_mult_kernel_s8_s16) emits 4 reloads and 3 stores to the
+# stack per pass; address increments fold into post-indexed loads (3 ALU instructions per pass).
+TILE_SPILLS = Mix(load=4, store=3)
 CMSIS_NN_DSP: dict[str, Kernel] = {
     # arm_nn_mat_mult_kernel_s8_s16: 2 filter rows x 2 im2col columns x 4 depth = 16 MACs per pass:
-    # 4 loads of q15 column pairs, 2 filter words unpacked by read_and_pad (2 SXTB16 each), 8 SMLAD.
+    # 4 loads of q15 column pairs, 2 filter words unpacked by read_and_pad_reordered (2 SXTB16 each),
+    # 8 SMLAD, and the register spills of the 2x2 tile (TILE_SPILLS).
     "conv": Kernel(
         "CMSIS-NN Source/ConvolutionFunctions/arm_convolve_s8.c, arm_nn_mat_mult_kernel_s8_s16.c",
-        {"mac": Mix(per=16, load=1, load_seq=5, simd=4, mac=8, alu=7, branch=1),
+        {"mac": Mix(per=16, load=1, load_seq=5 + TILE_SPILLS.load, store=TILE_SPILLS.store, simd=4, mac=8,
+                    alu=3, branch=1),
          # arm_q7_to_q15_with_offset: 4 int8 -> 4 q15 per pass (LDR, 2 SXTAB16, 2 PKH, 2 STR)
          "im2col": Mix(per=4, load=1, simd=4, store=2, alu=4, branch=1),
          "output": REQUANT, "pixel": Mix(alu=20, load=4, branch=4), "op": OP_OVERHEAD},
         weight_reads=0.5, im2col=True),
     # arm_convolve_1x1_s8_fast -> arm_nn_mat_mult_nt_t_s8: 2 input rows x 2 filter rows x 4 depth:
-    # 4 word loads, 8 SXTB16/SXTAB16, 8 SMLAD.
+    # 4 word loads, 8 SXTB16/SXTAB16, 8 SMLAD, the 2x2 tile's spills.
     "conv_1x1": Kernel(
         "CMSIS-NN Source/ConvolutionFunctions/arm_convolve_1x1_s8_fast.c, "
         "Source/NNSupportFunctions/arm_nn_mat_mult_nt_t_s8.c",
-        {"mac": Mix(per=16, load=1, load_seq=3, simd=8, mac=8, alu=5, branch=1),
+        {"mac": Mix(per=16, load=1, load_seq=3 + TILE_SPILLS.load, store=TILE_SPILLS.store, simd=8, mac=8,
+                    alu=3, branch=1),
          "output": REQUANT, "pixel": Mix(alu=6, branch=1), "op": OP_OVERHEAD},
         weight_reads=0.5),
     # arm_depthwise_conv_3x3_s8 / _s8_opt: 4 channels per pass and tap: one input and one filter word,
@@ -188,7 +196,10 @@ CMSIS_NN_DSP: dict[str, Kernel] = {
 }
 
 # -- CMSIS-NN, scalar path (Cortex-M0/M0+: plain C, no DSP) --------------------------------------------
-_SCALAR_MAC = Mix(per=2, load=1, load_seq=2, mul=2, alu=3, branch=0.5)  # 2 columns share a filter load
+# The 2x2 tile in plain C, one depth step (4 MACs) per pass, as GCC 12 -O2 -mcpu=cortex-m0plus emits it
+# for the project's C kernel: 4 LDRSH/LDRSB operands, 4 MULS, 4 ADDS, and 9 more ALU instructions
+# (MOVs between low and high registers: ARMv6-M arithmetic reaches r0-r7 only) plus a spill.
+_SCALAR_MAC = Mix(per=4, load=1, load_seq=5, store=1, mul=4, alu=13, branch=1)
 CMSIS_NN_SCALAR: dict[str, Kernel] = {
     "conv": Kernel(
         "CMSIS-NN Source/ConvolutionFunctions/arm_convolve_s8.c (non-DSP branch)",

@@ -39,24 +39,25 @@ def summary_csv(results: list[FitResult]) -> str:
     return out.getvalue()
 
 
-def _budget_rows(budget) -> list[list[str]]:
+def _budget(title: str, budget) -> list[str]:
     rows = [[line.what, line.region, size(line.bytes)] for line in budget.lines]
+    lines = [title, table(["", "region", "bytes"], rows, right=(2,))]
     for region, used in budget.used.items():
         if used:
             free = budget.capacity[region] - used
-            rows.append([f"{region}: used of {size(budget.capacity[region])}", region,
-                         f"{size(used)}, {'free' if free >= 0 else 'SHORT'} {size(abs(free))}"])
-    return rows
+            lines.append(f"{region}: {size(used)} used of {size(budget.capacity[region])}, "
+                         f"{'free' if free >= 0 else 'SHORT by'} {size(abs(free))}")
+    return lines
 
 
 def verdict(result: FitResult) -> str:
     if result.fits:
-        return (f"FITS: RAM margin {size(result.ram.margin)}, flash margin {size(result.flash.margin)}")
+        return f"FITS: est. RAM margin {size(result.ram.margin)}, est. flash margin {size(result.flash.margin)}"
     short = []
     if not result.ram.fits:
-        short.append(f"RAM short by {size(-result.ram.margin)}")
+        short.append(f"RAM short by {size(-result.ram.margin)} (est.)")
     if not result.flash.fits:
-        short.append(f"flash short by {size(-result.flash.margin)}")
+        short.append(f"flash short by {size(-result.flash.margin)} (est.)")
     return "DOES NOT FIT: " + ", ".join(short)
 
 
@@ -70,11 +71,10 @@ def fit_table(result: FitResult) -> str:
     ]
     lines += [f"  try: {tip}" for tip in result.suggestions]
     lines.append("")
-    arena_note = "" if result.arena_exact else " (arena for this ABI/kernels: estimate)"
-    lines.append(f"RAM{arena_note}:")
-    lines.append(table(["", "region", "bytes"], _budget_rows(result.ram), right=(2,)))
-    lines.append("\nflash (est. code sizes):")
-    lines.append(table(["", "region", "bytes"], _budget_rows(result.flash), right=(2,)))
+    arena = "TFLite Micro's arena" + ("" if result.arena_exact else ", est. for this ABI and kernel library")
+    lines += _budget(f"RAM ({arena}; stack and runtime est.):", result.ram)
+    lines.append("")
+    lines += _budget("flash (code sizes est.):", result.flash)
     lines.append("")
     lines.append(f"latency: est. {result.latency_ms:,.2f} ms = {thousands(result.cycles)} cycles "
                  f"({thousands(round(c.instructions))} instructions, {thousands(round(c.stall_cycles))} "
@@ -105,7 +105,7 @@ def layer_table(result: FitResult) -> str:
         rows.append([layer.index, layer.op, thousands(c.macs), thousands(round(c.cycles)),
                      thousands(round(c.instructions)), f"{c.cycles / c.macs:.2f}" if c.macs else "-",
                      f"{c.cycles / total:.1%}" if total else "-"])
-    return table(["#", "op", "MACs", "est. cycles", "est. instr.", "cycles/MAC", "share"], rows,
+    return table(["#", "op", "MACs", "est. cycles", "est. instr.", "est. cycles/MAC", "est. share"], rows,
                  right=(2, 3, 4, 5, 6))
 
 
@@ -115,5 +115,5 @@ def ranking_table(results: list[FitResult]) -> str:
         rows.append([rank, r.board.name, r.board.core.name, f"{r.board.clock_mhz:g}", r.kernels,
                      "yes" if r.fits else "NO", f"{r.latency_ms:,.2f}", size(r.ram.total), f"{r.ram.margin:,}",
                      size(r.flash.total), "-" if r.energy_uj is None else f"{r.energy_uj:,.1f}"])
-    return table(["#", "board", "core", "MHz", "kernels", "fits", "est. ms", "RAM", "RAM margin B",
-                  "flash", "est. uJ"], rows, right=(0, 3, 6, 7, 8, 9, 10))
+    return table(["#", "board", "core", "MHz", "kernels", "fits", "est. ms", "est. RAM", "est. RAM margin B",
+                  "est. flash", "est. uJ"], rows, right=(0, 3, 6, 7, 8, 9, 10))

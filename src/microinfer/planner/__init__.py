@@ -89,6 +89,7 @@ def plan(
     core: str | None = None,
     in_place_depthwise: bool = True,
     reorder: bool = True,
+    resource_variables: int = 0,
 ) -> ArenaPlan:
     """The whole TFLite Micro arena for ``model``: head planned by ``planner``, persistent tail
     and the smallest working arena, for an ABI (``x86_64`` host, ``arm32`` targets).
@@ -108,7 +109,12 @@ def plan(
     ``kernels="cmsis-nn"`` accounts for TFLite Micro's CMSIS-NN kernels on ``core`` (one of
     ``cmsis_nn.CORES``; required): their scratch buffers (head) and OpData (tail). Only for
     ``abi="arm32"``, and an estimate (``exact`` is False): the rules are read from the CMSIS-NN
-    and TFLM sources, not measured on a device.
+    and TFLM sources, not measured on a device here; they reproduce every arena figure of TFLM's
+    one published Cortex-M4 run (person_detect, ``tests/test_cmsis_nn_arena.py``).
+
+    ``resource_variables``: the slots of the ``MicroResourceVariables`` the application creates
+    and hands the interpreter (two tail allocations; TFLM's generic benchmark tool creates 100,
+    its examples none). 0 by default.
     """
     if abi not in ABIS:
         raise UnsupportedTargetError(f"ABI {abi!r} is not supported; choose one of {', '.join(ABIS)}")
@@ -134,12 +140,18 @@ def plan(
     scratch = [(model.main.index, op, size) for op, size in tail.scratch_requests(model, **target)]
     head = plan_head(model, planner, scratch, alias=alias, in_place=in_place,
                      in_place_depthwise=in_place_depthwise, reorder=reorder)
-    allocations = tail.persistent_allocations(model, abi, **target)
+    if not isinstance(resource_variables, int) or resource_variables < 0:
+        raise UnsupportedTargetError(
+            f"resource_variables (MicroResourceVariables slots) must be a count >= 0, "
+            f"not {resource_variables!r}")
+    allocations = tail.persistent_allocations(model, abi, resource_variables=resource_variables,
+                                              **target)
     return replace(
         head,
         tail_bytes=sum(a.used for a in allocations),
         abi=abi,
-        min_working_arena_bytes=tail.min_working_arena_bytes(model, head.head_bytes, abi, **target),
+        min_working_arena_bytes=tail.min_working_arena_bytes(
+            model, head.head_bytes, abi, resource_variables=resource_variables, **target),
         # CMSIS-NN figures are never exact: rules read from source, not measured
         exact=all(a.exact for a in allocations) and not target,
     )
@@ -250,7 +262,7 @@ def _planned(planner: str, buffers: list[BufferLifetime], offsets: list[int]) ->
 
 
 EXACT_SEARCH_BUFFERS = 12  # exact search for graphs with at most this many buffers to place
-EXACT_SEARCH_SECONDS = 0.2  # time budget of one exact search
+EXACT_SEARCH_STEPS = 20_000  # placements one exact search may try
 
 
 def _best_offsets(buffers: list[BufferLifetime], baseline: list[int]) -> tuple[list[int], bool]:
@@ -277,7 +289,7 @@ def _best_offsets(buffers: list[BufferLifetime], baseline: list[int]) -> tuple[l
     size = arena_size(buffers, best)
     if size <= live_set_lower_bound(buffers):
         return best, True
-    found, proven = exact_offsets(buffers, size, EXACT_SEARCH_SECONDS, EXACT_SEARCH_BUFFERS)
+    found, proven = exact_offsets(buffers, size, EXACT_SEARCH_STEPS, EXACT_SEARCH_BUFFERS)
     if found is not None and arena_size(buffers, found) < size:
         best = found
     return best, proven

@@ -11,13 +11,17 @@ ABIs:
   ``USE_TFLM_COMPRESSION`` (extra members in SubgraphAllocations and the conv/FC OpData), and
   whose sizes are checked against the live interpreter by ``tests/test_arena_tail.py``.
 * ``arm32`` (AAPCS, Cortex-M): pointers, ``size_t`` and ``int`` 4 bytes; ``int64_t``/``double``
-  aligned to 8 (AAPCS aligns 64-bit types to 8). Firmware builds of TFLM normally do *not* define
-  ``USE_TFLM_COMPRESSION``, so the ``arm32`` ABI drops those members (``arm32+compression`` keeps
-  them).
+  aligned to 8 (AAPCS aligns 64-bit types to 8). Enums are *short*: the bare-metal AAPCS variant
+  that ``arm-none-eabi-gcc`` (TFLM's Cortex-M toolchain) follows by default stores an enum in the
+  smallest integer type that holds its values, so every TFLite enum (``TfLiteType``,
+  ``TfLiteAllocationType``, ``TfLiteFusedActivation`` ...) takes one byte and a TfLiteTensor is
+  32 bytes, not 40 (TFLM's own Corstone-300 Cortex-M4 run reports 64 bytes for 2 persistent
+  TfLiteTensors). Firmware builds of TFLM normally do *not* define ``USE_TFLM_COMPRESSION``, so
+  the ``arm32`` ABI drops those members (``arm32+compression`` keeps them).
 
-Sizes observed on the x86_64 wheel for structs whose exact member list is not public in the
-headers we could read (for example the newest ``TfLiteFullyConnectedParams``) are recorded as
-``(x86_64 size, arm32 size)`` pairs with a note; see ``KERNEL_STRUCTS``.
+Where the newest member list is not in the headers we could read, the list reproduces the size
+measured on the x86_64 wheel with pointer-sized members (``TfLiteFullyConnectedParams``), or a few
+kernel OpData are recorded as ``("APPROX", x86_64 size, arm32 size)``; see ``KERNEL_OPDATA``.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ class Abi:
     pointer: int  # sizeof(void*) == sizeof(size_t) == sizeof(intptr_t)
     int64_align: int  # alignof(int64_t) == alignof(double)
     compression: bool  # USE_TFLM_COMPRESSION: extra members in a few structs
+    short_enums: bool = False  # an enum takes the smallest integer type holding its values
 
     def scalar(self, kind: str) -> tuple[int, int]:
         """(size, alignment) of a C scalar type."""
@@ -38,6 +43,8 @@ class Abi:
             return self.pointer, self.pointer
         if kind in ("i64", "f64"):
             return 8, self.int64_align
+        if kind == "enum" and self.short_enums:
+            return 1, 1  # every TFLite enum's values fit in a byte
         return _FIXED[kind]
 
 
@@ -49,8 +56,9 @@ _FIXED = {
 
 ABIS = {
     "x86_64": Abi("x86_64", pointer=8, int64_align=8, compression=True),
-    "arm32": Abi("arm32", pointer=4, int64_align=8, compression=False),
-    "arm32+compression": Abi("arm32+compression", pointer=4, int64_align=8, compression=True),
+    "arm32": Abi("arm32", pointer=4, int64_align=8, compression=False, short_enums=True),
+    "arm32+compression": Abi("arm32+compression", pointer=4, int64_align=8, compression=True,
+                             short_enums=True),
 }
 
 
@@ -83,10 +91,21 @@ STRUCTS: dict[str, list] = {
     # builtin_data_allocator_, memory_planner_, model_is_allocating_, max_head_buffer_usage_,
     # scratch_buffer_request_count_, scratch_buffer_head_.
     "MicroAllocator": ["ptr", "ptr", "ptr", "ptr", "ptr", "bool", "size_t", "size_t", "ptr"],
-    # recording_micro_allocator.h: recording_memory_allocator_ + 8 RecordedAllocation records.
+    # recording_micro_allocator.h: recording_memory_allocator_ + a RecordedAllocation per
+    # RecordedAllocationType: 7 in the headers up to 2024 (eval tensors, persistent tensors, their
+    # quantization, persistent buffers, variable buffers, node-and-registrations, op data); the
+    # compression build adds an 8th ("Persistent compression data", in the wheel's strings and
+    # sizes), which we take to be conditional on USE_TFLM_COMPRESSION as TFLM's other
+    # compression members are.
     "RecordedAllocation": ["size_t", "size_t", "size_t"],
     "RecordingMicroAllocator": [("struct", "MicroAllocator"), "ptr",
-                                ("struct", "RecordedAllocation", 8)],
+                                ("struct", "RecordedAllocation", 7),
+                                ("compression", ("struct", "RecordedAllocation"))],
+    # micro_resource_variable.h: MicroResourceVariables {resource_variables_;
+    # max_variable_count_; num_resource_variables_} and one MicroResourceVariable {container;
+    # shared_name; resource_buffer; bytes; int8_t default_value} per slot.
+    "MicroResourceVariables": ["ptr", "int", "int"],
+    "MicroResourceVariable": ["ptr", "ptr", "ptr", "size_t", "i8"],
     # micro_allocator.cc: class MicroBuiltinDataAllocator {vptr; persistent_allocator_}.
     "MicroBuiltinDataAllocator": ["ptr", "ptr"],
     # micro_allocator.h: struct SubgraphAllocations {node_and_registrations; tensors;
@@ -184,25 +203,53 @@ def _align_up(x: int, a: int) -> int:
     return (x + a - 1) // a * a
 
 
-# Builtin-options structs that ParseOpData allocates in the tail (builtin_op_data.h), as
-# (size, align) on x86_64 and arm32. All but FULLY_CONNECTED are ints/enums/floats/bools, so
-# identical on both ABIs.
-# TfLiteFullyConnectedParams measures 32 bytes aligned to 8 on the x86_64 wheel: activation,
-# weights_format, keep_num_dims, asymmetric_quantize_inputs, quantized_bias_type (16 bytes) plus
-# two pointer-sized members of the newest header; on arm32 we count those as 4 bytes each (24).
-BUILTIN_PARAMS: dict[str, dict[str, tuple[int, int]]] = {
-    "x86_64": {
-        "ADD": (8, 4), "SUB": (8, 4), "MUL": (4, 4), "AVERAGE_POOL_2D": (40, 4),
-        "MAX_POOL_2D": (40, 4), "CONCATENATION": (8, 4), "CONV_2D": (28, 4),
-        "DEPTHWISE_CONV_2D": (28, 4), "FULLY_CONNECTED": (32, 8), "LEAKY_RELU": (4, 4),
-        "MEAN": (1, 1), "SUM": (1, 1), "REDUCE_MAX": (1, 1), "PACK": (8, 4), "UNPACK": (8, 4),
-        "RESHAPE": (36, 4), "SOFTMAX": (4, 4), "SPLIT": (4, 4), "SQUEEZE": (36, 4),
-        "STRIDED_SLICE": (24, 4), "SVDF": (12, 4), "TRANSPOSE_CONV": (20, 4),
-        "UNIDIRECTIONAL_SEQUENCE_LSTM": (16, 4),
-    },
+# Builtin-options structs that ParseOpData allocates in the tail (builtin_op_data.h), by member
+# list, so that each ABI lays them out (enums are one byte on arm32). On x86_64 every list
+# reproduces the size measured on the wheel (tests/test_arena_tail.py checks them all).
+_BUILTIN_STRUCTS: dict[str, list] = {
+    # TfLiteAddParams / TfLiteSubParams {activation; bool pot_scale_int16}
+    "TfLiteAddParams": ["enum", "bool"],
+    "TfLiteMulParams": ["enum"],
+    # TfLitePoolParams {padding; stride w/h; filter w/h; activation; computed TfLitePaddingValues}
+    "TfLitePoolParams": ["enum", "int", "int", "int", "int", "enum", ("int", 4)],
+    "TfLiteConcatenationParams": ["int", "enum"],
+    # TfLiteConvParams {padding; stride w/h; activation; dilation w/h; quantized_bias_type}
+    "TfLiteConvParams": ["enum", "int", "int", "enum", "int", "int", "enum"],
+    # TfLiteDepthwiseConvParams {padding; stride w/h; depth_multiplier; activation; dilation w/h}
+    "TfLiteDepthwiseConvParams": ["enum", "int", "int", "int", "enum", "int", "int"],
+    # TfLiteFullyConnectedParams {activation; weights_format; keep_num_dims;
+    # asymmetric_quantize_inputs; quantized_bias_type} and, in the newest header, two more
+    # pointer-sized members (the wheel measures 32 bytes aligned to 8); not itemised.
+    "TfLiteFullyConnectedParams": ["enum", "enum", "bool", "bool", "enum", "ptr", "ptr"],
+    "TfLiteFloatParam": ["f32"],  # TfLiteLeakyReluParams {alpha}, TfLiteSoftmaxParams {beta}
+    "TfLiteReducerParams": ["bool"],  # {keep_dims}
+    "TfLitePackParams": ["int", "int"],  # also TfLiteUnpackParams
+    "TfLiteShapeParams": [("int", 8), "int"],  # TfLiteReshapeParams / TfLiteSqueezeParams
+    "TfLiteSplitParams": ["int"],
+    # TfLiteStridedSliceParams {five masks; bool offset}
+    "TfLiteStridedSliceParams": ["int", "int", "int", "int", "int", "bool"],
+    "TfLiteSVDFParams": ["int", "enum", "bool"],  # {rank; activation; asymmetric_quantize_inputs}
+    # TfLiteTransposeConvParams {padding; stride w/h; activation; quantized_bias_type}
+    "TfLiteTransposeConvParams": ["enum", "int", "int", "enum", "enum"],
+    # TfLiteUnidirectionalSequenceLSTMParams {activation; cell_clip; proj_clip; time_major;
+    # asymmetric_quantize_inputs; diagonal_recurrent_tensors}
+    "TfLiteUnidirectionalSequenceLSTMParams": ["enum", "f32", "f32", "bool", "bool", "bool"],
 }
-BUILTIN_PARAMS["arm32"] = dict(BUILTIN_PARAMS["x86_64"], FULLY_CONNECTED=(24, 4))
-BUILTIN_PARAMS["arm32+compression"] = BUILTIN_PARAMS["arm32"]
+STRUCTS.update(_BUILTIN_STRUCTS)
+
+BUILTIN_PARAMS: dict[str, str] = {
+    "ADD": "TfLiteAddParams", "SUB": "TfLiteAddParams", "MUL": "TfLiteMulParams",
+    "AVERAGE_POOL_2D": "TfLitePoolParams", "MAX_POOL_2D": "TfLitePoolParams",
+    "CONCATENATION": "TfLiteConcatenationParams", "CONV_2D": "TfLiteConvParams",
+    "DEPTHWISE_CONV_2D": "TfLiteDepthwiseConvParams",
+    "FULLY_CONNECTED": "TfLiteFullyConnectedParams", "LEAKY_RELU": "TfLiteFloatParam",
+    "MEAN": "TfLiteReducerParams", "SUM": "TfLiteReducerParams",
+    "REDUCE_MAX": "TfLiteReducerParams", "PACK": "TfLitePackParams", "UNPACK": "TfLitePackParams",
+    "RESHAPE": "TfLiteShapeParams", "SOFTMAX": "TfLiteFloatParam", "SPLIT": "TfLiteSplitParams",
+    "SQUEEZE": "TfLiteShapeParams", "STRIDED_SLICE": "TfLiteStridedSliceParams",
+    "SVDF": "TfLiteSVDFParams", "TRANSPOSE_CONV": "TfLiteTransposeConvParams",
+    "UNIDIRECTIONAL_SEQUENCE_LSTM": "TfLiteUnidirectionalSequenceLSTMParams",
+}
 
 # Per-kernel OpData that each reference kernel's Init allocates with AllocatePersistentBuffer
 # (alignment 16), in bytes. Entries given as a struct name are laid out per ABI; plain numbers
@@ -223,7 +270,9 @@ KERNEL_OPDATA: dict[str, object] = {
 
 
 def builtin_params(op: str, abi_: Abi | str) -> tuple[int, int] | None:
-    return BUILTIN_PARAMS[abi(abi_).name].get(op)
+    """(sizeof, alignof) of the builtin-options struct ParseOpData allocates for ``op``."""
+    name = BUILTIN_PARAMS.get(op)
+    return None if name is None else layout(name, abi_)
 
 
 def kernel_opdata(op: str, abi_: Abi | str) -> tuple[int, bool] | None:

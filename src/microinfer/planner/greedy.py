@@ -112,7 +112,7 @@ def check_plan(buffers: Sequence[BufferLifetime], offsets: Sequence[int]) -> Non
 def exact_offsets(
     buffers: Sequence[BufferLifetime],
     upper: int,
-    budget_seconds: float = 0.2,
+    max_steps: int = 20_000,
     max_buffers: int = 12,
 ) -> tuple[list[int] | None, bool]:
     """Branch and bound over placement orders under first fit, for small graphs.
@@ -121,11 +121,10 @@ def exact_offsets(
     plan in order of their offsets: each lands at or below its offset there), so searching all
     orders is exact. Returns ``(offsets, proven)``: offsets of a plan smaller than ``upper``, or
     None if none was found; ``proven`` is True when the search finished within
-    ``budget_seconds`` (the result, or ``upper``, is then optimal). Buffers with an offline
+    ``max_steps`` placements (the result, or ``upper``, is then optimal; a step budget rather than a
+    time budget keeps plans the same on a loaded machine). Buffers with an offline
     offset stay there. Searches nothing (``(None, False)``) above ``max_buffers`` online buffers.
     """
-    import time
-
     online = [i for i, b in enumerate(buffers) if b.offline_offset is None]
     if len(online) > max_buffers:
         return None, False
@@ -141,8 +140,7 @@ def exact_offsets(
     online.sort(key=lambda i: (-buffers[i].size, i))
     overlaps = {i: {j for j in range(len(buffers)) if j != i and overlap_in_time(buffers[i], buffers[j])}
                 for i in range(len(buffers))}
-    state = {"best": upper, "offsets": None, "timed_out": False}
-    deadline = time.perf_counter() + budget_seconds
+    state = {"best": upper, "offsets": None, "timed_out": False, "steps": 0}
     used = [False] * len(buffers)
 
     def lowest(i: int) -> int:
@@ -156,7 +154,8 @@ def exact_offsets(
         return offset
 
     def search(depth: int, peak: int, previous: int | None) -> bool:
-        if time.perf_counter() > deadline:
+        state["steps"] += 1
+        if state["steps"] > max_steps:
             state["timed_out"] = True
             return True
         if depth == len(online):

@@ -9,7 +9,7 @@ needs the model rewritten in it: :func:`reordered_model`, then ``microinfer.tfli
 The search minimises the most bytes alive at one operator under TFLite Micro's lifetime rules
 (a tensor lives from the operator that writes it to the last that reads it; graph outputs to the
 end; an operator's scratch during it). It is exact (dynamic programming over the sets of
-operators already run) while the number of such sets and a time budget allow, which covers
+operators already run) while the number of such sets stays within a budget, which covers
 graphs whose branches are few and short (residual blocks, small inception modules), and falls
 back to greedy orders otherwise. Only models without control flow or an offline plan are
 reordered.
@@ -17,14 +17,12 @@ reordered.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import replace
 
 from ..tflite.model import Model
 from .lifetimes import align, called_subgraphs
 
-SEARCH_SECONDS = 0.5  # time budget of the exact search
 SEARCH_STATES = 200_000  # most sets of operators the exact search may visit
 
 
@@ -162,7 +160,6 @@ class _Graph:
 def memory_order(
     model: Model,
     scratch: Sequence[tuple[int, int, int]] = (),
-    budget_seconds: float = SEARCH_SECONDS,
     max_states: int = SEARCH_STATES,
 ) -> tuple[tuple[int, ...], int, int]:
     """The operator order with the lowest live-set peak found: ``(order, its peak, the original
@@ -174,7 +171,7 @@ def memory_order(
         peak = graph.peak(candidate)
         if peak < best_peak:
             best, best_peak = candidate, peak
-    exact = _exact(graph, budget_seconds, max_states)
+    exact = _exact(graph, max_states)
     if exact is not None and graph.peak(exact) < best_peak:
         best, best_peak = exact, graph.peak(exact)
     return best, best_peak, graph.peak(original)
@@ -197,7 +194,7 @@ def _greedy(graph: _Graph, key) -> tuple[int, ...]:
     return tuple(order)
 
 
-def _exact(graph: _Graph, budget_seconds: float, max_states: int) -> tuple[int, ...] | None:
+def _exact(graph: _Graph, max_states: int) -> tuple[int, ...] | None:
     """Dynamic programming over sets of operators already run (the live bytes depend on the set
     only): the smallest peak from each set to the end. None when over budget."""
     import sys
@@ -206,7 +203,6 @@ def _exact(graph: _Graph, budget_seconds: float, max_states: int) -> tuple[int, 
         return None
     full = (1 << graph.n) - 1
     memo: dict[int, tuple[int, int]] = {full: (0, -1)}  # set -> (peak from here, next operator)
-    deadline = time.perf_counter() + budget_seconds
 
     class _Abort(Exception):
         pass
@@ -215,7 +211,7 @@ def _exact(graph: _Graph, budget_seconds: float, max_states: int) -> tuple[int, 
         hit = memo.get(done)
         if hit is not None:
             return hit[0]
-        if len(memo) > max_states or time.perf_counter() > deadline:
+        if len(memo) > max_states:
             raise _Abort
         best, choice = None, -1
         for op in graph.ready(done):

@@ -10,7 +10,9 @@ allocations that ``MicroInterpreter::AllocateTensors`` makes (as a ``RecordingMi
 the way the Python wheel and ``print_allocations()`` use it):
 
 1. allocator objects: (Recording)SingleArenaBufferAllocator, GreedyMemoryPlanner,
-   (Recording)MicroAllocator;
+   (Recording)MicroAllocator; then, if the application creates them, MicroResourceVariables
+   and its array of slots (two persistent buffers; TFLM's generic benchmark tool makes 100
+   slots, the Python interpreter one per VAR_HANDLE; examples pass none);
 2. ``StartModelAllocation``: MicroBuiltinDataAllocator, the scratch-request list in the head
    (12 ScratchBufferRequests), SubgraphAllocations per subgraph, a TfLiteEvalTensor per tensor,
    a NodeAndRegistration per operator;
@@ -86,14 +88,17 @@ class ArenaTooSmall(Exception):
 # -- public API --------------------------------------------------------------------------------------
 def persistent_allocations(model: Model, abi: str = "x86_64", *, recording: bool = True,
                            arena_size: int = 1 << 30, kernels: str = REFERENCE,
-                           core: str | None = None) -> list[PersistentAllocation]:
+                           core: str | None = None,
+                           resource_variables: int = 0) -> list[PersistentAllocation]:
     """Every tail allocation TFLM makes for ``model``, in order, with its padding.
 
     ``kernels="cmsis-nn"`` (with a ``core``) replays the CMSIS-NN glue kernels instead of the
-    reference ones (see ``cmsis_nn.py``)."""
+    reference ones (see ``cmsis_nn.py``). ``resource_variables``: the slots of the
+    MicroResourceVariables the application hands the interpreter (0: none)."""
     result = []
     state = _Arena(arena_size)
-    for step in _steps(model, abi, recording=recording, kernels=kernels, core=core):
+    for step in _steps(model, abi, recording=recording, kernels=kernels, core=core,
+                       resource_variables=resource_variables):
         if step.kind == "P":
             before = state.tail_used
             state.apply(step, per_buffer=S.greedy_per_buffer_size(abi))
@@ -105,21 +110,25 @@ def persistent_allocations(model: Model, abi: str = "x86_64", *, recording: bool
 
 
 def tail_bytes(model: Model, abi: str = "x86_64", *, recording: bool = True,
-               kernels: str = REFERENCE, core: str | None = None) -> int:
+               kernels: str = REFERENCE, core: str | None = None,
+               resource_variables: int = 0) -> int:
     """The persistent (tail) bytes print_allocations() reports for ``model``."""
-    return sum(a.used for a in persistent_allocations(model, abi, recording=recording,
-                                                      kernels=kernels, core=core))
+    return sum(a.used for a in persistent_allocations(
+        model, abi, recording=recording, kernels=kernels, core=core,
+        resource_variables=resource_variables))
 
 
 def categories(model: Model, abi: str = "x86_64", *, kernels: str = REFERENCE,
-               core: str | None = None) -> dict[str, tuple[int, int, int]]:
+               core: str | None = None,
+               resource_variables: int = 0) -> dict[str, tuple[int, int, int]]:
     """print_allocations()' per-category lines: {category: (used, requested, count)}.
 
     ``used`` as TFLM records it: the growth of head + tail during the category's calls, so
     padding goes to whichever allocation crosses an alignment boundary.
     """
     out: dict[str, list[int]] = {}
-    for a in persistent_allocations(model, abi, kernels=kernels, core=core):
+    for a in persistent_allocations(model, abi, kernels=kernels, core=core,
+                                    resource_variables=resource_variables):
         if a.category == UNRECORDED:
             continue
         entry = out.setdefault(a.category, [0, 0, 0])
@@ -145,7 +154,7 @@ def scratch_requests(model: Model, *, kernels: str = REFERENCE,
 
 def min_working_arena_bytes(model: Model, head_bytes: int, abi: str = "x86_64", *,
                             recording: bool = True, kernels: str = REFERENCE,
-                            core: str | None = None) -> int:
+                            core: str | None = None, resource_variables: int = 0) -> int:
     """Smallest arena (16-byte steps) with which TFLM allocates and runs ``model``.
 
     ``head_bytes`` is the activation plan's size (what print_allocations() reports as head).
@@ -159,7 +168,8 @@ def min_working_arena_bytes(model: Model, head_bytes: int, abi: str = "x86_64", 
     Exact for x86_64 (tested against the live interpreter for every shared model and every
     catalogue op). For arm32 it is the same replay with 32-bit struct sizes.
     """
-    steps = _steps(model, abi, recording=recording, kernels=kernels, core=core)
+    steps = _steps(model, abi, recording=recording, kernels=kernels, core=core,
+                   resource_variables=resource_variables)
     per_buffer = S.greedy_per_buffer_size(abi)
 
     def fits(size: int) -> bool:
@@ -184,12 +194,14 @@ def min_working_arena_bytes(model: Model, head_bytes: int, abi: str = "x86_64", 
 
 
 def describe(model: Model, abi: str = "x86_64", *, kernels: str = REFERENCE,
-             core: str | None = None) -> str:
+             core: str | None = None, resource_variables: int = 0) -> str:
     lines = []
-    for a in persistent_allocations(model, abi, kernels=kernels, core=core):
+    allocations = persistent_allocations(model, abi, kernels=kernels, core=core,
+                                         resource_variables=resource_variables)
+    for a in allocations:
         flag = "" if a.exact else "  (approx)"
         lines.append(f"{a.used:8d} {a.requested:8d}  {a.category:42s} {a.what}{flag}")
-    lines.append(f"{tail_bytes(model, abi, kernels=kernels, core=core):8d}  tail total ({abi})")
+    lines.append(f"{sum(a.used for a in allocations):8d}  tail total ({abi})")
     return "\n".join(lines)
 
 
@@ -300,7 +312,7 @@ class _CmsisNnKernels:
 
 
 def _steps(model: Model, abi: str, *, recording: bool, kernels: str = REFERENCE,
-           core: str | None = None) -> list[_Step]:
+           core: str | None = None, resource_variables: int = 0) -> list[_Step]:
     a = S.abi(abi)
     steps: list[_Step] = []
     if kernels == REFERENCE:
@@ -322,6 +334,10 @@ def _steps(model: Model, abi: str, *, recording: bool, kernels: str = REFERENCE,
     P(alloc)
     P("GreedyMemoryPlanner")
     P("RecordingMicroAllocator" if recording else "MicroAllocator")
+    if resource_variables:  # MicroResourceVariables::Create, before the interpreter exists
+        P("MicroResourceVariables", PERSISTENT_BUFFERS, align=ALIGN)
+        P(S.sizeof("MicroResourceVariable", a) * resource_variables, PERSISTENT_BUFFERS,
+          f"MicroResourceVariable x {resource_variables}", ALIGN)
     # StartModelAllocation
     P("MicroBuiltinDataAllocator")
     request_size, request_align = S.layout("ScratchBufferRequest", a)
