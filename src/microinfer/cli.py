@@ -231,10 +231,11 @@ def _format_fuzz(report, folders) -> str:
     if rows:
         lines += ["", table(("finding", "op", "dtype", "against", "where"), rows)]
     for f in report.disagreements:
-        follows = " and ".join(NAMES[r] for r in f.follows) or "neither"
-        lines.append(f"{f.op} {f.dtype}: the references disagree; microinfer follows {follows} in its mode")
+        lines.append(f"{f.op} {f.dtype}: TFLite Micro and LiteRT disagree; {f.follows_text}")
     lines.append("")
-    lines.append(f"{len(report.failures)} distinct mismatches, {len(report.disagreements)} reference disagreements")
+    failures, disagreements = len(report.failures), len(report.disagreements)
+    lines.append(f"{failures} distinct mismatch{'es' if failures != 1 else ''} (microinfer failures), "
+                 f"{disagreements} reference disagreement{'s' if disagreements != 1 else ''}")
     if folders:
         lines.append(f"reproducers in {folders[0].parent}/: " + ", ".join(f.name for f in folders))
     return "\n".join(lines)

@@ -252,7 +252,8 @@ class OutputError:
     max_abs: float
     relative_l2: float  # ||quantized - float|| / ||float||
     cosine: float  # cosine similarity of the two, flattened over every run
-    top1_agreement: float | None  # classifiers (last axis > 1): share of rows with the same argmax
+    # classifiers (outputs of rank >= 2, last axis > 1): share of rows with the same argmax
+    top1_agreement: float | None
 
     def to_dict(self) -> dict:
         return {"index": self.index, "name": self.name, "elements": self.elements, "rmse": self.rmse,
@@ -353,7 +354,7 @@ def _output_error(index: int, name: str, got: np.ndarray, want: np.ndarray) -> O
     norm = float(np.linalg.norm(want))
     norms = norm * float(np.linalg.norm(got))
     top1 = None
-    if want.ndim >= 2 and want.shape[-1] > 1:
+    if want.ndim >= 3 and want.shape[-1] > 1:  # (runs, ..., classes): a rank >= 2 output
         top1 = float(np.mean(np.argmax(got, axis=-1) == np.argmax(want, axis=-1)))
     return OutputError(
         index, name, int(want.size),

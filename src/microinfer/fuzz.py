@@ -90,6 +90,14 @@ class Finding:
         kind = self.kind.replace(" ", "-")
         return f"{self.op.lower()}-{self.dtype}-{self.against}-{kind}"
 
+    @property
+    def follows_text(self) -> str:
+        """For a reference disagreement: which references microinfer reproduces, in words."""
+        if not self.follows:
+            return "microinfer reproduces neither"
+        modes = " and ".join(f"{NAMES[r]} with reference={r!r}" for r in self.follows)
+        return f"microinfer reproduces {modes}"
+
     def to_dict(self) -> dict:
         return {"kind": self.kind, "op": self.op, "dtype": self.dtype, "against": self.against,
                 "detail": self.detail, "follows": list(self.follows), "model_bytes": len(self.model),
@@ -419,9 +427,8 @@ def write_finding(finding: Finding, out: str | os.PathLike) -> Path:
             np.save(folder / f"{name}_output_{i}.npy", np.asarray(y))
     lines = [f"{finding.kind}: {finding.op} {finding.dtype} against {finding.against}",
              finding.detail]
-    if finding.follows:
-        lines.append("microinfer follows " + " and ".join(
-            f"{NAMES[r]} (reference={r!r})" for r in finding.follows))
+    if not finding.is_failure:
+        lines.append(finding.follows_text)
     lines.append("reproduce: " + reproduce_command(finding, folder))
     (folder / "README.txt").write_text("\n".join(lines) + "\n")
     return folder

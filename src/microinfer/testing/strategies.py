@@ -667,14 +667,18 @@ def _inputs_for(model: bytes, spread: float):
     return st.integers(0, 2**16).map(draw_inputs)
 
 
-@st.composite
-def op_examples(draw, op: str | None = None, dtype: str | None = None) -> OpExample:
-    """A single-op model and inputs: of ``op`` (any supported one by default) and ``dtype``
-    ("int8", "int16x8" or "float32"; any by default)."""
+def op_examples(op: str | None = None, dtype: str | None = None):
+    """A strategy of :class:`OpExample`: single-op models and inputs, of ``op`` (any supported
+    one by default) and ``dtype`` ("int8", "int16x8" or "float32"; any by default)."""
     pairs = [(o, d) for o, d in op_dtypes() if op in (None, o) and dtype in (None, d)]
     if not pairs:
         raise ValueError(f"no generated models for op {op!r} with dtype {dtype!r}; "
                          f"the pairs are {op_dtypes()}")
+    return _op_examples(pairs)
+
+
+@st.composite
+def _op_examples(draw, pairs: list[tuple[str, str]]) -> OpExample:
     chosen_op, chosen_dtype = draw(st.sampled_from(pairs))
     if chosen_op in _GENERATED:
         model = draw(_GENERATED[chosen_op][1](ACTIVATION_TYPE[chosen_dtype]))
