@@ -178,3 +178,28 @@ def test_cli_fuzz_bad_arguments(capsys):
     assert "positive" in capsys.readouterr().err
     assert main(["fuzz", "--op", "NOPE"]) == 2
     assert "no generator for NOPE" in capsys.readouterr().err
+
+
+def test_against_c_mode_with_a_stand_in_backend(monkeypatch):
+    """The --against c logic, without the C library: a stand-in "C backend" (the NumPy kernels with
+    int8 outputs from 50 to 126 one too high) is caught and shrunk like a reference mismatch."""
+    from microinfer import interpreter
+
+    class StandIn(interpreter.Interpreter):
+        def __init__(self, model, backend="numpy", **kwargs):
+            super().__init__(model, **kwargs)
+            self.broken = backend == "c"
+
+        def run(self, inputs, intermediates=False):
+            outputs = super().run(inputs, intermediates)
+            if self.broken:
+                outputs = [np.where((y >= 50) & (y < 127), y + 1, y).astype(y.dtype) for y in outputs]
+            return outputs
+
+    monkeypatch.setattr(fuzz, "Interpreter", StandIn)
+    monkeypatch.setattr(fuzz, "c_backend_available", lambda: True)
+    report = fuzz.campaign("c", ops=["RELU"], dtypes=["int8"], examples=100, seed=2)
+    (finding,) = report.failures
+    assert finding.key == (fuzz.MISMATCH, "RELU", "int8", "c")
+    assert finding.detail.startswith("output 0: 1 of 1 elements differ, max |diff| 1")  # shrunk to one element
+    assert set(finding.outputs) == {"c", "numpy"}

@@ -184,6 +184,13 @@ def _out_hw(p) -> tuple[int, int]:
                                 p["dilation"][i]) for i in range(2))
 
 
+def _window_options(p: dict) -> dict:
+    """Padding, strides, dilations and fused activation: the options the conv family shares."""
+    return dict(padding=p["padding"], stride_h=p["stride"][0], stride_w=p["stride"][1],
+                dilation_h_factor=p["dilation"][0], dilation_w_factor=p["dilation"][1],
+                fused_activation_function=p["activation"])
+
+
 def conv_model(p: dict) -> bytes:
     rng = np.random.default_rng(p["seed"])
     n, groups, cin_g, cout_g = p["n"], p["groups"], p["cin_g"], p["cout_g"]
@@ -196,10 +203,7 @@ def conv_model(p: dict) -> bytes:
     b = -1
     if p["bias"] is not None:
         b = g.add_constant("b", _bias(rng, p["bias"], cout, p.get("bias_mag", 0)))
-    g.add_operator("CONV_2D", [x, wt, b], [y], O.Conv2DOptions(
-        padding=p["padding"], stride_h=p["stride"][0], stride_w=p["stride"][1],
-        dilation_h_factor=p["dilation"][0], dilation_w_factor=p["dilation"][1],
-        fused_activation_function=p["activation"]))
+    g.add_operator("CONV_2D", [x, wt, b], [y], O.Conv2DOptions(**_window_options(p)))
     return builder.build()
 
 
@@ -213,10 +217,8 @@ def depthwise_model(p: dict) -> bytes:
     x, y = _activation_tensors(g, p, (n, p["h"], p["w"], cin), (n, *_out_hw(p), cout))
     wt = _filter(g, rng, p, (1, kh, kw, cout), cout, kh * kw, axis=3)
     b = g.add_constant("b", _bias(rng, p["bias"], cout, p.get("bias_mag", 0)))
-    g.add_operator("DEPTHWISE_CONV_2D", [x, wt, b], [y], O.DepthwiseConv2DOptions(
-        padding=p["padding"], stride_h=p["stride"][0], stride_w=p["stride"][1], depth_multiplier=m,
-        dilation_h_factor=p["dilation"][0], dilation_w_factor=p["dilation"][1],
-        fused_activation_function=p["activation"]))
+    g.add_operator("DEPTHWISE_CONV_2D", [x, wt, b], [y],
+                   O.DepthwiseConv2DOptions(depth_multiplier=m, **_window_options(p)))
     return builder.build()
 
 
@@ -272,6 +274,16 @@ def _spatial(draw, max_kernel=4, max_dilation=3):
     return dict(padding=padding, kernel=kernel, stride=stride, dilation=dilation, h=h, w=w)
 
 
+def _quantized(draw, p: dict, float_biases, int8_biases, int16_biases) -> dict:
+    """``p`` with the conv-family quantization (integer dtypes) and a bias type drawn from the
+    choices for its dtype (``None``: no bias)."""
+    if p["dtype"] != "float32":
+        p.update(draw(_conv_quantization(p["dtype"])))
+    choices = {"float32": float_biases, "int8": int8_biases}.get(p["dtype"], int16_biases)
+    p["bias"] = draw(st.sampled_from(choices))
+    return p
+
+
 @st.composite
 def conv_params(draw, dtype):
     """CONV_2D parameters (groups, channels, geometry, quantization) for :func:`conv_model`;
@@ -280,13 +292,7 @@ def conv_params(draw, dtype):
              groups=draw(st.sampled_from([1, 1, 2, 3])), cin_g=draw(st.sampled_from([1, 2, 3, 5, 16])),
              cout_g=draw(st.sampled_from([1, 2, 4, 7])), activation=draw(st.sampled_from(ACTIVATIONS)))
     p.update(draw(_spatial()))
-    if dtype == "float32":
-        p["bias"] = draw(st.sampled_from(["float32", None]))
-    else:
-        p.update(draw(_conv_quantization(dtype)))
-        choices = ["int32"] * 3 + [None] if dtype == "int8" else ["int64", "int64", "int32", None]
-        p["bias"] = draw(st.sampled_from(choices))
-    return p
+    return _quantized(draw, p, ["float32", None], ["int32"] * 3 + [None], ["int64", "int64", "int32", None])
 
 
 @st.composite
@@ -296,12 +302,7 @@ def depthwise_params(draw, dtype):
              cin=draw(st.sampled_from([1, 2, 3, 6, 17])), multiplier=draw(st.sampled_from([1, 1, 2, 3])),
              activation=draw(st.sampled_from(ACTIVATIONS)))
     p.update(draw(_spatial(max_kernel=5)))
-    if dtype == "float32":
-        p["bias"] = "float32"
-    else:
-        p.update(draw(_conv_quantization(dtype)))
-        p["bias"] = "int32" if dtype == "int8" else "int64"
-    return p
+    return _quantized(draw, p, ["float32"], ["int32"], ["int64"])
 
 
 @st.composite
@@ -321,13 +322,7 @@ def transpose_conv_params(draw, dtype):
         base = size * s if p["padding"] == Padding.SAME else (size - 1) * s + k
         natural.append(max(1, base + draw(st.sampled_from([0, 0, 0, -1, 1]))))
     p["out_hw"] = tuple(natural)
-    if dtype == "float32":
-        p["bias"] = draw(st.sampled_from(["float32", None]))
-    else:
-        p.update(draw(_conv_quantization(dtype)))
-        choices = ["int32"] * 3 + [None] if dtype == "int8" else ["int64", "int64", "int16", None]
-        p["bias"] = draw(st.sampled_from(choices))
-    return p
+    return _quantized(draw, p, ["float32", None], ["int32"] * 3 + [None], ["int64", "int64", "int16", None])
 
 
 @st.composite
@@ -336,12 +331,7 @@ def fully_connected_params(draw, dtype):
     p = dict(dtype=dtype, seed=draw(SEEDS), batch=draw(shapes(max_rank=2, max_dim=3)),
              depth=draw(st.sampled_from([1, 2, 3, 7, 16, 33])), units=draw(st.sampled_from([1, 2, 5, 9])),
              activation=draw(st.sampled_from(ACTIVATIONS)), keep_num_dims=draw(st.booleans()))
-    if dtype == "float32":
-        p["bias"] = "float32"
-    else:
-        p.update(draw(_conv_quantization(dtype)))
-        p["bias"] = "int32" if dtype == "int8" else "int64"
-    return p
+    return _quantized(draw, p, ["float32"], ["int32"], ["int64"])
 
 
 def fully_connected_model(p: dict) -> bytes:
