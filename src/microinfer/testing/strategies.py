@@ -345,9 +345,9 @@ def fully_connected_model(p: dict) -> bytes:
     bias = _bias(rng, p["bias"], units, p.get("bias_mag", 0))
     if p["dtype"] == "float32":
         b = g.add_constant("b", bias)
-    else:  # scale = input scale x weight scale, as the converter writes it
-        w_scales = np.broadcast_to(g.tensors[wt].quantization.scale, (units,))
-        b = g.add_constant("b", bias, scale=(np.float32(p["in_scale"]) * w_scales).astype(np.float32), zero_point=0)
+    else:  # scale = input scale x weight scale(s), as the converter writes it
+        w_scales = np.asarray(g.tensors[wt].quantization.scale, np.float32)
+        b = g.add_constant("b", bias, scale=np.float32(p["in_scale"]) * w_scales, zero_point=0)
     g.add_operator("FULLY_CONNECTED", [x, wt, b], [y], O.FullyConnectedOptions(
         fused_activation_function=p["activation"], keep_num_dims=p["keep_num_dims"]))
     return builder.build()
