@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from . import c_backend
 from .errors import UnsupportedOpError
 from .kernels import REGISTRY
 from .kernels.registry import REFERENCES, Node
@@ -16,7 +17,7 @@ from .planner import ArenaPlan, plan_head
 from .tflite.model import Tensor
 from .tflite.types import TensorType
 
-BACKENDS = ("numpy",)
+BACKENDS = ("numpy", "c", "auto")
 
 
 class Interpreter:
@@ -34,21 +35,26 @@ class Interpreter:
         reference: str = "tflm",
         arena: str | ArenaPlan | None = None,
     ):
-        """``arena``: run inside one preallocated arena laid out by a plan (``"tflm"``, ``"best"``
+        """``backend``: ``"numpy"`` (the spec), ``"c"`` (the C kernel library for the ops it
+        covers, NumPy for the rest; :class:`~microinfer.c_backend.KernelLibraryError` if the
+        library is missing) or ``"auto"`` (C when the library loads, else NumPy).
+        ``arena``: run inside one preallocated arena laid out by a plan (``"tflm"``, ``"best"``
         or an :class:`ArenaPlan`), every activation a view at its planned offset, so the plan is
         proven on real data; ``None`` (the default, fastest) gives every tensor its own array."""
-        if backend not in BACKENDS:
-            raise ValueError(f"backend must be one of {BACKENDS}, not {backend!r}")
         if reference not in REFERENCES:
             raise ValueError(f"reference must be one of {REFERENCES}, not {reference!r}")
         self.model = model if isinstance(model, Model) else load(model)
-        self.backend = backend
+        self.backend = _resolve_backend(backend)
         self.reference = reference
         self.subgraph = self.model.main
         self._nodes = [self._node(op) for op in self.subgraph.operators]
         _raise_unsupported(self._nodes)
         self._steps = [(REGISTRY[n.op.op](), n) for n in self._nodes]
         self._prepared = [kernel.prepare(node) for kernel, node in self._steps]
+        # Per operator: "numpy", "c", or "numpy: <why the C kernel did not take it>".
+        self.op_backends = ["numpy"] * len(self._steps)
+        if self.backend == "c":
+            self._steps, self._prepared, self.op_backends = c_backend.c_steps(self._steps, self._prepared)
         self._values: dict[int, np.ndarray] = {}
         self._variables = self._initial_variables()
         self._inputs: dict[int, np.ndarray] = {}
@@ -62,6 +68,8 @@ class Interpreter:
         if sorted(self._order) != list(range(len(self._steps))):
             raise ValueError(f"the arena plan's operator order {order} does not fit this model")
         self._recorded: dict[int, np.ndarray] | None = None
+        # Arena views and C kernels' output buffers are overwritten by the next run.
+        self._reuses_buffers = self._arena is not None or "c" in self.op_backends
 
     # -- step by step --------------------------------------------------------------------------
     def set_input(self, key: int | str, value) -> None:
@@ -139,12 +147,12 @@ class Interpreter:
                 raise ValueError(f"the model takes {len(self.subgraph.inputs)} inputs, got {len(inputs)}")
             for position, value in enumerate(inputs):
                 self.set_input(position, value)
-        self.invoke(record=intermediates and self._arena is not None)
+        self.invoke(record=intermediates and self._reuses_buffers)
         if intermediates:
             return {self._tensor_keys[index]: value for index, value in self.tensor_values().items()}
         outputs = [self.get_output(i) for i in range(len(self.subgraph.outputs))]
-        # Arena views are overwritten by the next run: hand out copies.
-        return outputs if self._arena is None else [o.copy() for o in outputs]
+        # Arena views and C output buffers are overwritten by the next run: hand out copies.
+        return [o.copy() for o in outputs] if self._reuses_buffers else outputs
 
     # -- helpers -------------------------------------------------------------------------------
     def _node(self, op) -> Node:
@@ -200,6 +208,14 @@ class Interpreter:
                 fill = zero_point_of(t) if t.type is TensorType.INT8 else 0
                 state[t.index] = np.full(t.shape, fill, dtype=t.type.numpy_dtype)
         return state
+
+
+def _resolve_backend(backend: str) -> str:
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, not {backend!r}")
+    if backend == "auto":
+        return "c" if c_backend.available() else "numpy"
+    return backend
 
 
 def _tensor_keys(tensors) -> dict[int, str]:

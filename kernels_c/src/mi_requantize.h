@@ -1,0 +1,222 @@
+/* Requantization shared by every kernel: TFLite's MultiplyByQuantizedMultiplier in both rounding
+   modes, its 64-bit variant for int16x8 kernels, and the output stage (offset, clamp).
+
+   Wrap-around that the reference kernels rely on (int32 sums, int32 offset addition) is done on
+   unsigned types, so that it is defined behaviour in C. Right shifts of negative values are
+   arithmetic, as on every compiler the references build with. */
+#ifndef MI_REQUANTIZE_H
+#define MI_REQUANTIZE_H
+
+#include <stdint.h>
+
+#include "mi_nn_types.h"
+
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
+
+/* Two's-complement int32 addition (the reference's int32 arithmetic wraps; C's would be UB). */
+static inline int32_t mi_wrap_add_s32(int32_t a, int32_t b)
+{
+    return (int32_t)((uint32_t)a + (uint32_t)b);
+}
+
+/* The low 32 bits of an int64, as a C cast to int32 gives them. */
+static inline int32_t mi_wrap_s64_to_s32(int64_t v)
+{
+    return (int32_t)(uint32_t)(uint64_t)v;
+}
+
+static inline int64_t mi_wrap_add_s64(int64_t a, int64_t b)
+{
+    return (int64_t)((uint64_t)a + (uint64_t)b);
+}
+
+/* gemmlowp's SaturatingRoundingDoublingHighMul. */
+static inline int32_t mi_doubling_high_mult(int32_t a, int32_t b)
+{
+    int64_t product;
+    int64_t nudge;
+    if (a == INT32_MIN && b == INT32_MIN) {
+        return INT32_MAX;
+    }
+    product = (int64_t)a * (int64_t)b;
+    nudge = product >= 0 ? ((int64_t)1 << 30) : (1 - ((int64_t)1 << 30));
+    return (int32_t)((product + nudge) / ((int64_t)1 << 31)); /* C division truncates toward zero */
+}
+
+/* gemmlowp's RoundingDivideByPOT: x / 2**exponent, ties away from zero (0 <= exponent <= 31). */
+static inline int32_t mi_divide_by_power_of_two(int32_t x, int32_t exponent)
+{
+    const int32_t mask = (int32_t)(((int64_t)1 << exponent) - 1);
+    const int32_t remainder = x & mask;
+    const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+    return (x >> exponent) + (remainder > threshold ? 1 : 0);
+}
+
+/* Double rounding (TFLite Micro): shift in [-31, 30]. Branch-free form of
+   RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(x << left, m), right), same bits:
+   the doubling high multiply's nudge-then-truncate is floor((x * m + 2**30) / 2**31) (it
+   saturates only for INT32_MIN * INT32_MIN), and the rounding divide is
+   floor((high + 2**(right-1) - (high < 0)) / 2**right) for right > 0. */
+static inline int32_t mi_requantize_double(int32_t acc, int32_t multiplier, int32_t shift)
+{
+    const int32_t left = shift > 0 ? shift : 0;
+    const int32_t right = shift > 0 ? 0 : -shift;
+    const int32_t shifted = (int32_t)((uint32_t)acc << left);
+    const int64_t floor_high = ((int64_t)shifted * multiplier + ((int64_t)1 << 30)) >> 31;
+    const int64_t high = (shifted == INT32_MIN && multiplier == INT32_MIN) ? INT32_MAX : floor_high;
+    const int64_t half = right > 0 ? ((int64_t)1 << (right - 1)) - (high < 0 ? 1 : 0) : 0;
+    return (int32_t)((high + half) >> right);
+}
+
+/* Single rounding (TFLITE_SINGLE_ROUNDING): shift in [-31, 30]. The result can leave the int32
+   range when shift > 0; callers decide what that becomes. */
+static inline int64_t mi_requantize_single(int32_t acc, int32_t multiplier, int32_t shift)
+{
+    const int32_t right = 31 - shift;
+    const int64_t half = (int64_t)1 << (right - 1);
+    return ((int64_t)acc * (int64_t)multiplier + half) >> right;
+}
+
+/* MultiplyByQuantizedMultiplier for int64 sums (int16x8 kernels), the same in both rounding
+   modes: the multiplier reduced to 16 bits, one rounding shift, truncated to int32.
+   shift in [-31, 14]. */
+static inline int32_t mi_requantize_s64(int64_t acc, int32_t multiplier, int32_t shift)
+{
+    const int64_t reduced = multiplier < 0x7FFF0000 ? (((int64_t)multiplier + (1 << 15)) >> 16) : 0x7FFF;
+    const int32_t total_shift = 15 - shift;
+    const int64_t product = (int64_t)((uint64_t)acc * (uint64_t)reduced);
+    const int64_t rounded = mi_wrap_add_s64(product, (int64_t)1 << (total_shift - 1));
+    return mi_wrap_s64_to_s32(rounded >> total_shift);
+}
+
+static inline int32_t mi_clamp(int64_t value, mi_activation act)
+{
+    if (value < act.min) {
+        return act.min;
+    }
+    if (value > act.max) {
+        return act.max;
+    }
+    return (int32_t)value;
+}
+
+/* Output of channel ch for the int32 accumulator acc (bias included): scale, add the output
+   offset, clamp. */
+static inline int32_t mi_requantize_output(const mi_requant *quant, int32_t ch, int32_t acc, int32_t offset,
+                                           mi_activation act)
+{
+    const int32_t multiplier = quant->multiplier[ch];
+    const int32_t shift = quant->shift[ch];
+    if (quant->rounding == MI_ROUND_SINGLE) {
+        const int64_t scaled = mi_requantize_single(acc, multiplier, shift);
+        if (quant->overflow_to_min) {
+            const int32_t as_int32 = (scaled < INT32_MIN || scaled > INT32_MAX) ? INT32_MIN : (int32_t)scaled;
+            return mi_clamp(mi_wrap_add_s32(as_int32, offset), act);
+        }
+        return mi_clamp(scaled + offset, act);
+    }
+    return mi_clamp((int64_t)mi_requantize_double(acc, multiplier, shift) + offset, act);
+}
+
+#if defined(__AVX2__)
+/* Host SIMD (x86 AVX2), 8 channels at a time, the same bits as mi_requantize_double: 64-bit
+   products of even and odd lanes, whose bits 31..62 after adding 2**30 are the doubling high
+   multiply; then RoundingDivideByPOT literally (mask, remainder, threshold) in 32-bit lanes.
+   Returns how many channels it did (a multiple of 8). */
+static inline int32_t mi_requantize_block_double_avx2(const int32_t *acc, int32_t count, const int32_t *multiplier,
+                                                      const int32_t *shift, int32_t offset, mi_activation act,
+                                                      int8_t *out)
+{
+    const __m256i zero = _mm256_setzero_si256();
+    const __m256i one = _mm256_set1_epi32(1);
+    const __m256i nudge = _mm256_set1_epi64x((int64_t)1 << 30);
+    const __m256i int32_min = _mm256_set1_epi32(INT32_MIN);
+    const __m256i low_lanes = _mm256_set1_epi64x(0xFFFFFFFF);
+    const __m256i lo = _mm256_set1_epi32(act.min);
+    const __m256i hi = _mm256_set1_epi32(act.max);
+    const __m256i out_offset = _mm256_set1_epi32(offset);
+    const __m256i pos_limit = _mm256_set1_epi32(1 << 30);
+    const __m256i neg_limit = _mm256_set1_epi32(-(1 << 30));
+    int32_t i = 0;
+    if (offset < -65536 || offset > 65536 || act.min < -65536 || act.max > 65536) {
+        return 0; /* the scalar path handles such ranges */
+    }
+    for (; i + 8 <= count; i += 8) {
+        int32_t lanes[8];
+        int32_t j;
+        const __m256i x = _mm256_loadu_si256((const __m256i *)(acc + i));
+        const __m256i m = _mm256_loadu_si256((const __m256i *)(multiplier + i));
+        const __m256i s = _mm256_loadu_si256((const __m256i *)(shift + i));
+        const __m256i left = _mm256_max_epi32(s, zero);
+        const __m256i right = _mm256_max_epi32(_mm256_sub_epi32(zero, s), zero);
+        const __m256i shifted = _mm256_sllv_epi32(x, left);
+        const __m256i even = _mm256_srli_epi64(_mm256_add_epi64(_mm256_mul_epi32(shifted, m), nudge), 31);
+        const __m256i odd = _mm256_srli_epi64(
+            _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(shifted, 32), _mm256_srli_epi64(m, 32)), nudge), 31);
+        const __m256i high_raw = _mm256_or_si256(_mm256_and_si256(even, low_lanes), _mm256_slli_epi64(odd, 32));
+        const __m256i saturates = _mm256_and_si256(_mm256_cmpeq_epi32(shifted, int32_min),
+                                                   _mm256_cmpeq_epi32(m, int32_min));
+        const __m256i high = _mm256_blendv_epi8(high_raw, _mm256_set1_epi32(INT32_MAX), saturates);
+        const __m256i mask = _mm256_sub_epi32(_mm256_sllv_epi32(one, right), one);
+        const __m256i remainder = _mm256_and_si256(high, mask);
+        /* threshold = (mask >> 1) + (high < 0): cmpgt gives -1 where true, so subtract */
+        const __m256i threshold = _mm256_sub_epi32(_mm256_srai_epi32(mask, 1), _mm256_cmpgt_epi32(zero, high));
+        const __m256i rounded = _mm256_sub_epi32(_mm256_srav_epi32(high, right),
+                                                 _mm256_cmpgt_epi32(remainder, threshold));
+        /* Limiting to +-2**30 first changes nothing after the clamp (offset and range are
+           small, checked above) and keeps the offset addition inside int32. */
+        const __m256i limited = _mm256_min_epi32(_mm256_max_epi32(rounded, neg_limit), pos_limit);
+        const __m256i result = _mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(limited, out_offset), lo), hi);
+        _mm256_storeu_si256((__m256i *)lanes, result);
+        for (j = 0; j < 8; j++) {
+            out[i + j] = (int8_t)lanes[j];
+        }
+    }
+    return i;
+}
+#endif
+
+/* Outputs of channels first .. first + count - 1 from their int32 accumulators (bias included),
+   with the rounding mode decided once for the block so the loop vectorizes. */
+static inline void mi_requantize_block_s8(const int32_t *acc, int32_t count, const mi_requant *quant, int32_t first,
+                                          int32_t offset, mi_activation act, int8_t *out)
+{
+    int32_t i;
+    if (quant->rounding == MI_ROUND_DOUBLE) {
+        const int32_t *multiplier = quant->multiplier + first;
+        const int32_t *shift = quant->shift + first;
+#if defined(__AVX2__)
+        i = mi_requantize_block_double_avx2(acc, count, multiplier, shift, offset, act, out);
+#else
+        i = 0;
+#endif
+        for (; i < count; i++) {
+            out[i] = (int8_t)mi_clamp((int64_t)mi_requantize_double(acc[i], multiplier[i], shift[i]) + offset, act);
+        }
+        return;
+    }
+    for (i = 0; i < count; i++) {
+        out[i] = (int8_t)mi_requantize_output(quant, first + i, acc[i], offset, act);
+    }
+}
+
+/* Output of an int16x8 kernel's exact int64 sum of products: with a 64-bit bias (wide) the sum
+   and the requantizer are 64-bit; otherwise the sum wraps to int32 as the reference's int32
+   accumulator does, and the int32 requantizer applies. */
+static inline int32_t mi_requantize_output_s64(const mi_requant *quant, int32_t ch, int64_t sum,
+                                               const int64_t *bias64, const int32_t *bias32, int32_t wide,
+                                               int32_t offset, mi_activation act)
+{
+    if (wide) {
+        const int64_t acc = bias64 != 0 ? mi_wrap_add_s64(sum, bias64[ch]) : sum;
+        return mi_clamp((int64_t)mi_requantize_s64(acc, quant->multiplier[ch], quant->shift[ch]) + offset, act);
+    }
+    {
+        const int32_t acc = mi_wrap_add_s32(mi_wrap_s64_to_s32(sum), bias32 != 0 ? bias32[ch] : 0);
+        return mi_requantize_output(quant, ch, acc, offset, act);
+    }
+}
+
+#endif

@@ -1,0 +1,16 @@
+/* int8 AVERAGE_POOL_2D, NHWC. */
+#include "mi_pool_window.h"
+
+int32_t mi_avgpool_s8_get_buffer_size(int32_t channels)
+{
+    return mi_pool_buffer_size(channels);
+}
+
+mi_status mi_avgpool_s8(const mi_context *ctx, const mi_pool_params *params, const mi_dims *input_dims,
+                        const int8_t *input, const mi_dims *filter_dims, const mi_dims *output_dims,
+                        int8_t *output)
+{
+    const mi_pool_input in = {input, 0};
+    const mi_pool_output out = {output, 0};
+    return mi_pool(MI_POOL_AVERAGE, ctx, params, input_dims, in, filter_dims, output_dims, out);
+}

@@ -1,0 +1,16 @@
+/* int16 MAX_POOL_2D, NHWC. */
+#include "mi_pool_window.h"
+
+int32_t mi_max_pool_s16_get_buffer_size(int32_t channels)
+{
+    return mi_pool_buffer_size(channels);
+}
+
+mi_status mi_max_pool_s16(const mi_context *ctx, const mi_pool_params *params, const mi_dims *input_dims,
+                          const int16_t *input, const mi_dims *filter_dims, const mi_dims *output_dims,
+                          int16_t *output)
+{
+    const mi_pool_input in = {0, input};
+    const mi_pool_output out = {0, output};
+    return mi_pool(MI_POOL_MAX, ctx, params, input_dims, in, filter_dims, output_dims, out);
+}

@@ -1,0 +1,51 @@
+"""The C backend: the kernels of kernels_c/, called through ctypes for the ops they cover.
+
+``Interpreter(model, backend="c")`` swaps each covered node's NumPy kernel for its C kernel
+(prepared from the NumPy kernel's own prepare data, so both use the same constants); other ops,
+and nodes a C kernel cannot take (the reason is kept in ``Interpreter.op_backends``), run in NumPy.
+"""
+
+from __future__ import annotations
+
+from .binding import C_KERNELS, CCall, CKernel, Fallback
+from .loader import ENV_VAR, KernelLibraryError, available, library_path, load_library, unavailable_reason
+
+__all__ = ["C_KERNELS", "CCall", "CKernel", "ENV_VAR", "Fallback", "KernelLibraryError", "available",
+           "library_path", "load_library", "unavailable_reason", "CStep", "c_steps"]
+
+
+class CStep:
+    """Stands in for a NumPy kernel in the interpreter's step list: eval runs the prepared C call."""
+
+    def __init__(self, call: CCall):
+        self.call = call
+
+    def eval(self, data: CCall, inputs):
+        return data.eval(inputs)
+
+
+def c_steps(steps, prepared) -> tuple[list, list, list[str]]:
+    """Replace each (kernel, node) whose op has a C kernel that takes the node; returns the new
+    steps and prepared data, and for each node "c" or "numpy: <why>"."""
+    from . import ops  # noqa: F401  (registers the C kernels)
+
+    lib = load_library()
+    new_steps, new_prepared, backends = [], [], []
+    for (kernel, node), data in zip(steps, prepared):
+        c_kernel = C_KERNELS.get(node.op.op)
+        if c_kernel is None:
+            new_steps.append((kernel, node))
+            new_prepared.append(data)
+            backends.append("numpy: no C kernel")
+            continue
+        try:
+            call = c_kernel(lib).prepare(node, data)
+        except Fallback as reason:
+            new_steps.append((kernel, node))
+            new_prepared.append(data)
+            backends.append(f"numpy: {reason}")
+            continue
+        new_steps.append((CStep(call), node))
+        new_prepared.append(call)
+        backends.append("c")
+    return new_steps, new_prepared, backends

@@ -1,0 +1,83 @@
+"""What CONV_2D and DEPTHWISE_CONV_2D bindings share: checked dims, filter, biases, the call."""
+
+from __future__ import annotations
+
+import ctypes
+from ctypes import POINTER, c_int32
+
+import numpy as np
+
+from ..kernels._conv_util import Requantizer
+from . import binding
+from .binding import CCall, one_input_call, Fallback, address, contiguous, dims, pointers, requant, scratch
+from .structs import Activation, Dims, Tile, kernel_argtypes, kernel_argtypes_s16
+
+
+def activation(q: Requantizer) -> Activation:
+    return Activation(int(q.act_min), int(q.act_max))
+
+
+def conv_tiles(stride, pad, dilation) -> tuple[Tile, Tile, Tile]:
+    """(stride, padding, dilation), each (height, width)."""
+    if min(*stride, *dilation) < 1 or min(pad) < 0:
+        raise Fallback(f"stride {stride}, dilation {dilation} or padding {pad} out of range")
+    return Tile(*stride), Tile(*pad), Tile(*dilation)
+
+
+def bias_arrays(q: Requantizer, int16: bool) -> tuple:
+    """The bias arguments of the C call: (bias32,) for int8; (bias64, bias32, wide) for int16x8."""
+    if not int16:
+        return (None if q.bias is None else contiguous(q.bias, np.int32),)
+    if q.wide:
+        return (None if q.bias is None else contiguous(q.bias, np.int64), None, 1)
+    return (None, None if q.bias is None else contiguous(q.bias, np.int32), 0)
+
+
+class ConvFamilyCall:
+    """The checked tensors of one convolution node, turned into one prepared C call."""
+
+    def __init__(self, lib: ctypes.CDLL, op: str, input_shape, filter_shape, output_shape, int16: bool,
+                 filter_data):
+        shapes = (tuple(input_shape), tuple(filter_shape), tuple(output_shape))
+        if any(len(s) != 4 or min(s) < 1 for s in shapes):
+            raise Fallback(f"{op}: shapes {shapes} are not non-empty 4-D shapes")
+        self.lib, self.op, self.int16 = lib, op, int16
+        self.input_size = int(np.prod(input_shape))
+        self.in_dims, self.filter_dims, self.out_dims = (dims(s) for s in shapes)
+        self.filter = contiguous(filter_data, np.int8)
+        if self.filter.shape != shapes[1]:
+            raise Fallback(f"{op}: filter data {self.filter.shape} does not match its shape {shapes[1]}")
+        self.channels = shapes[2][3]
+        self.output = np.empty(shapes[2], np.int16 if int16 else np.int8)
+
+    def require_sum_bound(self, terms: int, largest_product: int) -> None:
+        binding.require_sum_bound(self.op, terms, largest_product)
+
+    @staticmethod
+    def size_argtypes(params_type) -> list:
+        if params_type is None:
+            return [POINTER(Dims)]
+        return [POINTER(params_type), POINTER(Dims), POINTER(Dims), POINTER(Dims)]
+
+    def size_args(self, params) -> list:
+        return pointers(params, self.in_dims, self.filter_dims, self.out_dims)
+
+    def output_dims_pointer(self):
+        return ctypes.pointer(self.out_dims)
+
+    def finish(self, function: str, params, q: Requantizer, *biases, scratch_size: int) -> CCall:
+        for bias in biases:
+            if isinstance(bias, np.ndarray) and bias.size != self.channels:
+                raise Fallback(f"{self.op}: {bias.size} biases for {self.channels} output channels")
+        quant, quant_arrays = requant(q.multiplier, q.shift, "double", self.channels, wide=self.int16 and q.wide)
+        context, buffer = scratch(int(scratch_size))
+        fn = getattr(self.lib, function)
+        fn.argtypes = (kernel_argtypes_s16 if self.int16 else kernel_argtypes)(type(params))
+        fn.restype = c_int32
+        head = pointers(context, params, quant, self.in_dims)
+        bias_args = [address(b) if isinstance(b, np.ndarray) or b is None else b for b in biases]
+        tail = (ctypes.pointer(self.filter_dims), address(self.filter), *bias_args, ctypes.pointer(self.out_dims),
+                address(self.output))
+        keep = [self.filter, quant_arrays, buffer, biases, head, tail, params]
+        return CCall(self.op, one_input_call(fn, head, tail), (np.dtype(np.int16 if self.int16 else np.int8),),
+                     (self.input_size,), self.output, keep)
