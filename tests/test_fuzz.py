@@ -109,9 +109,9 @@ def test_campaign_against_c_backend():
     problem = fuzz.c_backend_problem()
     if problem:
         pytest.skip(f"fuzz --against c: {problem}")
-    report = fuzz.campaign("c", examples=150, seed=3, jobs=2)
-    with_c = [pair for pair in op_dtypes() if pair[0] in fuzz.c_kernel_ops()]
-    assert report.cases >= 0.95 * 150 * (len(with_c) + 1)
+    report = fuzz.campaign("c", examples=100, seed=3, jobs=2)
+    with_c = [(op, dtype) for op, dtype in op_dtypes() if op in fuzz.c_kernel_ops() and dtype != "float32"]
+    assert report.cases >= 0.95 * 100 * (len(with_c) + 1)
     assert report.cases - report.refused >= 0.5 * report.cases  # most cases do run C kernels
     assert not report.failures, [(f.key, f.detail) for f in report.failures]
 

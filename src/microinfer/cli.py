@@ -224,9 +224,10 @@ def _format_fuzz(report, folders) -> str:
     from .fuzz import NAMES
 
     against = "TFLite Micro and LiteRT" if report.against == "both" else NAMES[report.against]
+    reason = "no C kernel took them" if report.against == "c" else "microinfer refuses them"
     lines = [f"fuzzed {thousands(report.cases)} cases against {against} in {report.seconds:.1f} s "
              f"({report.cases_per_second:.0f} cases/s, seed {report.seed}); "
-             f"{thousands(report.refused)} refused by microinfer, not compared"]
+             f"{thousands(report.refused)} not compared ({reason})"]
     rows = [(f.kind, f.op, f.dtype, f.against, _short(f.detail, 70)) for f in report.findings.values()]
     if rows:
         lines += ["", table(("finding", "op", "dtype", "against", "where"), rows)]
