@@ -201,7 +201,7 @@ class CaseChecker:
                 continue
             compared = True
             try:
-                got = c.run(inputs)
+                got = [np.array(y) for y in c.run(inputs)]  # C output buffers are reused by the next run
             except Exception as exc:  # noqa: BLE001 - any exception of the C path is a finding
                 findings.append(finding(CRASH, "c", f"reference={mode!r}: {type(exc).__name__}: {exc}"))
                 break

@@ -616,9 +616,7 @@ _GENERATED: dict[str, tuple[tuple[str, ...], Callable]] = {
     "RELU6": (DTYPES, lambda act: unary_case("RELU6", (act,)).map(lambda c: c[0])),
     "LEAKY_RELU": (DTYPES, lambda act: unary_case("LEAKY_RELU", (act,)).map(lambda c: c[0])),
     "HARD_SWISH": (("int8", "float32"), lambda act: unary_case("HARD_SWISH", (act,)).map(lambda c: c[0])),
-    "QUANTIZE": (DTYPES, lambda act: quantize_case(
-        [p for p in QUANTIZE_PAIRS if act in p and not (act == "float32" and p[1] == "int16")]
-        or QUANTIZE_PAIRS).map(lambda c: c[0])),
+    "QUANTIZE": (DTYPES, lambda act: quantize_case([p for p in QUANTIZE_PAIRS if act in p]).map(lambda c: c[0])),
     "DEQUANTIZE": (("int8", "int16x8"), _first(dequantize_case)),
     "AVERAGE_POOL_2D": (DTYPES, lambda act: pool_cases((act,)).map(lambda c: pool_model("AVERAGE_POOL_2D", *c))),
     "MAX_POOL_2D": (DTYPES, lambda act: pool_cases((act,)).map(lambda c: pool_model("MAX_POOL_2D", *c))),
