@@ -95,8 +95,9 @@ def test_campaign_every_op_and_dtype_against_both_references(both_references):
     failures = {f.key: f.detail for f in report.failures}
     unexpected = {k: v for k, v in failures.items() if k not in KNOWN_MISMATCHES}
     assert not unexpected, unexpected
-    for f in report.disagreements:  # each reproduced by microinfer in the matching mode
-        assert f.against == "both" and f.follows == (reference.TFLM, reference.LITERT), f
+    for f in report.disagreements:  # microinfer reproduces each reference, bar the known mismatches
+        missed = {reference.TFLM, reference.LITERT} - set(f.follows)
+        assert all((fuzz.MISMATCH, f.op, f.dtype, ref) in KNOWN_MISMATCHES for ref in missed), f
 
 
 _KNOWN_CASES = [(key, reproduce) for key, reproducers in KNOWN_MISMATCHES.items() for reproduce in reproducers]
