@@ -70,6 +70,12 @@ class Interpreter:
         self._recorded: dict[int, np.ndarray] | None = None
         # Arena views and C kernels' output buffers are overwritten by the next run.
         self._reuses_buffers = self._arena is not None or "c" in self.op_backends
+        # A model that is one chain of C calls runs without per-operator bookkeeping.
+        self._chain = None
+        if self.backend == "c" and self._arena is None and not self._variables:
+            self._chain = c_backend.CallChain.of(self._steps, self._prepared, self._order, self.subgraph.inputs)
+        # The inputs each step reads when it runs (a C step skips its constants).
+        self._step_inputs = [k.used_inputs(n) if hasattr(k, "used_inputs") else n.inputs for k, n in self._steps]
 
     # -- step by step --------------------------------------------------------------------------
     def set_input(self, key: int | str, value) -> None:
@@ -83,6 +89,11 @@ class Interpreter:
         missing = [self.subgraph.tensors[t].name for i, t in enumerate(self.subgraph.inputs) if i not in self._inputs]
         if missing:
             raise ValueError(f"inputs not set: {', '.join(missing)}")
+        if self._chain is not None and not record:
+            x = self._inputs[0]
+            self._values = {self._chain.input_index: x, **self._chain.run(x)}
+            self._recorded = None
+            return
         values: dict[int, np.ndarray] = dict(self._variables)
         recorded: dict[int, np.ndarray] = {}
         for position, tensor_index in enumerate(self.subgraph.inputs):
@@ -91,7 +102,7 @@ class Interpreter:
                 recorded[tensor_index] = self._inputs[position]
         for step in self._order:
             (kernel, node), data = self._steps[step], self._prepared[step]
-            args = [None if t is None else _value(values, t) for t in node.inputs]
+            args = [None if t is None else _value(values, t) for t in self._step_inputs[step]]
             results = kernel.eval(data, args)
             for tensor, result in zip(node.outputs, results):
                 values[tensor.index] = self._place(tensor.index, result)

@@ -16,7 +16,9 @@ pytestmark = requires_c
 
 
 def fc_model(rng, batches, depth, units, int16, per_channel, has_bias, activation, in_zp, out_zp, out_scale,
-             bias_spread) -> bytes:
+             bias_spread, int16_bias_32bit=False) -> bytes:
+    """``int16_bias_32bit``: an int16x8 layer with an int32 bias (32-bit accumulation and
+    requantization instead of 64-bit)."""
     builder, g = new_builder()
     act = "int16" if int16 else "int8"
     in_scale = 0.02
@@ -25,7 +27,7 @@ def fc_model(rng, batches, depth, units, int16, per_channel, has_bias, activatio
     wi = g.add_constant("w", w, scale=w_scales, zero_point=np.zeros(len(w_scales), np.int64), axis=0)
     inputs = [x, wi]
     if has_bias:
-        bias_type = np.int64 if int16 else np.int32
+        bias_type = np.int64 if int16 and not int16_bias_32bit else np.int32
         b = rng.normal(0, bias_spread, units) / (in_scale * np.broadcast_to(w_scales, (units,)))
         info = np.iinfo(np.int32)
         inputs.append(g.add_constant("b", np.clip(np.round(b), info.min, info.max).astype(bias_type),
@@ -45,12 +47,13 @@ def fc_model(rng, batches, depth, units, int16, per_channel, has_bias, activatio
     in_zp=st.integers(-128, 127), out_zp=st.integers(-128, 127),
     out_scale=st.sampled_from([1e-5, 0.0005, 0.01, 0.05, 0.3, 4.0]), bias_spread=st.sampled_from([0.0, 1.0, 1e6]),
     reference=st.sampled_from(["tflm", "tflite"]), seed=st.integers(0, 2**32 - 1),
+    int16_bias_32bit=st.booleans(),
 )
 def test_fully_connected_matches_spec(batches, depth, units, int16, per_channel, has_bias, activation, in_zp,
-                                      out_zp, out_scale, bias_spread, reference, seed):
+                                      out_zp, out_scale, bias_spread, reference, seed, int16_bias_32bit):
     rng = np.random.default_rng(seed)
     model = fc_model(rng, batches, depth, units, int16, per_channel, has_bias, activation, in_zp, out_zp,
-                     out_scale, bias_spread)
+                     out_scale, bias_spread, int16_bias_32bit)
     x = random_activations(rng, (batches, depth), np.int16 if int16 else np.int8)
     assert_c_matches_numpy(model, [unaligned(x)], reference)
 

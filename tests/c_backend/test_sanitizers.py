@@ -58,3 +58,29 @@ def test_c_kernel_tests_pass_under_asan_and_ubsan(tmp_path):
     assert "skipped" not in result.stdout.splitlines()[-1], report  # the C tests really ran
     for marker in ("AddressSanitizer", "runtime error:"):
         assert marker not in result.stderr, report
+
+
+ALLOWED_UNDEFINED = {"memcpy", "memset"}  # besides the compiler's own __aeabi_* helpers
+
+
+def test_kernels_compile_for_cortex_m0plus(tmp_path):
+    """Every kernel file is plain C99 a Cortex-M compiler accepts (the smallest core: no DSP
+    extension), with no libc beyond memcpy/memset."""
+    import shutil
+
+    cpu = "cortex-m0plus"
+    cc = shutil.which("arm-none-eabi-gcc")
+    nm = shutil.which("arm-none-eabi-nm")
+    if cc is None or nm is None:
+        pytest.skip("arm-none-eabi-gcc not installed")
+    root = build.kernels_dir()
+    undefined = set()
+    for source in build.sources(root):
+        obj = tmp_path / (source.stem + ".o")
+        result = subprocess.run([cc, f"-mcpu={cpu}", "-mthumb", "-O2", "-std=c99", "-pedantic", "-ffreestanding",
+                                 "-Wall", "-Wextra", "-Werror", f"-I{root / 'include'}", f"-I{root / 'src'}", "-c",
+                                 str(source), "-o", str(obj)], capture_output=True, text=True)
+        assert result.returncode == 0, f"{source.name} for {cpu}:\n{result.stderr}"
+        symbols = subprocess.run([nm, "-u", str(obj)], capture_output=True, text=True).stdout.split()
+        undefined |= {s for s in symbols if s != "U"}
+    assert {s for s in undefined if not s.startswith(("mi_", "__aeabi_"))} <= ALLOWED_UNDEFINED

@@ -53,3 +53,17 @@ def test_c_backend_intermediates_and_arena(name, arena):
     kept = fast.run(first)
     fast.run(second)
     assert all(np.array_equal(k, e) for k, e in zip(kept, spec.run(first)))
+
+
+def test_all_c_model_runs_as_one_call_chain():
+    """ad01 is ten C FULLY_CONNECTED layers: it runs as one chain of foreign calls, with the same
+    bits as NumPy, also from a non-contiguous input array."""
+    model = shared_model_path("ad01_int8.tflite").read_bytes()
+    spec, fast = Interpreter(model), Interpreter(model, backend="c")
+    assert fast._chain is not None
+    rng = np.random.default_rng(11)
+    for _ in range(5):
+        wide = rng.integers(-128, 128, (1, 1280)).astype(np.int8)
+        x = wide[:, ::2]  # every other element: not contiguous
+        assert np.array_equal(fast.run([x])[0], spec.run([x])[0])
+        assert np.array_equal(fast.run([np.ascontiguousarray(x)])[0], spec.run([x])[0])

@@ -70,14 +70,6 @@ static inline void mi_broadcast_next_row(const mi_broadcast *shape, mi_broadcast
         }                                                                         \
     } while (0)
 
-/* The doubling high multiply for a multiplier that is not INT32_MIN (the Python side checks it is
-   >= 0): it cannot saturate, and its nudge followed by truncating division is exactly
-   floor((x*m + 2**30) / 2**31). Branch-free, so loops of it vectorize. */
-static inline int32_t mi_high_mult_nonnegative(int32_t x, int32_t multiplier)
-{
-    return (int32_t)(((int64_t)x * multiplier + ((int64_t)1 << 30)) >> 31);
-}
-
 /* The whole kernel body: every output row of the broadcast ``shape`` through MI_BROADCAST_ROW. */
 #define MI_BROADCAST_WALK(ELEMENT, OUT_TYPE, shape, input1, input2, output)                            \
     do {                                                                                            \
@@ -96,7 +88,17 @@ static inline int32_t mi_high_mult_nonnegative(int32_t x, int32_t multiplier)
         }                                                                                           \
     } while (0)
 
-/* MultiplyByQuantizedMultiplier, double rounding, for a non-negative multiplier, shift in [-31, 30]. */
+/* The doubling high multiply for a multiplier that is not INT32_MIN (the Python side checks it is
+   >= 0): it cannot saturate, and its nudge followed by truncating division is exactly
+   floor((x*m + 2**30) / 2**31). Branch-free, so loops of it vectorize. */
+static inline int32_t mi_high_mult_nonnegative(int32_t x, int32_t multiplier)
+{
+    return (int32_t)(((int64_t)x * multiplier + ((int64_t)1 << 30)) >> 31);
+}
+
+/* MultiplyByQuantizedMultiplier, double rounding, for a non-negative multiplier, shift in [-31, 30].
+   The same bits as mi_requantize_double, which also takes negative multipliers; this narrower
+   form keeps the element-wise row loops vectorizable (ADD runs about twice as fast with it). */
 static inline int32_t mi_requantize_nonnegative(int32_t x, mi_scale scale)
 {
     const int32_t left = scale.shift > 0 ? scale.shift : 0;

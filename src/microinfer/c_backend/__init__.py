@@ -8,9 +8,10 @@ and nodes a C kernel cannot take (the reason is kept in ``Interpreter.op_backend
 from __future__ import annotations
 
 from .binding import C_KERNELS, CCall, CKernel, Fallback
+from .chain import CallChain
 from .loader import ENV_VAR, KernelLibraryError, available, library_path, load_library, unavailable_reason
 
-__all__ = ["C_KERNELS", "CCall", "CKernel", "ENV_VAR", "Fallback", "KernelLibraryError", "available",
+__all__ = ["C_KERNELS", "CCall", "CallChain", "CKernel", "ENV_VAR", "Fallback", "KernelLibraryError", "available",
            "library_path", "load_library", "unavailable_reason", "CStep", "c_steps"]
 
 
@@ -19,6 +20,11 @@ class CStep:
 
     def __init__(self, call: CCall):
         self.call = call
+
+    def used_inputs(self, node) -> tuple:
+        """The node's inputs the C call reads at run time (constants were converted in prepare)."""
+        return tuple(t if i in self.call.input_positions else None for i, t in enumerate(node.inputs)
+                     if i <= max(self.call.input_positions))
 
     def eval(self, data: CCall, inputs):
         return data.eval(inputs)
