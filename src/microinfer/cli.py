@@ -82,6 +82,9 @@ def _parser() -> argparse.ArgumentParser:
     source.add_argument("--inputs", type=Path, metavar="DIR",
                         help="input_<i>.npy files in DIR (one set), or in each subfolder of DIR (one set each)")
     compare.add_argument("--seed", type=int, default=0, help="seed of the random inputs")
+    compare.add_argument("--float", dest="float_model", type=Path, metavar="FLOAT_MODEL",
+                         help="also measure the quantization error against this float original "
+                              "(accuracy, RMSE, MAE, relative L2, cosine similarity per output)")
     compare.add_argument("--json", action="store_true", help="print one JSON object")
     compare.set_defaults(run=_compare)
 
@@ -94,6 +97,22 @@ def _parser() -> argparse.ArgumentParser:
     emulate.set_defaults(run=_emulate)
 
     _add_fit_parser(commands)
+
+    fuzz = commands.add_parser("fuzz", help="differential fuzzing of the kernels against the references")
+    fuzz.add_argument("--op", action="append", default=[], metavar="OP",
+                      help="operator to fuzz (repeatable; default: every one, and small multi-op graphs)")
+    fuzz.add_argument("--dtype", action="append", default=[], choices=("int8", "int16x8", "float32"),
+                      help="activation type (repeatable; default: every one)")
+    fuzz.add_argument("--against", choices=("tflm", "tflite", "both", "c"), default="both",
+                      help="TFLite Micro, LiteRT, both (default; also finds where they disagree), or "
+                           "microinfer's C backend against its NumPy kernels")
+    fuzz.add_argument("--examples", type=int, default=100, metavar="N", help="cases per operator and dtype")
+    fuzz.add_argument("--seed", type=int, default=0, help="campaign seed (same seed, same cases)")
+    fuzz.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes")
+    fuzz.add_argument("--out", type=Path, default=Path("fuzz-findings"), metavar="DIR",
+                      help="where to write each finding's model, inputs, outputs and command")
+    fuzz.add_argument("--json", action="store_true", help="print one JSON object")
+    fuzz.set_defaults(run=_fuzz)
 
     example = commands.add_parser("example", help="write an example model microinfer builds itself")
     example.add_argument("name", choices=sorted(EXAMPLES), help="which example")
@@ -217,13 +236,86 @@ def _compare(args) -> int:
         if count < 1:
             raise comparison.InputError(f"--random needs a positive count, not {count}")
         inputs = comparison.random_inputs(data, count, args.seed)
-    report = comparison.compare(data, against, inputs,
+    float_data = None
+    if args.float_model is not None:
+        if not args.float_model.is_file():
+            load(args.float_model)
+        float_data = args.float_model.read_bytes()
+    quantized_inputs = inputs if float_data is None else comparison.split_inputs(data, float_data, inputs)[0]
+    report = comparison.compare(data, against, quantized_inputs,
                                 microinfer_reference=None if args.as_ == "same" else args.as_)
+    error = None if float_data is None else comparison.quantization_error(data, float_data, inputs)
     if args.json:
-        print(json.dumps({"model": args.model.name, **report.to_dict()}, indent=1))
+        extra = {} if error is None else {"float": {"model": args.float_model.name, **error.to_dict()}}
+        print(json.dumps({"model": args.model.name, **report.to_dict(), **extra}, indent=1))
     else:
         print(_format_comparison(args.model.name, report))
+        if error is not None:
+            print()
+            print(_format_quantization_error(args.model.name, args.float_model.name, error))
     return 0
+
+
+def _format_quantization_error(name: str, float_name: str, error) -> str:
+    rows = [(o.index, _short(o.name), f"{o.rmse:.4g}", f"{o.mae:.4g}", f"{o.max_abs:.4g}",
+             f"{o.relative_l2:.4g}", f"{o.cosine:.6f}",
+             "-" if o.top1_agreement is None else f"{o.top1_agreement:.1%}")
+            for o in error.outputs]
+    runs = f"{error.runs} input{'s' if error.runs != 1 else ''}"
+    return "\n".join([
+        f"{name} (dequantized) against the float model {float_name}, {runs}:",
+        "",
+        table(("#", "output", "RMSE", "MAE", "max abs", "rel. L2", "cosine", "top-1 agree"), rows,
+              right=(0, 2, 3, 4, 5, 6, 7)),
+    ])
+
+
+def _fuzz(args) -> int:
+    from . import fuzz
+
+    if args.examples < 1 or args.jobs < 1:
+        raise fuzz.FuzzError("--examples and --jobs need positive counts")
+    show = sys.stderr.isatty() and not args.json
+    report = fuzz.campaign(args.against, args.op, args.dtype, args.examples, args.seed, args.jobs,
+                           progress=_fuzz_progress if show else None)
+    if show:
+        print(file=sys.stderr)
+    folders = [fuzz.write_finding(f, args.out) for f in report.findings.values()]
+    if args.json:
+        print(json.dumps({**report.to_dict(), "out": str(args.out) if folders else None}, indent=1))
+    else:
+        print(_format_fuzz(report, folders))
+    return 1 if report.failures else 0
+
+
+def _fuzz_progress(report, done: int, total: int) -> None:
+    width = 30
+    bar = "#" * (width * done // total) + "." * (width - width * done // total)
+    print(f"\r[{bar}] {done}/{total} units, {thousands(report.cases)} cases, "
+          f"{report.cases_per_second:.0f}/s, {len(report.failures)} mismatches, "
+          f"{len(report.disagreements)} reference disagreements", end="", file=sys.stderr, flush=True)
+
+
+def _format_fuzz(report, folders) -> str:
+    from .fuzz import NAMES
+
+    against = "TFLite Micro and LiteRT" if report.against == "both" else NAMES[report.against]
+    reason = "no C kernel took them" if report.against == "c" else "microinfer refuses them"
+    lines = [f"fuzzed {thousands(report.cases)} cases against {against} in {report.seconds:.1f} s "
+             f"({report.cases_per_second:.0f} cases/s, seed {report.seed}); "
+             f"{thousands(report.refused)} not compared ({reason})"]
+    rows = [(f.kind, f.op, f.dtype, f.against, _short(f.detail, 70)) for f in report.findings.values()]
+    if rows:
+        lines += ["", table(("finding", "op", "dtype", "against", "where"), rows)]
+    for f in report.disagreements:
+        lines.append(f"{f.op} {f.dtype}: TFLite Micro and LiteRT disagree; {f.follows_text}")
+    lines.append("")
+    failures, disagreements = len(report.failures), len(report.disagreements)
+    lines.append(f"{failures} distinct mismatch{'es' if failures != 1 else ''} (microinfer failures), "
+                 f"{disagreements} reference disagreement{'s' if disagreements != 1 else ''}")
+    if folders:
+        lines.append(f"reproducers in {folders[0].parent}/: " + ", ".join(f.name for f in folders))
+    return "\n".join(lines)
 
 
 def _format_comparison(name: str, report) -> str:

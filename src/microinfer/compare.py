@@ -237,3 +237,131 @@ def _read_set(folder: Path, count: int) -> list[np.ndarray]:
     if extra:
         raise InputError(f"{folder}: the model takes {count} input(s), but found also {', '.join(extra)}")
     return inputs
+
+
+# -- quantization error against a float original ---------------------------------------------------
+@dataclass
+class OutputError:
+    """One output of a quantized model, dequantized, against the float model's same output."""
+
+    index: int
+    name: str
+    elements: int
+    rmse: float
+    mae: float
+    max_abs: float
+    relative_l2: float  # ||quantized - float|| / ||float||
+    cosine: float  # cosine similarity of the two, flattened over every run
+    # classifiers (outputs of rank >= 2, last axis > 1): share of rows with the same argmax
+    top1_agreement: float | None
+
+    def to_dict(self) -> dict:
+        return {"index": self.index, "name": self.name, "elements": self.elements, "rmse": self.rmse,
+                "mae": self.mae, "max_abs_error": self.max_abs, "relative_l2": self.relative_l2,
+                "cosine_similarity": self.cosine, "top1_agreement": self.top1_agreement}
+
+
+@dataclass
+class QuantizationError:
+    runs: int
+    outputs: list[OutputError]
+
+    def to_dict(self) -> dict:
+        return {"runs": self.runs, "outputs": [o.to_dict() for o in self.outputs]}
+
+
+def split_inputs(model_bytes: bytes, float_bytes: bytes, inputs: Sequence[Sequence[np.ndarray]]
+                 ) -> tuple[list[list[np.ndarray]], list[list[np.ndarray]]]:
+    """The input sets for the quantized and for the float model: float arrays are quantized with
+    the quantized model's input parameters, integer arrays dequantized for the float model."""
+    quantized_inputs = load(model_bytes).main.input_tensors()
+    float_inputs = load(float_bytes).main.input_tensors()
+    if len(quantized_inputs) != len(float_inputs):
+        raise InputError(f"the quantized model takes {len(quantized_inputs)} inputs, the float model "
+                         f"{len(float_inputs)}: they are not the same network")
+    for q, f in zip(quantized_inputs, float_inputs):
+        if tuple(q.shape) != tuple(f.shape):
+            raise InputError(f"input {q.name!r} has shape {list(q.shape)} in the quantized model and "
+                             f"{list(f.shape)} in the float model")
+    q_sets, f_sets = [], []
+    for input_set in inputs:
+        q_set, f_set = [], []
+        for tensor, x in zip(quantized_inputs, input_set):
+            x = np.asarray(x)
+            scale, zero_point = _affine(tensor)
+            if np.issubdtype(x.dtype, np.floating):
+                q_set.append(_quantize(x, tensor, scale, zero_point))
+                f_set.append(x.astype(np.float32))
+            else:
+                q_set.append(x)
+                f_set.append(((x.astype(np.float64) - zero_point) * scale).astype(np.float32))
+        q_sets.append(q_set)
+        f_sets.append(f_set)
+    return q_sets, f_sets
+
+
+def quantization_error(model_bytes: bytes, float_bytes: bytes, inputs: Sequence[Sequence[np.ndarray]],
+                       *, microinfer_reference: str = reference.TFLM) -> QuantizationError:
+    """Run the quantized model (as ``microinfer_reference`` does) and its float original (on
+    microinfer's float32 kernels) on the same real inputs; the error of each dequantized output."""
+    q_sets, f_sets = split_inputs(model_bytes, float_bytes, inputs)
+    if not q_sets:
+        raise ValueError("quantization_error needs at least one input set")
+    model = load(model_bytes)
+    quantized = Interpreter(model, reference=microinfer_reference)
+    original = Interpreter(float_bytes)
+    outputs = model.main.output_tensors()
+    got: list[list[np.ndarray]] = [[] for _ in outputs]
+    want: list[list[np.ndarray]] = [[] for _ in outputs]
+    for q_set, f_set in zip(q_sets, f_sets):
+        quantized.reset_variables()
+        original.reset_variables()
+        try:
+            q_out, f_out = quantized.run(q_set), original.run(f_set)
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+        if len(q_out) != len(f_out):
+            raise InputError(f"the quantized model has {len(q_out)} outputs, the float model {len(f_out)}")
+        for i, (tensor, q, f) in enumerate(zip(outputs, q_out, f_out)):
+            scale, zero_point = _affine(tensor)
+            got[i].append((np.asarray(q, np.float64) - zero_point) * scale)
+            want[i].append(np.asarray(f, np.float64))
+    return QuantizationError(len(q_sets), [
+        _output_error(i, t.name, np.stack(got[i]), np.stack(want[i])) for i, t in enumerate(outputs)
+    ])
+
+
+def _affine(tensor) -> tuple[float, int]:
+    """(scale, zero point) of a per-tensor quantized tensor; (1, 0) for a float one."""
+    q = tensor.quantization
+    if q is None or q.scale is None or len(q.scale) == 0 or not np.issubdtype(tensor.type.numpy_dtype, np.integer):
+        return 1.0, 0
+    if len(q.scale) != 1:
+        raise InputError(f"tensor {tensor.name!r} is quantized per channel: not an activation")
+    return float(q.scale[0]), int(q.zero_point[0]) if q.zero_point is not None and len(q.zero_point) else 0
+
+
+def _quantize(x: np.ndarray, tensor, scale: float, zero_point: int) -> np.ndarray:
+    dtype = tensor.type.numpy_dtype
+    info = np.iinfo(dtype)
+    real = x.astype(np.float64) / scale
+    q = np.sign(real) * np.floor(np.abs(real) + 0.5) + zero_point  # half away from zero, as TFLite
+    return np.clip(q, info.min, info.max).astype(dtype)
+
+
+def _output_error(index: int, name: str, got: np.ndarray, want: np.ndarray) -> OutputError:
+    diff = got - want
+    norm = float(np.linalg.norm(want))
+    norms = norm * float(np.linalg.norm(got))
+    top1 = None
+    if want.ndim >= 3 and want.shape[-1] > 1:  # (runs, ..., classes): a rank >= 2 output
+        top1 = float(np.mean(np.argmax(got, axis=-1) == np.argmax(want, axis=-1)))
+    return OutputError(
+        index, name, int(want.size),
+        rmse=float(np.sqrt(np.mean(diff**2))),
+        mae=float(np.mean(np.abs(diff))),
+        max_abs=float(np.max(np.abs(diff))) if diff.size else 0.0,
+        relative_l2=float(np.linalg.norm(diff)) / norm if norm else float("inf"),
+        cosine=float(np.vdot(got, want)) / norms if norms else float("nan"),
+        top1_agreement=top1,
+    )

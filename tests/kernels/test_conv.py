@@ -12,12 +12,19 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from kernel_check import assert_bit_exact, random_inputs
 from microinfer import UnsupportedOpError
 from microinfer.interpreter import Interpreter
 from microinfer.kernels import _conv_util as cu
+from microinfer.testing.strategies import (
+    conv_model,
+    conv_params,
+    depthwise_model,
+    depthwise_params,
+    transpose_conv_model,
+    transpose_conv_params,
+)
 from microinfer.tflite import ModelBuilder
 from microinfer.tflite.options import Conv2DOptions, DepthwiseConv2DOptions, TransposeConvOptions
 from microinfer.tflite.types import ActivationFunction, Padding
@@ -27,219 +34,6 @@ SETTINGS = settings(
     derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-ACTIVATIONS = [
-    ActivationFunction.NONE,
-    ActivationFunction.RELU,
-    ActivationFunction.RELU6,
-    ActivationFunction.RELU_N1_TO_1,
-]
-INT8_ZERO_POINTS = st.one_of(st.sampled_from([-128, 127, 0]), st.integers(-128, 127))
-IN_SCALES = st.sampled_from([1e-5, 1e-3, 0.007, 0.05, 0.5, 3.0])
-OUT_SCALES = st.sampled_from([1e-4, 0.003, 0.02, 0.1, 1.0, 40.0])
-
-
-# -- model factories ---------------------------------------------------------------------------
-
-def _quantized_filter(rng, shape, channels, per_channel, scale_exp):
-    """int8 weights (full range) and their scale(s): log-uniform around 10**scale_exp."""
-    data = rng.integers(-128, 127, size=shape, endpoint=True).astype(np.int8)
-    if per_channel:
-        scales = 10.0 ** rng.uniform(scale_exp - 1.5, scale_exp + 0.5, channels)
-    else:
-        scales = 10.0 ** scale_exp
-    return data, scales
-
-
-def _bias(rng, kind, channels, magnitude):
-    if kind == "int32":
-        return rng.integers(-magnitude, magnitude, channels, endpoint=True).astype(np.int32)
-    if kind == "int64":
-        return rng.integers(-magnitude, magnitude, channels, endpoint=True).astype(np.int64)
-    if kind == "int16":
-        return rng.integers(-32768, 32767, channels, endpoint=True).astype(np.int16)
-    return rng.uniform(-1, 1, channels).astype(np.float32)
-
-
-def _activation_tensors(g, dtype, in_shape, out_shape, in_scale, in_zp, out_scale, out_zp):
-    if dtype == "float32":
-        return g.add_input("x", in_shape, "float32"), g.add_tensor("y", out_shape, "float32")
-    x = g.add_input("x", in_shape, dtype, scale=in_scale, zero_point=in_zp)
-    y = g.add_tensor("y", out_shape, dtype, scale=out_scale, zero_point=out_zp)
-    return x, y
-
-
-def conv_model(p: dict) -> bytes:
-    rng = np.random.default_rng(p["seed"])
-    n, h, w, groups, cin_g, cout_g = p["n"], p["h"], p["w"], p["groups"], p["cin_g"], p["cout_g"]
-    kh, kw = p["kernel"]
-    cout = groups * cout_g
-    oh = cu.output_size(p["padding"], h, kh, p["stride"][0], p["dilation"][0])
-    ow = cu.output_size(p["padding"], w, kw, p["stride"][1], p["dilation"][1])
-    builder = ModelBuilder()
-    g = builder.main
-    dtype = p["dtype"]
-    x, y = _activation_tensors(g, dtype, (n, h, w, groups * cin_g), (n, oh, ow, cout),
-                               p.get("in_scale"), p.get("in_zp", 0), p.get("out_scale"), p.get("out_zp", 0))
-    fshape = (cout, kh, kw, cin_g)
-    if dtype == "float32":
-        wt = g.add_constant("w", (rng.uniform(-1, 1, fshape) / np.sqrt(kh * kw * cin_g)).astype(np.float32))
-    else:
-        data, scales = _quantized_filter(rng, fshape, cout, p["per_channel"], p["w_scale_exp"])
-        wt = g.add_constant("w", data, scale=scales, zero_point=0)
-    b = -1
-    if p["bias"] is not None:
-        b = g.add_constant("b", _bias(rng, p["bias"], cout, p.get("bias_mag", 0)))
-    g.add_operator("CONV_2D", [x, wt, b], [y], Conv2DOptions(
-        padding=p["padding"], stride_h=p["stride"][0], stride_w=p["stride"][1],
-        dilation_h_factor=p["dilation"][0], dilation_w_factor=p["dilation"][1],
-        fused_activation_function=p["activation"]))
-    g.outputs.append(y)
-    return builder.build()
-
-
-def depthwise_model(p: dict) -> bytes:
-    rng = np.random.default_rng(p["seed"])
-    n, h, w, cin, m = p["n"], p["h"], p["w"], p["cin"], p["multiplier"]
-    kh, kw = p["kernel"]
-    cout = cin * m
-    oh = cu.output_size(p["padding"], h, kh, p["stride"][0], p["dilation"][0])
-    ow = cu.output_size(p["padding"], w, kw, p["stride"][1], p["dilation"][1])
-    builder = ModelBuilder()
-    g = builder.main
-    dtype = p["dtype"]
-    x, y = _activation_tensors(g, dtype, (n, h, w, cin), (n, oh, ow, cout),
-                               p.get("in_scale"), p.get("in_zp", 0), p.get("out_scale"), p.get("out_zp", 0))
-    fshape = (1, kh, kw, cout)
-    if dtype == "float32":
-        wt = g.add_constant("w", rng.uniform(-1, 1, fshape).astype(np.float32))
-    else:
-        data, scales = _quantized_filter(rng, fshape, cout, p["per_channel"], p["w_scale_exp"])
-        wt = g.add_constant("w", data, scale=scales, zero_point=0, axis=3)
-    b = g.add_constant("b", _bias(rng, p["bias"], cout, p.get("bias_mag", 0)))
-    g.add_operator("DEPTHWISE_CONV_2D", [x, wt, b], [y], DepthwiseConv2DOptions(
-        padding=p["padding"], stride_h=p["stride"][0], stride_w=p["stride"][1], depth_multiplier=m,
-        dilation_h_factor=p["dilation"][0], dilation_w_factor=p["dilation"][1],
-        fused_activation_function=p["activation"]))
-    g.outputs.append(y)
-    return builder.build()
-
-
-def transpose_conv_model(p: dict) -> bytes:
-    rng = np.random.default_rng(p["seed"])
-    n, h, w, cin, cout = p["n"], p["h"], p["w"], p["cin"], p["cout"]
-    kh, kw = p["kernel"]
-    out_shape = (n, p["out_hw"][0], p["out_hw"][1], cout)
-    builder = ModelBuilder()
-    g = builder.main
-    dtype = p["dtype"]
-    shape_t = g.add_constant("output_shape", np.array(out_shape, np.int32))
-    x, y = _activation_tensors(g, dtype, (n, h, w, cin), out_shape,
-                               p.get("in_scale"), p.get("in_zp", 0), p.get("out_scale"), p.get("out_zp", 0))
-    fshape = (cout, kh, kw, cin)
-    if dtype == "float32":
-        wt = g.add_constant("w", (rng.uniform(-1, 1, fshape) / np.sqrt(kh * kw * cin)).astype(np.float32))
-    else:
-        data, scales = _quantized_filter(rng, fshape, cout, p["per_channel"], p["w_scale_exp"])
-        wt = g.add_constant("w", data, scale=scales, zero_point=0)
-    inputs = [shape_t, wt, x]
-    if p["bias"] is not None:
-        quant = dict(scale=1.0, zero_point=0) if p["bias"] == "int16" else {}
-        inputs.append(g.add_constant("b", _bias(rng, p["bias"], cout, p.get("bias_mag", 0)), **quant))
-    g.add_operator("TRANSPOSE_CONV", inputs, [y], TransposeConvOptions(
-        padding=p["padding"], stride_h=p["stride"][0], stride_w=p["stride"][1],
-        fused_activation_function=p["activation"]))
-    g.outputs.append(y)
-    return builder.build()
-
-
-# -- strategies --------------------------------------------------------------------------------
-
-@st.composite
-def _quantization(draw, dtype):
-    q = {
-        "in_scale": draw(IN_SCALES),
-        "out_scale": draw(OUT_SCALES),
-        "w_scale_exp": draw(st.sampled_from([-5.0, -3.0, -2.0, -1.0])),
-        "per_channel": draw(st.booleans()),
-    }
-    if dtype == "int8":
-        q["in_zp"] = draw(INT8_ZERO_POINTS)
-        q["out_zp"] = draw(INT8_ZERO_POINTS)
-        q["bias_mag"] = draw(st.sampled_from([0, 1000, 1 << 20, (1 << 31) - 1]))
-    else:
-        q["bias_mag"] = draw(st.sampled_from([0, 1 << 20, 1 << 40]))
-    return q
-
-
-@st.composite
-def _spatial(draw, max_kernel=4, max_dilation=3):
-    """Spatial geometry with an output of at least one pixel."""
-    padding = draw(st.sampled_from([Padding.SAME, Padding.VALID]))
-    kernel = (draw(st.integers(1, max_kernel)), draw(st.integers(1, max_kernel)))
-    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
-    dilation = (draw(st.integers(1, max_dilation)), draw(st.integers(1, max_dilation)))
-    h = draw(st.integers(1, 12))
-    w = draw(st.integers(1, 12))
-    if padding == Padding.VALID:
-        h = max(h, (kernel[0] - 1) * dilation[0] + 1)
-        w = max(w, (kernel[1] - 1) * dilation[1] + 1)
-    return dict(padding=padding, kernel=kernel, stride=stride, dilation=dilation, h=h, w=w)
-
-
-@st.composite
-def conv_params(draw, dtype):
-    p = dict(dtype=dtype, seed=draw(st.integers(0, 2**32 - 1)), n=draw(st.integers(1, 2)),
-             groups=draw(st.sampled_from([1, 1, 2, 3])), cin_g=draw(st.sampled_from([1, 2, 3, 5, 16])),
-             cout_g=draw(st.sampled_from([1, 2, 4, 7])), activation=draw(st.sampled_from(ACTIVATIONS)))
-    p.update(draw(_spatial()))
-    if dtype == "float32":
-        p["bias"] = draw(st.sampled_from(["float32", None]))
-    else:
-        p.update(draw(_quantization(dtype)))
-        choices = ["int32"] * 3 + [None] if dtype == "int8" else ["int64", "int64", "int32", None]
-        p["bias"] = draw(st.sampled_from(choices))
-    return p
-
-
-@st.composite
-def depthwise_params(draw, dtype):
-    p = dict(dtype=dtype, seed=draw(st.integers(0, 2**32 - 1)), n=draw(st.integers(1, 2)),
-             cin=draw(st.sampled_from([1, 2, 3, 6, 17])), multiplier=draw(st.sampled_from([1, 1, 2, 3])),
-             activation=draw(st.sampled_from(ACTIVATIONS)))
-    p.update(draw(_spatial(max_kernel=5)))
-    if dtype == "float32":
-        p["bias"] = "float32"
-    else:
-        p.update(draw(_quantization(dtype)))
-        p["bias"] = "int32" if dtype == "int8" else "int64"
-    return p
-
-
-@st.composite
-def transpose_conv_params(draw, dtype):
-    p = dict(dtype=dtype, seed=draw(st.integers(0, 2**32 - 1)), n=draw(st.integers(1, 2)),
-             cin=draw(st.sampled_from([1, 2, 3, 16])), cout=draw(st.sampled_from([1, 2, 5, 9])),
-             h=draw(st.integers(1, 6)), w=draw(st.integers(1, 6)),
-             kernel=(draw(st.integers(1, 4)), draw(st.integers(1, 4))),
-             stride=(draw(st.integers(1, 3)), draw(st.integers(1, 3))),
-             padding=draw(st.sampled_from([Padding.SAME, Padding.VALID])),
-             activation=draw(st.sampled_from(ACTIVATIONS)))
-    # The output size the converter would give, or (rarely) a smaller/larger one.
-    natural = []
-    for i, size in enumerate((p["h"], p["w"])):
-        k, s = p["kernel"][i], p["stride"][i]
-        base = size * s if p["padding"] == Padding.SAME else (size - 1) * s + k
-        natural.append(max(1, base + draw(st.sampled_from([0, 0, 0, -1, 1]))))
-    p["out_hw"] = tuple(natural)
-    if dtype == "float32":
-        p["bias"] = draw(st.sampled_from(["float32", None]))
-    else:
-        p.update(draw(_quantization(dtype)))
-        choices = ["int32"] * 3 + [None] if dtype == "int8" else ["int64", "int64", "int16", None]
-        p["bias"] = draw(st.sampled_from(choices))
-    return p
-
-
 # -- which reference runs what -----------------------------------------------------------------
 
 def _references(op: str, p: dict) -> tuple[str, ...]:

@@ -9,62 +9,31 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from microinfer import UnsupportedOpError
 from microinfer.interpreter import Interpreter
 from microinfer.reference import ReferenceCrash, ReferenceFailure
 from microinfer.tflite import options as O
-from microinfer.tflite.builder import ModelBuilder
-from microinfer.tflite.types import ActivationFunction
+from microinfer.testing.strategies import (
+    RANGES,
+    add_sub_case,
+    binary_model,
+    dequantize_case,
+    mul_case,
+    prelu_case,
+    quantize_case,
+    unary_case,
+    unary_model,
+    values,
+)
 
 from kernel_check import assert_bit_exact
 
 SETTINGS = dict(deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
-RANGES = {"int8": (-128, 127), "int16": (-32768, 32767)}
-ACTIVATIONS = [ActivationFunction.NONE, ActivationFunction.RELU, ActivationFunction.RELU_N1_TO_1,
-               ActivationFunction.RELU6]
-# "nice" scales make exact rounding ties (where the references' rounding rules show), the others
-# are arbitrary, tiny or large.
-NICE_SCALES = [2.0**-k * m for k in (1, 4, 8, 12) for m in (1.0, 1.25, 1.5, 1.75)]
-
 
 # -- helpers ------------------------------------------------------------------------------------
-
-def scales():
-    return (st.sampled_from(NICE_SCALES)
-            | st.floats(1e-5, 20.0).map(lambda s: float(np.float32(s)))
-            | st.sampled_from([1e-7, 3e-6, 0.0078125, 0.1, 1.0, 100.0]))
-
-
-@st.composite
-def qparams(draw, dtype: str, symmetric: bool = False) -> dict:
-    if dtype not in RANGES:
-        return {}
-    lo, hi = RANGES[dtype]
-    zp = 0 if symmetric else draw(st.sampled_from([0, lo, hi]) | st.integers(lo, hi))
-    return dict(scale=draw(scales()), zero_point=zp)
-
-
-def shapes(max_rank=4, max_dim=4):
-    return st.lists(st.integers(1, max_dim), min_size=1, max_size=max_rank).map(tuple)
-
-
-@st.composite
-def broadcast_pair(draw, max_rank=4):
-    """Two shapes that broadcast: a base shape, and a suffix of it with some dimensions set to 1."""
-    base = draw(shapes(max_rank))
-    other = tuple(1 if draw(st.booleans()) else d for d in base[len(base) - draw(st.integers(1, len(base))):])
-    return (base, other) if draw(st.booleans()) else (other, base)
-
-
-def values(shape, dtype, rng: np.random.Generator, spread: float = 4.0) -> np.ndarray:
-    if dtype in RANGES:
-        lo, hi = RANGES[dtype]
-        return rng.integers(lo, hi, size=shape, endpoint=True).astype(dtype)
-    return (rng.uniform(-spread, spread, size=shape)).astype(np.float32)
-
 
 # Constraints guarding parameters for which the references' C code is undefined (shift counts of
 # 31 or more, out-of-range float->int casts): the references may run such models and return
@@ -88,57 +57,7 @@ def check(worker, model: bytes, inputs) -> None:
         assert_bit_exact(worker, model, inputs, references=(ref,))
 
 
-def binary_model(op, s1, s2, dtype, q1, q2, qo, options, out_dtype=None):
-    b = ModelBuilder()
-    g = b.main
-    x = g.add_input("x", s1, dtype, **q1)
-    y = g.add_input("y", s2, dtype, **q2)
-    z = g.add_output("z", np.broadcast_shapes(s1, s2), out_dtype or dtype, **qo)
-    g.add_operator(op, [x, y], [z], options)
-    return b.build()
-
-
-def unary_model(op, shape, in_dtype, out_dtype, qi, qo, options=None):
-    b = ModelBuilder()
-    g = b.main
-    x = g.add_input("x", shape, in_dtype, **qi)
-    z = g.add_output("z", shape, out_dtype, **qo)
-    g.add_operator(op, [x], [z], options)
-    return b.build()
-
-
-def left_shift_output_ok(dtype, q1, q2, qo) -> bool:
-    """ADD/SUB: both references abort (or compute garbage) when the output rescale is >= 1."""
-    left_shift = 15 if dtype == "int16" else 20
-    return 2 * max(q1["scale"], q2["scale"]) / (2**left_shift * qo["scale"]) < 0.99
-
-
 # -- ADD / SUB ----------------------------------------------------------------------------------
-
-@st.composite
-def add_sub_case(draw, op):
-    dtype = draw(st.sampled_from(["int8", "int8", "int16", "float32"]))
-    symmetric = dtype == "int16" and draw(st.booleans())
-    pot = dtype == "int16" and draw(st.booleans())
-    if pot:  # LiteRT's power-of-two path: one input on the output scale, the other finer
-        k = draw(st.integers(-14, 2))
-        qo = dict(scale=2.0**k, zero_point=0)
-        q1 = dict(scale=2.0**k, zero_point=0)
-        q2 = dict(scale=2.0 ** (k - draw(st.integers(0, 6))), zero_point=0)
-        if draw(st.booleans()):
-            q1, q2 = q2, q1
-    else:
-        q1, q2, qo = (draw(qparams(dtype, symmetric)) for _ in range(3))
-    if dtype != "float32":
-        assume(left_shift_output_ok(dtype, q1, q2, qo))
-    s1, s2 = draw(broadcast_pair(max_rank=draw(st.sampled_from([4, 4, 6]))))
-    if pot and op == "ADD":
-        s2 = s1  # LiteRT's power-of-two ADD does not broadcast (it aborts)
-    activation = draw(st.sampled_from(ACTIVATIONS))
-    options_class = O.AddOptions if op == "ADD" else O.SubOptions
-    options = options_class(fused_activation_function=activation, pot_scale_int16=draw(st.booleans()) or pot)
-    return binary_model(op, s1, s2, dtype, q1, q2, qo, options), s1, s2, dtype
-
 
 @settings(max_examples=400, **SETTINGS)
 @given(case=add_sub_case("ADD"), seed=st.integers(0, 2**32 - 1))
@@ -195,15 +114,6 @@ def test_sub_pot_int16_by_hand():
 
 # -- MUL ----------------------------------------------------------------------------------------
 
-@st.composite
-def mul_case(draw):
-    dtype = draw(st.sampled_from(["int8", "int8", "int16", "float32"]))
-    q1, q2, qo = (draw(qparams(dtype, symmetric=dtype == "int16")) for _ in range(3))
-    s1, s2 = draw(broadcast_pair(max_rank=draw(st.sampled_from([4, 4, 6]))))
-    options = O.MulOptions(fused_activation_function=draw(st.sampled_from(ACTIVATIONS)))
-    return binary_model("MUL", s1, s2, dtype, q1, q2, qo, options), s1, s2, dtype
-
-
 @settings(max_examples=400, **SETTINGS)
 @given(case=mul_case(), seed=st.integers(0, 2**32 - 1))
 def test_mul(reference_worker, case, seed):
@@ -224,23 +134,6 @@ def test_mul_by_hand():
 
 # -- PRELU --------------------------------------------------------------------------------------
 
-@st.composite
-def prelu_case(draw):
-    dtype, alpha_dtype = draw(st.sampled_from([("int8", "int8"), ("int16", "int8"), ("float32", "float32")]))
-    shape = draw(shapes(4))
-    k = draw(st.integers(1, len(shape)))
-    alpha_shape = tuple(1 if draw(st.booleans()) else d for d in shape[len(shape) - k:])
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    b = ModelBuilder()
-    g = b.main
-    x = g.add_input("x", shape, dtype, **draw(qparams(dtype)))
-    alpha = g.add_constant("alpha", values(alpha_shape, alpha_dtype, rng, spread=2.0), alpha_dtype,
-                           **draw(qparams(alpha_dtype)))
-    y = g.add_output("y", shape, dtype, **draw(qparams(dtype)))
-    g.add_operator("PRELU", [x, alpha], [y])
-    return b.build(), shape, dtype
-
-
 @settings(max_examples=250, **SETTINGS)
 @given(case=prelu_case(), seed=st.integers(0, 2**32 - 1))
 def test_prelu(reference_worker, case, seed):
@@ -249,20 +142,6 @@ def test_prelu(reference_worker, case, seed):
 
 
 # -- unary activations --------------------------------------------------------------------------
-
-@st.composite
-def unary_case(draw, op, dtypes):
-    dtype = draw(st.sampled_from(dtypes))
-    qi = draw(qparams(dtype, symmetric=dtype == "int16" and draw(st.booleans())))
-    qo = qi if dtype != "float32" and draw(st.booleans()) else draw(qparams(dtype, symmetric=qi.get("zero_point") == 0
-                                                                          and dtype == "int16"))
-    options = None
-    if op == "LEAKY_RELU":
-        alpha = draw(st.sampled_from([0.0, 0.1, 0.2, -0.5, 1.5, 1.7, -3.0]) | st.floats(-4, 4, width=32))
-        options = O.LeakyReluOptions(alpha=alpha)
-    shape = draw(shapes(4))
-    return unary_model(op, shape, dtype, dtype, qi, qo, options), shape, dtype
-
 
 def _unary_test(op, dtypes, examples):
     @settings(max_examples=examples, **SETTINGS)
@@ -302,23 +181,6 @@ def test_leaky_relu_negative_alpha_ties(reference_worker):
 
 # -- QUANTIZE / DEQUANTIZE ----------------------------------------------------------------------
 
-QUANTIZE_PAIRS = [("float32", "int8"), ("float32", "int16"), ("int8", "int8"), ("int8", "int16"),
-                  ("int16", "int8"), ("int16", "int16"), ("int8", "int32"), ("int16", "int32")]
-
-
-@st.composite
-def quantize_case(draw):
-    din, dout = draw(st.sampled_from(QUANTIZE_PAIRS))
-    qi = draw(qparams(din, symmetric=din == "int16" and draw(st.booleans())))
-    if dout == "int32":
-        qo = dict(scale=draw(scales()), zero_point=draw(st.sampled_from([0, -(2**31), 2**31 - 1]) | st.integers(-1000, 1000)))
-    else:
-        qo = draw(qparams(dout, symmetric=dout == "int16" and draw(st.booleans())))
-    shape = draw(shapes(4))
-    spread = draw(st.sampled_from([1.0, 100.0, 1e6]))
-    return unary_model("QUANTIZE", shape, din, dout, qi, qo), shape, din, spread
-
-
 @settings(max_examples=300, **SETTINGS)
 @given(case=quantize_case(), seed=st.integers(0, 2**32 - 1))
 def test_quantize(reference_worker, case, seed):
@@ -334,14 +196,6 @@ def test_quantize_rounding_by_hand(reference_worker):
     expected = np.array([-2, -4, -1, -5, 127, -128, 127, 127], np.int8)
     np.testing.assert_array_equal(Interpreter(model).run([x])[0], expected)
     check(reference_worker, model, [x])
-
-
-@st.composite
-def dequantize_case(draw):
-    dtype = draw(st.sampled_from(["int8", "int16"]))
-    q = draw(qparams(dtype, symmetric=dtype == "int16" and draw(st.booleans())))
-    shape = draw(shapes(4))
-    return unary_model("DEQUANTIZE", shape, dtype, "float32", q, {}), shape, dtype
 
 
 @settings(max_examples=150, **SETTINGS)

@@ -17,7 +17,17 @@ from kernel_check import assert_bit_exact, random_inputs
 from microinfer import UnsupportedOpError
 from microinfer.interpreter import Interpreter
 from microinfer.tflite import ModelBuilder
-from microinfer.tflite.options import Pool2DOptions, ReducerOptions, SoftmaxOptions
+from microinfer.tflite.options import Pool2DOptions
+from microinfer.testing.strategies import (
+    mean_cases,
+    mean_model,
+    pool_cases,
+    pool_model,
+    sigmoid_cases,
+    sigmoid_model,
+    softmax_cases,
+    softmax_model,
+)
 from microinfer.tflite.types import ActivationFunction, Padding
 
 SETTINGS = dict(
@@ -25,18 +35,6 @@ SETTINGS = dict(
     derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-ACTIVATIONS = [ActivationFunction.NONE, ActivationFunction.RELU, ActivationFunction.RELU6,
-               ActivationFunction.RELU_N1_TO_1]
-VERSION = {"float32": 1, "int8": 2, "int16": 3}
-INT8_ZERO_POINTS = st.one_of(st.sampled_from([-128, 127, 0]), st.integers(-128, 127))
-SCALES = st.one_of(st.sampled_from([1e-6, 2.0 ** -12, 2.0 ** -11, 0.0039, 0.1, 1.0, 7.5, 300.0]),
-                   st.floats(1e-5, 10.0))
-
-
-def _qparams(dtype, scale, zero_point):
-    return {} if dtype == "float32" else {"scale": scale, "zero_point": zero_point}
-
-
 def _check(worker, model: bytes, seed: int, runs: int = 2, references=("tflm", "tflite")):
     rng = np.random.default_rng(seed)
     for _ in range(runs):
@@ -49,36 +47,6 @@ def _refused(model: bytes, reference: str) -> None:
 
 
 # -- pooling ----------------------------------------------------------------------------------
-
-def _pool_out(padding, size, filt, stride):
-    return (size + stride - 1) // stride if padding == Padding.SAME else (size + stride - filt) // stride
-
-
-def pool_model(op, dtype, shape, filt, stride, padding, activation, scale=0.1, zero_point=0):
-    b = ModelBuilder()
-    g = b.main
-    n, h, w, c = shape
-    out_shape = (n, _pool_out(padding, h, filt[0], stride[0]), _pool_out(padding, w, filt[1], stride[1]), c)
-    x = g.add_input("x", shape, dtype, **_qparams(dtype, scale, zero_point))
-    y = g.add_output("y", out_shape, dtype, **_qparams(dtype, scale, zero_point))
-    g.add_operator(op, [x], [y], Pool2DOptions(padding=padding, stride_h=stride[0], stride_w=stride[1],
-                                                filter_height=filt[0], filter_width=filt[1],
-                                                fused_activation_function=activation), version=VERSION[dtype])
-    return b.build()
-
-
-@st.composite
-def pool_cases(draw):
-    dtype = draw(st.sampled_from(["int8", "int16", "float32"]))
-    shape = (draw(st.integers(1, 2)), draw(st.integers(1, 9)), draw(st.integers(1, 9)), draw(st.integers(1, 4)))
-    filt = (draw(st.integers(1, 5)), draw(st.integers(1, 5)))
-    stride = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
-    padding = draw(st.sampled_from([Padding.SAME, Padding.VALID]))
-    assume(_pool_out(padding, shape[1], filt[0], stride[0]) > 0 and _pool_out(padding, shape[2], filt[1], stride[1]) > 0)
-    activation = draw(st.sampled_from(ACTIVATIONS))
-    zero_point = draw(INT8_ZERO_POINTS) if dtype == "int8" else draw(st.sampled_from([0, -32768, 32767, 123]))
-    return dtype, shape, filt, stride, padding, activation, draw(SCALES), zero_point
-
 
 @pytest.mark.parametrize("op", ["AVERAGE_POOL_2D", "MAX_POOL_2D"])
 @settings(max_examples=250, **SETTINGS)
@@ -124,40 +92,6 @@ def test_pooling_refuses_requantization():
 
 # -- softmax ----------------------------------------------------------------------------------
 
-SOFTMAX_OUT = {
-    ("int8", "int8"): (1 / 256, -128),
-    ("int8", "int16"): (1 / 65536, -32768),
-    ("int16", "int16"): (1 / 32768, 0),
-    ("float32", "float32"): (None, None),
-}
-
-
-def softmax_model(in_dtype, out_dtype, shape, beta, scale, zero_point, out_q=None):
-    b = ModelBuilder()
-    g = b.main
-    out_scale, out_zero_point = out_q or SOFTMAX_OUT[(in_dtype, out_dtype)]
-    x = g.add_input("x", shape, in_dtype, **_qparams(in_dtype, scale, zero_point))
-    y = g.add_output("y", shape, out_dtype, **_qparams(out_dtype, out_scale, out_zero_point))
-    g.add_operator("SOFTMAX", [x], [y], SoftmaxOptions(beta=beta), version=VERSION[in_dtype])
-    return b.build()
-
-
-@st.composite
-def softmax_cases(draw):
-    in_dtype, out_dtype = draw(st.sampled_from(list(SOFTMAX_OUT)))
-    shape = tuple(draw(st.lists(st.integers(1, 12), min_size=1, max_size=4)))
-    beta = draw(st.one_of(st.sampled_from([1.0, 0.5, 2.0, 1e-3, 40.0, 1e4]), st.floats(0.01, 50.0)))
-    scale = draw(SCALES)
-    if in_dtype == "int8":
-        zero_point = draw(INT8_ZERO_POINTS)
-        assume(float(np.float32(beta)) * float(np.float32(scale)) * 2 ** 26 > 1.0)
-    else:
-        zero_point = 0
-    if in_dtype == "int16":
-        assume(0 < float(np.float32(scale)) * float(np.float32(beta)) / (10 / 65535) < 2.0 ** 29)
-    return in_dtype, out_dtype, shape, beta, scale, zero_point
-
-
 @settings(max_examples=400, **SETTINGS)
 @given(case=softmax_cases(), seed=st.integers(0, 2 ** 16))
 def test_softmax_bit_exact(reference_worker, case, seed):
@@ -193,35 +127,6 @@ def test_softmax_refuses_wrong_output_quantization():
 
 # -- logistic / tanh ----------------------------------------------------------------------------
 
-SIGMOID_OUT = {"LOGISTIC": (1 / 256, -128), "TANH": (1 / 128, 0)}
-
-
-def sigmoid_model(op, dtype, shape, scale, zero_point, out_q=None):
-    b = ModelBuilder()
-    g = b.main
-    if out_q is None:
-        out_q = SIGMOID_OUT[op] if dtype == "int8" else (2.0 ** -15, 0)
-    x = g.add_input("x", shape, dtype, **_qparams(dtype, scale, zero_point))
-    y = g.add_output("y", shape, dtype, **_qparams(dtype, *out_q))
-    g.add_operator(op, [x], [y], version=VERSION[dtype])
-    return b.build()
-
-
-@st.composite
-def sigmoid_cases(draw):
-    dtype = draw(st.sampled_from(["int8", "int16", "float32"]))
-    shape = tuple(draw(st.lists(st.integers(1, 16), min_size=1, max_size=4)))
-    if dtype == "int16":
-        scale = draw(st.one_of(st.sampled_from([2.0 ** -12, 2.0 ** -11, 2.0 ** -10, 2.0 ** -15, 1e-6, 2.5]),
-                               st.floats(1e-6, 2.6)))
-        zero_point = 0
-    else:
-        scale = draw(st.one_of(st.sampled_from([2.0 ** -27, 1e-5, 0.0039, 0.1, 1.0, 30.0, 1000.0]),
-                               st.floats(1e-4, 50.0)))
-        zero_point = draw(INT8_ZERO_POINTS)
-    return dtype, shape, scale, zero_point
-
-
 @pytest.mark.parametrize("op", ["LOGISTIC", "TANH"])
 @settings(max_examples=300, **SETTINGS)
 @given(case=sigmoid_cases(), seed=st.integers(0, 2 ** 16))
@@ -256,40 +161,6 @@ def test_sigmoid_family_refuses_other_output_quantization():
 
 
 # -- mean -------------------------------------------------------------------------------------
-
-def mean_model(dtype, shape, axes, keep_dims, in_q, out_q):
-    b = ModelBuilder()
-    g = b.main
-    rank = len(shape)
-    resolved = {(a + rank) % rank for a in axes}
-    out_shape = tuple(1 if i in resolved else d for i, d in enumerate(shape)) if keep_dims else tuple(
-        d for i, d in enumerate(shape) if i not in resolved)
-    x = g.add_input("x", shape, dtype, **_qparams(dtype, *in_q))
-    a = g.add_constant("axes", np.array(axes, np.int32))
-    y = g.add_output("y", out_shape, dtype, **_qparams(dtype, *out_q))
-    g.add_operator("MEAN", [x, a], [y], ReducerOptions(keep_dims=keep_dims), version=VERSION[dtype])
-    return b.build()
-
-
-@st.composite
-def mean_cases(draw, max_axes=2):
-    dtype = draw(st.sampled_from(["int8", "int16", "float32"]))
-    shape = tuple(draw(st.lists(st.integers(1, 7), min_size=1, max_size=5)))
-    rank = len(shape)
-    dims = draw(st.lists(st.integers(0, rank - 1), min_size=1, max_size=min(max_axes, rank), unique=True))
-    axes = [d - rank if draw(st.booleans()) else d for d in dims]
-    if draw(st.booleans()):
-        axes.append(axes[0])  # a repeated axis counts once
-    keep_dims = draw(st.booleans())
-    if dtype == "int8":
-        in_q = (draw(SCALES), draw(INT8_ZERO_POINTS))
-        out_q = in_q if draw(st.booleans()) else (draw(SCALES), draw(INT8_ZERO_POINTS))
-    else:
-        in_q = (draw(SCALES), 0)
-        out_q = in_q if draw(st.booleans()) else (draw(SCALES), 0)
-    assume(np.float32(in_q[0]) / np.float32(out_q[0]) < 2.0 ** 30)
-    return dtype, shape, axes, keep_dims, in_q, out_q
-
 
 @settings(max_examples=400, **SETTINGS)
 @given(case=mean_cases(), seed=st.integers(0, 2 ** 16))

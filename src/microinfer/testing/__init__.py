@@ -1,6 +1,8 @@
 """Test models for microinfer: single-op TFLite models both reference interpreters run.
 
-See :mod:`microinfer.testing.op_models`.
+See :mod:`microinfer.testing.op_models` (a fixed catalogue) and
+:mod:`microinfer.testing.strategies` (hypothesis strategies drawing models of every operator and
+dtype, with inputs, for property tests; it needs ``hypothesis``, so it is not imported here).
 """
 
 from .op_models import (
