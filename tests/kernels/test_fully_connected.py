@@ -48,10 +48,10 @@ def test_ties(reference_worker, dtype, tflm):
                                 {"tflm": tflm, "tflite": [[-2, -1, 1, 2]]})
 
 
-def test_int16_tie_rounds_away_from_zero_in_litert(reference_worker):
-    """Found by the fuzzer: 22978 x -7 x (0.5 x 2.517256e-05 / 1e-4) is the tie -20244.5. LiteRT
-    rounds it away from zero; TFLite Micro's 64-bit requantizer (multiplier cut to 16 bits, then
-    one rounding shift) rounds it up."""
+def test_int16_litert_scales_the_64_bit_sum_in_double(reference_worker):
+    """Found by the fuzzer: 22978 x -7 x (0.5 x 2.517256e-05 / 1e-4) = -20244.528. LiteRT scales
+    the 64-bit sum in double: -20245. TFLite Micro's 64-bit requantizer first cuts the multiplier
+    to 16 bits (16497 x 2**-17 = 0.1258621 instead of 0.1258628): -20244.419, so -20244."""
     model = fully_connected("int16", 0.5, [[-7]], 2.517256e-05, [0], 1e-4)
     x = np.array([[22978]], np.int16)
     assert_each_reference_gives(reference_worker, model, [x], {"tflm": [[-20244]], "tflite": [[-20245]]})
