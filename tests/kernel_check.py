@@ -38,3 +38,14 @@ def assert_bit_exact(
                     f"{ref}: output {i} differs in {diff.size} of {e.size} elements; first at flat "
                     f"index {diff[0]}: microinfer {g.reshape(-1)[diff[0]]} vs reference {e.reshape(-1)[diff[0]]}"
                 )
+
+
+def assert_each_reference_gives(worker: ReferenceWorker, model_bytes: bytes, inputs: list[np.ndarray],
+                                expected: dict) -> None:
+    """For each reference R in ``expected``: the live reference R and microinfer (reference=R)
+    both give ``expected[R]`` (a hand-worked first output)."""
+    for ref, value in expected.items():
+        live = worker.run(ref, model_bytes, inputs).outputs[0]
+        ours = Interpreter(model_bytes, reference=ref).run(inputs)[0]
+        np.testing.assert_array_equal(live, value, err_msg=f"live {ref}")
+        np.testing.assert_array_equal(ours, value, err_msg=f"microinfer reference={ref!r}")

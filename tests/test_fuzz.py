@@ -9,73 +9,8 @@ from microinfer import fuzz, reference
 from microinfer.cli import main
 from microinfer.errors import MissingDependencyError, UnsupportedOpError
 from microinfer.kernels import _conv_util
-from microinfer.testing.strategies import binary_model, op_dtypes, softmax_model, unary_model
-from microinfer.tflite import ModelBuilder, load
-from microinfer.tflite.options import FullyConnectedOptions, SubOptions
-
-# Mismatches this fuzzer found in microinfer's kernels and that are not fixed yet: each is an exact
-# rounding tie where microinfer rounds the other way than the reference it reproduces. The CI
-# campaign below fails on any mismatch not listed here; test_known_mismatch_still_reproduces
-# replays each one and fails once it is fixed, so that the list cannot go stale.
-def _sub_int8_tie():
-    # scales 0.5, 0.5 -> 1/3: -59 - -124 is 32.5 real, 97.5 output steps. TFLite Micro divides in
-    # double (sub_common.cc) and gives 97; microinfer's tflm mode divides in float32: 98.
-    q, out = dict(scale=0.5, zero_point=0), dict(scale=1 / 3, zero_point=0)
-    model = binary_model("SUB", (1,), (1,), "int8", q, q, out, SubOptions())
-    return model, [np.array([-59], np.int8), np.array([-124], np.int8)], 98, 97
-
-
-def _relu_int8_tie():
-    # 0.625 / 0.1 is 6.2499999 from float32 scales in double, 6.25 in float32: 2 -> 12.5 steps.
-    model = unary_model("RELU", (1,), "int8", "int8", dict(scale=0.625, zero_point=0), dict(scale=0.1, zero_point=0))
-    return model, [np.array([2], np.int8)], 13, 12
-
-
-def _relu_int16_tie():
-    model = unary_model("RELU", (1,), "int16", "int16", dict(scale=0.078125, zero_point=0),
-                        dict(scale=0.09375, zero_point=0))
-    return model, [np.array([12339], np.int16)], 10282, 10283
-
-
-def _fully_connected_16x8(in_scale, weight, w_scale, bias):
-    """FULLY_CONNECTED 1 -> 1, int16 activations (output scale 1e-4), int8 weight, int64 bias."""
-    b = ModelBuilder()
-    g = b.main
-    w_scale = np.float32(w_scale)
-    x = g.add_input("x", (1, 1), "int16", scale=in_scale, zero_point=0)
-    w = g.add_constant("w", np.array([[weight]], np.int8), scale=w_scale, zero_point=0)
-    bias = g.add_constant("b", np.array([bias], np.int64), scale=np.float32(in_scale) * w_scale, zero_point=0)
-    y = g.add_output("y", (1, 1), "int16", scale=1e-4, zero_point=0)
-    g.add_operator("FULLY_CONNECTED", [x, w, bias], [y], FullyConnectedOptions())
-    return b.build()
-
-
-def _fully_connected_int16_tie():
-    # 22978 x -7 x (0.5 x 2.517256e-05 / 1e-4) = -20244.5: LiteRT -20245, microinfer -20244.
-    return _fully_connected_16x8(0.5, -7, 2.517256e-05, 0), [np.array([[22978]], np.int16)], -20244, -20245
-
-
-def _fully_connected_int16_wide_bias():
-    # a bias beyond int32 (-5.06e11): LiteRT saturates to -32768, microinfer's result has the
-    # wrong sign (32767), as if the 64-bit accumulator were cut to 32 bits.
-    model = _fully_connected_16x8(0.001, 89, 0.01, -506244370171)
-    return model, [np.array([[22978]], np.int16)], 32767, -32768
-
-
-def _softmax_int16_tie():
-    model = softmax_model("int16", "int16", (1, 10), 26.75, 1e-5, 0)
-    row = [-30420, 4678, -3466, -32348, 2855, 17868, 15828, 31343, 1905, 5889]
-    return model, [np.array([row], np.int16)], 853, 852
-
-
-KNOWN_MISMATCHES = {  # finding key: reproducers -> (model, inputs, microinfer value, reference value)
-    (fuzz.MISMATCH, "SUB", "int8", "tflm"): (_sub_int8_tie,),
-    (fuzz.MISMATCH, "RELU", "int8", "tflm"): (_relu_int8_tie,),
-    (fuzz.MISMATCH, "RELU", "int16x8", "tflm"): (_relu_int16_tie,),
-    (fuzz.MISMATCH, "FULLY_CONNECTED", "int16x8", "tflite"): (_fully_connected_int16_tie,
-                                                               _fully_connected_int16_wide_bias),
-    (fuzz.MISMATCH, "SOFTMAX", "int16x8", "tflite"): (_softmax_int16_tie,),
-}
+from microinfer.testing.strategies import op_dtypes, unary_model
+from microinfer.tflite import load
 
 
 @pytest.fixture(scope="module")
@@ -87,37 +22,14 @@ def both_references():
 
 def test_campaign_every_op_and_dtype_against_both_references(both_references):
     """The CI campaign: every generated (operator, dtype) and small graphs, against TFLite Micro and
-    LiteRT. Reference disagreements are allowed (reported); microinfer mismatches are not."""
+    LiteRT. Reference disagreements are allowed (reported); microinfer mismatches are not, and
+    where the references disagree microinfer reproduces each of them."""
     report = fuzz.campaign("both", examples=150, seed=20261125, jobs=2)
-    # (a unit stops at its first failure, so a known mismatch takes a few cases off)
-    assert report.cases >= 0.95 * 150 * (len(op_dtypes()) + 1)
+    assert not report.failures, [(f.key, f.detail) for f in report.failures]
+    assert report.cases >= 150 * (len(op_dtypes()) + 1)
     assert report.cases - report.refused >= 0.9 * report.cases  # nearly every case is compared
-    failures = {f.key: f.detail for f in report.failures}
-    unexpected = {k: v for k, v in failures.items() if k not in KNOWN_MISMATCHES}
-    assert not unexpected, unexpected
-    for f in report.disagreements:  # microinfer reproduces each reference, bar the known mismatches
-        missed = {reference.TFLM, reference.LITERT} - set(f.follows)
-        assert all((fuzz.MISMATCH, f.op, f.dtype, ref) in KNOWN_MISMATCHES for ref in missed), f
-
-
-_KNOWN_CASES = [(key, reproduce) for key, reproducers in KNOWN_MISMATCHES.items() for reproduce in reproducers]
-
-
-@pytest.mark.parametrize("key,reproduce", _KNOWN_CASES, ids=[r.__name__.strip("_") for _, r in _KNOWN_CASES])
-def test_known_mismatch_still_reproduces(both_references, key, reproduce):
-    """Each known mismatch, shrunk by hand to one element (a row for SOFTMAX), with the values
-    microinfer and the reference give. Once a kernel is fixed, drop its entry."""
-    model, inputs, microinfer_value, reference_value = reproduce()
-    kind, op, dtype, against = key
-    checker = fuzz.CaseChecker(against)
-    try:
-        findings, compared = checker.check(op, dtype, model, inputs)
-    finally:
-        checker.close()
-    assert compared
-    assert [f.key for f in findings] == [key]
-    (finding,) = findings
-    assert f": {microinfer_value} vs {reference_value}" in finding.detail
+    for f in report.disagreements:
+        assert set(f.follows) == {reference.TFLM, reference.LITERT}, f
 
 
 def test_campaign_against_c_backend():

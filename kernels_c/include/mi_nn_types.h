@@ -38,24 +38,26 @@ typedef struct {
     int32_t max;
 } mi_activation;
 
-/* How an int32 accumulator is scaled to the output:
+/* How an accumulator is scaled to the output:
    MI_ROUND_DOUBLE: TFLite Micro's gemmlowp composition (saturating rounding doubling high
                     multiply, then rounding divide by a power of two);
-   MI_ROUND_SINGLE: TFLITE_SINGLE_ROUNDING (one 64-bit multiply, add half, shift). */
+   MI_ROUND_REAL:   LiteRT 2.3.0's reference FULLY_CONNECTED: the accumulator times
+                    real_scale[ch] in double, rounded half away from zero; a result outside
+                    int32 becomes INT32_MIN (what x86's conversion gives) and the output offset
+                    is then added with int32 wrap-around. */
 typedef enum {
     MI_ROUND_DOUBLE = 0,
-    MI_ROUND_SINGLE = 1
+    MI_ROUND_REAL = 1
 } mi_rounding;
 
-/* Per-output-channel requantization: multiplier[i] * 2**(shift[i] - 31). A per-tensor scale is
-   passed as arrays holding the same value for every channel. */
+/* Per-output-channel requantization: multiplier[i] * 2**(shift[i] - 31), or real_scale[i] with
+   MI_ROUND_REAL. A per-tensor scale is passed as arrays holding the same value for every
+   channel. */
 typedef struct {
     const int32_t *multiplier;
     const int32_t *shift;
-    int32_t rounding;        /* mi_rounding */
-    int32_t overflow_to_min; /* LiteRT 2.3.0 FULLY_CONNECTED with single rounding and a shift
-                                above 0: a scaled value outside int32 becomes INT32_MIN and the
-                                output offset is then added with int32 wrap-around */
+    const double *real_scale; /* MI_ROUND_REAL only (may be NULL otherwise) */
+    int32_t rounding;         /* mi_rounding */
 } mi_requant;
 
 typedef struct {

@@ -87,7 +87,7 @@ int32_t mi_depthwise_conv_s16_get_buffer_size(const mi_dims *output_dims);
 /* -- FULLY_CONNECTED ------------------------------------------------------------------------- */
 
 /* input (n = batches, c = depth), filter (n = units, c = depth) row-major, output (n, c = units).
-   quant->rounding may be single (LiteRT), with its overflow_to_min quirk. No scratch. */
+   quant->rounding may be MI_ROUND_REAL (LiteRT). No scratch. */
 mi_status mi_fully_connected_s8(const mi_context *ctx, const mi_fc_params *params, const mi_requant *quant,
                                 const mi_dims *input_dims, const int8_t *input, const mi_dims *filter_dims,
                                 const int8_t *filter, const int32_t *bias, const mi_dims *output_dims,

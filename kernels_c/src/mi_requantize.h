@@ -1,5 +1,6 @@
-/* Requantization shared by every kernel: TFLite's MultiplyByQuantizedMultiplier in both rounding
-   modes, its 64-bit variant for int16x8 kernels, and the output stage (offset, clamp).
+/* Requantization shared by every kernel: TFLite's MultiplyByQuantizedMultiplier (double rounding)
+   and its 64-bit variant for int16x8 kernels, LiteRT's scaling in double of FULLY_CONNECTED, and
+   the output stage (offset, clamp).
 
    Wrap-around that the reference kernels rely on (int32 sums, int32 offset addition) is done on
    unsigned types, so that it is defined behaviour in C. Right shifts of negative values are
@@ -86,13 +87,24 @@ static inline int32_t mi_requantize_double(int32_t acc, int32_t multiplier, int3
 #endif
 }
 
-/* Single rounding (TFLITE_SINGLE_ROUNDING): shift in [-31, 30]. The result can leave the int32
-   range when shift > 0; callers decide what that becomes. */
-static inline int64_t mi_requantize_single(int32_t acc, int32_t multiplier, int32_t shift)
+/* LiteRT's static_cast<int32_t>(round(static_cast<double>(acc) * scale)): ties away from zero,
+   INT32_MIN for a result outside int32 (x86's conversion; in C that cast would be undefined). */
+static inline int32_t mi_scale_real(int64_t acc, double scale)
 {
-    const int32_t right = 31 - shift;
-    const int64_t half = (int64_t)1 << (right - 1);
-    return ((int64_t)acc * (int64_t)multiplier + half) >> right;
+    const double scaled = (double)acc * scale;
+    const double magnitude = scaled < 0 ? -scaled : scaled;
+    double rounded = magnitude; /* from 2**52 on every double is a whole number */
+    if (magnitude < 4503599627370496.0) {
+        const double whole = (double)(int64_t)magnitude;
+        rounded = whole + (magnitude - whole >= 0.5 ? 1.0 : 0.0);
+    }
+    if (scaled < 0) {
+        rounded = -rounded;
+    }
+    if (!(rounded >= -2147483648.0 && rounded < 2147483648.0)) {
+        return INT32_MIN;
+    }
+    return (int32_t)rounded;
 }
 
 /* MultiplyByQuantizedMultiplier for int64 sums (int16x8 kernels), the same in both rounding
@@ -118,22 +130,22 @@ static inline int32_t mi_clamp(int64_t value, mi_activation act)
     return (int32_t)value;
 }
 
+/* MI_ROUND_REAL output of channel ch: scale, add the offset with int32 wrap-around, clamp. */
+static inline int32_t mi_requantize_output_real(const mi_requant *quant, int32_t ch, int64_t acc, int32_t offset,
+                                                mi_activation act)
+{
+    return mi_clamp(mi_wrap_add_s32(mi_scale_real(acc, quant->real_scale[ch]), offset), act);
+}
+
 /* Output of channel ch for the int32 accumulator acc (bias included): scale, add the output
    offset, clamp. */
 static inline int32_t mi_requantize_output(const mi_requant *quant, int32_t ch, int32_t acc, int32_t offset,
                                            mi_activation act)
 {
-    const int32_t multiplier = quant->multiplier[ch];
-    const int32_t shift = quant->shift[ch];
-    if (quant->rounding == MI_ROUND_SINGLE) {
-        const int64_t scaled = mi_requantize_single(acc, multiplier, shift);
-        if (quant->overflow_to_min) {
-            const int32_t as_int32 = (scaled < INT32_MIN || scaled > INT32_MAX) ? INT32_MIN : (int32_t)scaled;
-            return mi_clamp(mi_wrap_add_s32(as_int32, offset), act);
-        }
-        return mi_clamp(scaled + offset, act);
+    if (quant->rounding == MI_ROUND_REAL) {
+        return mi_requantize_output_real(quant, ch, acc, offset, act);
     }
-    return mi_clamp((int64_t)mi_requantize_double(acc, multiplier, shift) + offset, act);
+    return mi_clamp((int64_t)mi_requantize_double(acc, quant->multiplier[ch], quant->shift[ch]) + offset, act);
 }
 
 #if defined(__AVX2__)
@@ -257,6 +269,9 @@ static inline int32_t mi_requantize_output_s64(const mi_requant *quant, int32_t 
 {
     if (wide) {
         const int64_t acc = bias64 != 0 ? mi_wrap_add_s64(sum, bias64[ch]) : sum;
+        if (quant->rounding == MI_ROUND_REAL) {
+            return mi_requantize_output_real(quant, ch, acc, offset, act);
+        }
         return mi_clamp((int64_t)mi_requantize_s64(acc, quant->multiplier[ch], quant->shift[ch]) + offset, act);
     }
     {

@@ -29,7 +29,7 @@ from microinfer.testing.strategies import (
     values,
 )
 
-from kernel_check import assert_bit_exact
+from kernel_check import assert_bit_exact, assert_each_reference_gives
 
 SETTINGS = dict(deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -112,6 +112,17 @@ def test_sub_pot_int16_by_hand():
     np.testing.assert_array_equal(got, np.array([-2, 1002, -32768, 32767], np.int16))
 
 
+def test_sub_multipliers_in_double(reference_worker):
+    """Found by the fuzzer: scales 0.5, 0.5 -> 1/3. -59 - -124 = 65 steps of 0.5 = 32.5, over the
+    float32 1/3 (0.33333334) that is 97.4999971 output steps: 97. Both references compute the
+    real multipliers in double; in float32 the output multiplier rounds to exactly 0.75 * 2**-18,
+    which turns the step count into the tie 97.5 and the result into 98."""
+    q, out = dict(scale=0.5, zero_point=0), dict(scale=1 / 3, zero_point=0)
+    model = binary_model("SUB", (1,), (1,), "int8", q, q, out, O.SubOptions())
+    inputs = [np.array([-59], np.int8), np.array([-124], np.int8)]
+    assert_each_reference_gives(reference_worker, model, inputs, {"tflm": [97], "tflite": [97]})
+
+
 # -- MUL ----------------------------------------------------------------------------------------
 
 @settings(max_examples=400, **SETTINGS)
@@ -157,6 +168,21 @@ test_relu = _unary_test("RELU", ["int8", "int16", "float32"], 200)
 test_relu6 = _unary_test("RELU6", ["int8", "int16", "float32"], 200)
 test_leaky_relu = _unary_test("LEAKY_RELU", ["int8", "int8", "int16", "float32"], 300)
 test_hard_swish = _unary_test("HARD_SWISH", ["int8", "int8", "float32"], 250)
+
+
+@pytest.mark.parametrize("dtype,scales,x,expected", [
+    # 0.625 / 0.1: 6.2499999 from the float32 scales in double, exactly 6.25 as a float32 quotient;
+    # 2 x that is 12.4999998 (TFLite Micro: 12) or the tie 12.5 (LiteRT: 13)
+    ("int8", (0.625, 0.1), 2, {"tflm": [12], "tflite": [13]}),
+    # 0.078125 / 0.09375 = 5/6 exactly: double's 5/6 lies above it, float32's below, so
+    # 12339 x 5/6 = 10282.5 goes up for TFLite Micro and down for LiteRT
+    ("int16", (0.078125, 0.09375), 12339, {"tflm": [10283], "tflite": [10282]}),
+])
+def test_relu_multiplier_quotient(reference_worker, dtype, scales, x, expected):
+    """Found by the fuzzer: TFLite Micro divides the scales in double, LiteRT in float32."""
+    model = unary_model("RELU", (1,), dtype, dtype, dict(scale=scales[0], zero_point=0),
+                        dict(scale=scales[1], zero_point=0))
+    assert_each_reference_gives(reference_worker, model, [np.array([x], dtype)], expected)
 
 
 def test_relu6_references_differ():

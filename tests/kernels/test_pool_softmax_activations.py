@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from kernel_check import assert_bit_exact, random_inputs
+from kernel_check import assert_bit_exact, assert_each_reference_gives, random_inputs
 from microinfer import UnsupportedOpError
 from microinfer.interpreter import Interpreter
 from microinfer.tflite import ModelBuilder
@@ -117,6 +117,20 @@ def test_softmax_uniform_rows_by_hand(reference_worker):
         for ref in ("tflm", "tflite"):
             np.testing.assert_array_equal(Interpreter(model, reference=ref).run([x])[0], np.full((1, depth), expected))
             np.testing.assert_array_equal(reference_worker.run(ref, model, [x]).outputs[0], np.full((1, depth), expected))
+
+
+def test_softmax_int16_multiplier_product(reference_worker):
+    """Found by the fuzzer: input scale x beta is multiplied in double by TFLite Micro and in
+    float32 by LiteRT before the division by 10/65535, which gives different multipliers
+    (by hand: 1e-5 x 26.75 / (10/65535) = 1.7530... = 1882335137 x 2**-30 in double; the float32
+    product 2.675e-4 rounded gives 1882335181) and, on this row, outputs 853 / 852."""
+    model = softmax_model("int16", "int16", (1, 10), 26.75, 1e-5, 0)
+    assert [(p.multiplier, p.left_shift) for p in (Interpreter(model, reference=r)._prepared[0]
+                                                    for r in ("tflm", "tflite"))] == [(1882335137, 1), (1882335181, 1)]
+    row = np.array([[-30420, 4678, -3466, -32348, 2855, 17868, 15828, 31343, 1905, 5889]], np.int16)
+    tflm = [[2, 26, 3, 2, 15, 853, 494, 31326, 12, 34]]
+    litert = [[2, 26, 3, 2, 15, 852, 494, 31327, 12, 34]]
+    assert_each_reference_gives(reference_worker, model, [row], {"tflm": tflm, "tflite": litert})
 
 
 def test_softmax_refuses_wrong_output_quantization():

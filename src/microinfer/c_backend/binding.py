@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import MicroinferError
 from ..kernels.registry import Node
-from .structs import MI_OK, ROUND_DOUBLE, ROUND_SINGLE, Context, Dims, Requant
+from .structs import MI_OK, ROUND_DOUBLE, ROUND_REAL, Context, Dims, Requant
 
 # Shift ranges the C requantizers are defined for (checked before any call).
 MIN_SHIFT = -31
@@ -161,16 +161,19 @@ def matrix_dims(rows: int, cols: int) -> Dims:
     return dims((rows, 1, 1, cols))
 
 
-def requant(multiplier, shift, rounding: str, channels: int, overflow_to_min: bool = False,
-            wide: bool = False) -> tuple[Requant, list]:
-    """The C requantization struct and the arrays it points into (keep them alive)."""
+def requant(multiplier, shift, channels: int, real_scale=None, wide: bool = False) -> tuple[Requant, list]:
+    """The C requantization struct and the arrays it points into (keep them alive): double
+    rounding with ``multiplier``/``shift``, or, given ``real_scale`` (per channel, float64),
+    LiteRT's scaling in double."""
     m = contiguous(np.broadcast_to(multiplier, (channels,)), np.int32)
     s = contiguous(np.broadcast_to(shift, (channels,)), np.int32)
+    if real_scale is not None:
+        scale = np.ascontiguousarray(np.broadcast_to(real_scale, (channels,)), np.float64)
+        return Requant(m.ctypes.data, s.ctypes.data, scale.ctypes.data, ROUND_REAL), [m, s, scale]
     highest = MAX_WIDE_SHIFT if wide else MAX_SHIFT
     if channels and (s.min() < MIN_SHIFT or s.max() > highest):
         raise Fallback(f"requantization shifts outside [{MIN_SHIFT}, {highest}]")
-    mode = ROUND_SINGLE if rounding == "single" else ROUND_DOUBLE
-    return Requant(m.ctypes.data, s.ctypes.data, mode, int(overflow_to_min)), [m, s]
+    return Requant(m.ctypes.data, s.ctypes.data, None, ROUND_DOUBLE), [m, s]
 
 
 def scratch(size: int) -> tuple[Context, np.ndarray | None]:

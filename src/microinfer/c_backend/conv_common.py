@@ -69,7 +69,7 @@ class ConvFamilyCall:
         for bias in biases:
             if isinstance(bias, np.ndarray) and bias.size != self.channels:
                 raise Fallback(f"{self.op}: {bias.size} biases for {self.channels} output channels")
-        quant, quant_arrays = requant(q.multiplier, q.shift, "double", self.channels, wide=self.int16 and q.wide)
+        quant, quant_arrays = requant(q.multiplier, q.shift, self.channels, wide=self.int16 and q.wide)
         context, buffer = scratch(int(scratch_size))
         fn = getattr(self.lib, function)
         fn.argtypes = (kernel_argtypes_s16 if self.int16 else kernel_argtypes)(type(params))

@@ -7,7 +7,7 @@ from ctypes import POINTER, c_int32, c_void_p
 
 MI_OK = 0
 ROUND_DOUBLE = 0
-ROUND_SINGLE = 1
+ROUND_REAL = 1
 
 
 class Dims(ctypes.Structure):
@@ -27,7 +27,7 @@ class Activation(ctypes.Structure):
 
 
 class Requant(ctypes.Structure):
-    _fields_ = [("multiplier", c_void_p), ("shift", c_void_p), ("rounding", c_int32), ("overflow_to_min", c_int32)]
+    _fields_ = [("multiplier", c_void_p), ("shift", c_void_p), ("real_scale", c_void_p), ("rounding", c_int32)]
 
 
 class ConvParams(ctypes.Structure):

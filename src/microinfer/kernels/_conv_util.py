@@ -128,11 +128,10 @@ def make_requantizer(
     activation,
     wide: bool,
 ) -> Requantizer:
-    # Unlike most LiteRT kernels, LiteRT's reference convolutions (CONV_2D, DEPTHWISE_CONV_2D,
-    # TRANSPOSE_CONV) requantize with double rounding, as TFLite Micro does: measured against
-    # ai-edge-litert 2.3.0, single rounding differs in the last place on ties. (The two
-    # references' multiplier quantization differs only for shifts above 30, which
-    # multipliers_in_range rejects.)
+    # LiteRT's reference convolutions (CONV_2D, DEPTHWISE_CONV_2D, TRANSPOSE_CONV) requantize
+    # with double rounding, as TFLite Micro does: measured against ai-edge-litert 2.3.0, single
+    # rounding differs in the last place on ties. (The two references' multiplier quantization
+    # differs only for shifts above 30, which multipliers_in_range rejects.)
     pairs = [quantize_multiplier(m) for m in real_multipliers(x, w, y, channels)]
     lo, hi = common.activation_range_quantized(activation, y)
     multiplier = np.array([m for m, _ in pairs], np.int64)

@@ -126,9 +126,9 @@ def clamp_cast(x, lo: int, hi: int, dtype) -> np.ndarray:
 #
 # Each input is offset, shifted left by 20 bits (int8) or 15 bits (int16), scaled by a
 # multiplier < 1 onto a common scale (twice the larger input scale), added or subtracted, and
-# scaled onto the output. The references differ in how the multipliers are computed (double or
-# float arithmetic), in whether SUB negates the second multiplier before rounding, and LiteRT has
-# a separate power-of-two int16 path selected by ``pot_scale_int16``.
+# scaled onto the output. The references differ in whether SUB negates the second multiplier
+# before rounding, and LiteRT has a separate power-of-two int16 path selected by
+# ``pot_scale_int16``.
 
 @dataclass(frozen=True)
 class AddSubData:
@@ -177,29 +177,25 @@ def _pot_shifts(node: Node) -> tuple[int, int]:
     return l1 - lo, l2 - lo
 
 
-def real_add_sub_multipliers(node: Node, in_float: bool) -> tuple[float, float, float]:
-    """(input1, input2, output) real multipliers of the left-shift scheme.
+def real_add_sub_multipliers(node: Node) -> tuple[float, float, float]:
+    """(input1, input2, output) real multipliers of the left-shift scheme, in double.
 
-    ``in_float``: the arithmetic is done in float32 (TFLM's SUB) instead of double.
+    Both references compute them in double from the float32 scales, for ADD and for SUB: TFLite
+    Micro's sub_common.cc in the stored sources divides in float32, but the pinned tflite-micro
+    build matches double on every element of exhaustive int8 and random int16 sweeps and float32
+    on none of those with inexact quotients (tests/kernels/test_elementwise.py).
     """
     s1, s2, so = (common.scale_of(t) for t in (node.input(0), node.input(1), node.outputs[0]))
     left_shift = 15 if node.outputs[0].type is TensorType.INT16 else 20
-    if in_float:
-        twice_max = f32(f32(2) * max(s1, s2))
-        return (
-            float(f32(s1 / twice_max)),
-            float(f32(s2 / twice_max)),
-            float(f32(twice_max / f32(f32(1 << left_shift) * so))),
-        )
     twice_max = 2.0 * float(max(s1, s2))
     return (
         float(s1) / twice_max,
         float(s2) / twice_max,
-        twice_max / float(f32(f32(1 << left_shift) * so)),
+        twice_max / ((1 << left_shift) * float(so)),
     )
 
 
-def prepare_add_sub(node: Node, sign: int, multipliers_in_float: bool, negate_in_litert: bool) -> AddSubData:
+def prepare_add_sub(node: Node, sign: int, negate_in_litert: bool) -> AddSubData:
     x1, x2, y = node.input(0), node.input(1), node.outputs[0]
     activation = getattr(node.options, "fused_activation_function", ActivationFunction.NONE)
     shape = tuple(y.shape)
@@ -215,7 +211,7 @@ def prepare_add_sub(node: Node, sign: int, multipliers_in_float: bool, negate_in
         shift1, shift2 = _pot_shifts(node)
         return AddSubData("pot", shape, dtype, sign, rounding, input1_shift=shift1, input2_shift=shift2,
                           act_min=lo, act_max=hi)
-    r1, r2, ro = real_add_sub_multipliers(node, multipliers_in_float)
+    r1, r2, ro = real_add_sub_multipliers(node)
     m1, sh1 = quantize_smaller_than_one(r1, rounding)
     m2, sh2 = quantize_smaller_than_one(r2, rounding)
     mo, sho = quantize_smaller_than_one(ro, rounding)
@@ -264,8 +260,7 @@ def add_sub_output_multiplier_below_one(node: Node) -> bool:
     """The output rescale factor 2*max(input scales) / (2**left_shift * output scale) is below 1"""
     if node.outputs[0].type not in NUMPY_INT or uses_pot_int16_path(node):
         return True
-    in_float = node.op.op == "SUB" and node.reference == TFLM
-    return real_add_sub_multipliers(node, in_float)[2] < 1.0
+    return real_add_sub_multipliers(node)[2] < 1.0
 
 
 def pot_path_shifts_valid(node: Node) -> bool:

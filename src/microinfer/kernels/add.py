@@ -21,4 +21,4 @@ class Add(ew.AddSubKernel):
     constraints = (*ew.ADD_SUB_CONSTRAINTS, _pot_path_same_shapes)
 
     def prepare(self, node: Node) -> ew.AddSubData:
-        return ew.prepare_add_sub(node, +1, multipliers_in_float=False, negate_in_litert=False)
+        return ew.prepare_add_sub(node, +1, negate_in_litert=False)

@@ -4,9 +4,11 @@ Values are NumPy int64 arrays holding int32 quantities (so intermediate products
 results are wrapped or saturated the way the C code's types would. Every kernel uses these
 functions; rounding mode is a parameter, never a copy of a kernel.
 
-Rounding modes: TFLite Micro builds with *double rounding* (gemmlowp's rounding doubling high
-multiply followed by a rounding right shift); LiteRT builds with ``TFLITE_SINGLE_ROUNDING`` (one
-64-bit multiply, add half, shift). The two can differ by one in the last place.
+Rounding modes: *double rounding* is gemmlowp's rounding doubling high multiply followed by a
+rounding right shift; *single rounding* (``TFLITE_SINGLE_ROUNDING``) is one 64-bit multiply, add
+half, shift. The two can differ by one in the last place. TFLite Micro and, as measured on ties,
+LiteRT 2.3.0's reference kernels requantize with double rounding (LiteRT's FULLY_CONNECTED scales
+in double instead, see :mod:`.fully_connected`).
 
 Raw width: gemmlowp's primitives and its ``FixedPoint<tRawType, IntegerBits>`` functions (exp on
 negative values, 1/(1+x), logistic, tanh) exist for int32 and int16 raw values. Here they are one

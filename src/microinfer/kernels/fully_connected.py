@@ -15,7 +15,6 @@ from ..tflite.types import TensorType
 from . import common
 from .fixedpoint import (
     DOUBLE,
-    SINGLE,
     Rescale,
     multiply_by_quantized_multiplier_int64,
     quantize_multiplier,
@@ -30,15 +29,15 @@ class FullyConnectedData:
     output_shape: tuple[int, ...]
     weights_t: np.ndarray  # (depth, units): float32/float64 holding exact integers, or float32
     bias: np.ndarray | None  # int64 with the input offset folded in (sum_k offset*w[u,k]), or float32
-    rescale: Rescale | None  # per output unit
+    rescale: Rescale | None  # per output unit (TFLite Micro)
     multiplier: np.ndarray
     shift: np.ndarray
     output_offset: int
     act_min: float
     act_max: float
-    wide_accumulator: bool  # int16x8 with 64-bit bias: 64-bit sums and the int64 requantizer
+    wide_accumulator: bool  # int16x8 with 64-bit bias: 64-bit sums (and TFLM's int64 requantizer)
     may_wrap: bool  # the reference's int32 sum can overflow (huge bias): wrap as it does
-    overflow_to_min: bool = False  # LiteRT, multiplier above 1: see _overflowed_to_int32_min
+    real_scale: np.ndarray | None = None  # LiteRT: per-unit scale applied in double, see _scale_in_double
 
 
 def _types_supported(node: Node) -> bool:
@@ -89,6 +88,23 @@ def _int4_per_tensor_for_tflm(node: Node) -> bool:
     return len(w.quantization.scale) == 1
 
 
+def _bias_scale_matches(node: Node) -> bool:
+    """Quantized, with per-tensor weights and a bias: input scale x weight scale and the bias scale differ by at most 0.02 x the output scale (both references check it; a bias without quantization has scale 0, and so has, for LiteRT, a bias with per-channel scales)"""
+    x, w, b, y = node.input(0), node.input(1), node.input(2), node.outputs[0]
+    if b is None or x is None or x.type is TensorType.FLOAT32 or w is None or w.quantization is None:
+        return True
+    if len(w.quantization.scale) != 1 or y.quantization is None:
+        return True
+    # (kernel_util.cc, GetQuantizedConvolutionMultipler with a bias: the scale TfLiteTensor.params
+    # holds, which TFLM takes from the first channel and LiteRT leaves 0 for several channels)
+    scales = [] if b.quantization is None else list(b.quantization.scale)
+    if node.reference != TFLM and len(scales) > 1:
+        scales = []
+    bias_scale = float(np.float32(scales[0])) if scales else 0.0
+    product = float(common.scale_of(x)) * float(common.scale_of(w))
+    return abs(product - bias_scale) / float(common.scale_of(y)) <= 0.02
+
+
 @register("FULLY_CONNECTED", versions=range(1, 14), types=("int8", "int4x8", "int16x8", "float32"))
 class FullyConnected(Kernel):
     constraints = (
@@ -100,6 +116,7 @@ class FullyConnected(Kernel):
         _int4_per_tensor_for_tflm,
         common.supported_activation,
         common.quantized_tensors_have_parameters,
+        _bias_scale_matches,
     )
 
     def prepare(self, node: Node) -> FullyConnectedData:
@@ -113,10 +130,8 @@ class FullyConnected(Kernel):
                 "float32", y.shape, np.ascontiguousarray(np.asarray(w.data, np.float32).T), bias,
                 None, np.zeros(0), np.zeros(0), 0, lo, hi, False, False,
             )
-        rounding = _rounding(node)
-        multipliers = [
-            quantize_multiplier(m, single_rounding=rounding == SINGLE) for m in _real_multipliers(x, w, y)
-        ]
+        reals = _real_multipliers(x, w, y)
+        multipliers = [quantize_multiplier(m) for m in reals]
         units, depth = w.shape
         multiplier = np.broadcast_to(np.array([m for m, _ in multipliers], np.int64), units)
         shift = np.broadcast_to(np.array([s for _, s in multipliers], np.int64), units)
@@ -129,12 +144,13 @@ class FullyConnected(Kernel):
         bound = depth * (max_input + abs(input_offset)) * max_weight + int(np.abs(bias).max(initial=0))
         lo, hi = common.activation_range_quantized(activation, y)
         wide = x.type is TensorType.INT16 and (b is None or b.type is TensorType.INT64)
+        litert = node.reference != TFLM
         return FullyConnectedData(
             kind="int16x8" if x.type is TensorType.INT16 else "int8",
             output_shape=y.shape,
             weights_t=np.ascontiguousarray(weights.T.astype(_exact_dtype(depth * max_input * max_weight))),
             bias=bias,
-            rescale=Rescale.of(multiplier, shift, rounding),
+            rescale=None if litert else Rescale.of(multiplier, shift, DOUBLE),
             multiplier=multiplier,
             shift=shift,
             output_offset=common.zero_point_of(y),
@@ -142,7 +158,7 @@ class FullyConnected(Kernel):
             act_max=hi,
             wide_accumulator=wide,
             may_wrap=not wide and bound >= 1 << 31,
-            overflow_to_min=not wide and rounding == SINGLE and int(shift.max(initial=0)) > 0,
+            real_scale=np.broadcast_to(np.array(reals, np.float64), units).copy() if litert else None,
         )
 
     def eval(self, data: FullyConnectedData, inputs):
@@ -155,33 +171,32 @@ class FullyConnected(Kernel):
         # Integer products summed in floating point are exact while below 2**24 (float32) or
         # 2**53 (float64), so BLAS does the multiply-accumulates.
         acc = (rows.astype(data.weights_t.dtype) @ data.weights_t).astype(np.int64) + data.bias
-        if data.wide_accumulator:
-            scaled = multiply_by_quantized_multiplier_int64(acc, data.multiplier, data.shift)
+        if data.may_wrap:
+            acc = wrap_int32(acc)
+        if data.real_scale is not None:
+            out = wrap_int32(_scale_in_double(acc, data.real_scale) + data.output_offset)
+        elif data.wide_accumulator:
+            out = multiply_by_quantized_multiplier_int64(acc, data.multiplier, data.shift) + data.output_offset
         else:
-            scaled = data.rescale(wrap_int32(acc) if data.may_wrap else acc)
-            if data.overflow_to_min:
-                out = np.clip(_overflowed_to_int32_min(scaled, data.output_offset), data.act_min, data.act_max)
-                dtype = np.int16 if data.kind == "int16x8" else np.int8
-                return [out.astype(dtype).reshape(data.output_shape)]
-        out = np.clip(scaled + data.output_offset, data.act_min, data.act_max)
+            out = data.rescale(acc) + data.output_offset
+        out = np.clip(out, data.act_min, data.act_max)
         dtype = np.int16 if data.kind == "int16x8" else np.int8
         return [out.astype(dtype).reshape(data.output_shape)]
 
 
-def _rounding(node: Node) -> str:
-    """TFLite Micro requantizes with double rounding. LiteRT's reference FULLY_CONNECTED uses
-    single rounding (measured on ai-edge-litert 2.3.0), unlike its convolution, pooling,
-    softmax, element-wise and recurrent kernels, which use double rounding as TFLite Micro does."""
-    return DOUBLE if node.reference == TFLM else SINGLE
-
-
-def _overflowed_to_int32_min(scaled: np.ndarray, offset: int) -> np.ndarray:
-    """LiteRT 2.3.0 (single rounding, multiplier above 1): a rescaled sum outside int32 comes out
-    as INT32_MIN (like an out-of-range conversion on x86), and adding the output zero point then
-    wraps in int32. Measured: with a negative zero point an overflow, whatever its sign, gives the
-    top of the range, otherwise the bottom."""
-    in_range = (scaled >= -(1 << 31)) & (scaled < (1 << 31))
-    return wrap_int32(np.where(in_range, scaled, -(1 << 31)) + offset)
+def _scale_in_double(acc: np.ndarray, real_scale: np.ndarray) -> np.ndarray:
+    """LiteRT 2.3.0's reference FULLY_CONNECTED (int8 and int16x8, per tensor and per channel:
+    the reference_integer_ops::FullyConnected / FullyConnectedPerChannel overloads that take the
+    float scales) scales each sum as ``static_cast<int32_t>(round(double(acc) * real_scale))``.
+    Ties round away from zero, a 64-bit sum is scaled without being cut to 32 bits, and a result
+    outside int32 converts to INT32_MIN as x86's cvttsd2si does; the caller then adds the output
+    zero point with int32 wrap-around."""
+    scaled = acc.astype(np.float64) * real_scale
+    magnitude = np.abs(scaled)
+    whole = np.floor(magnitude)
+    rounded = np.copysign(whole + (magnitude - whole >= 0.5), scaled)  # std::round
+    in_range = (rounded >= -(2.0**31)) & (rounded < 2.0**31)
+    return np.where(in_range, rounded, -(2.0**31)).astype(np.int64)
 
 
 def _exact_dtype(largest_sum: int) -> type:

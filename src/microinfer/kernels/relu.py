@@ -1,7 +1,8 @@
 """RELU: max(x, 0), float32 / int8 / int16 (int16 with zero points 0).
 
 Quantized: ``zp_out + requantize(x - zp_in, s_in / s_out)`` clamped below at the output's zero
-point. The multiplier is the float32 quotient of the scales, widened to double.
+point. TFLite Micro divides the scales in double (activations_common.cc, CalculateReluOpData);
+LiteRT divides them in float32 and widens the quotient (activations.cc, ReluPrepare).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from ..tflite.types import TensorType
 from . import _elementwise as ew
 from . import common
 from .fixedpoint import quantize_multiplier
-from .registry import Kernel, Node, register
+from .registry import TFLM, Kernel, Node, register
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,10 @@ def relux_range_fits(upper: float | None):
 
 
 def relux_real(node: Node) -> float:
-    return float(ew.f32(common.scale_of(node.input(0)) / common.scale_of(node.outputs[0])))
+    s_in, s_out = common.scale_of(node.input(0)), common.scale_of(node.outputs[0])
+    if node.reference == TFLM:
+        return float(s_in) / float(s_out)
+    return float(ew.f32(s_in / s_out))
 
 
 def prepare_relux(node: Node, lower: float, upper: float | None) -> ReluXData:

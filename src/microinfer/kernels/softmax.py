@@ -139,9 +139,13 @@ def _int8_real_multiplier(node: Node) -> float:
 
 
 def _int16_real_multiplier(node: Node) -> float:
-    beta = float(np.float32(node.options.beta))
-    scale = float(common.scale_of(node.inputs[0]))
-    return scale * beta / (10.0 / 65535.0)
+    """input_scale * beta / (10 / 65535): TFLite Micro multiplies the two float32 values in double
+    (softmax_common.cc, CalculateSoftmaxParams), LiteRT in float32 before dividing in double
+    (activations.cc, SoftmaxPrepare), which can change the multiplier's last bits."""
+    beta = np.float32(node.options.beta)
+    scale = common.scale_of(node.inputs[0])
+    product = float(scale) * float(beta) if node.reference == TFLM else float(scale * beta)
+    return product / (10.0 / 65535.0)
 
 
 # -- the int16 tables ----------------------------------------------------------------------------

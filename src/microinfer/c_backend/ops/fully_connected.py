@@ -31,8 +31,7 @@ class FullyConnectedC(CKernel):
         output = np.empty(spec.output_shape, np.int16 if int16 else np.int8)
         if output.size != rows * units:
             raise Fallback(f"output shape {spec.output_shape} does not hold {rows} x {units} values")
-        quant, quant_arrays = requant(spec.multiplier, spec.shift, spec.rescale.rounding, units,
-                                      spec.overflow_to_min, wide=spec.wide_accumulator)
+        quant, quant_arrays = requant(spec.multiplier, spec.shift, units, spec.real_scale, wide=spec.wide_accumulator)
         params = FcParams(0, spec.output_offset, Activation(int(spec.act_min), int(spec.act_max)))
         context, buffer = scratch(0)
         in_dims, filter_dims, out_dims = matrix_dims(rows, depth), matrix_dims(units, depth), matrix_dims(rows, units)
