@@ -137,7 +137,8 @@ def board_names(targets_dirs=None) -> list[str]:
 
 
 # -- reading ------------------------------------------------------------------------------------------
-def _read(path: Path) -> dict:
+def read_toml(path: Path) -> dict:
+    """A TOML file as a dict; a missing, unreadable or malformed file is a TargetFileError naming it."""
     try:
         with open(path, "rb") as f:
             return tomllib.load(f)
@@ -189,7 +190,7 @@ def _target_file(kind: str, name: str, targets_dirs) -> tuple[Path, _Fields]:
     if name not in known:
         raise UnsupportedTargetError(f"unknown {kind[:-1]} {name!r}; known {kind}: {', '.join(known)}")
     path = known[name]
-    return path, _Fields(_read(path), path)
+    return path, _Fields(read_toml(path), path)
 
 
 def load_core(name: str, targets_dirs=None) -> Core:
@@ -263,7 +264,7 @@ def load_batteries(targets_dirs=None) -> dict[str, Battery]:
     for directory in reversed(search_dirs(targets_dirs)):
         path = directory / "batteries.toml"
         if path.is_file():
-            for name, table in _read(path).items():
+            for name, table in read_toml(path).items():
                 f = _Fields(table, path, f"{name}.") if isinstance(table, dict) else None
                 if f is None:
                     raise TargetFileError(f"{path}: {name} must be a table [{name}]")

@@ -11,12 +11,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib
-
 from ..errors import MicroinferError
+from ..targets import read_toml
 from ..tflite import Model
 from ..tflite.model import Operator, Subgraph
 from .machine import core_named, emulation_dir
@@ -36,8 +32,7 @@ class LoopWork:
 def loop_constants() -> dict[str, dict[str, dict[str, float]]]:
     """path -> kind -> {unit: instructions per unit, "lanes": ...}."""
     path = emulation_dir() / "c_kernel_loops.toml"
-    with path.open("rb") as handle:
-        table = tomllib.load(handle)
+    table = read_toml(path)
     return {isa: {kind: {k: float(v) for k, v in entry.items() if not isinstance(v, str)}
                   for kind, entry in kinds.items()} for isa, kinds in table.items()}
 
