@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -33,6 +35,15 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except BrokenPipeError:
         return 0
+
+
+@contextlib.contextmanager
+def _writing(path: Path):
+    """Turns a failed write of a user-named output file into a one-line microinfer error."""
+    try:
+        yield
+    except OSError as exc:
+        raise MicroinferError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -90,8 +101,9 @@ def _parser() -> argparse.ArgumentParser:
 
     emulate = commands.add_parser("emulate", help="run the C kernels layer by layer on an emulated Cortex-M core")
     emulate.add_argument("model", type=Path, help=".tflite file")
-    emulate.add_argument("--core", required=True, choices=("cortex-m0plus", "cortex-m4f", "cortex-m55"),
-                         help="emulated core (QEMU): M0+ plain C, M4F DSP (SMLAD), M55 Helium (MVE)")
+    emulate.add_argument("--core", required=True,
+                         help="emulated core (QEMU), from targets/emulation/machines.toml: cortex-m0plus "
+                              "(plain C), cortex-m4f (DSP, SMLAD), cortex-m55 (Helium, MVE)")
     emulate.add_argument("--seed", type=int, default=0, help="seed of the random input")
     emulate.add_argument("--json", action="store_true", help="print one JSON object")
     emulate.set_defaults(run=_emulate)
@@ -154,6 +166,8 @@ def _rate(text: str | None) -> float | None:
         raise MicroinferError(f"--rate {text!r}: expected a number, N/s or N/h") from None
     if unit not in ("", "s", "h"):
         raise MicroinferError(f"--rate {text!r}: the unit must be /s or /h")
+    if not math.isfinite(number):
+        raise MicroinferError(f"--rate {text!r}: expected a finite number")
     return number / 3600 if unit == "h" else number
 
 
@@ -161,13 +175,19 @@ def _fit(args) -> int:
     from .cost import estimate, estimate_all_boards
     from .cost import render as fit_render
 
+    if args.all_boards:
+        single = [flag for flag, value in (("--clock-mhz", args.clock_mhz), ("--weights-in", args.weights_in),
+                                           ("--arena-in", args.arena_in)) if value is not None]
+        if single:
+            raise MicroinferError(f"{', '.join(single)}: only with --board or --core, not with --all-boards")
     model = load(args.model)
     options = dict(planner=args.planner, rate_per_s=_rate(args.rate), battery=args.battery,
                    targets_dirs=args.targets, model_name=args.model.name)
     if args.all_boards:
         results = estimate_all_boards(model, kernels=args.kernels, **options)
         if args.csv:
-            args.csv.write_text(fit_render.summary_csv(results))
+            with _writing(args.csv):
+                args.csv.write_text(fit_render.summary_csv(results))
         if args.json:
             print(json.dumps([r.to_dict() for r in results], indent=1))
         else:
@@ -177,7 +197,8 @@ def _fit(args) -> int:
     result = estimate(model, args.board, core=args.core, clock_mhz=args.clock_mhz, kernels=args.kernels,
                       weights_in=args.weights_in, arena_in=args.arena_in, **options)
     if args.csv:
-        args.csv.write_text(fit_render.layers_csv(result))
+        with _writing(args.csv):
+            args.csv.write_text(fit_render.layers_csv(result))
     print(fit_render.to_json(result) if args.json else fit_render.fit_table(result))
     return 0
 
@@ -209,8 +230,9 @@ def _plan(args) -> int:
     ordered = model if plan.operator_order is None else reordered_model(model, plan.operator_order, renumber=False)
     labels = plan_render.scope_labels(ordered)
     if args.png:
-        plan_render.write_png(plan, args.png, title=f"{args.model.name}: arena head, planner {plan.planner}",
-                              labels=labels, baseline=baseline)
+        with _writing(args.png):
+            plan_render.write_png(plan, args.png, title=f"{args.model.name}: arena head, planner {plan.planner}",
+                                  labels=labels, baseline=baseline)
     extra = dict(kernels=args.kernels, core=args.core, baseline=baseline)
     if args.json:
         print(json.dumps(plan_render.plan_dict(plan, model=args.model.name, **extra), indent=1))
@@ -280,7 +302,8 @@ def _fuzz(args) -> int:
                            progress=_fuzz_progress if show else None)
     if show:
         print(file=sys.stderr)
-    folders = [fuzz.write_finding(f, args.out) for f in report.findings.values()]
+    with _writing(args.out):
+        folders = [fuzz.write_finding(f, args.out) for f in report.findings.values()]
     if args.json:
         print(json.dumps({**report.to_dict(), "out": str(args.out) if folders else None}, indent=1))
     else:
@@ -386,7 +409,8 @@ def _progress_line(what: str):
 def _example(args) -> int:
     data = EXAMPLES[args.name](seed=args.seed)
     output = args.output or Path(f"{args.name.replace('-', '_')}.tflite")
-    output.write_bytes(data)
+    with _writing(output):
+        output.write_bytes(data)
     print(f"wrote {output} ({size(len(data))})")
     return 0
 

@@ -116,6 +116,9 @@ def search_dirs(targets_dirs=None) -> list[Path]:
     if isinstance(targets_dirs, (str, os.PathLike)):
         targets_dirs = [targets_dirs]
     dirs = [Path(d) for d in (targets_dirs or [])]
+    for directory in dirs:
+        if not directory.is_dir():
+            raise TargetFileError(f"{directory}: no such targets directory (it should hold cores/ and boards/)")
     dirs += [Path(d) for d in os.environ.get(ENV_VAR, "").split(os.pathsep) if d]
     return dirs + [builtin_dir()]
 

@@ -192,6 +192,8 @@ def _board(board, core, clock_mhz, targets_dirs) -> Board:
         return board
     if (board is None) == (core is None):
         raise UnsupportedTargetError("give a board or a core (with an optional clock), not both or neither")
+    if clock_mhz is not None and not clock_mhz > 0:
+        raise UnsupportedTargetError(f"clock must be a positive number of MHz, got {clock_mhz!r}")
     if board is not None:
         the_board = load_board(board, targets_dirs)
         if clock_mhz:

@@ -99,7 +99,7 @@ def load_cores() -> dict[str, EmulatedCore]:
 def core_named(name: str) -> EmulatedCore:
     cores = load_cores()
     if name not in cores:
-        raise UnsupportedTargetError(f"no emulated core {name!r}; known: {', '.join(sorted(cores))}")
+        raise UnsupportedTargetError(f"unknown emulated core {name!r}; known emulated cores: {', '.join(sorted(cores))}")
     return cores[name]
 
 

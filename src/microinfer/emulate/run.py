@@ -86,9 +86,9 @@ def emulate(model: Model | str | Path | bytes, core: str, seed: int = 0, referen
     ``layers``: only these operator indices (default: all). ``progress(done, total)`` is called
     after each operator.
     """
-    check_toolchain()
     target = core_named(core)
     timing = timing_table(core)
+    check_toolchain()
     from .. import c_backend
     from ..c_backend import ops  # noqa: F401  (registers the C kernels)
 
@@ -149,7 +149,7 @@ def _random_inputs(model: Model, rng: np.random.Generator) -> list[np.ndarray]:
     for tensor in model.main.input_tensors():
         dtype = tensor.type.numpy_dtype
         if not np.issubdtype(dtype, np.integer):
-            raise MicroinferError(f"emulate: input {tensor.name!r} is {np.dtype(dtype).name}; "
+            raise MicroinferError(f"input {tensor.name!r} is {np.dtype(dtype).name}; "
                                   "only integer (quantized) models run on the emulated cores")
         info = np.iinfo(dtype)
         inputs.append(rng.integers(info.min, info.max, size=tensor.shape, endpoint=True).astype(dtype))
