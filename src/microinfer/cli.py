@@ -189,7 +189,7 @@ def _fit(args) -> int:
             with _writing(args.csv):
                 args.csv.write_text(fit_render.summary_csv(results))
         if args.json:
-            print(json.dumps([r.to_dict() for r in results], indent=1))
+            print(json.dumps({"model": args.model.name, "boards": [r.to_dict() for r in results]}, indent=1))
         else:
             print(f"{args.model.name}: every board, best first (estimates; arena from the TFLite Micro planner)")
             print(fit_render.ranking_table(results))
