@@ -16,6 +16,7 @@ import numpy as np
 from ..errors import MicroinferError
 from ..info import operator_macs
 from ..interpreter import Interpreter
+from ..testing.op_models import random_inputs
 from ..tflite import Model, load
 from .machine import EmulatedCore, EmulationError, check_toolchain, core_named, run_layer
 from .program import RecordingLibrary, layer_program, record_call
@@ -145,12 +146,9 @@ def _emulate_layer(index, node, data, values, macs, core: EmulatedCore, timing: 
 
 
 def _random_inputs(model: Model, rng: np.random.Generator) -> list[np.ndarray]:
-    inputs = []
     for tensor in model.main.input_tensors():
         dtype = tensor.type.numpy_dtype
         if not np.issubdtype(dtype, np.integer):
             raise MicroinferError(f"input {tensor.name!r} is {np.dtype(dtype).name}; "
                                   "only integer (quantized) models run on the emulated cores")
-        info = np.iinfo(dtype)
-        inputs.append(rng.integers(info.min, info.max, size=tensor.shape, endpoint=True).astype(dtype))
-    return inputs
+    return random_inputs(model, rng)
