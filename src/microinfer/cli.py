@@ -13,13 +13,12 @@ from . import __version__
 from .errors import MicroinferError
 from .examples import EXAMPLES
 from .info import ModelInfo, TensorSummary, describe
-from .planner import PLANNERS, ArenaPlan, plan, reordered_model
+from .cost.estimate import KERNEL_LIBRARIES as FIT_KERNEL_LIBRARIES
+from .planner import ABIS, PLANNERS, ArenaPlan, plan, reordered_model
+from .planner import KERNEL_LIBRARIES as PLAN_KERNEL_LIBRARIES
 from .planner import render as plan_render
 from .render import size, table, thousands
 from .tflite import load
-
-ABIS = ("x86_64", "arm32")
-KERNELS = ("tflm-reference", "cmsis-nn")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -64,7 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--planner", choices=PLANNERS, default="tflm",
                       help="tflm: TFLite Micro's own plan (default); best: the smallest plan microinfer finds")
     plan.add_argument("--abi", choices=ABIS, default="x86_64", help="ABI of the interpreter's structures")
-    plan.add_argument("--kernels", choices=KERNELS, default="tflm-reference", help="kernel library")
+    plan.add_argument("--kernels", choices=PLAN_KERNEL_LIBRARIES, default="tflm-reference", help="kernel library")
     plan.add_argument("--core", help="CPU core the kernels are built for (CMSIS-NN scratch sizes)")
     plan.add_argument("--resource-variables", type=int, default=0, metavar="N",
                       help="slots of a MicroResourceVariables the application creates in the arena "
@@ -142,7 +141,7 @@ def _add_fit_parser(commands) -> None:
     where.add_argument("--core", help="a core from targets/cores (memory unlimited, no wait states)")
     where.add_argument("--all-boards", action="store_true", help="rank every board")
     fit.add_argument("--clock-mhz", type=float, help="clock (default: the board's or the core's)")
-    fit.add_argument("--kernels", choices=("tflm-reference", "cmsis-nn", "esp-nn"),
+    fit.add_argument("--kernels", choices=FIT_KERNEL_LIBRARIES,
                      help="kernel library (default: CMSIS-NN on Cortex-M, ESP-NN on ESP32)")
     fit.add_argument("--planner", choices=PLANNERS, default="tflm", help="arena planner (default tflm)")
     fit.add_argument("--weights-in", metavar="REGION", help="memory region holding the weights (default: flash)")
