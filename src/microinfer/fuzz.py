@@ -37,7 +37,7 @@ GRAPH = "GRAPH"  # the pseudo-operator of multi-op graphs
 # FLOAT_RTOL of the largest magnitude among the case's inputs and outputs (at least 1).
 FLOAT_RTOL = 1e-5
 UNIT_CASES = 50
-NAMES = {reference.TFLM: "TFLite Micro", reference.LITERT: "LiteRT", "c": "microinfer's C backend"}
+NAMES = {**reference.TITLES, "c": "microinfer's C backend"}
 
 MISMATCH = "mismatch"  # microinfer's output differs from what it is checked against
 REFUSED = "refused by reference"  # the reference refuses (or crashes on) a model microinfer runs
