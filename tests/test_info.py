@@ -41,6 +41,7 @@ def test_mlperf_tiny_macs_match_published_figures(name):
 def test_cli_json_reports_published_macs(name, capsys):
     assert main(["info", "--json", str(shared_model_path(name))]) == 0
     report = json.loads(capsys.readouterr().out)
+    assert report["model"] == name
     assert report["macs"] == PUBLISHED_MACS[name]
     assert sum(layer["macs"] for layer in report["layers"]) == PUBLISHED_MACS[name]
     for layer in report["layers"]:

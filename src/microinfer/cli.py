@@ -205,7 +205,7 @@ def _fit(args) -> int:
 def _info(args) -> int:
     info = describe(load(args.model))
     if args.json:
-        print(json.dumps(info.to_dict(), indent=1))
+        print(json.dumps({"model": args.model.name, **info.to_dict()}, indent=1))
     else:
         print(_format_info(args.model, info))
     return 0
