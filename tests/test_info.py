@@ -132,3 +132,12 @@ def test_cli_reports_bad_files_without_traceback(tmp_path, capsys):
     assert "error:" in err and "Traceback" not in err
     assert main(["info", str(tmp_path / "missing.tflite")]) == 2
     assert "cannot read model file" in capsys.readouterr().err
+
+
+def test_cli_counts_in_words(tmp_path, capsys):
+    from microinfer.testing import OP_CASES, build
+
+    path = tmp_path / "one.tflite"
+    path.write_bytes(build(OP_CASES[0].name))
+    assert main(["info", str(path)]) == 0
+    assert capsys.readouterr().out.splitlines()[0].endswith(", 1 operator, 1 subgraph")

@@ -17,7 +17,7 @@ from .cost.estimate import KERNEL_LIBRARIES as FIT_KERNEL_LIBRARIES
 from .planner import ABIS, PLANNERS, ArenaPlan, plan, reordered_model
 from .planner import KERNEL_LIBRARIES as PLAN_KERNEL_LIBRARIES
 from .planner import render as plan_render
-from .render import size, table, thousands
+from .render import counted, size, table, thousands
 from .tflite import load
 
 
@@ -282,7 +282,7 @@ def _format_quantization_error(name: str, float_name: str, error) -> str:
              f"{o.relative_l2:.4g}", f"{o.cosine:.6f}",
              "-" if o.top1_agreement is None else f"{o.top1_agreement:.1%}")
             for o in error.outputs]
-    runs = f"{error.runs} input{'s' if error.runs != 1 else ''}"
+    runs = counted(error.runs, "input")
     return "\n".join([
         f"{name} (dequantized) against the float model {float_name}, {runs}:",
         "",
@@ -333,8 +333,8 @@ def _format_fuzz(report, folders) -> str:
         lines.append(f"{f.op} {f.dtype}: TFLite Micro and LiteRT disagree; {f.follows_text}")
     lines.append("")
     failures, disagreements = len(report.failures), len(report.disagreements)
-    lines.append(f"{failures} distinct mismatch{'es' if failures != 1 else ''} (microinfer failures), "
-                 f"{disagreements} reference disagreement{'s' if disagreements != 1 else ''}")
+    lines.append(f"{counted(failures, 'distinct mismatch', 'distinct mismatches')} (microinfer failures), "
+                 f"{counted(disagreements, 'reference disagreement')}")
     if folders:
         lines.append(f"reproducers in {folders[0].parent}/: " + ", ".join(f.name for f in folders))
     return "\n".join(lines)
@@ -343,7 +343,7 @@ def _format_fuzz(report, folders) -> str:
 def _format_comparison(name: str, report) -> str:
     from .compare import REFERENCE_NAMES
 
-    runs = f"{report.runs} input{'s' if report.runs != 1 else ''}"
+    runs = counted(report.runs, "input")
     parts = []
     for ref, result in report.references.items():
         target = REFERENCE_NAMES[ref]
@@ -443,8 +443,8 @@ def _format_info(path: Path, info: ModelInfo) -> str:
     histogram = ", ".join(f"{op} x{count}" for op, count in info.op_histogram.items())
     return "\n".join(
         [
-            f"{path.name}: {size(info.size_bytes)}, {len(info.layers)} operators, "
-            f"{info.subgraphs} subgraph{'s' if info.subgraphs > 1 else ''}",
+            f"{path.name}: {size(info.size_bytes)}, {counted(len(info.layers), 'operator')}, "
+            f"{counted(info.subgraphs, 'subgraph')}",
             f"inputs:  {_signature(info.inputs)}",
             f"outputs: {_signature(info.outputs)}",
             "",
