@@ -39,7 +39,10 @@ class EmulationError(MicroinferError):
 
 
 @dataclass(frozen=True)
-class MemoryRegion:
+class AddressRange:
+    """Where a machine's code or RAM sits in its address map (not a board's memory,
+    :class:`microinfer.targets.MemoryRegion`)."""
+
     origin: int
     length: int
 
@@ -50,8 +53,8 @@ class EmulatedMachine:
 
     name: str
     systick_hz: int
-    code: MemoryRegion
-    ram: MemoryRegion
+    code: AddressRange
+    ram: AddressRange
 
     def instructions(self, ticks: int) -> int:
         return round(ticks * 1e9 / (self.systick_hz * NANOSECONDS_PER_INSTRUCTION))
@@ -113,8 +116,8 @@ def _core(name: str, entry: dict) -> EmulatedCore:
                         entry.get("objdump_architecture", ""))
 
 
-def _region(entry: dict) -> MemoryRegion:
-    return MemoryRegion(int(entry["origin"]), int(entry["length"]))
+def _region(entry: dict) -> AddressRange:
+    return AddressRange(int(entry["origin"]), int(entry["length"]))
 
 
 def check_toolchain() -> None:
