@@ -188,3 +188,15 @@ def test_fit_all_boards_json_is_one_object(tmp_path, capsys):
     data = json.loads(capsys.readouterr().out)
     assert data["model"] == "wand.tflite"
     assert sorted(b["board"] for b in data["boards"]) == board_names()
+
+
+def test_bare_core_has_no_memory_margins(tmp_path, capsys):
+    path = tmp_path / "wand.tflite"
+    path.write_bytes(EXAMPLES["magic-wand"]())
+    assert main(["fit", str(path), "--core", "cortex-m4f"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[1] == "FITS: a bare core's memory has no size limit (give a --board for RAM and flash margins)"
+    result = estimate(EXAMPLES["magic-wand"](), core="cortex-m4f")
+    used = result.arena_bytes + 4096  # arena + the bare core's stack, nothing else
+    assert f"sram: {used:,} B ({used / 1024:.1f} KiB) used (a bare core's memory has no size limit)" in out
+    assert "1,099,511" not in out

@@ -20,6 +20,7 @@ except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
 ENV_VAR = "MICROINFER_TARGETS"
+UNLIMITED_BYTES = 1 << 40  # the size of a bare core's memories (core_board): no limit in practice
 
 
 class TargetFileError(MicroinferError, ValueError):
@@ -287,7 +288,7 @@ def core_board(core: str, clock_mhz: float | None = None, targets_dirs=None) -> 
     """A bare board around ``core``: all memory on-chip, unlimited and without wait states,
     no power figures. For estimates by core and clock alone."""
     c = load_core(core, targets_dirs)
-    unlimited = 1 << 40
+    unlimited = UNLIMITED_BYTES
     return Board(
         name=f"{c.name}@{clock_mhz or c.default_clock_mhz:g}MHz", title=f"bare {c.name}", mcu="-", core=c,
         clock_mhz=clock_mhz or c.default_clock_mhz, supply_v=3.3, stack_bytes=4096, runtime_ram_bytes=0,
