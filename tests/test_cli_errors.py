@@ -1,5 +1,6 @@
 """Bad input to every command: one line `microinfer <command>: error: ...` on stderr, exit code 2,
-no traceback, and nothing half-done on stdout."""
+no traceback, and nothing half-done on stdout. Exit code 1 is for a result that is a failure
+(compare, like fuzz and emulate)."""
 
 from __future__ import annotations
 
@@ -88,3 +89,18 @@ def test_fuzz_error_is_not_prefixed_twice(capsys):
     line = _error(capsys, ["fuzz", "--op", "NOT_AN_OP"])
     assert line.startswith("microinfer fuzz: error: no generator for NOT_AN_OP; the operators are ADD, ")
 
+
+
+@pytest.mark.parametrize("ran_as, code", [("tflm", 1), ("tflite", 0)])
+def test_compare_exits_1_when_microinfer_differs_from_the_reference_it_reproduces(capsys, files, monkeypatch,
+                                                                                   ran_as, code):
+    from microinfer import compare
+
+    def one_differing_layer(model_bytes, against, inputs, microinfer_reference=None):
+        layer = compare.LayerDiff(0, "CONV_2D", 3, "conv", "int8", mismatches=2, total=10, max_abs_diff=1)
+        return compare.ComparisonReport(1, {"tflm": compare.ReferenceComparison("tflm", ran_as, 1, [layer])})
+
+    monkeypatch.setattr(compare, "require_references", lambda against: None)
+    monkeypatch.setattr(compare, "compare", one_differing_layer)
+    assert main(["compare", str(files / "model.tflite")]) == code
+    assert "first diverging layer: op 0 (CONV_2D)" in capsys.readouterr().out

@@ -274,7 +274,9 @@ def _compare(args) -> int:
         if error is not None:
             print()
             print(_format_quantization_error(args.model.name, args.float_model.name, error))
-    return 0
+    # like fuzz and emulate: 1 when microinfer failed to reproduce the reference it ran as
+    failed = any(not r.identical and r.microinfer_reference == name for name, r in report.references.items())
+    return 1 if failed else 0
 
 
 def _format_quantization_error(name: str, float_name: str, error) -> str:
