@@ -64,7 +64,7 @@ def cost_model_instructions(model: Model, core: str) -> list[float | None]:
     """Per operator: the instructions microinfer's cost model (``microinfer.cost``) gives its
     CMSIS-NN loops on ``core``, without TFLite Micro's per-operator interpreter overhead (the
     emulated layers run the kernel alone). None where the cost model has no CMSIS-NN loop."""
-    from ..cost.layers import geometry, kernel_for
+    from ..cost.layers import geometry, kernel_for, kernel_work
     from ..cost.loops import LIBRARIES
 
     isa_path = core_named(core).isa_path
@@ -77,7 +77,8 @@ def cost_model_instructions(model: Model, core: str) -> list[float | None]:
             estimates.append(None)
             continue
         kernel = kernel_for(g.kind, "cmsis-nn", isa_path)
-        work = {d: n for d, n in g.work.items() if d != "op" and (d != "im2col" or kernel.im2col)}
+        work = kernel_work(g, kernel)
+        work.pop("op", None)  # TFLite Micro's per-operator work: not part of an emulated layer
         estimates.append(sum(kernel.drivers[d].instructions * n for d, n in work.items() if d in kernel.drivers))
     return estimates
 
