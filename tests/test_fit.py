@@ -200,3 +200,14 @@ def test_bare_core_has_no_memory_margins(tmp_path, capsys):
     used = result.arena_bytes + 4096  # arena + the bare core's stack, nothing else
     assert f"sram: {used:,} B ({used / 1024:.1f} KiB) used (a bare core's memory has no size limit)" in out
     assert "1,099,511" not in out
+
+
+def test_an_operator_without_a_kernel_is_noted():
+    builder = ModelBuilder()
+    g = builder.main
+    x = g.add_input("x", (1, 8), "int8", scale=0.05, zero_point=-3)
+    y = g.add_output("y", (1, 8), "int8", scale=0.05, zero_point=-3)
+    g.add_operator("EXP", [x], [y], None)
+    result = estimate(builder.build(), core="cortex-m4f")
+    assert any(note.startswith("EXP: microinfer has no kernel") for note in result.notes)
+    assert not estimate(EXAMPLES["magic-wand"](), core="cortex-m4f").notes
