@@ -14,7 +14,7 @@ from microinfer.errors import MissingDependencyError
 from microinfer.examples import build_magic_wand
 from microinfer.planner import plan_head
 from microinfer.planner import render
-from microinfer.testing import OP_CASES, build, model_with_metadata, multi_subgraph_model
+from microinfer.testing import OP_CASES, model_with_metadata, multi_subgraph_model
 from microinfer.tflite import ModelBuilder
 from microinfer.tflite.options import FullyConnectedOptions
 
