@@ -11,22 +11,21 @@ predicted rows.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 from pathlib import Path
 
 from microinfer.cost.calibration import median_abs_error, predict_all
 from microinfer.render import table
+from shared_paths import SHARED, SHARED_MODELS
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--anchors", type=Path, default=SHARED / "anchors" / "latency_published.csv")
     parser.add_argument("--models", type=Path,
-                        default=Path(os.environ.get("MICROINFER_SHARED_MODELS", SHARED / "models")))
+                        default=SHARED_MODELS)
     args = parser.parse_args()
     predictions = predict_all(args.anchors, args.models)
     rows = []

@@ -25,9 +25,9 @@ from microinfer.emulate.analytic import analytic_layer_instructions, cost_model_
 from microinfer.errors import MicroinferError
 from microinfer.render import table, thousands
 from microinfer.tflite import load
+from shared_paths import SHARED_MODELS
 
 CORES = ("cortex-m0plus", "cortex-m4f", "cortex-m55")
-DEFAULT_MODELS = Path(__file__).resolve().parents[1].parent / "shared" / "models"
 
 
 def sweep(models: list[Path]) -> list[dict]:
@@ -105,7 +105,7 @@ def analytic_table(rows: list[dict]) -> tuple[str, str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", type=Path, default=DEFAULT_MODELS, help="folder of .tflite models")
+    parser.add_argument("--models", type=Path, default=SHARED_MODELS, help="folder of .tflite models")
     parser.add_argument("--json", type=Path, help="also write every layer's figures to FILE")
     parser.add_argument("--from-json", type=Path, help="print a sweep saved with --json instead of running one")
     args = parser.parse_args(argv)

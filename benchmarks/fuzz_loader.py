@@ -15,7 +15,6 @@ import argparse
 import collections
 import multiprocessing as mp
 import multiprocessing.connection
-import os
 import random
 import sys
 import time
@@ -26,8 +25,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 
 import tflite_mutations as tm  # noqa: E402
+from shared_paths import SHARED_MODELS  # noqa: E402
 
-SHARED_MODELS = Path(os.environ.get("MICROINFER_SHARED_MODELS", REPO.parent / "shared" / "models"))
 CHUNK = 200  # mutants a worker loads per task
 
 

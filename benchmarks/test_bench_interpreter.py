@@ -8,20 +8,17 @@ interpreter in geometric mean over the four MLPerf Tiny models, none more than 2
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from microinfer import Interpreter
+from shared_paths import SHARED_MODELS
 
-SHARED = Path(os.environ.get("MICROINFER_SHARED_MODELS", Path(__file__).resolve().parents[2] / "shared" / "models"))
 MLPERF_TINY = ["ad01_int8.tflite", "kws_ref_model.tflite", "vww_96_int8.tflite", "pretrainedResnet_quant.tflite"]
 
 
 def _model(name: str) -> bytes:
-    path = SHARED / name
+    path = SHARED_MODELS / name
     if not path.is_file():
         pytest.skip(f"{path} not found (set MICROINFER_SHARED_MODELS)")
     return path.read_bytes()

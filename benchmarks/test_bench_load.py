@@ -10,18 +10,14 @@ with a full walk that touches what the loader decodes, so the ratio is meaningfu
 
 from __future__ import annotations
 
-import os
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 import microinfer
+from shared_paths import SHARED_MODELS
 
-SHARED_MODELS = Path(
-    os.environ.get("MICROINFER_SHARED_MODELS", Path(__file__).resolve().parent.parent.parent / "shared" / "models")
-)
 LARGEST = "vww_96_int8.tflite"
 
 

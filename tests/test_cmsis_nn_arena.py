@@ -7,7 +7,6 @@ person_detect model against the one published Cortex-M measurement, line by line
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 import microinfer
@@ -17,15 +16,6 @@ from microinfer.planner import _structs as S
 from microinfer.planner import cmsis_nn as C
 from microinfer.planner import plan
 from microinfer.planner import tail as arena_tail
-from microinfer.tflite.builder import ModelBuilder
-from microinfer.tflite.options import (
-    Conv2DOptions,
-    DepthwiseConv2DOptions,
-    Pool2DOptions,
-    ReshapeOptions,
-    SoftmaxOptions,
-)
-from microinfer.tflite.types import ActivationFunction, Padding
 
 
 @pytest.fixture(scope="module")

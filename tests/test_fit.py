@@ -14,7 +14,7 @@ from microinfer.cli import main
 from microinfer.cost import estimate, estimate_all_boards
 from microinfer.errors import UnsupportedTargetError
 from microinfer.examples import EXAMPLES
-from microinfer.targets import builtin_dir, tomllib
+from microinfer.targets import board_names, builtin_dir, read_toml
 from microinfer.tflite.options import Conv2DOptions
 from microinfer.tflite.types import ActivationFunction, Padding
 
@@ -37,8 +37,7 @@ def _pointwise(side: int, channels: int = 8) -> bytes:
 
 
 def _board_file(name: str) -> dict:
-    with open(builtin_dir() / "boards" / f"{name}.toml", "rb") as f:
-        return tomllib.load(f)
+    return read_toml(builtin_dir() / "boards" / f"{name}.toml")
 
 
 @pytest.mark.parametrize("side, fits", [(64, True), (112, True), (128, False), (256, False)])
@@ -180,3 +179,35 @@ def test_memory_placement_from_the_command_line(tmp_path, capsys):
     assert runs["psram"]["ram"]["regions"]["psram"]["used"] == runs["psram"]["arena_bytes"]
     assert main(["fit", str(path), "--board", "esp32-s3-eye", "--weights-in", "tcm"]) == 2
     assert "has no memory region 'tcm'" in capsys.readouterr().err
+
+
+def test_fit_all_boards_json_is_one_object(tmp_path, capsys):
+    path = tmp_path / "wand.tflite"
+    path.write_bytes(EXAMPLES["magic-wand"]())
+    assert main(["fit", str(path), "--all-boards", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["model"] == "wand.tflite"
+    assert sorted(b["board"] for b in data["boards"]) == board_names()
+
+
+def test_bare_core_has_no_memory_margins(tmp_path, capsys):
+    path = tmp_path / "wand.tflite"
+    path.write_bytes(EXAMPLES["magic-wand"]())
+    assert main(["fit", str(path), "--core", "cortex-m4f"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[1] == "FITS: a bare core's memory has no size limit (give a --board for RAM and flash margins)"
+    result = estimate(EXAMPLES["magic-wand"](), core="cortex-m4f")
+    used = result.arena_bytes + 4096  # arena + the bare core's stack, nothing else
+    assert f"sram: {used:,} B ({used / 1024:.1f} KiB) used (a bare core's memory has no size limit)" in out
+    assert "1,099,511" not in out
+
+
+def test_an_operator_without_a_kernel_is_noted():
+    builder = ModelBuilder()
+    g = builder.main
+    x = g.add_input("x", (1, 8), "int8", scale=0.05, zero_point=-3)
+    y = g.add_output("y", (1, 8), "int8", scale=0.05, zero_point=-3)
+    g.add_operator("EXP", [x], [y], None)
+    result = estimate(builder.build(), core="cortex-m4f")
+    assert any(note.startswith("EXP: microinfer has no kernel") for note in result.notes)
+    assert not estimate(EXAMPLES["magic-wand"](), core="cortex-m4f").notes

@@ -41,6 +41,7 @@ def test_mlperf_tiny_macs_match_published_figures(name):
 def test_cli_json_reports_published_macs(name, capsys):
     assert main(["info", "--json", str(shared_model_path(name))]) == 0
     report = json.loads(capsys.readouterr().out)
+    assert report["model"] == name
     assert report["macs"] == PUBLISHED_MACS[name]
     assert sum(layer["macs"] for layer in report["layers"]) == PUBLISHED_MACS[name]
     for layer in report["layers"]:
@@ -131,3 +132,12 @@ def test_cli_reports_bad_files_without_traceback(tmp_path, capsys):
     assert "error:" in err and "Traceback" not in err
     assert main(["info", str(tmp_path / "missing.tflite")]) == 2
     assert "cannot read model file" in capsys.readouterr().err
+
+
+def test_cli_counts_in_words(tmp_path, capsys):
+    from microinfer.testing import OP_CASES, build
+
+    path = tmp_path / "one.tflite"
+    path.write_bytes(build(OP_CASES[0].name))
+    assert main(["info", str(path)]) == 0
+    assert capsys.readouterr().out.splitlines()[0].endswith(", 1 operator, 1 subgraph")

@@ -14,7 +14,7 @@ from microinfer.errors import MissingDependencyError
 from microinfer.examples import build_magic_wand
 from microinfer.planner import plan_head
 from microinfer.planner import render
-from microinfer.testing import OP_CASES, build, model_with_metadata, multi_subgraph_model
+from microinfer.testing import OP_CASES, model_with_metadata, multi_subgraph_model
 from microinfer.tflite import ModelBuilder
 from microinfer.tflite.options import FullyConnectedOptions
 
@@ -356,3 +356,14 @@ def test_person_detect_cli_reproduces_the_published_cortex_m4_arena(tmp_path, ca
                  "--resource-variables", "100", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert (report["head_bytes"], report["tail_bytes"], report["total_bytes"]) == (55_296, 29_140, 84_436)
+
+
+def test_one_buffer_is_one_planned_buffer(tmp_path, capsys):
+    builder = ModelBuilder()
+    g = builder.main
+    x = g.add_input("x", (1, 4), "int8", scale=0.1, zero_point=0)
+    g.outputs.append(x)  # no operator: the input is the output, one buffer
+    path = tmp_path / "identity.tflite"
+    path.write_bytes(builder.build())
+    assert main(["plan", str(path)]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == "model:    identity.tflite, 1 planned buffer"

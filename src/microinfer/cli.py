@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -11,13 +13,12 @@ from . import __version__
 from .errors import MicroinferError
 from .examples import EXAMPLES
 from .info import ModelInfo, TensorSummary, describe
-from .planner import PLANNERS, ArenaPlan, plan, reordered_model
+from .cost.estimate import KERNEL_LIBRARIES as FIT_KERNEL_LIBRARIES
+from .planner import ABIS, PLANNERS, ArenaPlan, plan, reordered_model
+from .planner import KERNEL_LIBRARIES as PLAN_KERNEL_LIBRARIES
 from .planner import render as plan_render
-from .render import size, table, thousands
+from .render import counted, size, table, thousands
 from .tflite import load
-
-ABIS = ("x86_64", "arm32")
-KERNELS = ("tflm-reference", "cmsis-nn")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,6 +34,15 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except BrokenPipeError:
         return 0
+
+
+@contextlib.contextmanager
+def _writing(path: Path):
+    """Turns a failed write of a user-named output file into a one-line microinfer error."""
+    try:
+        yield
+    except OSError as exc:
+        raise MicroinferError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -53,7 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--planner", choices=PLANNERS, default="tflm",
                       help="tflm: TFLite Micro's own plan (default); best: the smallest plan microinfer finds")
     plan.add_argument("--abi", choices=ABIS, default="x86_64", help="ABI of the interpreter's structures")
-    plan.add_argument("--kernels", choices=KERNELS, default="tflm-reference", help="kernel library")
+    plan.add_argument("--kernels", choices=PLAN_KERNEL_LIBRARIES, default="tflm-reference", help="kernel library")
     plan.add_argument("--core", help="CPU core the kernels are built for (CMSIS-NN scratch sizes)")
     plan.add_argument("--resource-variables", type=int, default=0, metavar="N",
                       help="slots of a MicroResourceVariables the application creates in the arena "
@@ -90,8 +100,9 @@ def _parser() -> argparse.ArgumentParser:
 
     emulate = commands.add_parser("emulate", help="run the C kernels layer by layer on an emulated Cortex-M core")
     emulate.add_argument("model", type=Path, help=".tflite file")
-    emulate.add_argument("--core", required=True, choices=("cortex-m0plus", "cortex-m4f", "cortex-m55"),
-                         help="emulated core (QEMU): M0+ plain C, M4F DSP (SMLAD), M55 Helium (MVE)")
+    emulate.add_argument("--core", required=True,
+                         help="emulated core (QEMU), from targets/emulation/machines.toml: cortex-m0plus "
+                              "(plain C), cortex-m4f (DSP, SMLAD), cortex-m55 (Helium, MVE)")
     emulate.add_argument("--seed", type=int, default=0, help="seed of the random input")
     emulate.add_argument("--json", action="store_true", help="print one JSON object")
     emulate.set_defaults(run=_emulate)
@@ -130,7 +141,7 @@ def _add_fit_parser(commands) -> None:
     where.add_argument("--core", help="a core from targets/cores (memory unlimited, no wait states)")
     where.add_argument("--all-boards", action="store_true", help="rank every board")
     fit.add_argument("--clock-mhz", type=float, help="clock (default: the board's or the core's)")
-    fit.add_argument("--kernels", choices=("tflm-reference", "cmsis-nn", "esp-nn"),
+    fit.add_argument("--kernels", choices=FIT_KERNEL_LIBRARIES,
                      help="kernel library (default: CMSIS-NN on Cortex-M, ESP-NN on ESP32)")
     fit.add_argument("--planner", choices=PLANNERS, default="tflm", help="arena planner (default tflm)")
     fit.add_argument("--weights-in", metavar="REGION", help="memory region holding the weights (default: flash)")
@@ -154,6 +165,8 @@ def _rate(text: str | None) -> float | None:
         raise MicroinferError(f"--rate {text!r}: expected a number, N/s or N/h") from None
     if unit not in ("", "s", "h"):
         raise MicroinferError(f"--rate {text!r}: the unit must be /s or /h")
+    if not math.isfinite(number):
+        raise MicroinferError(f"--rate {text!r}: expected a finite number")
     return number / 3600 if unit == "h" else number
 
 
@@ -161,15 +174,21 @@ def _fit(args) -> int:
     from .cost import estimate, estimate_all_boards
     from .cost import render as fit_render
 
+    if args.all_boards:
+        single = [flag for flag, value in (("--clock-mhz", args.clock_mhz), ("--weights-in", args.weights_in),
+                                           ("--arena-in", args.arena_in)) if value is not None]
+        if single:
+            raise MicroinferError(f"{', '.join(single)}: only with --board or --core, not with --all-boards")
     model = load(args.model)
     options = dict(planner=args.planner, rate_per_s=_rate(args.rate), battery=args.battery,
                    targets_dirs=args.targets, model_name=args.model.name)
     if args.all_boards:
         results = estimate_all_boards(model, kernels=args.kernels, **options)
         if args.csv:
-            args.csv.write_text(fit_render.summary_csv(results))
+            with _writing(args.csv):
+                args.csv.write_text(fit_render.summary_csv(results))
         if args.json:
-            print(json.dumps([r.to_dict() for r in results], indent=1))
+            print(json.dumps({"model": args.model.name, "boards": [r.to_dict() for r in results]}, indent=1))
         else:
             print(f"{args.model.name}: every board, best first (estimates; arena from the TFLite Micro planner)")
             print(fit_render.ranking_table(results))
@@ -177,7 +196,8 @@ def _fit(args) -> int:
     result = estimate(model, args.board, core=args.core, clock_mhz=args.clock_mhz, kernels=args.kernels,
                       weights_in=args.weights_in, arena_in=args.arena_in, **options)
     if args.csv:
-        args.csv.write_text(fit_render.layers_csv(result))
+        with _writing(args.csv):
+            args.csv.write_text(fit_render.layers_csv(result))
     print(fit_render.to_json(result) if args.json else fit_render.fit_table(result))
     return 0
 
@@ -185,7 +205,7 @@ def _fit(args) -> int:
 def _info(args) -> int:
     info = describe(load(args.model))
     if args.json:
-        print(json.dumps(info.to_dict(), indent=1))
+        print(json.dumps({"model": args.model.name, **info.to_dict()}, indent=1))
     else:
         print(_format_info(args.model, info))
     return 0
@@ -209,8 +229,9 @@ def _plan(args) -> int:
     ordered = model if plan.operator_order is None else reordered_model(model, plan.operator_order, renumber=False)
     labels = plan_render.scope_labels(ordered)
     if args.png:
-        plan_render.write_png(plan, args.png, title=f"{args.model.name}: arena head, planner {plan.planner}",
-                              labels=labels, baseline=baseline)
+        with _writing(args.png):
+            plan_render.write_png(plan, args.png, title=f"{args.model.name}: arena head, planner {plan.planner}",
+                                  labels=labels, baseline=baseline)
     extra = dict(kernels=args.kernels, core=args.core, baseline=baseline)
     if args.json:
         print(json.dumps(plan_render.plan_dict(plan, model=args.model.name, **extra), indent=1))
@@ -253,7 +274,9 @@ def _compare(args) -> int:
         if error is not None:
             print()
             print(_format_quantization_error(args.model.name, args.float_model.name, error))
-    return 0
+    # like fuzz and emulate: 1 when microinfer failed to reproduce the reference it ran as
+    failed = any(not r.identical and r.microinfer_reference == name for name, r in report.references.items())
+    return 1 if failed else 0
 
 
 def _format_quantization_error(name: str, float_name: str, error) -> str:
@@ -261,7 +284,7 @@ def _format_quantization_error(name: str, float_name: str, error) -> str:
              f"{o.relative_l2:.4g}", f"{o.cosine:.6f}",
              "-" if o.top1_agreement is None else f"{o.top1_agreement:.1%}")
             for o in error.outputs]
-    runs = f"{error.runs} input{'s' if error.runs != 1 else ''}"
+    runs = counted(error.runs, "input")
     return "\n".join([
         f"{name} (dequantized) against the float model {float_name}, {runs}:",
         "",
@@ -280,7 +303,8 @@ def _fuzz(args) -> int:
                            progress=_fuzz_progress if show else None)
     if show:
         print(file=sys.stderr)
-    folders = [fuzz.write_finding(f, args.out) for f in report.findings.values()]
+    with _writing(args.out):
+        folders = [fuzz.write_finding(f, args.out) for f in report.findings.values()]
     if args.json:
         print(json.dumps({**report.to_dict(), "out": str(args.out) if folders else None}, indent=1))
     else:
@@ -311,8 +335,8 @@ def _format_fuzz(report, folders) -> str:
         lines.append(f"{f.op} {f.dtype}: TFLite Micro and LiteRT disagree; {f.follows_text}")
     lines.append("")
     failures, disagreements = len(report.failures), len(report.disagreements)
-    lines.append(f"{failures} distinct mismatch{'es' if failures != 1 else ''} (microinfer failures), "
-                 f"{disagreements} reference disagreement{'s' if disagreements != 1 else ''}")
+    lines.append(f"{counted(failures, 'distinct mismatch', 'distinct mismatches')} (microinfer failures), "
+                 f"{counted(disagreements, 'reference disagreement')}")
     if folders:
         lines.append(f"reproducers in {folders[0].parent}/: " + ", ".join(f.name for f in folders))
     return "\n".join(lines)
@@ -321,7 +345,7 @@ def _format_fuzz(report, folders) -> str:
 def _format_comparison(name: str, report) -> str:
     from .compare import REFERENCE_NAMES
 
-    runs = f"{report.runs} input{'s' if report.runs != 1 else ''}"
+    runs = counted(report.runs, "input")
     parts = []
     for ref, result in report.references.items():
         target = REFERENCE_NAMES[ref]
@@ -386,7 +410,8 @@ def _progress_line(what: str):
 def _example(args) -> int:
     data = EXAMPLES[args.name](seed=args.seed)
     output = args.output or Path(f"{args.name.replace('-', '_')}.tflite")
-    output.write_bytes(data)
+    with _writing(output):
+        output.write_bytes(data)
     print(f"wrote {output} ({size(len(data))})")
     return 0
 
@@ -420,8 +445,8 @@ def _format_info(path: Path, info: ModelInfo) -> str:
     histogram = ", ".join(f"{op} x{count}" for op, count in info.op_histogram.items())
     return "\n".join(
         [
-            f"{path.name}: {size(info.size_bytes)}, {len(info.layers)} operators, "
-            f"{info.subgraphs} subgraph{'s' if info.subgraphs > 1 else ''}",
+            f"{path.name}: {size(info.size_bytes)}, {counted(len(info.layers), 'operator')}, "
+            f"{counted(info.subgraphs, 'subgraph')}",
             f"inputs:  {_signature(info.inputs)}",
             f"outputs: {_signature(info.outputs)}",
             "",

@@ -20,7 +20,7 @@ from .errors import MicroinferError
 from .interpreter import Interpreter
 from .tflite import load
 
-REFERENCE_NAMES = {reference.TFLM: "TFLite Micro", reference.LITERT: "LiteRT"}
+REFERENCE_NAMES = reference.TITLES
 
 
 class InputError(MicroinferError, ValueError):

@@ -37,7 +37,7 @@ GRAPH = "GRAPH"  # the pseudo-operator of multi-op graphs
 # FLOAT_RTOL of the largest magnitude among the case's inputs and outputs (at least 1).
 FLOAT_RTOL = 1e-5
 UNIT_CASES = 50
-NAMES = {reference.TFLM: "TFLite Micro", reference.LITERT: "LiteRT", "c": "microinfer's C backend"}
+NAMES = {**reference.TITLES, "c": "microinfer's C backend"}
 
 MISMATCH = "mismatch"  # microinfer's output differs from what it is checked against
 REFUSED = "refused by reference"  # the reference refuses (or crashes on) a model microinfer runs
@@ -366,13 +366,13 @@ def targets(ops: Iterable[str] = (), dtypes: Iterable[str] = (), graphs: bool | 
     known_ops = {o for o, _ in pairs} | {GRAPH}
     unknown = ops - known_ops
     if unknown:
-        raise UnsupportedOpError(f"fuzz: no generator for {', '.join(sorted(unknown))}; "
+        raise UnsupportedOpError(f"no generator for {', '.join(sorted(unknown))}; "
                                  f"the operators are {', '.join(sorted(known_ops))}")
     chosen = [(o, d) for o, d in pairs if (not ops or o in ops) and (not dtypes or d in dtypes)]
     if (graphs if graphs is not None else not ops or GRAPH in ops) and (not dtypes or "int8" in dtypes):
         chosen.append((GRAPH, "int8"))
     if not chosen:
-        raise UnsupportedOpError(f"fuzz: no generated models for {sorted(ops)} with dtype {sorted(dtypes)}")
+        raise UnsupportedOpError(f"no generated models for {sorted(ops)} with dtype {sorted(dtypes)}")
     return chosen
 
 

@@ -130,6 +130,11 @@ class Interpreter:
             if t.index in values or t.data is not None or t.num_elements == 0
         }
 
+    def prepared_nodes(self) -> list[tuple[Node, object]]:
+        """Each operator's node and what was prepared for it (its NumPy kernel's prepare() data,
+        or the C call under backend="c"), in the model's operator order."""
+        return [(node, data) for (_, node), data in zip(self._steps, self._prepared)]
+
     def reset_variables(self) -> None:
         """Reset recurrent state (SVDF/LSTM variable tensors) to its initial value."""
         self._variables = self._initial_variables()

@@ -24,6 +24,7 @@ from .errors import MicroinferError
 TFLM = "tflm"
 LITERT = "tflite"
 PACKAGES = {TFLM: "tflite-micro", LITERT: "ai-edge-litert"}
+TITLES = {TFLM: "TFLite Micro", LITERT: "LiteRT"}  # as messages and reports name them
 _MODULES = {TFLM: "tflite_micro", LITERT: "ai_edge_litert"}
 
 

@@ -18,6 +18,11 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]], right: Seque
     return "\n".join([line(cells[0]), rule] + [line(r) for r in cells[1:]])
 
 
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """``n`` and ``noun`` in the number it takes: 1 input, 3 inputs, 2 mismatches (``plural``)."""
+    return f"{thousands(n)} {noun if n == 1 else plural or noun + 's'}"
+
+
 def thousands(n: int) -> str:
     return f"{n:,}"
 

@@ -20,6 +20,7 @@ except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
 ENV_VAR = "MICROINFER_TARGETS"
+UNLIMITED_BYTES = 1 << 40  # the size of a bare core's memories (core_board): no limit in practice
 
 
 class TargetFileError(MicroinferError, ValueError):
@@ -116,6 +117,9 @@ def search_dirs(targets_dirs=None) -> list[Path]:
     if isinstance(targets_dirs, (str, os.PathLike)):
         targets_dirs = [targets_dirs]
     dirs = [Path(d) for d in (targets_dirs or [])]
+    for directory in dirs:
+        if not directory.is_dir():
+            raise TargetFileError(f"{directory}: no such targets directory (it should hold cores/ and boards/)")
     dirs += [Path(d) for d in os.environ.get(ENV_VAR, "").split(os.pathsep) if d]
     return dirs + [builtin_dir()]
 
@@ -137,7 +141,8 @@ def board_names(targets_dirs=None) -> list[str]:
 
 
 # -- reading ------------------------------------------------------------------------------------------
-def _read(path: Path) -> dict:
+def read_toml(path: Path) -> dict:
+    """A TOML file as a dict; a missing, unreadable or malformed file is a TargetFileError naming it."""
     try:
         with open(path, "rb") as f:
             return tomllib.load(f)
@@ -189,7 +194,7 @@ def _target_file(kind: str, name: str, targets_dirs) -> tuple[Path, _Fields]:
     if name not in known:
         raise UnsupportedTargetError(f"unknown {kind[:-1]} {name!r}; known {kind}: {', '.join(known)}")
     path = known[name]
-    return path, _Fields(_read(path), path)
+    return path, _Fields(read_toml(path), path)
 
 
 def load_core(name: str, targets_dirs=None) -> Core:
@@ -263,7 +268,7 @@ def load_batteries(targets_dirs=None) -> dict[str, Battery]:
     for directory in reversed(search_dirs(targets_dirs)):
         path = directory / "batteries.toml"
         if path.is_file():
-            for name, table in _read(path).items():
+            for name, table in read_toml(path).items():
                 f = _Fields(table, path, f"{name}.") if isinstance(table, dict) else None
                 if f is None:
                     raise TargetFileError(f"{path}: {name} must be a table [{name}]")
@@ -283,7 +288,7 @@ def core_board(core: str, clock_mhz: float | None = None, targets_dirs=None) -> 
     """A bare board around ``core``: all memory on-chip, unlimited and without wait states,
     no power figures. For estimates by core and clock alone."""
     c = load_core(core, targets_dirs)
-    unlimited = 1 << 40
+    unlimited = UNLIMITED_BYTES
     return Board(
         name=f"{c.name}@{clock_mhz or c.default_clock_mhz:g}MHz", title=f"bare {c.name}", mcu="-", core=c,
         clock_mhz=clock_mhz or c.default_clock_mhz, supply_v=3.3, stack_bytes=4096, runtime_ram_bytes=0,

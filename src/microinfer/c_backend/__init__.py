@@ -12,7 +12,7 @@ from .chain import CallChain
 from .loader import ENV_VAR, KernelLibraryError, available, library_path, load_library, unavailable_reason
 
 __all__ = ["C_KERNELS", "CCall", "CallChain", "CKernel", "ENV_VAR", "Fallback", "KernelLibraryError", "available",
-           "library_path", "load_library", "unavailable_reason", "CStep", "c_steps"]
+           "library_path", "load_library", "unavailable_reason", "CStep", "c_steps", "prepare_call"]
 
 
 class CStep:
@@ -30,26 +30,31 @@ class CStep:
         return data.eval(inputs)
 
 
+def prepare_call(lib, node, data) -> CCall | str:
+    """The C call for ``node``, prepared against ``lib`` from its NumPy kernel's prepare()
+    ``data``; or, when no C kernel takes the node, why not."""
+    from . import ops  # noqa: F401  (registers the C kernels)
+
+    c_kernel = C_KERNELS.get(node.op.op)
+    if c_kernel is None:
+        return "no C kernel"
+    try:
+        return c_kernel(lib).prepare(node, data)
+    except Fallback as reason:
+        return str(reason)
+
+
 def c_steps(steps, prepared) -> tuple[list, list, list[str]]:
     """Replace each (kernel, node) whose op has a C kernel that takes the node; returns the new
     steps and prepared data, and for each node "c" or "numpy: <why>"."""
-    from . import ops  # noqa: F401  (registers the C kernels)
-
     lib = load_library()
     new_steps, new_prepared, backends = [], [], []
     for (kernel, node), data in zip(steps, prepared):
-        c_kernel = C_KERNELS.get(node.op.op)
-        if c_kernel is None:
+        call = prepare_call(lib, node, data)
+        if isinstance(call, str):
             new_steps.append((kernel, node))
             new_prepared.append(data)
-            backends.append("numpy: no C kernel")
-            continue
-        try:
-            call = c_kernel(lib).prepare(node, data)
-        except Fallback as reason:
-            new_steps.append((kernel, node))
-            new_prepared.append(data)
-            backends.append(f"numpy: {reason}")
+            backends.append(f"numpy: {call}")
             continue
         new_steps.append((CStep(call), node))
         new_prepared.append(call)

@@ -166,6 +166,7 @@ def estimate(
     model = model if isinstance(model, Model) else load(model)
 
     arena, exact, notes = _arena(model, the_board, library, planner)
+    notes += _unknown_op_notes(model)
     ram = _ram_budget(model, the_board, arena, weights_in, arena_in)
     flash = _flash_budget(model, the_board, library)
     layers = tuple(model_layer_costs(model, the_board, library, weights_in, arena_in))
@@ -192,6 +193,8 @@ def _board(board, core, clock_mhz, targets_dirs) -> Board:
         return board
     if (board is None) == (core is None):
         raise UnsupportedTargetError("give a board or a core (with an optional clock), not both or neither")
+    if clock_mhz is not None and not clock_mhz > 0:
+        raise UnsupportedTargetError(f"clock must be a positive number of MHz, got {clock_mhz!r}")
     if board is not None:
         the_board = load_board(board, targets_dirs)
         if clock_mhz:
@@ -218,6 +221,17 @@ def _arena(model: Model, board: Board, library: str, planner: str) -> tuple[int,
             notes.append("arena: TFLite Micro reference kernels' arena; ESP-NN's scratch buffers are not counted")
     arena = arena_plan.min_working_arena_bytes or arena_plan.total_bytes
     return arena, arena_plan.exact, tuple(notes)
+
+
+def _unknown_op_notes(model: Model) -> tuple[str, ...]:
+    """Operators microinfer has no kernel for are priced as a generic element-wise loop: say so."""
+    from ..kernels import REGISTRY
+
+    unknown = sorted({op.op for op in model.main.operators if op.op not in REGISTRY})
+    if not unknown:
+        return ()
+    return (f"{', '.join(unknown)}: microinfer has no kernel (and no loop model) for it; its cycles are "
+            "a generic element-wise loop's, a rough est.",)
 
 
 def _main_ram(board: Board, arena_in: str) -> str:

@@ -115,14 +115,20 @@ def kernel_for(kind: str, library: str, path: str) -> Kernel:
     return kernels.get(kind) or kernels.get("conv" if kind == "conv_1x1" else kind) or REFERENCE[kind.replace("_1x1", "")]
 
 
+def kernel_work(g: Geometry, kernel: Kernel) -> dict[str, float]:
+    """The units of work of each driver ``kernel`` runs (an im2col pass only if it builds one)."""
+    work = dict(g.work)
+    if not kernel.im2col:
+        work.pop("im2col", None)
+    return work
+
+
 def layer_cost(sg: Subgraph, op: Operator, board: Board, library: str, weights_in: str, arena_in: str) -> LayerCost:
     g = geometry(sg, op)
     path = board.core.kernel_path(library)
     kernel = kernel_for(g.kind, library, path)
     cpi = board.core.cycles
-    work = dict(g.work)
-    if not kernel.im2col:
-        work.pop("im2col", None)
+    work = kernel_work(g, kernel)
     instructions = cycles = 0.0
     for driver, units in work.items():
         mix = kernel.drivers.get(driver)

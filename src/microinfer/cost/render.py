@@ -7,6 +7,7 @@ import io
 import json
 
 from ..render import size, table, thousands
+from ..targets import UNLIMITED_BYTES
 from .estimate import FitResult
 
 LAYER_COLUMNS = ("index", "op", "macs", "cycles", "instructions", "stall_cycles", "cycles_per_mac", "share")
@@ -43,7 +44,9 @@ def _budget(title: str, budget) -> list[str]:
     rows = [[line.what, line.region, size(line.bytes)] for line in budget.lines]
     lines = [title, table(["", "region", "bytes"], rows, right=(2,))]
     for region, used in budget.used.items():
-        if used:
+        if used and budget.capacity[region] >= UNLIMITED_BYTES:
+            lines.append(f"{region}: {size(used)} used (a bare core's memory has no size limit)")
+        elif used:
             free = budget.capacity[region] - used
             lines.append(f"{region}: {size(used)} used of {size(budget.capacity[region])}, "
                          f"{'free' if free >= 0 else 'SHORT by'} {size(abs(free))}")
@@ -51,6 +54,8 @@ def _budget(title: str, budget) -> list[str]:
 
 
 def verdict(result: FitResult) -> str:
+    if result.fits and min(result.ram.capacity.values()) >= UNLIMITED_BYTES:
+        return "FITS: a bare core's memory has no size limit (give a --board for RAM and flash margins)"
     if result.fits:
         return f"FITS: est. RAM margin {size(result.ram.margin)}, est. flash margin {size(result.flash.margin)}"
     short = []

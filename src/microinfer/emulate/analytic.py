@@ -11,12 +11,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib
-
 from ..errors import MicroinferError
+from ..targets import read_toml
 from ..tflite import Model
 from ..tflite.model import Operator, Subgraph
 from .machine import core_named, emulation_dir
@@ -36,8 +32,7 @@ class LoopWork:
 def loop_constants() -> dict[str, dict[str, dict[str, float]]]:
     """path -> kind -> {unit: instructions per unit, "lanes": ...}."""
     path = emulation_dir() / "c_kernel_loops.toml"
-    with path.open("rb") as handle:
-        table = tomllib.load(handle)
+    table = read_toml(path)
     return {isa: {kind: {k: float(v) for k, v in entry.items() if not isinstance(v, str)}
                   for kind, entry in kinds.items()} for isa, kinds in table.items()}
 
@@ -69,7 +64,7 @@ def cost_model_instructions(model: Model, core: str) -> list[float | None]:
     """Per operator: the instructions microinfer's cost model (``microinfer.cost``) gives its
     CMSIS-NN loops on ``core``, without TFLite Micro's per-operator interpreter overhead (the
     emulated layers run the kernel alone). None where the cost model has no CMSIS-NN loop."""
-    from ..cost.layers import geometry, kernel_for
+    from ..cost.layers import geometry, kernel_for, kernel_work
     from ..cost.loops import LIBRARIES
 
     isa_path = core_named(core).isa_path
@@ -82,7 +77,8 @@ def cost_model_instructions(model: Model, core: str) -> list[float | None]:
             estimates.append(None)
             continue
         kernel = kernel_for(g.kind, "cmsis-nn", isa_path)
-        work = {d: n for d, n in g.work.items() if d != "op" and (d != "im2col" or kernel.im2col)}
+        work = kernel_work(g, kernel)
+        work.pop("op", None)  # TFLite Micro's per-operator work: not part of an emulated layer
         estimates.append(sum(kernel.drivers[d].instructions * n for d, n in work.items() if d in kernel.drivers))
     return estimates
 

@@ -19,18 +19,15 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib
-
+from ..c_backend import build
 from ..errors import MicroinferError, MissingDependencyError, UnsupportedTargetError
+from ..targets import TargetFileError, read_toml
 
 INSTALL_HINT = (
     "install them with: apt-get install -y --no-install-recommends "
     "gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm"
 )
-_REPOSITORY = Path(__file__).resolve().parents[3]
+_REPOSITORY = build.kernels_dir().parent  # the source checkout: kernels_c/ and targets/ side by side
 NANOSECONDS_PER_INSTRUCTION = 128  # -icount shift=7
 SYSTICK_RELOAD_TICKS = 1 << 24
 SYSTICK_HANDLER_INSTRUCTIONS = 5  # ldr, ldr, adds, str, bx: counted inside the region on each wrap
@@ -42,7 +39,10 @@ class EmulationError(MicroinferError):
 
 
 @dataclass(frozen=True)
-class MemoryRegion:
+class AddressRange:
+    """Where a machine's code or RAM sits in its address map (not a board's memory,
+    :class:`microinfer.targets.MemoryRegion`)."""
+
     origin: int
     length: int
 
@@ -53,8 +53,8 @@ class EmulatedMachine:
 
     name: str
     systick_hz: int
-    code: MemoryRegion
-    ram: MemoryRegion
+    code: AddressRange
+    ram: AddressRange
 
     def instructions(self, ticks: int) -> int:
         return round(ticks * 1e9 / (self.systick_hz * NANOSECONDS_PER_INSTRUCTION))
@@ -77,7 +77,7 @@ def emulation_dir() -> Path:
 
 
 def kernels_dir() -> Path:
-    return Path(os.environ.get("MICROINFER_KERNELS_SRC", _REPOSITORY / "kernels_c"))
+    return Path(os.environ.get("MICROINFER_KERNELS_SRC", build.kernels_dir()))
 
 
 def cache_dir() -> Path:
@@ -92,18 +92,17 @@ def load_cores() -> dict[str, EmulatedCore]:
             f"emulation files not found at {path}: emulation runs from a source checkout "
             "(set MICROINFER_EMULATION_DIR to its targets/emulation folder)"
         )
-    with path.open("rb") as handle:
-        table = tomllib.load(handle)
+    table = read_toml(path)
     try:
         return {name: _core(name, entry) for name, entry in table["cores"].items()}
-    except (KeyError, TypeError) as exc:
-        raise MicroinferError(f"{path}: malformed core entry, missing or wrong key {exc}") from None
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise TargetFileError(f"{path}: malformed core entry, missing or wrong key {exc}") from None
 
 
 def core_named(name: str) -> EmulatedCore:
     cores = load_cores()
     if name not in cores:
-        raise UnsupportedTargetError(f"no emulated core {name!r}; known: {', '.join(sorted(cores))}")
+        raise UnsupportedTargetError(f"unknown emulated core {name!r}; known emulated cores: {', '.join(sorted(cores))}")
     return cores[name]
 
 
@@ -117,8 +116,8 @@ def _core(name: str, entry: dict) -> EmulatedCore:
                         entry.get("objdump_architecture", ""))
 
 
-def _region(entry: dict) -> MemoryRegion:
-    return MemoryRegion(int(entry["origin"]), int(entry["length"]))
+def _region(entry: dict) -> AddressRange:
+    return AddressRange(int(entry["origin"]), int(entry["length"]))
 
 
 def check_toolchain() -> None:
@@ -173,15 +172,10 @@ def _compile_flags(core: EmulatedCore) -> list[str]:
             f"-I{emulation_dir()}", f"-I{kernels_dir() / 'include'}", f"-I{kernels_dir() / 'src'}"]
 
 
-def kernel_sources() -> list[Path]:
-    root = kernels_dir() / "src"
-    return sorted(root.rglob("*.c")) if root.is_dir() else []
-
-
 def kernel_library(core: EmulatedCore) -> Path:
     """The kernels (and harness runtime) compiled for ``core``, cached by a hash of sources and flags."""
     runtime = [emulation_dir() / "startup.c", emulation_dir() / "harness.c"]
-    sources = runtime + kernel_sources()
+    sources = runtime + build.sources(kernels_dir())
     headers = sorted((kernels_dir()).rglob("*.h")) + [emulation_dir() / "emu.h"]
     digest = hashlib.sha256(" ".join(_compile_flags(core)).encode())
     for path in sources + headers:

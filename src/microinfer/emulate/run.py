@@ -16,6 +16,7 @@ import numpy as np
 from ..errors import MicroinferError
 from ..info import operator_macs
 from ..interpreter import Interpreter
+from ..testing.op_models import random_inputs
 from ..tflite import Model, load
 from .machine import EmulatedCore, EmulationError, check_toolchain, core_named, run_layer
 from .program import RecordingLibrary, layer_program, record_call
@@ -86,11 +87,10 @@ def emulate(model: Model | str | Path | bytes, core: str, seed: int = 0, referen
     ``layers``: only these operator indices (default: all). ``progress(done, total)`` is called
     after each operator.
     """
-    check_toolchain()
     target = core_named(core)
     timing = timing_table(core)
+    check_toolchain()
     from .. import c_backend
-    from ..c_backend import ops  # noqa: F401  (registers the C kernels)
 
     host_library = c_backend.load_library()
     name = "" if isinstance(model, (Model, bytes)) else Path(model).name
@@ -100,8 +100,8 @@ def emulate(model: Model | str | Path | bytes, core: str, seed: int = 0, referen
     values = interpreter.tensor_values()
     subgraph = model.main
     result = EmulationResult(name, core, target.machine.name, target.isa_path)
-    steps = list(zip(interpreter._steps, interpreter._prepared))
-    for index, ((_, node), data) in enumerate(steps):
+    steps = interpreter.prepared_nodes()
+    for index, (node, data) in enumerate(steps):
         op = node.op.op
         macs = operator_macs(subgraph, subgraph.operators[index])
         if layers is not None and index not in layers:
@@ -115,17 +115,14 @@ def emulate(model: Model | str | Path | bytes, core: str, seed: int = 0, referen
 
 def _emulate_layer(index, node, data, values, macs, core: EmulatedCore, timing: TimingTable,
                    host_library) -> EmulatedLayer:
-    from ..c_backend import C_KERNELS, Fallback
+    from ..c_backend import prepare_call
 
     op = node.op.op
-    kernel = C_KERNELS.get(op)
-    if kernel is None:
-        return EmulatedLayer(index, op, macs, False, "no C kernel")
     library = RecordingLibrary(host_library)
-    try:
-        call = kernel(library).prepare(node, data)
-    except Fallback as reason:
-        return EmulatedLayer(index, op, macs, False, f"runs in NumPy: {reason}")
+    call = prepare_call(library, node, data)
+    if isinstance(call, str):
+        reason = call if call == "no C kernel" else f"runs in NumPy: {call}"
+        return EmulatedLayer(index, op, macs, False, reason)
     inputs = [values[i] for i in node.op.inputs if i >= 0 and i in values]
     inputs = [np.ascontiguousarray(a) for a in inputs]
     calls = record_call(call, library, inputs)
@@ -145,12 +142,9 @@ def _emulate_layer(index, node, data, values, macs, core: EmulatedCore, timing: 
 
 
 def _random_inputs(model: Model, rng: np.random.Generator) -> list[np.ndarray]:
-    inputs = []
     for tensor in model.main.input_tensors():
         dtype = tensor.type.numpy_dtype
         if not np.issubdtype(dtype, np.integer):
-            raise MicroinferError(f"emulate: input {tensor.name!r} is {np.dtype(dtype).name}; "
+            raise MicroinferError(f"input {tensor.name!r} is {np.dtype(dtype).name}; "
                                   "only integer (quantized) models run on the emulated cores")
-        info = np.iinfo(dtype)
-        inputs.append(rng.integers(info.min, info.max, size=tensor.shape, endpoint=True).astype(dtype))
-    return inputs
+    return random_inputs(model, rng)

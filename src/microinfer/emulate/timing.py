@@ -12,12 +12,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib
-
-from ..errors import MicroinferError, UnsupportedTargetError
+from ..errors import UnsupportedTargetError
+from ..targets import TargetFileError, read_toml
 from .machine import LayerMeasurement, emulation_dir
 
 HARNESS_FUNCTIONS = re.compile(r"^(emu_.*|main|print_count|semihost|vector_table)$")
@@ -87,14 +83,13 @@ class TimingTable:
 
 def timing_table(core: str) -> TimingTable:
     path = emulation_dir() / "timing.toml"
-    with path.open("rb") as handle:
-        table = tomllib.load(handle)
+    table = read_toml(path)
     if core not in table:
         raise UnsupportedTargetError(f"{path}: no timing table for {core!r}; known: {', '.join(sorted(table))}")
     entry = table[core]
     missing = [key for key in TIMING_KEYS if key not in entry]
     if missing:
-        raise MicroinferError(f"{path}: [{core}] lacks {', '.join(missing)}")
+        raise TargetFileError(f"{path}: [{core}] lacks {', '.join(missing)}")
     return TimingTable(core, {key: float(entry[key]) for key in TIMING_KEYS}, str(entry.get("source", "")))
 
 

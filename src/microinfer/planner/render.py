@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from ..errors import MissingDependencyError
-from ..render import size, table, thousands
+from ..render import counted, size, table, thousands
 from ..tflite.model import Model
 from . import ArenaPlan, PlannedBuffer
 from .lifetimes import called_subgraphs
@@ -255,7 +255,7 @@ def format_plan(
     per_column = max(plan.head_bytes, 1) / width
     return "\n".join(
         [
-            f"model:    {model_name}, {len(plan.buffers)} planned buffers",
+            f"model:    {model_name}, {counted(len(plan.buffers), 'planned buffer')}",
             f"planner:  {plan.planner}" + (f" ({description})" if description else ""),
             f"target:   {target}",
             "",

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..tflite import ModelBuilder, load
+from ..tflite import Model, ModelBuilder, load
 from ..tflite.options import (
     AddOptions,
     ConcatenationOptions,
@@ -462,10 +462,10 @@ def build(name: str) -> bytes:
     return case(name).build()
 
 
-def random_inputs(model_bytes: bytes, rng: np.random.Generator) -> list[np.ndarray]:
+def random_inputs(model: bytes | Model, rng: np.random.Generator) -> list[np.ndarray]:
     """Inputs for the main subgraph: integers over their type's full range, floats in [-1, 1]."""
     inputs = []
-    for tensor in load(model_bytes).main.input_tensors():
+    for tensor in (model if isinstance(model, Model) else load(model)).main.input_tensors():
         dtype = tensor.type.numpy_dtype
         if dtype == np.bool_:
             inputs.append(rng.integers(0, 2, size=tensor.shape).astype(np.bool_))

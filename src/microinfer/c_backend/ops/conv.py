@@ -5,8 +5,6 @@ Grouped convolutions and float32 run in NumPy.
 
 from __future__ import annotations
 
-import numpy as np
-
 from ...kernels._conv_util import Requantizer
 from ...kernels.conv import ConvData
 from ...kernels.registry import Node
