@@ -20,13 +20,16 @@ def both_references():
             pytest.skip(f"needs {reference.PACKAGES[name]!r} (pip install -e '.[test]')")
 
 
+CI_EXAMPLES = 250  # cases per (operator, dtype) in the CI campaigns
+
+
 def test_campaign_every_op_and_dtype_against_both_references(both_references):
     """The CI campaign: every generated (operator, dtype) and small graphs, against TFLite Micro and
     LiteRT. Reference disagreements are allowed (reported); microinfer mismatches are not, and
     where the references disagree microinfer reproduces each of them."""
-    report = fuzz.campaign("both", examples=150, seed=20261125, jobs=2)
+    report = fuzz.campaign("both", examples=CI_EXAMPLES, seed=20261125, jobs=2)
     assert not report.failures, [(f.key, f.detail) for f in report.failures]
-    assert report.cases >= 150 * (len(op_dtypes()) + 1)
+    assert report.cases >= CI_EXAMPLES * (len(op_dtypes()) + 1)
     assert report.cases - report.refused >= 0.9 * report.cases  # nearly every case is compared
     for f in report.disagreements:
         assert set(f.follows) == {reference.TFLM, reference.LITERT}, f
@@ -37,9 +40,9 @@ def test_campaign_against_c_backend():
     problem = fuzz.c_backend_problem()
     if problem:
         pytest.skip(f"fuzz --against c: {problem}")
-    report = fuzz.campaign("c", examples=100, seed=3, jobs=2)
+    report = fuzz.campaign("c", examples=CI_EXAMPLES, seed=3, jobs=2)
     with_c = [(op, dtype) for op, dtype in op_dtypes() if op in fuzz.c_kernel_ops() and dtype != "float32"]
-    assert report.cases >= 0.95 * 100 * (len(with_c) + 1)
+    assert report.cases >= 0.95 * CI_EXAMPLES * (len(with_c) + 1)
     assert report.cases - report.refused >= 0.5 * report.cases  # most cases do run C kernels
     assert not report.failures, [(f.key, f.detail) for f in report.failures]
 
