@@ -21,4 +21,12 @@ static inline void mi_taps_inside(int32_t origin, int32_t dilation, int32_t taps
     *last = hi;
 }
 
+/* Depthwise shapes agree: out_ch = in_ch * ch_mult, filter (1, h, w, out_ch), same batch. */
+static inline int mi_depthwise_dims_consistent(const mi_dw_conv_params *params, const mi_dims *input_dims,
+                                               const mi_dims *filter_dims, const mi_dims *output_dims)
+{
+    return params->ch_mult >= 1 && input_dims->c * params->ch_mult == output_dims->c &&
+           filter_dims->c == output_dims->c && filter_dims->n == 1 && input_dims->n == output_dims->n;
+}
+
 #endif

@@ -31,8 +31,7 @@ mi_status mi_depthwise_conv_s16(const mi_context *ctx, const mi_dw_conv_params *
     int64_t *acc = (int64_t *)(ctx != 0 ? ctx->buf : 0);
     int16_t *out = output;
     int32_t b;
-    if (params->ch_mult < 1 || in_ch * params->ch_mult != out_ch || filter_dims->c != out_ch ||
-        filter_dims->n != 1 || input_dims->n != output_dims->n) {
+    if (!mi_depthwise_dims_consistent(params, input_dims, filter_dims, output_dims)) {
         return MI_ARG_ERROR;
     }
     if (acc == 0 || ctx->size < mi_depthwise_conv_s16_get_buffer_size(output_dims)) {

@@ -10,13 +10,6 @@ int32_t mi_depthwise_conv_s8_get_buffer_size(const mi_dims *output_dims)
     return output_dims->c * (int32_t)sizeof(int32_t);
 }
 
-static int dims_consistent(const mi_dw_conv_params *params, const mi_dims *input_dims, const mi_dims *filter_dims,
-                           const mi_dims *output_dims)
-{
-    return params->ch_mult >= 1 && input_dims->c * params->ch_mult == output_dims->c &&
-           filter_dims->c == output_dims->c && filter_dims->n == 1 && input_dims->n == output_dims->n;
-}
-
 mi_status mi_depthwise_conv_s8(const mi_context *ctx, const mi_dw_conv_params *params, const mi_requant *quant,
                                const mi_dims *input_dims, const int8_t *input, const mi_dims *filter_dims,
                                const int8_t *filter, const int32_t *bias, const mi_dims *output_dims,
@@ -27,7 +20,7 @@ mi_status mi_depthwise_conv_s8(const mi_context *ctx, const mi_dw_conv_params *p
     int32_t *acc = (int32_t *)(ctx != 0 ? ctx->buf : 0);
     int8_t *out = output;
     int32_t b;
-    if (!dims_consistent(params, input_dims, filter_dims, output_dims)) {
+    if (!mi_depthwise_dims_consistent(params, input_dims, filter_dims, output_dims)) {
         return MI_ARG_ERROR;
     }
     if (acc == 0 || ctx->size < mi_depthwise_conv_s8_get_buffer_size(output_dims)) {
