@@ -18,6 +18,7 @@ from .planner import ABIS, PLANNERS, ArenaPlan, plan, reordered_model
 from .planner import KERNEL_LIBRARIES as PLAN_KERNEL_LIBRARIES
 from .planner import render as plan_render
 from .render import counted, size, table, thousands
+from .testing.op_models import ALL_DTYPES
 from .tflite import load
 
 
@@ -112,7 +113,7 @@ def _parser() -> argparse.ArgumentParser:
     fuzz = commands.add_parser("fuzz", help="differential fuzzing of the kernels against the references")
     fuzz.add_argument("--op", action="append", default=[], metavar="OP",
                       help="operator to fuzz (repeatable; default: every one, and small multi-op graphs)")
-    fuzz.add_argument("--dtype", action="append", default=[], choices=("int8", "int16x8", "float32"),
+    fuzz.add_argument("--dtype", action="append", default=[], choices=ALL_DTYPES,
                       help="activation type (repeatable; default: every one)")
     fuzz.add_argument("--against", choices=("tflm", "tflite", "both", "c"), default="both",
                       help="TFLite Micro, LiteRT, both (default; also finds where they disagree), or "

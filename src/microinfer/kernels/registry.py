@@ -52,12 +52,20 @@ class Node:
 
 
 class Kernel:
-    """Base class of every kernel. Subclasses set ``constraints`` and implement the two steps."""
+    """Base class of every kernel. Subclasses set ``constraints`` and implement the two steps.
+
+    ``inputs``/``outputs`` (set by :func:`register`) bound how many tensors the node lists, and
+    ``optional_inputs`` are the positions that may be omitted (-1); they are checked before any
+    constraint, so constraints may index the inputs they declare.
+    """
 
     op: str = ""
     versions: range = range(1, 2)
     types: tuple[str, ...] = ()
     constraints: Sequence[Constraint] = ()
+    inputs: tuple[int, int | None] | None = None  # (fewest, most; None: no limit)
+    outputs: tuple[int, int | None] | None = None
+    optional_inputs: frozenset[int] = frozenset()
 
     def prepare(self, node: Node):
         raise NotImplementedError
@@ -72,26 +80,82 @@ class Kernel:
             reasons.append(
                 f"version {node.op.version} is not in {cls.versions.start}..{cls.versions.stop - 1}"
             )
+        wiring = cls.wiring_problems(node)
+        if wiring:  # the constraints below may index the declared inputs: do not run them
+            return reasons + wiring
         for constraint in cls.constraints:
-            if not constraint(node):
+            try:
+                holds = constraint(node)
+            except Exception as exc:  # a constraint must never crash the check: report it
+                reasons.append(f"{INTERNAL_ERROR} checking '{_first_line(constraint.__doc__)}': "
+                               f"{type(exc).__name__}: {exc}")
+                continue
+            if not holds:
                 reasons.append(_first_line(constraint.__doc__))
         return reasons
 
+    @classmethod
+    def wiring_problems(cls, node: Node) -> list[str]:
+        """How the node's input and output counts, or its omitted inputs, break the declaration."""
+        problems = []
+        for kind, bounds, count in (("input", cls.inputs, len(node.inputs)),
+                                    ("output", cls.outputs, len(node.outputs))):
+            if bounds is not None and not _within(count, bounds):
+                problems.append(f"takes {_count_text(bounds, kind)}, the model gives {count}")
+        if cls.inputs is not None:
+            for position, tensor in enumerate(node.inputs):
+                if tensor is None and position not in cls.optional_inputs:
+                    problems.append(f"input {position} is omitted (-1) but required")
+        return problems
+
+
+# Starts the message of a constraint that raised instead of answering: a bug in microinfer,
+# which the fuzzing campaigns look for.
+INTERNAL_ERROR = "internal error"
 
 REGISTRY: dict[str, type[Kernel]] = {}
 
 
-def register(op: str, *, versions: range, types: tuple[str, ...]):
-    """Class decorator: make ``cls`` the kernel of builtin operator ``op``."""
+def register(op: str, *, versions: range, types: tuple[str, ...],
+             inputs: int | tuple[int, int | None] | None = None,
+             outputs: int | tuple[int, int | None] | None = None,
+             optional_inputs: tuple[int, ...] = ()):
+    """Class decorator: make ``cls`` the kernel of builtin operator ``op``.
+
+    ``inputs``/``outputs``: the exact count, or (fewest, most) with most None for no limit;
+    ``optional_inputs``: input positions the model may omit (-1)."""
 
     def decorate(cls: type[Kernel]) -> type[Kernel]:
         if op in REGISTRY:
             raise RuntimeError(f"two kernels registered for {op}")
         cls.op, cls.versions, cls.types = op, versions, types
+        if inputs is not None:
+            cls.inputs = _bounds(inputs)
+        if outputs is not None:
+            cls.outputs = _bounds(outputs)
+        cls.optional_inputs = frozenset(optional_inputs)
         REGISTRY[op] = cls
         return cls
 
     return decorate
+
+
+def _bounds(spec: int | tuple[int, int | None]) -> tuple[int, int | None]:
+    return (spec, spec) if isinstance(spec, int) else (spec[0], spec[1])
+
+
+def _within(count: int, bounds: tuple[int, int | None]) -> bool:
+    low, high = bounds
+    return count >= low and (high is None or count <= high)
+
+
+def _count_text(bounds: tuple[int, int | None], kind: str) -> str:
+    low, high = bounds
+    if high == low:
+        return f"{low} {kind}{'s' if low != 1 else ''}"
+    if high is None:
+        return f"at least {low} {kind}{'s' if low != 1 else ''}"
+    return f"{low} to {high} {kind}s"
 
 
 def _first_line(doc: str | None) -> str:

@@ -55,6 +55,9 @@ ACT_IN = {"int8": (0.05, -3), "int16": (0.002, 0)}
 ACT_OUT = {"int8": (0.08, 6), "int16": (0.004, 0)}
 RELU6_OUT = (6.0 / 255.0, -128)  # int8 output of an op with a fused RELU6
 FLOAT = "float32"
+# The dtype labels of operator examples ("int16x8": int16 activations, whatever the weights);
+# the conv family uses the first three, operators on indices, masks and casts the others.
+ALL_DTYPES = ("int8", "int16x8", "float32", "uint8", "int32", "int64", "bool")
 
 Q = tuple[float, int] | None
 

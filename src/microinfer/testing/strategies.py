@@ -47,95 +47,12 @@ from ..tflite.types import ActivationFunction, Padding
 from . import op_models
 from .op_models import random_inputs
 
-ACTIVATIONS = [ActivationFunction.NONE, ActivationFunction.RELU, ActivationFunction.RELU6,
-               ActivationFunction.RELU_N1_TO_1]
-RANGES = {"int8": (-128, 127), "int16": (-32768, 32767)}
-VERSION = {"float32": 1, "int8": 2, "int16": 3}
-# "nice" scales make exact rounding ties (where the references' rounding rules show), the others
-# are arbitrary, tiny or large.
-NICE_SCALES = [2.0**-k * m for k in (1, 4, 8, 12) for m in (1.0, 1.25, 1.5, 1.75)]
-INT8_ZERO_POINTS = st.one_of(st.sampled_from([-128, 127, 0]), st.integers(-128, 127))
-SEEDS = st.integers(0, 2**32 - 1)
-# The dtypes a user names ("int16x8": int16 activations, int8 weights) and the activation type
-# the strategies below take.
-DTYPES = ("int8", "int16x8", "float32")
-ACTIVATION_TYPE = {"int8": "int8", "int16x8": "int16", "float32": "float32"}
-
-
-@dataclass
-class OpExample:
-    """A drawn model and one set of inputs for it."""
-
-    op: str  # the operator ("CONV_2D"), or "GRAPH" for a multi-op graph
-    dtype: str  # "int8" | "int16x8" | "float32"
-    model: bytes
-    inputs: list[np.ndarray] = field(repr=False)
-
-    @property
-    def size(self) -> int:
-        """Bytes of the model plus its inputs: what shrinking makes small."""
-        return len(self.model) + sum(x.nbytes for x in self.inputs)
-
-
-# -- building blocks -------------------------------------------------------------------------------
-def scales():
-    """Tensor scales: exact binary fractions, arbitrary float32 values, tiny and large ones."""
-    return (st.sampled_from(NICE_SCALES)
-            | st.floats(1e-5, 20.0).map(lambda s: float(np.float32(s)))
-            | st.sampled_from([1e-7, 3e-6, 0.0078125, 0.1, 1.0, 100.0]))
-
-
-@st.composite
-def qparams(draw, dtype: str, symmetric: bool = False) -> dict:
-    """``scale``/``zero_point`` keywords for a tensor of ``dtype`` ({} for float32)."""
-    if dtype not in RANGES:
-        return {}
-    lo, hi = RANGES[dtype]
-    zp = 0 if symmetric else draw(st.sampled_from([0, lo, hi]) | st.integers(lo, hi))
-    return dict(scale=draw(scales()), zero_point=zp)
-
-
-def shapes(max_rank=4, max_dim=4):
-    return st.lists(st.integers(1, max_dim), min_size=1, max_size=max_rank).map(tuple)
-
-
-@st.composite
-def broadcast_pair(draw, max_rank=4):
-    """Two shapes that broadcast: a base shape, and a suffix of it with some dimensions set to 1."""
-    base = draw(shapes(max_rank))
-    other = tuple(1 if draw(st.booleans()) else d for d in base[len(base) - draw(st.integers(1, len(base))):])
-    return (base, other) if draw(st.booleans()) else (other, base)
-
-
-def values(shape, dtype, rng: np.random.Generator, spread: float = 4.0) -> np.ndarray:
-    """Integers over the full range of ``dtype``, floats uniform in [-spread, spread]."""
-    if dtype in RANGES:
-        lo, hi = RANGES[dtype]
-        return rng.integers(lo, hi, size=shape, endpoint=True).astype(dtype)
-    return (rng.uniform(-spread, spread, size=shape)).astype(np.float32)
-
-
-def _qkw(dtype, scale, zero_point) -> dict:
-    return {} if dtype == "float32" else {"scale": scale, "zero_point": zero_point}
-
-
-def binary_model(op, s1, s2, dtype, q1, q2, qo, options, out_dtype=None) -> bytes:
-    b = ModelBuilder()
-    g = b.main
-    x = g.add_input("x", s1, dtype, **q1)
-    y = g.add_input("y", s2, dtype, **q2)
-    z = g.add_output("z", np.broadcast_shapes(s1, s2), out_dtype or dtype, **qo)
-    g.add_operator(op, [x, y], [z], options)
-    return b.build()
-
-
-def unary_model(op, shape, in_dtype, out_dtype, qi, qo, options=None) -> bytes:
-    b = ModelBuilder()
-    g = b.main
-    x = g.add_input("x", shape, in_dtype, **qi)
-    z = g.add_output("z", shape, out_dtype, **qo)
-    g.add_operator(op, [x], [z], options)
-    return b.build()
+from ._draw import (  # noqa: F401  (building blocks, re-exported)
+    ACTIVATION_TYPE, ACTIVATIONS, ALL_DTYPES, DTYPES, INT8_ZERO_POINTS, NICE_SCALES, RANGES, SEEDS,
+    VERSION, OpExample, binary_model, broadcast_pair, qparams, scales, shapes, unary_model, values,
+)
+from ._draw import qkw as _qkw
+from .families import GENERATED as _FAMILY_GENERATED
 
 
 # -- convolutions ----------------------------------------------------------------------------------
@@ -624,6 +541,7 @@ _GENERATED: dict[str, tuple[tuple[str, ...], Callable]] = {
     "LOGISTIC": (DTYPES, lambda act: sigmoid_cases((act,)).map(lambda c: sigmoid_model("LOGISTIC", *c))),
     "TANH": (DTYPES, lambda act: sigmoid_cases((act,)).map(lambda c: sigmoid_model("TANH", *c))),
     "MEAN": (DTYPES, lambda act: mean_cases(dtypes=(act,)).map(lambda c: mean_model(*c))),
+    **_FAMILY_GENERATED,
 }
 
 
