@@ -460,8 +460,14 @@ def _format_info(path: Path, info: ModelInfo) -> str:
             f"total MACs:       {thousands(info.macs)}",
             f"parameters:       {thousands(info.parameters)} ({size(info.parameter_bytes)})",
             f"operators:        {histogram}",
+            *_notes("microinfer cannot run", info.unsupported),
+            *_notes("warnings (TFLite Micro tolerates these)", info.warnings),
         ]
     )
+
+
+def _notes(heading: str, lines: tuple[str, ...]) -> list[str]:
+    return ["", f"{heading}:", *(f"  {line}" for line in lines)] if lines else []
 
 
 if __name__ == "__main__":

@@ -8,7 +8,9 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from . import c_backend
+from .diagnosis import no_kernel_reason
 from .errors import UnsupportedOpError
+from .validation import check_model
 from .kernels import REGISTRY
 from .kernels.registry import REFERENCES, Node
 from .tflite import Model, load
@@ -49,6 +51,7 @@ class Interpreter:
         self.subgraph = self.model.main
         self._nodes = [self._node(op) for op in self.subgraph.operators]
         _raise_unsupported(self._nodes)
+        check_model(self.model, reference)
         self._steps = [(REGISTRY[n.op.op](), n) for n in self._nodes]
         self._prepared = [kernel.prepare(node) for kernel, node in self._steps]
         # Per operator: "numpy", "c", or "numpy: <why the C kernel did not take it>".
@@ -268,7 +271,7 @@ def _raise_unsupported(nodes: list[Node]) -> None:
         types = "/".join(t.type.name.lower() for t in node.inputs if t is not None)
         where = f"operator {node.op.index} {node.op.op} v{node.op.version} ({types})"
         if kernel is None:
-            problems.append(f"{where}: microinfer has no kernel for {node.op.op}")
+            problems.append(f"{where}: {no_kernel_reason(node.model.subgraphs[0], node.op)}")
             continue
         for reason in kernel.unsupported_reasons(node):
             problems.append(f"{where}: {reason}")

@@ -11,7 +11,7 @@ from ..planner.cmsis_nn import CORES as CMSIS_NN_CORES
 from ..targets import Battery, Board, core_board, load_battery, load_board, board_names
 from ..tflite import load
 from ..tflite.model import Model
-from .layers import LayerCost, model_layer_costs
+from .layers import NPU_OPERATORS, LayerCost, model_layer_costs
 from .loops import CODE_BYTES, RUNTIME_CODE_BYTES
 from .value import Cost, total
 
@@ -219,19 +219,27 @@ def _arena(model: Model, board: Board, library: str, planner: str) -> tuple[int,
         arena_plan = plan(model, planner, abi=board.core.abi)
         if library == "esp-nn":
             notes.append("arena: TFLite Micro reference kernels' arena; ESP-NN's scratch buffers are not counted")
+    notes.extend(f"arena: {note}" for note in arena_plan.notes)
     arena = arena_plan.min_working_arena_bytes or arena_plan.total_bytes
     return arena, arena_plan.exact, tuple(notes)
 
 
 def _unknown_op_notes(model: Model) -> tuple[str, ...]:
-    """Operators microinfer has no kernel for are priced as a generic element-wise loop: say so."""
+    """Operators microinfer has no kernel for are priced as a generic element-wise loop, and NPU
+    operators not at all: say so."""
     from ..kernels import REGISTRY
 
-    unknown = sorted({op.op for op in model.main.operators if op.op not in REGISTRY})
-    if not unknown:
-        return ()
-    return (f"{', '.join(unknown)}: microinfer has no kernel (and no loop model) for it; its cycles are "
-            "a generic element-wise loop's, a rough est.",)
+    names = {op.op for op in model.main.operators if op.op not in REGISTRY}
+    notes = []
+    npu = sorted(names & NPU_OPERATORS)
+    if npu:
+        notes.append(f"{', '.join(npu)}: runs on the NPU, whose time and energy are not estimated; "
+                     "latency and energy cover the CPU operators only")
+    unknown = sorted(names - NPU_OPERATORS)
+    if unknown:
+        notes.append(f"{', '.join(unknown)}: microinfer has no kernel (and no loop model) for it; its "
+                     "cycles are a generic element-wise loop's, a rough est.")
+    return tuple(notes)
 
 
 def _main_ram(board: Board, arena_in: str) -> str:

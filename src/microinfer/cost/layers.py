@@ -11,6 +11,8 @@ from .loops import LIBRARIES, REFERENCE, Kernel
 from .value import Cost
 
 # operator name -> kind of kernel in loops.py
+NPU_OPERATORS = frozenset({"ethos-u"})
+
 _KINDS = {
     "CONV_2D": "conv", "DEPTHWISE_CONV_2D": "depthwise", "FULLY_CONNECTED": "fully_connected",
     "TRANSPOSE_CONV": "conv", "SVDF": "fully_connected", "UNIDIRECTIONAL_SEQUENCE_LSTM": "fully_connected",
@@ -76,7 +78,7 @@ def geometry(sg: Subgraph, op: Operator) -> Geometry:
             pixels = out_elements // out_shape[-1] if out_shape and out_shape[-1] else 0
             kh, kw = _kernel_size(sg, op)
             work["pixel"] = pixels
-            in_channels = sg.tensors[op.inputs[0]].shape[-1]
+            in_channels = _last_dimension(sg, op.inputs[0] if op.inputs else -1)
             work["im2col"] = pixels * kh * kw * (in_channels if kind == "conv" else 1)
             stride = _strides(op)
             rereads = max(1.0, kh * kw / (stride[0] * stride[1]))
@@ -94,13 +96,16 @@ def geometry(sg: Subgraph, op: Operator) -> Geometry:
     return Geometry(kind, work, weight_bytes, input_bytes, output_bytes, rereads)
 
 
+def _last_dimension(sg: Subgraph, index: int) -> int:
+    shape = sg.tensors[index].shape if index >= 0 else ()
+    return shape[-1] if shape else 1
+
+
 def _kernel_size(sg: Subgraph, op: Operator) -> tuple[int, int]:
-    if op.op in ("CONV_2D", "TRANSPOSE_CONV"):
-        shape = sg.tensors[op.inputs[1]].shape
-        return shape[1], shape[2]
-    if op.op == "DEPTHWISE_CONV_2D":
-        shape = sg.tensors[op.inputs[1]].shape
-        return shape[1], shape[2]
+    if op.op in ("CONV_2D", "TRANSPOSE_CONV", "DEPTHWISE_CONV_2D"):
+        index = op.inputs[1] if len(op.inputs) > 1 else -1
+        shape = sg.tensors[index].shape if index >= 0 else ()
+        return (shape[1], shape[2]) if len(shape) == 4 else (1, 1)
     options = op.options
     return (getattr(options, "filter_height", 1) or 1), (getattr(options, "filter_width", 1) or 1)
 
@@ -124,6 +129,8 @@ def kernel_work(g: Geometry, kernel: Kernel) -> dict[str, float]:
 
 
 def layer_cost(sg: Subgraph, op: Operator, board: Board, library: str, weights_in: str, arena_in: str) -> LayerCost:
+    if op.op in NPU_OPERATORS:  # the CPU only starts the NPU: nothing of ours to price
+        return LayerCost(op.index, op.op, "npu", "not estimated: runs on the NPU", Cost(0.0, 0.0, 0, 0.0, {}))
     g = geometry(sg, op)
     path = board.core.kernel_path(library)
     kernel = kernel_for(g.kind, library, path)

@@ -266,6 +266,8 @@ KERNEL_OPDATA: dict[str, object] = {
     # APPROX on arm32 (pointer members not itemised): x86_64 sizes measured on the wheel.
     "CONCATENATION": ("APPROX", 80, 48), "TRANSPOSE_CONV": ("APPROX", 88, 72),
     "UNIDIRECTIONAL_SEQUENCE_LSTM": ("APPROX", 688, 400),
+    # kernels/ethos_u/ethosu.cc OpData {cms_data_size; base_addr_idx; base_addr_size_idx}
+    "ethos-u": 12,
 }
 
 

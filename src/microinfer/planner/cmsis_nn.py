@@ -255,7 +255,7 @@ def op_needs(sg: Subgraph, op: Operator, path: str) -> OpNeeds:
         persistent = ((sums, "kernel sums"),) if sums else ()
         return OpNeeds((4 * batch * filters, 4 * batch * units), persistent)
     # reference kernels (or glue identical to them in what it allocates)
-    scratch = tuple(tail._op_scratch(sg, op))
+    scratch = tuple(tail._op_scratch(sg, op, pointer=4))
     persistent = tuple(tail._op_prepare_persistent(sg, op))
     return OpNeeds(scratch, persistent, exact=name not in UNVERIFIED_GLUE)
 

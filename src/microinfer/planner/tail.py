@@ -138,18 +138,34 @@ def categories(model: Model, abi: str = "x86_64", *, kernels: str = REFERENCE,
     return {k: tuple(v) for k, v in out.items()}
 
 
-def scratch_requests(model: Model, *, kernels: str = REFERENCE,
-                     core: str | None = None) -> list[tuple[int, int]]:
+def scratch_requests(model: Model, *, kernels: str = REFERENCE, core: str | None = None,
+                     abi: str = "x86_64") -> list[tuple[int, int]]:
     """(operator index in the main subgraph, bytes) of every RequestScratchBufferInArena call
     the kernels make in Prepare, in request order (reference kernels unless ``kernels``)."""
     if kernels != REFERENCE:
         return _library(kernels).scratch_requests(model, core)
     sg = model.main
+    pointer = S.abi(abi).pointer
     out = []
     for op in sg.operators:
-        for size in _op_scratch(sg, op):
+        for size in _op_scratch(sg, op, pointer):
             out.append((op.index, size))
     return out
+
+
+# Custom operators of TFLite Micro's optional kernels whose allocations are read from their
+# sources (the host build does not register them, so they cannot be measured here).
+FROM_SOURCE = frozenset({"ethos-u"})
+NPU_OPERATORS = frozenset({"ethos-u"})
+
+
+def unmodelled_operators(model: Model) -> list[str]:
+    """Operators of ``model`` whose TFLite Micro allocations microinfer does not know: neither a
+    kernel of microinfer's (each is checked against the live interpreter) nor read from source."""
+    from ..kernels import REGISTRY
+
+    names = {op.op for sg in model.subgraphs for op in sg.operators}
+    return sorted(n for n in names if n not in REGISTRY and n not in FROM_SOURCE)
 
 
 def min_working_arena_bytes(model: Model, head_bytes: int, abi: str = "x86_64", *,
@@ -285,7 +301,7 @@ class _ReferenceKernels:
         return [(size, what, True) for size, what in _op_prepare_persistent(sg, op)]
 
     def scratch(self, sg: Subgraph, op: Operator) -> list[int]:
-        return _op_scratch(sg, op)
+        return _op_scratch(sg, op, self.a.pointer)
 
 
 class _CmsisNnKernels:
@@ -448,6 +464,7 @@ _PREPARE_TEMPS: dict[str, tuple[str, ...]] = {
     "RESHAPE": ("i0", "o0"), "SQUEEZE": ("i0", "o0"), "EXPAND_DIMS": ("i0", "i1", "o0"),
     "TRANSPOSE": ("i0", "i1", "o0"), "SPLIT": ("i0",),  # SPLIT: only the axis tensor
     "PACK": (), "UNPACK": (),  # no temporaries
+    "ethos-u": ("i0",),  # the command stream, for its size
 }
 _DEFAULT_TEMPS = ("I", "O")  # ADD, SUB, MUL, pooling, activations, SOFTMAX, (DE)QUANTIZE, PRELU ...
 
@@ -493,10 +510,14 @@ def _op_prepare_persistent(sg: Subgraph, op: Operator) -> list[tuple[int, str]]:
     return []
 
 
-def _op_scratch(sg: Subgraph, op: Operator) -> list[int]:
-    """RequestScratchBufferInArena sizes of a reference kernel's Prepare."""
+def _op_scratch(sg: Subgraph, op: Operator, pointer: int = 8) -> list[int]:
+    """RequestScratchBufferInArena sizes of a reference kernel's Prepare (``pointer``: the ABI's
+    sizeof(size_t))."""
     name = op.op
     t = sg.tensors
+    if name == "ethos-u":  # base addresses (uint64_t) and sizes (size_t) of every tensor
+        count = len(op.inputs) + len(op.outputs)
+        return [8 * count, pointer * count]
     if name in ("MEAN", "SUM") and t[op.inputs[0]].dtype_name in ("int8", "int16"):
         out, inp = t[op.outputs[0]], t[op.inputs[0]]
         axes = t[op.inputs[1]]
