@@ -61,6 +61,16 @@ def activation_range_float(activation: ActivationFunction) -> tuple[float, float
     return -np.inf, np.inf
 
 
+FLT_MAX = float(np.finfo(np.float32).max)
+
+
+def activation_min_max_float(activation: ActivationFunction) -> tuple[float, float]:
+    """CalculateActivationRange<float> as ActivationFunctionWithMinMax uses it: without an
+    activation (or above RELU) the bound is FLT_MAX, so an infinite result clamps to +-FLT_MAX."""
+    lo, hi = activation_range_float(activation)
+    return max(lo, -FLT_MAX), min(hi, FLT_MAX)
+
+
 # -- constraints shared by several kernels (docstrings are user-facing) ------------------------
 
 def supported_activation(node: Node) -> bool:

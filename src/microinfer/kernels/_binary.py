@@ -1,0 +1,151 @@
+"""The binary element-wise family: MAXIMUM, MINIMUM, DIV, SQUARED_DIFFERENCE, POW, FLOOR_DIV,
+FLOOR_MOD, the six comparisons and the logical operators.
+
+Each operator is a subclass of :class:`BinaryKernel` that names its element function; the
+family broadcasts by NumPy's rules (which are TFLite's), checks the output's shape and type, and
+gives the constraint factories every member shares (types per reference, the rank the references'
+broadcasting loops handle, the versions LiteRT's reference resolver registers).
+
+Both references run two loops: a flat one when the inputs have the same shape (any rank), and a
+broadcasting one with a fixed number of dimensions (4 or 5) when they differ; microinfer refuses
+the broadcasts the fixed loop cannot index.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..errors import InvalidInputError
+from ..tflite.types import ActivationFunction, TensorType
+from . import _elementwise as ew
+from . import common
+from ._shapes import litert_only, tflm_only, type_names
+from .registry import TFLITE, Kernel, Node
+
+F32, I8, I16, I32, I64, BOOL = (TensorType.FLOAT32, TensorType.INT8, TensorType.INT16, TensorType.INT32,
+                                TensorType.INT64, TensorType.BOOL)
+QUANTIZED = (I8, I16)
+
+
+@dataclass(frozen=True)
+class BinaryData:
+    """What a binary kernel's eval needs: the output's shape and dtype, and the operator's own
+    constants (multipliers, activation bounds, the reference's rules for undefined cases)."""
+
+    output_shape: tuple[int, ...]
+    dtype: Any
+    constants: Any = None
+
+
+class BinaryKernel(Kernel):
+    """Base of the family. Subclasses set ``function(constants, a, b)`` (NumPy arrays in the
+    inputs' dtype, broadcast by NumPy) and may override ``constants(node)``."""
+
+    @staticmethod
+    def function(constants, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def constants(self, node: Node):
+        return None
+
+    def prepare(self, node: Node) -> BinaryData:
+        y = node.outputs[0]
+        return BinaryData(tuple(y.shape), y.type.numpy_dtype, self.constants(node))
+
+    def eval(self, data: BinaryData, inputs):
+        a, b = inputs
+        with np.errstate(all="ignore"):  # float results overflow and divide by zero as IEEE says
+            out = type(self).function(data.constants, a, b)
+        return [np.broadcast_to(np.asarray(out), data.output_shape).astype(data.dtype)]
+
+
+# -- constraint factories ------------------------------------------------------------------------
+
+def _same_type(allowed: tuple[TensorType, ...], output: TensorType | None) -> Callable[[Node], bool]:
+    def check(node: Node) -> bool:
+        inputs = [t for t in node.inputs if t is not None]
+        if not inputs or inputs[0].type not in allowed or any(t.type is not inputs[0].type for t in inputs):
+            return False
+        return node.outputs[0].type is (output or inputs[0].type)
+
+    return check
+
+
+def types(tflm: tuple[TensorType, ...], tflite: tuple[TensorType, ...], output: TensorType | None = None):
+    """Two constraints: the inputs share one type each reference accepts, and the output has
+    that type (or ``output``, e.g. bool for comparisons)."""
+    out_text = f"the output is {output.name.lower()}" if output else "the output has it too"
+    return (
+        tflm_only(_same_type(tflm, output),
+                  f"With reference='tflm': the inputs share one type, {type_names(tflm)}, and {out_text}"),
+        litert_only(_same_type(tflite, output),
+                    f"With reference='tflite': the inputs share one type, {type_names(tflite)}, and {out_text}"),
+    )
+
+
+def output_is_broadcast(node: Node) -> bool:
+    """The inputs broadcast against each other and the output has the broadcast shape"""
+    shapes = [tuple(t.shape) for t in node.inputs if t is not None]
+    return ew.broadcast_shape(*shapes) == tuple(node.outputs[0].shape)
+
+
+def broadcast_rank(tflm: int, tflite: int):
+    """A constraint: inputs of different shapes have at most ``tflm``/``tflite`` dimensions (the
+    references' broadcasting loops; inputs of one shape take a flat loop of any rank)."""
+
+    def check(node: Node) -> bool:
+        limit = tflite if node.reference == TFLITE else tflm
+        a, b = node.input(0), node.input(1)
+        if tuple(a.shape) == tuple(b.shape):
+            return True
+        return all(len(t.shape) <= limit for t in (a, b, node.outputs[0]))
+
+    if tflm == tflite:
+        check.__doc__ = f"Inputs of different shapes (broadcasting) have at most {tflm} dimensions"
+    else:
+        check.__doc__ = (f"Inputs of different shapes (broadcasting) have at most {tflm} dimensions with "
+                         f"reference='tflm', {tflite} with reference='tflite'")
+    return check
+
+
+def litert_versions(last: int):
+    """A constraint: LiteRT's reference resolver registers versions 1..``last`` of the operator."""
+    return litert_only(lambda node: node.op.version <= last,
+                       f"With reference='tflite': the operator version is at most {last} (LiteRT's "
+                       f"reference resolver registers no later one)")
+
+
+def quantized_per_tensor(node: Node) -> bool:
+    """int8/int16 inputs and output carry one scale (positive, finite) and one zero point in their type's range"""
+    return all(check(node) for check in ew.QUANTIZATION_CONSTRAINTS)
+
+
+# -- arithmetic shared by members ----------------------------------------------------------------
+
+def activation_bounds(node: Node) -> tuple[float, float]:
+    """CalculateActivationRange of the output's type: float and int32 bounds (float ones are
+    +-FLT_MAX without an activation, so infinities clamp), or the quantized range."""
+    activation = node.options.fused_activation_function
+    y = node.outputs[0]
+    if y.type is F32:
+        return common.activation_min_max_float(activation)
+    if y.type in QUANTIZED:
+        return common.activation_range_quantized(activation, y)
+    return int_activation_range(activation, y.type)
+
+
+def int_activation_range(activation, tensor_type: TensorType) -> tuple[int, int]:
+    """CalculateActivationRange<int32/int64>: RELU [0, max], RELU6 [0, 6], RELU_N1_TO_1 [-1, 1]."""
+    info = np.iinfo(tensor_type.numpy_dtype)
+    bounds = {ActivationFunction.RELU: (0, int(info.max)), ActivationFunction.RELU6: (0, 6),
+              ActivationFunction.RELU_N1_TO_1: (-1, 1)}
+    return bounds.get(activation, (int(info.min), int(info.max)))
+
+
+def fail(op: str, why: str):
+    """Raise the error of an input the reference fails on at Eval (or crashes on)."""
+    raise InvalidInputError(f"{op}: {why}")
