@@ -79,12 +79,15 @@ def types(tflm: tuple[TensorType, ...], tflite: tuple[TensorType, ...], output: 
     """Two constraints: the inputs share one type each reference accepts, and the output has
     that type (or ``output``, e.g. bool for comparisons)."""
     out_text = f"the output is {output.name.lower()}" if output else "the output has it too"
-    return (
-        tflm_only(_same_type(tflm, output),
-                  f"With reference='tflm': the inputs share one type, {type_names(tflm)}, and {out_text}"),
-        litert_only(_same_type(tflite, output),
-                    f"With reference='tflite': the inputs share one type, {type_names(tflite)}, and {out_text}"),
-    )
+    per_reference = []
+    if tflm:  # (an operator TFLite Micro lacks is refused by its own constraint)
+        per_reference.append(tflm_only(
+            _same_type(tflm, output),
+            f"With reference='tflm': the inputs share one type, {type_names(tflm)}, and {out_text}"))
+    per_reference.append(litert_only(
+        _same_type(tflite, output),
+        f"With reference='tflite': the inputs share one type, {type_names(tflite)}, and {out_text}"))
+    return tuple(per_reference)
 
 
 def output_is_broadcast(node: Node) -> bool:
@@ -110,13 +113,6 @@ def broadcast_rank(tflm: int, tflite: int):
         check.__doc__ = (f"Inputs of different shapes (broadcasting) have at most {tflm} dimensions with "
                          f"reference='tflm', {tflite} with reference='tflite'")
     return check
-
-
-def litert_versions(last: int):
-    """A constraint: LiteRT's reference resolver registers versions 1..``last`` of the operator."""
-    return litert_only(lambda node: node.op.version <= last,
-                       f"With reference='tflite': the operator version is at most {last} (LiteRT's "
-                       f"reference resolver registers no later one)")
 
 
 def quantized_per_tensor(node: Node) -> bool:
@@ -149,3 +145,87 @@ def int_activation_range(activation, tensor_type: TensorType) -> tuple[int, int]
 def fail(op: str, why: str):
     """Raise the error of an input the reference fails on at Eval (or crashes on)."""
     raise InvalidInputError(f"{op}: {why}")
+
+
+# -- comparisons -------------------------------------------------------------------------------
+#
+# Both references compare int8 values after putting each input on a common footing: offset by its
+# zero point, shifted left by 8 bits and scaled by the input's own scale (a multiplier below 1), so
+# inputs of different quantization compare by real value. TFLite Micro does the same for int16
+# GREATER; LiteRT compares int16 raw.
+
+COMPARISON_LEFT_SHIFT = 8
+
+
+@dataclass(frozen=True)
+class ComparisonScaling:
+    input1_offset: int
+    input1_multiplier: int
+    input1_shift: int
+    input2_offset: int
+    input2_multiplier: int
+    input2_shift: int
+
+
+def scales_inputs(node: Node, tflm_scaled: tuple[TensorType, ...]) -> bool:
+    """Whether the reference rescales this comparison's inputs (int8; ``tflm_scaled`` under TFLM)."""
+    kind = node.input(0).type
+    return kind is I8 or (node.reference != TFLITE and kind in tflm_scaled)
+
+
+def comparison_scaling(node: Node) -> ComparisonScaling:
+    params = []
+    for t in (node.input(0), node.input(1)):
+        multiplier, shift = ew.quantize_smaller_than_one(float(common.scale_of(t)), ew.ELEMENTWISE_ROUNDING)
+        params += [-common.zero_point_of(t), multiplier, shift]
+    return ComparisonScaling(*params)
+
+
+def scaled_comparison_operands(c: ComparisonScaling, a, b):
+    def scaled(x, offset, multiplier, shift):
+        shifted = (x.astype(np.int64) + offset) << COMPARISON_LEFT_SHIFT
+        return ew.scale_smaller_than_one(shifted, multiplier, shift, ew.ELEMENTWISE_ROUNDING)
+
+    return (scaled(a, c.input1_offset, c.input1_multiplier, c.input1_shift),
+            scaled(b, c.input2_offset, c.input2_multiplier, c.input2_shift))
+
+
+def comparison_scales_below_one(tflm_scaled: tuple[TensorType, ...] = ()):
+    """A constraint: the rescaled inputs carry quantization with a scale in (0, 1)."""
+
+    def check(node: Node) -> bool:
+        if not scales_inputs(node, tflm_scaled):
+            return True
+        return all(ew.per_tensor(t) and 0 < float(common.scale_of(t)) < 1 and ew.zero_points_in_range(node)
+                   for t in (node.input(0), node.input(1)))
+
+    scaled = "int8" + "".join(f" (and {t.name.lower()} with reference='tflm')" for t in tflm_scaled)
+    check.__doc__ = (f"{scaled} inputs are quantized per tensor with a scale below 1 and a zero point in range "
+                     f"(the references rescale them with a multiplier below 1)")
+    return check
+
+
+class ComparisonKernel(BinaryKernel):
+    """A comparison: ``compare(a, b)`` on raw values, or on rescaled ones for quantized inputs."""
+
+    tflm_scaled: tuple[TensorType, ...] = ()
+
+    @staticmethod
+    def compare(a, b):
+        raise NotImplementedError
+
+    def constants(self, node: Node):
+        return comparison_scaling(node) if scales_inputs(node, self.tflm_scaled) else None
+
+    def eval(self, data: BinaryData, inputs):
+        a, b = inputs
+        if data.constants is not None:
+            a, b = scaled_comparison_operands(data.constants, a, b)
+        return [np.broadcast_to(type(self).compare(a, b), data.output_shape).astype(np.bool_)]
+
+
+def comparison_constraints(tflm: tuple[TensorType, ...], tflite: tuple[TensorType, ...],
+                           tflm_scaled: tuple[TensorType, ...] = ()) -> tuple:
+    """The constraints of a comparison accepting these input types in each reference."""
+    return (*types(tflm, tflite, output=BOOL), output_is_broadcast, ew.max_rank(6),
+            comparison_scales_below_one(tflm_scaled))
