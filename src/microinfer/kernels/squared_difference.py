@@ -16,6 +16,7 @@ from . import _binary as bw
 from . import _elementwise as ew
 from . import common
 from .fixedpoint import quantize_multiplier
+from ._shapes import litert_only
 from .registry import Node, register
 
 LEFT_SHIFT = {bw.I8: 7, bw.I16: 0}
@@ -53,6 +54,10 @@ def _int16_symmetric(node: Node) -> bool:
     return all(common.zero_point_of(t) == 0 for t in (*node.inputs, node.outputs[0]))
 
 
+def _output_multiplier_below_one(node: Node) -> bool:
+    return node.outputs[0].type not in bw.QUANTIZED or real_multipliers(node)[2] < 1.0
+
+
 @register("SQUARED_DIFFERENCE", versions=range(1, 3), types=("float32", "int8", "int16", "int32"),
           inputs=2, outputs=1)
 class SquaredDifference(bw.BinaryKernel):
@@ -63,6 +68,9 @@ class SquaredDifference(bw.BinaryKernel):
         bw.quantized_per_tensor,
         _int16_symmetric,
         ew.multipliers_fit(lambda node: real_multipliers(node)[2]),
+        litert_only(_output_multiplier_below_one,
+                    "With reference='tflite': the output rescale factor (2 * max input scale)**2 / "
+                    "(2**14 * output scale) is below 1 (LiteRT aborts otherwise)"),
     )
 
     def constants(self, node: Node):
