@@ -2,8 +2,8 @@
 
 float32: ``powf``. int32 (LiteRT fails on a negative exponent): inputs of one shape take
 ``std::pow`` in double converted to int32 (a result outside int32 converts to INT32_MIN, as x86
-does); broadcast inputs take LiteRT's other loop, repeated int32 multiplication (the result modulo
-2**32). Both measured against the pinned LiteRT.
+does); broadcasting against a one-element exponent takes LiteRT's scalar loop, repeated int32
+multiplication (the result modulo 2**32). Both measured against the pinned LiteRT.
 """
 
 from __future__ import annotations
@@ -30,16 +30,17 @@ class Pow(bw.BinaryKernel):
     )
 
     def constants(self, node: Node) -> bool:
-        """Whether the inputs broadcast (LiteRT's int32 arithmetic differs between its loops)."""
-        return tuple(node.input(0).shape) != tuple(node.input(1).shape)
+        """Whether LiteRT takes its scalar-exponent loop (int32 arithmetic differs between loops)."""
+        base, exponent = node.input(0), node.input(1)
+        return tuple(base.shape) != tuple(exponent.shape) and exponent.num_elements == 1
 
     @staticmethod
-    def function(broadcast: bool, a, b):
+    def function(scalar_exponent: bool, a, b):
         if a.dtype == np.float32:
             return np.power(a, b)
         if np.any(b < 0):
             bw.fail("POW", "an int32 exponent is negative; LiteRT fails on it")
-        return wrapping_power(a, b) if broadcast else converted_power(a, b)
+        return wrapping_power(a, b) if scalar_exponent else converted_power(a, b)
 
 
 def converted_power(base, exponent) -> np.ndarray:
