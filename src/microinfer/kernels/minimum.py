@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _binary as bw
+from . import _elementwise as ew
 from .maximum import TYPES
 from .registry import register
 
@@ -16,7 +17,7 @@ from .registry import register
 @register("MINIMUM", versions=range(1, 5), types=("float32", "int8", "int16", "int32", "int64"),
           inputs=2, outputs=1)
 class Minimum(bw.BinaryKernel):
-    constraints = (*bw.types(TYPES, TYPES), bw.output_is_broadcast, bw.broadcast_rank(5, 5))
+    constraints = (*bw.types(TYPES, TYPES), bw.output_is_broadcast, ew.max_rank(6))
 
     @staticmethod
     def function(constants, a, b):
