@@ -133,8 +133,8 @@ def fail(op: str, why: str):
 # Both references compare int8 values after putting each input on a common footing: offset by its
 # zero point, shifted left by 8 bits and scaled by the input's own scale (a multiplier below 1), so
 # inputs of different quantization compare by real value. LiteRT compares int16 raw. (TFLite
-# Micro's source rescales int16 for GREATER, but the pinned build returns results unrelated to the
-# inputs there, e.g. 5 > 0 is false: microinfer refuses int16 comparisons with reference='tflm'.)
+# Micro's source rescales int16 for GREATER, but the pinned build's answers there vary between runs
+# for the same inputs: microinfer refuses int16 comparisons with reference='tflm'.)
 
 COMPARISON_LEFT_SHIFT = 8
 

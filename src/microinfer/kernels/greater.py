@@ -1,8 +1,8 @@
 """GREATER: ``a > b`` element-wise with broadcasting; the output is bool.
 
 int8 inputs are rescaled to real values before comparing (both references); LiteRT compares
-int16 raw. TFLite Micro's int16 GREATER is refused: the pinned build returns results unrelated to
-its inputs (5 > 0 is false).
+int16 raw. TFLite Micro's int16 GREATER is refused: the pinned build's answers are unrelated to its
+inputs and vary between runs (5 > 0 came out false).
 """
 
 from __future__ import annotations
