@@ -125,8 +125,8 @@ def test_int32_div_truncates(reference_worker):
     assert_each_reference_gives(reference_worker, model, inputs, {"tflm": i32(3, -3, -3, 3), "tflite": i32(3, -3, -3, 3)})
 
 
-@pytest.mark.parametrize("op,dtype", [("DIV", "int32"), ("FLOOR_DIV", "int32"), ("FLOOR_MOD", "int32"),
-                                      ("FLOOR_MOD", "int64")])
+@pytest.mark.parametrize("op,dtype", [("DIV", "int32"), ("FLOOR_DIV", "int32"), ("FLOOR_DIV", "float32"),
+                                      ("FLOOR_MOD", "int32"), ("FLOOR_MOD", "int64")])
 def test_integer_zero_divisor_fails_like_the_reference(reference_worker, op, dtype):
     model = binary(op, dtype, [(3,), (3,)])
     inputs = [np.array([5, 6, 7], dtype), np.array([1, 0, 2], dtype)]

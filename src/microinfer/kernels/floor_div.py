@@ -1,8 +1,8 @@
 """FLOOR_DIV: ``floor(a / b)`` element-wise with broadcasting.
 
-Both references divide in double and floor (float32 in both; int8, int16 and int32 in LiteRT,
-which fails on a zero divisor); the double result converts to the output type (INT32_MIN / -1
-gives 2**31, which x86 converts to INT32_MIN).
+Both references divide in double and floor (float32 in both; int8, int16 and int32 in LiteRT)
+and fail on a zero divisor, float32 too; the double result converts to the output type
+(INT32_MIN / -1 gives 2**31, which x86 converts to INT32_MIN).
 """
 
 from __future__ import annotations
@@ -24,10 +24,10 @@ class FloorDiv(bw.BinaryKernel):
 
     @staticmethod
     def function(constants, a, b):
+        if np.any(b == 0):
+            bw.fail("FLOOR_DIV", "a divisor is 0; both references fail on it")
         quotient = np.floor(a.astype(np.float64) / b.astype(np.float64))
         if a.dtype == np.float32:
             return quotient.astype(np.float32)
-        if np.any(b == 0):
-            bw.fail("FLOOR_DIV", "an integer divisor is 0; LiteRT fails on it")
         info = np.iinfo(a.dtype)
         return np.where(quotient > info.max, info.min, quotient).astype(np.int64)

@@ -228,7 +228,8 @@ _BUILTIN_STRUCTS: dict[str, list] = {
     "TfLiteSplitParams": ["int"],
     # TfLiteStridedSliceParams {five masks; bool offset}
     "TfLiteStridedSliceParams": ["int", "int", "int", "int", "int", "bool"],
-    "TfLiteSVDFParams": ["int", "enum", "bool"],  # {rank; activation; asymmetric_quantize_inputs}
+    "TfLiteSVDFParams": ["int", "enum", "bool"],
+    "TfLiteDivParams": ["enum"],  # {activation}  # {rank; activation; asymmetric_quantize_inputs}
     # TfLiteTransposeConvParams {padding; stride w/h; activation; quantized_bias_type}
     "TfLiteTransposeConvParams": ["enum", "int", "int", "enum", "enum"],
     # TfLiteUnidirectionalSequenceLSTMParams {activation; cell_clip; proj_clip; time_major;
@@ -249,6 +250,7 @@ BUILTIN_PARAMS: dict[str, str] = {
     "SQUEEZE": "TfLiteShapeParams", "STRIDED_SLICE": "TfLiteStridedSliceParams",
     "SVDF": "TfLiteSVDFParams", "TRANSPOSE_CONV": "TfLiteTransposeConvParams",
     "UNIDIRECTIONAL_SEQUENCE_LSTM": "TfLiteUnidirectionalSequenceLSTMParams",
+    "DIV": "TfLiteDivParams",
 }
 
 # Per-kernel OpData that each reference kernel's Init allocates with AllocatePersistentBuffer
@@ -266,6 +268,11 @@ KERNEL_OPDATA: dict[str, object] = {
     # APPROX on arm32 (pointer members not itemised): x86_64 sizes measured on the wheel.
     "CONCATENATION": ("APPROX", 80, 48), "TRANSPOSE_CONV": ("APPROX", 88, 72),
     "UNIDIRECTIONAL_SEQUENCE_LSTM": ("APPROX", 688, 400),
+    # the binary element-wise family: OpDataDiv (7 x int32), comparisons' ComparisonParams (7 x int32)
+    "DIV": 28, "EQUAL": 28, "NOT_EQUAL": 28, "GREATER": 28, "GREATER_EQUAL": 28, "LESS": 28,
+    "LESS_EQUAL": 28,
+    # SQUARED_DIFFERENCE's {bool; ArithmeticParams} (int64 members): 112 measured on x86_64
+    "SQUARED_DIFFERENCE": ("APPROX", 112, 112),
 }
 
 
