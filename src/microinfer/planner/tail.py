@@ -449,7 +449,7 @@ _PREPARE_TEMPS: dict[str, tuple[str, ...]] = {
     "MAXIMUM": (), "MINIMUM": (), "LOGICAL_AND": (), "LOGICAL_OR": (),
     "EQUAL": ("i0", "i1"), "NOT_EQUAL": ("i0", "i1"), "GREATER": ("i0", "i1"),
     "GREATER_EQUAL": ("i0", "i1"), "LESS": ("i0", "i1"), "LESS_EQUAL": ("i0", "i1"),
-    "ADD_N": ("i0", "o0", "I"),  # (Prepare takes inputs 1.. after i0 and o0; "I" repeats i0)
+    "ADD_N": ("i0", "o0", *(f"i{n}" for n in range(1, 64))),  # inputs past the count are skipped
     "RESHAPE": ("i0", "o0"), "SQUEEZE": ("i0", "o0"), "EXPAND_DIMS": ("i0", "i1", "o0"),
     "TRANSPOSE": ("i0", "i1", "o0"), "SPLIT": ("i0",),  # SPLIT: only the axis tensor
     "PACK": (), "UNPACK": (),  # no temporaries
