@@ -261,3 +261,15 @@ def test_tflm_int16_greater_refused(reference_worker):
 def test_wild_models_with_maximum_minimum(reference_worker, name):
     raw = shared_model_path(f"wild/{name}").read_bytes()
     assert_bit_exact(reference_worker, raw, random_inputs(raw, np.random.default_rng(0)))
+
+
+def test_litert_int16_comparisons(reference_worker):
+    """LiteRT rescales int16 EQUAL/NOT_EQUAL inputs to real values but compares the others raw:
+    4691 at scale 0.5 is not 4691 at scale 0.25, yet 4691 > 4691 is false."""
+    q = [dict(scale=0.5, zero_point=0), dict(scale=0.25, zero_point=0)]
+    inputs = [np.array([4691, 100, -100], np.int16), np.array([4691, 150, -150], np.int16)]
+    expected = {"EQUAL": [False, False, False], "NOT_EQUAL": [True, True, True],
+                "GREATER": [False, False, True], "LESS_EQUAL": [True, True, False]}
+    for op, values in expected.items():
+        model = binary(op, "int16", [(3,), (3,)], out_dtype="bool", q=q, version=2)
+        assert_each_reference_gives(reference_worker, model, inputs, {"tflite": np.array(values)})

@@ -24,7 +24,7 @@ from ..tflite.types import ActivationFunction, TensorType
 from . import _elementwise as ew
 from . import common
 from ._shapes import litert_only, tflm_only, type_names
-from .registry import Kernel, Node
+from .registry import TFLITE, Kernel, Node
 
 F32, I8, I16, I32, I64, BOOL = (TensorType.FLOAT32, TensorType.INT8, TensorType.INT16, TensorType.INT32,
                                 TensorType.INT64, TensorType.BOOL)
@@ -132,7 +132,8 @@ def fail(op: str, why: str):
 #
 # Both references compare int8 values after putting each input on a common footing: offset by its
 # zero point, shifted left by 8 bits and scaled by the input's own scale (a multiplier below 1), so
-# inputs of different quantization compare by real value. LiteRT compares int16 raw. (TFLite
+# inputs of different quantization compare by real value. LiteRT 2.3.0 does the same for int16
+# EQUAL and NOT_EQUAL, and compares int16 raw in the other four (measured). (TFLite
 # Micro's source rescales int16 for GREATER, but the pinned build's answers there vary between runs
 # for the same inputs: microinfer refuses int16 comparisons with reference='tflm'.)
 
@@ -149,9 +150,11 @@ class ComparisonScaling:
     input2_shift: int
 
 
-def scales_inputs(node: Node) -> bool:
-    """Whether the references rescale this comparison's inputs (int8 ones)."""
-    return node.input(0).type is I8
+def scales_inputs(node: Node, litert_int16: bool) -> bool:
+    """Whether the reference rescales this comparison's inputs: int8 ones, and int16 ones under
+    LiteRT when ``litert_int16``."""
+    kind = node.input(0).type
+    return kind is I8 or (litert_int16 and kind is I16 and node.reference == TFLITE)
 
 
 def comparison_scaling(node: Node) -> ComparisonScaling:
@@ -171,23 +174,32 @@ def scaled_comparison_operands(c: ComparisonScaling, a, b):
             scaled(b, c.input2_offset, c.input2_multiplier, c.input2_shift))
 
 
-def comparison_scales_below_one(node: Node) -> bool:
-    """int8 inputs are quantized per tensor with a scale below 1 and a zero point in range (the references rescale them with a multiplier below 1)"""
-    if not scales_inputs(node):
-        return True
-    return ew.zero_points_in_range(node) and all(
-        ew.per_tensor(t) and 0 < float(common.scale_of(t)) < 1 for t in (node.input(0), node.input(1)))
+def comparison_scales_below_one(litert_int16: bool):
+    """A constraint: the inputs the reference rescales have a scale below 1."""
+
+    def check(node: Node) -> bool:
+        if not scales_inputs(node, litert_int16):
+            return True
+        return ew.zero_points_in_range(node) and all(
+            ew.per_tensor(t) and 0 < float(common.scale_of(t)) < 1 for t in (node.input(0), node.input(1)))
+
+    scaled = "int8 (and with reference='tflite' int16)" if litert_int16 else "int8"
+    check.__doc__ = (f"{scaled} inputs are quantized per tensor with a scale below 1 and a zero point in range "
+                     f"(the references rescale them with a multiplier below 1)")
+    return check
 
 
 class ComparisonKernel(BinaryKernel):
-    """A comparison: ``compare(a, b)`` on raw values, or on rescaled ones for int8 inputs."""
+    """A comparison: ``compare(a, b)`` on raw values, or on rescaled ones for quantized inputs."""
+
+    litert_int16_scaled = False  # LiteRT rescales int16 inputs too (EQUAL, NOT_EQUAL)
 
     @staticmethod
     def compare(a, b):
         raise NotImplementedError
 
     def constants(self, node: Node):
-        return comparison_scaling(node) if scales_inputs(node) else None
+        return comparison_scaling(node) if scales_inputs(node, self.litert_int16_scaled) else None
 
     def eval(self, data: BinaryData, inputs):
         a, b = inputs
@@ -196,6 +208,8 @@ class ComparisonKernel(BinaryKernel):
         return [np.broadcast_to(type(self).compare(a, b), data.output_shape).astype(np.bool_)]
 
 
-def comparison_constraints(tflm: tuple[TensorType, ...], tflite: tuple[TensorType, ...]) -> tuple:
+def comparison_constraints(tflm: tuple[TensorType, ...], tflite: tuple[TensorType, ...],
+                           litert_int16_scaled: bool = False) -> tuple:
     """The constraints of a comparison accepting these input types in each reference."""
-    return (*types(tflm, tflite, output=BOOL), output_is_broadcast, ew.max_rank(6), comparison_scales_below_one)
+    return (*types(tflm, tflite, output=BOOL), output_is_broadcast, ew.max_rank(6),
+            comparison_scales_below_one(litert_int16_scaled))
