@@ -273,3 +273,32 @@ def test_litert_int16_comparisons(reference_worker):
     for op, values in expected.items():
         model = binary(op, "int16", [(3,), (3,)], out_dtype="bool", q=q, version=2)
         assert_each_reference_gives(reference_worker, model, inputs, {"tflite": np.array(values)})
+
+
+# -- ADD, SUB, MUL on int32 and int64 ----------------------------------------------------------------
+
+@pytest.mark.parametrize("op", ["ADD", "SUB", "MUL"])
+@pytest.mark.parametrize("dtype", ["int32", "int64"])
+@pytest.mark.parametrize("activation", [0, 1, 2, 3])
+def test_integer_add_sub_mul(reference_worker, op, dtype, activation):
+    """Wrapping arithmetic clamped to the activation (TFLite Micro's int32 ADD ignores it); int64
+    with reference='tflite' only."""
+    from microinfer.tflite import options as O
+
+    options = {"ADD": O.AddOptions, "SUB": O.SubOptions, "MUL": O.MulOptions}[op](fused_activation_function=activation)
+    model = binary(op, dtype, [(2, 3, 4), (4,)], options=options)
+    info = np.iinfo(dtype)
+    rng = np.random.default_rng(activation)
+    for low, high in ((info.min, info.max), (-10, 10)):
+        inputs = [rng.integers(low, high, size=s, endpoint=True).astype(dtype) for s in ((2, 3, 4), (4,))]
+        check(reference_worker, model, inputs)
+    if dtype == "int64":
+        assert "int64" in refused(model, "tflm")
+
+
+@pytest.mark.parametrize("op", ["ADD", "SUB", "MUL"])
+def test_float_overflow_clamps_to_flt_max(reference_worker, op):
+    model = binary(op, "float32", [(2,), (2,)])
+    second = f32(-3e38, 3e38) if op == "SUB" else f32(3e38, -3e38)
+    assert_each_reference_gives(reference_worker, model, [f32(3e38, -3e38), second],
+                                {"tflm": f32(FLT_MAX, -FLT_MAX), "tflite": f32(FLT_MAX, -FLT_MAX)})

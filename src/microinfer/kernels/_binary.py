@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InvalidInputError
-from ..tflite.types import ActivationFunction, TensorType
+from ..tflite.types import TensorType
 from . import _elementwise as ew
 from . import common
 from ._shapes import litert_only, tflm_only, type_names
@@ -112,15 +112,7 @@ def activation_bounds(node: Node) -> tuple[float, float]:
         return common.activation_min_max_float(activation)
     if y.type in QUANTIZED:
         return common.activation_range_quantized(activation, y)
-    return int_activation_range(activation, y.type)
-
-
-def int_activation_range(activation, tensor_type: TensorType) -> tuple[int, int]:
-    """CalculateActivationRange<int32/int64>: RELU [0, max], RELU6 [0, 6], RELU_N1_TO_1 [-1, 1]."""
-    info = np.iinfo(tensor_type.numpy_dtype)
-    bounds = {ActivationFunction.RELU: (0, int(info.max)), ActivationFunction.RELU6: (0, 6),
-              ActivationFunction.RELU_N1_TO_1: (-1, 1)}
-    return bounds.get(activation, (int(info.min), int(info.max)))
+    return common.activation_range_int(activation, y.type)
 
 
 def fail(op: str, why: str):
