@@ -299,6 +299,6 @@ def test_integer_add_sub_mul(reference_worker, op, dtype, activation):
 @pytest.mark.parametrize("op", ["ADD", "SUB", "MUL"])
 def test_float_overflow_clamps_to_flt_max(reference_worker, op):
     model = binary(op, "float32", [(2,), (2,)])
-    second = f32(-3e38, 3e38) if op == "SUB" else f32(3e38, -3e38)
+    second = {"ADD": f32(3e38, -3e38), "SUB": f32(-3e38, 3e38), "MUL": f32(3e38, 3e38)}[op]
     assert_each_reference_gives(reference_worker, model, [f32(3e38, -3e38), second],
                                 {"tflm": f32(FLT_MAX, -FLT_MAX), "tflite": f32(FLT_MAX, -FLT_MAX)})
