@@ -50,7 +50,9 @@ def _real_multipliers(node: Node) -> tuple[float, float]:
 
 def _output_multiplier_below_one(node: Node) -> bool:
     """int8: the output rescale factor 2 * input scale / (2**20 * output scale) is below 1"""
-    return node.outputs[0].type is not bw.I8 or _real_multipliers(node)[1] < 1.0
+    if node.outputs[0].type is not bw.I8 or not bw.quantized_per_tensor(node):
+        return True
+    return _real_multipliers(node)[1] < 1.0
 
 
 @register("ADD_N", versions=range(1, 2), types=("float32", "int8", "int32"), inputs=(2, None), outputs=1)

@@ -58,7 +58,7 @@ def real_multiplier(node: Node) -> float:
 def _quantized_multiplier_fits(node: Node) -> bool:
     """Quantized: the rescale factor input1 scale / (input2 scale x output scale) is below 2**23 (int8) or 2**15 (int16)"""
     y = node.outputs[0]
-    if y.type not in bw.QUANTIZED:
+    if y.type not in bw.QUANTIZED or not bw.quantized_per_tensor(node):  # (refused by that constraint)
         return True
     return quantize_multiplier(real_multiplier(node))[1] <= _MIN_HEADROOM[y.type]
 

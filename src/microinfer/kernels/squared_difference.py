@@ -55,7 +55,9 @@ def _int16_symmetric(node: Node) -> bool:
 
 
 def _output_multiplier_below_one(node: Node) -> bool:
-    return node.outputs[0].type not in bw.QUANTIZED or real_multipliers(node)[2] < 1.0
+    if node.outputs[0].type not in bw.QUANTIZED or not bw.quantized_per_tensor(node):
+        return True
+    return real_multipliers(node)[2] < 1.0
 
 
 @register("SQUARED_DIFFERENCE", versions=range(1, 3), types=("float32", "int8", "int16", "int32"),
@@ -67,7 +69,7 @@ class SquaredDifference(bw.BinaryKernel):
         ew.max_rank(6),
         bw.quantized_per_tensor,
         _int16_symmetric,
-        ew.multipliers_fit(lambda node: real_multipliers(node)[2]),
+        ew.multipliers_fit(lambda node: real_multipliers(node)[2] if bw.quantized_per_tensor(node) else 0.0),
         litert_only(_output_multiplier_below_one,
                     "With reference='tflite': the output rescale factor (2 * max input scale)**2 / "
                     "(2**14 * output scale) is below 1 (LiteRT aborts otherwise)"),
