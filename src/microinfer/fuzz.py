@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from . import reference
-from .errors import MicroinferError, MissingDependencyError, UnsupportedOpError
+from .errors import InvalidInputError, MicroinferError, MissingDependencyError, UnsupportedOpError
 from .interpreter import Interpreter
 
 AGAINST = ("tflm", "tflite", "both", "c")
@@ -168,6 +168,10 @@ class CaseChecker:
                 ours[ref] = Interpreter(model, reference=ref).run(inputs)
             except UnsupportedOpError:
                 continue
+            except InvalidInputError as exc:  # inputs the reference fails on too (a zero divisor)
+                if self._reference_runs(ref, model, inputs):
+                    findings.append(finding(CRASH, ref, f"microinfer failed where the reference ran: {exc}"))
+                continue
             except Exception as exc:  # noqa: BLE001 - any other exception is a finding
                 findings.append(finding(CRASH, ref, f"{type(exc).__name__}: {exc}"))
                 continue
@@ -186,6 +190,13 @@ class CaseChecker:
                 follows = tuple(r for r in expected if _outputs_differ(ours[r], expected[r], inputs) is None)
                 findings.append(finding(DISAGREEMENT, "both", detail, dict(expected), follows))
         return findings, compared
+
+    def _reference_runs(self, ref: str, model: bytes, inputs) -> bool:
+        try:
+            self.worker.run(ref, model, inputs)
+        except (reference.ReferenceFailure, reference.ReferenceCrash):
+            return False
+        return True
 
     def _check_c(self, model, inputs, finding) -> tuple[list[Finding], bool]:
         """The C backend against the NumPy kernels, in both reference modes; a case where no

@@ -61,6 +61,24 @@ def activation_range_float(activation: ActivationFunction) -> tuple[float, float
     return -np.inf, np.inf
 
 
+FLT_MAX = float(np.finfo(np.float32).max)
+
+
+def activation_range_int(activation: ActivationFunction, tensor_type: TensorType) -> tuple[int, int]:
+    """CalculateActivationRange<int32/int64>: RELU [0, max], RELU6 [0, 6], RELU_N1_TO_1 [-1, 1]."""
+    info = np.iinfo(tensor_type.numpy_dtype)
+    bounds = {ActivationFunction.RELU: (0, int(info.max)), ActivationFunction.RELU6: (0, 6),
+              ActivationFunction.RELU_N1_TO_1: (-1, 1)}
+    return bounds.get(activation, (int(info.min), int(info.max)))
+
+
+def activation_min_max_float(activation: ActivationFunction) -> tuple[float, float]:
+    """CalculateActivationRange<float> as ActivationFunctionWithMinMax uses it: without an
+    activation (or above RELU) the bound is FLT_MAX, so an infinite result clamps to +-FLT_MAX."""
+    lo, hi = activation_range_float(activation)
+    return max(lo, -FLT_MAX), min(hi, FLT_MAX)
+
+
 # -- constraints shared by several kernels (docstrings are user-facing) ------------------------
 
 def supported_activation(node: Node) -> bool:

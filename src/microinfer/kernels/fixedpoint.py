@@ -105,6 +105,19 @@ def rounding_divide_by_pot(x, exponent, bits: int = 32):
     return (x >> exponent) + (remainder > threshold)
 
 
+def rounding_divide_by_pot_x86(x, exponent):
+    """RoundingDivideByPOT of int32 ``x`` as the references' x86-64 builds compute it for any
+    exponent >= 0. Past 31 the C code is undefined: its mask ``(1ll << e) - 1`` shifts by ``e mod
+    64`` and its ``x >> e`` by ``e mod 32`` (the shift instructions' masking), which the pinned
+    builds of both references match (DIV's final rescale reaches such exponents)."""
+    x = np.asarray(x, np.int64)
+    exponent = np.asarray(exponent, np.int64)
+    mask = wrap_int32((np.int64(1) << (exponent & 63)) - 1)
+    remainder = x & mask
+    threshold = (mask >> 1) + (x < 0)
+    return wrap_int32((x >> (exponent & 31)) + (remainder > threshold))
+
+
 def saturating_left_shift(x, amount: int, bits: int = 32):
     """x * 2**amount (amount >= 0), saturated to the ``bits``-wide raw range."""
     return saturate_raw(np.asarray(x, np.int64) * (1 << amount), bits)
@@ -243,6 +256,22 @@ def count_leading_zeros_u32(x) -> np.ndarray:
     bits = np.where(nonzero & ((np.int64(1) << bits) > x), bits - 1, bits)
     bits = np.where(nonzero & ((np.int64(1) << (bits + 1)) <= x), bits + 1, bits)
     return np.where(nonzero, 31 - bits, 32)
+
+
+def count_leading_sign_bits_i32(x) -> np.ndarray:
+    """CountLeadingSignBits of int32 values: the redundant copies of the sign bit (31 for 0 and -1)."""
+    x = np.asarray(x, np.int64)
+    return count_leading_zeros_u32(np.where(x < 0, ~x, x)) - 1
+
+
+def get_reciprocal(x, integer_digits: int = 31):
+    """TFLite's GetReciprocal of positive int32 ``x`` read with ``integer_digits`` integer bits:
+    (Q0.31 raw reciprocal of x's mantissa, bits of x above one)."""
+    x = np.asarray(x, np.int64)
+    headroom_plus_one = count_leading_zeros_u32(x)
+    bits_over_unit = integer_digits - headroom_plus_one
+    shifted_minus_one = wrap_int32(((x << headroom_plus_one) & 0xFFFFFFFF) - (1 << 31))
+    return one_over_one_plus_x_for_x_in_0_1(shifted_minus_one), bits_over_unit
 
 
 # -- gemmlowp's FixedPoint<int32/int16, IntegerBits> functions ---------------------------------

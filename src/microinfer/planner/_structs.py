@@ -228,7 +228,8 @@ _BUILTIN_STRUCTS: dict[str, list] = {
     "TfLiteSplitParams": ["int"],
     # TfLiteStridedSliceParams {five masks; bool offset}
     "TfLiteStridedSliceParams": ["int", "int", "int", "int", "int", "bool"],
-    "TfLiteSVDFParams": ["int", "enum", "bool"],  # {rank; activation; asymmetric_quantize_inputs}
+    "TfLiteSVDFParams": ["int", "enum", "bool"],
+    "TfLiteDivParams": ["enum"],  # {activation}  # {rank; activation; asymmetric_quantize_inputs}
     # TfLiteTransposeConvParams {padding; stride w/h; activation; quantized_bias_type}
     "TfLiteTransposeConvParams": ["enum", "int", "int", "enum", "enum"],
     # TfLiteUnidirectionalSequenceLSTMParams {activation; cell_clip; proj_clip; time_major;
@@ -249,6 +250,7 @@ BUILTIN_PARAMS: dict[str, str] = {
     "SQUEEZE": "TfLiteShapeParams", "STRIDED_SLICE": "TfLiteStridedSliceParams",
     "SVDF": "TfLiteSVDFParams", "TRANSPOSE_CONV": "TfLiteTransposeConvParams",
     "UNIDIRECTIONAL_SEQUENCE_LSTM": "TfLiteUnidirectionalSequenceLSTMParams",
+    "DIV": "TfLiteDivParams",
 }
 
 # Per-kernel OpData that each reference kernel's Init allocates with AllocatePersistentBuffer
@@ -268,6 +270,12 @@ KERNEL_OPDATA: dict[str, object] = {
     "UNIDIRECTIONAL_SEQUENCE_LSTM": ("APPROX", 688, 400),
     # kernels/ethos_u/ethosu.cc OpData {cms_data_size; base_addr_idx; base_addr_size_idx}
     "ethos-u": 12,
+    # the binary element-wise family: OpDataDiv (7 x int32); the comparisons' ComparisonParams (32
+    # bytes measured: the requested size, not only the aligned one, is in print_allocations)
+    "DIV": 28, "EQUAL": 32, "NOT_EQUAL": 32, "GREATER": 32, "GREATER_EQUAL": 32, "LESS": 32,
+    "LESS_EQUAL": 32,
+    # SQUARED_DIFFERENCE's {bool; ArithmeticParams} (int64 members): 112 measured on x86_64
+    "SQUARED_DIFFERENCE": ("APPROX", 112, 112),
 }
 
 

@@ -461,6 +461,11 @@ _PREPARE_TEMPS: dict[str, tuple[str, ...]] = {
     "PAD": ("i0", "i1", "o0"), "PADV2": ("i0", "i1", "i2", "o0"),
     "STRIDED_SLICE": ("I", "o0"), "SVDF": ("I", "o0"),
     "UNIDIRECTIONAL_SEQUENCE_LSTM": ("I", "o0"),
+    # the binary element-wise family
+    "MAXIMUM": (), "MINIMUM": (), "LOGICAL_AND": (), "LOGICAL_OR": (),
+    "EQUAL": ("i0", "i1"), "NOT_EQUAL": ("i0", "i1"), "GREATER": ("i0", "i1"),
+    "GREATER_EQUAL": ("i0", "i1"), "LESS": ("i0", "i1"), "LESS_EQUAL": ("i0", "i1"),
+    "ADD_N": ("i0", "o0", *(f"i{n}" for n in range(1, 64))),  # inputs past the count are skipped
     "RESHAPE": ("i0", "o0"), "SQUEEZE": ("i0", "o0"), "EXPAND_DIMS": ("i0", "i1", "o0"),
     "TRANSPOSE": ("i0", "i1", "o0"), "SPLIT": ("i0",),  # SPLIT: only the axis tensor
     "PACK": (), "UNPACK": (),  # no temporaries
@@ -507,6 +512,8 @@ def _op_prepare_persistent(sg: Subgraph, op: Operator) -> list[tuple[int, str]]:
         n = _channels(weights)
         if n > 1:  # per-channel quantized weights
             return [(4 * n, "per-channel multipliers"), (4 * n, "per-channel shifts")]
+    if name == "ADD_N" and sg.tensors[op.outputs[0]].dtype_name == "int8":
+        return [(40, "ADD_N OpData")]  # ten 4-byte members, allocated in Prepare
     return []
 
 
@@ -518,6 +525,8 @@ def _op_scratch(sg: Subgraph, op: Operator, pointer: int = 8) -> list[int]:
     if name == "ethos-u":  # base addresses (uint64_t) and sizes (size_t) of every tensor
         count = len(op.inputs) + len(op.outputs)
         return [8 * count, pointer * count]
+    if name == "ADD_N" and t[op.outputs[0]].dtype_name in ("float32", "int8"):
+        return [pointer * len(op.inputs)]  # one data pointer per input
     if name in ("MEAN", "SUM") and t[op.inputs[0]].dtype_name in ("int8", "int16"):
         out, inp = t[op.outputs[0]], t[op.inputs[0]]
         axes = t[op.inputs[1]]

@@ -27,6 +27,7 @@ from ..tflite.options import (
     AddOptions,
     ConcatenationOptions,
     Conv2DOptions,
+    DivOptions,
     DepthwiseConv2DOptions,
     FullyConnectedOptions,
     LeakyReluOptions,
@@ -106,7 +107,7 @@ class _Model:
 
     def _q(self, q, dtype) -> Q:
         act = dtype or self.act
-        if act == FLOAT or q is None:
+        if act == FLOAT or q is None or (isinstance(q, str) and act not in ACT_IN):  # unquantized types
             return None
         if isinstance(q, str):
             return (ACT_IN if q == "in" else ACT_OUT)[act]
@@ -227,6 +228,31 @@ def _binary(op: str, options: Options, act="int8", shapes=((1, 4, 4, 6), (1, 4, 
     b = m.input(shapes[1], ACT_OUT.get(act))  # a second scale, so the rescaling is exercised
     y = m.output(np.broadcast_shapes(*shapes), out_q)
     return m.finish(op, [a, b], [y], options, version)
+
+
+def _elementwise(op: str, act="int8", out_dtype=None, options: Options | None = None,
+                 shapes=((1, 4, 4, 6), (1, 1, 4, 6)), version=1) -> bytes:
+    """A binary element-wise operator of the elementwise family, inputs broadcasting; ``out_dtype``
+    "bool" for comparisons. Inputs take the two activation quantizations, the output the first."""
+    m = _Model(act)
+    a = m.input(shapes[0])
+    b = m.input(shapes[1], ACT_OUT.get(act))
+    y = m.output(np.broadcast_shapes(*shapes), None if out_dtype else "in", dtype=out_dtype)
+    return m.finish(op, [a, b], [y], options, version)
+
+
+def _add_n(act: str, count: int = 3) -> bytes:
+    m = _Model(act)
+    xs = [m.input((1, 4, 6)) for _ in range(count)]
+    y = m.output((1, 4, 6))
+    return m.finish("ADD_N", xs, [y], version=1)
+
+
+def _logical_not() -> bytes:
+    m = _Model("bool")
+    x = m.input((2, 3, 4))
+    y = m.output((2, 3, 4))
+    return m.finish("LOGICAL_NOT", [x], [y], version=1)
 
 
 def _unary(op: str, options: Options | None = None, out_q: Q | str = "out", version=2,
@@ -448,6 +474,26 @@ OP_CASES: tuple[OpCase, ...] = (
     _c("SVDF/int8", _svdf, description="rank 2, int16 time weights and state, fused RELU"),
     _c("UNIDIRECTIONAL_SEQUENCE_LSTM/int8", _lstm_int8,
        description="3 steps, 4 cells, int16 cell state"),
+    # the binary element-wise family (kernels/_binary.py); POW is absent: TFLite Micro lacks it
+    _c("MAXIMUM/int8", _elementwise, "MAXIMUM", version=2),
+    _c("MINIMUM/float32", _elementwise, "MINIMUM", act=FLOAT),
+    _c("DIV/int8", _elementwise, "DIV", options=DivOptions(), version=2),
+    _c("DIV/float32", _elementwise, "DIV", act=FLOAT, options=DivOptions(_A.RELU)),
+    _c("SQUARED_DIFFERENCE/int8", _elementwise, "SQUARED_DIFFERENCE", version=2),
+    _c("SQUARED_DIFFERENCE/float32", _elementwise, "SQUARED_DIFFERENCE", act=FLOAT),
+    _c("FLOOR_DIV/float32", _elementwise, "FLOOR_DIV", act=FLOAT),
+    _c("FLOOR_MOD/float32", _elementwise, "FLOOR_MOD", act=FLOAT),
+    _c("EQUAL/int8", _elementwise, "EQUAL", out_dtype="bool", version=2),
+    _c("NOT_EQUAL/float32", _elementwise, "NOT_EQUAL", act=FLOAT, out_dtype="bool"),
+    _c("GREATER/int8", _elementwise, "GREATER", out_dtype="bool", version=2),
+    _c("GREATER_EQUAL/int32", _elementwise, "GREATER_EQUAL", act="int32", out_dtype="bool"),
+    _c("LESS/int8", _elementwise, "LESS", out_dtype="bool", version=2),
+    _c("LESS_EQUAL/float32", _elementwise, "LESS_EQUAL", act=FLOAT, out_dtype="bool"),
+    _c("LOGICAL_AND/bool", _elementwise, "LOGICAL_AND", act="bool"),
+    _c("LOGICAL_OR/bool", _elementwise, "LOGICAL_OR", act="bool"),
+    _c("LOGICAL_NOT/bool", _logical_not),
+    _c("ADD_N/int8", _add_n, "int8"),
+    _c("ADD_N/float32", _add_n, FLOAT),
 )
 
 _BY_NAME = {c.name: c for c in OP_CASES}

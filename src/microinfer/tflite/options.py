@@ -304,6 +304,19 @@ LogSoftmaxOptions = _empty("LogSoftmaxOptions")
 AbsOptions = _empty("AbsOptions")
 NegOptions = _empty("NegOptions")
 SquaredDifferenceOptions = _empty("SquaredDifferenceOptions")
+PowOptions = _empty("PowOptions")
+FloorDivOptions = _empty("FloorDivOptions")
+FloorModOptions = _empty("FloorModOptions")
+EqualOptions = _empty("EqualOptions")
+NotEqualOptions = _empty("NotEqualOptions")
+GreaterOptions = _empty("GreaterOptions")
+GreaterEqualOptions = _empty("GreaterEqualOptions")
+LessOptions = _empty("LessOptions")
+LessEqualOptions = _empty("LessEqualOptions")
+LogicalAndOptions = _empty("LogicalAndOptions")
+LogicalOrOptions = _empty("LogicalOrOptions")
+LogicalNotOptions = _empty("LogicalNotOptions")
+AddNOptions = _empty("AddNOptions")
 
 
 @dataclass(frozen=True)
@@ -330,7 +343,8 @@ OPTIONS_CLASSES: dict[str, type[Options]] = {
         CallOnceOptions, IfOptions, WhileOptions, HardSwishOptions, QuantizeOptions,
         DequantizeOptions, ExpandDimsOptions, PadOptions, PadV2Options, TransposeOptions,
         MaximumMinimumOptions, ExpOptions, LogSoftmaxOptions, AbsOptions, NegOptions,
-        SquaredDifferenceOptions,
+        SquaredDifferenceOptions, PowOptions, FloorDivOptions, FloorModOptions, EqualOptions, NotEqualOptions,
+        GreaterOptions, GreaterEqualOptions, LessOptions, LessEqualOptions, LogicalAndOptions, LogicalOrOptions, LogicalNotOptions, AddNOptions,
     )
 }
 
@@ -397,6 +411,19 @@ OPERATOR_OPTIONS: dict[str, type[Options]] = {
     "ABS": AbsOptions,
     "NEG": NegOptions,
     "SQUARED_DIFFERENCE": SquaredDifferenceOptions,
+    "POW": PowOptions,
+    "FLOOR_DIV": FloorDivOptions,
+    "FLOOR_MOD": FloorModOptions,
+    "EQUAL": EqualOptions,
+    "NOT_EQUAL": NotEqualOptions,
+    "GREATER": GreaterOptions,
+    "GREATER_EQUAL": GreaterEqualOptions,
+    "LESS": LessOptions,
+    "LESS_EQUAL": LessEqualOptions,
+    "LOGICAL_AND": LogicalAndOptions,
+    "LOGICAL_OR": LogicalOrOptions,
+    "LOGICAL_NOT": LogicalNotOptions,
+    "ADD_N": AddNOptions,
 }
 
 
