@@ -26,6 +26,7 @@ from . import (  # noqa: F401
     relu,
     relu6,
     reshape,
+    shape,
     softmax,
     split,
     squeeze,
