@@ -10,6 +10,8 @@ the CI campaign cover every operator listed here. Modules draw from :mod:`.._dra
 
 from __future__ import annotations
 
+from . import data_movement
+
 GENERATED: dict = {}
-for _module in ():
+for _module in (data_movement,):
     GENERATED.update(_module.GENERATED)
