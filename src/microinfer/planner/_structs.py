@@ -224,7 +224,11 @@ _BUILTIN_STRUCTS: dict[str, list] = {
     "TfLiteFloatParam": ["f32"],  # TfLiteLeakyReluParams {alpha}, TfLiteSoftmaxParams {beta}
     "TfLiteReducerParams": ["bool"],  # {keep_dims}
     "TfLitePackParams": ["int", "int"],  # also TfLiteUnpackParams
-    "TfLiteShapeParams": [("int", 8), "int"],  # TfLiteReshapeParams / TfLiteSqueezeParams
+    "TfLiteReshapeParams": [("int", 8), "int"],  # also TfLiteSqueezeParams
+    "TfLiteShapeParams": ["enum"],  # {out_type}
+    "TfLiteSplitVParams": ["int"],  # {num_splits}
+    "TfLiteGatherParams": ["int", "int"],  # {axis; batch_dims}
+    "TfLiteCastParams": ["enum", "enum"],  # {in_data_type; out_data_type}
     "TfLiteSplitParams": ["int"],
     # TfLiteStridedSliceParams {five masks; bool offset}
     "TfLiteStridedSliceParams": ["int", "int", "int", "int", "int", "bool"],
@@ -245,10 +249,13 @@ BUILTIN_PARAMS: dict[str, str] = {
     "FULLY_CONNECTED": "TfLiteFullyConnectedParams", "LEAKY_RELU": "TfLiteFloatParam",
     "MEAN": "TfLiteReducerParams", "SUM": "TfLiteReducerParams",
     "REDUCE_MAX": "TfLiteReducerParams", "PACK": "TfLitePackParams", "UNPACK": "TfLitePackParams",
-    "RESHAPE": "TfLiteShapeParams", "SOFTMAX": "TfLiteFloatParam", "SPLIT": "TfLiteSplitParams",
-    "SQUEEZE": "TfLiteShapeParams", "STRIDED_SLICE": "TfLiteStridedSliceParams",
+    "RESHAPE": "TfLiteReshapeParams", "SOFTMAX": "TfLiteFloatParam", "SPLIT": "TfLiteSplitParams",
+    "SQUEEZE": "TfLiteReshapeParams", "STRIDED_SLICE": "TfLiteStridedSliceParams",
     "SVDF": "TfLiteSVDFParams", "TRANSPOSE_CONV": "TfLiteTransposeConvParams",
     "UNIDIRECTIONAL_SEQUENCE_LSTM": "TfLiteUnidirectionalSequenceLSTMParams",
+    # data movement, shapes and indexing
+    "SHAPE": "TfLiteShapeParams", "SPLIT_V": "TfLiteSplitVParams", "GATHER": "TfLiteGatherParams",
+    "CAST": "TfLiteCastParams",
 }
 
 # Per-kernel OpData that each reference kernel's Init allocates with AllocatePersistentBuffer

@@ -448,6 +448,8 @@ _PREPARE_TEMPS: dict[str, tuple[str, ...]] = {
     "RESHAPE": ("i0", "o0"), "SQUEEZE": ("i0", "o0"), "EXPAND_DIMS": ("i0", "i1", "o0"),
     "TRANSPOSE": ("i0", "i1", "o0"), "SPLIT": ("i0",),  # SPLIT: only the axis tensor
     "PACK": (), "UNPACK": (),  # no temporaries
+    "SPLIT_V": ("i2",),  # only the axis tensor
+    "GATHER": ("i0", "i1", "o0", "P"),  # P: the output's dims copied into the arena
 }
 _DEFAULT_TEMPS = ("I", "O")  # ADD, SUB, MUL, pooling, activations, SOFTMAX, (DE)QUANTIZE, PRELU ...
 
@@ -485,6 +487,8 @@ def _op_prepare_persistent(sg: Subgraph, op: Operator) -> list[tuple[int, str]]:
         out = sg.tensors[op.outputs[0]]
         channels = out.shape[-1] if out.shape else 1
         return [(4 * channels, "per-channel multipliers"), (4 * channels, "per-channel shifts")]
+    if name == "GATHER":  # CreateWritableTensorDimsWithCopy: a TfLiteIntArray of the output's rank
+        return [(S.int_array_bytes(len(sg.tensors[op.outputs[0]].shape)), "output dims")]
     if name == "FULLY_CONNECTED":
         weights = sg.tensors[op.inputs[1]]
         n = _channels(weights)

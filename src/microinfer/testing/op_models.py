@@ -35,7 +35,10 @@ from ..tflite.options import (
     PackOptions,
     Pool2DOptions,
     ReducerOptions,
+    GatherOptions,
     ReshapeOptions,
+    ShapeOptions,
+    SplitVOptions,
     SoftmaxOptions,
     SplitOptions,
     SqueezeOptions,
@@ -388,6 +391,61 @@ def _lstm_int8() -> bytes:
                     intermediates=[*gates, hidden])
 
 
+# -- data movement, shapes and indexing (ops-data) --------------------------------------------------
+def _shape() -> bytes:
+    m = _Model()
+    x = m.input((1, 4, 6))
+    y = m.output((3,), None, dtype="int32")
+    return m.finish("SHAPE", [x], [y], ShapeOptions(out_type=2))
+
+
+def _split_v() -> bytes:
+    m = _Model()
+    x = m.input((1, 4, 9))
+    sizes, axis = m.int32([2, -1, 3]), m.int32([2])
+    outputs = [m.output((1, 4, n), "in") for n in (2, 4, 3)]
+    return m.finish("SPLIT_V", [x, sizes, axis], outputs, SplitVOptions(3), version=2)
+
+
+def _gather(act="int8") -> bytes:
+    m = _Model(act)
+    x = m.input((5, 4, 3), "in")
+    indices = m.int32([[3, 0], [2, 2]])
+    y = m.output((5, 2, 2, 3), "in")
+    return m.finish("GATHER", [x, indices], [y], GatherOptions(axis=1), version=2)
+
+
+def _cast() -> bytes:
+    m = _Model(FLOAT)
+    x = m.input((2, 8))
+    y = m.output((2, 8), None, dtype="int32")
+    return m.finish("CAST", [x], [y])
+
+
+def _slice() -> bytes:
+    m = _Model()
+    x = m.input((1, 6, 5, 4))
+    begin, size = m.int32([0, 1, 2, 0]), m.int32([1, 3, -1, 2])
+    y = m.output((1, 3, 3, 2), "in")
+    return m.finish("SLICE", [x, begin, size], [y], version=2)
+
+
+def _fill() -> bytes:
+    m = _Model()
+    dims = m.int32([2, 3, 4])
+    value = m.input((), "in")
+    y = m.output((2, 3, 4), "in")
+    return m.finish("FILL", [dims, value], [y], version=3)
+
+
+def _reverse_v2() -> bytes:
+    m = _Model()
+    x = m.input((2, 3, 4))
+    axes = m.int32([1])
+    y = m.output((2, 3, 4), "in")
+    return m.finish("REVERSE_V2", [x, axes], [y], version=2)
+
+
 # -- the catalogue ---------------------------------------------------------------------------------
 def _c(name: str, fn: Callable[..., bytes], *args, description: str = "", **kwargs) -> OpCase:
     op, dtype = name.split("/")[:2]
@@ -445,6 +503,14 @@ OP_CASES: tuple[OpCase, ...] = (
     _c("SPLIT/int8", _split),
     _c("PACK/int8", _pack),
     _c("UNPACK/int8", _unpack),
+    _c("SHAPE/int8", _shape),
+    _c("SPLIT_V/int8", _split_v, description="sizes 2, -1, 3 along the last axis"),
+    _c("GATHER/int8", _gather, description="axis 1, 2-D indices"),
+    _c("GATHER/float32", _gather, act=FLOAT),
+    _c("CAST/float32", _cast, description="float32 to int32"),
+    _c("SLICE/int8", _slice, description="4-D, one size -1"),
+    _c("FILL/int8", _fill),
+    _c("REVERSE_V2/int8", _reverse_v2),
     _c("SVDF/int8", _svdf, description="rank 2, int16 time weights and state, fused RELU"),
     _c("UNIDIRECTIONAL_SEQUENCE_LSTM/int8", _lstm_int8,
        description="3 steps, 4 cells, int16 cell state"),
