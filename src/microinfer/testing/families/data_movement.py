@@ -97,8 +97,8 @@ def gather_model(draw, dtype: str) -> bytes:
     x = g.add_input("x", in_shape, dtype, **q)
     i = g.add_constant("indices", indices.astype(idx_type))
     y = g.add_output("y", out_shape, dtype, **q)
-    if batch_dims and draw(st.booleans()):
-        batch_dims -= len(idx_shape)
+    if 0 < batch_dims < len(idx_shape) and draw(st.booleans()):
+        batch_dims -= len(idx_shape)  # the same, counted from the indices' rank
     g.add_operator("GATHER", [x, i], [y], O.GatherOptions(axis=_signed_axis(draw, axis, rank),
                                                           batch_dims=batch_dims),
                    version=draw(st.integers(1, 8)))
