@@ -176,6 +176,208 @@ def reverse_v2_model(draw, dtype: str) -> bytes:
     return b.build()
 
 
+@st.composite
+def gather_nd_model(draw, dtype: str) -> bytes:
+    in_shape = draw(shapes(1, 5, 4))
+    depth = draw(st.integers(1, min(len(in_shape), 5)))
+    batch = draw(shapes(0, 2, 3))
+    rng = np.random.default_rng(draw(SEEDS))
+    indices = np.stack([rng.integers(0, n, size=batch) for n in in_shape[:depth]], axis=-1)
+    idx_type = "int32" if dtype in ("float32", "int8") else _index_dtype(draw, ("int16", "int32", "int64"))
+    q = draw(qparams(dtype))
+    b = ModelBuilder()
+    g = b.main
+    x = g.add_input("x", in_shape, dtype, **q)
+    i = g.add_constant("indices", indices.astype(idx_type))
+    y = g.add_output("y", tuple(batch) + tuple(in_shape[depth:]), dtype, **q)
+    g.add_operator("GATHER_ND", [x, i], [y], version=draw(st.integers(1, 6)))
+    return b.build()
+
+
+@st.composite
+def zeros_like_model(draw, dtype: str) -> bytes:
+    shape = draw(shapes(1, 5))
+    q = draw(qparams(dtype))
+    b = ModelBuilder()
+    g = b.main
+    x = g.add_input("x", shape, dtype, **q)
+    y = g.add_output("y", shape, dtype, **q)
+    g.add_operator("ZEROS_LIKE", [x], [y])
+    return b.build()
+
+
+@st.composite
+def broadcast_to_model(draw, dtype: str) -> bytes:
+    target = draw(shapes(1, 5))
+    kept = draw(st.integers(0, len(target)))
+    in_shape = tuple(1 if draw(st.booleans()) else d for d in target[len(target) - kept:])
+    q = draw(qparams(dtype))
+    b = ModelBuilder()
+    g = b.main
+    x = g.add_input("x", in_shape, dtype, **q)
+    s = g.add_constant("shape", np.array(target, _index_dtype(draw)))
+    y = g.add_output("y", target, dtype, **q)
+    g.add_operator("BROADCAST_TO", [x, s], [y], version=draw(st.integers(2, 4)))
+    return b.build()
+
+
+@st.composite
+def broadcast_args_model(draw, dtype: str) -> bytes:
+    """BROADCAST_ARGS of two constant shapes that broadcast (random run-time shapes would not)."""
+    longer = draw(shapes(1, 5, 5))
+    shorter = tuple(1 if draw(st.booleans()) else d for d in longer[len(longer) - draw(st.integers(1, len(longer))):])
+    pair = (longer, shorter) if draw(st.booleans()) else (shorter, longer)
+    b = ModelBuilder()
+    g = b.main
+    a = g.add_constant("a", np.array(pair[0], dtype))
+    c = g.add_constant("b", np.array(pair[1], dtype))
+    y = g.add_output("y", (len(longer),), dtype)
+    g.add_operator("BROADCAST_ARGS", [a, c], [y])
+    return b.build()
+
+
+@st.composite
+def select_v2_model(draw, dtype: str) -> bytes:
+    out_shape = draw(shapes(1, 5))
+
+    def operand():
+        k = draw(st.integers(0, len(out_shape)))
+        return tuple(1 if draw(st.booleans()) else d for d in out_shape[len(out_shape) - k:])
+
+    shapes3 = [operand(), operand(), operand()]
+    shapes3[draw(st.integers(0, 2))] = out_shape
+    q = draw(qparams(dtype))
+    b = ModelBuilder()
+    g = b.main
+    c = g.add_input("condition", shapes3[0], "bool")
+    x = g.add_input("x", shapes3[1], dtype, **q)
+    y = g.add_input("y", shapes3[2], dtype, **q)
+    out = g.add_output("out", out_shape, dtype, **q)
+    g.add_operator("SELECT_V2", [c, x, y], [out], version=draw(st.integers(1, 2)))
+    return b.build()
+
+
+@st.composite
+def depth_space_model(draw, dtype: str, op: str) -> bytes:
+    block = draw(st.integers(1, 3))
+    n, h, w, c = draw(st.integers(1, 2)), draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    small, large = (n, h, w, c * block * block), (n, h * block, w * block, c)
+    in_shape, out_shape = (small, large) if op == "DEPTH_TO_SPACE" else (large, small)
+    q = draw(qparams(dtype))
+    b = ModelBuilder()
+    g = b.main
+    x = g.add_input("x", in_shape, dtype, **q)
+    y = g.add_output("y", out_shape, dtype, **q)
+    options = (O.DepthToSpaceOptions if op == "DEPTH_TO_SPACE" else O.SpaceToDepthOptions)(block_size=block)
+    g.add_operator(op, [x], [y], options, version=1 if op == "DEPTH_TO_SPACE" else draw(st.integers(1, 2)))
+    return b.build()
+
+
+@st.composite
+def batch_space_model(draw, dtype: str, op: str) -> bytes:
+    spatial = draw(st.integers(1, 2))
+    block = [draw(st.integers(1, 3)) for _ in range(spatial)]
+    n, c = draw(st.integers(1, 2)), draw(st.integers(1, 3))
+    pads, padded, outer = [], [], []
+    unpadded = op == "SPACE_TO_BATCH_ND" and draw(st.booleans())  # TFLite Micro pads with garbage
+    for k in block:
+        size = k * draw(st.integers(1, 3))
+        before = 0 if unpadded else draw(st.integers(0, min(2, size - 1)))
+        after = 0 if unpadded else draw(st.integers(0, min(2, size - 1 - before)))
+        pads.append([before, after])
+        padded.append(size)
+        outer.append(size // k)
+    space = (n, *[p - a - z for p, (a, z) in zip(padded, pads)], c)
+    batch = (n * int(np.prod(block)), *outer, c)
+    in_shape, out_shape = (space, batch) if op == "SPACE_TO_BATCH_ND" else (batch, space)
+    q = draw(qparams(dtype, symmetric=dtype == "int16"))
+    b = ModelBuilder()
+    g = b.main
+    x = g.add_input("x", in_shape, dtype, **q)
+    bs = g.add_constant("block", np.array(block, np.int32))
+    ps = g.add_constant("pads", np.array(pads, np.int32))
+    y = g.add_output("y", out_shape, dtype, **q)
+    g.add_operator(op, [x, bs, ps], [y], version=draw(st.integers(1, 4)))
+    return b.build()
+
+
+@st.composite
+def mirror_pad_model(draw, dtype: str) -> bytes:
+    in_shape = draw(shapes(1, 4, 4))
+    mode = draw(st.integers(0, 1))
+    pads = [[draw(st.integers(0, d - 1 + mode)), draw(st.integers(0, d - 1 + mode))] for d in in_shape]
+    out_shape = tuple(d + a + z for d, (a, z) in zip(in_shape, pads))
+    q = draw(qparams(dtype, symmetric=dtype == "int16"))
+    b = ModelBuilder()
+    g = b.main
+    x = g.add_input("x", in_shape, dtype, **q)
+    p = g.add_constant("paddings", np.array(pads, _index_dtype(draw)))
+    y = g.add_output("y", out_shape, dtype, **q)
+    g.add_operator("MIRROR_PAD", [x, p], [y], O.MirrorPadOptions(mode=mode), version=draw(st.integers(1, 2)))
+    return b.build()
+
+
+@st.composite
+def embedding_lookup_model(draw, dtype: str) -> bytes:
+    """A constant table of ``dtype`` looked up by constant ids; an int8 table is read as int8 or
+    dequantized to float32 (per tensor or per row)."""
+    rows = draw(st.integers(1, 6))
+    table_shape = (rows, *draw(shapes(1, 2, 4)))
+    rng = np.random.default_rng(draw(SEEDS))
+    ids = rng.integers(0, rows, size=draw(st.integers(1, 5)))
+    out_dtype = "float32" if dtype == "int8" and draw(st.booleans()) else dtype
+    if dtype == "bool":
+        table = rng.integers(0, 2, table_shape).astype(bool)
+    elif dtype == "float32":
+        table = rng.uniform(-4, 4, table_shape).astype(np.float32)
+    else:
+        info = np.iinfo(dtype)
+        table = rng.integers(info.min, info.max, table_shape, endpoint=True).astype(dtype)
+    q = draw(qparams(dtype))
+    if out_dtype != dtype:
+        scale = q["scale"] if draw(st.booleans()) else rng.uniform(0.001, 2.0, rows).astype(np.float32)
+        q = dict(scale=scale, zero_point=np.zeros(np.size(scale), np.int64))
+    b = ModelBuilder()
+    g = b.main
+    i = g.add_constant("ids", ids.astype(np.int32))
+    t = g.add_input("table", table_shape, dtype, **q) if draw(st.booleans()) and out_dtype == dtype \
+        else g.add_constant("table", table, **q)
+    y = g.add_output("y", (ids.size, *table_shape[1:]), out_dtype, **(q if out_dtype == dtype else {}))
+    g.add_operator("EMBEDDING_LOOKUP", [i, t], [y], version=draw(st.integers(1, 5)))
+    return b.build()
+
+
+@st.composite
+def dynamic_update_slice_model(draw, dtype: str) -> bytes:
+    """Start indices are a constant (random run-time ones are clamped: the tests cover that)."""
+    operand = draw(shapes(1, 5, 4))
+    update = tuple(draw(st.integers(1, d)) for d in operand)
+    start = [draw(st.integers(-2, d + 2)) for d in operand]
+    q = draw(qparams(dtype))
+    b = ModelBuilder()
+    g = b.main
+    x = g.add_input("operand", operand, dtype, **q)
+    u = g.add_input("update", update, dtype, **q)
+    s = g.add_constant("start", np.array(start, _index_dtype(draw)))
+    y = g.add_output("y", operand, dtype, **q)
+    g.add_operator("DYNAMIC_UPDATE_SLICE", [x, u, s], [y], version=draw(st.integers(1, 6)))
+    return b.build()
+
+
+@st.composite
+def tile_model(draw, dtype: str) -> bytes:
+    in_shape = draw(shapes(1, 4, 3))
+    multiples = [draw(st.integers(1, 3)) for _ in in_shape]
+    q = draw(qparams(dtype))
+    b = ModelBuilder()
+    g = b.main
+    x = g.add_input("x", in_shape, dtype, **q)
+    m = g.add_constant("multiples", np.array(multiples, _index_dtype(draw)))
+    y = g.add_output("y", tuple(d * k for d, k in zip(in_shape, multiples)), dtype, **q)
+    g.add_operator("TILE", [x, m], [y], version=draw(st.integers(1, 2)))
+    return b.build()
+
+
 ALL = ("float32", "int8", "int16", "int32", "int64", "bool", "uint8")
 
 GENERATED = {
@@ -186,4 +388,19 @@ GENERATED = {
     "SLICE": (_labels(*ALL), slice_model),
     "FILL": (_labels(*ALL), fill_model),
     "REVERSE_V2": (_labels(*ALL), reverse_v2_model),
+    "GATHER_ND": (_labels(*ALL), gather_nd_model),
+    "ZEROS_LIKE": (_labels("float32", "int8", "int32", "int64"), zeros_like_model),
+    "BROADCAST_TO": (_labels(*ALL), broadcast_to_model),
+    "BROADCAST_ARGS": (_labels("int32", "int64"), broadcast_args_model),
+    "SELECT_V2": (_labels(*ALL), select_v2_model),
+    "DEPTH_TO_SPACE": (_labels("float32", "int8", "int32", "int64", "uint8"),
+                       lambda dtype: depth_space_model(dtype, "DEPTH_TO_SPACE")),
+    "SPACE_TO_DEPTH": (_labels("float32", "int8", "int32", "int64", "uint8"),
+                       lambda dtype: depth_space_model(dtype, "SPACE_TO_DEPTH")),
+    "SPACE_TO_BATCH_ND": (_labels(*ALL), lambda dtype: batch_space_model(dtype, "SPACE_TO_BATCH_ND")),
+    "BATCH_TO_SPACE_ND": (_labels(*ALL), lambda dtype: batch_space_model(dtype, "BATCH_TO_SPACE_ND")),
+    "MIRROR_PAD": (_labels(*ALL), mirror_pad_model),
+    "EMBEDDING_LOOKUP": (_labels(*ALL), embedding_lookup_model),
+    "DYNAMIC_UPDATE_SLICE": (_labels(*ALL), dynamic_update_slice_model),
+    "TILE": (_labels(*ALL), tile_model),
 }
