@@ -58,7 +58,7 @@ def reference_fails(worker, model_bytes: bytes, inputs, reference: str) -> None:
 def test_drawn_models_are_bit_exact(reference_worker, op):
     dtypes = GENERATED[op][0]
 
-    @settings(max_examples=8 * len(dtypes), **SETTINGS)
+    @settings(max_examples=4 * len(dtypes), **SETTINGS)
     @given(op_examples(op))
     def check(example):
         refs = compared_references(example.model)
@@ -338,3 +338,178 @@ def test_reverse_axes_the_references_fail_on(reference_worker, axes):
         refused(m, ref, "adjacent dimensions")
     if len(axes):  # an empty axes list crashes both references
         reference_fails(reference_worker, m, [np.zeros((2, 3, 4), np.int8)], "tflite")
+
+
+# -- GATHER_ND, EMBEDDING_LOOKUP: run-time indices ------------------------------------------------
+
+def test_gather_nd_index_out_of_range_fails_the_run(reference_worker):
+    def build(g):
+        x = g.add_input("x", (4, 3), "float32")
+        i = g.add_input("i", (2, 2), "int32")
+        g.add_operator("GATHER_ND", [x, i], [g.add_output("y", (2,), "float32")])
+    m = model(build)
+    x = np.arange(12, dtype=np.float32).reshape(4, 3)
+    assert_bit_exact(reference_worker, m, [x, np.array([[3, 2], [0, 1]], np.int32)])
+    bad = [x, np.array([[3, 3], [0, 1]], np.int32)]
+    for ref in ("tflm", "tflite"):
+        reference_fails(reference_worker, m, bad, ref)
+        with pytest.raises(ValueError, match=r"GATHER_ND: index 3 is outside \[0, 3\)"):
+            Interpreter(m, reference=ref).run(bad)
+
+
+def _embedding_model(table, out_dtype, table_q) -> bytes:
+    def build(g):
+        i = g.add_input("ids", (3,), "int32")
+        t = g.add_constant("table", table, **table_q)
+        g.add_operator("EMBEDDING_LOOKUP", [i, t], [g.add_output("y", (3,) + table.shape[1:], out_dtype)])
+    return model(build)
+
+
+def test_embedding_lookup_per_row_scales_are_litert_only(reference_worker):
+    """TFLite Micro dequantizes every row with the first scale, LiteRT with the row's own."""
+    table = np.array([[1, -2], [3, 4], [-5, 6]], np.int8)
+    scales = [0.5, 0.25, 2.0]
+    m = _embedding_model(table, "float32", dict(scale=scales, zero_point=[0, 0, 0], axis=0))
+    ids = np.array([2, 0, 1], np.int32)
+    assert_each_reference_gives(reference_worker, m, [ids],
+                                {"tflite": np.array([[-10, 12], [0.5, -1], [0.75, 1]], np.float32)})
+    refused(m, "tflm", "one scale")
+    per_tensor = _embedding_model(table, "float32", dict(scale=0.5, zero_point=0))
+    assert_bit_exact(reference_worker, per_tensor, [ids])
+    for ref in ("tflm", "tflite"):
+        with pytest.raises(ValueError, match=r"EMBEDDING_LOOKUP: index 3 is outside \[0, 3\)"):
+            Interpreter(per_tensor, reference=ref).run([np.array([0, 3, 1], np.int32)])
+
+
+def test_embedding_lookup_zero_point_is_refused(reference_worker):
+    m = _embedding_model(np.ones((3, 2), np.int8), "float32", dict(scale=0.5, zero_point=3))
+    for ref in ("tflm", "tflite"):
+        refused(m, ref, "zero points 0")
+        reference_fails(reference_worker, m, [np.array([0, 1, 2], np.int32)], ref)
+
+
+# -- DYNAMIC_UPDATE_SLICE: run-time starts are clamped ------------------------------------------
+
+@pytest.mark.parametrize("start", [[3, 2], [-1, -5], [1, 0], [2**31 - 1, -(2**31)]])
+def test_dynamic_update_slice_clamps_run_time_starts(reference_worker, start):
+    def build(g):
+        x = g.add_input("x", (4, 3), "int16", scale=0.1, zero_point=0)
+        u = g.add_input("u", (2, 2), "int16", scale=0.1, zero_point=0)
+        s = g.add_input("s", (2,), "int32")
+        g.add_operator("DYNAMIC_UPDATE_SLICE", [x, u, s], [g.add_output("y", (4, 3), "int16", scale=0.1, zero_point=0)])
+    m = model(build)
+    inputs = [np.zeros((4, 3), np.int16), np.array([[1, 2], [3, 4]], np.int16), np.array(start, np.int32)]
+    assert_bit_exact(reference_worker, m, inputs)
+    begin = np.clip(start, 0, [2, 1])
+    expected = np.zeros((4, 3), np.int16)
+    expected[begin[0]:begin[0] + 2, begin[1]:begin[1] + 2] = [[1, 2], [3, 4]]
+    np.testing.assert_array_equal(Interpreter(m).run(inputs)[0], expected)
+
+
+# -- BROADCAST_ARGS: run-time shapes --------------------------------------------------------------
+
+def _broadcast_args_model(dtype="int32") -> bytes:
+    def build(g):
+        a, b = g.add_input("a", (3,), dtype), g.add_input("b", (2,), dtype)
+        g.add_operator("BROADCAST_ARGS", [a, b], [g.add_output("y", (3,), dtype)])
+    return model(build)
+
+
+def test_broadcast_args_run_time_shapes(reference_worker):
+    m = _broadcast_args_model()
+    inputs = [np.array([2, 1, 3], np.int32), np.array([4, 3], np.int32)]
+    assert_each_reference_gives(reference_worker, m, inputs, {"tflm": np.array([2, 4, 3], np.int32),
+                                                             "tflite": np.array([2, 4, 3], np.int32)})
+    # int64 values pass through the references' int32 dimensions: they wrap
+    wide = _broadcast_args_model("int64")
+    assert_bit_exact(reference_worker, wide, [np.array([1, 1, 2**33 + 5], np.int64), np.array([7, 1], np.int64)])
+    bad = [np.array([2, 1, 3], np.int32), np.array([4, 2], np.int32)]
+    for ref in ("tflm", "tflite"):
+        reference_fails(reference_worker, m, bad, ref)  # both abort
+        with pytest.raises(ValueError, match="BROADCAST_ARGS: shapes"):
+            Interpreter(m, reference=ref).run(bad)
+
+
+# -- what only one reference runs -------------------------------------------------------------------
+
+def test_tile_is_litert_only(reference_worker):
+    def build(g):
+        x = g.add_input("x", (2, 3), "int8", scale=0.5, zero_point=1)
+        m = g.add_constant("m", np.array([2, 1], np.int32))
+        g.add_operator("TILE", [x, m], [g.add_output("y", (4, 3), "int8", scale=0.5, zero_point=1)])
+    m = model(build)
+    x = np.arange(6, dtype=np.int8).reshape(2, 3)
+    assert_each_reference_gives(reference_worker, m, [x], {"tflite": np.tile(x, (2, 1))})
+    refused(m, "tflm", "TFLite Micro has no TILE kernel")
+    reference_fails(reference_worker, m, [x], "tflm")
+
+
+def test_space_to_batch_padding_is_refused_with_tflm(reference_worker):
+    """LiteRT pads with the zero point; TFLite Micro with a value it never initializes."""
+    def build(g):
+        x = g.add_input("x", (1, 3, 3, 1), "int8", scale=0.5, zero_point=7)
+        b = g.add_constant("b", np.array([2, 2], np.int32))
+        p = g.add_constant("p", np.array([[1, 0], [0, 1]], np.int32))
+        g.add_operator("SPACE_TO_BATCH_ND", [x, b, p], [g.add_output("y", (4, 2, 2, 1), "int8", scale=0.5, zero_point=7)])
+    m = model(build)
+    x = np.arange(1, 10, dtype=np.int8).reshape(1, 3, 3, 1)
+    # padded 4x4 image: row 0 and column 3 are the zero point 7; batch (i, j) takes pixels (i::2, j::2)
+    expected = np.array([[7, 7, 4, 6], [7, 7, 5, 7], [1, 3, 7, 9], [2, 7, 8, 7]], np.int8).reshape(4, 2, 2, 1)
+    assert_each_reference_gives(reference_worker, m, [x], {"tflite": expected})
+    refused(m, "tflm", "paddings are all 0")
+
+
+def test_zeros_like_int8_is_tflm_only(reference_worker):
+    def build(g):
+        x = g.add_input("x", (3,), "int8", scale=0.5, zero_point=5)
+        g.add_operator("ZEROS_LIKE", [x], [g.add_output("y", (3,), "int8", scale=0.5, zero_point=5)])
+    m = model(build)
+    x = np.array([1, 2, 3], np.int8)
+    assert_each_reference_gives(reference_worker, m, [x], {"tflm": np.zeros(3, np.int8)})  # raw 0, not the zero point
+    refused(m, "tflite", "float32, int32 or int64")
+    reference_fails(reference_worker, m, [x], "tflite")
+
+
+@pytest.mark.parametrize("op", ["DEPTH_TO_SPACE", "SPACE_TO_DEPTH"])
+def test_depth_space_copy_raw_values_whatever_the_quantization(reference_worker, op):
+    small, large = (1, 1, 1, 4), (1, 2, 2, 1)
+    in_shape, out_shape = (small, large) if op == "DEPTH_TO_SPACE" else (large, small)
+
+    def build(g):
+        x = g.add_input("x", in_shape, "int8", scale=0.5, zero_point=1)
+        y = g.add_output("y", out_shape, "int8", scale=0.25, zero_point=-2)
+        options = (O.DepthToSpaceOptions if op == "DEPTH_TO_SPACE" else O.SpaceToDepthOptions)(block_size=2)
+        g.add_operator(op, [x], [y], options)
+    m = model(build)
+    x = np.array([1, -2, 3, 4], np.int8).reshape(in_shape)
+    assert_each_reference_gives(reference_worker, m, [x], {"tflm": x.reshape(out_shape), "tflite": x.reshape(out_shape)})
+
+
+@pytest.mark.parametrize("mode,pads", [(0, [[3, 0]]), (1, [[0, 4]])])
+def test_mirror_pad_beyond_the_mirror_is_refused(mode, pads):
+    def build(g):
+        x = g.add_input("x", (3,), "float32")
+        p = g.add_constant("p", np.array(pads, np.int32))
+        g.add_operator("MIRROR_PAD", [x, p], [g.add_output("y", (3 + sum(pads[0]),), "float32")],
+                       O.MirrorPadOptions(mode=mode))
+    for ref in ("tflm", "tflite"):
+        refused(model(build), ref, "REFLECT")
+
+
+def test_select_v2_six_dimensions_only_without_broadcast(reference_worker):
+    rng = np.random.default_rng(2)
+
+    def build(condition_shape):
+        def b(g):
+            c = g.add_input("c", condition_shape, "bool")
+            x = g.add_input("x", (2,) * 6, "float32")
+            y = g.add_input("y", (2,) * 6, "float32")
+            g.add_operator("SELECT_V2", [c, x, y], [g.add_output("o", (2,) * 6, "float32")])
+        return model(b)
+
+    same = build((2,) * 6)
+    inputs = [rng.integers(0, 2, (2,) * 6).astype(bool), rng.normal(size=(2,) * 6).astype(np.float32),
+              rng.normal(size=(2,) * 6).astype(np.float32)]
+    assert_bit_exact(reference_worker, same, inputs)
+    for ref in ("tflm", "tflite"):
+        refused(build((2, 1, 2, 1, 2, 1)), ref, "at most 5 dimensions")

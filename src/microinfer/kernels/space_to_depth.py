@@ -32,9 +32,6 @@ class SpaceToDepth(Kernel):
     constraints = (
         *_shapes.types_by_reference(TFLM_TYPES, LITERT_TYPES),
         _output_shape,
-        _shapes.litert_only(lambda node: _shapes.same_quantization((*node.inputs, *node.outputs)),
-                            "With reference='tflite': int8 input and output share scale and zero point "
-                            "(LiteRT checks it)"),
         _shapes.tflm_allocates_outputs,
     )
 

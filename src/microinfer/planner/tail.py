@@ -453,7 +453,7 @@ _PREPARE_TEMPS: dict[str, tuple[str, ...]] = {
     "GATHER_ND": ("i0", "i1", "o0", "P"),
     "DEPTH_TO_SPACE": ("i0", "o0", "P"), "SPACE_TO_DEPTH": ("i0", "o0", "P"),
     "SPACE_TO_BATCH_ND": ("i0", "o0"), "BATCH_TO_SPACE_ND": ("i0", "o0"),
-    "BROADCAST_ARGS": ("I", "O", "P"), "MIRROR_PAD": ("i0", "i1", "o0"),
+    "MIRROR_PAD": ("i0", "i1", "o0"),
     "EMBEDDING_LOOKUP": ("i0", "i1", "o0", "P"),  # P: output dims, then the OpData (in Prepare)
 }
 _DEFAULT_TEMPS = ("I", "O")  # ADD, SUB, MUL, pooling, activations, SOFTMAX, (DE)QUANTIZE, PRELU ...
@@ -485,8 +485,7 @@ def _channels(t: Tensor | None) -> int:
 
 
 # Kernels whose Prepare copies the output's dims into the arena to rewrite them.
-_WRITABLE_OUTPUT_DIMS = {"GATHER", "GATHER_ND", "DEPTH_TO_SPACE", "SPACE_TO_DEPTH", "BROADCAST_ARGS",
-                         "EMBEDDING_LOOKUP"}
+_WRITABLE_OUTPUT_DIMS = {"GATHER", "GATHER_ND", "DEPTH_TO_SPACE", "SPACE_TO_DEPTH", "EMBEDDING_LOOKUP"}
 
 
 def _op_prepare_persistent(sg: Subgraph, op: Operator, abi: S.Abi | str = "x86_64") -> list[tuple[int, str]]:
