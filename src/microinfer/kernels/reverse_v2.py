@@ -27,10 +27,13 @@ def reversed_axes(node: Node) -> tuple[int, ...] | None:
     axes_t = node.inputs[1]
     values = _shapes.constant_index_vector(axes_t, (TensorType.INT32,))
     rank = len(node.inputs[0].shape)
-    if values is None or len(axes_t.shape) != 1 or values.size == 0:
+    if values is None or len(axes_t.shape) != 1 or values.size == 0 or rank == 0:
         return None
-    axes = sorted(_shapes.normalize_axis(int(a), rank) if rank else None for a in values)
-    if None in axes or axes != list(range(axes[0], axes[0] + len(axes))):
+    normalized = [_shapes.normalize_axis(int(a), rank) for a in values]
+    if None in normalized:
+        return None
+    axes = sorted(normalized)
+    if axes != list(range(axes[0], axes[0] + len(axes))):
         return None
     return tuple(axes)
 
