@@ -9,6 +9,8 @@ from . import _shapes
 from .registry import Kernel, Node, register
 
 TYPES = (TensorType.FLOAT32, TensorType.INT8, TensorType.INT16)
+# LiteRT also takes these
+LITERT_TYPES = TYPES + (TensorType.INT32, TensorType.INT64, TensorType.BOOL, TensorType.UINT8)
 
 
 @dataclass(frozen=True)
@@ -49,11 +51,11 @@ def _litert_quantization(node: Node) -> bool:
     return _shapes.same_quantization((x, y))
 
 
-@register("EXPAND_DIMS", versions=range(1, 2), types=tuple(t.name.lower() for t in TYPES))
+@register("EXPAND_DIMS", versions=range(1, 2), types=_shapes.type_labels(LITERT_TYPES))
 class ExpandDims(Kernel):
     constraints = (
         _two_inputs,
-        _shapes.same_type_among(TYPES, inputs=(0,)),
+        *_shapes.types_by_reference(TYPES, LITERT_TYPES, inputs=(0,)),
         _constant_axis,
         _shapes.tflm_only(
             lambda node: node.input(1).type is TensorType.INT32,

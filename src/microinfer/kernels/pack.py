@@ -11,6 +11,7 @@ from . import _shapes
 from .registry import Kernel, Node, register
 
 TYPES = (TensorType.FLOAT32, TensorType.INT8, TensorType.INT16, TensorType.INT32, TensorType.INT64)
+LITERT_TYPES = TYPES + (TensorType.UINT8,)  # LiteRT also takes these
 
 
 @dataclass(frozen=True)
@@ -39,11 +40,11 @@ def _output_shape(node: Node) -> bool:
     return shape[:axis] + (len(node.inputs),) + shape[axis:] == tuple(node.outputs[0].shape)
 
 
-@register("PACK", versions=range(1, 5), types=tuple(t.name.lower() for t in TYPES))
+@register("PACK", versions=range(1, 5), types=_shapes.type_labels(LITERT_TYPES))
 class Pack(Kernel):
     constraints = (
         _arity,
-        _shapes.same_type_among(TYPES),
+        *_shapes.types_by_reference(TYPES, LITERT_TYPES),
         _output_shape,
         _shapes.litert_only(
             lambda node: _shapes.same_quantization((*node.inputs, *node.outputs)),

@@ -11,6 +11,7 @@ from . import _shapes
 from .registry import Kernel, Node, register
 
 TYPES = (TensorType.FLOAT32, TensorType.INT8, TensorType.INT16, TensorType.INT32)
+LITERT_TYPES = TYPES + (TensorType.INT64, TensorType.UINT8)  # LiteRT also takes these
 
 
 @dataclass(frozen=True)
@@ -50,9 +51,9 @@ def _output_shapes(node: Node) -> bool:
     return all(tuple(t.shape) == tuple(shape) for t in node.outputs)
 
 
-@register("SPLIT", versions=range(1, 5), types=tuple(t.name.lower() for t in TYPES))
+@register("SPLIT", versions=range(1, 5), types=_shapes.type_labels(LITERT_TYPES))
 class Split(Kernel):
-    constraints = (_arity, _shapes.same_type_among(TYPES, inputs=(1,)), _axis, _output_shapes)
+    constraints = (_arity, *_shapes.types_by_reference(TYPES, LITERT_TYPES, inputs=(1,)), _axis, _output_shapes)
 
     def prepare(self, node: Node) -> SplitData:
         return SplitData(split_axis(node), len(node.outputs))

@@ -149,6 +149,8 @@ STRUCTS: dict[str, list] = {
     # diff_min, six table pointers, zero_point, scale.
     "SoftmaxParams": ["f64", "i32", "i32", "int", "ptr", "ptr", "ptr", "ptr", "ptr", "ptr", "i32",
                       "f32"],
+    # embedding_lookup.cc OpData {float scale; size_t num_columns}, allocated in Prepare.
+    "OpDataEmbeddingLookup": ["f32", "size_t"],
     # kernels/dequantize.h / quantize.h: tflite::QuantizationParams {int32 zero_point; double
     # scale} + output_multiplier, output_shift, zero point.
     "OpDataQuantize": ["i32", "f64", "i32", "int", "i32"],
@@ -224,7 +226,13 @@ _BUILTIN_STRUCTS: dict[str, list] = {
     "TfLiteFloatParam": ["f32"],  # TfLiteLeakyReluParams {alpha}, TfLiteSoftmaxParams {beta}
     "TfLiteReducerParams": ["bool"],  # {keep_dims}
     "TfLitePackParams": ["int", "int"],  # also TfLiteUnpackParams
-    "TfLiteShapeParams": [("int", 8), "int"],  # TfLiteReshapeParams / TfLiteSqueezeParams
+    "TfLiteReshapeParams": [("int", 8), "int"],  # also TfLiteSqueezeParams
+    "TfLiteShapeParams": ["enum"],  # {out_type}
+    "TfLiteSplitVParams": ["int"],  # {num_splits}
+    "TfLiteGatherParams": ["int", "int"],  # {axis; batch_dims}
+    "TfLiteCastParams": ["enum", "enum"],  # {in_data_type; out_data_type}
+    "TfLiteDepthToSpaceParams": ["int"],  # {block_size}; also TfLiteSpaceToDepthParams
+    "TfLiteMirrorPaddingParams": ["enum"],  # {mode}
     "TfLiteSplitParams": ["int"],
     # TfLiteStridedSliceParams {five masks; bool offset}
     "TfLiteStridedSliceParams": ["int", "int", "int", "int", "int", "bool"],
@@ -246,11 +254,15 @@ BUILTIN_PARAMS: dict[str, str] = {
     "FULLY_CONNECTED": "TfLiteFullyConnectedParams", "LEAKY_RELU": "TfLiteFloatParam",
     "MEAN": "TfLiteReducerParams", "SUM": "TfLiteReducerParams",
     "REDUCE_MAX": "TfLiteReducerParams", "PACK": "TfLitePackParams", "UNPACK": "TfLitePackParams",
-    "RESHAPE": "TfLiteShapeParams", "SOFTMAX": "TfLiteFloatParam", "SPLIT": "TfLiteSplitParams",
-    "SQUEEZE": "TfLiteShapeParams", "STRIDED_SLICE": "TfLiteStridedSliceParams",
+    "RESHAPE": "TfLiteReshapeParams", "SOFTMAX": "TfLiteFloatParam", "SPLIT": "TfLiteSplitParams",
+    "SQUEEZE": "TfLiteReshapeParams", "STRIDED_SLICE": "TfLiteStridedSliceParams",
     "SVDF": "TfLiteSVDFParams", "TRANSPOSE_CONV": "TfLiteTransposeConvParams",
     "UNIDIRECTIONAL_SEQUENCE_LSTM": "TfLiteUnidirectionalSequenceLSTMParams",
     "DIV": "TfLiteDivParams",
+    # data movement, shapes and indexing
+    "SHAPE": "TfLiteShapeParams", "SPLIT_V": "TfLiteSplitVParams", "GATHER": "TfLiteGatherParams",
+    "CAST": "TfLiteCastParams", "DEPTH_TO_SPACE": "TfLiteDepthToSpaceParams",
+    "SPACE_TO_DEPTH": "TfLiteDepthToSpaceParams", "MIRROR_PAD": "TfLiteMirrorPaddingParams",
 }
 
 # Per-kernel OpData that each reference kernel's Init allocates with AllocatePersistentBuffer
@@ -264,7 +276,7 @@ KERNEL_OPDATA: dict[str, object] = {
     "FULLY_CONNECTED": "OpDataFullyConnected", "SOFTMAX": "SoftmaxParams",
     "QUANTIZE": "OpDataQuantize", "DEQUANTIZE": "OpDataQuantize",
     "HARD_SWISH": 20, "LEAKY_RELU": 24, "LOGISTIC": 16, "TANH": 16, "MEAN": 44, "SUM": 44,
-    "PAD": 56, "PADV2": 56, "PRELU": 28, "RELU": 28, "RELU6": 8, "STRIDED_SLICE": 84, "SVDF": 36,
+    "PAD": 56, "PADV2": 56, "SELECT_V2": 1, "SPACE_TO_BATCH_ND": 4, "MIRROR_PAD": 20, "PRELU": 28, "RELU": 28, "RELU6": 8, "STRIDED_SLICE": 84, "SVDF": 36,
     # APPROX on arm32 (pointer members not itemised): x86_64 sizes measured on the wheel.
     "CONCATENATION": ("APPROX", 80, 48), "TRANSPOSE_CONV": ("APPROX", 88, 72),
     "UNIDIRECTIONAL_SEQUENCE_LSTM": ("APPROX", 688, 400),

@@ -298,7 +298,7 @@ class _ReferenceKernels:
         return _prepare_sequence(sg, op)
 
     def persistent(self, sg: Subgraph, op: Operator) -> list[tuple[int, str, bool]]:
-        return [(size, what, True) for size, what in _op_prepare_persistent(sg, op)]
+        return [(size, what, True) for size, what in _op_prepare_persistent(sg, op, self.a)]
 
     def scratch(self, sg: Subgraph, op: Operator) -> list[int]:
         return _op_scratch(sg, op, self.a.pointer)
@@ -470,6 +470,13 @@ _PREPARE_TEMPS: dict[str, tuple[str, ...]] = {
     "TRANSPOSE": ("i0", "i1", "o0"), "SPLIT": ("i0",),  # SPLIT: only the axis tensor
     "PACK": (), "UNPACK": (),  # no temporaries
     "ethos-u": ("i0",),  # the command stream, for its size
+    "SPLIT_V": ("i2",),  # only the axis tensor
+    "GATHER": ("i0", "i1", "o0", "P"),  # P: the output's dims copied into the arena
+    "GATHER_ND": ("i0", "i1", "o0", "P"),
+    "DEPTH_TO_SPACE": ("i0", "o0", "P"), "SPACE_TO_DEPTH": ("i0", "o0", "P"),
+    "SPACE_TO_BATCH_ND": ("i0", "o0"), "BATCH_TO_SPACE_ND": ("i0", "o0"),
+    "MIRROR_PAD": ("i0", "i1", "o0"),
+    "EMBEDDING_LOOKUP": ("i0", "i1", "o0", "P"),  # P: output dims, then the OpData (in Prepare)
 }
 _DEFAULT_TEMPS = ("I", "O")  # ADD, SUB, MUL, pooling, activations, SOFTMAX, (DE)QUANTIZE, PRELU ...
 
@@ -499,7 +506,11 @@ def _channels(t: Tensor | None) -> int:
     return len(t.quantization.scale)
 
 
-def _op_prepare_persistent(sg: Subgraph, op: Operator) -> list[tuple[int, str]]:
+# Kernels whose Prepare copies the output's dims into the arena to rewrite them.
+_WRITABLE_OUTPUT_DIMS = {"GATHER", "GATHER_ND", "DEPTH_TO_SPACE", "SPACE_TO_DEPTH", "EMBEDDING_LOOKUP"}
+
+
+def _op_prepare_persistent(sg: Subgraph, op: Operator, abi: S.Abi | str = "x86_64") -> list[tuple[int, str]]:
     """Persistent buffers a reference kernel's Prepare allocates (16-byte aligned)."""
     name = op.op
     if name in ("CONV_2D", "DEPTHWISE_CONV_2D", "TRANSPOSE_CONV"):
@@ -507,6 +518,11 @@ def _op_prepare_persistent(sg: Subgraph, op: Operator) -> list[tuple[int, str]]:
         out = sg.tensors[op.outputs[0]]
         channels = out.shape[-1] if out.shape else 1
         return [(4 * channels, "per-channel multipliers"), (4 * channels, "per-channel shifts")]
+    if name in _WRITABLE_OUTPUT_DIMS:  # CreateWritableTensorDimsWithCopy: a TfLiteIntArray of the output's rank
+        dims = [(S.int_array_bytes(len(sg.tensors[op.outputs[0]].shape)), "output dims")]
+        if name == "EMBEDDING_LOOKUP":  # its OpData, allocated in Prepare, not Init
+            dims.append((S.sizeof("OpDataEmbeddingLookup", abi), "OpData"))
+        return dims
     if name == "FULLY_CONNECTED":
         weights = sg.tensors[op.inputs[1]]
         n = _channels(weights)
@@ -539,6 +555,9 @@ def _op_scratch(sg: Subgraph, op: Operator, pointer: int = 8) -> list[int]:
     if name == "TRANSPOSE_CONV" and t[op.inputs[2]].dtype_name in ("int8", "int16"):
         out = t[op.outputs[0]]
         return [(4 if t[op.inputs[2]].dtype_name == "int8" else 8) * out.num_elements]
+    if name == "MIRROR_PAD":  # the output's and the input's per-dimension element counts
+        rank = len(t[op.inputs[0]].shape)
+        return [4 * rank, 4 * rank]
     if name == "UNIDIRECTIONAL_SEQUENCE_LSTM":
         cell_state = t[op.inputs[19]]
         return [cell_state.nbytes] * 4

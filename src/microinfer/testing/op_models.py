@@ -36,8 +36,14 @@ from ..tflite.options import (
     PackOptions,
     Pool2DOptions,
     ReducerOptions,
+    DepthToSpaceOptions,
+    GatherOptions,
+    MirrorPadOptions,
     ReshapeOptions,
+    ShapeOptions,
+    SplitVOptions,
     SoftmaxOptions,
+    SpaceToDepthOptions,
     SplitOptions,
     SqueezeOptions,
     StridedSliceOptions,
@@ -414,6 +420,164 @@ def _lstm_int8() -> bytes:
                     intermediates=[*gates, hidden])
 
 
+# -- data movement, shapes and indexing (ops-data) --------------------------------------------------
+def _shape() -> bytes:
+    m = _Model()
+    x = m.input((1, 4, 6))
+    y = m.output((3,), None, dtype="int32")
+    return m.finish("SHAPE", [x], [y], ShapeOptions(out_type=2))
+
+
+def _split_v() -> bytes:
+    m = _Model()
+    x = m.input((1, 4, 9))
+    sizes, axis = m.int32([2, -1, 3]), m.int32([2])
+    outputs = [m.output((1, 4, n), "in") for n in (2, 4, 3)]
+    return m.finish("SPLIT_V", [x, sizes, axis], outputs, SplitVOptions(3), version=2)
+
+
+def _gather(act="int8") -> bytes:
+    m = _Model(act)
+    x = m.input((5, 4, 3), "in")
+    indices = m.int32([[3, 0], [2, 2]])
+    y = m.output((5, 2, 2, 3), "in")
+    return m.finish("GATHER", [x, indices], [y], GatherOptions(axis=1), version=2)
+
+
+def _cast() -> bytes:
+    m = _Model(FLOAT)
+    x = m.input((2, 8))
+    y = m.output((2, 8), None, dtype="int32")
+    return m.finish("CAST", [x], [y])
+
+
+def _slice() -> bytes:
+    m = _Model()
+    x = m.input((1, 6, 5, 4))
+    begin, size = m.int32([0, 1, 2, 0]), m.int32([1, 3, -1, 2])
+    y = m.output((1, 3, 3, 2), "in")
+    return m.finish("SLICE", [x, begin, size], [y], version=2)
+
+
+def _fill() -> bytes:
+    m = _Model()
+    dims = m.int32([2, 3, 4])
+    value = m.input((), "in")
+    y = m.output((2, 3, 4), "in")
+    return m.finish("FILL", [dims, value], [y], version=3)
+
+
+def _reverse_v2() -> bytes:
+    m = _Model()
+    x = m.input((2, 3, 4))
+    axes = m.int32([1])
+    y = m.output((2, 3, 4), "in")
+    return m.finish("REVERSE_V2", [x, axes], [y], version=2)
+
+
+def _gather_nd() -> bytes:
+    m = _Model()
+    x = m.input((4, 3, 5))
+    indices = m.int32([[3, 0], [1, 2]])
+    y = m.output((2, 5), "in")
+    return m.finish("GATHER_ND", [x, indices], [y], version=2)
+
+
+def _zeros_like() -> bytes:
+    m = _Model(FLOAT)
+    x = m.input((2, 3, 4))
+    y = m.output((2, 3, 4))
+    return m.finish("ZEROS_LIKE", [x], [y])
+
+
+def _broadcast_to() -> bytes:
+    m = _Model()
+    x = m.input((3, 1))
+    shape = m.int32([2, 3, 4])
+    y = m.output((2, 3, 4), "in")
+    return m.finish("BROADCAST_TO", [x, shape], [y], version=2)
+
+
+def _broadcast_args() -> bytes:
+    m = _Model()
+    a = m.input((3,), None, dtype="int32")
+    b = m.int32([1, 1])
+    y = m.output((3,), None, dtype="int32")
+    return m.finish("BROADCAST_ARGS", [a, b], [y])
+
+
+def _select_v2() -> bytes:
+    m = _Model()
+    condition = m.input((4, 1), None, dtype="bool")
+    x = m.input((4, 6), "in")
+    y = m.input((1, 6), "in")
+    out = m.output((4, 6), "in")
+    return m.finish("SELECT_V2", [condition, x, y], [out])
+
+
+def _depth_to_space() -> bytes:
+    m = _Model()
+    x = m.input((1, 3, 3, 8))
+    y = m.output((1, 6, 6, 2), "in")
+    return m.finish("DEPTH_TO_SPACE", [x], [y], DepthToSpaceOptions(block_size=2))
+
+
+def _space_to_depth() -> bytes:
+    m = _Model()
+    x = m.input((1, 6, 6, 2))
+    y = m.output((1, 3, 3, 8), "in")
+    return m.finish("SPACE_TO_DEPTH", [x], [y], SpaceToDepthOptions(block_size=2), version=2)
+
+
+def _space_to_batch_nd() -> bytes:
+    m = _Model()
+    x = m.input((1, 4, 6, 3))
+    block, pads = m.int32([2, 3]), m.int32([[0, 0], [0, 0]])
+    y = m.output((6, 2, 2, 3), "in")
+    return m.finish("SPACE_TO_BATCH_ND", [x, block, pads], [y], version=2)
+
+
+def _batch_to_space_nd() -> bytes:
+    m = _Model()
+    x = m.input((6, 2, 2, 3))
+    block, crops = m.int32([2, 3]), m.int32([[0, 1], [1, 0]])
+    y = m.output((1, 3, 5, 3), "in")
+    return m.finish("BATCH_TO_SPACE_ND", [x, block, crops], [y], version=2)
+
+
+def _mirror_pad() -> bytes:
+    m = _Model()
+    x = m.input((1, 4, 4, 3))
+    paddings = m.int32([[0, 0], [1, 2], [2, 1], [0, 0]])
+    y = m.output((1, 7, 7, 3), "in")
+    return m.finish("MIRROR_PAD", [x, paddings], [y], MirrorPadOptions(mode=1), version=2)
+
+
+def _embedding_lookup() -> bytes:
+    m = _Model(FLOAT)
+    ids = m.input((3,), None, dtype="int32")
+    table = m.const(m.rng.integers(-127, 127, (6, 8), dtype=np.int8), scale=0.02, zero_point=0)
+    y = m.output((3, 8))
+    return m.finish("EMBEDDING_LOOKUP", [ids, table], [y], version=2)
+
+
+def _dynamic_update_slice() -> bytes:
+    m = _Model()
+    operand = m.input((4, 5, 3))
+    update = m.input((2, 2, 3))
+    start = m.input((3,), None, dtype="int32")
+    y = m.output((4, 5, 3), "in")
+    return m.finish("DYNAMIC_UPDATE_SLICE", [operand, update, start], [y])
+
+
+def _tile() -> bytes:
+    m = _Model()
+    x = m.input((2, 3))
+    multiples = m.int32([2, 2])
+    y = m.output((4, 6), "in")
+    return m.finish("TILE", [x, multiples], [y])
+
+
 # -- the catalogue ---------------------------------------------------------------------------------
 def _c(name: str, fn: Callable[..., bytes], *args, description: str = "", **kwargs) -> OpCase:
     op, dtype = name.split("/")[:2]
@@ -471,6 +635,27 @@ OP_CASES: tuple[OpCase, ...] = (
     _c("SPLIT/int8", _split),
     _c("PACK/int8", _pack),
     _c("UNPACK/int8", _unpack),
+    _c("SHAPE/int8", _shape),
+    _c("SPLIT_V/int8", _split_v, description="sizes 2, -1, 3 along the last axis"),
+    _c("GATHER/int8", _gather, description="axis 1, 2-D indices"),
+    _c("GATHER/float32", _gather, act=FLOAT),
+    _c("CAST/float32", _cast, description="float32 to int32"),
+    _c("SLICE/int8", _slice, description="4-D, one size -1"),
+    _c("FILL/int8", _fill),
+    _c("REVERSE_V2/int8", _reverse_v2),
+    _c("GATHER_ND/int8", _gather_nd),
+    _c("ZEROS_LIKE/float32", _zeros_like),
+    _c("BROADCAST_TO/int8", _broadcast_to),
+    _c("BROADCAST_ARGS/int32", _broadcast_args),
+    _c("SELECT_V2/int8", _select_v2, description="all three inputs broadcast"),
+    _c("DEPTH_TO_SPACE/int8", _depth_to_space),
+    _c("SPACE_TO_DEPTH/int8", _space_to_depth),
+    _c("SPACE_TO_BATCH_ND/int8", _space_to_batch_nd, description="no padding (TFLite Micro's is uninitialized)"),
+    _c("BATCH_TO_SPACE_ND/int8", _batch_to_space_nd, description="with crops"),
+    _c("MIRROR_PAD/int8", _mirror_pad, description="SYMMETRIC"),
+    _c("EMBEDDING_LOOKUP/float32", _embedding_lookup, description="int8 table dequantized to float32"),
+    _c("DYNAMIC_UPDATE_SLICE/int8", _dynamic_update_slice),
+    _c("TILE/int8", _tile, description="LiteRT only"),
     _c("SVDF/int8", _svdf, description="rank 2, int16 time weights and state, fused RELU"),
     _c("UNIDIRECTIONAL_SEQUENCE_LSTM/int8", _lstm_int8,
        description="3 steps, 4 cells, int16 cell state"),

@@ -261,6 +261,11 @@ class ShapeOptions(Options):
 
 
 @dataclass(frozen=True)
+class MirrorPadOptions(Options):
+    mode: int = _wire("i8", 0)  # MirrorPadMode: 0 REFLECT, 1 SYMMETRIC
+
+
+@dataclass(frozen=True)
 class BatchMatMulOptions(Options):
     adj_x: bool = _wire("bool", False)
     adj_y: bool = _wire("bool", False)
@@ -317,6 +322,17 @@ LogicalAndOptions = _empty("LogicalAndOptions")
 LogicalOrOptions = _empty("LogicalOrOptions")
 LogicalNotOptions = _empty("LogicalNotOptions")
 AddNOptions = _empty("AddNOptions")
+SliceOptions = _empty("SliceOptions")
+FillOptions = _empty("FillOptions")
+ReverseV2Options = _empty("ReverseV2Options")
+GatherNdOptions = _empty("GatherNdOptions")
+ZerosLikeOptions = _empty("ZerosLikeOptions")
+BroadcastToOptions = _empty("BroadcastToOptions")
+SelectV2Options = _empty("SelectV2Options")
+BatchToSpaceNDOptions = _empty("BatchToSpaceNDOptions")
+SpaceToBatchNDOptions = _empty("SpaceToBatchNDOptions")
+DynamicUpdateSliceOptions = _empty("DynamicUpdateSliceOptions")
+TileOptions = _empty("TileOptions")
 
 
 @dataclass(frozen=True)
@@ -343,8 +359,11 @@ OPTIONS_CLASSES: dict[str, type[Options]] = {
         CallOnceOptions, IfOptions, WhileOptions, HardSwishOptions, QuantizeOptions,
         DequantizeOptions, ExpandDimsOptions, PadOptions, PadV2Options, TransposeOptions,
         MaximumMinimumOptions, ExpOptions, LogSoftmaxOptions, AbsOptions, NegOptions,
-        SquaredDifferenceOptions, PowOptions, FloorDivOptions, FloorModOptions, EqualOptions, NotEqualOptions,
-        GreaterOptions, GreaterEqualOptions, LessOptions, LessEqualOptions, LogicalAndOptions, LogicalOrOptions, LogicalNotOptions, AddNOptions,
+        SquaredDifferenceOptions, PowOptions, FloorDivOptions, FloorModOptions, EqualOptions,
+        NotEqualOptions, GreaterOptions, GreaterEqualOptions, LessOptions, LessEqualOptions,
+        LogicalAndOptions, LogicalOrOptions, LogicalNotOptions, AddNOptions, MirrorPadOptions, SliceOptions, FillOptions, ReverseV2Options,
+        GatherNdOptions, ZerosLikeOptions, BroadcastToOptions, SelectV2Options,
+        BatchToSpaceNDOptions, SpaceToBatchNDOptions, DynamicUpdateSliceOptions, TileOptions,
     )
 }
 
@@ -424,6 +443,18 @@ OPERATOR_OPTIONS: dict[str, type[Options]] = {
     "LOGICAL_OR": LogicalOrOptions,
     "LOGICAL_NOT": LogicalNotOptions,
     "ADD_N": AddNOptions,
+    "MIRROR_PAD": MirrorPadOptions,
+    "SLICE": SliceOptions,
+    "FILL": FillOptions,
+    "REVERSE_V2": ReverseV2Options,
+    "GATHER_ND": GatherNdOptions,
+    "ZEROS_LIKE": ZerosLikeOptions,
+    "BROADCAST_TO": BroadcastToOptions,
+    "SELECT_V2": SelectV2Options,
+    "BATCH_TO_SPACE_ND": BatchToSpaceNDOptions,
+    "SPACE_TO_BATCH_ND": SpaceToBatchNDOptions,
+    "DYNAMIC_UPDATE_SLICE": DynamicUpdateSliceOptions,
+    "TILE": TileOptions,
 }
 
 
