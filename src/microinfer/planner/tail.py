@@ -497,10 +497,14 @@ def _op_scratch(sg: Subgraph, op: Operator) -> list[int]:
     """RequestScratchBufferInArena sizes of a reference kernel's Prepare."""
     name = op.op
     t = sg.tensors
-    if name in ("MEAN", "SUM") and t[op.inputs[0]].dtype_name in ("int8", "int16"):
+    if name in ("MEAN", "SUM"):
+        # PrepareMeanOrSumHelper: an int32 sum per output element (int8/int16 only), then, for
+        # every type, the iteration index (an int per input dimension) and the resolved axes
+        # (an int per axis entry), which Eval used to keep on the stack.
         out, inp = t[op.outputs[0]], t[op.inputs[0]]
         axes = t[op.inputs[1]]
-        return [4 * out.num_elements, 4 * len(inp.shape), 4 * max(1, axes.num_elements)]
+        sums = [4 * out.num_elements] if inp.dtype_name in ("int8", "int16") else []
+        return [*sums, 4 * len(inp.shape), 4 * max(1, axes.num_elements)]
     if name == "SVDF" and t[op.inputs[0]].dtype_name == "int8":
         x, w_feature, bias_or_state = t[op.inputs[0]], t[op.inputs[1]], t[op.outputs[0]]
         batch, filters = x.shape[0], w_feature.shape[0]

@@ -247,12 +247,12 @@ def _prelu() -> bytes:
 
 
 # -- reductions ------------------------------------------------------------------------------------
-def _mean() -> bytes:
-    m = _Model()
+def _mean(act="int8", version=2) -> bytes:
+    m = _Model(act)
     x = m.input((1, 5, 5, 8))
     axes = m.int32([1, 2])
     y = m.output((1, 1, 1, 8))
-    return m.finish("MEAN", [x, axes], [y], ReducerOptions(keep_dims=True), version=2)
+    return m.finish("MEAN", [x, axes], [y], ReducerOptions(keep_dims=True), version=version)
 
 
 # -- data movement (output quantization = input quantization) --------------------------------------
@@ -421,6 +421,7 @@ OP_CASES: tuple[OpCase, ...] = (
     _c("MUL/int8/broadcast", _binary, "MUL", MulOptions(), shapes=((1, 4, 4, 6), (1, 4, 1, 6)),
        out_q=(0.4, -1)),
     _c("MEAN/int8", _mean, description="over H and W, keep_dims"),
+    _c("MEAN/float32", _mean, act=FLOAT, version=1, description="over H and W, keep_dims"),
     _c("SOFTMAX/int8", _unary, "SOFTMAX", SoftmaxOptions(beta=1.0), (1 / 256, -128)),
     _c("LOGISTIC/int8", _unary, "LOGISTIC", None, (1 / 256, -128)),
     _c("TANH/int8", _unary, "TANH", None, (1 / 128, 0)),
