@@ -5,6 +5,8 @@ Each operator is one module; importing it registers its kernel. The list is expl
 
 from . import (  # noqa: F401
     add,
+    arg_max,
+    arg_min,
     average_pool,
     concatenation,
     conv,

@@ -1,0 +1,12 @@
+"""ARG_MAX: the index of the largest value along one axis; ties go to the lowest index (see
+:class:`._reduce.ArgKernel`)."""
+
+from __future__ import annotations
+
+from ._reduce import ArgKernel
+from .registry import register
+
+
+@register("ARG_MAX", versions=range(1, 3), types=("float32", "int8", "int32", "bool"), inputs=2, outputs=1)
+class ArgMax(ArgKernel):
+    largest = True
