@@ -76,7 +76,9 @@ def _rescale_below_one(node: Node) -> bool:
     """int8: 2 * input_scale / (2**20 * output_scale) is below 1"""
     if node.inputs[0].type is not T.INT8:
         return True
-    return 0 < _output_rescale(node) < 1
+    if not (float(common.scale_of(node.inputs[0])) > 0 and float(common.scale_of(node.outputs[0])) > 0):
+        return False
+    return _output_rescale(node) < 1
 
 
 @register("CUMSUM", versions=range(1, 2), types=("float32", "int8", "int32", "int64"), inputs=2, outputs=1)
@@ -85,8 +87,9 @@ class Cumsum(Kernel):
 
     def prepare(self, node: Node) -> CumsumData:
         x, y = node.inputs[0], node.outputs[0]
-        options = node.options
-        data = CumsumData(_axis(node), bool(options.exclusive), bool(options.reverse))
+        options = node.options  # absent options mean both flags false
+        data = CumsumData(_axis(node), bool(getattr(options, "exclusive", False)),
+                          bool(getattr(options, "reverse", False)))
         if x.type is not T.INT8 or node.reference == TFLITE:
             return data
         input_multiplier, input_shift = quantize_smaller_than_one(0.5, DOUBLE)

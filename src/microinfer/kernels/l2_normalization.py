@@ -46,7 +46,7 @@ def _rank(node: Node) -> bool:
 
 def _no_activation(node: Node) -> bool:
     """The fused activation is NONE"""
-    return node.options.fused_activation_function == ActivationFunction.NONE
+    return getattr(node.options, "fused_activation_function", ActivationFunction.NONE) == ActivationFunction.NONE
 
 
 def _output_quantization(node: Node) -> bool:

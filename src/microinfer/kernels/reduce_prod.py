@@ -44,9 +44,11 @@ def _scaling(node: Node) -> tuple[int, int]:
 
 def _scaling_fits(node: Node) -> bool:
     """Quantized: input_scale / output_scale ** (1/n) (n elements folded into each output) is below 2**14"""
-    x = node.input(0)
+    x, y = node.input(0), node.outputs[0]
     if x is None or x.type not in R.QUANTIZED or R.resolved_axes(node) is None or not R.no_empty_dimension(node):
         return True
+    if not (float(common.scale_of(x)) > 0 and float(common.scale_of(y)) > 0):
+        return False
     return _scaling(node)[1] <= 14  # the 64-bit rescaling shifts right by 15 - shift
 
 
