@@ -1,4 +1,5 @@
-"""Helpers shared by the reductions (MEAN, SUM, REDUCE_MAX/MIN/PROD/ANY/ALL) and ARG_MAX/ARG_MIN.
+"""Helpers shared by the reductions (MEAN, SUM, REDUCE_MAX/MIN/PROD/ANY/ALL); ARG_MAX/ARG_MIN and
+CUMSUM resolve their axis with :func:`resolve` too.
 
 Axes: input 1 is a constant int32 tensor of any shape. Each entry lies in ``[-rank, rank)``, a
 negative one counting from the end, and an axis named twice is reduced once (both references'
@@ -23,11 +24,9 @@ from . import common
 from ._elementwise import QUANTIZATION_CONSTRAINTS
 from ._shapes import tflm_only, type_names
 from .fixedpoint import multiply_by_quantized_multiplier, quantize_multiplier, wrap_int32
-from .registry import TFLITE, TFLM, Kernel, Node
+from .registry import TFLITE, Kernel, Node
 
 QUANTIZED = (TensorType.INT8, TensorType.INT16)
-# The C type's value range of each tensor type a reduction returns.
-RANGE = {TensorType.INT8: (-128, 127), TensorType.INT16: (-32768, 32767), TensorType.UINT8: (0, 255)}
 
 
 # -- axes and shapes -----------------------------------------------------------------------------
@@ -200,7 +199,7 @@ def rescale_shift(node: Node, count: int, mean: bool) -> tuple[int, int]:
 def sum_rescale(node: Node, count: int, mean: bool, value_type: TensorType | None = None) -> SumRescale:
     x, y = node.inputs[0], node.outputs[0]
     multiplier, shift = rescale_shift(node, count, mean)
-    low, high = RANGE[value_type or y.type]
+    low, high = common.INTEGER_RANGE[value_type or y.type]
     return SumRescale(common.zero_point_of(x), common.zero_point_of(y), multiplier, shift, low, high)
 
 
@@ -229,16 +228,6 @@ def rescale_fits(mean: bool):
                          "not above the number of reduced elements")
     else:
         check.__doc__ = "input_scale / output_scale is below 2**30"
-    return check
-
-
-def tflm_or_litert(tflm: Callable[[Node], bool], litert: Callable[[Node], bool], doc: str):
-    """A constraint that checks ``tflm`` with reference='tflm' and ``litert`` with reference='tflite'."""
-
-    def check(node: Node) -> bool:
-        return tflm(node) if node.reference == TFLM else litert(node)
-
-    check.__doc__ = doc
     return check
 
 
@@ -283,26 +272,18 @@ def extremum(x: np.ndarray, data: FoldData, largest: bool) -> np.ndarray:
     return out.astype(np.float32).reshape(r.output_shape)
 
 
-def wrapping_sum(x: np.ndarray, data: FoldData) -> np.ndarray:
-    """SUM of int32/int64 (wrapping like the C addition), float32 (in order) or bool (any)."""
+def wrapping_fold(x: np.ndarray, data: FoldData, add: bool) -> np.ndarray:
+    """SUM (``add``) or REDUCE_PROD without requantization: int32/int64 wrapping like the C
+    operation, float32 in order from 0 (1), bool an any (all)."""
     r = data.reduction
     if x.dtype == np.float32:
-        return fold_sequential(x, r, np.add, np.float32(0))
+        return fold_sequential(x, r, np.add if add else np.multiply, np.float32(0 if add else 1))
     if x.dtype == np.bool_:
-        return grouped(x, r).any(axis=1).reshape(r.output_shape)
-    sums = integer_sum(x, r)
-    return (wrap_int32(sums) if x.dtype == np.int32 else sums).astype(x.dtype)
-
-
-def wrapping_product(x: np.ndarray, data: FoldData) -> np.ndarray:
-    """REDUCE_PROD of int32/int64 (wrapping), float32 (in order) or bool (all)."""
-    r = data.reduction
-    if x.dtype == np.float32:
-        return fold_sequential(x, r, np.multiply, np.float32(1))
-    if x.dtype == np.bool_:
-        return grouped(x, r).all(axis=1).reshape(r.output_shape)
-    products = grouped(x.astype(np.int64), r).prod(axis=1).reshape(r.output_shape)  # wraps mod 2**64
-    return (wrap_int32(products) if x.dtype == np.int32 else products).astype(x.dtype)
+        rows = grouped(x, r)
+        return (rows.any(axis=1) if add else rows.all(axis=1)).reshape(r.output_shape)
+    rows = grouped(x.astype(np.int64), r)
+    folded = rows.sum(axis=1) if add else rows.prod(axis=1)  # int64 wraps mod 2**64
+    return (wrap_int32(folded) if x.dtype == np.int32 else folded).astype(x.dtype).reshape(r.output_shape)
 
 
 class ExtremumKernel(Kernel):
@@ -327,133 +308,3 @@ class ExtremumKernel(Kernel):
 
     def eval(self, data: FoldData, inputs):
         return [extremum(inputs[0], data, self.largest)]
-
-
-# -- ARG_MAX and ARG_MIN ----------------------------------------------------------------------------
-
-def arg_axis(node: Node) -> int | None:
-    """The axis of ARG_MAX/ARG_MIN made non-negative: the first entry of the constant int32 (LiteRT
-    also int64) axis tensor, which LiteRT requires to hold exactly one; None when invalid."""
-    x, axis = node.input(0), node.input(1)
-    if x is None or axis is None or not axis.is_constant or axis.data is None or not len(x.shape):
-        return None
-    allowed = (TensorType.INT32, TensorType.INT64) if node.reference == TFLITE else (TensorType.INT32,)
-    entries = np.asarray(axis.data).reshape(-1)
-    if axis.type not in allowed or entries.size == 0 or (node.reference == TFLITE and entries.size != 1):
-        return None
-    resolved = resolve([int(entries[0])], len(x.shape))
-    return resolved[0] if resolved else None
-
-
-@dataclass(frozen=True)
-class ArgData:
-    axis: int
-    output_dtype: type
-    loop: str  # "reference" (TFLite Micro), "skip_nan" or "vectorised" (LiteRT), see ArgKernel
-
-
-def arg_axis_valid(node: Node) -> bool:
-    """The axis is a constant int32 tensor (with reference='tflite' also int64, and exactly one entry) whose first entry lies in [-rank, rank) of an input of rank at least 1"""
-    return arg_axis(node) is not None
-
-
-def arg_output_shape(node: Node) -> bool:
-    """The output shape is the input shape without the axis"""
-    axis = arg_axis(node)
-    x = node.inputs[0]
-    return axis is not None and tuple(node.outputs[0].shape) == tuple(d for i, d in enumerate(x.shape) if i != axis)
-
-
-def arg_types(node: Node) -> bool:
-    """Input float32 or int8 and output int32 (with reference='tflite' the input may also be int32 or bool and the output int64, as output_type says)"""
-    x, y = node.input(0), node.outputs[0]
-    if x is None:
-        return False
-    if node.reference == TFLM:
-        return x.type in (TensorType.FLOAT32, TensorType.INT8) and y.type is TensorType.INT32
-    output_type = getattr(node.options, "output_type", None)
-    return (x.type in (TensorType.FLOAT32, TensorType.INT8, TensorType.INT32, TensorType.BOOL)
-            and y.type in (TensorType.INT32, TensorType.INT64) and y.type == output_type)
-
-
-def _first_best(x: np.ndarray, largest: bool, skip_nan: bool) -> np.ndarray:
-    """The reference loop ``reference_ops::ArgMinMax`` on rows (rows, n): the first element
-    starts and a later one replaces the best only when strictly better. float32 NaN: TFLite
-    Micro's plain comparison never lets a NaN replace the best nor a number replace a first NaN;
-    LiteRT's comparison (``skip_nan``) lets any number replace a NaN best, so NaNs are passed over
-    and only an all-NaN row gives 0."""
-    if x.dtype != np.float32:
-        return np.argmax(x, axis=1) if largest else np.argmin(x, axis=1)
-    nan = np.isnan(x)
-    with np.errstate(invalid="ignore"):
-        best = np.fmax.reduce(x, axis=1) if largest else np.fmin.reduce(x, axis=1)
-    index = np.argmax(x == best[:, None], axis=1)  # the first position holding the best number
-    return np.where(np.all(nan, axis=1) | (nan[:, 0] & ~skip_nan), 0, index)
-
-
-def _litert_last_axis(x: np.ndarray, largest: bool) -> np.ndarray:
-    """LiteRT's ``ArgMinMaxLastAxis`` on float32 rows (rows, n), as the x86-64 wheel runs it
-    (measured, and read from its machine code): NaNs are passed over and a NaN best is replaced
-    by any number, in four lanes over the first ``4 * k`` elements (each lane keeps the first
-    strictly better value), whose best is picked pairwise (lanes 0 and 1, 2 and 3, then the two
-    winners, a NaN surviving when it comes first), the lowest index holding it winning; then
-    element by element; a NaN result gives index 0."""
-    rows, n = x.shape
-
-    def better(a, b):  # strictly larger (smaller)
-        with np.errstate(invalid="ignore"):
-            return a > b if largest else a < b
-
-    def step(best, index, value, position):
-        take = ~np.isnan(value) & (np.isnan(best) | better(value, best))
-        return np.where(take, value, best), np.where(take, position, index)
-
-    if n < 2:
-        return np.zeros(rows, np.int64)
-    start = 1
-    best, index = x[:, 0], np.zeros(rows, np.int64)
-    if n >= 4:
-        lanes, lane_index = x[:, :4], np.broadcast_to(np.arange(4), (rows, 4))
-        start = 4
-        while start + 4 <= n:
-            lanes, lane_index = step(lanes, lane_index, x[:, start:start + 4], np.arange(start, start + 4))
-            start += 4
-        pair = [np.where(better(lanes[:, 2 * k + 1], lanes[:, 2 * k]), lanes[:, 2 * k + 1], lanes[:, 2 * k])
-                for k in (0, 1)]
-        best = np.where(better(pair[1], pair[0]), pair[1], pair[0])
-        holding = lanes == best[:, None]
-        index = np.where(holding, lane_index, np.iinfo(np.int32).max).min(axis=1)
-    for j in range(start, n):
-        best, index = step(best, index, x[:, j], j)
-    return np.where(np.isnan(best), 0, index)
-
-
-class ArgKernel(Kernel):
-    """ARG_MAX and ARG_MIN: the index along the axis of the first strictly largest (smallest)
-    value, comparing raw values; ties go to the lowest index. The references differ only on
-    float32 NaNs: TFLite Micro runs the reference loop with a plain comparison; LiteRT (2.3.0) its
-    NaN-skipping comparison (:func:`_first_best`), or, when only dimensions of one element follow
-    the axis, its vectorised last-axis loop (:func:`_litert_last_axis`). Subclasses set ``largest``."""
-
-    largest: bool = True
-    constraints = (arg_types, arg_axis_valid, arg_output_shape, no_empty_dimension)
-
-    def prepare(self, node: Node) -> ArgData:
-        x = node.inputs[0]
-        axis = arg_axis(node)
-        if node.reference == TFLM:
-            loop = "reference"
-        else:
-            loop = "vectorised" if all(d == 1 for d in x.shape[axis + 1:]) else "skip_nan"
-        return ArgData(axis, node.outputs[0].type.numpy_dtype, loop)
-
-    def eval(self, data: ArgData, inputs):
-        x = np.moveaxis(inputs[0], data.axis, -1)
-        if x.dtype == np.bool_:
-            x = x.astype(np.int8)
-        rows = x.reshape(-1, x.shape[-1])
-        if data.loop == "vectorised" and x.dtype == np.float32:
-            index = _litert_last_axis(rows, self.largest)
-        else:
-            index = _first_best(rows, self.largest, skip_nan=data.loop != "reference")
-        return [index.reshape(x.shape[:-1]).astype(data.output_dtype)]

@@ -1,9 +1,9 @@
 """ARG_MIN: the index of the smallest value along one axis; ties go to the lowest index (see
-:class:`._reduce.ArgKernel`)."""
+:class:`._arg.ArgKernel`)."""
 
 from __future__ import annotations
 
-from ._reduce import ArgKernel
+from ._arg import ArgKernel
 from .registry import register
 
 

@@ -72,13 +72,13 @@ class ReduceProd(Kernel):
         if x.type not in R.QUANTIZED:
             return ProdData(fold)
         multiplier, shift = _scaling(node)
-        low, high = R.RANGE[y.type]
+        low, high = common.INTEGER_RANGE[y.type]
         return ProdData(fold, common.zero_point_of(x), common.zero_point_of(y), multiplier, shift, low, high)
 
     def eval(self, data: ProdData, inputs):
         x = inputs[0]
         if data.high == 0:
-            return [R.wrapping_product(x, data.fold)]
+            return [R.wrapping_fold(x, data.fold, add=False)]
         rows = R.grouped(x.astype(np.int64) - data.input_zero_point, data.fold.reduction)
         product = rows[:, 0]
         for j in range(1, rows.shape[1]):

@@ -62,7 +62,7 @@ class Sum(Kernel):
     def eval(self, data: SumData, inputs):
         x = inputs[0]
         if data.rescale is None:
-            return [R.wrapping_sum(x, data.fold)]
+            return [R.wrapping_fold(x, data.fold, add=True)]
         values = x.view(np.uint8) if data.as_bytes else x
         total = R.apply_sum_rescale(R.integer_sum(values, data.fold.reduction), data.fold.reduction.count,
                                     data.rescale)
