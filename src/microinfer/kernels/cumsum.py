@@ -20,7 +20,7 @@ import numpy as np
 from ..tflite.types import TensorType as T
 from . import common
 from ._elementwise import QUANTIZATION_CONSTRAINTS, quantize_smaller_than_one, scale_smaller_than_one
-from ._reduce import resolve
+from ._reduce import no_empty_dimension, resolve
 from .fixedpoint import DOUBLE, wrap_int32
 from .registry import TFLITE, TFLM, Kernel, Node, register
 
@@ -83,7 +83,8 @@ def _rescale_below_one(node: Node) -> bool:
 
 @register("CUMSUM", versions=range(1, 2), types=("float32", "int8", "int32", "int64"), inputs=2, outputs=1)
 class Cumsum(Kernel):
-    constraints = (_types, _axis_valid, _same_shape, *QUANTIZATION_CONSTRAINTS, _rescale_below_one)
+    constraints = (_types, _axis_valid, _same_shape, no_empty_dimension, *QUANTIZATION_CONSTRAINTS,
+                   _rescale_below_one)
 
     def prepare(self, node: Node) -> CumsumData:
         x, y = node.inputs[0], node.outputs[0]

@@ -18,6 +18,7 @@ from ..tflite.types import ActivationFunction
 from ..tflite.types import TensorType as T
 from . import common
 from ._elementwise import QUANTIZATION_CONSTRAINTS, unary_same_shape
+from ._reduce import no_empty_dimension
 from ._shapes import litert_only
 from .fixedpoint import inv_sqrt_quantized_multiplier_exp, multiply_by_quantized_multiplier
 from .registry import TFLM, Kernel, Node, register
@@ -60,6 +61,7 @@ class L2Normalization(Kernel):
         _types,
         unary_same_shape,
         _rank,
+        no_empty_dimension,
         _no_activation,
         *QUANTIZATION_CONSTRAINTS,
         litert_only(_output_quantization,
