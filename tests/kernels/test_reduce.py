@@ -315,3 +315,24 @@ def test_l2_pool_by_hand(reference_worker):
         model = l2_pool_model((1, 2, 2, 1), (2, 2), (2, 2), Padding.VALID, activation)
         expected = np.full((1, 1, 1, 1), value, np.float32)
         assert_each_reference_gives(reference_worker, model, [x], {"tflm": expected, "tflite": expected})
+
+
+# -- uint8 (LiteRT only) --------------------------------------------------------------------------------------
+
+def test_uint8_reductions_in_litert(reference_worker):
+    # Zero point 128: SUM of 200 and 100 is 128 + (72 - 28) = 172; of 255 and 255, 382 clamps to 255.
+    # MEAN of 129 and 130: 128 + 1.5 -> 130. REDUCE_MAX on the raw values.
+    x = np.array([[200, 100], [255, 255], [129, 130]], np.uint8)
+    expected = {"SUM": [172, 255, 131], "MEAN": [150, 255, 130], "REDUCE_MAX": [200, 255, 130]}
+    for op, values in expected.items():
+        model = reduce_model(op, "uint8", (3, 2), [1], False, _q(0.5, 128), _q(0.5, 128), version=1)
+        assert_each_reference_gives(reference_worker, model, [x], {"tflite": values})
+        assert "with reference='tflite' also" in _refusal(model, "tflm")
+        _reference_fails(reference_worker, model, "tflm", [x])
+
+
+def test_l2_normalization_uint8_by_hand(reference_worker):
+    # Zero point 100: (103, 104) -> (3, 4) -> (0.6, 0.8) -> 128 + (77, 102) on the scale 1/128.
+    x = np.array([[103, 104]], np.uint8)
+    model = l2_normalization_model("uint8", (1, 2), _q(0.2, 100), _q(1 / 128, 128))
+    assert_each_reference_gives(reference_worker, model, [x], {"tflite": [[205, 230]]})

@@ -2,7 +2,7 @@
 
 The axis is the first entry of a constant tensor (LiteRT: int32 or int64 with exactly one entry;
 TFLite Micro: int32, reading only the first). TFLite Micro takes float32 and int8 inputs and int32
-outputs; LiteRT also int32 and bool inputs and int64 outputs, as ``output_type`` says. The
+outputs; LiteRT also int32, uint8 and bool inputs and int64 outputs, as ``output_type`` says. The
 references differ only on float32 NaNs, see :class:`ArgKernel`.
 """
 
@@ -51,14 +51,14 @@ def arg_output_shape(node: Node) -> bool:
 
 
 def arg_types(node: Node) -> bool:
-    """Input float32 or int8 and output int32 (with reference='tflite' the input may also be int32 or bool and the output int64, as output_type says)"""
+    """Input float32 or int8 and output int32 (with reference='tflite' the input may also be int32, uint8 or bool and the output int64, as output_type says)"""
     x, y = node.input(0), node.outputs[0]
     if x is None:
         return False
     if node.reference == TFLM:
         return x.type in (TensorType.FLOAT32, TensorType.INT8) and y.type is TensorType.INT32
     output_type = getattr(node.options, "output_type", None)
-    return (x.type in (TensorType.FLOAT32, TensorType.INT8, TensorType.INT32, TensorType.BOOL)
+    return (x.type in (TensorType.FLOAT32, TensorType.INT8, TensorType.INT32, TensorType.UINT8, TensorType.BOOL)
             and y.type in (TensorType.INT32, TensorType.INT64) and y.type == output_type)
 
 

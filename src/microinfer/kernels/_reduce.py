@@ -26,7 +26,7 @@ from ._shapes import tflm_only, type_names
 from .fixedpoint import multiply_by_quantized_multiplier, quantize_multiplier, wrap_int32
 from .registry import TFLITE, Kernel, Node
 
-QUANTIZED = (TensorType.INT8, TensorType.INT16)
+QUANTIZED = (TensorType.INT8, TensorType.INT16, TensorType.UINT8)  # requantized or compared raw
 
 
 # -- axes and shapes -----------------------------------------------------------------------------
@@ -156,6 +156,19 @@ def same_quantization(node: Node) -> bool:
     if x is None or x.type not in QUANTIZED:
         return True
     return _quantization_key(x) == _quantization_key(y)
+
+
+def uint8_quantized(node: Node) -> bool:
+    """uint8 input and output carry one positive scale and a zero point in 0..255"""
+    for t in (node.input(0), node.outputs[0]):
+        if t is None or t.type is not TensorType.UINT8:
+            continue
+        q = t.quantization
+        if q is None or len(q.scale) != 1 or not float(common.scale_of(t)) > 0:
+            return False
+        if not 0 <= common.zero_point_of(t) <= 255:
+            return False
+    return True
 
 
 def litert_int16_zero_points(node: Node) -> bool:
@@ -289,12 +302,13 @@ def wrapping_fold(x: np.ndarray, data: FoldData, add: bool) -> np.ndarray:
 class ExtremumKernel(Kernel):
     """REDUCE_MAX and REDUCE_MIN: the largest (smallest) element on the raw values, so quantized
     input and output share scale and zero point. TFLite Micro takes float32 and int8; LiteRT also
-    int16, int32, int64 and bool. Subclasses set ``largest``."""
+    int16, int32, int64, bool and uint8. Subclasses set ``largest``."""
 
     largest: bool = True
     constraints = (
         same_type((TensorType.FLOAT32, TensorType.INT8),
-                  litert_also=(TensorType.INT16, TensorType.INT32, TensorType.INT64, TensorType.BOOL)),
+                  litert_also=(TensorType.INT16, TensorType.INT32, TensorType.INT64, TensorType.BOOL,
+                               TensorType.UINT8)),
         constant_axes,
         output_is_reduced,
         no_empty_dimension,

@@ -7,6 +7,6 @@ from ._arg import ArgKernel
 from .registry import register
 
 
-@register("ARG_MIN", versions=range(1, 3), types=("float32", "int8", "int32", "bool"), inputs=2, outputs=1)
+@register("ARG_MIN", versions=range(1, 3), types=("float32", "int8", "int32", "uint8", "bool"), inputs=2, outputs=1)
 class ArgMin(ArgKernel):
     largest = False

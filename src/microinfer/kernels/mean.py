@@ -1,6 +1,7 @@
-"""MEAN over constant axes: float32, int8 and int16 in both references; int32 and int64 in LiteRT.
+"""MEAN over constant axes: float32, int8 and int16 in both references; int32, int64 and uint8 in
+LiteRT.
 
-Quantized (both references, ``QuantizedMeanOrSum``): the int32 sum of the raw values over the
+Quantized (both references, ``QuantizedMeanOrSum``; uint8 alike, clamped to 0..255): the int32 sum of the raw values over the
 reduced axes, minus ``input_zero_point * count``, requantized with ``input_scale / output_scale``
 into which ``1/count`` is folded (:func:`._reduce.rescale_shift`), with double rounding in both
 references (LiteRT 2.3.0's reference MEAN was observed to round like TFLite Micro, not with single
@@ -22,8 +23,8 @@ from . import _reduce as R
 from ._elementwise import QUANTIZATION_CONSTRAINTS
 from .registry import Kernel, Node, register
 
-F32, I8, I16, I32, I64 = (TensorType.FLOAT32, TensorType.INT8, TensorType.INT16, TensorType.INT32,
-                          TensorType.INT64)
+F32, I8, I16, I32, I64, U8 = (TensorType.FLOAT32, TensorType.INT8, TensorType.INT16, TensorType.INT32,
+                              TensorType.INT64, TensorType.UINT8)
 
 
 @dataclass(frozen=True)
@@ -34,15 +35,16 @@ class MeanData:
     dtype: type = np.float32
 
 
-@register("MEAN", versions=range(1, 4), types=("float32", "int8", "int16", "int32", "int64"),
+@register("MEAN", versions=range(1, 4), types=("float32", "int8", "int16", "int32", "int64", "uint8"),
           inputs=2, outputs=1)
 class Mean(Kernel):
     constraints = (
-        R.same_type((F32, I8, I16), litert_also=(I32, I64)),
+        R.same_type((F32, I8, I16), litert_also=(I32, I64, U8)),
         R.constant_axes,
         R.output_is_reduced,
         R.no_empty_dimension,
         *QUANTIZATION_CONSTRAINTS,
+        R.uint8_quantized,
         R.litert_int16_zero_points,
         R.rescale_fits(mean=True),
     )

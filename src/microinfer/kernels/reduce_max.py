@@ -10,7 +10,7 @@ from ._reduce import ExtremumKernel
 from .registry import register
 
 
-@register("REDUCE_MAX", versions=range(1, 4), types=("float32", "int8", "int16", "int32", "int64", "bool"),
+@register("REDUCE_MAX", versions=range(1, 4), types=("float32", "int8", "int16", "int32", "int64", "bool", "uint8"),
           inputs=2, outputs=1)
 class ReduceMax(ExtremumKernel):
     largest = True

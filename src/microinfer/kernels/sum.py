@@ -3,7 +3,8 @@
 TFLite Micro: float32, and int8/int16 requantized like MEAN but without the division by the count
 (``QuantizedMeanOrSum`` with ``compute_sum``), clamped to the output type.
 
-LiteRT: float32, int32 and int64 (wrapping), bool (any). Its reference SUM of int8 (LiteRT 2.3.0)
+LiteRT: float32, int32 and int64 (wrapping), bool (any), uint8 requantized like int8 in TFLite
+Micro but clamped to 0..255. Its reference SUM of int8 (LiteRT 2.3.0)
 runs the uint8 instantiation of ``QuantizedMeanOrSum`` on the int8 tensors, whatever their
 scales: the raw bytes are read as uint8 (0..255), the int8 zero points are used as they are, and
 the result is clamped to 0..255 and stored as a byte, i.e. read back as int8 ``(v + 128) % 256 -
@@ -23,8 +24,8 @@ from ._elementwise import QUANTIZATION_CONSTRAINTS
 from ._shapes import litert_only
 from .registry import TFLITE, Kernel, Node, register
 
-F32, I8, I16, I32, I64, BOOL = (TensorType.FLOAT32, TensorType.INT8, TensorType.INT16, TensorType.INT32,
-                                TensorType.INT64, TensorType.BOOL)
+F32, I8, I16, I32, I64, BOOL, U8 = (TensorType.FLOAT32, TensorType.INT8, TensorType.INT16, TensorType.INT32,
+                                    TensorType.INT64, TensorType.BOOL, TensorType.UINT8)
 
 
 @dataclass(frozen=True)
@@ -34,11 +35,11 @@ class SumData:
     as_bytes: bool = False  # LiteRT's int8 SUM: data read as uint8
 
 
-@register("SUM", versions=range(1, 3), types=("float32", "int8", "int16", "int32", "int64", "bool"),
+@register("SUM", versions=range(1, 3), types=("float32", "int8", "int16", "int32", "int64", "bool", "uint8"),
           inputs=2, outputs=1)
 class Sum(Kernel):
     constraints = (
-        R.same_type((F32, I8, I16), litert_also=(I32, I64, BOOL)),
+        R.same_type((F32, I8, I16), litert_also=(I32, I64, BOOL, U8)),
         litert_only(lambda node: node.inputs[0].type is not I16,
                     "With reference='tflite': the input is not int16 (LiteRT 2.3.0's reference SUM "
                     "reads int16 data as bytes and leaves part of the output unwritten)"),
@@ -46,6 +47,7 @@ class Sum(Kernel):
         R.output_is_reduced,
         R.no_empty_dimension,
         *QUANTIZATION_CONSTRAINTS,
+        R.uint8_quantized,
         R.rescale_fits(mean=False),
     )
 
@@ -67,5 +69,5 @@ class Sum(Kernel):
         total = R.apply_sum_rescale(R.integer_sum(values, data.fold.reduction), data.fold.reduction.count,
                                     data.rescale)
         if data.as_bytes:
-            return [total.astype(np.uint8).view(np.int8)]
+            return [total.astype(np.uint8).view(x.dtype)]  # bytes read back as int8 (or uint8)
         return [total.astype(x.dtype)]

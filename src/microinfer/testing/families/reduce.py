@@ -3,7 +3,7 @@ CUMSUM, L2_NORMALIZATION and L2_POOL_2D.
 
 Reductions draw ranks 0 to 6, axes that are negative, repeated, empty or all of them, and
 keep_dims. Quantized MEAN and SUM draw equal and different input/output scales (powers of two,
-tiny and large) and int8 zero points at both ends of the range (int16: 0, as LiteRT requires);
+tiny and large) and int8/uint8 zero points at both ends of the range (int16: 0, as LiteRT requires);
 REDUCE_MAX/MIN keep the input's quantization (both references require it); REDUCE_PROD draws an
 output scale near the product of the inputs' so that outputs do not all saturate. ARG_MAX/ARG_MIN
 draw the axis as int32 or int64 and both output types; CUMSUM its exclusive and reverse flags;
@@ -24,7 +24,8 @@ from .._draw import ACTIVATIONS, INT8_ZERO_POINTS, NICE_SCALES
 
 SCALES = st.one_of(st.sampled_from([1e-6, 2.0 ** -12, 2.0 ** -11, 0.0039, 0.1, 1.0, 7.5, 300.0]),
                    st.sampled_from(NICE_SCALES), st.floats(1e-5, 10.0))
-QUANTIZED = ("int8", "int16")
+QUANTIZED = ("int8", "int16", "uint8")
+UINT8_ZERO_POINTS = st.one_of(st.sampled_from([0, 128, 255]), st.integers(0, 255))
 # op -> activation type -> the version the converter writes
 VERSIONS = {
     "MEAN": {"int8": 2, "int16": 3},
@@ -47,8 +48,8 @@ def _quantization(draw, dtype: str) -> dict:
     """``scale``/``zero_point`` keywords of an int8/int16 tensor ({} otherwise)."""
     if dtype not in QUANTIZED:
         return {}
-    zero_point = draw(INT8_ZERO_POINTS) if dtype == "int8" else 0
-    return _q(draw(SCALES), zero_point)
+    zero_point = {"int8": INT8_ZERO_POINTS, "uint8": UINT8_ZERO_POINTS}.get(dtype)
+    return _q(draw(SCALES), draw(zero_point) if zero_point is not None else 0)
 
 
 def reduced_shape(shape, axes, keep_dims: bool) -> tuple[int, ...]:
@@ -156,7 +157,7 @@ def arg_cases(draw, op: str, dtype: str):
     come first."""
     shape = tuple(draw(st.lists(st.integers(1, 6), min_size=1, max_size=5)))
     axis = draw(st.integers(-len(shape), len(shape) - 1))
-    litert_only = dtype in ("int32", "bool")
+    litert_only = dtype in ("int32", "uint8", "bool")
     output_type = "int64" if (litert_only or draw(st.integers(0, 3)) == 0) and draw(st.booleans()) else "int32"
     axis_type = "int64" if (litert_only or draw(st.integers(0, 3)) == 0) and draw(st.booleans()) else "int32"
     return op, dtype, shape, axis, output_type, axis_type, draw(_quantization(dtype))
@@ -202,6 +203,8 @@ def l2_normalization_cases(draw, dtype: str):
     out_q = {}
     if dtype == "int8":
         out_q = _q(1 / 128, 0) if draw(st.integers(0, 4)) else draw(_quantization(dtype))
+    elif dtype == "uint8":  # LiteRT only: the output quantization it requires
+        out_q = _q(1 / 128, 128)
     return dtype, shape, in_q, out_q
 
 
@@ -241,18 +244,19 @@ def _reductions(op: str, cases):
 
 
 NUMERIC = ("int8", "int16x8", "float32", "int32", "int64")
+ARG_TYPES = ("int8", "float32", "int32", "uint8", "bool")
 GENERATED = {
-    "MEAN": (NUMERIC, _reductions("MEAN", mean_or_sum_cases)),
-    "SUM": ((*NUMERIC, "bool"), _reductions("SUM", mean_or_sum_cases)),
-    "REDUCE_MAX": ((*NUMERIC, "bool"), _reductions("REDUCE_MAX", same_quantization_cases)),
-    "REDUCE_MIN": ((*NUMERIC, "bool"), _reductions("REDUCE_MIN", same_quantization_cases)),
+    "MEAN": ((*NUMERIC, "uint8"), _reductions("MEAN", mean_or_sum_cases)),
+    "SUM": ((*NUMERIC, "uint8", "bool"), _reductions("SUM", mean_or_sum_cases)),
+    "REDUCE_MAX": ((*NUMERIC, "uint8", "bool"), _reductions("REDUCE_MAX", same_quantization_cases)),
+    "REDUCE_MIN": ((*NUMERIC, "uint8", "bool"), _reductions("REDUCE_MIN", same_quantization_cases)),
     "REDUCE_PROD": ((*NUMERIC, "bool"), lambda act: prod_cases(act).map(lambda c: reduce_model(*c))),
     "REDUCE_ANY": (("bool",), _reductions("REDUCE_ANY", same_quantization_cases)),
     "REDUCE_ALL": (("bool",), _reductions("REDUCE_ALL", same_quantization_cases)),
-    "ARG_MAX": (("int8", "float32", "int32", "bool"), lambda act: arg_cases("ARG_MAX", act).map(lambda c: arg_model(*c))),
-    "ARG_MIN": (("int8", "float32", "int32", "bool"), lambda act: arg_cases("ARG_MIN", act).map(lambda c: arg_model(*c))),
+    "ARG_MAX": (ARG_TYPES, lambda act: arg_cases("ARG_MAX", act).map(lambda c: arg_model(*c))),
+    "ARG_MIN": (ARG_TYPES, lambda act: arg_cases("ARG_MIN", act).map(lambda c: arg_model(*c))),
     "CUMSUM": (("int8", "float32", "int32", "int64"), lambda act: cumsum_cases(act).map(lambda c: cumsum_model(*c))),
-    "L2_NORMALIZATION": (("int8", "float32"),
+    "L2_NORMALIZATION": (("int8", "float32", "uint8"),
                          lambda act: l2_normalization_cases(act).map(lambda c: l2_normalization_model(*c))),
     "L2_POOL_2D": (("float32",), lambda act: l2_pool_cases().map(lambda c: l2_pool_model(*c))),
 }
