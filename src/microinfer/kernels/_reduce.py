@@ -146,6 +146,10 @@ def no_empty_dimension(node: Node) -> bool:
     return x is not None and all(d > 0 for d in x.shape)
 
 
+# The axes, output shape and input checks every reduction makes, in this order.
+AXES_CONSTRAINTS = (constant_axes, output_is_reduced, no_empty_dimension)
+
+
 def _quantization_key(t: Tensor) -> tuple[float, int]:
     return float(common.scale_of(t)), common.zero_point_of(t)
 
@@ -309,9 +313,7 @@ class ExtremumKernel(Kernel):
         same_type((TensorType.FLOAT32, TensorType.INT8),
                   litert_also=(TensorType.INT16, TensorType.INT32, TensorType.INT64, TensorType.BOOL,
                                TensorType.UINT8)),
-        constant_axes,
-        output_is_reduced,
-        no_empty_dimension,
+        *AXES_CONSTRAINTS,
         *QUANTIZATION_CONSTRAINTS,
         same_quantization,
         litert_int16_zero_points,

@@ -40,9 +40,7 @@ class MeanData:
 class Mean(Kernel):
     constraints = (
         R.same_type((F32, I8, I16), litert_also=(I32, I64, U8)),
-        R.constant_axes,
-        R.output_is_reduced,
-        R.no_empty_dimension,
+        *R.AXES_CONSTRAINTS,
         *QUANTIZATION_CONSTRAINTS,
         R.uint8_quantized,
         R.litert_int16_zero_points,

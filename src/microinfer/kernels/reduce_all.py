@@ -9,7 +9,7 @@ from .registry import Kernel, Node, register
 
 @register("REDUCE_ALL", versions=range(1, 2), types=("bool",), inputs=2, outputs=1)
 class ReduceAll(Kernel):
-    constraints = (R.same_type((T.BOOL,)), R.constant_axes, R.output_is_reduced, R.no_empty_dimension)
+    constraints = (R.same_type((T.BOOL,)), *R.AXES_CONSTRAINTS)
 
     def prepare(self, node: Node) -> R.FoldData:
         return R.fold_data(node)

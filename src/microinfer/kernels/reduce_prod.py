@@ -58,9 +58,7 @@ class ReduceProd(Kernel):
     constraints = (
         R.NOT_IN_TFLM,
         R.same_type((T.FLOAT32, T.INT8, T.INT16, T.INT32, T.INT64, T.BOOL)),
-        R.constant_axes,
-        R.output_is_reduced,
-        R.no_empty_dimension,
+        *R.AXES_CONSTRAINTS,
         *QUANTIZATION_CONSTRAINTS,
         R.litert_int16_zero_points,
         _scaling_fits,

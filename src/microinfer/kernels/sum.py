@@ -4,12 +4,13 @@ TFLite Micro: float32, and int8/int16 requantized like MEAN but without the divi
 (``QuantizedMeanOrSum`` with ``compute_sum``), clamped to the output type.
 
 LiteRT: float32, int32 and int64 (wrapping), bool (any), uint8 requantized like int8 in TFLite
-Micro but clamped to 0..255. Its reference SUM of int8 (LiteRT 2.3.0)
-runs the uint8 instantiation of ``QuantizedMeanOrSum`` on the int8 tensors, whatever their
-scales: the raw bytes are read as uint8 (0..255), the int8 zero points are used as they are, and
-the result is clamped to 0..255 and stored as a byte, i.e. read back as int8 ``(v + 128) % 256 -
-128``. microinfer reproduces that. Its int16 SUM reads the int16 data as bytes too and leaves half
-of the output unwritten, so microinfer refuses it.
+Micro but clamped to 0..255. LiteRT 2.3.0's reference SUM of int8 runs that same uint8 code on the
+int8 tensors, whatever their scales (its int8 and int16 entry points both call the uint8
+instantiation of ``QuantizedMeanOrSum``, as its machine code shows): the raw bytes are read as
+uint8 (0..255), the int8 zero points are used as they are, and the result is clamped to 0..255 and
+stored as a byte, i.e. read back as int8 ``(v + 128) % 256 - 128``. microinfer reproduces that.
+Its int16 SUM reads the int16 data as bytes too and leaves half of the output unwritten, so
+microinfer refuses it.
 """
 
 from __future__ import annotations
@@ -43,9 +44,7 @@ class Sum(Kernel):
         litert_only(lambda node: node.inputs[0].type is not I16,
                     "With reference='tflite': the input is not int16 (LiteRT 2.3.0's reference SUM "
                     "reads int16 data as bytes and leaves part of the output unwritten)"),
-        R.constant_axes,
-        R.output_is_reduced,
-        R.no_empty_dimension,
+        *R.AXES_CONSTRAINTS,
         *QUANTIZATION_CONSTRAINTS,
         R.uint8_quantized,
         R.rescale_fits(mean=False),
