@@ -17,7 +17,9 @@ _KINDS = {
     "CONV_2D": "conv", "DEPTHWISE_CONV_2D": "depthwise", "FULLY_CONNECTED": "fully_connected",
     "TRANSPOSE_CONV": "conv", "SVDF": "fully_connected", "UNIDIRECTIONAL_SEQUENCE_LSTM": "fully_connected",
     "BATCH_MATMUL": "fully_connected",
-    "AVERAGE_POOL_2D": "pool", "MAX_POOL_2D": "pool", "MEAN": "pool",
+    "AVERAGE_POOL_2D": "pool", "MAX_POOL_2D": "pool", "L2_POOL_2D": "pool",
+    **{op: "pool" for op in ("MEAN", "SUM", "REDUCE_MAX", "REDUCE_MIN", "REDUCE_PROD", "REDUCE_ANY",
+                             "REDUCE_ALL", "ARG_MAX", "ARG_MIN")},
     "ADD": "elementwise_quantized", "SUB": "elementwise_quantized", "MUL": "elementwise_quantized",
     "SOFTMAX": "softmax",
     "RESHAPE": "copy", "SQUEEZE": "copy", "EXPAND_DIMS": "copy", "CONCATENATION": "copy", "PAD": "copy",
@@ -86,7 +88,9 @@ def geometry(sg: Subgraph, op: Operator) -> Geometry:
                 kind = "conv_1x1"
     elif kind == "pool":
         kh, kw = _kernel_size(sg, op)
-        work.update(window=out_elements * kh * kw if op.op != "MEAN" else input_bytes, output=out_elements)
+        # a reduction's window is everything it reads
+        window = out_elements * kh * kw if op.op.endswith("POOL_2D") else input_bytes
+        work.update(window=window, output=out_elements)
         stride = _strides(op)
         rereads = max(1.0, kh * kw / (stride[0] * stride[1]))
     elif kind == "copy":

@@ -402,3 +402,32 @@ def tanh_fixed(a, integer_bits: int, bits: int = 32):
     exp_of_twice = exp_on_negative_values(non_positive, integer_bits + 1, bits)  # ExactMulByPot<1>
     t = one_minus_x_over_one_plus_x_for_x_in_0_1(exp_of_twice, bits)
     return np.where(a == 0, 0, np.where(negative, wrap(-t, bits), t))
+
+
+def inv_sqrt_quantized_multiplier_exp(x, reverse_shift: int = -1) -> tuple[np.ndarray, np.ndarray]:
+    """TFLite's GetInvSqrtQuantizedMultiplierExp for int32 ``x >= 0``: (multiplier, shift) with
+    ``1/sqrt(x)`` = multiplier * 2**(shift-31) once ``shift`` is multiplied back by
+    ``reverse_shift``. Five Newton-Raphson steps in gemmlowp's FixedPoint<int32, 3>; 0 and 1 give
+    (INT32_MAX, 0)."""
+    x = np.asarray(x, dtype=np.int64)
+    shift = np.full(x.shape, 11, np.int64)
+    for _ in range(2):  # an int32 needs at most two divisions by 4 to drop below 2**29
+        big = x >= (1 << 29)
+        x = np.where(big, x // 4, x)
+        shift = shift + big
+    safe = np.maximum(x, 2)
+    pairs = (count_leading_zeros_u32(safe) - 1) // 2 - 1
+    shift = shift - pairs
+    raw = wrap_int32(safe << (2 * pairs)) >> 1  # FixedPoint<int32, 3>
+    half_input = rounding_divide_by_pot(raw, 1)
+    half_three = (1 << 28) + (1 << 27)
+    estimate = np.full(x.shape, 1 << 28, np.int64)  # One() with 3 integer bits
+    for _ in range(5):
+        cube = rescale(_mul(_mul(estimate, estimate, 32), estimate, 32), 9, 3)
+        estimate = rescale(wrap(_mul(half_three, estimate, 32) - _mul(half_input, cube, 32)), 6, 3)
+    multiplier = _mul(estimate, 1518500250, 32)  # times sqrt(2)/2 in Q0.31
+    left = np.where(shift < 0, -shift, 0)
+    multiplier = wrap_int32(multiplier << left)
+    shift = np.where(shift < 0, 0, shift) * reverse_shift
+    small = x <= 1
+    return np.where(small, INT32_MAX, multiplier), np.where(small, 0, shift)

@@ -225,6 +225,9 @@ _BUILTIN_STRUCTS: dict[str, list] = {
     "TfLiteFullyConnectedParams": ["enum", "enum", "bool", "bool", "enum", "ptr", "ptr"],
     "TfLiteFloatParam": ["f32"],  # TfLiteLeakyReluParams {alpha}, TfLiteSoftmaxParams {beta}
     "TfLiteReducerParams": ["bool"],  # {keep_dims}
+    "TfLiteArgMaxParams": ["enum"],  # {output_type}; also TfLiteArgMinParams
+    "TfLiteCumsumParams": ["bool", "bool"],  # {exclusive; reverse}
+    "TfLiteL2NormParams": ["enum"],  # {activation}
     "TfLitePackParams": ["int", "int"],  # also TfLiteUnpackParams
     "TfLiteReshapeParams": [("int", 8), "int"],  # also TfLiteSqueezeParams
     "TfLiteShapeParams": ["enum"],  # {out_type}
@@ -253,7 +256,10 @@ BUILTIN_PARAMS: dict[str, str] = {
     "DEPTHWISE_CONV_2D": "TfLiteDepthwiseConvParams",
     "FULLY_CONNECTED": "TfLiteFullyConnectedParams", "LEAKY_RELU": "TfLiteFloatParam",
     "MEAN": "TfLiteReducerParams", "SUM": "TfLiteReducerParams",
-    "REDUCE_MAX": "TfLiteReducerParams", "PACK": "TfLitePackParams", "UNPACK": "TfLitePackParams",
+    "REDUCE_MAX": "TfLiteReducerParams", "REDUCE_MIN": "TfLiteReducerParams",
+    "REDUCE_ALL": "TfLiteReducerParams", "ARG_MAX": "TfLiteArgMaxParams", "ARG_MIN": "TfLiteArgMaxParams",
+    "CUMSUM": "TfLiteCumsumParams", "L2_NORMALIZATION": "TfLiteL2NormParams", "L2_POOL_2D": "TfLitePoolParams",
+    "PACK": "TfLitePackParams", "UNPACK": "TfLitePackParams",
     "RESHAPE": "TfLiteReshapeParams", "SOFTMAX": "TfLiteFloatParam", "SPLIT": "TfLiteSplitParams",
     "SQUEEZE": "TfLiteReshapeParams", "STRIDED_SLICE": "TfLiteStridedSliceParams",
     "SVDF": "TfLiteSVDFParams", "TRANSPOSE_CONV": "TfLiteTransposeConvParams",
@@ -276,7 +282,10 @@ KERNEL_OPDATA: dict[str, object] = {
     "FULLY_CONNECTED": "OpDataFullyConnected", "SOFTMAX": "SoftmaxParams",
     "QUANTIZE": "OpDataQuantize", "DEQUANTIZE": "OpDataQuantize",
     "HARD_SWISH": 20, "LEAKY_RELU": 24, "LOGISTIC": 16, "TANH": 16, "MEAN": 44, "SUM": 44,
-    "PAD": 56, "PADV2": 56, "SELECT_V2": 1, "SPACE_TO_BATCH_ND": 4, "MIRROR_PAD": 20, "PRELU": 28, "RELU": 28, "RELU6": 8, "STRIDED_SLICE": 84, "SVDF": 36,
+    "REDUCE_MAX": 44, "REDUCE_MIN": 44, "REDUCE_ALL": 44,
+    "L2_NORMALIZATION": 4,  # L2NormalizationParams {input_zero_point}
+    "PAD": 56, "PADV2": 56, "SELECT_V2": 1, "SPACE_TO_BATCH_ND": 4, "MIRROR_PAD": 20, "PRELU": 28,
+    "RELU": 28, "RELU6": 8, "STRIDED_SLICE": 84, "SVDF": 36,
     # APPROX on arm32 (pointer members not itemised): x86_64 sizes measured on the wheel.
     "CONCATENATION": ("APPROX", 80, 48), "TRANSPOSE_CONV": ("APPROX", 88, 72),
     "UNIDIRECTIONAL_SEQUENCE_LSTM": ("APPROX", 688, 400),

@@ -453,8 +453,17 @@ _PREPARE_TEMPS: dict[str, tuple[str, ...]] = {
     "DEPTHWISE_CONV_2D": ("i0", "o0", "i1", "P", "i0", "i1", "i2", "o0"),
     "TRANSPOSE_CONV": ("i2", "o0", "i1", "P", "i2", "i1", "i3", "o0"),
     "FULLY_CONNECTED": ("i0", "i1", "i2", "o0", "P"),
-    "MEAN": ("i0", "o0", "i1", "i0", "i1", "o0"),
-    "SUM": ("i0", "o0", "i1", "i0", "i1", "o0"),
+    # PrepareMeanOrSumHelper (input, output, axes), then PrepareSimple (input, axes, and the
+    # output for its scale when the input is int8); "OP/dtype" entries (input 0's type) win.
+    "MEAN": ("i0", "o0", "i1", "i0", "i1"), "MEAN/int8": ("i0", "o0", "i1", "i0", "i1", "o0"),
+    "SUM": ("i0", "o0", "i1", "i0", "i1"), "SUM/int8": ("i0", "o0", "i1", "i0", "i1", "o0"),
+    # PrepareMinMaxHelper: PrepareSimple first, then input, output, axes
+    "REDUCE_MAX": ("i0", "i1", "i0", "o0", "i1"), "REDUCE_MAX/int8": ("i0", "i1", "o0", "i0", "o0", "i1"),
+    "REDUCE_MIN": ("i0", "i1", "i0", "o0", "i1"), "REDUCE_MIN/int8": ("i0", "i1", "o0", "i0", "o0", "i1"),
+    "REDUCE_ALL": ("i0", "i1", "i0", "o0", "i1"),
+    "ARG_MAX": (), "ARG_MIN": (),  # no Prepare
+    "CUMSUM": ("i0", "i1", "o0", "P"),  # the int8 OpData is allocated in Prepare
+    "L2_POOL_2D": ("o0", "i0", "P"),  # then a persistent copy of the output's dims
     "TANH": ("i0", "o0", "i0"),
     "RELU6": ("i0",),
     "CONCATENATION": ("o0", "I", "o0"),
@@ -483,7 +492,10 @@ _DEFAULT_TEMPS = ("I", "O")  # ADD, SUB, MUL, pooling, activations, SOFTMAX, (DE
 
 def _prepare_sequence(sg: Subgraph, op: Operator, overrides: dict | None = None) -> list:
     out: list = []
-    sequence = (overrides or {}).get(op.op) or _PREPARE_TEMPS.get(op.op, _DEFAULT_TEMPS)
+    first = sg.tensors[op.inputs[0]] if op.inputs and op.inputs[0] >= 0 else None
+    keys = ([f"{op.op}/{first.dtype_name}"] if first is not None else []) + [op.op]
+    sequence = next((table[k] for table in (overrides or {}, _PREPARE_TEMPS) for k in keys if k in table),
+                    _DEFAULT_TEMPS)
     for token in sequence:
         if token == "P":
             out.append("P")
@@ -507,7 +519,8 @@ def _channels(t: Tensor | None) -> int:
 
 
 # Kernels whose Prepare copies the output's dims into the arena to rewrite them.
-_WRITABLE_OUTPUT_DIMS = {"GATHER", "GATHER_ND", "DEPTH_TO_SPACE", "SPACE_TO_DEPTH", "EMBEDDING_LOOKUP"}
+_WRITABLE_OUTPUT_DIMS = {"GATHER", "GATHER_ND", "DEPTH_TO_SPACE", "SPACE_TO_DEPTH", "EMBEDDING_LOOKUP",
+                         "L2_POOL_2D"}
 
 
 def _op_prepare_persistent(sg: Subgraph, op: Operator, abi: S.Abi | str = "x86_64") -> list[tuple[int, str]]:
@@ -523,6 +536,8 @@ def _op_prepare_persistent(sg: Subgraph, op: Operator, abi: S.Abi | str = "x86_6
         if name == "EMBEDDING_LOOKUP":  # its OpData, allocated in Prepare, not Init
             dims.append((S.sizeof("OpDataEmbeddingLookup", abi), "OpData"))
         return dims
+    if name == "CUMSUM" and sg.tensors[op.inputs[0]].dtype_name == "int8":
+        return [(36, "OpData")]  # nine 4-byte members, allocated by Prepare
     if name == "FULLY_CONNECTED":
         weights = sg.tensors[op.inputs[1]]
         n = _channels(weights)
@@ -543,10 +558,16 @@ def _op_scratch(sg: Subgraph, op: Operator, pointer: int = 8) -> list[int]:
         return [8 * count, pointer * count]
     if name == "ADD_N" and t[op.outputs[0]].dtype_name in ("float32", "int8"):
         return [pointer * len(op.inputs)]  # one data pointer per input
-    if name in ("MEAN", "SUM") and t[op.inputs[0]].dtype_name in ("int8", "int16"):
+    if name in ("MEAN", "SUM"):
+        # PrepareMeanOrSumHelper: an int32 sum per output element (int8/int16 only), then, for
+        # every type, the iteration index (an int per input dimension) and the resolved axes
+        # (an int per axis entry), which Eval used to keep on the stack.
         out, inp = t[op.outputs[0]], t[op.inputs[0]]
         axes = t[op.inputs[1]]
-        return [4 * out.num_elements, 4 * len(inp.shape), 4 * max(1, axes.num_elements)]
+        sums = [4 * out.num_elements] if inp.dtype_name in ("int8", "int16") else []
+        return [*sums, 4 * len(inp.shape), 4 * max(1, axes.num_elements)]
+    if name in ("REDUCE_MAX", "REDUCE_MIN", "REDUCE_ALL"):  # index, resolved axes
+        return [4 * len(t[op.inputs[0]].shape), 4 * max(1, t[op.inputs[1]].num_elements)]
     if name == "SVDF" and t[op.inputs[0]].dtype_name == "int8":
         x, w_feature, bias_or_state = t[op.inputs[0]], t[op.inputs[1]], t[op.outputs[0]]
         batch, filters = x.shape[0], w_feature.shape[0]

@@ -25,11 +25,15 @@ import numpy as np
 from ..tflite import Model, ModelBuilder, load
 from ..tflite.options import (
     AddOptions,
+    ArgMaxOptions,
+    ArgMinOptions,
     ConcatenationOptions,
     Conv2DOptions,
+    CumsumOptions,
     DivOptions,
     DepthwiseConv2DOptions,
     FullyConnectedOptions,
+    L2NormOptions,
     LeakyReluOptions,
     MulOptions,
     Options,
@@ -53,7 +57,7 @@ from ..tflite.options import (
     UnidirectionalSequenceLSTMOptions,
     UnpackOptions,
 )
-from ..tflite.types import ActivationFunction, Padding
+from ..tflite.types import ActivationFunction, Padding, TensorType
 
 SEED = 1234
 
@@ -113,7 +117,7 @@ class _Model:
 
     def _q(self, q, dtype) -> Q:
         act = dtype or self.act
-        if act == FLOAT or q is None or (isinstance(q, str) and act not in ACT_IN):  # unquantized types
+        if act == FLOAT or q is None or act not in ACT_IN:  # float32, bool, int32: not quantized
             return None
         if isinstance(q, str):
             return (ACT_IN if q == "in" else ACT_OUT)[act]
@@ -279,12 +283,51 @@ def _prelu() -> bytes:
 
 
 # -- reductions ------------------------------------------------------------------------------------
-def _mean() -> bytes:
-    m = _Model()
+def _mean(act="int8", version=2) -> bytes:
+    m = _Model(act)
     x = m.input((1, 5, 5, 8))
     axes = m.int32([1, 2])
     y = m.output((1, 1, 1, 8))
-    return m.finish("MEAN", [x, axes], [y], ReducerOptions(keep_dims=True), version=2)
+    return m.finish("MEAN", [x, axes], [y], ReducerOptions(keep_dims=True), version=version)
+
+
+def _reduce(op: str, act="int8", version=1, out_q: Q | str = "out", axes=(0, -1)) -> bytes:
+    """A reduction over two axes of a 3-D input (one of them negative), dropping them."""
+    m = _Model(act)
+    x = m.input((2, 3, 4))
+    rank = 3
+    kept = tuple(d for i, d in enumerate((2, 3, 4)) if i not in {a % rank for a in axes})
+    y = m.output(kept, out_q)
+    return m.finish(op, [x, m.int32(list(axes))], [y], ReducerOptions(keep_dims=False), version=version)
+
+
+def _arg(op: str, act="int8", version=2) -> bytes:
+    m = _Model(act)
+    x = m.input((2, 5, 3))
+    options = (ArgMaxOptions if op == "ARG_MAX" else ArgMinOptions)(output_type=TensorType.INT32)
+    y = m.output((2, 3), None, dtype="int32")
+    return m.finish(op, [x, m.int32([1])], [y], options, version=version)
+
+
+def _cumsum(act="int8") -> bytes:
+    m = _Model(act)
+    x = m.input((2, 6, 3))
+    y = m.output((2, 6, 3))
+    return m.finish("CUMSUM", [x, m.int32([1])], [y], CumsumOptions(exclusive=True, reverse=False))
+
+
+def _l2_normalization(act="int8", version=2) -> bytes:
+    m = _Model(act)
+    x = m.input((1, 4, 8))
+    y = m.output((1, 4, 8), (1 / 128, 0))
+    return m.finish("L2_NORMALIZATION", [x], [y], L2NormOptions(), version=version)
+
+
+def _l2_pool() -> bytes:
+    m = _Model(FLOAT)
+    x = m.input((1, 8, 8, 3))
+    y = m.output((1, 4, 4, 3))
+    return m.finish("L2_POOL_2D", [x], [y], Pool2DOptions(Padding.VALID, 2, 2, 2, 2))
 
 
 # -- data movement (output quantization = input quantization) --------------------------------------
@@ -611,6 +654,23 @@ OP_CASES: tuple[OpCase, ...] = (
     _c("MUL/int8/broadcast", _binary, "MUL", MulOptions(), shapes=((1, 4, 4, 6), (1, 4, 1, 6)),
        out_q=(0.4, -1)),
     _c("MEAN/int8", _mean, description="over H and W, keep_dims"),
+    _c("MEAN/float32", _mean, act=FLOAT, version=1, description="over H and W, keep_dims"),
+    # reductions, arg-reductions, normalisation and L2 pooling
+    _c("MEAN/int16x8", _reduce, "MEAN", act="int16", version=3),
+    _c("SUM/int8", _reduce, "SUM", version=2),
+    _c("SUM/float32", _reduce, "SUM", act=FLOAT),
+    _c("REDUCE_MAX/int8", _reduce, "REDUCE_MAX", version=2, out_q="in"),
+    _c("REDUCE_MAX/float32", _reduce, "REDUCE_MAX", act=FLOAT),
+    _c("REDUCE_MIN/int8", _reduce, "REDUCE_MIN", version=2, out_q="in"),
+    _c("REDUCE_ALL/bool", _reduce, "REDUCE_ALL", act="bool", out_q=None),
+    _c("ARG_MAX/int8", _arg, "ARG_MAX"),
+    _c("ARG_MAX/float32", _arg, "ARG_MAX", act=FLOAT, version=1),
+    _c("ARG_MIN/int8", _arg, "ARG_MIN"),
+    _c("CUMSUM/int8", _cumsum, description="exclusive, along the middle axis"),
+    _c("CUMSUM/float32", _cumsum, act=FLOAT),
+    _c("L2_NORMALIZATION/int8", _l2_normalization),
+    _c("L2_NORMALIZATION/float32", _l2_normalization, act=FLOAT, version=1),
+    _c("L2_POOL_2D/float32", _l2_pool, description="2x2 stride 2"),
     _c("SOFTMAX/int8", _unary, "SOFTMAX", SoftmaxOptions(beta=1.0), (1 / 256, -128)),
     _c("LOGISTIC/int8", _unary, "LOGISTIC", None, (1 / 256, -128)),
     _c("TANH/int8", _unary, "TANH", None, (1 / 128, 0)),

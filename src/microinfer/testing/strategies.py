@@ -374,7 +374,7 @@ def dequantize_case(draw, dtypes=("int8", "int16")):
     return unary_model("DEQUANTIZE", shape, dtype, "float32", q, {}), shape, dtype
 
 
-# -- pooling, softmax, sigmoid family, mean ----------------------------------------------------------
+# -- pooling, softmax, sigmoid family ----------------------------------------------------------
 POOL_SCALES = st.one_of(st.sampled_from([1e-6, 2.0 ** -12, 2.0 ** -11, 0.0039, 0.1, 1.0, 7.5, 300.0]),
                         st.floats(1e-5, 10.0))
 
@@ -475,41 +475,6 @@ def sigmoid_cases(draw, dtypes=("int8", "int16", "float32")):
     return dtype, shape, scale, zero_point
 
 
-def mean_model(dtype, shape, axes, keep_dims, in_q, out_q) -> bytes:
-    b = ModelBuilder()
-    g = b.main
-    rank = len(shape)
-    resolved = {(a + rank) % rank for a in axes}
-    out_shape = tuple(1 if i in resolved else d for i, d in enumerate(shape)) if keep_dims else tuple(
-        d for i, d in enumerate(shape) if i not in resolved)
-    x = g.add_input("x", shape, dtype, **_qkw(dtype, *in_q))
-    a = g.add_constant("axes", np.array(axes, np.int32))
-    y = g.add_output("y", out_shape, dtype, **_qkw(dtype, *out_q))
-    g.add_operator("MEAN", [x, a], [y], O.ReducerOptions(keep_dims=keep_dims), version=VERSION[dtype])
-    return b.build()
-
-
-@st.composite
-def mean_cases(draw, max_axes=2, dtypes=("int8", "int16", "float32")):
-    """Arguments of :func:`mean_model`: (dtype, shape, axes, keep_dims, input q, output q)."""
-    dtype = draw(st.sampled_from(dtypes))
-    shape = tuple(draw(st.lists(st.integers(1, 7), min_size=1, max_size=5)))
-    rank = len(shape)
-    dims = draw(st.lists(st.integers(0, rank - 1), min_size=1, max_size=min(max_axes, rank), unique=True))
-    axes = [d - rank if draw(st.booleans()) else d for d in dims]
-    if draw(st.booleans()):
-        axes.append(axes[0])  # a repeated axis counts once
-    keep_dims = draw(st.booleans())
-    if dtype == "int8":
-        in_q = (draw(POOL_SCALES), draw(INT8_ZERO_POINTS))
-        out_q = in_q if draw(st.booleans()) else (draw(POOL_SCALES), draw(INT8_ZERO_POINTS))
-    else:
-        in_q = (draw(POOL_SCALES), 0)
-        out_q = in_q if draw(st.booleans()) else (draw(POOL_SCALES), 0)
-    assume(np.float32(in_q[0]) / np.float32(out_q[0]) < 2.0 ** 30)
-    return dtype, shape, axes, keep_dims, in_q, out_q
-
-
 # -- one strategy for every operator and dtype -----------------------------------------------------
 # op -> (dtypes, factory(activation type) -> strategy of model bytes)
 def _params_then(params, model):
@@ -540,7 +505,6 @@ _GENERATED: dict[str, tuple[tuple[str, ...], Callable]] = {
     "SOFTMAX": (DTYPES, lambda act: softmax_cases((act,)).map(lambda c: softmax_model(*c))),
     "LOGISTIC": (DTYPES, lambda act: sigmoid_cases((act,)).map(lambda c: sigmoid_model("LOGISTIC", *c))),
     "TANH": (DTYPES, lambda act: sigmoid_cases((act,)).map(lambda c: sigmoid_model("TANH", *c))),
-    "MEAN": (DTYPES, lambda act: mean_cases(dtypes=(act,)).map(lambda c: mean_model(*c))),
     **_FAMILY_GENERATED,
 }
 

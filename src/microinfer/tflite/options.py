@@ -289,6 +289,12 @@ class WhileOptions(Options):
     body_subgraph_index: int = _wire("i32", 0)
 
 
+@dataclass(frozen=True)
+class CumsumOptions(Options):
+    exclusive: bool = _wire("bool", False)
+    reverse: bool = _wire("bool", False)
+
+
 def _empty(name: str) -> type[Options]:
     cls = dataclasses.make_dataclass(name, [], bases=(Options,), frozen=True)
     cls.__module__ = __name__
@@ -356,7 +362,7 @@ OPTIONS_CLASSES: dict[str, type[Options]] = {
         UnidirectionalSequenceLSTMOptions, LSTMOptions, GatherOptions, ArgMaxOptions, ArgMinOptions,
         ResizeBilinearOptions, ResizeNearestNeighborOptions, SpaceToDepthOptions,
         DepthToSpaceOptions, L2NormOptions, CastOptions, ShapeOptions, BatchMatMulOptions,
-        CallOnceOptions, IfOptions, WhileOptions, HardSwishOptions, QuantizeOptions,
+        CallOnceOptions, IfOptions, WhileOptions, CumsumOptions, HardSwishOptions, QuantizeOptions,
         DequantizeOptions, ExpandDimsOptions, PadOptions, PadV2Options, TransposeOptions,
         MaximumMinimumOptions, ExpOptions, LogSoftmaxOptions, AbsOptions, NegOptions,
         SquaredDifferenceOptions, PowOptions, FloorDivOptions, FloorModOptions, EqualOptions,
@@ -389,6 +395,9 @@ OPERATOR_OPTIONS: dict[str, type[Options]] = {
     "REDUCE_MAX": ReducerOptions,
     "REDUCE_MIN": ReducerOptions,
     "REDUCE_PROD": ReducerOptions,
+    "REDUCE_ANY": ReducerOptions,
+    "REDUCE_ALL": ReducerOptions,
+    "CUMSUM": CumsumOptions,
     "SOFTMAX": SoftmaxOptions,
     "LEAKY_RELU": LeakyReluOptions,
     "HARD_SWISH": HardSwishOptions,
