@@ -26,6 +26,8 @@ from . import (  # noqa: F401
     relu,
     relu6,
     reshape,
+    resize_bilinear,
+    resize_nearest_neighbor,
     softmax,
     split,
     squeeze,

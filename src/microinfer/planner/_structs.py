@@ -229,6 +229,9 @@ _BUILTIN_STRUCTS: dict[str, list] = {
     # TfLiteStridedSliceParams {five masks; bool offset}
     "TfLiteStridedSliceParams": ["int", "int", "int", "int", "int", "bool"],
     "TfLiteSVDFParams": ["int", "enum", "bool"],  # {rank; activation; asymmetric_quantize_inputs}
+    # TfLiteResizeBilinearParams / TfLiteResizeNearestNeighborParams {bool align_corners;
+    # bool half_pixel_centers}
+    "TfLiteResizeParams": ["bool", "bool"],
     # TfLiteTransposeConvParams {padding; stride w/h; activation; quantized_bias_type}
     "TfLiteTransposeConvParams": ["enum", "int", "int", "enum", "enum"],
     # TfLiteUnidirectionalSequenceLSTMParams {activation; cell_clip; proj_clip; time_major;
@@ -245,7 +248,8 @@ BUILTIN_PARAMS: dict[str, str] = {
     "FULLY_CONNECTED": "TfLiteFullyConnectedParams", "LEAKY_RELU": "TfLiteFloatParam",
     "MEAN": "TfLiteReducerParams", "SUM": "TfLiteReducerParams",
     "REDUCE_MAX": "TfLiteReducerParams", "PACK": "TfLitePackParams", "UNPACK": "TfLitePackParams",
-    "RESHAPE": "TfLiteShapeParams", "SOFTMAX": "TfLiteFloatParam", "SPLIT": "TfLiteSplitParams",
+    "RESHAPE": "TfLiteShapeParams", "RESIZE_BILINEAR": "TfLiteResizeParams",
+    "RESIZE_NEAREST_NEIGHBOR": "TfLiteResizeParams", "SOFTMAX": "TfLiteFloatParam", "SPLIT": "TfLiteSplitParams",
     "SQUEEZE": "TfLiteShapeParams", "STRIDED_SLICE": "TfLiteStridedSliceParams",
     "SVDF": "TfLiteSVDFParams", "TRANSPOSE_CONV": "TfLiteTransposeConvParams",
     "UNIDIRECTIONAL_SEQUENCE_LSTM": "TfLiteUnidirectionalSequenceLSTMParams",

@@ -36,6 +36,8 @@ from ..tflite.options import (
     Pool2DOptions,
     ReducerOptions,
     ReshapeOptions,
+    ResizeBilinearOptions,
+    ResizeNearestNeighborOptions,
     SoftmaxOptions,
     SplitOptions,
     SqueezeOptions,
@@ -388,6 +390,19 @@ def _lstm_int8() -> bytes:
                     intermediates=[*gates, hidden])
 
 
+# -- resizes ---------------------------------------------------------------------------------------
+def _resize(op: str, act="int8", out_hw=(7, 9), align_corners=False, half_pixel_centers=False,
+            version=2) -> bytes:
+    """A (1, 4, 5, 3) input resized to ``out_hw``; the output keeps the input's quantization."""
+    m = _Model(act)
+    x = m.input((1, 4, 5, 3))
+    size = m.int32(out_hw)
+    y = m.output((1, *out_hw, 3), "in")
+    options_class = ResizeBilinearOptions if op == "RESIZE_BILINEAR" else ResizeNearestNeighborOptions
+    options = options_class(align_corners=align_corners, half_pixel_centers=half_pixel_centers)
+    return m.finish(op, [x, size], [y], options, version)
+
+
 # -- the catalogue ---------------------------------------------------------------------------------
 def _c(name: str, fn: Callable[..., bytes], *args, description: str = "", **kwargs) -> OpCase:
     op, dtype = name.split("/")[:2]
@@ -448,6 +463,16 @@ OP_CASES: tuple[OpCase, ...] = (
     _c("SVDF/int8", _svdf, description="rank 2, int16 time weights and state, fused RELU"),
     _c("UNIDIRECTIONAL_SEQUENCE_LSTM/int8", _lstm_int8,
        description="3 steps, 4 cells, int16 cell state"),
+    # resizes
+    _c("RESIZE_NEAREST_NEIGHBOR/int8", _resize, "RESIZE_NEAREST_NEIGHBOR", half_pixel_centers=True,
+       version=3, description="4x5 to 7x9, half-pixel centers"),
+    _c("RESIZE_NEAREST_NEIGHBOR/int16x8", _resize, "RESIZE_NEAREST_NEIGHBOR", act="int16", version=4),
+    _c("RESIZE_NEAREST_NEIGHBOR/float32", _resize, "RESIZE_NEAREST_NEIGHBOR", act=FLOAT, out_hw=(3, 2),
+       align_corners=True, version=1, description="4x5 to 3x2, align corners"),
+    _c("RESIZE_BILINEAR/int8", _resize, "RESIZE_BILINEAR", half_pixel_centers=True, version=3,
+       description="4x5 to 7x9, half-pixel centers"),
+    _c("RESIZE_BILINEAR/float32", _resize, "RESIZE_BILINEAR", act=FLOAT, align_corners=True, version=1,
+       description="4x5 to 7x9, align corners"),
 )
 
 _BY_NAME = {c.name: c for c in OP_CASES}
