@@ -144,9 +144,11 @@ def operator_macs(sg: Subgraph, op: Operator) -> int:
     if name == "UNIDIRECTIONAL_SEQUENCE_LSTM":
         return _lstm_macs(sg, op)
     if name == "BATCH_MATMUL":
-        a = shape(0)
-        k = a[-1]
-        return _product(out) * k
+        lhs = shape(0)
+        if len(lhs) < 2:
+            return 0
+        depth = lhs[-2] if getattr(op.options, "adj_x", False) else lhs[-1]
+        return _product(out) * depth
     return 0
 
 

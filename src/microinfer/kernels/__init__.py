@@ -6,6 +6,7 @@ Each operator is one module; importing it registers its kernel. The list is expl
 from . import (  # noqa: F401
     add,
     average_pool,
+    batch_matmul,
     concatenation,
     conv,
     depthwise_conv,

@@ -149,6 +149,9 @@ STRUCTS: dict[str, list] = {
     # diff_min, six table pointers, zero_point, scale.
     "SoftmaxParams": ["f64", "i32", "i32", "int", "ptr", "ptr", "ptr", "ptr", "ptr", "ptr", "i32",
                       "f32"],
+    # kernels/batch_matmul.h OpDataBatchMatmul: quantization, lhs/rhs transposed-tensor
+    # pointers, rhs_is_transposed, lhs/rhs_is_constant_tensor.
+    "OpDataBatchMatmul": ["ptr", "ptr", "ptr", "bool", "bool", "bool"],
     # kernels/dequantize.h / quantize.h: tflite::QuantizationParams {int32 zero_point; double
     # scale} + output_multiplier, output_shift, zero point.
     "OpDataQuantize": ["i32", "f64", "i32", "int", "i32"],
@@ -229,6 +232,8 @@ _BUILTIN_STRUCTS: dict[str, list] = {
     # TfLiteStridedSliceParams {five masks; bool offset}
     "TfLiteStridedSliceParams": ["int", "int", "int", "int", "int", "bool"],
     "TfLiteSVDFParams": ["int", "enum", "bool"],  # {rank; activation; asymmetric_quantize_inputs}
+    # TfLiteBatchMatMulParams {bool adj_x; bool adj_y; bool asymmetric_quantize_inputs}
+    "TfLiteBatchMatMulParams": ["bool", "bool", "bool"],
     # TfLiteResizeBilinearParams / TfLiteResizeNearestNeighborParams {bool align_corners;
     # bool half_pixel_centers}
     "TfLiteResizeParams": ["bool", "bool"],
@@ -242,6 +247,7 @@ STRUCTS.update(_BUILTIN_STRUCTS)
 
 BUILTIN_PARAMS: dict[str, str] = {
     "ADD": "TfLiteAddParams", "SUB": "TfLiteAddParams", "MUL": "TfLiteMulParams",
+    "BATCH_MATMUL": "TfLiteBatchMatMulParams",
     "AVERAGE_POOL_2D": "TfLitePoolParams", "MAX_POOL_2D": "TfLitePoolParams",
     "CONCATENATION": "TfLiteConcatenationParams", "CONV_2D": "TfLiteConvParams",
     "DEPTHWISE_CONV_2D": "TfLiteDepthwiseConvParams",
@@ -262,7 +268,7 @@ BUILTIN_PARAMS: dict[str, str] = {
 # Entries marked APPROX contain pointers whose count we did not verify for arm32.
 KERNEL_OPDATA: dict[str, object] = {
     "ADD": 60, "SUB": 52, "MUL": 36, "AVERAGE_POOL_2D": 32, "MAX_POOL_2D": 32,
-    "CONV_2D": "OpDataConv", "DEPTHWISE_CONV_2D": "OpDataConv",
+    "BATCH_MATMUL": "OpDataBatchMatmul", "CONV_2D": "OpDataConv", "DEPTHWISE_CONV_2D": "OpDataConv",
     "FULLY_CONNECTED": "OpDataFullyConnected", "SOFTMAX": "SoftmaxParams",
     "QUANTIZE": "OpDataQuantize", "DEQUANTIZE": "OpDataQuantize",
     "HARD_SWISH": 20, "LEAKY_RELU": 24, "LOGISTIC": 16, "TANH": 16, "MEAN": 44, "SUM": 44,

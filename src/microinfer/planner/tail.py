@@ -282,7 +282,7 @@ class _ReferenceKernels:
         return _prepare_sequence(sg, op)
 
     def persistent(self, sg: Subgraph, op: Operator) -> list[tuple[int, str, bool]]:
-        return [(size, what, True) for size, what in _op_prepare_persistent(sg, op)]
+        return [(size, what, True) for size, what in _op_prepare_persistent(sg, op, self.a)]
 
     def scratch(self, sg: Subgraph, op: Operator) -> list[int]:
         return _op_scratch(sg, op)
@@ -304,7 +304,7 @@ class _CmsisNnKernels:
         return _prepare_sequence(sg, op, self.lib.PREPARE_TEMPS)
 
     def persistent(self, sg: Subgraph, op: Operator) -> list[tuple[int, str, bool]]:
-        needs = self.lib.op_needs(sg, op, self.path)
+        needs = self.lib.op_needs(sg, op, self.path, self.a)
         return [(size, what, needs.exact) for size, what in needs.persistent]
 
     def scratch(self, sg: Subgraph, op: Operator) -> list[int]:
@@ -477,9 +477,11 @@ def _channels(t: Tensor | None) -> int:
     return len(t.quantization.scale)
 
 
-def _op_prepare_persistent(sg: Subgraph, op: Operator) -> list[tuple[int, str]]:
+def _op_prepare_persistent(sg: Subgraph, op: Operator, abi: S.Abi | str) -> list[tuple[int, str]]:
     """Persistent buffers a reference kernel's Prepare allocates (16-byte aligned)."""
     name = op.op
+    if name == "BATCH_MATMUL":
+        return _batch_matmul_persistent(sg, op, abi)
     if name in ("CONV_2D", "DEPTHWISE_CONV_2D", "TRANSPOSE_CONV"):
         # per-channel output multiplier and shift, int32 each, sized by the output channels
         out = sg.tensors[op.outputs[0]]
@@ -491,6 +493,24 @@ def _op_prepare_persistent(sg: Subgraph, op: Operator) -> list[tuple[int, str]]:
         if n > 1:  # per-channel quantized weights
             return [(4 * n, "per-channel multipliers"), (4 * n, "per-channel shifts")]
     return []
+
+
+def _batch_matmul_persistent(sg: Subgraph, op: Operator, abi: S.Abi | str) -> list[tuple[int, str]]:
+    """BATCH_MATMUL's Prepare: the quantization struct (int8/int16); a TfLiteEvalTensor, its dims
+    and its data for each operand it transposes (the lhs with adj_x, the rhs without adj_y); a
+    writable copy of the output's dims."""
+    lhs, rhs, out = (sg.tensors[i] for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
+    allocations = []
+    if lhs.dtype_name in ("int8", "int16"):
+        allocations.append((7 * 4, "quantization parameters"))  # QuantizationOpDataBatchMatmul
+    o = op.options
+    for transposed, operand, what in ((o.adj_x, lhs, "lhs"), (not o.adj_y, rhs, "rhs")):
+        if transposed:
+            allocations += [(S.sizeof("TfLiteEvalTensor", abi), f"transposed {what} TfLiteEvalTensor"),
+                            (S.int_array_bytes(len(operand.shape)), f"transposed {what} dims"),
+                            (operand.nbytes, f"transposed {what} data")]
+    allocations.append((S.int_array_bytes(len(out.shape)), "output dims"))
+    return allocations
 
 
 def _op_scratch(sg: Subgraph, op: Operator) -> list[int]:

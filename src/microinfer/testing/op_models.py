@@ -25,6 +25,7 @@ import numpy as np
 from ..tflite import Model, ModelBuilder, load
 from ..tflite.options import (
     AddOptions,
+    BatchMatMulOptions,
     ConcatenationOptions,
     Conv2DOptions,
     DepthwiseConv2DOptions,
@@ -390,6 +391,22 @@ def _lstm_int8() -> bytes:
                     intermediates=[*gates, hidden])
 
 
+# -- batch matrix multiplication -------------------------------------------------------------------
+def _batch_matmul(act="int8", adj_x=False, adj_y=False, constant_rhs=True, version=2) -> bytes:
+    """(2, 3, 5, 6) x (3, 6, 4) with a broadcast batch dimension; the rhs a constant (weights,
+    symmetric int8 for int8 models) or a second input."""
+    m = _Model(act)
+    lhs_shape = (2, 3, 6, 5) if adj_x else (2, 3, 5, 6)
+    rhs_shape = (3, 4, 6) if adj_y else (3, 6, 4)
+    x = m.input(lhs_shape)
+    if constant_rhs:
+        y, _ = m.filter(rhs_shape)
+    else:
+        y = m.input(rhs_shape, "out")
+    out = m.output((2, 3, 5, 4))
+    return m.finish("BATCH_MATMUL", [x, y], [out], BatchMatMulOptions(adj_x=adj_x, adj_y=adj_y), version)
+
+
 # -- resizes ---------------------------------------------------------------------------------------
 def _resize(op: str, act="int8", out_hw=(7, 9), align_corners=False, half_pixel_centers=False,
             version=2) -> bytes:
@@ -463,6 +480,13 @@ OP_CASES: tuple[OpCase, ...] = (
     _c("SVDF/int8", _svdf, description="rank 2, int16 time weights and state, fused RELU"),
     _c("UNIDIRECTIONAL_SEQUENCE_LSTM/int8", _lstm_int8,
        description="3 steps, 4 cells, int16 cell state"),
+    # batch matrix multiplication
+    _c("BATCH_MATMUL/int8", _batch_matmul, description="broadcast batch, constant rhs (transposed once)"),
+    _c("BATCH_MATMUL/int8/adjoint", _batch_matmul, adj_x=True, adj_y=True, constant_rhs=False,
+       description="adj_x and adj_y, rhs a second input"),
+    _c("BATCH_MATMUL/int16x8", _batch_matmul, act="int16", constant_rhs=False, version=3,
+       description="int16 operands, rhs a second input"),
+    _c("BATCH_MATMUL/float32", _batch_matmul, act=FLOAT, adj_x=True, version=1),
     # resizes
     _c("RESIZE_NEAREST_NEIGHBOR/int8", _resize, "RESIZE_NEAREST_NEIGHBOR", half_pixel_centers=True,
        version=3, description="4x5 to 7x9, half-pixel centers"),

@@ -10,8 +10,8 @@ the CI campaign cover every operator listed here. Modules draw from :mod:`.._dra
 
 from __future__ import annotations
 
-from . import resize
+from . import matmul, resize
 
 GENERATED: dict = {}
-for _module in (resize,):
+for _module in (matmul, resize):
     GENERATED.update(_module.GENERATED)
