@@ -47,6 +47,24 @@ class ResizeBilinearData:
     columns: AxisTaps
     dtype: np.dtype
     fed_size: tuple[int, int] | None  # the size a size input fed at run time must hold (LiteRT)
+    # The four corners of every output pixel as flat (row * width + column) input indices,
+    # (4, out_height, out_width): top-left, bottom-left, top-right, bottom-right.
+    corners: np.ndarray
+    # Integer kernel: each corner's row weight times column weight, (4, out_height, out_width, 1),
+    # int32 where the int8 sums fit, else int64. Float kernel: unused (None).
+    corner_weights: np.ndarray | None
+
+
+def _corners(rows: AxisTaps, columns: AxisTaps, width: int) -> np.ndarray:
+    pairs = ((rows.lower, columns.lower), (rows.upper, columns.lower), (rows.lower, columns.upper),
+             (rows.upper, columns.upper))
+    return np.stack([r[:, None] * width + c[None, :] for r, c in pairs])
+
+
+def _corner_weights(rows: AxisTaps, columns: AxisTaps, dtype) -> np.ndarray:
+    pairs = ((rows.lower_weight, columns.lower_weight), (rows.upper_weight, columns.lower_weight),
+             (rows.lower_weight, columns.upper_weight), (rows.upper_weight, columns.upper_weight))
+    return np.stack([wy[:, None] * wx[None, :] for wy, wx in pairs])[..., None].astype(dtype)
 
 
 def integer_taps(input_size: int, output_size: int, align_corners: bool, half_pixel_centers: bool) -> AxisTaps:
@@ -125,29 +143,34 @@ class ResizeBilinear(Kernel):
     def prepare(self, node: Node) -> ResizeBilinearData:
         rows, columns = taps(node)
         x = node.input(0)
-        fed_size = None if node.input(1).is_constant else _resize.output_size(node)
-        return ResizeBilinearData(x.type in INTEGER_TYPES, rows, columns, x.type.numpy_dtype, fed_size)
+        integer = x.type in INTEGER_TYPES
+        # int8 corners times weights below 2**22 sum within int32 (|sum| <= 128 * 4 * 2**22)
+        weight_dtype = np.int32 if x.type is TensorType.INT8 else np.int64
+        return ResizeBilinearData(
+            integer=integer, rows=rows, columns=columns, dtype=x.type.numpy_dtype,
+            fed_size=None if node.input(1).is_constant else _resize.output_size(node),
+            corners=_corners(rows, columns, x.shape[2]),
+            corner_weights=_corner_weights(rows, columns, weight_dtype) if integer else None,
+        )
 
     def eval(self, data: ResizeBilinearData, inputs):
         x = inputs[0]
         if data.fed_size is not None:
             _resize.check_fed_size("RESIZE_BILINEAR", inputs[1], data.fed_size)
+        pixels = x.reshape(x.shape[0], -1, x.shape[3])
+        corners = [np.take(pixels, index, axis=1) for index in data.corners]
+        if data.integer:
+            total = sum(v * w for v, w in zip(corners, data.corner_weights))
+            # (total + 2**19 * sign) / 2**20, truncated as in C: total / 2**20 rounded half away
+            # from zero (exact in float64, |total| < 2**40)
+            scaled = total * 2.0**-20
+            return [np.trunc(scaled + np.copysign(0.5, scaled)).astype(data.dtype)]
         r, c = data.rows, data.columns
-        top, bottom = x[:, r.lower], x[:, r.upper]
-        corners = (top[:, :, c.lower], bottom[:, :, c.lower], top[:, :, c.upper], bottom[:, :, c.upper])
         wy0, wy1 = r.lower_weight[None, :, None, None], r.upper_weight[None, :, None, None]
         wx0, wx1 = c.lower_weight[None, None, :, None], c.upper_weight[None, None, :, None]
-        weights = ((wy0, wx0), (wy1, wx0), (wy0, wx1), (wy1, wx1))
-        if data.integer:
-            total = sum(v.astype(np.int64) * wy * wx for v, (wy, wx) in zip(corners, weights))
-            # (total + 2**19 * sign) / 2**20 in C: ties away from zero (0 counts as negative)
-            half = np.where(total > 0, 1 << 19, -(1 << 19))
-            shifted = total + half
-            out = np.where(shifted >= 0, shifted >> 20, -((-shifted) >> 20))
-            return [out.astype(data.dtype)]
         total = None
-        for v, (wy, wx) in zip(corners, weights):
-            term = v.astype(np.float32) * wy * wx
+        for v, wy, wx in zip(corners, (wy0, wy1, wy0, wy1), (wx0, wx0, wx1, wx1)):
+            term = v.astype(np.float32) * wy * wx  # (value * row weight) * column weight, in float32
             total = term if total is None else total + term
         if data.dtype == np.float32:
             return [total]
