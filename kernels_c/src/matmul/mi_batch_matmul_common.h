@@ -61,6 +61,28 @@ static inline int32_t mi_bmm_arguments_ok(const mi_context *ctx, const mi_bmm_di
         }                                                                                                  \
     } while (0)
 
+/* Defines static void NAME(a0, a1, b0, b1, depth, ACC sums[4]): the four sums of products of
+   packed lhs rows a0, a1 with packed rhs rows b0, b1, in ACC (a 2x2 output tile: each value
+   loaded once serves two products). The int8 kernel sums in int32 (the caller bounds the sums
+   below 2**31), the int16 one in int64. */
+#define MI_BMM_DEFINE_DOT_2X2(NAME, ACC)                                                                   \
+    static void NAME(const int16_t *a0, const int16_t *a1, const int16_t *b0, const int16_t *b1,           \
+                     int32_t depth, ACC sums[4])                                                           \
+    {                                                                                                      \
+        ACC s00 = 0, s01 = 0, s10 = 0, s11 = 0;                                                            \
+        int32_t k;                                                                                         \
+        for (k = 0; k < depth; ++k) {                                                                      \
+            s00 += (int32_t)a0[k] * b0[k];                                                                 \
+            s01 += (int32_t)a0[k] * b1[k];                                                                 \
+            s10 += (int32_t)a1[k] * b0[k];                                                                 \
+            s11 += (int32_t)a1[k] * b1[k];                                                                 \
+        }                                                                                                  \
+        sums[0] = s00;                                                                                     \
+        sums[1] = s01;                                                                                     \
+        sums[2] = s10;                                                                                     \
+        sums[3] = s11;                                                                                     \
+    }
+
 /* The products of one packed batch in 2x2 output tiles (an odd last row or column repeats its
    operand and drops the duplicate results): DOT(a0, a1, b0, b1, depth, sums) fills four sums of
    type ACC, OUTPUT(acc) gives one output value; out advances past the batch's rows x cols. */

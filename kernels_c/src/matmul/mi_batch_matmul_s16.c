@@ -6,23 +6,7 @@ int32_t mi_batch_matmul_s16_get_buffer_size(const mi_bmm_dims *dims)
     return mi_bmm_scratch_elements(dims) * (int32_t)sizeof(int16_t);
 }
 
-/* The four int64 sums of products of packed lhs rows a0, a1 with packed rhs rows b0, b1. */
-static void dot_2x2_wide(const int16_t *a0, const int16_t *a1, const int16_t *b0, const int16_t *b1, int32_t depth,
-                         int64_t sums[4])
-{
-    int64_t s00 = 0, s01 = 0, s10 = 0, s11 = 0;
-    int32_t k;
-    for (k = 0; k < depth; ++k) {
-        s00 += (int32_t)a0[k] * b0[k];
-        s01 += (int32_t)a0[k] * b1[k];
-        s10 += (int32_t)a1[k] * b0[k];
-        s11 += (int32_t)a1[k] * b1[k];
-    }
-    sums[0] = s00;
-    sums[1] = s01;
-    sums[2] = s10;
-    sums[3] = s11;
-}
+MI_BMM_DEFINE_DOT_2X2(dot_2x2_wide, int64_t)
 
 static int16_t output_value(const mi_bmm_params *params, const mi_requant *quant, int64_t acc)
 {

@@ -6,10 +6,14 @@ take those tables as int32 arrays, checked here to lie inside the input.
 
 from __future__ import annotations
 
+import ctypes
+from ctypes import POINTER, c_void_p
+
 import numpy as np
 
 from ...kernels.registry import Node
-from ..binding import INT32_LIMIT, Fallback, contiguous
+from ..binding import INT32_LIMIT, CCall, Fallback, address, contiguous, dims, pointers
+from ..structs import Dims
 
 KERNEL_SUFFIX = {np.dtype(np.int8): "s8", np.dtype(np.int16): "s16"}
 # Nearest neighbour only copies elements: uint8 tensors (LiteRT) go through the int8 kernel.
@@ -46,3 +50,15 @@ def index_table(op: str, indices, size: int) -> np.ndarray:
     if table.size and (table.min() < 0 or table.max() >= size):
         raise Fallback(f"{op}: a source index lies outside the input (a bug)")
     return table
+
+
+def resize_call(op: str, fn, params: ctypes.Structure, dtype: np.dtype, input_shape, output_shape,
+                tables: list) -> CCall:
+    """The prepared call ``fn(params, input_dims, input, output_dims, output)``; ``tables``: the
+    arrays ``params`` points into."""
+    output = np.empty(output_shape, dtype)
+    fn.argtypes = [POINTER(type(params)), POINTER(Dims), c_void_p, POINTER(Dims), c_void_p]
+    head = pointers(params, dims(input_shape))
+    tail = (ctypes.pointer(dims(output_shape)), address(output))
+    return CCall(op, lambda x: fn(*head, x, *tail), (dtype,), (int(np.prod(input_shape)),), output,
+                 [tables, output, head, tail])

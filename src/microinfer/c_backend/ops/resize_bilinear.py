@@ -4,15 +4,14 @@ float32 and uint8 runs in NumPy)."""
 from __future__ import annotations
 
 import ctypes
-from ctypes import POINTER, c_void_p
+from ctypes import c_void_p
 
 import numpy as np
 
 from ...kernels.registry import Node
 from ...kernels.resize_bilinear import ONE, AxisTaps, ResizeBilinearData
-from ..binding import CCall, CKernel, Fallback, address, contiguous, dims, pointers, register_c
-from ..structs import Dims
-from ._resize import KERNEL_SUFFIX, index_table, kernel_dtype, shapes
+from ..binding import CCall, CKernel, Fallback, address, contiguous, register_c
+from ._resize import KERNEL_SUFFIX, index_table, kernel_dtype, resize_call, shapes
 
 OP = "RESIZE_BILINEAR"
 
@@ -49,10 +48,5 @@ class ResizeBilinearC(CKernel):
         rows, row_arrays = taps_struct(spec.rows, input_shape[1])
         columns, column_arrays = taps_struct(spec.columns, input_shape[2])
         params = ResizeBilinearParams(rows, columns)
-        output = np.empty(output_shape, dtype)
         fn = getattr(self.lib, f"mi_resize_bilinear_{KERNEL_SUFFIX[dtype]}")
-        fn.argtypes = [POINTER(ResizeBilinearParams), POINTER(Dims), c_void_p, POINTER(Dims), c_void_p]
-        head = pointers(params, dims(input_shape))
-        tail = (ctypes.pointer(dims(output_shape)), address(output))
-        return CCall(OP, lambda x: fn(*head, x, *tail), (dtype,), (int(np.prod(input_shape)),), output,
-                     [row_arrays, column_arrays, output, head, tail])
+        return resize_call(OP, fn, params, dtype, input_shape, output_shape, [row_arrays, column_arrays])

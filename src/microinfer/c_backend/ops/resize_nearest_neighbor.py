@@ -4,15 +4,12 @@ the int8 kernel; float32 and int32 run in NumPy."""
 from __future__ import annotations
 
 import ctypes
-from ctypes import POINTER, c_void_p
-
-import numpy as np
+from ctypes import c_void_p
 
 from ...kernels.registry import Node
 from ...kernels.resize_nearest_neighbor import ResizeNearestNeighborData
-from ..binding import CCall, CKernel, address, dims, pointers, register_c
-from ..structs import Dims
-from ._resize import COPY_SUFFIX, index_table, kernel_dtype, shapes
+from ..binding import CCall, CKernel, address, register_c
+from ._resize import COPY_SUFFIX, index_table, kernel_dtype, resize_call, shapes
 
 OP = "RESIZE_NEAREST_NEIGHBOR"
 
@@ -31,10 +28,5 @@ class ResizeNearestNeighborC(CKernel):
         rows = index_table(OP, spec.rows, input_shape[1])
         columns = index_table(OP, spec.columns, input_shape[2])
         params = ResizeNearestParams(address(rows), address(columns))
-        output = np.empty(output_shape, dtype)
         fn = getattr(self.lib, f"mi_resize_nearest_neighbor_{COPY_SUFFIX[dtype]}")
-        fn.argtypes = [POINTER(ResizeNearestParams), POINTER(Dims), c_void_p, POINTER(Dims), c_void_p]
-        head = pointers(params, dims(input_shape))
-        tail = (ctypes.pointer(dims(output_shape)), address(output))
-        return CCall(OP, lambda x: fn(*head, x, *tail), (dtype,), (int(np.prod(input_shape)),), output,
-                     [rows, columns, output, head, tail])
+        return resize_call(OP, fn, params, dtype, input_shape, output_shape, [rows, columns])
