@@ -186,4 +186,64 @@ def test_refused_arithmetic():
     y = g.add_constant("rhs", np.ones((3, 2), np.int8), scale=[0.1, 0.2], zero_point=[0, 0], axis=1)
     z = g.add_output("out", (2, 2), "int8", scale=0.1, zero_point=0)
     g.add_operator("BATCH_MATMUL", [x, y], [z], O.BatchMatMulOptions(), version=2)
-    assert "carry one scale and zero point each" in refusal(per_channel.build(), "tflite")
+    assert "carry one positive scale and a zero point each" in refusal(per_channel.build(), "tflite")
+
+
+# -- LiteRT's hybrid float32 x int8 ----------------------------------------------------------------
+
+def hybrid(lhs_shape, rhs, out_shape, scale=0.02, axis=None, adj_x=False, adj_y=False, asymmetric=False,
+           constant=True) -> bytes:
+    b = ModelBuilder()
+    g = b.main
+    x = g.add_input("lhs", lhs_shape, "float32")
+    if axis is None:
+        q = dict(scale=scale, zero_point=0)
+    else:
+        q = dict(scale=list(scale), zero_point=[0] * len(scale), axis=axis)
+    y = g.add_constant("rhs", rhs, **q) if constant else g.add_input("rhs", rhs.shape, "int8", **q)
+    z = g.add_output("out", out_shape, "float32")
+    options = O.BatchMatMulOptions(adj_x=adj_x, adj_y=adj_y, asymmetric_quantize_inputs=asymmetric)
+    g.add_operator("BATCH_MATMUL", [x, y], [z], options, version=4)
+    return b.build()
+
+
+def test_hybrid_quantizes_each_lhs_row(reference_worker):
+    """Row [1.0, -0.5]: scale 1/127, q = [127, -64] (-63.5 rounds away from zero); times weights
+    [[2], [4]] = 254 - 256 = -2, times 1/127 * 0.5 = -0.007874016. A row of zeros gives 0."""
+    model = hybrid((2, 2), np.array([[2], [4]], np.int8), (2, 1), scale=0.5)
+    x = np.array([[1.0, -0.5], [0.0, 0.0]], np.float32)
+    expected = np.array([[np.float32(np.float32(1.0) / np.float32(127)) * np.float32(0.5) * np.float32(-2)], [0.0]],
+                        np.float32)
+    assert_each_reference_gives(reference_worker, model, [x], {"tflite": expected})
+    assert "lhs, rhs and output are all int8" in refusal(model, "tflm")
+
+
+@pytest.mark.parametrize("asymmetric", [False, True])
+@pytest.mark.parametrize("adj_x,adj_y", [(False, False), (True, True)])
+def test_hybrid_per_column_scales(asymmetric, adj_x, adj_y, reference_worker):
+    rng = np.random.default_rng(11)
+    rhs = rng.integers(-128, 128, (2, 5, 7) if adj_y else (2, 7, 5), dtype=np.int8)
+    model = hybrid((2, 7, 3) if adj_x else (2, 3, 7), rhs, (2, 3, 5), scale=rng.uniform(0.01, 0.1, 5),
+                   axis=1 if adj_y else 2, adj_x=adj_x, adj_y=adj_y, asymmetric=asymmetric)
+    x = (rng.normal(size=(2, 7, 3) if adj_x else (2, 3, 7)) * 3 + 1).astype(np.float32)
+    assert_bit_exact(reference_worker, model, [x], references=("tflite",))
+
+
+def test_hybrid_reproduces_litert_scale_lookup(reference_worker):
+    """Two lhs batch dimensions (2, 3): LiteRT looks the row scales up at (b1 + b2) * rows instead
+    of (b1 * 3 + b2) * rows, so batches use other batches' scales; microinfer does the same."""
+    rng = np.random.default_rng(3)
+    rhs = rng.integers(-128, 128, (2, 3, 4, 5), dtype=np.int8)
+    model = hybrid((2, 3, 2, 4), rhs, (2, 3, 2, 5))
+    x = (rng.normal(size=(2, 3, 2, 4)) * np.array([1, 10, 100])[None, :, None, None]).astype(np.float32)
+    assert_bit_exact(reference_worker, model, [x], references=("tflite",))
+    exact = np.matmul(x.astype(np.float64), rhs.astype(np.float64) * np.float32(0.02))
+    litert = reference_worker.run("tflite", model, [x]).outputs[0]
+    assert np.max(np.abs(litert - exact)) > 1.0  # far from the float product: the quirk is real
+
+
+def test_hybrid_asymmetric_needs_constant_weights():
+    rhs = np.ones((4, 3), np.int8)
+    model = hybrid((2, 4), rhs, (2, 3), asymmetric=True, constant=False)
+    assert "the rhs is constant (LiteRT sums its rows once)" in refusal(model, "tflite")
+    Interpreter(hybrid((2, 4), rhs, (2, 3), asymmetric=False, constant=False), reference="tflite")

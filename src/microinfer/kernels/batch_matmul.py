@@ -13,6 +13,8 @@ Arithmetic, in both references (TFLite Micro and LiteRT share the reference kern
 * int8 operands with an int32 output (LiteRT only): the raw sum of products, zero points and
   scales ignored.
 * float32: float sums (within 1e-5 of the references, whose summation order differs).
+* float32 lhs with int8 weights (LiteRT's "hybrid" kernel): each lhs row quantized to int8 on
+  the fly, see :mod:`._batch_matmul_hybrid`.
 
 Integer sums are exact in floating point while below 2**53 (float64) or 2**24 (float32), so
 BLAS does the multiply-accumulates.
@@ -26,6 +28,7 @@ import numpy as np
 
 from ..tflite.model import Tensor
 from ..tflite.types import TensorType
+from . import _batch_matmul_hybrid as hybrid
 from . import common
 from .fixedpoint import DOUBLE, Rescale, multiply_by_quantized_multiplier_int64, quantize_multiplier
 from .registry import TFLM, Kernel, Node, register
@@ -34,7 +37,7 @@ _LHS, _RHS = 0, 1
 I8, I16, I32, F32 = TensorType.INT8, TensorType.INT16, TensorType.INT32, TensorType.FLOAT32
 # (lhs, rhs, output) types each reference runs
 TFLM_COMBOS = {(I8, I8, I8): "int8", (I16, I16, I16): "int16", (F32, F32, F32): "float32"}
-LITERT_COMBOS = {**TFLM_COMBOS, (I16, I8, I16): "int16", (I8, I8, I32): "int8 to int32"}
+LITERT_COMBOS = {**TFLM_COMBOS, (I16, I8, I16): "int16", (I8, I8, I32): "int8 to int32", (F32, I8, F32): "hybrid"}
 # The int32 (int8 path) and int64 (int16 path) sums: products summed must stay below these.
 INT32_SUM_LIMIT = 1 << 31
 INT64_REQUANTIZE_LIMIT = 1 << 47  # the int64 requantizer multiplies the sum by up to 2**15
@@ -57,6 +60,7 @@ class BatchMatMulData:
     shift: int
     output_offset: int
     dtype: np.dtype
+    hybrid: hybrid.HybridPlan | None = None
 
 
 def _combo(node: Node) -> str | None:
@@ -111,7 +115,7 @@ def _real_multiplier(node: Node) -> float:
 # -- constraints (docstrings are user-facing) --------------------------------------------------
 
 def _types(node: Node) -> bool:
-    """lhs, rhs and output are all int8, all int16 or all float32 (LiteRT also int16 with an int8 rhs, and int8 operands with an int32 output)"""
+    """lhs, rhs and output are all int8, all int16 or all float32 (LiteRT also: int16 with an int8 rhs, int8 operands with an int32 output, a float32 lhs and output with an int8 rhs)"""
     return _combo(node) is not None
 
 
@@ -123,13 +127,34 @@ def _shapes(node: Node) -> bool:
 
 
 def _per_tensor(node: Node) -> bool:
-    """Quantized operands and output carry one scale and zero point each (a positive scale)"""
+    """Quantized operands and output carry one positive scale and a zero point each (LiteRT's float32 x int8: the rhs may carry one scale per output column instead)"""
     for t in (node.input(_LHS), node.input(_RHS), *node.outputs):
         if t.type in (I8, I16):
             q = t.quantization
-            if q is None or len(q.scale) != 1 or not float(q.scale[0]) > 0:
+            if q is None or not len(q.scale) or not all(float(s) > 0 for s in q.scale):
+                return False
+            if len(q.scale) != 1 and not (t is node.input(_RHS) and _per_column(node)):
                 return False
     return True
+
+
+def _per_column(node: Node) -> bool:
+    """A hybrid rhs quantized along its output-column axis, one scale per column."""
+    rhs, o = node.input(_RHS), node.options
+    if _combo(node) != "hybrid" or len(rhs.shape) < 2:
+        return False
+    axis = len(rhs.shape) - (2 if o.adj_y else 1)
+    q = rhs.quantization
+    return q.quantized_dimension == axis and len(q.scale) == rhs.shape[axis]
+
+
+def _hybrid_runs(node: Node) -> bool:
+    """LiteRT's float32 x int8 with asymmetric_quantize_inputs: the rhs is constant (LiteRT sums its rows once) and has at most 4 dimensions after LiteRT's batch folding (it leaves the sums of a fifth undefined)"""
+    o = node.options
+    if _combo(node) != "hybrid" or not o.asymmetric_quantize_inputs or not _shapes(node):
+        return True
+    _, rhs_shape = hybrid.compressed_shapes(tuple(node.input(_LHS).shape), tuple(node.input(_RHS).shape), o.adj_x)
+    return node.input(_RHS).is_constant and (len(rhs_shape) < 5 or rhs_shape[0] == 1)
 
 
 def _int16_zero_points(node: Node) -> bool:
@@ -145,7 +170,7 @@ def _sums_fit(node: Node) -> bool:
     if kind is None or kind == "float32" or not _shapes(node):
         return True
     lhs, rhs = node.input(_LHS), node.input(_RHS)
-    if kind == "int8 to int32":
+    if kind in ("int8 to int32", "hybrid"):
         return depth(node) * 128 * 128 < INT32_SUM_LIMIT
     bound = depth(node) * _largest_offset_value(lhs) * _largest_offset_value(rhs)
     return bound < (INT32_SUM_LIMIT if kind == "int8" else INT64_REQUANTIZE_LIMIT)
@@ -168,6 +193,7 @@ class BatchMatMul(Kernel):
         _shapes,
         _per_tensor,
         _int16_zero_points,
+        _hybrid_runs,
         _sums_fit,
         _multiplier_in_range,
     )
@@ -176,6 +202,8 @@ class BatchMatMul(Kernel):
         lhs, rhs, out = node.input(_LHS), node.input(_RHS), node.outputs[0]
         kind = _combo(node)
         o = node.options
+        if kind == "hybrid":
+            return self._prepare_hybrid(node)
         quantized = kind in ("int8", "int16")
         lhs_offset = -common.zero_point_of(lhs) if quantized else 0
         rhs_offset = -common.zero_point_of(rhs) if quantized else 0
@@ -199,7 +227,20 @@ class BatchMatMul(Kernel):
             dtype=out.type.numpy_dtype,
         )
 
+    def _prepare_hybrid(self, node: Node) -> BatchMatMulData:
+        lhs, rhs, out = node.input(_LHS), node.input(_RHS), node.outputs[0]
+        o = node.options
+        plan = hybrid.plan(lhs.shape, rhs.shape, bool(o.adj_x), bool(o.adj_y), bool(o.asymmetric_quantize_inputs),
+                           rhs.data if rhs.is_constant else None, rhs.quantization.scale, out.shape)
+        return BatchMatMulData(
+            kind="hybrid", adj_x=bool(o.adj_x), adj_y=bool(o.adj_y), output_shape=tuple(out.shape),
+            accumulator=np.float64, lhs_offset=0, rhs_offset=0, constant_rhs=None, rescale=None, multiplier=0,
+            shift=0, output_offset=0, dtype=np.dtype(np.float32), hybrid=plan,
+        )
+
     def eval(self, data: BatchMatMulData, inputs):
+        if data.hybrid is not None:
+            return [hybrid.evaluate(data.hybrid, inputs[_LHS], inputs[_RHS], data.adj_x, data.adj_y)]
         lhs = _operand(inputs[_LHS], data.lhs_offset, data.adj_x, data.accumulator)
         rhs = data.constant_rhs
         if rhs is None:
