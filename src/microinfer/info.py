@@ -152,8 +152,12 @@ def operator_macs(sg: Subgraph, op: Operator) -> int:
         return batch * filters * (depth + memory)
     if name == "UNIDIRECTIONAL_SEQUENCE_LSTM" and len(op.inputs) >= 9:
         return _lstm_macs(sg, op)
-    if name == "BATCH_MATMUL" and shape(0):
-        return _product(out) * shape(0)[-1]
+    if name == "BATCH_MATMUL":
+        lhs = shape(0)
+        if len(lhs) < 2:
+            return 0
+        depth = lhs[-2] if getattr(op.options, "adj_x", False) else lhs[-1]
+        return _product(out) * depth
     return 0
 
 

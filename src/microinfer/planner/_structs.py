@@ -151,6 +151,9 @@ STRUCTS: dict[str, list] = {
                       "f32"],
     # embedding_lookup.cc OpData {float scale; size_t num_columns}, allocated in Prepare.
     "OpDataEmbeddingLookup": ["f32", "size_t"],
+    # kernels/batch_matmul.h OpDataBatchMatmul: quantization, lhs/rhs transposed-tensor
+    # pointers, rhs_is_transposed, lhs/rhs_is_constant_tensor.
+    "OpDataBatchMatmul": ["ptr", "ptr", "ptr", "bool", "bool", "bool"],
     # kernels/dequantize.h / quantize.h: tflite::QuantizationParams {int32 zero_point; double
     # scale} + output_multiplier, output_shift, zero point.
     "OpDataQuantize": ["i32", "f64", "i32", "int", "i32"],
@@ -239,8 +242,13 @@ _BUILTIN_STRUCTS: dict[str, list] = {
     "TfLiteSplitParams": ["int"],
     # TfLiteStridedSliceParams {five masks; bool offset}
     "TfLiteStridedSliceParams": ["int", "int", "int", "int", "int", "bool"],
-    "TfLiteSVDFParams": ["int", "enum", "bool"],
-    "TfLiteDivParams": ["enum"],  # {activation}  # {rank; activation; asymmetric_quantize_inputs}
+    "TfLiteSVDFParams": ["int", "enum", "bool"],  # {rank; activation; asymmetric_quantize_inputs}
+    "TfLiteDivParams": ["enum"],  # {activation}
+    # TfLiteBatchMatMulParams {bool adj_x; bool adj_y; bool asymmetric_quantize_inputs}
+    "TfLiteBatchMatMulParams": ["bool", "bool", "bool"],
+    # TfLiteResizeBilinearParams / TfLiteResizeNearestNeighborParams {bool align_corners;
+    # bool half_pixel_centers}
+    "TfLiteResizeParams": ["bool", "bool"],
     # TfLiteTransposeConvParams {padding; stride w/h; activation; quantized_bias_type}
     "TfLiteTransposeConvParams": ["enum", "int", "int", "enum", "enum"],
     # TfLiteUnidirectionalSequenceLSTMParams {activation; cell_clip; proj_clip; time_major;
@@ -251,6 +259,7 @@ STRUCTS.update(_BUILTIN_STRUCTS)
 
 BUILTIN_PARAMS: dict[str, str] = {
     "ADD": "TfLiteAddParams", "SUB": "TfLiteAddParams", "MUL": "TfLiteMulParams",
+    "BATCH_MATMUL": "TfLiteBatchMatMulParams",
     "AVERAGE_POOL_2D": "TfLitePoolParams", "MAX_POOL_2D": "TfLitePoolParams",
     "CONCATENATION": "TfLiteConcatenationParams", "CONV_2D": "TfLiteConvParams",
     "DEPTHWISE_CONV_2D": "TfLiteDepthwiseConvParams",
@@ -261,6 +270,7 @@ BUILTIN_PARAMS: dict[str, str] = {
     "CUMSUM": "TfLiteCumsumParams", "L2_NORMALIZATION": "TfLiteL2NormParams", "L2_POOL_2D": "TfLitePoolParams",
     "PACK": "TfLitePackParams", "UNPACK": "TfLitePackParams",
     "RESHAPE": "TfLiteReshapeParams", "SOFTMAX": "TfLiteFloatParam", "SPLIT": "TfLiteSplitParams",
+    "RESIZE_BILINEAR": "TfLiteResizeParams", "RESIZE_NEAREST_NEIGHBOR": "TfLiteResizeParams",
     "SQUEEZE": "TfLiteReshapeParams", "STRIDED_SLICE": "TfLiteStridedSliceParams",
     "SVDF": "TfLiteSVDFParams", "TRANSPOSE_CONV": "TfLiteTransposeConvParams",
     "UNIDIRECTIONAL_SEQUENCE_LSTM": "TfLiteUnidirectionalSequenceLSTMParams",
@@ -278,7 +288,7 @@ BUILTIN_PARAMS: dict[str, str] = {
 # Entries marked APPROX contain pointers whose count we did not verify for arm32.
 KERNEL_OPDATA: dict[str, object] = {
     "ADD": 60, "SUB": 52, "MUL": 36, "AVERAGE_POOL_2D": 32, "MAX_POOL_2D": 32,
-    "CONV_2D": "OpDataConv", "DEPTHWISE_CONV_2D": "OpDataConv",
+    "BATCH_MATMUL": "OpDataBatchMatmul", "CONV_2D": "OpDataConv", "DEPTHWISE_CONV_2D": "OpDataConv",
     "FULLY_CONNECTED": "OpDataFullyConnected", "SOFTMAX": "SoftmaxParams",
     "QUANTIZE": "OpDataQuantize", "DEQUANTIZE": "OpDataQuantize",
     "HARD_SWISH": 20, "LEAKY_RELU": 24, "LOGISTIC": 16, "TANH": 16, "MEAN": 44, "SUM": 44,

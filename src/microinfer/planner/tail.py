@@ -320,7 +320,7 @@ class _CmsisNnKernels:
         return _prepare_sequence(sg, op, self.lib.PREPARE_TEMPS)
 
     def persistent(self, sg: Subgraph, op: Operator) -> list[tuple[int, str, bool]]:
-        needs = self.lib.op_needs(sg, op, self.path)
+        needs = self.lib.op_needs(sg, op, self.path, self.a)
         return [(size, what, needs.exact) for size, what in needs.persistent]
 
     def scratch(self, sg: Subgraph, op: Operator) -> list[int]:
@@ -526,6 +526,8 @@ _WRITABLE_OUTPUT_DIMS = {"GATHER", "GATHER_ND", "DEPTH_TO_SPACE", "SPACE_TO_DEPT
 def _op_prepare_persistent(sg: Subgraph, op: Operator, abi: S.Abi | str = "x86_64") -> list[tuple[int, str]]:
     """Persistent buffers a reference kernel's Prepare allocates (16-byte aligned)."""
     name = op.op
+    if name == "BATCH_MATMUL":
+        return _batch_matmul_persistent(sg, op, abi)
     if name in ("CONV_2D", "DEPTHWISE_CONV_2D", "TRANSPOSE_CONV"):
         # per-channel output multiplier and shift, int32 each, sized by the output channels
         out = sg.tensors[op.outputs[0]]
@@ -546,6 +548,24 @@ def _op_prepare_persistent(sg: Subgraph, op: Operator, abi: S.Abi | str = "x86_6
     if name == "ADD_N" and sg.tensors[op.outputs[0]].dtype_name == "int8":
         return [(40, "ADD_N OpData")]  # ten 4-byte members, allocated in Prepare
     return []
+
+
+def _batch_matmul_persistent(sg: Subgraph, op: Operator, abi: S.Abi | str) -> list[tuple[int, str]]:
+    """BATCH_MATMUL's Prepare: the quantization struct (int8/int16); a TfLiteEvalTensor, its dims
+    and its data for each operand it transposes (the lhs with adj_x, the rhs without adj_y); a
+    writable copy of the output's dims."""
+    lhs, rhs, out = (sg.tensors[i] for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
+    allocations = []
+    if lhs.dtype_name in ("int8", "int16"):
+        allocations.append((7 * 4, "quantization parameters"))  # QuantizationOpDataBatchMatmul
+    o = op.options
+    for transposed, operand, what in ((o.adj_x, lhs, "lhs"), (not o.adj_y, rhs, "rhs")):
+        if transposed:
+            allocations += [(S.sizeof("TfLiteEvalTensor", abi), f"transposed {what} TfLiteEvalTensor"),
+                            (S.int_array_bytes(len(operand.shape)), f"transposed {what} dims"),
+                            (operand.nbytes, f"transposed {what} data")]
+    allocations.append((S.int_array_bytes(len(out.shape)), "output dims"))
+    return allocations
 
 
 def _op_scratch(sg: Subgraph, op: Operator, pointer: int = 8) -> list[int]:

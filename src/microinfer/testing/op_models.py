@@ -27,6 +27,7 @@ from ..tflite.options import (
     AddOptions,
     ArgMaxOptions,
     ArgMinOptions,
+    BatchMatMulOptions,
     ConcatenationOptions,
     Conv2DOptions,
     CumsumOptions,
@@ -46,6 +47,8 @@ from ..tflite.options import (
     ReshapeOptions,
     ShapeOptions,
     SplitVOptions,
+    ResizeBilinearOptions,
+    ResizeNearestNeighborOptions,
     SoftmaxOptions,
     SpaceToDepthOptions,
     SplitOptions,
@@ -621,6 +624,35 @@ def _tile() -> bytes:
     return m.finish("TILE", [x, multiples], [y])
 
 
+# -- batch matrix multiplication -------------------------------------------------------------------
+def _batch_matmul(act="int8", adj_x=False, adj_y=False, constant_rhs=True, version=2) -> bytes:
+    """(2, 3, 5, 6) x (3, 6, 4) with a broadcast batch dimension; the rhs a constant (weights,
+    symmetric int8 for int8 models) or a second input."""
+    m = _Model(act)
+    lhs_shape = (2, 3, 6, 5) if adj_x else (2, 3, 5, 6)
+    rhs_shape = (3, 4, 6) if adj_y else (3, 6, 4)
+    x = m.input(lhs_shape)
+    if constant_rhs:
+        y, _ = m.filter(rhs_shape)
+    else:
+        y = m.input(rhs_shape, "out")
+    out = m.output((2, 3, 5, 4))
+    return m.finish("BATCH_MATMUL", [x, y], [out], BatchMatMulOptions(adj_x=adj_x, adj_y=adj_y), version)
+
+
+# -- resizes ---------------------------------------------------------------------------------------
+def _resize(op: str, act="int8", out_hw=(7, 9), align_corners=False, half_pixel_centers=False,
+            version=2) -> bytes:
+    """A (1, 4, 5, 3) input resized to ``out_hw``; the output keeps the input's quantization."""
+    m = _Model(act)
+    x = m.input((1, 4, 5, 3))
+    size = m.int32(out_hw)
+    y = m.output((1, *out_hw, 3), "in")
+    options_class = ResizeBilinearOptions if op == "RESIZE_BILINEAR" else ResizeNearestNeighborOptions
+    options = options_class(align_corners=align_corners, half_pixel_centers=half_pixel_centers)
+    return m.finish(op, [x, size], [y], options, version)
+
+
 # -- the catalogue ---------------------------------------------------------------------------------
 def _c(name: str, fn: Callable[..., bytes], *args, description: str = "", **kwargs) -> OpCase:
     op, dtype = name.split("/")[:2]
@@ -739,6 +771,23 @@ OP_CASES: tuple[OpCase, ...] = (
     _c("LOGICAL_NOT/bool", _logical_not),
     _c("ADD_N/int8", _add_n, "int8"),
     _c("ADD_N/float32", _add_n, FLOAT),
+    # batch matrix multiplication
+    _c("BATCH_MATMUL/int8", _batch_matmul, description="broadcast batch, constant rhs (transposed once)"),
+    _c("BATCH_MATMUL/int8/adjoint", _batch_matmul, adj_x=True, adj_y=True, constant_rhs=False,
+       description="adj_x and adj_y, rhs a second input"),
+    _c("BATCH_MATMUL/int16x8", _batch_matmul, act="int16", constant_rhs=False, version=3,
+       description="int16 operands, rhs a second input"),
+    _c("BATCH_MATMUL/float32", _batch_matmul, act=FLOAT, adj_x=True, version=1),
+    # resizes
+    _c("RESIZE_NEAREST_NEIGHBOR/int8", _resize, "RESIZE_NEAREST_NEIGHBOR", half_pixel_centers=True,
+       version=3, description="4x5 to 7x9, half-pixel centers"),
+    _c("RESIZE_NEAREST_NEIGHBOR/int16x8", _resize, "RESIZE_NEAREST_NEIGHBOR", act="int16", version=4),
+    _c("RESIZE_NEAREST_NEIGHBOR/float32", _resize, "RESIZE_NEAREST_NEIGHBOR", act=FLOAT, out_hw=(3, 2),
+       align_corners=True, version=1, description="4x5 to 3x2, align corners"),
+    _c("RESIZE_BILINEAR/int8", _resize, "RESIZE_BILINEAR", half_pixel_centers=True, version=3,
+       description="4x5 to 7x9, half-pixel centers"),
+    _c("RESIZE_BILINEAR/float32", _resize, "RESIZE_BILINEAR", act=FLOAT, align_corners=True, version=1,
+       description="4x5 to 7x9, align corners"),
 )
 
 _BY_NAME = {c.name: c for c in OP_CASES}
