@@ -462,6 +462,7 @@ def _format_info(path: Path, info: ModelInfo) -> str:
             f"operators:        {histogram}",
             *_notes("microinfer cannot run", info.unsupported),
             *_notes("warnings (TFLite Micro tolerates these)", info.warnings),
+            *_notes("notes", info.notes),
         ]
     )
 

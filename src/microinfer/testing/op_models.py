@@ -1,4 +1,7 @@
-"""A catalogue of builder-made single-op models that TFLite Micro and LiteRT both load and run.
+"""A catalogue of builder-made single-op models that TFLite Micro and LiteRT load and run.
+
+Most cases run in both references; a case's ``references`` names those that run it (hybrid models
+and LSTM variants run in LiteRT only), and the others refuse it.
 
 Each :class:`OpCase` builds one small model around one operator, quantized the way the TFLite
 converter quantizes: int8 activations with a zero point inside the range, int8 symmetric weights
@@ -70,8 +73,9 @@ ACT_OUT = {"int8": (0.08, 6), "int16": (0.004, 0)}
 RELU6_OUT = (6.0 / 255.0, -128)  # int8 output of an op with a fused RELU6
 FLOAT = "float32"
 # The dtype labels of operator examples ("int16x8": int16 activations, whatever the weights);
-# the conv family uses the first three, operators on indices, masks and casts the others.
-ALL_DTYPES = ("int8", "int16x8", "float32", "uint8", "int32", "int64", "bool")
+# the conv family uses the first three, operators on indices, masks and casts the next four,
+# "hybrid" dynamic-range layers (float32 activations, int8 weights).
+ALL_DTYPES = ("int8", "int16x8", "float32", "uint8", "int32", "int64", "bool", "hybrid")
 
 Q = tuple[float, int] | None
 
@@ -82,9 +86,10 @@ class OpCase:
 
     name: str  # "<OP>/<dtype>[/<variant>]"
     op: str
-    dtype: str  # "int8" | "int16x8" | "float32"
+    dtype: str  # "int8" | "int16x8" | "float32" | "hybrid" | ...
     build: Callable[[], bytes]
     description: str = ""
+    references: tuple[str, ...] = ("tflm", "tflite")  # the references that run it (the others refuse it)
 
 
 class _Model:
@@ -653,10 +658,127 @@ def _resize(op: str, act="int8", out_hw=(7, 9), align_corners=False, half_pixel_
     return m.finish(op, [x, size], [y], options, version)
 
 
+# -- weights that are not plain constants (hybrid layers, run-time weights) ------------------------
+def int8_weights(rng: np.random.Generator, shape, minus_128: bool) -> np.ndarray:
+    """Symmetric int8 weights; with ``minus_128`` about a third of them are -128."""
+    w = rng.integers(-127, 128, shape).astype(np.int8)
+    if minus_128:
+        w[rng.random(shape) < 0.3] = -128
+    return w
+
+
+def lstm_model(rng: np.random.Generator, *, batch: int, steps: int, n_input: int, n_cell: int, n_output: int,
+               hybrid: bool = False, cifg: bool = False, peephole: bool = False, projection: bool = False,
+               projection_bias: bool = False, layer_norm: bool = False, time_major: bool = False,
+               cell_clip: float = 0.0, proj_clip: float = 0.0, activation=ActivationFunction.TANH,
+               asymmetric: bool = False, minus_128: bool = False) -> bytes:
+    """One LSTM in the schema's 24-input layout; ``n_output`` only counts with ``projection``."""
+    n_output = n_output if projection else n_cell
+    b = ModelBuilder(description="microinfer.testing.op_models")
+    g = b.main
+    shape = (steps, batch, n_input) if time_major else (batch, steps, n_input)
+    x = g.add_input("x", shape, "float32")
+
+    def weights(name, dims):
+        if not hybrid:
+            return g.add_constant(name, (rng.uniform(-1, 1, dims) / np.sqrt(dims[-1])).astype(np.float32))
+        return g.add_constant(name, int8_weights(rng, dims, minus_128), scale=np.float32(rng.uniform(0.5, 2) / 127 / np.sqrt(dims[-1])),
+                              zero_point=0)
+
+    def floats(name, dims, low=-0.5, high=0.5):
+        return g.add_constant(name, rng.uniform(low, high, dims).astype(np.float32))
+
+    def gated(make):  # the input gate's tensor is absent with CIFG
+        return [-1 if cifg and gate == 0 else make(gate) for gate in range(4)]
+
+    inputs = [x]
+    inputs += gated(lambda i: weights(f"input_weights{i}", (n_cell, n_input)))
+    inputs += gated(lambda i: weights(f"recurrent_weights{i}", (n_cell, n_output)))
+    inputs += [weights(f"peephole{i}", (n_cell,)) if peephole and not (cifg and i == 0) else -1 for i in range(3)]
+    inputs += gated(lambda i: floats(f"bias{i}", (n_cell,)))
+    inputs += [weights("projection", (n_output, n_cell)) if projection else -1,
+               floats("projection_bias", (n_output,)) if projection and projection_bias else -1]
+    inputs += [g.add_tensor("hidden", (batch, n_output), "float32", is_variable=True),
+               g.add_tensor("cell", (batch, n_cell), "float32", is_variable=True)]
+    inputs += gated(lambda i: floats(f"layer_norm{i}", (n_cell,), 0.5, 1.5) if layer_norm else -1)
+    y = g.add_output("y", (steps, batch, n_output) if time_major else (batch, steps, n_output), "float32")
+    options = UnidirectionalSequenceLSTMOptions(
+        fused_activation_function=activation, cell_clip=cell_clip, proj_clip=proj_clip, time_major=time_major,
+        asymmetric_quantize_inputs=asymmetric, diagonal_recurrent_tensors=False)
+    g.add_operator("UNIDIRECTIONAL_SEQUENCE_LSTM", inputs, [y], options, version=3 if hybrid else 1)
+    return b.build()
+
+
+def _runtime_weights(op: str) -> bytes:
+    """int8 ``op`` whose weights and bias are model inputs (computed at run time)."""
+    m = _Model()
+    if op == "FULLY_CONNECTED":
+        units, depth = 5, 16
+        x = m.input((2, depth))
+        w = m.input((units, depth), q=(0.02, 0))
+        b = m._tensor("input", (units,), "int32", (ACT_IN["int8"][0] * 0.02, 0))
+        return m.finish(op, [x, w, b], [m.output((2, units))], FullyConnectedOptions(), version=4)
+    h, cin, k = 6, 3, 3
+    cout = cin * 2 if op == "DEPTHWISE_CONV_2D" else 4
+    scales = np.linspace(0.01, 0.04, cout).astype(np.float32)
+    x = m.input((1, h, h, cin))
+    w_shape = (1, k, k, cout) if op == "DEPTHWISE_CONV_2D" else (cout, k, k, cin)
+    w = m.g.add_input("w", w_shape, "int8", scale=scales, zero_point=np.zeros(cout, np.int64),
+                      axis=3 if op == "DEPTHWISE_CONV_2D" else 0)
+    b = m.g.add_input("b", (cout,), "int32", scale=scales * np.float32(ACT_IN["int8"][0]),
+                      zero_point=np.zeros(cout, np.int64))
+    y = m.output((1, h, h, cout))
+    if op == "DEPTHWISE_CONV_2D":
+        options = DepthwiseConv2DOptions(Padding.SAME, 1, 1, 2, ActivationFunction.NONE, 1, 1)
+    else:
+        options = Conv2DOptions(Padding.SAME, 1, 1, ActivationFunction.NONE, 1, 1)
+    return m.finish(op, [x, w, b], [y], options, version=3)
+
+
+def _hybrid(op: str) -> bytes:
+    """Dynamic-range ``op``: float32 activations, int8 constant weights (LiteRT only)."""
+    m = _Model(FLOAT)
+    rng = m.rng
+
+    def int8(shape, scales, axis=0):
+        return m.const(rng.integers(-127, 128, shape).astype(np.int8), scale=np.float32(scales),
+                       zero_point=np.zeros(np.size(scales), np.int64), axis=axis)
+
+    if op == "FULLY_CONNECTED":
+        x, w = m.input((2, 16)), int8((5, 16), [0.02])
+        b = m.const(rng.normal(0, 1, 5).astype(np.float32))
+        return m.finish(op, [x, w, b], [m.output((2, 5))], FullyConnectedOptions(), version=3)
+    if op == "CONV_2D":
+        x, w = m.input((1, 6, 6, 3)), int8((4, 3, 3, 3), np.linspace(0.01, 0.04, 4))
+        b = m.const(rng.normal(0, 1, 4).astype(np.float32))
+        options = Conv2DOptions(Padding.SAME, 1, 1, ActivationFunction.NONE, 1, 1)
+        return m.finish(op, [x, w, b], [m.output((1, 6, 6, 4))], options, version=5)
+    if op == "DEPTHWISE_CONV_2D":
+        x, w = m.input((1, 6, 6, 3)), int8((1, 3, 3, 6), np.linspace(0.01, 0.04, 6), axis=3)
+        b = m.const(rng.normal(0, 1, 6).astype(np.float32))
+        options = DepthwiseConv2DOptions(Padding.SAME, 1, 1, 2, ActivationFunction.NONE, 1, 1)
+        return m.finish(op, [x, w, b], [m.output((1, 6, 6, 6))], options, version=6)
+    batch, depth, units, rank, memory = 2, 8, 4, 2, 6  # SVDF
+    x, wf, wt = m.input((batch, depth)), int8((units * rank, depth), [0.02]), int8((units * rank, memory), [0.03])
+    b = m.const(rng.normal(0, 1, units).astype(np.float32))
+    state = m.tensor((batch, memory * units * rank), FLOAT, is_variable=True)
+    return m.finish(op, [x, wf, wt, b, state], [m.output((batch, units))], SVDFOptions(rank, ActivationFunction.NONE),
+                    version=2)
+
+
+def _lstm_float(hybrid: bool = False, **variant) -> bytes:
+    return lstm_model(np.random.default_rng(SEED), batch=2, steps=3, n_input=5, n_cell=4, n_output=3,
+                      hybrid=hybrid, **variant)
+
+
 # -- the catalogue ---------------------------------------------------------------------------------
-def _c(name: str, fn: Callable[..., bytes], *args, description: str = "", **kwargs) -> OpCase:
+def _c(name: str, fn: Callable[..., bytes], *args, description: str = "", references=("tflm", "tflite"),
+       **kwargs) -> OpCase:
     op, dtype = name.split("/")[:2]
-    return OpCase(name, op, dtype, functools.partial(fn, *args, **kwargs), description)
+    return OpCase(name, op, dtype, functools.partial(fn, *args, **kwargs), description, tuple(references))
+
+
+LITERT_ONLY = ("tflite",)
 
 
 _A = ActivationFunction
@@ -788,6 +910,21 @@ OP_CASES: tuple[OpCase, ...] = (
        description="4x5 to 7x9, half-pixel centers"),
     _c("RESIZE_BILINEAR/float32", _resize, "RESIZE_BILINEAR", act=FLOAT, align_corners=True, version=1,
        description="4x5 to 7x9, align corners"),
+    # weights that are not plain constants: run-time weights (both references), hybrid (LiteRT)
+    _c("FULLY_CONNECTED/int8/runtime_weights", _runtime_weights, "FULLY_CONNECTED",
+       description="weights and bias are model inputs"),
+    _c("CONV_2D/int8/runtime_weights", _runtime_weights, "CONV_2D", description="filter and bias are model inputs"),
+    _c("DEPTHWISE_CONV_2D/int8/runtime_weights", _runtime_weights, "DEPTHWISE_CONV_2D",
+       description="filter and bias are model inputs"),
+    _c("UNIDIRECTIONAL_SEQUENCE_LSTM/float32", _lstm_float, description="the standard LSTM, 3 steps"),
+    _c("UNIDIRECTIONAL_SEQUENCE_LSTM/float32/variants", _lstm_float, cifg=True, peephole=True, projection=True,
+       projection_bias=True, layer_norm=True, references=LITERT_ONLY, description="CIFG, peephole, projection and layer norm (LiteRT)"),
+    _c("FULLY_CONNECTED/hybrid", _hybrid, "FULLY_CONNECTED", references=LITERT_ONLY, description="float32 input, int8 weights (LiteRT)"),
+    _c("CONV_2D/hybrid", _hybrid, "CONV_2D", references=LITERT_ONLY, description="per-channel int8 filter (LiteRT)"),
+    _c("DEPTHWISE_CONV_2D/hybrid", _hybrid, "DEPTHWISE_CONV_2D", references=LITERT_ONLY, description="per-channel int8 filter (LiteRT)"),
+    _c("SVDF/hybrid", _hybrid, "SVDF", references=LITERT_ONLY, description="int8 feature and time weights (LiteRT)"),
+    _c("UNIDIRECTIONAL_SEQUENCE_LSTM/hybrid", _lstm_float, hybrid=True, peephole=True, projection=True,
+       references=LITERT_ONLY, description="int8 gate, peephole and projection weights (LiteRT)"),
 )
 
 _BY_NAME = {c.name: c for c in OP_CASES}

@@ -53,6 +53,7 @@ from ._draw import (  # noqa: F401  (building blocks, re-exported)
 )
 from ._draw import qkw as _qkw
 from .families import GENERATED as _FAMILY_GENERATED
+from .families import merge as _merge
 
 
 # -- convolutions ----------------------------------------------------------------------------------
@@ -485,7 +486,7 @@ def _first(case, *args):
     return lambda act: case(*args, dtypes=(act,)).map(lambda c: c[0])
 
 
-_GENERATED: dict[str, tuple[tuple[str, ...], Callable]] = {
+_GENERATED: dict[str, tuple[tuple[str, ...], Callable]] = _merge({
     "CONV_2D": (DTYPES, _params_then(conv_params, conv_model)),
     "DEPTHWISE_CONV_2D": (DTYPES, _params_then(depthwise_params, depthwise_model)),
     "TRANSPOSE_CONV": (DTYPES, _params_then(transpose_conv_params, transpose_conv_model)),
@@ -505,15 +506,15 @@ _GENERATED: dict[str, tuple[tuple[str, ...], Callable]] = {
     "SOFTMAX": (DTYPES, lambda act: softmax_cases((act,)).map(lambda c: softmax_model(*c))),
     "LOGISTIC": (DTYPES, lambda act: sigmoid_cases((act,)).map(lambda c: sigmoid_model("LOGISTIC", *c))),
     "TANH": (DTYPES, lambda act: sigmoid_cases((act,)).map(lambda c: sigmoid_model("TANH", *c))),
-    **_FAMILY_GENERATED,
-}
+}, _FAMILY_GENERATED)
+_GENERATED_PAIRS = {(op, dtype) for op, (dtypes, _) in _GENERATED.items() for dtype in dtypes}
 
 
 def _catalogue() -> dict[tuple[str, str], list[op_models.OpCase]]:
     """The fixed catalogue models of the operators no generator above draws."""
     by_key: dict[tuple[str, str], list[op_models.OpCase]] = {}
     for c in op_models.OP_CASES:
-        if c.op not in _GENERATED:
+        if (c.op, c.dtype) not in _GENERATED_PAIRS:
             by_key.setdefault((c.op, c.dtype), []).append(c)
     return by_key
 
@@ -550,7 +551,7 @@ def op_examples(op: str | None = None, dtype: str | None = None):
 @st.composite
 def _op_examples(draw, pairs: list[tuple[str, str]]) -> OpExample:
     chosen_op, chosen_dtype = draw(st.sampled_from(pairs))
-    if chosen_op in _GENERATED:
+    if (chosen_op, chosen_dtype) in _GENERATED_PAIRS:
         model = draw(_GENERATED[chosen_op][1](ACTIVATION_TYPE[chosen_dtype]))
     else:
         model = draw(st.sampled_from(_CATALOGUE[(chosen_op, chosen_dtype)])).build()
