@@ -73,10 +73,11 @@ class Interpreter:
         self._recorded: dict[int, np.ndarray] | None = None
         # Arena views and C kernels' output buffers are overwritten by the next run.
         self._reuses_buffers = self._arena is not None or "c" in self.op_backends
-        # A model that is one chain of C calls runs without per-operator bookkeeping.
+        # The C calls run as one C program, without returning to Python between operators.
         self._chain = None
         if self.backend == "c" and self._arena is None and not self._variables:
-            self._chain = c_backend.CallChain.of(self._steps, self._prepared, self._order, self.subgraph.inputs)
+            self._chain = c_backend.CallChain.of(self._steps, self._prepared, self._order, self.subgraph.inputs,
+                                                 self.subgraph)
         # The inputs each step reads when it runs (a C step skips its constants).
         self._step_inputs = [k.used_inputs(n) if hasattr(k, "used_inputs") else n.inputs for k, n in self._steps]
 
@@ -92,10 +93,10 @@ class Interpreter:
         missing = [self.subgraph.tensors[t].name for i, t in enumerate(self.subgraph.inputs) if i not in self._inputs]
         if missing:
             raise ValueError(f"inputs not set: {', '.join(missing)}")
-        if self._chain is not None and not record:
-            x = self._inputs[0]
-            self._values = {self._chain.input_index: x, **self._chain.run(x)}
-            self._recorded = None
+        if self._chain is not None:
+            # every tensor has its own buffer in the program: intermediates need no recording
+            self._values = self._chain.run([self._inputs[i] for i in range(len(self.subgraph.inputs))])
+            self._recorded = {i: v.copy() for i, v in self._values.items()} if record else None
             return
         values: dict[int, np.ndarray] = dict(self._variables)
         recorded: dict[int, np.ndarray] = {}

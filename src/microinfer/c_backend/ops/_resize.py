@@ -12,6 +12,7 @@ from ctypes import POINTER, c_void_p
 import numpy as np
 
 from ...kernels.registry import Node
+from ..binding import Input, bound_call
 from ..binding import INT32_LIMIT, CCall, Fallback, address, contiguous, dims, pointers
 from ..structs import Dims
 
@@ -60,5 +61,5 @@ def resize_call(op: str, fn, params: ctypes.Structure, dtype: np.dtype, input_sh
     fn.argtypes = [POINTER(type(params)), POINTER(Dims), c_void_p, POINTER(Dims), c_void_p]
     head = pointers(params, dims(input_shape))
     tail = (ctypes.pointer(dims(output_shape)), address(output))
-    return CCall(op, lambda x: fn(*head, x, *tail), (dtype,), (int(np.prod(input_shape)),), output,
+    return CCall(op, bound_call(fn, [*head, Input(0), *tail]), (dtype,), (int(np.prod(input_shape)),), output,
                  [tables, output, head, tail])

@@ -14,6 +14,7 @@ import numpy as np
 
 from ...kernels.batch_matmul import BatchMatMulData
 from ...kernels.registry import Node
+from ..binding import Input, bound_call
 from ..binding import INT32_LIMIT, CCall, CKernel, Fallback, address, contiguous, pointers, register_c, requant, \
     require_sum_bound, scratch
 from ..structs import Activation, Context, Requant
@@ -89,6 +90,6 @@ class BatchMatMulC(CKernel):
             constant = contiguous(np.asarray(rhs.data).reshape(rhs_shape), dtype)
             keep.append(constant)
             rhs_address = address(constant)
-            return CCall(OP, lambda a: fn(*head, a, rhs_address, out), (dtype,), sizes[:1], output, keep)
-        return CCall(OP, lambda a, b: fn(*head, a, b, out), (dtype, dtype), sizes, output, keep,
+            return CCall(OP, bound_call(fn, [*head, Input(0), rhs_address, out]), (dtype,), sizes[:1], output, keep)
+        return CCall(OP, bound_call(fn, [*head, Input(0), Input(1), out]), (dtype, dtype), sizes, output, keep,
                      input_positions=(0, 1))

@@ -17,6 +17,7 @@ import numpy as np
 from ...kernels.fixedpoint import DOUBLE
 from ...kernels.registry import Node
 from ...kernels.softmax import Softmax, SoftmaxData
+from ..binding import Input, bound_call
 from ..binding import INT32_LIMIT, MAX_SHIFT, MIN_SHIFT, CCall, CKernel, CKernelError, Fallback, address, contiguous, \
     register_c
 
@@ -96,7 +97,7 @@ class SoftmaxC(CKernel):
         fn.argtypes = [POINTER(type(params)), c_int32, c_int32, c_void_p, c_void_p]
         head = (ctypes.pointer(params), rows, row_length)
         out = address(output)
-        call = SoftmaxCall("SOFTMAX", lambda x: fn(*head, x, out), (in_dtype,), (int(np.prod(shape)),), output,
+        call = SoftmaxCall("SOFTMAX", bound_call(fn, [*head, Input(0), out]), (in_dtype,), (int(np.prod(shape)),), output,
                            [output, head, tables])
         call.spec = spec
         return call
