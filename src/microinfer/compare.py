@@ -11,20 +11,16 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
-from . import reference, testing
-from .errors import MicroinferError
+from . import datasets, reference, testing
+from .datasets import InputError
+from .errors import MicroinferError  # noqa: F401
 from .interpreter import Interpreter
 from .tflite import load
 
 REFERENCE_NAMES = reference.TITLES
-
-
-class InputError(MicroinferError, ValueError):
-    """Input files for a comparison are missing or do not fit the model."""
 
 
 @dataclass
@@ -208,35 +204,11 @@ def random_inputs(model_bytes: bytes, count: int, seed: int = 0) -> list[list[np
     return [testing.random_inputs(model_bytes, rng) for _ in range(count)]
 
 
-def read_inputs(directory: str | os.PathLike, model_bytes: bytes) -> list[list[np.ndarray]]:
-    """Input sets from ``.npy`` files: ``DIR/input_<i>.npy`` (one set), or one subfolder of such
-    files per set (in name order)."""
-    directory = Path(directory)
-    if not directory.is_dir():
-        raise InputError(f"{directory}: not a directory")
-    count = len(load(model_bytes).main.inputs)
-    if any(directory.glob("input_*.npy")):
-        return [_read_set(directory, count)]
-    folders = sorted(p for p in directory.iterdir() if p.is_dir())
-    if not folders:
-        raise InputError(f"{directory}: no input_<i>.npy files and no subfolders of them")
-    return [_read_set(folder, count) for folder in folders]
-
-
-def _read_set(folder: Path, count: int) -> list[np.ndarray]:
-    inputs = []
-    for i in range(count):
-        path = folder / f"input_{i}.npy"
-        if not path.is_file():
-            raise InputError(f"{path}: missing (the model takes {count} input{'s' if count > 1 else ''})")
-        try:
-            inputs.append(np.load(path, allow_pickle=False))
-        except (OSError, ValueError) as exc:
-            raise InputError(f"{path}: not a .npy array ({exc})") from None
-    extra = sorted(p.name for p in folder.glob("input_*.npy") if p.name not in {f"input_{i}.npy" for i in range(count)})
-    if extra:
-        raise InputError(f"{folder}: the model takes {count} input(s), but found also {', '.join(extra)}")
-    return inputs
+def read_inputs(path: str | os.PathLike, model_bytes: bytes) -> list[list[np.ndarray]]:
+    """Input sets from files (see :mod:`microinfer.datasets`): a folder of ``.npy``/``.npz``
+    files, one ``.npz`` with a leading sample axis, ``DIR/input_<i>.npy`` (one set), or one
+    subfolder of such files per set."""
+    return datasets.read_inputs(path, model_bytes)
 
 
 # -- quantization error against a float original ---------------------------------------------------
