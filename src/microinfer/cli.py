@@ -83,19 +83,33 @@ def _parser() -> argparse.ArgumentParser:
 
     compare = commands.add_parser("compare", help="compare every layer's output with TFLite Micro and/or LiteRT")
     compare.add_argument("model", type=Path, help=".tflite file")
-    compare.add_argument("--against", choices=("tflm", "tflite", "both"), default="tflm",
-                         help="reference interpreter(s): tflm (TFLite Micro, default), tflite (LiteRT) or both")
+    compare.add_argument("--against", choices=("tflm", "tflite", "both"), default=None,
+                         help="reference interpreter(s): tflm (TFLite Micro, default), tflite (LiteRT) or both; "
+                              "with --per-layer or --labels, none unless given")
     compare.add_argument("--as", dest="as_", choices=("tflm", "tflite", "same"), default="same",
                          help="the reference microinfer reproduces (default: the one it is compared against)")
     source = compare.add_mutually_exclusive_group()
     source.add_argument("--random", type=int, metavar="N",
                         help="N random input sets over each input's full range (default 1; floats in [-1, 1])")
-    source.add_argument("--inputs", type=Path, metavar="DIR",
-                        help="input_<i>.npy files in DIR (one set), or in each subfolder of DIR (one set each)")
+    source.add_argument("--inputs", type=Path, metavar="PATH",
+                        help="a folder of .npy/.npz files (each one sample, or many along the leading axis), one "
+                             ".npz with many samples, or input_<i>.npy files in a folder (one set) or its subfolders")
     compare.add_argument("--seed", type=int, default=0, help="seed of the random inputs")
     compare.add_argument("--float", dest="float_model", type=Path, metavar="FLOAT_MODEL",
                          help="also measure the quantization error against this float original "
                               "(accuracy, RMSE, MAE, relative L2, cosine similarity per output)")
+    compare.add_argument("--per-layer", action="store_true",
+                         help="with --float: the quantization error of every layer (RMSE, max error, SNR, cosine, "
+                              "error in quantization steps), ranked by the SNR each layer loses")
+    compare.add_argument("--labels", type=Path, metavar="FILE",
+                         help="with --float: class labels (.npy, .npz or text, one per input set) for accuracy and "
+                              "confusion matrices of both models and their agreement")
+    compare.add_argument("--jobs", type=int, metavar="N", help="worker processes for --per-layer/--labels "
+                         "(default: every core)")
+    compare.add_argument("--float-engine", choices=("auto", "microinfer", "litert"), default="auto",
+                         help="what runs the float model for --per-layer/--labels: LiteRT when installed (auto), "
+                              "or microinfer's float32 kernels")
+    compare.add_argument("--csv", type=Path, metavar="FILE", help="write the per-layer table to FILE")
     compare.add_argument("--json", action="store_true", help="print one JSON object")
     compare.set_defaults(run=_compare)
 
@@ -245,11 +259,19 @@ def _plan(args) -> int:
 
 def _compare(args) -> int:
     from . import compare as comparison
+    from . import datasets
+    from .progress import bar
 
     if not args.model.is_file():
         load(args.model)  # raises ModelError saying why the file cannot be read
     data = args.model.read_bytes()
-    against = ("tflm", "tflite") if args.against == "both" else (args.against,)
+    dataset = args.per_layer or args.labels is not None
+    if dataset and args.float_model is None:
+        raise MicroinferError(f"{'--per-layer' if args.per_layer else '--labels'} needs --float FLOAT_MODEL")
+    if args.against is None:
+        against = () if dataset else ("tflm",)
+    else:
+        against = ("tflm", "tflite") if args.against == "both" else (args.against,)
     comparison.require_references(against)  # before any work: names the package to install
     if args.inputs is not None:
         inputs = comparison.read_inputs(args.inputs, data)
@@ -258,23 +280,59 @@ def _compare(args) -> int:
         if count < 1:
             raise comparison.InputError(f"--random needs a positive count, not {count}")
         inputs = comparison.random_inputs(data, count, args.seed)
+    labels = None
+    if args.labels is not None:
+        labels = datasets.read_labels(args.labels, len(inputs))
+    elif args.inputs is not None and dataset:
+        labels = datasets.labels_in(args.inputs)
+        labels = labels if labels is not None and labels.size == len(inputs) else None
     float_data = None
     if args.float_model is not None:
         if not args.float_model.is_file():
             load(args.float_model)
         float_data = args.float_model.read_bytes()
-    quantized_inputs = inputs if float_data is None else comparison.split_inputs(data, float_data, inputs)[0]
-    report = comparison.compare(data, against, quantized_inputs,
-                                microinfer_reference=None if args.as_ == "same" else args.as_)
-    error = None if float_data is None else comparison.quantization_error(data, float_data, inputs)
+    report = None
+    if against:
+        quantized_inputs = inputs if float_data is None else comparison.split_inputs(data, float_data, inputs)[0]
+        with bar("comparing", "input") as progress:
+            report = comparison.compare(data, against, quantized_inputs,
+                                        microinfer_reference=None if args.as_ == "same" else args.as_,
+                                        progress=progress)
+    error = layers = None
+    if float_data is not None:
+        with bar("float model", "input") as progress:
+            error = comparison.quantization_error(data, float_data, inputs, progress=progress)
+    if dataset:
+        from .layer_error import layer_errors
+
+        if args.jobs is not None and args.jobs < 1:
+            raise MicroinferError(f"--jobs needs a positive count, not {args.jobs}")
+        with bar("per layer" if args.per_layer else "accuracy", "input") as progress:
+            layers = layer_errors(data, float_data, inputs, labels=labels, jobs=args.jobs,
+                                  float_engine=args.float_engine, progress=progress)
+        if args.csv:
+            with _writing(args.csv):
+                args.csv.write_text(layers.to_csv())
     if args.json:
         extra = {} if error is None else {"float": {"model": args.float_model.name, **error.to_dict()}}
-        print(json.dumps({"model": args.model.name, **report.to_dict(), **extra}, indent=1))
+        if layers is not None:
+            extra["per_layer"] = layers.to_dict()
+        body = report.to_dict() if report is not None else {"runs": len(inputs)}
+        print(json.dumps({"model": args.model.name, **body, **extra}, indent=1))
     else:
-        print(_format_comparison(args.model.name, report))
+        parts = []
+        if report is not None:
+            parts.append(_format_comparison(args.model.name, report))
         if error is not None:
-            print()
-            print(_format_quantization_error(args.model.name, args.float_model.name, error))
+            parts.append(_format_quantization_error(args.model.name, args.float_model.name, error))
+        if layers is not None:
+            from .layer_error import format_report
+
+            parts.append(format_report(layers, args.model.name, args.float_model.name, top=30,
+                                       per_layer=args.per_layer))
+        print("\n\n".join(parts))
+    if report is None:
+        return 0
     # like fuzz and emulate: 1 when microinfer failed to reproduce the reference it ran as
     failed = any(not r.identical and r.microinfer_reference == name for name, r in report.references.items())
     return 1 if failed else 0
@@ -365,7 +423,10 @@ def _format_comparison(name: str, report) -> str:
         first = result.first_diverging_layer
         if first is None:
             all_ = "all " if report.runs > 1 else ""
-            verdict = f"bit-identical to {target} on {all_}{runs}"
+            largest = max((layer.max_abs_diff for layer in result.layers), default=0)
+            verdict = f"bit-identical to {target} on {all_}{runs}" if not largest else \
+                (f"agrees with {target} on {all_}{runs}: float32 within 1e-5 relative (summation order), "
+                 f"largest difference {_diff(largest)}")
         else:
             layer = next(layer for layer in result.layers if layer.op_index == first)
             verdict = (f"first diverging layer: op {first} ({layer.op}), output tensor {layer.tensor_index} "

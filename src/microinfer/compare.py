@@ -9,7 +9,7 @@ layer*: where the two implementations part (later layers inherit the difference)
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,6 +21,9 @@ from .interpreter import Interpreter
 from .tflite import load
 
 REFERENCE_NAMES = reference.TITLES
+# float32: an element agrees within FLOAT_RTOL of itself plus FLOAT_RTOL of the tensor's largest
+# magnitude (summation order differs between implementations; as ``microinfer fuzz`` checks)
+FLOAT_RTOL = 1e-5
 
 
 @dataclass
@@ -114,6 +117,7 @@ def compare(
     *,
     microinfer_reference: str | None = None,
     worker: reference.ReferenceWorker | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ComparisonReport:
     """Compare every operator output of microinfer with each reference in ``against``.
 
@@ -122,7 +126,11 @@ def compare(
     ``None`` (the default) uses the one it is compared against. Every run starts from fresh
     variable state, as each reference run starts a fresh interpreter.
     ``worker``: a :class:`~microinfer.reference.ReferenceWorker` to use (one is started and
-    closed otherwise).
+    closed otherwise). ``progress(done, total)`` is called after each input set and reference.
+
+    float32 tensors count an element as differing only beyond :data:`FLOAT_RTOL` of itself plus
+    :data:`FLOAT_RTOL` of the tensor's largest magnitude (summation order differs between
+    implementations); ``max_abs_diff`` is the largest difference all the same.
     """
     against = tuple(dict.fromkeys(against))
     require_references(against)
@@ -137,6 +145,7 @@ def compare(
     worker = reference.ReferenceWorker() if own else worker
     interpreters: dict[str, Interpreter] = {}
     report = ComparisonReport(runs=len(inputs), references={})
+    done, total = 0, len(inputs) * len(against)
     try:
         for ref in against:
             mode = microinfer_reference or ref
@@ -151,7 +160,7 @@ def compare(
                 if t >= 0 and t not in internal
             }
             seen: set[tuple[int, int]] = set()
-            for input_set in inputs:
+            for count, input_set in enumerate(inputs, 1):
                 interpreter.reset_variables()
                 try:
                     interpreter.run(input_set, intermediates=True)
@@ -165,6 +174,9 @@ def compare(
                         continue  # the reference does not expose this tensor
                     seen.add(key)
                     _accumulate(layer, got[t], expected[t])
+                if progress:
+                    progress(done + count, total)
+            done += len(inputs)
             report.references[ref] = ReferenceComparison(
                 ref, mode, len(inputs), [layer for key, layer in layers.items() if key in seen]
             )
@@ -186,7 +198,11 @@ def _accumulate(layer: LayerDiff, got: np.ndarray, expected: np.ndarray) -> None
     else:
         a, b = got.astype(np.float64), expected.astype(np.float64)
         both_nan = np.isnan(a) & np.isnan(b)
-        differ = (a != b) & ~both_nan
+        finite = np.abs(b[np.isfinite(b)])
+        largest = float(finite.max()) if finite.size else 0.0
+        with np.errstate(invalid="ignore"):
+            beyond = ~(np.abs(a - b) <= FLOAT_RTOL * (np.abs(b) + largest))
+        differ = (a != b) & ~both_nan & beyond
         layer.mismatches += int(np.count_nonzero(differ))
         if np.any(differ):
             with np.errstate(invalid="ignore"):
@@ -273,19 +289,22 @@ def split_inputs(model_bytes: bytes, float_bytes: bytes, inputs: Sequence[Sequen
 
 
 def quantization_error(model_bytes: bytes, float_bytes: bytes, inputs: Sequence[Sequence[np.ndarray]],
-                       *, microinfer_reference: str = reference.TFLM) -> QuantizationError:
+                       *, microinfer_reference: str = reference.TFLM,
+                       progress: Callable[[int, int], None] | None = None) -> QuantizationError:
     """Run the quantized model (as ``microinfer_reference`` does) and its float original (on
     microinfer's float32 kernels) on the same real inputs; the error of each dequantized output."""
     q_sets, f_sets = split_inputs(model_bytes, float_bytes, inputs)
     if not q_sets:
         raise ValueError("quantization_error needs at least one input set")
     model = load(model_bytes)
-    quantized = Interpreter(model, reference=microinfer_reference)
+    quantized = Interpreter(model, reference=microinfer_reference, backend="auto")
     original = Interpreter(float_bytes)
     outputs = model.main.output_tensors()
     got: list[list[np.ndarray]] = [[] for _ in outputs]
     want: list[list[np.ndarray]] = [[] for _ in outputs]
-    for q_set, f_set in zip(q_sets, f_sets):
+    for count, (q_set, f_set) in enumerate(zip(q_sets, f_sets), 1):
+        if progress:
+            progress(count - 1, len(q_sets))
         quantized.reset_variables()
         original.reset_variables()
         try:
@@ -298,6 +317,8 @@ def quantization_error(model_bytes: bytes, float_bytes: bytes, inputs: Sequence[
             scale, zero_point = _affine(tensor)
             got[i].append((np.asarray(q, np.float64) - zero_point) * scale)
             want[i].append(np.asarray(f, np.float64))
+    if progress:
+        progress(len(q_sets), len(q_sets))
     return QuantizationError(len(q_sets), [
         _output_error(i, t.name, np.stack(got[i]), np.stack(want[i])) for i, t in enumerate(outputs)
     ])

@@ -4,9 +4,11 @@
 C backend when it is built) and its float original on the same inputs, matches their tensors, and
 accumulates per matched tensor the error of the dequantized quantized values against the float
 ones: RMSE, mean and largest absolute error, signal-to-noise ratio, cosine similarity, and the RMSE
-in quantization steps of that tensor. The *dB lost* at an operator is its inputs' SNR minus its
-output's: error inherited from earlier layers does not count against it, so the layer where the
-error is made comes first in the ranking, and a loss of :data:`JUMP_DB` or more is marked as a jump.
+in quantization steps of that tensor. Operators are ranked by the error they add themselves: the
+noise-to-signal power ratio of the output minus that of the worst input (error inherited from
+earlier layers does not count against an operator), so the layer where the error is made comes
+first. The *dB lost* at an operator is its inputs' SNR minus its output's; a loss of
+:data:`JUMP_DB` or more is marked as a jump.
 With labels, the accuracy of both models and their agreement come along, with confusion matrices.
 
 Tensors are matched by name first (the TFLite converter and Google's AI Edge Quantizer keep the
@@ -147,6 +149,9 @@ class LayerError:
     db_lost: float | None  # its operator's inputs' SNR minus this SNR
     jump: bool = False
     rank: int = 0
+    # noise-to-signal power ratio of the output minus the worst input's: the error this operator
+    # adds itself (the ranking key; an operator with exact inputs adds all of its error)
+    noise_added: float = 0.0
 
     @property
     def rmse_steps(self) -> float | None:
@@ -163,7 +168,8 @@ class LayerError:
                 "elements": self.elements, "rmse": _num(self.rmse), "mae": _num(self.mae),
                 "max_abs_error": _num(self.max_abs), "snr_db": _num(self.snr_db), "cosine": _num(self.cosine),
                 "quantization_step": self.step, "rmse_in_steps": _num(self.rmse_steps),
-                "max_error_in_steps": _num(self.max_steps), "db_lost": _num(self.db_lost), "jump": self.jump}
+                "max_error_in_steps": _num(self.max_steps), "db_lost": _num(self.db_lost),
+                "noise_added": _num(self.noise_added), "jump": self.jump}
 
 
 @dataclass
@@ -454,6 +460,11 @@ def layer_errors(
     return report
 
 
+def _nsr(snr_db: float) -> float:
+    """Noise-to-signal power ratio of an SNR in dB (0 for an exact tensor)."""
+    return 0.0 if snr_db == math.inf else (math.inf if snr_db == -math.inf else 10 ** (-snr_db / 10))
+
+
 def _merge(stats: np.ndarray, part: np.ndarray) -> None:
     stats[:, :6] += part[:, :6]
     stats[:, 6] = np.maximum(stats[:, 6], part[:, 6])
@@ -470,22 +481,20 @@ def _layers(quantized: Model, matches: list[TensorMatch], stats: np.ndarray, sam
         cosine = qf / math.sqrt(qq * ff) if qq > 0 and ff > 0 else (1.0 if qq == ff == 0 else 0.0)
         scale, _ = _affine(sg.tensors[m.quant_tensor])
         step = scale if np.issubdtype(sg.tensors[m.quant_tensor].type.numpy_dtype, np.integer) else None
-        lost = None
+        lost, inherited_nsr = None, 0.0
         if m.op_index is not None:
             op = sg.operators[m.op_index]
             inherited = [snr_of[t] for t in op.inputs if t in snr_of]
             if inherited:
-                lost = min(inherited) - snr if math.isfinite(min(inherited)) or math.isfinite(snr) else 0.0
-                if math.isnan(lost):
-                    lost = 0.0
-            elif math.isfinite(snr):
-                lost = -snr  # no matched input: all of its error is made here (relative to 0 dB)
+                worst_input = min(inherited)
+                lost = 0.0 if worst_input == snr else worst_input - snr
+                inherited_nsr = _nsr(worst_input)
         snr_of[m.quant_tensor] = snr
-        layers.append(LayerError(m, int(n) // max(1, samples), rmse, sae / n if n else 0.0, worst, snr, cosine,
-                                 step, lost))
+        layer = LayerError(m, int(n) // max(1, samples), rmse, sae / n if n else 0.0, worst, snr, cosine, step, lost)
+        layer.noise_added = _nsr(snr) - inherited_nsr
+        layers.append(layer)
     ranked = sorted((layer for layer in layers if layer.match.op_index is not None),
-                    key=lambda layer: (-(layer.db_lost if layer.db_lost is not None else -math.inf),
-                                       layer.snr_db, layer.match.op_index))
+                    key=lambda layer: (-layer.noise_added, layer.snr_db, layer.match.op_index))
     for rank, layer in enumerate(ranked, 1):
         layer.rank = rank
         layer.jump = layer.db_lost is not None and layer.db_lost >= JUMP_DB
@@ -505,3 +514,83 @@ def _accuracy(labels: np.ndarray, q_pred: np.ndarray, f_pred: np.ndarray, classe
     return Accuracy(int(labels.size), classes, float(np.mean(q_pred == labels)), float(np.mean(f_pred == labels)),
                     float(np.mean(q_pred == f_pred)), confusion(labels, q_pred), confusion(labels, f_pred),
                     confusion(f_pred, q_pred))
+
+
+# -- text ------------------------------------------------------------------------------------------
+def format_report(report: LayerErrorReport, quantized_name: str, float_name: str, top: int | None = None,
+                  per_layer: bool = True) -> str:
+    """The ranked per-layer table, the matching summary and the accuracy, for people."""
+    from .render import counted, table
+
+    engine = "LiteRT" if report.float_engine == "litert" else "microinfer's float32 kernels"
+    backend = "C backend" if report.backend == "c" else "NumPy kernels"
+    lines = [f"{quantized_name} against its float model {float_name}, {counted(report.samples, 'input')} "
+             f"(quantized model on microinfer's {backend}, float model on {engine}):"]
+    counts = report.matched_by
+    how = ", ".join(f"{counts[k]} {label}" for k, label in (("input", "input" if counts.get("input") == 1 else "inputs"),
+                                                          ("name", "by name"), ("position", "by graph position"))
+                    if counts.get(k))
+    lines.append(f"tensors matched: {sum(counts.values())} ({how}); "
+                 f"unmatched operator outputs: {', '.join(map(str, report.unmatched)) or 'none'}")
+    if per_layer:
+        ranked = report.ranked
+        shown = ranked if top is None or len(ranked) <= top else ranked[:top]
+        rows = [(layer.rank, layer.match.op_index, layer.match.op, _short(layer.match.name), layer.match.how,
+                 _g(layer.rmse), _g(layer.max_abs), _db(layer.snr_db),
+                 _db(layer.db_lost) + (" <<" if layer.jump else "   "), f"{layer.cosine:.5f}",
+                 "-" if layer.rmse_steps is None else f"{layer.rmse_steps:.2f}")
+                for layer in shown]
+        lines += ["", table(("rank", "#", "op", "tensor", "matched", "RMSE", "max err", "SNR dB", "dB lost   ",
+                             "cosine", "RMSE/step"), rows, right=(0, 1, 5, 6, 7, 8, 9, 10))]
+        if len(shown) < len(ranked):
+            lines.append(f"... {len(ranked) - len(shown)} more layers (--json or --csv lists them all)")
+        lines += ["", f"Ranked by the error each operator adds itself (noise-to-signal power of its output minus "
+                      f"its inputs'); dB lost: its inputs' SNR minus its output's, '<<' a jump of {JUMP_DB:g} dB "
+                      f"or more."]
+        inputs = [layer for layer in report.layers if layer.match.op_index is None]
+        if inputs:
+            lines.append("inputs as quantized: " + ", ".join(f"{_short(i.match.name, 30)} SNR {_db(i.snr_db)} dB"
+                                                             for i in inputs))
+    if report.accuracy is not None:
+        lines += ["", *format_accuracy(report.accuracy)]
+    elif report.agreement is not None:
+        lines += ["", f"top-1 agreement of the two models: {report.agreement:.1%}"]
+    return "\n".join(lines)
+
+
+def format_accuracy(accuracy: Accuracy, max_classes: int = 20) -> list[str]:
+    from .render import counted
+
+    lines = [f"accuracy over {counted(accuracy.samples, 'labelled input')}: quantized {accuracy.quantized:.2%}, "
+             f"float {accuracy.float:.2%}, agreement {accuracy.agreement:.2%}"]
+    if accuracy.classes > max_classes:
+        lines.append(f"({accuracy.classes} classes: confusion matrices in --json)")
+        return lines
+    for title, matrix, rows, columns in (
+            ("quantized model", accuracy.confusion_quantized, "label", "predicted"),
+            ("float model", accuracy.confusion_float, "label", "predicted"),
+            ("agreement", accuracy.confusion_agreement, "float predicts", "quantized predicts")):
+        lines += ["", f"confusion matrix, {title} (rows: {rows}, columns: {columns}):", *_matrix(matrix)]
+    return lines
+
+
+def _matrix(matrix: np.ndarray) -> list[str]:
+    width = max(3, *(len(f"{v:,}") for v in matrix.reshape(-1)))
+    head = " " * 4 + " ".join(f"{c:>{width}}" for c in range(matrix.shape[1]))
+    return [head] + [f"{r:>3} " + " ".join(f"{v:>{width},}" for v in row) for r, row in enumerate(matrix)]
+
+
+def _short(text: str, width: int = 36) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _g(value: float) -> str:
+    return f"{value:.4g}"
+
+
+def _db(value: float | None) -> str:
+    if value is None:
+        return "-"
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    return f"{value:.1f}"
