@@ -297,11 +297,11 @@ def _compare(args) -> int:
         with bar("comparing", "input") as progress:
             report = comparison.compare(data, against, quantized_inputs,
                                         microinfer_reference=None if args.as_ == "same" else args.as_,
-                                        progress=progress)
+                                        **_with_progress(progress))
     error = layers = None
     if float_data is not None:
         with bar("float model", "input") as progress:
-            error = comparison.quantization_error(data, float_data, inputs, progress=progress)
+            error = comparison.quantization_error(data, float_data, inputs, **_with_progress(progress))
     if dataset:
         from .layer_error import layer_errors
 
@@ -336,6 +336,11 @@ def _compare(args) -> int:
     # like fuzz and emulate: 1 when microinfer failed to reproduce the reference it ran as
     failed = any(not r.identical and r.microinfer_reference == name for name, r in report.references.items())
     return 1 if failed else 0
+
+
+def _with_progress(progress) -> dict:
+    """``progress=`` for a library call, only when there is a bar to draw."""
+    return {} if progress is None else {"progress": progress}
 
 
 def _format_quantization_error(name: str, float_name: str, error) -> str:

@@ -26,6 +26,7 @@ kernel OpData are recorded as ``("APPROX", x86_64 size, arm32 size)``; see ``KER
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 
@@ -160,8 +161,9 @@ STRUCTS: dict[str, list] = {
 }
 
 
+@functools.lru_cache(maxsize=None)
 def layout(name: str, abi_: Abi | str) -> tuple[int, int]:
-    """(sizeof, alignof) of the struct ``name`` under ``abi_``."""
+    """(sizeof, alignof) of the struct ``name`` under ``abi_`` (cached: the tables are fixed)."""
     a = abi(abi_)
     offset, align = 0, 1
     for member in STRUCTS[name]:
