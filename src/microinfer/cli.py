@@ -123,6 +123,7 @@ def _parser() -> argparse.ArgumentParser:
     emulate.set_defaults(run=_emulate)
 
     _add_fit_parser(commands)
+    _add_report_parser(commands)
 
     fuzz = commands.add_parser("fuzz", help="differential fuzzing of the kernels against the references")
     fuzz.add_argument("--op", action="append", default=[], metavar="OP",
@@ -170,6 +171,60 @@ def _add_fit_parser(commands) -> None:
     fit.set_defaults(run=_fit)
 
 
+def _add_report_parser(commands) -> None:
+    report = commands.add_parser("report", help="one self-contained HTML report: layers, arena, fit, "
+                                                "latency, quantization error")
+    report.add_argument("model", type=Path, help=".tflite file")
+    report.add_argument("-o", "--output", type=Path, required=True, metavar="FILE", help="the HTML file to write")
+    report.add_argument("--float", dest="float_model", type=Path, metavar="FLOAT_MODEL",
+                        help="the float original: quantization error per layer")
+    where = report.add_mutually_exclusive_group()
+    where.add_argument("--board", action="append", default=[], metavar="B",
+                       help="a board from targets/boards (repeatable): fit verdict and per-layer latency")
+    where.add_argument("--all-boards", action="store_true", help="every board, best first")
+    report.add_argument("--inputs", type=Path, metavar="PATH", help="input sets for the quantization error "
+                        "(as `compare --inputs`; default: 20 random ones)")
+    report.add_argument("--labels", type=Path, metavar="FILE", help="class labels for accuracy")
+    report.add_argument("--planner", choices=PLANNERS, default="tflm", help="arena planner (default tflm)")
+    report.add_argument("--jobs", type=int, metavar="N", help="worker processes for the quantization error")
+    report.add_argument("--targets", type=Path, action="append", metavar="DIR",
+                        help="also read cores/ and boards/ from DIR")
+    report.set_defaults(run=_report)
+
+
+def _report(args) -> int:
+    from . import datasets
+    from .progress import bar
+    from .report import build_report, render
+
+    if not args.model.is_file():
+        load(args.model)
+    data = args.model.read_bytes()
+    float_data = None
+    if args.float_model is not None:
+        if not args.float_model.is_file():
+            load(args.float_model)
+        float_data = args.float_model.read_bytes()
+    elif args.inputs is not None or args.labels is not None:
+        raise MicroinferError("--inputs and --labels need --float FLOAT_MODEL")
+    inputs = None if args.inputs is None else datasets.read_inputs(args.inputs, data)
+    labels = None
+    if args.labels is not None:
+        labels = datasets.read_labels(args.labels, None if inputs is None else len(inputs))
+    elif args.inputs is not None:
+        labels = datasets.labels_in(args.inputs)
+    with bar("report", "stage") as progress:
+        result = build_report(data, args.model.name, float_model=float_data,
+                              float_name=None if args.float_model is None else args.float_model.name,
+                              boards=args.board, all_boards=args.all_boards, inputs=inputs, labels=labels,
+                              planner=args.planner, jobs=args.jobs, targets_dirs=args.targets,
+                              **_with_progress(progress))
+    with _writing(args.output):
+        args.output.write_text(render(result), encoding="utf-8")
+    print(f"wrote {args.output}")
+    return 0
+
+
 def _rate(text: str | None) -> float | None:
     if text is None:
         return None
@@ -198,7 +253,10 @@ def _fit(args) -> int:
     options = dict(planner=args.planner, rate_per_s=_rate(args.rate), battery=args.battery,
                    targets_dirs=args.targets, model_name=args.model.name)
     if args.all_boards:
-        results = estimate_all_boards(model, kernels=args.kernels, **options)
+        from .progress import bar
+
+        with bar("boards", "board") as progress:
+            results = estimate_all_boards(model, kernels=args.kernels, **options, **_with_progress(progress))
         if args.csv:
             with _writing(args.csv):
                 args.csv.write_text(fit_render.summary_csv(results))
@@ -237,8 +295,12 @@ def _plan(args) -> int:
     model = load(args.model)
     target = dict(abi=args.abi, kernels=args.kernels, core=args.core,
                   resource_variables=args.resource_variables)
-    plan = _plan_arena(model, args.planner, alias=args.alias, in_place=args.in_place,
-                       in_place_depthwise=args.in_place_depthwise, reorder=args.reorder, **target)
+    from .progress import bar
+
+    with bar(f"planning ({args.planner})", "placement", show=None if args.planner == "best" else False) as progress:
+        plan = _plan_arena(model, args.planner, alias=args.alias, in_place=args.in_place,
+                           in_place_depthwise=args.in_place_depthwise, reorder=args.reorder, **target,
+                           **_with_progress(progress))
     baseline = plan if args.planner == "tflm" else _plan_arena(model, "tflm", **target)
     # a reordered plan's scopes follow its order; labels keep the original operator numbers
     ordered = model if plan.operator_order is None else reordered_model(model, plan.operator_order, renumber=False)
@@ -362,11 +424,16 @@ def _fuzz(args) -> int:
 
     if args.examples < 1 or args.jobs < 1:
         raise fuzz.FuzzError("--examples and --jobs need positive counts")
-    show = sys.stderr.isatty() and not args.json
-    report = fuzz.campaign(args.against, args.op, args.dtype, args.examples, args.seed, args.jobs,
-                           progress=_fuzz_progress if show else None)
-    if show:
-        print(file=sys.stderr)
+    from .progress import bar
+
+    with bar("fuzzing", "unit") as progress:
+        def show(report, done: int, total: int) -> None:
+            progress(done, total, f"{thousands(report.cases)} cases, {report.cases_per_second:.0f}/s, "
+                                  f"{len(report.failures)} mismatches, {len(report.disagreements)} reference "
+                                  f"disagreements")
+
+        report = fuzz.campaign(args.against, args.op, args.dtype, args.examples, args.seed, args.jobs,
+                               progress=show if progress else None)
     with _writing(args.out):
         folders = [fuzz.write_finding(f, args.out) for f in report.findings.values()]
     if args.json:
@@ -374,14 +441,6 @@ def _fuzz(args) -> int:
     else:
         print(_format_fuzz(report, folders))
     return 1 if report.failures else 0
-
-
-def _fuzz_progress(report, done: int, total: int) -> None:
-    width = 30
-    bar = "#" * (width * done // total) + "." * (width - width * done // total)
-    print(f"\r[{bar}] {done}/{total} units, {thousands(report.cases)} cases, "
-          f"{report.cases_per_second:.0f}/s, {len(report.failures)} mismatches, "
-          f"{len(report.disagreements)} reference disagreements", end="", file=sys.stderr, flush=True)
 
 
 def _format_fuzz(report, folders) -> str:
@@ -460,18 +519,15 @@ def _emulate(args) -> int:
     from .emulate.report import format_emulation
 
     model = load(args.model)
-    result = emulate(model, args.core, seed=args.seed, progress=_progress_line("emulating layer") if sys.stderr.isatty() else None)
+    from .progress import bar
+
+    with bar(f"emulating ({args.core})", "layer") as progress:
+        result = emulate(model, args.core, seed=args.seed, progress=progress)
     if args.json:
         print(json.dumps({**result.to_dict(), "model": args.model.name}, indent=1))
     else:
         print(format_emulation(args.model.name, result))
     return 0 if result.all_bit_exact else 1
-
-
-def _progress_line(what: str):
-    def show(done: int, total: int) -> None:
-        print(f"\r{what} {done}/{total}", end="" if done < total else "\n", file=sys.stderr, flush=True)
-    return show
 
 
 def _example(args) -> int:

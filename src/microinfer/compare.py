@@ -96,6 +96,11 @@ class ComparisonReport:
     def to_dict(self) -> dict:
         return {"runs": self.runs, "references": {k: v.to_dict() for k, v in self.references.items()}}
 
+    def _repr_html_(self) -> str:
+        from .report import comparison_html
+
+        return comparison_html(self)
+
 
 def require_references(against: Sequence[str]) -> None:
     """Raise :class:`~microinfer.reference.ReferenceUnavailable` naming the package to install."""
@@ -256,6 +261,11 @@ class QuantizationError:
 
     def to_dict(self) -> dict:
         return {"runs": self.runs, "outputs": [o.to_dict() for o in self.outputs]}
+
+    def _repr_html_(self) -> str:
+        from .report import quantization_error_html
+
+        return quantization_error_html(self)
 
 
 def split_inputs(model_bytes: bytes, float_bytes: bytes, inputs: Sequence[Sequence[np.ndarray]]

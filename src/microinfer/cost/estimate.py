@@ -107,6 +107,12 @@ class FitResult:
             return None
         return self.board.supply_v * self.board.active_ma * self.latency_ms
 
+    def _repr_html_(self) -> str:
+        """The verdict, margins and per-layer latency chart, for notebooks."""
+        from ..report import fit_html
+
+        return fit_html(self)
+
     def to_dict(self) -> dict:
         c = self.cost
         life = self.battery_life
@@ -177,14 +183,19 @@ def estimate(
     return FitResult(**{**result.__dict__, "suggestions": suggestions, "battery_life": life})
 
 
-def estimate_all_boards(model, *, kernels: str | None = None, targets_dirs=None, **options) -> list[FitResult]:
-    """Every board, best first: boards the model fits, by latency, then the others."""
+def estimate_all_boards(model, *, kernels: str | None = None, targets_dirs=None, progress=None,
+                        **options) -> list[FitResult]:
+    """Every board, best first: boards the model fits, by latency, then the others.
+    ``progress(done, total)`` is called after each board."""
     model = model if isinstance(model, Model) else load(model)
     results = []
-    for name in board_names(targets_dirs):
+    names = board_names(targets_dirs)
+    for count, name in enumerate(names, 1):
         board = load_board(name, targets_dirs)
         library = kernels if kernels in board.core.kernel_libraries else None
         results.append(estimate(model, board, kernels=library, targets_dirs=targets_dirs, **options))
+        if progress:
+            progress(count, len(names))
     return sorted(results, key=lambda r: (not r.fits, r.latency_ms))
 
 

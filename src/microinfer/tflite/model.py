@@ -180,6 +180,12 @@ class Model:
         """The warnings for which ``reference`` ("tflm" or "tflite") refuses the model."""
         return [w for w in self.warnings if reference in w.refused_by]
 
+    def _repr_html_(self) -> str:
+        """The operator table, for notebooks."""
+        from ..report import model_html
+
+        return model_html(self)
+
     @property
     def main(self) -> Subgraph:
         return self.subgraphs[0]
