@@ -186,7 +186,7 @@ def arena_svg(plan, labels: dict | None = None, width: int = 1100, height: int =
     first = min(b.first for b in buffers)
     last = max(b.last for b in buffers)
     top = max(plan.head_bytes, max(b.offset + b.size for b in buffers), 1)
-    left, right, bottom, upper = 70, 10, 30, 10
+    left, right, bottom, upper = 120, 10, 30, 10
     w, h = width - left - right, height - upper - bottom
     sx = w / (last - first + 1)
     sy = h / top
