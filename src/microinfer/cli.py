@@ -145,6 +145,8 @@ def _parser() -> argparse.ArgumentParser:
     example.add_argument("name", choices=sorted(EXAMPLES), help="which example")
     example.add_argument("-o", "--output", type=Path, help="output file (default: NAME.tflite)")
     example.add_argument("--seed", type=int, default=0, help="seed of the (untrained) weights")
+    example.add_argument("--float", dest="float_twin", action="store_true",
+                         help="write the float32 twin instead (dequantized weights, float activations, same names)")
     example.set_defaults(run=_example)
     return parser
 
@@ -305,6 +307,8 @@ def _plan(args) -> int:
     # a reordered plan's scopes follow its order; labels keep the original operator numbers
     ordered = model if plan.operator_order is None else reordered_model(model, plan.operator_order, renumber=False)
     labels = plan_render.scope_labels(ordered)
+    if args.png and not args.png.suffix:
+        args.png = args.png.with_name(args.png.name + ".png")  # what matplotlib writes: say so
     if args.png:
         with _writing(args.png):
             plan_render.write_png(plan, args.png, title=f"{args.model.name}: arena head, planner {plan.planner}",
@@ -532,7 +536,11 @@ def _emulate(args) -> int:
 
 def _example(args) -> int:
     data = EXAMPLES[args.name](seed=args.seed)
-    output = args.output or Path(f"{args.name.replace('-', '_')}.tflite")
+    if args.float_twin:
+        from .float_twin import float_twin
+
+        data = float_twin(data)
+    output = args.output or Path(f"{args.name.replace('-', '_')}{'_float' if args.float_twin else ''}.tflite")
     with _writing(output):
         output.write_bytes(data)
     print(f"wrote {output} ({size(len(data))})")

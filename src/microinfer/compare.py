@@ -207,11 +207,11 @@ def _accumulate(layer: LayerDiff, got: np.ndarray, expected: np.ndarray) -> None
         largest = float(finite.max()) if finite.size else 0.0
         with np.errstate(invalid="ignore"):
             beyond = ~(np.abs(a - b) <= FLOAT_RTOL * (np.abs(b) + largest))
-        differ = (a != b) & ~both_nan & beyond
-        layer.mismatches += int(np.count_nonzero(differ))
-        if np.any(differ):
+        unequal = (a != b) & ~both_nan
+        layer.mismatches += int(np.count_nonzero(unequal & beyond))
+        if np.any(unequal):
             with np.errstate(invalid="ignore"):
-                diff = np.where(differ, np.abs(a - b), 0.0)
+                diff = np.where(unequal, np.abs(a - b), 0.0)
             worst = float(np.nanmax(diff)) if not np.all(np.isnan(diff)) else float("nan")
             layer.max_abs_diff = max(float(layer.max_abs_diff), worst)
         else:

@@ -4,11 +4,11 @@
 C backend when it is built) and its float original on the same inputs, matches their tensors, and
 accumulates per matched tensor the error of the dequantized quantized values against the float
 ones: RMSE, mean and largest absolute error, signal-to-noise ratio, cosine similarity, and the RMSE
-in quantization steps of that tensor. Operators are ranked by the error they add themselves: the
-noise-to-signal power ratio of the output minus that of the worst input (error inherited from
-earlier layers does not count against an operator), so the layer where the error is made comes
-first. The *dB lost* at an operator is its inputs' SNR minus its output's; a loss of
-:data:`JUMP_DB` or more is marked as a jump.
+in quantization steps of that tensor. Operators are ranked by the SNR they lose themselves: the
+*dB lost* at an operator is the SNR of its worst input minus that of its output (an exact input
+counts as :data:`EXACT_DB`), so error inherited from earlier layers does not count against it and
+the layer where the error is made comes first; a loss of :data:`JUMP_DB` or more is marked as a
+jump.
 With labels, the accuracy of both models and their agreement come along, with confusion matrices.
 
 Tensors are matched by name first (the TFLite converter and Google's AI Edge Quantizer keep the
@@ -36,6 +36,9 @@ from .datasets import InputError
 from .tflite import Model, load
 
 JUMP_DB = 6.0  # an operator that loses this much SNR (the error doubles) is marked as a jump
+# An exact input counts as this SNR when ranking: above the ~50 dB of an ideally quantized 8-bit
+# tensor, so the first operator after an integer input is charged the error it makes itself.
+EXACT_DB = 60.0
 FLOAT_ENGINES = ("auto", "microinfer", "litert")
 SKIP_OPS = frozenset({"QUANTIZE", "DEQUANTIZE"})
 STAT_FIELDS = 7  # count, sum sq err, sum |err|, sum f^2, sum q^2, sum q*f, max |err|
@@ -149,9 +152,6 @@ class LayerError:
     db_lost: float | None  # its operator's inputs' SNR minus this SNR
     jump: bool = False
     rank: int = 0
-    # noise-to-signal power ratio of the output minus the worst input's: the error this operator
-    # adds itself (the ranking key; an operator with exact inputs adds all of its error)
-    noise_added: float = 0.0
 
     @property
     def rmse_steps(self) -> float | None:
@@ -168,8 +168,7 @@ class LayerError:
                 "elements": self.elements, "rmse": _num(self.rmse), "mae": _num(self.mae),
                 "max_abs_error": _num(self.max_abs), "snr_db": _num(self.snr_db), "cosine": _num(self.cosine),
                 "quantization_step": self.step, "rmse_in_steps": _num(self.rmse_steps),
-                "max_error_in_steps": _num(self.max_steps), "db_lost": _num(self.db_lost),
-                "noise_added": _num(self.noise_added), "jump": self.jump}
+                "max_error_in_steps": _num(self.max_steps), "db_lost": _num(self.db_lost), "jump": self.jump}
 
 
 @dataclass
@@ -460,11 +459,6 @@ def layer_errors(
     return report
 
 
-def _nsr(snr_db: float) -> float:
-    """Noise-to-signal power ratio of an SNR in dB (0 for an exact tensor)."""
-    return 0.0 if snr_db == math.inf else (math.inf if snr_db == -math.inf else 10 ** (-snr_db / 10))
-
-
 def _merge(stats: np.ndarray, part: np.ndarray) -> None:
     stats[:, :6] += part[:, :6]
     stats[:, 6] = np.maximum(stats[:, 6], part[:, 6])
@@ -481,20 +475,18 @@ def _layers(quantized: Model, matches: list[TensorMatch], stats: np.ndarray, sam
         cosine = qf / math.sqrt(qq * ff) if qq > 0 and ff > 0 else (1.0 if qq == ff == 0 else 0.0)
         scale, _ = _affine(sg.tensors[m.quant_tensor])
         step = scale if np.issubdtype(sg.tensors[m.quant_tensor].type.numpy_dtype, np.integer) else None
-        lost, inherited_nsr = None, 0.0
+        lost = None
         if m.op_index is not None:
             op = sg.operators[m.op_index]
             inherited = [snr_of[t] for t in op.inputs if t in snr_of]
-            if inherited:
-                worst_input = min(inherited)
-                lost = 0.0 if worst_input == snr else worst_input - snr
-                inherited_nsr = _nsr(worst_input)
+            # exact inputs (integer model inputs given as such) count as EXACT_DB
+            worst_input = min(min(inherited), EXACT_DB) if inherited else EXACT_DB
+            lost = 0.0 if worst_input == snr else worst_input - min(snr, EXACT_DB)
         snr_of[m.quant_tensor] = snr
-        layer = LayerError(m, int(n) // max(1, samples), rmse, sae / n if n else 0.0, worst, snr, cosine, step, lost)
-        layer.noise_added = _nsr(snr) - inherited_nsr
-        layers.append(layer)
+        layers.append(LayerError(m, int(n) // max(1, samples), rmse, sae / n if n else 0.0, worst, snr, cosine, step,
+                                 lost))
     ranked = sorted((layer for layer in layers if layer.match.op_index is not None),
-                    key=lambda layer: (-layer.noise_added, layer.snr_db, layer.match.op_index))
+                    key=lambda layer: (-layer.db_lost, layer.snr_db, layer.match.op_index))
     for rank, layer in enumerate(ranked, 1):
         layer.rank = rank
         layer.jump = layer.db_lost is not None and layer.db_lost >= JUMP_DB
@@ -544,9 +536,9 @@ def format_report(report: LayerErrorReport, quantized_name: str, float_name: str
                              "cosine", "RMSE/step"), rows, right=(0, 1, 5, 6, 7, 8, 9, 10))]
         if len(shown) < len(ranked):
             lines.append(f"... {len(ranked) - len(shown)} more layers (--json or --csv lists them all)")
-        lines += ["", f"Ranked by the error each operator adds itself (noise-to-signal power of its output minus "
-                      f"its inputs'); dB lost: its inputs' SNR minus its output's, '<<' a jump of {JUMP_DB:g} dB "
-                      f"or more."]
+        lines += ["", f"Ranked by dB lost: the SNR of an operator's worst input minus that of its output (an exact "
+                      f"input counts as {EXACT_DB:g} dB), the error it adds itself; '<<' marks a jump of "
+                      f"{JUMP_DB:g} dB or more."]
         inputs = [layer for layer in report.layers if layer.match.op_index is None]
         if inputs:
             lines.append("inputs as quantized: " + ", ".join(f"{_short(i.match.name, 30)} SNR {_db(i.snr_db)} dB"

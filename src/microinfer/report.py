@@ -264,8 +264,8 @@ def layer_error_html(report) -> str:
     table = _table(["rank", "#", "op", "tensor", "matched", "RMSE", "max err", "SNR dB", "dB lost", "cosine",
                     "RMSE/step"], rows, {0, 1, 5, 6, 7, 8, 9, 10})
     counts = ", ".join(f"{n} by {k}" for k, n in report.matched_by.items())
-    text = [f"<p class='note'>{report.samples:,} input sets; tensors matched: {counts}. Ranked by the error each "
-            f"operator adds itself; a jump loses 6 dB or more.</p>"]
+    text = [f"<p class='note'>{report.samples:,} input sets; tensors matched: {counts}. Ranked by the SNR each "
+            f"operator loses itself (dB lost); a jump loses 6 dB or more.</p>"]
     if report.accuracy is not None:
         a = report.accuracy
         text.append(f"<p>accuracy over {a.samples:,} labelled inputs: quantized <b>{a.quantized:.2%}</b>, float "
