@@ -90,7 +90,13 @@ class _Graph:
         sg = model.main
         n = len(sg.operators)
         self.n = n
-        self.before = [sum(1 << p for p in ps) for ps in predecessors(model)]
+        preceding = predecessors(model)
+        self.before = [sum(1 << p for p in ps) for ps in preceding]
+        self.needs = [len(set(ps)) for ps in preceding]  # distinct predecessors of each operator
+        self.after: list[list[int]] = [[] for _ in range(n)]  # operators each one precedes
+        for i, ps in enumerate(preceding):
+            for p in set(ps):
+                self.after[p].append(i)
         self.scratch = [0] * n
         for sg_index, op, size in scratch:
             if sg_index == sg.index:
@@ -106,6 +112,7 @@ class _Graph:
         self.created = [0] * n  # bytes of the outputs an operator writes
         self.kept = [0] * n  # of them, bytes still alive after it
         self.last_readers: list[tuple[int, int]] = []  # (readers mask, bytes) of each freeable tensor
+        self.frees: list[list[tuple[int, int]]] = [[] for _ in range(n)]  # of them, those each op reads
         self.base = 0  # bytes alive before any operator runs and until their last reader
         self.base_unread = 0  # of them, graph inputs nothing reads: alive at scope 0 only
         for t in sg.tensors:
@@ -128,9 +135,11 @@ class _Graph:
                 mask = sum(1 << r for r in readers if r != p)
                 if mask:
                     self.last_readers.append((mask, size))
+                    for r in readers:
+                        if r != p:
+                            self.frees[r].append((mask, size))
                 elif p is None:
                     self.base_unread += size
-        self.frees = [[(m, s) for m, s in self.last_readers if m >> i & 1] for i in range(n)]
 
     def step(self, done: int, live: int, op: int) -> tuple[int, int]:
         """Bytes alive while ``op`` runs after ``done``, and after it."""
@@ -185,12 +194,21 @@ _GREEDY_KEYS = (
 
 
 def _greedy(graph: _Graph, key) -> tuple[int, ...]:
+    """Run, at each step, the ready operator ``key`` likes best. The ready set is kept up to date
+    as operators finish (counting each one's unfinished predecessors), not recomputed."""
     done, live, order = 0, graph.start(), []
+    waiting = list(graph.needs)
+    ready = {i for i in range(graph.n) if not waiting[i]}
     for _ in range(graph.n):
-        choice = min(graph.ready(done), key=lambda op: key(*graph.step(done, live, op), live, op))
+        choice = min(ready, key=lambda op: key(*graph.step(done, live, op), live, op))
         _, live = graph.step(done, live, choice)
         done |= 1 << choice
         order.append(choice)
+        ready.discard(choice)
+        for successor in graph.after[choice]:
+            waiting[successor] -= 1
+            if not waiting[successor]:
+                ready.add(successor)
     return tuple(order)
 
 
