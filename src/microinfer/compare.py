@@ -281,20 +281,33 @@ def split_inputs(model_bytes: bytes, float_bytes: bytes, inputs: Sequence[Sequen
         if tuple(q.shape) != tuple(f.shape):
             raise InputError(f"input {q.name!r} has shape {list(q.shape)} in the quantized model and "
                              f"{list(f.shape)} in the float model")
-    q_sets, f_sets = [], []
-    for input_set in inputs:
-        q_set, f_set = [], []
-        for tensor, x in zip(quantized_inputs, input_set):
-            x = np.asarray(x)
-            scale, zero_point = _affine(tensor)
-            if np.issubdtype(x.dtype, np.floating):
-                q_set.append(_quantize(x, tensor, scale, zero_point))
-                f_set.append(x.astype(np.float32))
-            else:
-                q_set.append(x)
-                f_set.append(((x.astype(np.float64) - zero_point) * scale).astype(np.float32))
-        q_sets.append(q_set)
-        f_sets.append(f_set)
+    inputs = [[np.asarray(x) for x in input_set] for input_set in inputs]
+    q_columns, f_columns = [], []
+    for position, tensor in enumerate(quantized_inputs):
+        column = [input_set[position] for input_set in inputs if position < len(input_set)]
+        if len(column) != len(inputs):
+            q_columns.append(None)
+            continue
+        scale, zero_point = _affine(tensor)
+        # one vectorised pass per input over all sets when they share a shape and a kind
+        same = len({(x.shape, x.dtype) for x in column}) == 1 and column
+        if same and np.issubdtype(column[0].dtype, np.floating):
+            stacked = np.stack(column)
+            q_columns.append(list(_quantize(stacked, tensor, scale, zero_point)))
+            f_columns.append(list(stacked.astype(np.float32)))
+        elif same:
+            stacked = np.stack(column)
+            q_columns.append(column)
+            f_columns.append(list(((stacked.astype(np.float64) - zero_point) * scale).astype(np.float32)))
+        else:
+            q_columns.append([_quantize(x, tensor, scale, zero_point) if np.issubdtype(x.dtype, np.floating) else x
+                              for x in column])
+            f_columns.append([x.astype(np.float32) if np.issubdtype(x.dtype, np.floating)
+                              else ((x.astype(np.float64) - zero_point) * scale).astype(np.float32) for x in column])
+    if any(c is None for c in q_columns):  # a set with too few arrays: the interpreter says which
+        return inputs, inputs
+    q_sets = [list(row) for row in zip(*q_columns)] if q_columns else [[] for _ in inputs]
+    f_sets = [list(row) for row in zip(*f_columns)] if f_columns else [[] for _ in inputs]
     return q_sets, f_sets
 
 

@@ -349,6 +349,7 @@ def _affine(tensor) -> tuple[float, float]:
 
 
 _WORKER: _Runner | None = None
+_SAMPLES: list | None = None  # the samples, inherited by forked workers (nothing to pickle)
 
 
 def _init_worker(*args) -> None:
@@ -357,8 +358,10 @@ def _init_worker(*args) -> None:
 
 
 def _run_chunk(chunk) -> tuple[np.ndarray, list]:
+    """``chunk``: (first, last) indices into the inherited samples, or the samples themselves."""
+    samples = _SAMPLES[chunk[0]:chunk[1]] if isinstance(chunk, tuple) else chunk
     stats = np.zeros((len(_WORKER.pairs), STAT_FIELDS))
-    predictions = [_WORKER.run(q, f, stats) for q, f in chunk]
+    predictions = [_WORKER.run(q, f, stats) for q, f in samples]
     return stats, predictions
 
 
@@ -430,21 +433,27 @@ def layer_errors(
             if progress and (done == total or done % max(1, total // 100) == 0):
                 progress(done, total)
     else:
-        size = max(1, min(50, total // (jobs * 4)))
-        chunks = [(k, samples[k:k + size]) for k in range(0, total, size)]
         import multiprocessing
 
-        context = multiprocessing.get_context("fork") if hasattr(os, "fork") else None
-        with ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker, initargs=args) as pool:
-            futures = {pool.submit(_run_chunk, chunk): k for k, chunk in chunks}
-            for future in as_completed(futures):
-                part, preds = future.result()
-                k = futures[future]
-                predictions[k:k + len(preds)] = preds
-                _merge(stats, part)
-                done += len(preds)
-                if progress:
-                    progress(done, total)
+        global _SAMPLES
+        size = max(1, min(50, total // (jobs * 4)))
+        fork = "fork" in multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("fork") if fork else None
+        chunks = [(k, (k, k + size) if fork else samples[k:k + size]) for k in range(0, total, size)]
+        _SAMPLES = samples if fork else None
+        try:
+            with ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker, initargs=args) as pool:
+                futures = {pool.submit(_run_chunk, chunk): k for k, chunk in chunks}
+                for future in as_completed(futures):
+                    part, preds = future.result()
+                    k = futures[future]
+                    predictions[k:k + len(preds)] = preds
+                    _merge(stats, part)
+                    done += len(preds)
+                    if progress:
+                        progress(done, total)
+        finally:
+            _SAMPLES = None
     layers = _layers(quantized, matches, stats, total)
     q_pred = np.array([p[0] for p in predictions], np.int64)
     f_pred = np.array([p[1] for p in predictions], np.int64)
