@@ -254,3 +254,29 @@ def test_a_model_quantized_by_ai_edge_quantizer():
     # the same figures from microinfer's own float32 kernels
     ours = layer_errors(quantized, data, _sets(uniform[32:]), jobs=1, float_engine="microinfer")
     assert [layer.rmse for layer in ours.layers] == pytest.approx([layer.rmse for layer in report.layers], rel=1e-4)
+
+
+# -- real float/int8 pairs from ../shared/models/wild ---------------------------------------------
+WILD_PAIRS = [
+    ("nuvoton_gearbox__dnn_int8quantized.tflite", "nuvoton_gearbox__dnn.tflite", "name"),  # TFLite converter
+    ("tinymaix__cifar10_q.tflite", "tinymaix__cifar10_f.tflite", "position"),  # renamed tensors
+    ("tinymaix__vww96_q.tflite", "tinymaix__vww96_f.tflite", "position"),
+    ("nuvoton_gsensor__model_CNN_quantized.tflite", "nuvoton_gsensor__model_CNN.tflite", "name"),  # float input
+]
+
+
+@pytest.mark.parametrize("quantized, original, how", WILD_PAIRS)
+def test_published_float_and_int8_pairs(quantized, original, how):
+    from conftest import SHARED_MODELS
+
+    paths = [SHARED_MODELS / "wild" / name for name in (quantized, original)]
+    if not all(p.is_file() for p in paths):
+        pytest.skip(f"{paths[0].parent} does not hold {quantized} and {original} (set MICROINFER_SHARED_MODELS)")
+    q, f = (p.read_bytes() for p in paths)
+    from microinfer.compare import random_inputs
+
+    report = layer_errors(q, f, random_inputs(f, 6, 0), jobs=1)
+    assert set(report.matched_by) == {"input", how}
+    operators = [op for op in microinfer.load(q).main.operators if op.op not in ("QUANTIZE", "DEQUANTIZE")]
+    assert report.matched_by[how] >= len(operators) - 1  # at most the int8 output before DEQUANTIZE
+    assert sorted(layer.rank for layer in report.ranked) == list(range(1, len(report.ranked) + 1))

@@ -289,6 +289,10 @@ def split_inputs(model_bytes: bytes, float_bytes: bytes, inputs: Sequence[Sequen
             q_columns.append(None)
             continue
         scale, zero_point = _affine(tensor)
+        if not np.issubdtype(tensor.type.numpy_dtype, np.integer):  # a float input (QUANTIZE inside)
+            q_columns.append([x.astype(tensor.type.numpy_dtype) for x in column])
+            f_columns.append([x.astype(np.float32) for x in column])
+            continue
         # one vectorised pass per input over all sets when they share a shape and a kind
         same = len({(x.shape, x.dtype) for x in column}) == 1 and column
         if same and np.issubdtype(column[0].dtype, np.floating):
