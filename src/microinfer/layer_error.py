@@ -270,10 +270,18 @@ class _Runner:
         self.pairs = pairs
         self.dequantize = [_dequantizer(sg.tensors[q]) for q, _ in pairs]
         self.output = sg.outputs[0]
-        self.float_output = load(float_bytes).main.outputs[0]
+        original = load(float_bytes).main
+        self.float_output = original.outputs[0]
+        self.stateful = any(t.is_variable for t in (*sg.tensors, *original.tensors))
 
     def run(self, q_set, f_set, stats: np.ndarray) -> tuple[int, int]:
+        """Run one sample (from fresh recurrent state, as each reference run starts), add its
+        sums to ``stats``; the top-1 class of both models."""
         q = self.quantized
+        if self.stateful:
+            q.reset_variables()
+            reset = getattr(self.original, "reset_all_variables", None) or self.original.reset_variables
+            reset()
         for i, x in enumerate(q_set):
             q.set_input(i, x)
         q.invoke()
@@ -306,9 +314,13 @@ class _Runner:
             row[5] += float(np.dot(qv, fv))
             if d.size:
                 row[6] = max(row[6], float(absolute.max()))
-        q_out = np.asarray(q.get_tensor(self.output))
-        f_out = np.asarray(get_float(self.float_output))
-        return int(np.argmax(q_out.reshape(-1, q_out.shape[-1])[0])), int(np.argmax(f_out.reshape(-1, f_out.shape[-1])[0]))
+        return _top1(q.get_tensor(self.output)), _top1(get_float(self.float_output))
+
+
+def _top1(values) -> int:
+    """The class of the first row of a classifier's output (0 for a scalar)."""
+    values = np.asarray(values)
+    return int(np.argmax(values.reshape(-1, values.shape[-1])[0])) if values.ndim and values.size else 0
 
 
 def _litert(model_bytes: bytes):
