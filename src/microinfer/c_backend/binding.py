@@ -10,6 +10,7 @@ call into a preallocated output buffer.
 from __future__ import annotations
 
 import ctypes
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -168,6 +169,11 @@ def bound_call(fn, arguments) -> Callable[..., int]:
             for slot, position in slots:
                 arguments[slot] = addresses[position]
             return fn(*arguments)
+
+        # one named parameter per input, as a lambda would have (emulate counts them)
+        count = max(position for _, position in slots) + 1 if slots else 0
+        invoke.__signature__ = inspect.Signature(
+            [inspect.Parameter(f"input{k}", inspect.Parameter.POSITIONAL_ONLY) for k in range(count)])
     invoke.foreign = ForeignCall(fn, template)
     return invoke
 
