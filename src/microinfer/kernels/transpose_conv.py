@@ -117,7 +117,8 @@ def _weights_zero_points(node: Node) -> bool:
     return cu.zero_filter_zero_points(node)
 
 
-@register("TRANSPOSE_CONV", versions=range(1, 6), types=("int8", "int16x8", "float32"))
+@register("TRANSPOSE_CONV", versions=range(1, 6), types=("int8", "int16x8", "float32"), inputs=(3, 4), outputs=1,
+          optional_inputs=(3,))
 class TransposeConv(Kernel):
     constraints = (
         _types_supported,

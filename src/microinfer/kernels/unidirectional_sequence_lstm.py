@@ -314,10 +314,15 @@ def _int16_gate_scales(node: Node) -> bool:
     return all(int(np.abs(np.asarray(node.inputs[i].data, np.int64)).max(initial=0)) < 1 << 40 for i in BIASES)
 
 
-@register("UNIDIRECTIONAL_SEQUENCE_LSTM", versions=range(1, 5), types=("int8", "int16x8", "float32", "hybrid"))
+# The schema's 24 inputs; CIFG drops the input gate's tensors, and peepholes, projection and
+# layer norm are optional.
+OPTIONAL_INPUTS = (1, 5, 9, 10, 11, 12, 16, 17, 20, 21, 22, 23)
+
+
+@register("UNIDIRECTIONAL_SEQUENCE_LSTM", versions=range(1, 5), types=("int8", "int16x8", "float32", "hybrid"),
+          inputs=24, outputs=1, optional_inputs=OPTIONAL_INPUTS)
 class UnidirectionalSequenceLstm(Kernel):
     constraints = (
-        _all_inputs,
         _lstm_wiring,
         _standard_unless_litert_float,
         _types_supported,

@@ -90,6 +90,17 @@ class OpCase:
     build: Callable[[], bytes]
     description: str = ""
     references: tuple[str, ...] = ("tflm", "tflite")  # the references that run it (the others refuse it)
+    # (input position, lowest, highest): inputs whose values must stay in a range for the
+    # references to run (indices, divisors that must not hit the zero point)
+    input_ranges: tuple[tuple[int, int, int], ...] = ()
+
+    def inputs(self, rng: np.random.Generator) -> list[np.ndarray]:
+        """Random inputs for the built model, within ``input_ranges``."""
+        values = random_inputs(self.build(), rng)
+        for position, low, high in self.input_ranges:
+            x = values[position]
+            values[position] = rng.integers(low, high, size=x.shape, endpoint=True).astype(x.dtype)
+        return values
 
 
 class _Model:
@@ -773,12 +784,14 @@ def _lstm_float(hybrid: bool = False, **variant) -> bytes:
 
 # -- the catalogue ---------------------------------------------------------------------------------
 def _c(name: str, fn: Callable[..., bytes], *args, description: str = "", references=("tflm", "tflite"),
-       **kwargs) -> OpCase:
+       input_ranges=(), **kwargs) -> OpCase:
     op, dtype = name.split("/")[:2]
-    return OpCase(name, op, dtype, functools.partial(fn, *args, **kwargs), description, tuple(references))
+    return OpCase(name, op, dtype, functools.partial(fn, *args, **kwargs), description, tuple(references),
+                  tuple(input_ranges))
 
 
 LITERT_ONLY = ("tflite",)
+TFLM_ONLY = ("tflm",)
 
 
 _A = ActivationFunction
@@ -820,7 +833,7 @@ OP_CASES: tuple[OpCase, ...] = (
     _c("ARG_MAX/int8", _arg, "ARG_MAX"),
     _c("ARG_MAX/float32", _arg, "ARG_MAX", act=FLOAT, version=1),
     _c("ARG_MIN/int8", _arg, "ARG_MIN"),
-    _c("CUMSUM/int8", _cumsum, description="exclusive, along the middle axis"),
+    _c("CUMSUM/int8", _cumsum, references=TFLM_ONLY, description="exclusive, along the middle axis"),
     _c("CUMSUM/float32", _cumsum, act=FLOAT),
     _c("L2_NORMALIZATION/int8", _l2_normalization),
     _c("L2_NORMALIZATION/float32", _l2_normalization, act=FLOAT, version=1),
@@ -867,16 +880,18 @@ OP_CASES: tuple[OpCase, ...] = (
     _c("SPACE_TO_BATCH_ND/int8", _space_to_batch_nd, description="no padding (TFLite Micro's is uninitialized)"),
     _c("BATCH_TO_SPACE_ND/int8", _batch_to_space_nd, description="with crops"),
     _c("MIRROR_PAD/int8", _mirror_pad, description="SYMMETRIC"),
-    _c("EMBEDDING_LOOKUP/float32", _embedding_lookup, description="int8 table dequantized to float32"),
+    _c("EMBEDDING_LOOKUP/float32", _embedding_lookup, input_ranges=((0, 0, 5),),
+       description="int8 table dequantized to float32"),
     _c("DYNAMIC_UPDATE_SLICE/int8", _dynamic_update_slice),
-    _c("TILE/int8", _tile, description="LiteRT only"),
+    _c("TILE/int8", _tile, references=LITERT_ONLY, description="LiteRT only"),
     _c("SVDF/int8", _svdf, description="rank 2, int16 time weights and state, fused RELU"),
     _c("UNIDIRECTIONAL_SEQUENCE_LSTM/int8", _lstm_int8,
        description="3 steps, 4 cells, int16 cell state"),
     # the binary element-wise family (kernels/_binary.py); POW is absent: TFLite Micro lacks it
     _c("MAXIMUM/int8", _elementwise, "MAXIMUM", version=2),
     _c("MINIMUM/float32", _elementwise, "MINIMUM", act=FLOAT),
-    _c("DIV/int8", _elementwise, "DIV", options=DivOptions(), version=2),
+    _c("DIV/int8", _elementwise, "DIV", options=DivOptions(), version=2, input_ranges=((1, 7, 127),),
+       description="divisors above the zero point (LiteRT fails on a divisor equal to it)"),
     _c("DIV/float32", _elementwise, "DIV", act=FLOAT, options=DivOptions(_A.RELU)),
     _c("SQUARED_DIFFERENCE/int8", _elementwise, "SQUARED_DIFFERENCE", version=2),
     _c("SQUARED_DIFFERENCE/float32", _elementwise, "SQUARED_DIFFERENCE", act=FLOAT),
@@ -891,7 +906,7 @@ OP_CASES: tuple[OpCase, ...] = (
     _c("LOGICAL_AND/bool", _elementwise, "LOGICAL_AND", act="bool"),
     _c("LOGICAL_OR/bool", _elementwise, "LOGICAL_OR", act="bool"),
     _c("LOGICAL_NOT/bool", _logical_not),
-    _c("ADD_N/int8", _add_n, "int8"),
+    _c("ADD_N/int8", _add_n, "int8", references=TFLM_ONLY),
     _c("ADD_N/float32", _add_n, FLOAT),
     # batch matrix multiplication
     _c("BATCH_MATMUL/int8", _batch_matmul, description="broadcast batch, constant rhs (transposed once)"),
