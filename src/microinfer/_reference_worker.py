@@ -38,6 +38,8 @@ def _serve() -> None:
 
 
 def _handle(request: dict, capture) -> dict:
+    if request.get("isolated") and "input_sets" in request:
+        return _in_child(lambda: {"runs": _run_many(request)})
     if "input_sets" in request:
         return {"runs": _run_many(request)}
     if request["reference"] == "tflm":
@@ -78,6 +80,29 @@ def _tflm_all_tensors(request: dict) -> dict:
         interpreter.set_input(x, i)
     interpreter.invoke()
     return _tflm_tensors(interpreter, _main_tensor_count(request["model"]))
+
+
+def _in_child(work) -> dict:
+    """``work()`` in a forked child, so that a reference crashing on a malformed model costs a
+    fork instead of a new worker (and its imports). A child killed by a signal is reported."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read_end)
+        try:
+            reply = work()
+        except Exception as exc:  # the reference's own error, reported to the caller
+            reply = {"error": f"{type(exc).__name__}: {exc}"}
+        with os.fdopen(write_end, "wb") as out:
+            out.write(pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL))
+        os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as source:
+        payload = source.read()
+    _, status = os.waitpid(pid, 0)
+    if payload:
+        return pickle.loads(payload)
+    return {"crash": os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)}
 
 
 def _run_many(request: dict) -> list[dict]:
