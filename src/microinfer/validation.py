@@ -37,6 +37,32 @@ def check_model(model: Model, reference: str) -> None:
         raise ModelError("the model cannot run as it is:\n  " + "\n  ".join(problems))
 
 
+def check_structure(model: Model) -> None:
+    """Raise :class:`ModelError` when an operator microinfer knows lists more or fewer tensors
+    than it takes, or omits one it needs: TFLite Micro fails to prepare such a node, so no arena
+    plan or cost exists for the model. (Operators without a kernel are not checked.)"""
+    problems = structure_problems(model)
+    if problems:
+        raise ModelError("TFLite Micro cannot prepare the model:\n  " + "\n  ".join(problems))
+
+
+def structure_problems(model: Model) -> list[str]:
+    from .kernels import REGISTRY
+    from .kernels.registry import Node
+
+    problems = []
+    for sg in model.subgraphs:
+        for op in sg.operators:
+            kernel = REGISTRY.get(op.op)
+            if kernel is None:
+                continue
+            node = Node(op, tuple(None if i < 0 else sg.tensors[i] for i in op.inputs),
+                        tuple(sg.tensors[i] for i in op.outputs), model, TFLM)
+            problems += [f"subgraphs[{sg.index}].operators[{op.index}] ({op.op}) {p}"
+                         for p in kernel.wiring_problems(node)]
+    return problems
+
+
 def graph_problems(model: Model, sg: Subgraph) -> list[str]:
     """Wiring: what each operator reads holds a value, what it writes may be written, and every
     output of the subgraph is produced."""

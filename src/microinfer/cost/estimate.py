@@ -161,7 +161,11 @@ def estimate(
     path = the_board.core.kernel_path(library)
     weights_in = weights_in or the_board.weights_in
     arena_in = arena_in or the_board.arena_in
-    the_board.region(weights_in), the_board.region(arena_in)  # unknown names are refused here
+    the_board.region(weights_in)  # unknown names are refused here
+    if the_board.region(arena_in).kind == "flash":
+        ram = ", ".join(name for name, r in the_board.memory.items() if r.kind != "flash")
+        raise UnsupportedTargetError(f"the tensor arena must be in RAM, and region {arena_in!r} of board "
+                                     f"{the_board.name} is flash; its RAM regions: {ram}")
     name = model_name or (str(model) if isinstance(model, (str, os.PathLike)) else "model")
     model = model if isinstance(model, Model) else load(model)
 
@@ -193,8 +197,8 @@ def _board(board, core, clock_mhz, targets_dirs) -> Board:
         return board
     if (board is None) == (core is None):
         raise UnsupportedTargetError("give a board or a core (with an optional clock), not both or neither")
-    if clock_mhz is not None and not clock_mhz > 0:
-        raise UnsupportedTargetError(f"clock must be a positive number of MHz, got {clock_mhz!r}")
+    if clock_mhz is not None and not 0 < clock_mhz < float("inf"):
+        raise UnsupportedTargetError(f"clock must be a positive, finite number of MHz, got {clock_mhz!r}")
     if board is not None:
         the_board = load_board(board, targets_dirs)
         if clock_mhz:
@@ -315,7 +319,8 @@ def _battery_life(result: FitResult, rate_per_s, battery, targets_dirs) -> Batte
     board = result.board
     if board.active_ma is None or board.sleep_ua is None:
         raise UnsupportedTargetError(f"board {board.name} has no [power] figures; battery life needs active_ma and sleep_ua")
-    the_battery = battery if isinstance(battery, Battery) else load_battery(battery or "CR2032", targets_dirs)
+    the_battery = battery if isinstance(battery, Battery) else load_battery(
+        "CR2032" if battery is None else battery, targets_dirs)
     rate = 1.0 if rate_per_s is None else float(rate_per_s)
     if rate <= 0:
         raise UnsupportedTargetError(f"rate must be positive (inferences per second), got {rate!r}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..errors import UnsupportedTargetError
 from ..info import operator_macs
 from ..targets import Board
 from ..tflite.model import Model, Operator, Subgraph
@@ -120,7 +121,12 @@ def _strides(op: Operator) -> tuple[int, int]:
 
 
 def kernel_for(kind: str, library: str, path: str) -> Kernel:
-    kernels = LIBRARIES[(library, path)]
+    try:
+        kernels = LIBRARIES[(library, path)]
+    except KeyError:
+        known = ", ".join(sorted(p for lib, p in LIBRARIES if lib == library))
+        raise UnsupportedTargetError(f"kernel library {library!r} has no path {path!r} (its core file's "
+                                     f"{library.replace('-', '_')}_path); known paths: {known}") from None
     return kernels.get(kind) or kernels.get("conv" if kind == "conv_1x1" else kind) or REFERENCE[kind.replace("_1x1", "")]
 
 

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..errors import MicroinferError
 from ..tflite.model import Model, Operator, Subgraph, Tensor
 from . import _structs as S
 
@@ -81,8 +82,8 @@ class _Step:
     keep: int | None = None  # temp: leading bytes still read after later tail allocations
 
 
-class ArenaTooSmall(Exception):
-    pass
+class ArenaTooSmall(MicroinferError):
+    """The replayed allocations do not fit the arena size tried."""
 
 
 # -- public API --------------------------------------------------------------------------------------
@@ -101,7 +102,12 @@ def persistent_allocations(model: Model, abi: str = "x86_64", *, recording: bool
                        resource_variables=resource_variables):
         if step.kind == "P":
             before = state.tail_used
-            state.apply(step, per_buffer=S.greedy_per_buffer_size(abi))
+            try:
+                state.apply(step, per_buffer=S.greedy_per_buffer_size(abi))
+            except ArenaTooSmall:
+                raise ArenaTooSmall(f"TFLite Micro's persistent allocations for this model exceed "
+                                    f"{arena_size:,} bytes (at {step.what or 'an allocation'} of "
+                                    f"{step.size:,} bytes)") from None
             result.append(PersistentAllocation(step.category, step.size, state.tail_used - before,
                                                step.count, step.what, step.align, step.exact))
         else:
@@ -590,6 +596,8 @@ def _op_scratch(sg: Subgraph, op: Operator, pointer: int = 8) -> list[int]:
         return [4 * len(t[op.inputs[0]].shape), 4 * max(1, t[op.inputs[1]].num_elements)]
     if name == "SVDF" and t[op.inputs[0]].dtype_name == "int8":
         x, w_feature, bias_or_state = t[op.inputs[0]], t[op.inputs[1]], t[op.outputs[0]]
+        if not (x.shape and w_feature.shape and bias_or_state.shape):
+            return []  # TFLite Micro refuses such an SVDF in Prepare
         batch, filters = x.shape[0], w_feature.shape[0]
         units = bias_or_state.shape[-1]
         return [4 * batch * filters, 4 * batch * units]
