@@ -38,6 +38,11 @@ class LoopWork:
     units: dict[str, float]
 
 
+def signature(function: str, units: dict[str, float]) -> str:
+    """A layer's loops as one string: the same string, the same work (the key of measured counts)."""
+    return function + " " + " ".join(f"{u}={units[u]:g}" for u in sorted(units) if units[u])
+
+
 # -- geometry helpers ---------------------------------------------------------------------------------
 def _shape(sg: Subgraph, op: Operator, i: int) -> tuple[int, ...]:
     index = op.inputs[i] if i < len(op.inputs) else -1
