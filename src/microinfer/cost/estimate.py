@@ -15,7 +15,7 @@ from .layers import NPU_OPERATORS, LayerCost, model_layer_costs
 from .loops import CODE_BYTES, RUNTIME_CODE_BYTES
 from .value import Cost, total
 
-KERNEL_LIBRARIES = ("tflm-reference", "cmsis-nn", "esp-nn")
+KERNEL_LIBRARIES = ("tflm-reference", "cmsis-nn", "esp-nn", "microinfer")
 
 
 @dataclass(frozen=True)
@@ -219,6 +219,8 @@ def _arena(model: Model, board: Board, library: str, planner: str) -> tuple[int,
         arena_plan = plan(model, planner, abi=board.core.abi)
         if library == "esp-nn":
             notes.append("arena: TFLite Micro reference kernels' arena; ESP-NN's scratch buffers are not counted")
+        if library == "microinfer":
+            notes.append("arena: TFLite Micro reference kernels' arena; the C kernels' scratch buffers are not counted")
     notes.extend(f"arena: {note}" for note in arena_plan.notes)
     arena = arena_plan.min_working_arena_bytes or arena_plan.total_bytes
     return arena, arena_plan.exact, tuple(notes)

@@ -176,9 +176,12 @@ def layer_cost(sg: Subgraph, op: Operator, board: Board, library: str, weights_i
         return LayerCost(op.index, op.op, "npu", "not estimated: runs on the NPU", Cost(0.0, 0.0, 0, 0.0, {}), "npu")
     g = geometry(sg, op)
     path = board.core.kernel_path(library)
-    proxy = "cmsis-nn" if library == "microinfer" else library  # instruction classes of the C kernels' loops
-    kernel = kernel_for(g.kind, proxy, board.core.kernel_path(proxy) if proxy in board.core.kernel_libraries
-                        else "reference")
+    # the instruction classes of microinfer's C kernels: those of the CMSIS-NN (Arm) or ESP-NN (ESP32)
+    # loops of the same shape
+    proxy = library
+    if library == "microinfer":
+        proxy = next((lib for lib in ("cmsis-nn", "esp-nn") if lib in board.core.kernel_libraries), "tflm-reference")
+    kernel = kernel_for(g.kind, proxy, board.core.kernel_path(proxy))
     cpi = board.core.cycles
     instructions = cycles = 0.0
     calibrated = library_work(sg, op, library, path) if library in CALIBRATED else None

@@ -354,6 +354,8 @@ CODE_BYTES: dict[str, dict[str, int]] = {
                        "elementwise_quantized": 3000, "softmax": 3000, "copy": 1000, "simple": 2000},
     "cmsis-nn": {"conv": 9000, "conv_1x1": 3000, "depthwise": 9000, "fully_connected": 4000, "pool": 3500,
                  "elementwise_quantized": 3500, "softmax": 3000, "copy": 1000, "simple": 2000},
+    "microinfer": {"conv": 6000, "conv_1x1": 3000, "depthwise": 6000, "fully_connected": 3000, "pool": 2500,
+                   "elementwise_quantized": 2500, "softmax": 2500, "copy": 1000, "simple": 2000},
     "esp-nn": {"conv": 12000, "conv_1x1": 4000, "depthwise": 10000, "fully_connected": 4000, "pool": 4000,
                "elementwise_quantized": 3500, "softmax": 3000, "copy": 1000, "simple": 2000},
 }
