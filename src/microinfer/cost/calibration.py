@@ -36,9 +36,10 @@ BOARDS = {
     "ESP32-S3": "esp32-s3-eye",
     "ESP32": "esp32-devkitc",
     "ESP32-C3": "esp32-c3-devkitm-1",
+    "EK-RA8D1": "ek-ra8d1",
 }
 # published core -> core file, for rows on boards not described (predicted with core and clock)
-CORES = {"Cortex-M4F": "cortex-m4f", "Cortex-M7": "cortex-m7", "Cortex-M33": "cortex-m33"}
+CORES = {"Cortex-M4F": "cortex-m4f", "Cortex-M7": "cortex-m7", "Cortex-M33": "cortex-m33", "Cortex-M85": "cortex-m85"}
 
 
 @dataclass(frozen=True)

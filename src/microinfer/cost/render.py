@@ -115,8 +115,8 @@ def layer_table(result: FitResult) -> str:
                      layer.kernel if layer.source in ("measured", "emulated", "calibrated") else ""])
     used = [s for s in SOURCES if any(layer.source == s for layer in result.layers)]
     legend = ["instructions from: " + "; ".join(f"{s} = {SOURCES[s]}" for s in used),
-              "every instruction count adds TFLite Micro's per-operator work (about 600); cycles are est. "
-              "from the core's cycles per instruction class"]
+              "each layer's instructions include about 600 for the interpreter's step around the kernel; "
+              "cycles are est. from the core's cycles per instruction class"]
     return table(["#", "op", "MACs", "est. cycles", "instr.", "est. cycles/MAC", "est. share", "instr. from",
                   "kernel function"], rows, right=(2, 3, 4, 5, 6)) + "\n" + "\n".join(legend)
 
