@@ -82,7 +82,7 @@ def test_fit_names_a_missing_targets_directory(capsys, files):
 def test_emulate_names_the_known_cores_before_needing_the_toolchain(capsys, files):
     line = _error(capsys, ["emulate", str(files / "model.tflite"), "--core", "cortex-m3"])
     assert line.endswith("unknown emulated core 'cortex-m3'; known emulated cores: cortex-m0plus, cortex-m4f, "
-                         "cortex-m55")
+                         "cortex-m55, rv32imc")
 
 
 def test_fuzz_error_is_not_prefixed_twice(capsys):

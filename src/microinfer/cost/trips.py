@@ -37,6 +37,11 @@ class LoopWork:
     function: str
     units: dict[str, float]
 
+    @property
+    def kind(self) -> str:
+        """The kernel kind (microinfer's C kernels name their loops by kind: conv, depthwise_3x3...)."""
+        return self.function
+
 
 def signature(function: str, units: dict[str, float]) -> str:
     """A layer's loops as one string: the same string, the same work (the key of measured counts)."""
