@@ -154,17 +154,13 @@ def library_work(sg: Subgraph, op: Operator, library: str, path: str) -> tuple[L
     table = loop_table(library).get(path)
     if not table:
         return None
-    if library == "cmsis-nn":
-        work = cmsis_nn_work(sg, op, path)
-        if work is None:
-            return None
-        constants = table.get(work.function) or table.get(CMSIS_NN_ALIASES.get(work.function, ""))
-    else:
-        try:
-            work = microinfer_work(sg, op, table)
-        except (ValueError, IndexError, TypeError, AttributeError):  # shapes the C kernels do not take
-            work = None
-        constants = table.get(work.function) if work else None
+    try:
+        work = cmsis_nn_work(sg, op, path) if library == "cmsis-nn" else microinfer_work(sg, op, table)
+    except (ValueError, IndexError, TypeError, AttributeError, ZeroDivisionError):
+        work = None  # shapes the kernels do not take (a malformed model): the source-read loops price it
+    if work is None:
+        return None
+    constants = table.get(work.function) or table.get(CMSIS_NN_ALIASES.get(work.function, ""))
     return (work, constants) if constants else None
 
 
