@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import MicroinferError
+from ..errors import InvalidInputError
 from ..tflite.types import TensorType
 from . import common
 from ._libm import expf
@@ -244,7 +244,7 @@ def _softmax_int8(x, data: SoftmaxData):
     out_bits = np.iinfo(data.out_dtype).bits
     exponent = bits_over_unit + 31 - out_bits
     if np.any((exponent < 0) | (exponent > 31)):
-        raise MicroinferError("SOFTMAX: the sum of exponentials is out of the range the reference kernel checks "
+        raise InvalidInputError("SOFTMAX: the sum of exponentials is out of the range the reference kernel checks "
                               "(it aborts on this input)")
     unsaturated = rounding_divide_by_pot(saturating_rounding_doubling_high_mul(shifted_scale, exps), exponent)
     info = np.iinfo(data.out_dtype)
