@@ -17,6 +17,11 @@ class UnsupportedOpError(MicroinferError, NotImplementedError):
     """The model uses an operator, version or type combination microinfer cannot run."""
 
 
+class InvalidInputError(MicroinferError, ValueError):
+    """The input values are ones the reference fails on when it runs (an integer division by
+    zero, say); the message names the operator and what the reference does."""
+
+
 class MissingDependencyError(MicroinferError, ImportError):
     """An optional dependency a feature needs is not installed; the message says what to install."""
 

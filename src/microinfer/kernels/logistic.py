@@ -21,8 +21,10 @@ def _logistic_float(x: np.ndarray) -> np.ndarray:
 
 SPEC = sc.SigmoidSpec(
     name="LOGISTIC",
-    output_scale=1.0 / 256,
     output_zero_point=-128,
+    tflm_output_zero_point=-128,
+    litert_output_scale=1.0 / 256,
+    int8_output_rule="int8 output: zero point -128 with reference='tflm' (which ignores its scale), scale 1/256 with reference='tflite'",
     pot_shifts=(0,),
     fixed_point=logistic_fixed,
     output_shift=31 - 8,

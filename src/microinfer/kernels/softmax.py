@@ -86,22 +86,24 @@ def _near(value: float, target: float) -> bool:
 
 
 def _output_quantization(node: Node) -> bool:
-    """Quantized output is scale 1/256 zero point -128 (int8), 1/65536 and -32768 (int16 from int8), 1/32768 and 0 (int16)"""
+    """Quantized output: int8 scale 1/256 (TFLite Micro exactly, LiteRT within 0.1%) and zero point -128; int16 from int16 scale 1/32768 within 0.1% and zero point 0; int16 from int8 (TFLite Micro only) 1/65536 within 0.1% and -32768"""
     x, y = node.input(0), node.outputs[0]
     if x is None or x.type is TensorType.FLOAT32 or y.quantization is None:
         return x is not None and (x.type is TensorType.FLOAT32 or y.quantization is not None)
     scale, zero_point = float(common.scale_of(y)), common.zero_point_of(y)
     if x.type is TensorType.INT16:
         return zero_point == 0 and _near(scale, 1.0 / 32768)
-    if y.type is TensorType.INT16:
-        return zero_point == -32768 and _near(scale, 1.0 / 65536)
-    return zero_point == -128 and np.float32(scale) == np.float32(1.0 / 256)
+    if y.type is TensorType.INT16:  # LiteRT writes -32768 + 65536 * p whatever the tensor says
+        return node.reference != TFLM or (zero_point == -32768 and _near(scale, 1.0 / 65536))
+    if node.reference == TFLM:
+        return zero_point == -128 and np.float32(scale) == np.float32(1.0 / 256)
+    return zero_point == -128 and _near(scale, 1.0 / 256)
 
 
 def _int16_input_zero_point(node: Node) -> bool:
-    """int16 input has zero point 0 (LiteRT)"""
+    """int16 input has zero point 0"""
     x = node.input(0)
-    if node.reference != TFLITE or x is None or x.type is not TensorType.INT16:
+    if x is None or x.type is not TensorType.INT16:
         return True
     return x.quantization is not None and common.zero_point_of(x) == 0
 
@@ -194,7 +196,7 @@ class Softmax(Kernel):
             radius = calculate_input_radius(SCALED_DIFF_INTEGER_BITS, left_shift)
             out_dtype = np.int8 if y.type is TensorType.INT8 else np.int16
             data = SoftmaxData("int8", beta, out_dtype, multiplier, left_shift, -radius, rounding, None, None)
-            return dataclasses.replace(data, exp_lut=_int8_exp_table(data))
+            return dataclasses.replace(data, exp_lut=int8_difference_exps(multiplier, left_shift))
         multiplier, shift = quantize_multiplier(_int16_real_multiplier(node))
         exp_lut, recip_lut = _int16_luts(node.reference)
         return SoftmaxData("int16", beta, np.int16, multiplier, shift, 0, rounding, exp_lut, recip_lut)
@@ -215,19 +217,23 @@ def _softmax_float(x, beta: float):
     return (e / e.sum(axis=-1, keepdims=True, dtype=np.float32)).astype(np.float32)
 
 
-def _scale_diff(diff, data: SoftmaxData):
-    """MultiplyByQuantizedMultiplierGreaterThanOne (double rounding)."""
-    return saturating_rounding_doubling_high_mul(wrap_int32(diff << data.left_shift), data.multiplier)
+INT8_DIFFERENCES = np.arange(-255, 1, dtype=np.int64)  # x - max(row) of int8 values, at index d + 255
 
 
-def _int8_exp_table(data: SoftmaxData) -> np.ndarray:
-    """exp(diff) and its accumulation-format value for every int8 difference -255..0.
+def scaled_int8_differences(multiplier: int, left_shift: int) -> np.ndarray:
+    """MultiplyByQuantizedMultiplierGreaterThanOne (double rounding) of every int8 difference
+    -255..0: the differences scaled into Q5.26 (SOFTMAX and LOG_SOFTMAX)."""
+    return saturating_rounding_doubling_high_mul(wrap_int32(INT8_DIFFERENCES << left_shift), multiplier)
+
+
+def int8_difference_exps(multiplier: int, left_shift: int) -> np.ndarray:
+    """exp() of every scaled int8 difference -255..0 (Q0.31) and its value in the Q12.19
+    accumulator the row sums are kept in, stacked.
 
     A difference of int8 values takes only 256 values, so the fixed-point exp is computed once
-    here, with exactly the operations the reference applies per element.
+    (at prepare time), with exactly the operations the reference applies per element.
     """
-    diff = np.arange(-255, 1, dtype=np.int64)
-    exps = exp_on_negative_values(_scale_diff(diff, data), SCALED_DIFF_INTEGER_BITS)
+    exps = exp_on_negative_values(scaled_int8_differences(multiplier, left_shift), SCALED_DIFF_INTEGER_BITS)
     return np.stack([exps, rescale(exps, 0, ACCUMULATION_INTEGER_BITS)])
 
 

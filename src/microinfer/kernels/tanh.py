@@ -12,8 +12,10 @@ from .registry import Kernel, Node, register
 
 SPEC = sc.SigmoidSpec(
     name="TANH",
-    output_scale=1.0 / 128,
     output_zero_point=0,
+    tflm_output_zero_point=None,
+    litert_output_scale=None,
+    int8_output_rule="int8 output: any quantization (TFLite Micro writes scale 1/128 and zero point 0 whatever the tensor says; LiteRT's table uses it)",
     pot_shifts=(0, 1),
     fixed_point=tanh_fixed,
     output_shift=31 - 7,

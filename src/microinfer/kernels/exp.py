@@ -1,0 +1,30 @@
+"""EXP: e**x. float32 in both references (the C library's expf); int8 and int16 with LiteRT, whose
+kernel looks each value up in a table built from expf by LUTPopulate (int16 interpolated, zero points
+0)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _unary as u
+from ._libm import expf
+from .registry import Node, register
+
+
+def _table(node: Node) -> u.QuantizedTable:
+    return u.litert_lut_table(node, expf)
+
+
+@register("EXP", versions=range(1, 3), types=("float32", "int8", "int16"), inputs=1, outputs=1)
+class Exp(u.UnaryKernel):
+    constraints = (
+        u.types_per_reference((u.F32,), (u.F32, u.I8, u.I16)),
+        u.same_shape,
+        *u.QUANTIZED_CONSTRAINTS,
+        u.int16_zero_points,
+        u.lut_defined(_table),
+    )
+    element = u.float_function(np.exp)
+
+    def quantized_table(self, node: Node) -> u.QuantizedTable:
+        return _table(node)
