@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from . import reference
-from .errors import MicroinferError, MissingDependencyError, UnsupportedOpError
+from .errors import InvalidInputError, MicroinferError, MissingDependencyError, UnsupportedOpError
 from .interpreter import Interpreter
 
 AGAINST = ("tflm", "tflite", "both", "c")
@@ -164,19 +164,28 @@ class CaseChecker:
     def _check_references(self, model, inputs, finding) -> tuple[list[Finding], bool]:
         findings, compared, expected, ours = [], False, {}, {}
         for ref in self.references:
+            invalid = None  # microinfer's InvalidInputError: the reference must fail its Invoke too
             try:
                 ours[ref] = Interpreter(model, reference=ref).run(inputs)
             except UnsupportedOpError:
                 continue
+            except InvalidInputError as exc:
+                invalid = exc
             except Exception as exc:  # noqa: BLE001 - any other exception is a finding
                 findings.append(finding(CRASH, ref, f"{type(exc).__name__}: {exc}"))
                 continue
             compared = True
             try:
-                expected[ref] = self.worker.run(ref, model, inputs).outputs
+                result = self.worker.run(ref, model, inputs).outputs
             except (reference.ReferenceFailure, reference.ReferenceCrash) as exc:
-                findings.append(finding(REFUSED, ref, str(exc).splitlines()[0][:200], {"microinfer": ours[ref]}))
+                if invalid is None:
+                    findings.append(finding(REFUSED, ref, str(exc).splitlines()[0][:200], {"microinfer": ours[ref]}))
                 continue
+            if invalid is not None:
+                findings.append(finding(MISMATCH, ref, f"microinfer rejects the inputs ({invalid}); the reference runs",
+                                        {ref: result}))
+                continue
+            expected[ref] = result
             detail = _outputs_differ(ours[ref], expected[ref], inputs)
             if detail:
                 findings.append(finding(MISMATCH, ref, detail, {"microinfer": ours[ref], ref: expected[ref]}))

@@ -15,8 +15,8 @@ def _logistic_float(x: np.ndarray) -> np.ndarray:
     """The references' float logistic: exp(x) below -9, 1 above 16.619, else 1 / (1 + exp(-x))."""
     with np.errstate(over="ignore"):
         middle = np.float32(1) / (np.float32(1) + np.exp(-x))
-    return np.where(x > np.float32(16.619047164916992), np.float32(1),
-                    np.where(x < np.float32(-9), np.exp(x), middle)).astype(np.float32)
+        return np.where(x > np.float32(16.619047164916992), np.float32(1),
+                        np.where(x < np.float32(-9), np.exp(x), middle)).astype(np.float32)
 
 
 SPEC = sc.SigmoidSpec(

@@ -10,6 +10,8 @@ the CI campaign cover every operator listed here. Modules draw from :mod:`.._dra
 
 from __future__ import annotations
 
+from . import unary
+
 GENERATED: dict = {}
-for _module in ():
+for _module in (unary,):
     GENERATED.update(_module.GENERATED)
