@@ -43,7 +43,7 @@ class SigmoidSpec:
     output_zero_point: int  # of TFLite Micro's int8 output, whatever the output tensor's says
     tflm_output_zero_point: int | None  # the int8 output zero point TFLite Micro requires, if any
     litert_output_scale: float | None  # the int8 output scale LiteRT requires, if any
-    int8_output_rule: str  # the user-facing sentence of the two requirements above
+    int8_output_rule: str  # the user-facing sentence of the two requirements above ("": none)
     pot_shifts: tuple[int, ...]  # int16 power-of-two input shifts the kernel takes as exact
     fixed_point: object  # Q4.27 -> Q0.31 function
     output_shift: int  # right shift from Q0.31 to the int8 output
@@ -118,7 +118,8 @@ def make_constraints(spec: SigmoidSpec):
         scale = float(common.scale_of(x))
         return scale > 0 and int16_sigmoid_multiplier_fits(scale)
 
-    return (types_supported, common.quantized_tensors_have_parameters, int8_output, int8_input_scale,
+    output_checks = (int8_output,) if spec.int8_output_rule else ()
+    return (types_supported, common.quantized_tensors_have_parameters, *output_checks, int8_input_scale,
             int8_table_defined, int16_quantization, int16_input_scale)
 
 

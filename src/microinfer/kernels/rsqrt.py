@@ -39,7 +39,7 @@ def _real_multiplier(node: Node) -> float:
 
 
 def _shifts_defined(node: Node) -> bool:
-    """int8 (and int16 with TFLite Micro): 1 / (sqrt(input scale) * output scale) gives a shift whose rescale stays within 31 bits either way"""
+    """int8 (int16 with reference='tflm'): the rescale factor 1 / (sqrt(input scale) * output scale) lies in [2**-12, 2**50) (shifted by 20 bits, the references shift by at most 31)"""
     if not u.quantization_usable(node) or _uses_lut(node):
         return True
     shift = quantize_multiplier(_real_multiplier(node))[1] - HEADROOM_BITS

@@ -179,8 +179,9 @@ def _dtype(t: Tensor) -> str:
     return t.dtype_name
 
 
-def op_needs(sg: Subgraph, op: Operator, path: str) -> OpNeeds:
-    """Scratch requests and Prepare-time persistent buffers of the cmsis_nn kernel for ``op``."""
+def op_needs(sg: Subgraph, op: Operator, path: str, abi_="arm32") -> OpNeeds:
+    """Scratch requests and Prepare-time persistent buffers of the cmsis_nn kernel for ``op``
+    (``abi_`` lays out the structs a reference kernel's Prepare allocates)."""
     from . import tail
 
     t = sg.tensors
@@ -256,7 +257,7 @@ def op_needs(sg: Subgraph, op: Operator, path: str) -> OpNeeds:
         return OpNeeds((4 * batch * filters, 4 * batch * units), persistent)
     # reference kernels (or glue identical to them in what it allocates)
     scratch = tuple(tail._op_scratch(sg, op))
-    persistent = tuple(tail._op_prepare_persistent(sg, op))
+    persistent = tuple(tail._op_prepare_persistent(sg, op, abi_))
     return OpNeeds(scratch, persistent, exact=name not in UNVERIFIED_GLUE)
 
 

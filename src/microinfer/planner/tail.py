@@ -282,7 +282,7 @@ class _ReferenceKernels:
         return _prepare_sequence(sg, op)
 
     def persistent(self, sg: Subgraph, op: Operator) -> list[tuple[int, str, bool]]:
-        return [(size, what, True) for size, what in _op_prepare_persistent(sg, op)]
+        return [(size, what, True) for size, what in _op_prepare_persistent(sg, op, self.a)]
 
     def scratch(self, sg: Subgraph, op: Operator) -> list[int]:
         return _op_scratch(sg, op)
@@ -304,11 +304,11 @@ class _CmsisNnKernels:
         return _prepare_sequence(sg, op, self.lib.PREPARE_TEMPS)
 
     def persistent(self, sg: Subgraph, op: Operator) -> list[tuple[int, str, bool]]:
-        needs = self.lib.op_needs(sg, op, self.path)
+        needs = self.lib.op_needs(sg, op, self.path, self.a)
         return [(size, what, needs.exact) for size, what in needs.persistent]
 
     def scratch(self, sg: Subgraph, op: Operator) -> list[int]:
-        return list(self.lib.op_needs(sg, op, self.path).scratch)
+        return list(self.lib.op_needs(sg, op, self.path, self.a).scratch)
 
 
 def _steps(model: Model, abi: str, *, recording: bool, kernels: str = REFERENCE,
@@ -477,7 +477,7 @@ def _channels(t: Tensor | None) -> int:
     return len(t.quantization.scale)
 
 
-def _op_prepare_persistent(sg: Subgraph, op: Operator) -> list[tuple[int, str]]:
+def _op_prepare_persistent(sg: Subgraph, op: Operator, abi_: S.Abi | str) -> list[tuple[int, str]]:
     """Persistent buffers a reference kernel's Prepare allocates (16-byte aligned)."""
     name = op.op
     if name in ("CONV_2D", "DEPTHWISE_CONV_2D", "TRANSPOSE_CONV"):
@@ -490,6 +490,8 @@ def _op_prepare_persistent(sg: Subgraph, op: Operator) -> list[tuple[int, str]]:
         n = _channels(weights)
         if n > 1:  # per-channel quantized weights
             return [(4 * n, "per-channel multipliers"), (4 * n, "per-channel shifts")]
+    if name == "LOG_SOFTMAX" and sg.tensors[op.inputs[0]].dtype_name == "int8":
+        return [(S.sizeof("LogSoftmaxOpData", abi_), "LogSoftmaxOpData")]
     return []
 
 

@@ -448,6 +448,18 @@ OP_CASES: tuple[OpCase, ...] = (
     _c("SVDF/int8", _svdf, description="rank 2, int16 time weights and state, fused RELU"),
     _c("UNIDIRECTIONAL_SEQUENCE_LSTM/int8", _lstm_int8,
        description="3 steps, 4 cells, int16 cell state"),
+    # -- unary math and activations (kernels/_unary.py) --
+    *(_c(f"{op}/float32", _unary, op, None, None, version=1, act=FLOAT)
+      for op in ("ABS", "NEG", "EXP", "LOG", "SQRT", "RSQRT", "SIN", "COS", "FLOOR", "CEIL", "ROUND",
+                 "SQUARE", "ELU", "LOG_SOFTMAX")),
+    _c("ABS/int8", _unary, "ABS", None, "out", description="different input and output scales"),
+    _c("ABS/int16x8", _unary, "ABS", None, "out", version=3, act="int16"),
+    _c("RSQRT/int8", _unary, "RSQRT", None, "out"),
+    _c("RSQRT/int16x8", _unary, "RSQRT", None, "out", version=3, act="int16"),
+    _c("ELU/int8", _unary, "ELU", None, "out", version=1),
+    _c("LOG_SOFTMAX/int8", _unary, "LOG_SOFTMAX", None, (16 / 256, 127),
+       description="the fixed output quantization, 16/256 and 127"),
+    _c("LOGISTIC/int16x8", _unary, "LOGISTIC", None, (2.0**-15, 0), version=3, act="int16"),
 )
 
 _BY_NAME = {c.name: c for c in OP_CASES}
