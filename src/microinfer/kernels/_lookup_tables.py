@@ -34,6 +34,7 @@ def _int32_of_float(value) -> int:
 
 # -- lookup tables ----------------------------------------------------------------------------
 
+@np.errstate(all="ignore")  # overflow to inf and NaN are the C float arithmetic's too
 def lut_int16(func, input_min, input_max, output_min, output_max, dtype) -> np.ndarray:
     """The 513-entry int16->int16 interpolation table builder (gen_lut / LUTPopulateInt16).
 
@@ -69,6 +70,7 @@ def _clamped_int16(value) -> int:
     return int(min(max(value, -32768.0), 32767.0))
 
 
+@np.errstate(all="ignore")
 def lut_int16_quantized(func, input_scale, input_zero_point: int, output_scale, output_zero_point: int):
     """LiteRT's LUTPopulate<int16_t> (float32 arithmetic): the 513-entry table of ``func`` over the
     input tensor's real range, onto the output tensor's range."""
@@ -89,6 +91,7 @@ def lut_lookup_int16(value, lut: np.ndarray):
     return wrap(base + delta, 16)
 
 
+@np.errstate(all="ignore")
 def lut_int8(input_scale, input_zero_point: int, output_scale, output_zero_point: int, func) -> np.ndarray:
     """LiteRT's LUTPopulate<int8_t> in float32; the table is indexed by value + 128."""
     inverse_scale = np.float32(np.float32(1) / np.float32(output_scale))

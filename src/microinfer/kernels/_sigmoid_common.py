@@ -23,7 +23,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..tflite.types import TensorType
+from . import _elementwise as ew
 from . import common
+from ._unary import tflm_allocates
 from ._lookup_tables import UndefinedTableEntry, int16_sigmoid_multiplier_fits, int16_sigmoid_params, lut_int8
 from .fixedpoint import (
     DOUBLE,
@@ -89,11 +91,13 @@ def make_constraints(spec: SigmoidSpec):
         return 2.0 ** -28 <= float(common.scale_of(x)) < 2.0 ** 35
 
     def int8_table_defined(node: Node) -> bool:
-        """int8 with reference='tflite': every entry of LiteRT's table, the function's value divided by the output scale, fits in int32"""
+        """int8 with reference='tflite': scales are positive and finite, and every entry of LiteRT's table (the function's value divided by the output scale) fits in int32"""
         x, y = node.input(0), node.outputs[0]
         if node.reference == TFLM or x is None or x.type is not TensorType.INT8 or x.quantization is None \
-                or y.quantization is None or not float(common.scale_of(y)) > 0:
+                or y.quantization is None:
             return True
+        if not ew.positive_scales(node):
+            return False
         try:
             _int8_lut(spec, node)
         except UndefinedTableEntry:
@@ -119,8 +123,8 @@ def make_constraints(spec: SigmoidSpec):
         return scale > 0 and int16_sigmoid_multiplier_fits(scale)
 
     output_checks = (int8_output,) if spec.int8_output_rule else ()
-    return (types_supported, common.quantized_tensors_have_parameters, *output_checks, int8_input_scale,
-            int8_table_defined, int16_quantization, int16_input_scale)
+    return (types_supported, tflm_allocates, common.quantized_tensors_have_parameters, ew.all_per_tensor,
+            *output_checks, int8_input_scale, int8_table_defined, int16_quantization, int16_input_scale)
 
 
 def _int8_lut(spec: SigmoidSpec, node: Node) -> np.ndarray:

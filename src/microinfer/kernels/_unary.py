@@ -183,9 +183,16 @@ def types_per_reference(tflm: Sequence[TensorType], tflite: Sequence[TensorType]
     return check
 
 
-def same_shape(node: Node) -> bool:
-    """The output has the input's shape"""
-    return tuple(node.input(0).shape) == tuple(node.outputs[0].shape)
+def operand_constraints(tflm: Sequence[TensorType], tflite: Sequence[TensorType]) -> tuple:
+    """The first constraints of every unary kernel: the types each reference takes, the shape,
+    and TFLite Micro's allocator."""
+    return (types_per_reference(tflm, tflite), ew.unary_same_shape, tflm_allocates)
+
+
+def tflm_allocates(node: Node) -> bool:
+    """With reference='tflm': no tensor of two or more dimensions is empty (TFLite Micro fails to allocate it)"""
+    return node.reference != TFLM or not any(
+        len(t.shape) >= 2 and 0 in t.shape for t in (*node.inputs, *node.outputs) if t is not None)
 
 
 def litert_unregistered(node: Node) -> bool:
@@ -227,7 +234,7 @@ QUANTIZED_CONSTRAINTS = (
 
 def float_constraints(*, tflite_unregistered: bool = False, tflite_max_version: int | None = None) -> tuple:
     """The constraints of a float32-only unary kernel (SIN, COS, FLOOR, CEIL, ROUND, SQUARE)."""
-    out = [types_per_reference((F32,), (F32,)), same_shape]
+    out = list(operand_constraints((F32,), (F32,)))
     if tflite_unregistered:
         out.append(litert_unregistered)
     if tflite_max_version is not None:

@@ -24,7 +24,8 @@ def _real_multiplier(node: Node) -> float:
     in_scale, _, out_scale, _ = u.quantization(node)
     if node.reference == TFLM:
         return float(in_scale) / float(out_scale)
-    return float(np.float32(in_scale / out_scale))
+    with np.errstate(all="ignore"):
+        return float(np.float32(in_scale / out_scale))
 
 
 def _parameters(node: Node) -> bool:
@@ -51,8 +52,7 @@ def _requantized_only(check, doc):
 @register("ABS", versions=range(1, 6), types=("float32", "int8", "int16", "int32"), inputs=1, outputs=1)
 class Abs(u.UnaryKernel):
     constraints = (
-        u.types_per_reference((u.F32, u.I8, u.I16), (u.F32, u.I8, u.I16, u.I32)),
-        u.same_shape,
+        *u.operand_constraints((u.F32, u.I8, u.I16), (u.F32, u.I8, u.I16, u.I32)),
         u.litert_version_at_most(3),
         _parameters,
         *(_requantized_only(c, c.__doc__) for c in (ew.all_per_tensor, ew.positive_scales, ew.zero_points_in_range)),

@@ -22,8 +22,7 @@ def _table(node: Node) -> u.QuantizedTable:
 @register("ELU", versions=range(1, 2), types=("float32", "int8"), inputs=1, outputs=1)
 class Elu(u.UnaryKernel):
     constraints = (
-        u.types_per_reference((u.F32, u.I8), (u.F32, u.I8)),
-        u.same_shape,
+        *u.operand_constraints((u.F32, u.I8), (u.F32, u.I8)),
         u.litert_unregistered,
         *u.QUANTIZED_CONSTRAINTS,
         u.lut_defined(_table),

@@ -91,6 +91,7 @@ def _input_scale(node: Node) -> bool:
 class LogSoftmax(Kernel):
     constraints = (
         _types,
+        u.tflm_allocates,
         *u.QUANTIZED_CONSTRAINTS,
         _output_quantization,
         _input_scale,
@@ -108,6 +109,8 @@ class LogSoftmax(Kernel):
 
     def eval(self, data: LogSoftmaxData, inputs):
         x = inputs[0]
+        if x.size == 0:
+            return [x.copy()]
         if data.kind == "float32":
             return [_log_softmax_float(x)]
         return [_log_softmax_int8(x, data)]

@@ -12,7 +12,6 @@ from .registry import register
 @register("NEG", versions=range(1, 2), types=("float32", "int8", "int16", "int32", "int64"), inputs=1, outputs=1)
 class Neg(u.UnaryKernel):
     constraints = (
-        u.types_per_reference((u.F32,), (u.F32, u.I8, u.I16, u.I32, u.I64)),
-        u.same_shape,
+        *u.operand_constraints((u.F32,), (u.F32, u.I8, u.I16, u.I32, u.I64)),
     )
     element = staticmethod(np.negative)

@@ -85,8 +85,7 @@ def _table(node: Node) -> u.QuantizedTable:
 @register("RSQRT", versions=range(1, 4), types=("float32", "int8", "int16"), inputs=1, outputs=1)
 class Rsqrt(u.UnaryKernel):
     constraints = (
-        u.types_per_reference((u.F32, u.I8, u.I16), (u.F32, u.I8, u.I16)),
-        u.same_shape,
+        *u.operand_constraints((u.F32, u.I8, u.I16), (u.F32, u.I8, u.I16)),
         *u.QUANTIZED_CONSTRAINTS,
         u.int16_zero_points,
         _shifts_defined,

@@ -39,6 +39,7 @@ from .fixedpoint import (
     saturating_rounding_doubling_high_mul,
     wrap_int32,
 )
+from ._unary import tflm_allocates
 from .registry import TFLITE, TFLM, Kernel, Node, register
 
 SCALED_DIFF_INTEGER_BITS = 5
@@ -177,6 +178,7 @@ class Softmax(Kernel):
     constraints = (
         _types_supported,
         _one_input,
+        tflm_allocates,
         common.quantized_tensors_have_parameters,
         _output_quantization,
         _int16_input_zero_point,
@@ -203,6 +205,8 @@ class Softmax(Kernel):
 
     def eval(self, data: SoftmaxData, inputs):
         x = inputs[0]
+        if x.size == 0:
+            return [np.zeros(x.shape, data.out_dtype)]
         if data.kind == "float32":
             return [_softmax_float(x, data.beta)]
         if data.kind == "int8":

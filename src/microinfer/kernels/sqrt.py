@@ -17,10 +17,10 @@ def _quotients(node: Node) -> tuple[np.ndarray, np.ndarray]:
     """(sqrt(input) / output scale in float32, valid) for every input value."""
     in_scale, in_zp, out_scale, _ = u.quantization(node)
     values = u.input_values(node.input(0))
-    dequantized = np.float32(in_scale) * (values - in_zp).astype(np.float32)
-    valid = dequantized >= 0
-    with np.errstate(invalid="ignore"):
+    with np.errstate(all="ignore"):
+        dequantized = np.float32(in_scale) * (values - in_zp).astype(np.float32)
         quotients = np.sqrt(dequantized) / np.float32(out_scale)
+    valid = dequantized >= 0
     return quotients, valid
 
 
@@ -35,8 +35,7 @@ def _output_fits(node: Node) -> bool:
 @register("SQRT", versions=range(1, 3), types=("float32", "int8", "int16"), inputs=1, outputs=1)
 class Sqrt(u.UnaryKernel):
     constraints = (
-        u.types_per_reference((u.F32,), (u.F32, u.I8, u.I16)),
-        u.same_shape,
+        *u.operand_constraints((u.F32,), (u.F32, u.I8, u.I16)),
         *u.QUANTIZED_CONSTRAINTS,
         u.int16_zero_points,
         _output_fits,
