@@ -1,5 +1,6 @@
 """The unary math family (ABS, NEG, EXP, LOG, SQRT, RSQRT, SIN, COS, FLOOR, CEIL, ROUND, SQUARE,
-ELU, LOG_SOFTMAX) and the type combinations of LOGISTIC, TANH and SOFTMAX each reference takes:
+ELU, LOG_SOFTMAX) and the type combinations of the activations (LOGISTIC, TANH, SOFTMAX; uint8
+RELU, RELU6, LEAKY_RELU, HARD_SWISH, PRELU) each reference takes:
 bit-exact against both live references (float32 within 1e-5).
 
 Hypothesis draws single-op models from the family's strategies; quantized variants are also swept
@@ -21,7 +22,7 @@ from microinfer.interpreter import Interpreter
 from microinfer.reference import ReferenceFailure
 from microinfer.testing import random_inputs
 from microinfer.testing.families.unary import GENERATED
-from microinfer.testing.strategies import ACTIVATION_TYPE, sigmoid_model, softmax_model
+from microinfer.testing.strategies import ACTIVATION_TYPE, op_examples, sigmoid_model, softmax_model
 from microinfer.tflite import ModelBuilder
 
 REFERENCES = ("tflm", "tflite")
@@ -291,3 +292,26 @@ def test_softmax_int16_input_zero_point_refused_by_both(reference_worker):
     for ref in REFERENCES:
         _live_refuses(reference_worker, model, ref, [np.zeros((2, 5), np.int16)])
         _refused(model, ref, "int16 input has zero point 0")
+
+
+# -- uint8: LiteRT's legacy quantized type --------------------------------------------------------
+
+@pytest.mark.parametrize("op", ["RELU", "RELU6", "LEAKY_RELU", "HARD_SWISH", "PRELU", "LOGISTIC", "TANH", "SOFTMAX"])
+def test_uint8_activations_with_litert(reference_worker, op):
+    """LiteRT runs these on uint8 with the int8 arithmetic over 0..255 (SOFTMAX also to int16);
+    TFLite Micro has no uint8 kernels."""
+
+    @settings(max_examples=8, **SETTINGS)
+    @given(example=op_examples(op, "uint8"))
+    def check(example):
+        _refused(example.model, "tflm", "uint8|int8")
+        _check_each_reference(reference_worker, example.model, example.inputs)
+
+    check()
+
+
+def test_uint8_softmax_output_is_not_checked_by_litert(reference_worker):
+    x = np.arange(0, 256, dtype=np.uint8).reshape(4, 64)
+    for out_dtype, out_q in (("uint8", (0.01, 17)), ("int16", (2.0**-15, 0))):
+        model = softmax_model("uint8", out_dtype, x.shape, 1.0, 0.05, 128, out_q=out_q)
+        assert_bit_exact(reference_worker, model, [x], references=("tflite",))

@@ -92,17 +92,20 @@ def lut_lookup_int16(value, lut: np.ndarray):
 
 
 @np.errstate(all="ignore")
-def lut_int8(input_scale, input_zero_point: int, output_scale, output_zero_point: int, func) -> np.ndarray:
-    """LiteRT's LUTPopulate<int8_t> in float32; the table is indexed by value + 128."""
+def lut_int8(input_scale, input_zero_point: int, output_scale, output_zero_point: int, func,
+             dtype=np.int8) -> np.ndarray:
+    """LiteRT's LUTPopulate<int8_t> (or <uint8_t>, ``dtype``) in float32; the table is indexed
+    by value minus the type's lowest value."""
+    info = np.iinfo(dtype)
     inverse_scale = np.float32(np.float32(1) / np.float32(output_scale))
-    values = np.arange(-128, 128)
-    table = np.zeros(256, np.int64)
+    values = np.arange(info.min, info.max + 1)
+    table = np.zeros(values.size, np.int64)
     for i, v in enumerate(values):
         dequantized = np.float32(np.float32(input_scale) * np.float32(v - input_zero_point))
         transformed = func(dequantized)
         rescaled = roundf(np.float32(transformed * inverse_scale))
         quantized = _int32_of_float(np.float32(rescaled + np.float32(output_zero_point)))  # truncating
-        table[i] = min(max(quantized, -128), 127)
+        table[i] = min(max(quantized, info.min), info.max)
     return table
 
 

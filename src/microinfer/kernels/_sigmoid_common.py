@@ -6,9 +6,9 @@ radius saturate; the Q0.31 result is rounded down to a fixed output scale (1/256
 -128 for LOGISTIC, 1/128 with zero point 0 for TANH) whatever the output tensor says (TFLite Micro
 only checks LOGISTIC's zero point).
 
-int8, LiteRT: a 256-entry table built in float32 (``LUTPopulate``), i.e. dequantize, apply the C
-library's ``expf``/``tanhf``, requantize with ``roundf`` onto the output tensor's scale and zero
-point (LOGISTIC requires the scale 1/256).
+int8 and uint8, LiteRT: a 256-entry table built in float32 (``LUTPopulate``), i.e. dequantize,
+apply the C library's ``expf``/``tanhf``, requantize with ``roundf`` onto the output tensor's scale
+and zero point (LOGISTIC requires the scale 1/256).
 
 int16 (both): the 256-entry uint16 sigmoid table with linear interpolation, after rescaling the
 input to 1/(3*4096) (or the power-of-two shortcut); zero points must be 0 and the output scale
@@ -25,8 +25,8 @@ import numpy as np
 from ..tflite.types import TensorType
 from . import _elementwise as ew
 from . import common
-from ._unary import tflm_allocates
 from ._lookup_tables import UndefinedTableEntry, int16_sigmoid_multiplier_fits, int16_sigmoid_params, lut_int8
+from ._unary import tflm_allocates
 from .fixedpoint import (
     DOUBLE,
     calculate_input_radius,
@@ -34,9 +34,11 @@ from .fixedpoint import (
     multiply_by_quantized_multiplier,
     rounding_divide_by_pot,
 )
-from .registry import TFLM, Node
+from .registry import TFLITE, TFLM, Node
 
 INPUT_INTEGER_BITS = 4
+EIGHT_BIT = (TensorType.INT8, TensorType.UINT8)
+LITERT_ONLY = {TFLM: (), TFLITE: (TensorType.UINT8,)}  # types only LiteRT takes
 
 
 @dataclass(frozen=True)
@@ -62,20 +64,22 @@ class SigmoidData:
     multiplier: int = 0
     shift: int = 0
     lut: np.ndarray | None = None
+    dtype: type = np.int8  # of an 8-bit table's values
 
 
 def make_constraints(spec: SigmoidSpec):
     def types_supported(node: Node) -> bool:
         x = node.input(0)
         return (len(node.inputs) == 1 and len(node.outputs) == 1 and x is not None
-                and x.type in (TensorType.FLOAT32, TensorType.INT8, TensorType.INT16)
+                and x.type in (TensorType.FLOAT32, TensorType.INT8, TensorType.INT16) + LITERT_ONLY[node.reference]
                 and node.outputs[0].type == x.type and tuple(node.outputs[0].shape) == tuple(x.shape))
 
-    types_supported.__doc__ = "One float32, int8 or int16 input, one output of the same type and shape"
+    types_supported.__doc__ = ("One float32, int8 or int16 input (with reference='tflite' also uint8), one output of "
+                               "the same type and shape")
 
     def int8_output(node: Node) -> bool:
         x, y = node.input(0), node.outputs[0]
-        if x is None or x.type is not TensorType.INT8 or y.quantization is None:
+        if x is None or x.type not in EIGHT_BIT or y.quantization is None:
             return True
         if node.reference == TFLM:
             return spec.tflm_output_zero_point is None or common.zero_point_of(y) == spec.tflm_output_zero_point
@@ -91,9 +95,9 @@ def make_constraints(spec: SigmoidSpec):
         return 2.0 ** -28 <= float(common.scale_of(x)) < 2.0 ** 35
 
     def int8_table_defined(node: Node) -> bool:
-        """int8 with reference='tflite': scales are positive and finite, and every entry of LiteRT's table (the function's value divided by the output scale) fits in int32"""
+        """int8/uint8 with reference='tflite': scales are positive and finite, and every entry of LiteRT's table (the function's value divided by the output scale) fits in int32"""
         x, y = node.input(0), node.outputs[0]
-        if node.reference == TFLM or x is None or x.type is not TensorType.INT8 or x.quantization is None \
+        if node.reference == TFLM or x is None or x.type not in EIGHT_BIT or x.quantization is None \
                 or y.quantization is None:
             return True
         if not ew.positive_scales(node):
@@ -130,7 +134,7 @@ def make_constraints(spec: SigmoidSpec):
 def _int8_lut(spec: SigmoidSpec, node: Node) -> np.ndarray:
     x, y = node.inputs[0], node.outputs[0]
     return lut_int8(common.scale_of(x), common.zero_point_of(x), common.scale_of(y), common.zero_point_of(y),
-                    spec.lut_fn)
+                    spec.lut_fn, ew.QUANTIZED_NUMPY[x.type])
 
 
 def prepare(spec: SigmoidSpec, node: Node) -> SigmoidData:
@@ -147,7 +151,7 @@ def prepare(spec: SigmoidSpec, node: Node) -> SigmoidData:
         multiplier = int(np.floor(abs(float(fraction)) * (1 << 31) + 0.5))
         radius = calculate_input_radius(INPUT_INTEGER_BITS, int(left_shift), 31)
         return SigmoidData("int8_fixed", zero_point, radius, multiplier, int(left_shift))
-    return SigmoidData("int8_lut", lut=_int8_lut(spec, node))
+    return SigmoidData("int8_lut", lut=_int8_lut(spec, node), dtype=ew.QUANTIZED_NUMPY[x.type])
 
 
 def evaluate(spec: SigmoidSpec, data: SigmoidData, x: np.ndarray) -> np.ndarray:
@@ -156,7 +160,7 @@ def evaluate(spec: SigmoidSpec, data: SigmoidData, x: np.ndarray) -> np.ndarray:
     if data.kind == "int16":
         return spec.int16_fn(x, data.multiplier, data.shift).astype(np.int16)
     if data.kind == "int8_lut":
-        return data.lut[x.astype(np.int64) + 128].astype(np.int8)
+        return data.lut[x.astype(np.int64) - np.iinfo(data.dtype).min].astype(data.dtype)
     centered = x.astype(np.int64) - data.input_zero_point
     safe = np.clip(centered, -data.input_radius + 1, data.input_radius - 1) if data.input_radius > 0 else centered * 0
     in_q4 = multiply_by_quantized_multiplier(safe, data.multiplier, data.shift, DOUBLE)

@@ -26,7 +26,7 @@ from ..tflite.types import TensorType
 from . import _elementwise as ew
 from . import common
 from ._lookup_tables import UndefinedTableEntry, lut_int8, lut_int16_quantized, lut_lookup_int16
-from ._shapes import litert_only, type_names
+from ._shapes import litert_only
 from .registry import TFLITE, TFLM, Kernel, Node
 
 F32, I8, I16, I32, I64 = (TensorType.FLOAT32, TensorType.INT8, TensorType.INT16, TensorType.INT32,
@@ -167,32 +167,16 @@ def has_quantization(node: Node) -> bool:
     return q is not None and len(q.scale) > 0
 
 
-def types_per_reference(tflm: Sequence[TensorType], tflite: Sequence[TensorType]):
-    """A constraint: input and output share a type that the node's reference takes."""
-
-    def check(node: Node) -> bool:
-        x, y = node.input(0), node.outputs[0]
-        allowed = tflm if node.reference == TFLM else tflite
-        return x.type is y.type and x.type in allowed
-
-    if tuple(tflm) == tuple(tflite):
-        check.__doc__ = f"Input and output share one type: {type_names(tflm)}"
-    else:
-        check.__doc__ = (f"Input and output share one type: {type_names(tflm)} with reference='tflm', "
-                         f"{type_names(tflite)} with reference='tflite'")
-    return check
+def tflm_allocates(node: Node) -> bool:
+    """With reference='tflm': no tensor of two or more dimensions is empty (TFLite Micro fails to allocate it)"""
+    return node.reference != TFLM or not any(
+        len(t.shape) >= 2 and 0 in t.shape for t in (*node.inputs, *node.outputs) if t is not None)
 
 
 def operand_constraints(tflm: Sequence[TensorType], tflite: Sequence[TensorType]) -> tuple:
     """The first constraints of every unary kernel: the types each reference takes, the shape,
     and TFLite Micro's allocator."""
-    return (types_per_reference(tflm, tflite), ew.unary_same_shape, tflm_allocates)
-
-
-def tflm_allocates(node: Node) -> bool:
-    """With reference='tflm': no tensor of two or more dimensions is empty (TFLite Micro fails to allocate it)"""
-    return node.reference != TFLM or not any(
-        len(t.shape) >= 2 and 0 in t.shape for t in (*node.inputs, *node.outputs) if t is not None)
+    return (ew.types_per_reference(tflm, tflite), ew.unary_same_shape, tflm_allocates)
 
 
 def litert_unregistered(node: Node) -> bool:
@@ -206,30 +190,14 @@ def litert_version_at_most(version: int):
                        f"(LiteRT's reference resolver)")
 
 
-def quantized_only(check: Callable[[Node], bool], doc: str):
-    """A constraint that applies to int8/int16 nodes only."""
-
-    def constraint(node: Node) -> bool:
-        return node.input(0).type not in QUANTIZED or check(node)
-
-    constraint.__doc__ = doc
-    return constraint
-
-
 def int16_zero_points(node: Node) -> bool:
     """int16: input and output have zero point 0"""
     return node.input(0).type is not I16 or not has_quantization(node) or (
         common.zero_point_of(node.input(0)) == 0 and common.zero_point_of(node.outputs[0]) == 0)
 
 
-# The checks of every quantized table path, in their user-facing order.
-QUANTIZED_CONSTRAINTS = (
-    quantized_only(common.quantized_tensors_have_parameters,
-                   "Every int8/int16 input and output carries quantization parameters"),
-    quantized_only(ew.all_per_tensor, "Quantized inputs and output are quantized per tensor (one scale and zero point)"),
-    quantized_only(ew.positive_scales, "Quantized tensors have positive, finite scales"),
-    quantized_only(ew.zero_points_in_range, "Zero points lie within the range of their tensor's type"),
-)
+# The checks of every quantized table path, in their user-facing order (they pass float tensors).
+QUANTIZED_CONSTRAINTS = ew.QUANTIZATION_CONSTRAINTS
 
 
 def float_constraints(*, tflite_unregistered: bool = False, tflite_max_version: int | None = None) -> tuple:

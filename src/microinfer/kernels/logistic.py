@@ -1,4 +1,4 @@
-"""LOGISTIC (sigmoid): float32, int8 and int16; see :mod:`._sigmoid_common` for the arithmetic."""
+"""LOGISTIC (sigmoid): float32, int8 and int16; uint8 with LiteRT. See :mod:`._sigmoid_common` for the arithmetic."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ SPEC = sc.SigmoidSpec(
     output_zero_point=-128,
     tflm_output_zero_point=-128,
     litert_output_scale=1.0 / 256,
-    int8_output_rule="int8 output: zero point -128 with reference='tflm' (which ignores its scale), scale 1/256 with reference='tflite'",
+    int8_output_rule="int8/uint8 output: zero point -128 with reference='tflm' (which ignores its scale), scale 1/256 with reference='tflite'",
     pot_shifts=(0,),
     fixed_point=logistic_fixed,
     output_shift=31 - 8,
@@ -34,7 +34,7 @@ SPEC = sc.SigmoidSpec(
 )
 
 
-@register("LOGISTIC", versions=range(1, 4), types=("float32", "int8", "int16"))
+@register("LOGISTIC", versions=range(1, 4), types=("float32", "int8", "int16", "uint8"))
 class Logistic(Kernel):
     constraints = sc.make_constraints(SPEC)
 

@@ -1,4 +1,4 @@
-"""TANH: float32, int8 and int16; see :mod:`._sigmoid_common` for the arithmetic."""
+"""TANH: float32, int8 and int16; uint8 with LiteRT. See :mod:`._sigmoid_common` for the arithmetic."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ SPEC = sc.SigmoidSpec(
 )
 
 
-@register("TANH", versions=range(1, 4), types=("float32", "int8", "int16"))
+@register("TANH", versions=range(1, 4), types=("float32", "int8", "int16", "uint8"))
 class Tanh(Kernel):
     constraints = sc.make_constraints(SPEC)
 

@@ -317,7 +317,7 @@ def mul_case(draw, dtypes=("int8", "int8", "int16", "float32")):
 def prelu_case(draw, dtypes=("int8", "int16", "float32")):
     """A PRELU model with a broadcast constant alpha: (model, shape, dtype)."""
     dtype = draw(st.sampled_from(dtypes))
-    alpha_dtype = "float32" if dtype == "float32" else "int8"
+    alpha_dtype = dtype if dtype in ("float32", "uint8") else "int8"
     shape = draw(shapes(4))
     k = draw(st.integers(1, len(shape)))
     alpha_shape = tuple(1 if draw(st.booleans()) else d for d in shape[len(shape) - k:])
@@ -415,7 +415,10 @@ SOFTMAX_OUT = {
     ("int8", "int16"): (1 / 65536, -32768),
     ("int16", "int16"): (1 / 32768, 0),
     ("float32", "float32"): (None, None),
+    ("uint8", "uint8"): (1 / 256, 0),  # LiteRT only
+    ("uint8", "int16"): (1 / 65536, -32768),
 }
+UINT8_ZERO_POINTS = st.one_of(st.sampled_from([0, 128, 255]), st.integers(0, 255))
 
 
 def softmax_model(in_dtype, out_dtype, shape, beta, scale, zero_point, out_q=None) -> bytes:
@@ -435,8 +438,8 @@ def softmax_cases(draw, dtypes=("int8", "int16", "float32")):
     shape = tuple(draw(st.lists(st.integers(1, 12), min_size=1, max_size=4)))
     beta = draw(st.one_of(st.sampled_from([1.0, 0.5, 2.0, 1e-3, 40.0, 1e4]), st.floats(0.01, 50.0)))
     scale = draw(POOL_SCALES)
-    if in_dtype == "int8":
-        zero_point = draw(INT8_ZERO_POINTS)
+    if in_dtype in ("int8", "uint8"):
+        zero_point = draw(INT8_ZERO_POINTS if in_dtype == "int8" else UINT8_ZERO_POINTS)
         assume(float(np.float32(beta)) * float(np.float32(scale)) * 2 ** 26 > 1.0)
     else:
         zero_point = 0
@@ -446,13 +449,14 @@ def softmax_cases(draw, dtypes=("int8", "int16", "float32")):
 
 
 SIGMOID_OUT = {"LOGISTIC": (1 / 256, -128), "TANH": (1 / 128, 0)}
+SIGMOID_UINT8_OUT = {"LOGISTIC": (1 / 256, 0), "TANH": (1 / 128, 128)}
 
 
 def sigmoid_model(op, dtype, shape, scale, zero_point, out_q=None) -> bytes:
     b = ModelBuilder()
     g = b.main
     if out_q is None:
-        out_q = SIGMOID_OUT[op] if dtype == "int8" else (2.0 ** -15, 0)
+        out_q = {"int8": SIGMOID_OUT, "uint8": SIGMOID_UINT8_OUT}[dtype][op] if dtype != "int16" else (2.0 ** -15, 0)
     x = g.add_input("x", shape, dtype, **_qkw(dtype, scale, zero_point))
     y = g.add_output("y", shape, dtype, **_qkw(dtype, *out_q))
     g.add_operator(op, [x], [y], version=VERSION[dtype])
@@ -473,7 +477,7 @@ def sigmoid_cases(draw, dtypes=("int8", "int16", "float32")):
     else:
         scale = draw(st.one_of(st.sampled_from([2.0 ** -27, 1e-5, 0.0039, 0.1, 1.0, 30.0, 1000.0]),
                                st.floats(1e-4, 50.0)))
-        zero_point = draw(INT8_ZERO_POINTS)
+        zero_point = draw(INT8_ZERO_POINTS if dtype == "int8" else UINT8_ZERO_POINTS)
     return dtype, shape, scale, zero_point
 
 
@@ -550,6 +554,8 @@ def _first(case, *args):
     return lambda act: case(*args, dtypes=(act,)).map(lambda c: c[0])
 
 
+LITERT_UINT8 = (*DTYPES, "uint8")  # the activations LiteRT also runs on uint8
+
 _GENERATED: dict[str, tuple[tuple[str, ...], Callable]] = {
     "CONV_2D": (DTYPES, _params_then(conv_params, conv_model)),
     "DEPTHWISE_CONV_2D": (DTYPES, _params_then(depthwise_params, depthwise_model)),
@@ -558,18 +564,18 @@ _GENERATED: dict[str, tuple[tuple[str, ...], Callable]] = {
     "ADD": (DTYPES, _first(add_sub_case, "ADD")),
     "SUB": (DTYPES, _first(add_sub_case, "SUB")),
     "MUL": (DTYPES, _first(mul_case)),
-    "PRELU": (DTYPES, _first(prelu_case)),
-    "RELU": (DTYPES, lambda act: unary_case("RELU", (act,)).map(lambda c: c[0])),
-    "RELU6": (DTYPES, lambda act: unary_case("RELU6", (act,)).map(lambda c: c[0])),
-    "LEAKY_RELU": (DTYPES, lambda act: unary_case("LEAKY_RELU", (act,)).map(lambda c: c[0])),
-    "HARD_SWISH": (("int8", "float32"), lambda act: unary_case("HARD_SWISH", (act,)).map(lambda c: c[0])),
+    "PRELU": (LITERT_UINT8, _first(prelu_case)),
+    "RELU": (LITERT_UINT8, lambda act: unary_case("RELU", (act,)).map(lambda c: c[0])),
+    "RELU6": (LITERT_UINT8, lambda act: unary_case("RELU6", (act,)).map(lambda c: c[0])),
+    "LEAKY_RELU": (LITERT_UINT8, lambda act: unary_case("LEAKY_RELU", (act,)).map(lambda c: c[0])),
+    "HARD_SWISH": (("int8", "float32", "uint8"), lambda act: unary_case("HARD_SWISH", (act,)).map(lambda c: c[0])),
     "QUANTIZE": (DTYPES, lambda act: quantize_case([p for p in QUANTIZE_PAIRS if act in p]).map(lambda c: c[0])),
     "DEQUANTIZE": (("int8", "int16x8"), _first(dequantize_case)),
     "AVERAGE_POOL_2D": (DTYPES, lambda act: pool_cases((act,)).map(lambda c: pool_model("AVERAGE_POOL_2D", *c))),
     "MAX_POOL_2D": (DTYPES, lambda act: pool_cases((act,)).map(lambda c: pool_model("MAX_POOL_2D", *c))),
-    "SOFTMAX": (DTYPES, lambda act: softmax_example((act,))),
-    "LOGISTIC": (DTYPES, lambda act: sigmoid_example("LOGISTIC", (act,))),
-    "TANH": (DTYPES, lambda act: sigmoid_example("TANH", (act,))),
+    "SOFTMAX": (LITERT_UINT8, lambda act: softmax_example((act,))),
+    "LOGISTIC": (LITERT_UINT8, lambda act: sigmoid_example("LOGISTIC", (act,))),
+    "TANH": (LITERT_UINT8, lambda act: sigmoid_example("TANH", (act,))),
     "MEAN": (DTYPES, lambda act: mean_cases(dtypes=(act,)).map(lambda c: mean_model(*c))),
     **_FAMILY_GENERATED,
 }
