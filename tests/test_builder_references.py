@@ -1,7 +1,8 @@
 """Builder-made single-op models (microinfer.testing) against both reference interpreters.
 
-Every catalogue case must load in microinfer and run in TFLite Micro and in LiteRT with the
-output shapes and types the builder declared. Ops that only move or select values are also
+Every catalogue case must load in microinfer and run in TFLite Micro and in LiteRT (in the one
+reference that has the operator, for the few that only one has) with the output shapes and types
+the builder declared. Ops that only move or select values are also
 checked against NumPy. The two references are never compared with each other: they legitimately
 differ by a rounding step on some ops.
 """
@@ -68,6 +69,16 @@ def test_case_is_one_deterministic_op(case):
     assert [op.op for op in model.main.operators] == [case.op]
 
 
+def _takes(data: bytes, reference: str) -> bool:
+    """Whether microinfer runs the model in ``reference``'s mode (a few operators have a kernel
+    in one reference only: CEIL, ROUND and ELU in TFLite Micro)."""
+    try:
+        microinfer.Interpreter(data, reference=reference)
+    except microinfer.UnsupportedOpError:
+        return False
+    return True
+
+
 @pytest.mark.parametrize("case", OP_CASES, ids=lambda c: c.name)
 def test_references_run_case(case, reference_worker):
     data = case.build()
@@ -75,8 +86,10 @@ def test_references_run_case(case, reference_worker):
     inputs = _inputs(case.name, data)
     for tensor, x in zip(model.main.input_tensors(), inputs):
         assert x.shape == tensor.shape and x.dtype == tensor.type.numpy_dtype
-    for ref, outputs in _run_both(reference_worker, data, inputs).items():
-        _assert_declared_outputs(ref, model, outputs)
+    references = [ref for ref in REFERENCES if _takes(data, ref)]
+    assert references, "no reference takes the case"
+    for ref in references:
+        _assert_declared_outputs(ref, model, reference_worker.run(ref, data, inputs).outputs)
 
 
 # -- exact truth for ops that move or select values ------------------------------------------------
