@@ -337,8 +337,9 @@ ELEMENTWISE_ROUNDING = DOUBLE
 
 def shift_fits(real: float) -> bool:
     """Whether QuantizeMultiplier(real) has a left shift of at most 30: larger shifts make the
-    references' ``1 << shift`` undefined (x86 masks the count), so such models are refused."""
-    return quantize_multiplier(float(real))[1] <= 30
+    references' ``1 << shift`` undefined (x86 masks the count), so such models are refused, as
+    are infinite factors (a float32 quotient that overflowed)."""
+    return math.isfinite(real) and quantize_multiplier(float(real))[1] <= 30
 
 
 def multipliers_fit(*reals_of):

@@ -4,7 +4,7 @@ CEIL, ROUND, SQUARE, ELU): a base kernel, the quantized lookup tables, constrain
 A kernel subclasses :class:`UnaryKernel` and gives ``element``, the function applied to each
 value: float32 arrays in and out, or raw integers where a reference computes on them
 directly (NEG and ABS on integer tensors, with the C types' wrap-around). Quantized int8/int16
-variants give ``quantized_table``: the output for every value of the input type, worked out at
+variants give ``table``: a function of the node returning the output for every value of the input type, worked out at
 prepare time from the tensors' scales and zero points the way the reference does it (a LiteRT
 lookup table, a per-value float computation, fixed-point arithmetic); ``eval`` then only indexes
 the table. Input values a reference rejects when it runs (SQRT and RSQRT of negative numbers) are
@@ -64,9 +64,12 @@ class UnaryKernel(Kernel):
     def element(x: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
+    # node -> QuantizedTable of the quantized variants, None where ``element`` runs on the raw
+    # integers (a plain function, so that the kernel's constraints can call it too)
+    table: Callable[[Node], QuantizedTable | None] | None = None
+
     def quantized_table(self, node: Node) -> QuantizedTable | None:
-        """The table of a quantized node, or None where ``element`` runs on the raw integers."""
-        return None
+        return None if type(self).table is None else type(self).table(node)
 
     def prepare(self, node: Node) -> UnaryData:
         x = node.input(0)
@@ -198,6 +201,12 @@ def int16_zero_points(node: Node) -> bool:
 
 # The checks of every quantized table path, in their user-facing order (they pass float tensors).
 QUANTIZED_CONSTRAINTS = ew.QUANTIZATION_CONSTRAINTS
+
+
+def litert_lut_constraints(table_of: Callable[[Node], QuantizedTable]) -> tuple:
+    """The constraints of a kernel with float32 in both references and LiteRT's int8/int16 table."""
+    return (*operand_constraints((F32,), (F32, I8, I16)), *QUANTIZED_CONSTRAINTS, int16_zero_points,
+            lut_defined(table_of))
 
 
 def float_constraints(*, tflite_unregistered: bool = False, tflite_max_version: int | None = None) -> tuple:

@@ -49,6 +49,20 @@ def _requantized_only(check, doc):
     return constraint
 
 
+def _table(node: Node) -> u.QuantizedTable | None:
+    """|x - zp_in|, requantized when the scales differ, plus zp_out; None for int16 without
+    quantization (plain integers)."""
+    if not _quantized(node):
+        return None
+    in_scale, in_zp, out_scale, out_zp = u.quantization(node)
+    magnitude = np.abs(u.input_values(node.input(0)) - in_zp)
+    if np.float32(in_scale) != np.float32(out_scale):
+        multiplier, shift = quantize_multiplier(_real_multiplier(node))
+        magnitude = ew.requantize(magnitude, multiplier, shift, ew.ELEMENTWISE_ROUNDING)
+    info = np.iinfo(u.NUMPY_TYPES[node.outputs[0].type])
+    return u.QuantizedTable(np.clip(magnitude + out_zp, info.min, info.max))
+
+
 @register("ABS", versions=range(1, 6), types=("float32", "int8", "int16", "int32"), inputs=1, outputs=1)
 class Abs(u.UnaryKernel):
     constraints = (
@@ -60,14 +74,4 @@ class Abs(u.UnaryKernel):
         _multiplier_fits,
     )
     element = staticmethod(np.abs)
-
-    def quantized_table(self, node: Node) -> u.QuantizedTable | None:
-        if not _quantized(node):
-            return None
-        in_scale, in_zp, out_scale, out_zp = u.quantization(node)
-        magnitude = np.abs(u.input_values(node.input(0)) - in_zp)
-        if np.float32(in_scale) != np.float32(out_scale):
-            multiplier, shift = quantize_multiplier(_real_multiplier(node))
-            magnitude = ew.requantize(magnitude, multiplier, shift, ew.ELEMENTWISE_ROUNDING)
-        info = np.iinfo(u.NUMPY_TYPES[node.outputs[0].type])
-        return u.QuantizedTable(np.clip(magnitude + out_zp, info.min, info.max))
+    table = staticmethod(_table)

@@ -8,6 +8,7 @@ are computed in float32 and reduced to 16 bits.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,8 +42,9 @@ class HardSwishData:
 
 def _multipliers(node: Node) -> tuple[float, float]:
     s_in, s_out = common.scale_of(node.input(0)), common.scale_of(node.outputs[0])
-    hires = ew.f32(ew.f32(1.0 / 128.0) * s_in)
-    return float(ew.f32(hires / s_out)), float(ew.f32(hires / ew.f32(3.0 / 32768.0)))
+    with np.errstate(all="ignore"):
+        hires = ew.f32(ew.f32(1.0 / 128.0) * s_in)
+        return float(ew.f32(hires / s_out)), float(ew.f32(hires / ew.f32(3.0 / 32768.0)))
 
 
 def _downscale_to_int16(multiplier: int) -> int:
@@ -60,6 +62,8 @@ def _exponents_valid(node: Node) -> bool:
     if node.input(0).type not in (TensorType.INT8, TensorType.UINT8) or not ew.positive_scales(node):
         return True
     out_real, reluish_real = _multipliers(node)
+    if not (math.isfinite(out_real) and math.isfinite(reluish_real)):
+        return False  # a float32 quotient overflowed
     return quantize_multiplier(out_real)[1] <= 0 and quantize_multiplier(reluish_real)[1] <= 30
 
 

@@ -42,7 +42,8 @@ def _reals(node: Node) -> tuple[float, float]:
     alpha = ew.f32(node.options.alpha)
     if node.reference == TFLM:  # double arithmetic
         return float(s_in) / float(s_out), float(s_in) * float(alpha) / float(s_out)
-    return float(ew.f32(s_in / s_out)), float(ew.f32(ew.f32(s_in * alpha) / s_out))  # float32
+    with np.errstate(all="ignore"):
+        return float(ew.f32(s_in / s_out)), float(ew.f32(ew.f32(s_in * alpha) / s_out))  # float32
 
 
 @register("LEAKY_RELU", versions=range(1, 3), types=("int8", "int16", "float32", "uint8"))

@@ -33,13 +33,6 @@ def _table(node: Node) -> u.QuantizedTable:
 
 @register("LOG", versions=range(1, 3), types=("float32", "int8", "int16"), inputs=1, outputs=1)
 class Log(u.UnaryKernel):
-    constraints = (
-        *u.operand_constraints((u.F32,), (u.F32, u.I8, u.I16)),
-        *u.QUANTIZED_CONSTRAINTS,
-        u.int16_zero_points,
-        u.lut_defined(_table),
-    )
+    constraints = u.litert_lut_constraints(_table)
     element = u.float_function(np.log)
-
-    def quantized_table(self, node: Node) -> u.QuantizedTable:
-        return _table(node)
+    table = staticmethod(_table)

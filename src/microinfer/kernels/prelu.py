@@ -61,7 +61,8 @@ def _reals(node: Node) -> tuple[float, float]:
     s_in, s_alpha, s_out = (common.scale_of(t) for t in (node.input(0), node.input(1), node.outputs[0]))
     if node.reference == TFLM:
         return float(s_in) / float(s_out), float(s_in) * float(s_alpha) / float(s_out)
-    return float(ew.f32(s_in / s_out)), float(ew.f32(ew.f32(s_in * s_alpha) / s_out))
+    with np.errstate(all="ignore"):
+        return float(ew.f32(s_in / s_out)), float(ew.f32(ew.f32(s_in * s_alpha) / s_out))
 
 
 @register("PRELU", versions=range(1, 2), types=("int8", "int16x8", "float32", "uint8"))

@@ -38,7 +38,8 @@ def relux_range_fits(upper: float | None):
         if y.type not in ew.QUANTIZED_NUMPY:
             return True
         bounds = [0.0] + ([] if upper is None else [upper])
-        return all(ew.float_to_int32_fits(ew.round_half_away_f32(ew.f32(v) / common.scale_of(y))) for v in bounds)
+        with np.errstate(all="ignore"):
+            return all(ew.float_to_int32_fits(ew.round_half_away_f32(ew.f32(v) / common.scale_of(y))) for v in bounds)
 
     check.__doc__ = "The activation bounds divided by the output scale fit in int32"
     return check
@@ -48,7 +49,8 @@ def relux_real(node: Node) -> float:
     s_in, s_out = common.scale_of(node.input(0)), common.scale_of(node.outputs[0])
     if node.reference == TFLM:
         return float(s_in) / float(s_out)
-    return float(ew.f32(s_in / s_out))
+    with np.errstate(all="ignore"):
+        return float(ew.f32(s_in / s_out))
 
 
 def prepare_relux(node: Node, lower: float, upper: float | None) -> ReluXData:

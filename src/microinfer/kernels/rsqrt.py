@@ -14,6 +14,7 @@ Both references fail their Invoke on an input below the zero point.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -32,20 +33,24 @@ def _uses_lut(node: Node) -> bool:
 
 
 def _real_multiplier(node: Node) -> float:
+    """1 / (sqrt(input scale) * output scale): TFLite Micro in double, LiteRT's square root and
+    product in float32 (inf where that product underflows to 0)."""
     in_scale, _, out_scale, _ = u.quantization(node)
     if node.reference == TFLM:
         return 1.0 / (math.sqrt(float(in_scale)) * float(out_scale))
-    return 1.0 / float(np.float32(sqrtf(in_scale) * out_scale))
+    product = float(np.float32(sqrtf(in_scale) * out_scale))
+    return 1.0 / product if product > 0 else math.inf
 
 
 def _shifts_defined(node: Node) -> bool:
     """int8 (int16 with reference='tflm'): the rescale factor 1 / (sqrt(input scale) * output scale) lies in [2**-12, 2**50) (shifted by 20 bits, the references shift by at most 31)"""
     if not u.quantization_usable(node) or _uses_lut(node):
         return True
-    shift = quantize_multiplier(_real_multiplier(node))[1] - HEADROOM_BITS
-    return -31 <= shift <= 30
+    real = _real_multiplier(node)
+    return math.isfinite(real) and -31 <= quantize_multiplier(real)[1] - HEADROOM_BITS <= 30
 
 
+@functools.lru_cache(maxsize=64)
 def _lut_transform(output_scale: float):
     f = np.float32
     at_most_zero = f(f(32767) * f(output_scale))
@@ -56,13 +61,8 @@ def _lut_transform(output_scale: float):
     return transform
 
 
-_LUT_TRANSFORMS: dict[float, object] = {}
-
-
 def _lut_table(node: Node) -> u.QuantizedTable:
-    out_scale = float(u.quantization(node)[2])
-    transform = _LUT_TRANSFORMS.setdefault(out_scale, _lut_transform(out_scale))
-    return u.litert_lut_table(node, transform)
+    return u.litert_lut_table(node, _lut_transform(float(u.quantization(node)[2])))
 
 
 def _table(node: Node) -> u.QuantizedTable:
@@ -97,5 +97,4 @@ class Rsqrt(u.UnaryKernel):
         x = x.astype(np.float32)
         return np.float32(1) / np.sqrt(x)
 
-    def quantized_table(self, node: Node) -> u.QuantizedTable:
-        return _table(node)
+    table = staticmethod(_table)

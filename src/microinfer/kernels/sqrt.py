@@ -32,6 +32,14 @@ def _output_fits(node: Node) -> bool:
     return bool(np.all(np.trunc(quotients[valid]) + u.quantization(node)[3] < 2.0**31))
 
 
+def _table(node: Node) -> u.QuantizedTable:
+    quotients, valid = _quotients(node)
+    truncated = np.trunc(np.where(valid, quotients, 0)).astype(np.int64)
+    info = np.iinfo(u.NUMPY_TYPES[node.outputs[0].type])
+    values = np.clip(truncated + u.quantization(node)[3], info.min, info.max)
+    return u.QuantizedTable(values, ~valid, NEGATIVE_INPUT)
+
+
 @register("SQRT", versions=range(1, 3), types=("float32", "int8", "int16"), inputs=1, outputs=1)
 class Sqrt(u.UnaryKernel):
     constraints = (
@@ -41,10 +49,4 @@ class Sqrt(u.UnaryKernel):
         _output_fits,
     )
     element = u.float_function(np.sqrt)
-
-    def quantized_table(self, node: Node) -> u.QuantizedTable:
-        quotients, valid = _quotients(node)
-        truncated = np.trunc(np.where(valid, quotients, 0)).astype(np.int64)
-        info = np.iinfo(u.NUMPY_TYPES[node.outputs[0].type])
-        values = np.clip(truncated + u.quantization(node)[3], info.min, info.max)
-        return u.QuantizedTable(values, ~valid, NEGATIVE_INPUT)
+    table = staticmethod(_table)
