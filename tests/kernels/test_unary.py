@@ -110,6 +110,14 @@ def test_every_input_value(reference_worker, op, dtype):
         assert _check_each_reference(reference_worker, model, [values]) >= 1
 
 
+def test_log_int16_table_slopes_wrap_as_int16(reference_worker):
+    """LiteRT's table jumps from the output's lowest value (inputs at or below 0) to log of the
+    next step: a slope beyond 32767, which its int16_t slope wraps (found by fuzzing)."""
+    values = _every_value("int16")
+    model = _model("LOG", values, "int16", _q(0.5), _q(2.0**-12), version=2)
+    assert_bit_exact(reference_worker, model, [values], references=("tflite",))
+
+
 @pytest.mark.parametrize("op", ["EXP", "LOG", "SQRT", "RSQRT", "SIN", "COS", "FLOOR", "CEIL", "ROUND",
                                 "SQUARE", "ELU", "ABS", "NEG"])
 def test_float32_special_values(reference_worker, op):

@@ -86,7 +86,7 @@ def lut_lookup_int16(value, lut: np.ndarray):
     index = 256 + (value >> 7)
     offset = value & 0x7F
     base = lut[index]
-    slope = lut[index + 1] - base
+    slope = wrap(lut[index + 1] - base, 16)  # an int16_t in the C code: a jump of more than 32767 wraps
     delta = (slope * offset + 64) >> 7
     return wrap(base + delta, 16)
 

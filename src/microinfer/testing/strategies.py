@@ -456,7 +456,7 @@ def sigmoid_model(op, dtype, shape, scale, zero_point, out_q=None) -> bytes:
     b = ModelBuilder()
     g = b.main
     if out_q is None:
-        out_q = {"int8": SIGMOID_OUT, "uint8": SIGMOID_UINT8_OUT}[dtype][op] if dtype != "int16" else (2.0 ** -15, 0)
+        out_q = {"int8": SIGMOID_OUT, "uint8": SIGMOID_UINT8_OUT}.get(dtype, {}).get(op, (2.0 ** -15, 0))
     x = g.add_input("x", shape, dtype, **_qkw(dtype, scale, zero_point))
     y = g.add_output("y", shape, dtype, **_qkw(dtype, *out_q))
     g.add_operator(op, [x], [y], version=VERSION[dtype])
