@@ -2,12 +2,12 @@
 CEIL, ROUND, SQUARE, ELU): a base kernel, the quantized lookup tables, constraint factories.
 
 A kernel subclasses :class:`UnaryKernel` and gives ``element``, the function applied to each
-value: float32 arrays in and out, or raw integers where a reference computes on them
-directly (NEG and ABS on integer tensors, with the C types' wrap-around). Quantized int8/int16
-variants give ``table``: a function of the node returning the output for every value of the input type, worked out at
-prepare time from the tensors' scales and zero points the way the reference does it (a LiteRT
-lookup table, a per-value float computation, fixed-point arithmetic); ``eval`` then only indexes
-the table. Input values a reference rejects when it runs (SQRT and RSQRT of negative numbers) are
+value: float32 arrays in and out, or raw integers where a reference computes on them directly
+(NEG and ABS on integer tensors, with the C types' wrap-around). Quantized int8/int16 variants
+give ``table``, a function of the node returning the output for every value of the input type,
+worked out at prepare time from the tensors' scales and zero points the way the reference does it
+(a LiteRT lookup table, a per-value float computation, fixed-point arithmetic); ``eval`` then only
+indexes the table. Input values a reference rejects when it runs (SQRT and RSQRT of negative numbers) are
 marked in the table, and ``eval`` raises :class:`~microinfer.errors.InvalidInputError` for them as
 the reference fails its Invoke.
 """
@@ -188,6 +188,7 @@ def litert_unregistered(node: Node) -> bool:
 
 
 def litert_version_at_most(version: int):
+    """A constraint: LiteRT's reference resolver registers the operator up to ``version``."""
     return litert_only(lambda node: node.op.version <= version,
                        f"With reference='tflite': the operator version is at most {version} "
                        f"(LiteRT's reference resolver)")
@@ -209,11 +210,6 @@ def litert_lut_constraints(table_of: Callable[[Node], QuantizedTable]) -> tuple:
             lut_defined(table_of))
 
 
-def float_constraints(*, tflite_unregistered: bool = False, tflite_max_version: int | None = None) -> tuple:
+def float_constraints(*, tflite_unregistered: bool = False) -> tuple:
     """The constraints of a float32-only unary kernel (SIN, COS, FLOOR, CEIL, ROUND, SQUARE)."""
-    out = list(operand_constraints((F32,), (F32,)))
-    if tflite_unregistered:
-        out.append(litert_unregistered)
-    if tflite_max_version is not None:
-        out.append(litert_version_at_most(tflite_max_version))
-    return tuple(out)
+    return (*operand_constraints((F32,), (F32,)), *((litert_unregistered,) if tflite_unregistered else ()))
