@@ -5,7 +5,17 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 
+from .diagnosis import no_kernel_notes
+from .kernels import REGISTRY
 from .tflite.model import Model, Operator, Subgraph, Tensor
+from .tflite.types import TensorType
+
+# Operators with weights that LiteRT runs as dynamic-range (hybrid) layers when their input is
+# float32 and their weights int8: the position of the weights among the inputs.
+HYBRID_WEIGHTS = {"FULLY_CONNECTED": 1, "CONV_2D": 1, "DEPTHWISE_CONV_2D": 1, "SVDF": 1,
+                  "UNIDIRECTIONAL_SEQUENCE_LSTM": 2, "BATCH_MATMUL": 1}
+HYBRID_NOTE = ("dynamic-range (hybrid) model: float32 activations with int8 weights; LiteRT runs it, "
+               "TFLite Micro cannot (convert with a representative dataset for full-integer quantization)")
 
 
 @dataclass(frozen=True)
@@ -48,6 +58,10 @@ class ModelInfo:
     layers: tuple[LayerInfo, ...]
     parameter_bytes: int  # distinct constant tensors used by operators (shared ones once)
     op_histogram: dict[str, int] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()  # oddities in the file that TFLite Micro tolerates
+    # operators microinfer has no kernel for, one line per kind, saying whose they are
+    unsupported: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # what a person should know before running the model
 
     @property
     def macs(self) -> int:
@@ -79,7 +93,19 @@ def describe(model: Model) -> ModelInfo:
         layers=layers,
         parameter_bytes=sum(sg.tensors[t].nbytes for t in constants),
         op_histogram=dict(Counter(layer.op for layer in layers).most_common()),
+        warnings=tuple(str(w) for w in model.warnings),
+        unsupported=tuple(no_kernel_notes(sg, [op for op in sg.operators if op.op not in REGISTRY])),
+        notes=(HYBRID_NOTE,) if any(is_hybrid(sg, op) for op in sg.operators) else (),
     )
+
+
+def is_hybrid(sg: Subgraph, op: Operator) -> bool:
+    """Whether ``op`` is a dynamic-range layer: float32 input with int8 (or int4) weights."""
+    position = HYBRID_WEIGHTS.get(op.op)
+    if position is None or len(op.inputs) <= position or min(op.inputs[0], op.inputs[position]) < 0:
+        return False
+    x, w = sg.tensors[op.inputs[0]], sg.tensors[op.inputs[position]]
+    return x.type is TensorType.FLOAT32 and w.type in (TensorType.INT8, TensorType.INT4)
 
 
 def _summary(t: Tensor) -> TensorSummary:
@@ -115,42 +141,59 @@ def operator_macs(sg: Subgraph, op: Operator) -> int:
     conv: N*OH*OW*OC*KH*KW*IC/groups; depthwise: N*OH*OW*OC*KH*KW; fully connected: OUT*IN per
     row of the batch; transpose conv: counted over the input, N*IH*IW*IC*KH*KW*OC; batch matmul:
     the product's M*N*K per batch; SVDF: the feature and time matrix products; LSTM: the gate
-    matrix products (and projection) per time step. Other operators: 0.
+    matrix products (and projection) per time step. Other operators, and operators whose
+    tensors do not have the ranks these formulas need (a malformed or dynamic-shaped model): 0.
     """
-    shape = lambda i: sg.tensors[op.inputs[i]].shape  # noqa: E731
+    def shape(i: int) -> tuple[int, ...]:
+        index = op.inputs[i] if i < len(op.inputs) else -1
+        return sg.tensors[index].shape if index >= 0 else ()
+
     out = sg.tensors[op.outputs[0]].shape if op.outputs else ()
     name = op.op
-    if name == "CONV_2D":
+    if name == "CONV_2D" and len(shape(1)) == 4 and len(out) == 4:
         oc, kh, kw, filter_ic = shape(1)
         n, oh, ow, _ = out
         return n * oh * ow * oc * kh * kw * filter_ic  # = IC/groups channels per filter
-    if name == "DEPTHWISE_CONV_2D":
+    if name == "DEPTHWISE_CONV_2D" and len(shape(1)) == 4 and len(out) == 4:
         _, kh, kw, oc = shape(1)
         n, oh, ow, _ = out
         return n * oh * ow * oc * kh * kw
     if name == "FULLY_CONNECTED":
-        units, depth = shape(1)
-        rows = _product(out) // units if units else 0
-        return rows * units * depth
-    if name == "TRANSPOSE_CONV":
+        return _fully_connected_macs(shape(0), shape(1), out)
+    if name == "TRANSPOSE_CONV" and len(shape(1)) == 4 and len(shape(2)) == 4:
         oc, kh, kw, ic = shape(1)
         n, ih, iw, _ = shape(2)
         return n * ih * iw * ic * kh * kw * oc
-    if name == "SVDF":
+    if name == "SVDF" and len(shape(0)) == 2 and len(shape(1)) == 2 and len(shape(2)) == 2:
         batch = shape(0)[0]
         filters, depth = shape(1)
         memory = shape(2)[1]
         return batch * filters * (depth + memory)
-    if name == "UNIDIRECTIONAL_SEQUENCE_LSTM":
+    if name == "UNIDIRECTIONAL_SEQUENCE_LSTM" and len(op.inputs) >= 9:
         return _lstm_macs(sg, op)
     if name == "BATCH_MATMUL":
-        a = shape(0)
-        k = a[-1]
-        return _product(out) * k
+        lhs = shape(0)
+        if len(lhs) < 2:
+            return 0
+        depth = lhs[-2] if getattr(op.options, "adj_x", False) else lhs[-1]
+        return _product(out) * depth
     return 0
 
 
+def _fully_connected_macs(x: tuple[int, ...], weights: tuple[int, ...], out: tuple[int, ...]) -> int:
+    """OUT*IN per batch row; from the input and output when the weights' shape is not (OUT, IN)
+    (run-time weights may be declared without a shape)."""
+    if len(weights) == 2:
+        units, depth = weights
+        return _product(out) // units * units * depth if units else 0
+    units = out[-1] if out else 0
+    rows = _product(out) // units if units else 0
+    return _product(x) * units if rows else 0
+
+
 def _lstm_macs(sg: Subgraph, op: Operator) -> int:
+    if op.inputs[0] < 0:
+        return 0
     steps = _product(sg.tensors[op.inputs[0]].shape[:-1])  # batch * time
     gate_weights = [op.inputs[i] for i in range(1, 9) if op.inputs[i] >= 0]
     per_step = sum(sg.tensors[t].num_elements for t in gate_weights)

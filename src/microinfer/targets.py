@@ -8,6 +8,7 @@ The built-in files live in the repository's ``targets/`` directory (installed as
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -148,6 +149,8 @@ def read_toml(path: Path) -> dict:
             return tomllib.load(f)
     except tomllib.TOMLDecodeError as exc:
         raise TargetFileError(f"{path}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise TargetFileError(f"{path}: not UTF-8 text (byte {exc.start}); TOML files are UTF-8") from None
     except OSError as exc:
         raise TargetFileError(f"{path}: cannot read: {exc.strerror}") from None
 
@@ -169,6 +172,8 @@ class _Fields:
         if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
             raise TargetFileError(
                 f"{self.path}: key {self.prefix}{key} must be {_kind_name(kind)}, not {value!r}")
+        if kind is float and not math.isfinite(value):
+            raise TargetFileError(f"{self.path}: key {self.prefix}{key} must be a finite number, got {value!r}")
         if kind in (int, float) and value < 0:
             raise TargetFileError(f"{self.path}: key {self.prefix}{key} must not be negative, got {value!r}")
         return value

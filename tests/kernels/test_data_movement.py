@@ -590,3 +590,56 @@ def test_strided_slice_versions(reference_worker):
     check(reference_worker, build(8), [x], references=("tflm",))
     np.testing.assert_array_equal(Interpreter(build(8)).run([x])[0], [2, 4])
     assert_refused(reference_worker, build(8), [x], "tflite")
+
+
+# -- types only LiteRT takes ----------------------------------------------------------------------
+
+def _litert_only_type_model(op: str, dtype: str) -> bytes:
+    q = dict(scale=0.5, zero_point=3) if dtype == "uint8" else {}
+
+    def build(g):
+        c = lambda name, v: g.add_constant(name, np.array(v, np.int32))  # noqa: E731
+        x = g.add_input("x", (4, 3), dtype, **q)
+        if op == "EXPAND_DIMS":
+            g.add_operator(op, [x, c("a", [0])], [g.add_output("y", (1, 4, 3), dtype, **q)])
+        elif op == "CONCATENATION":
+            z = g.add_input("z", (4, 3), dtype, **q)
+            g.add_operator(op, [x, z], [g.add_output("y", (4, 6), dtype, **q)], O.ConcatenationOptions(axis=1))
+        elif op in ("PAD", "PADV2"):
+            ins = [x, c("p", [[1, 0], [0, 2]])]
+            if op == "PADV2":
+                ins.append(g.add_constant("v", np.array(1, dtype), **q))
+            g.add_operator(op, ins, [g.add_output("y", (5, 5), dtype, **q)])
+        elif op == "STRIDED_SLICE":
+            g.add_operator(op, [x, c("b", [3, 0]), c("e", [0, 3]), c("s", [-2, 1])],
+                           [g.add_output("y", (2, 3), dtype, **q)], O.StridedSliceOptions())
+        elif op == "TRANSPOSE":
+            g.add_operator(op, [x, c("p", [1, 0])], [g.add_output("y", (3, 4), dtype, **q)])
+        elif op == "SPLIT":
+            g.add_operator(op, [c("a", 0), x], [g.add_output(f"y{i}", (2, 3), dtype, **q) for i in range(2)],
+                           O.SplitOptions(num_splits=2))
+        elif op == "PACK":
+            z = g.add_input("z", (4, 3), dtype, **q)
+            g.add_operator(op, [x, z], [g.add_output("y", (4, 2, 3), dtype, **q)], O.PackOptions(values_count=2, axis=1))
+        elif op == "UNPACK":
+            g.add_operator(op, [x], [g.add_output(f"y{i}", (4,), dtype, **q) for i in range(3)],
+                           O.UnpackOptions(num=3, axis=1))
+    return model(build)
+
+
+@pytest.mark.parametrize("op,dtype", [
+    ("EXPAND_DIMS", "int32"), ("EXPAND_DIMS", "int64"), ("EXPAND_DIMS", "bool"), ("EXPAND_DIMS", "uint8"),
+    ("CONCATENATION", "uint8"), ("PAD", "int64"), ("PAD", "bool"), ("PAD", "uint8"), ("PADV2", "int64"),
+    ("PADV2", "bool"), ("PADV2", "uint8"), ("STRIDED_SLICE", "int64"), ("STRIDED_SLICE", "uint8"),
+    ("TRANSPOSE", "int32"), ("TRANSPOSE", "int64"), ("TRANSPOSE", "bool"), ("TRANSPOSE", "uint8"),
+    ("SPLIT", "int64"), ("SPLIT", "uint8"), ("PACK", "uint8"), ("UNPACK", "bool"), ("UNPACK", "uint8"),
+])
+def test_types_only_litert_takes(reference_worker, op, dtype):
+    m = model_bytes = _litert_only_type_model(op, dtype)
+    rng = np.random.default_rng(seed_of(op, dtype))
+    inputs = [values((4, 3), dtype, rng) for _ in range(2 if op in ("CONCATENATION", "PACK") else 1)]
+    check(reference_worker, model_bytes, inputs, references=("tflite",))
+    with pytest.raises(UnsupportedOpError, match="With reference='tflm': the type is"):
+        Interpreter(m, reference="tflm")
+    with pytest.raises(ReferenceFailure):
+        reference_worker.run("tflm", m, inputs)

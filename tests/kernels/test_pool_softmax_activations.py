@@ -1,8 +1,8 @@
-"""AVERAGE_POOL_2D, MAX_POOL_2D, SOFTMAX, LOGISTIC, TANH and MEAN: bit-exact against both references.
+"""AVERAGE_POOL_2D, MAX_POOL_2D, SOFTMAX, LOGISTIC and TANH: bit-exact against both references.
 
-Hypothesis draws single-op models (shapes, windows, strides, padding, activations, beta, axes,
-keep_dims, tiny and large scales, zero points at the ends of the range) and checks every example
-against TFLite Micro and LiteRT. Where a model is outside what one reference accepts, microinfer
+Hypothesis draws single-op models (shapes, windows, strides, padding, activations, beta, tiny
+and large scales, zero points at the ends of the range) and checks every example against TFLite
+Micro and LiteRT. Where a model is outside what one reference accepts, microinfer
 must refuse it for that reference (UnsupportedOpError) and only the other one is compared.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kernel_check import assert_bit_exact, assert_each_reference_gives, random_inputs
@@ -19,8 +19,6 @@ from microinfer.interpreter import Interpreter
 from microinfer.tflite import ModelBuilder
 from microinfer.tflite.options import Pool2DOptions
 from microinfer.testing.strategies import (
-    mean_cases,
-    mean_model,
     pool_cases,
     pool_model,
     sigmoid_cases,
@@ -173,37 +171,3 @@ def test_sigmoid_family_refuses_other_output_quantization():
     _refused(sigmoid_model("LOGISTIC", "int8", (4,), 0.1, 0, out_q=(1 / 128, -128)), "tflite")
     _refused(sigmoid_model("LOGISTIC", "int8", (4,), 0.1, 0, out_q=(1 / 256, 0)), "tflm")
     _refused(sigmoid_model("TANH", "int16", (4,), 0.1, 0, out_q=(2.0 ** -14, 0)), "tflm")
-
-
-# -- mean -------------------------------------------------------------------------------------
-
-@settings(max_examples=400, **SETTINGS)
-@given(case=mean_cases(), seed=st.integers(0, 2 ** 16))
-def test_mean_bit_exact(reference_worker, case, seed):
-    _check(reference_worker, mean_model(*case), seed)
-
-
-@settings(max_examples=30, **SETTINGS)
-@given(case=mean_cases(max_axes=5), seed=st.integers(0, 2 ** 16))
-def test_mean_many_axes_litert(reference_worker, case, seed):
-    # TFLite Micro keeps at most two reduced axes (a fixed-size buffer): refused there, LiteRT runs it.
-    dtype, shape, axes, keep_dims, in_q, out_q = case
-    assume(len({(a + len(shape)) % len(shape) for a in axes}) > 2)
-    model = mean_model(*case)
-    _refused(model, "tflm")
-    _check(reference_worker, model, seed, references=("tflite",))
-
-
-def test_mean_4d_height_width_keep_dims(reference_worker):
-    # The 4-D mean over H and W with keep_dims (a special path in older kernels).
-    for in_q, out_q in (((0.1, 3), (0.1, 3)), ((0.07, -128), (0.02, 127))):
-        _check(reference_worker, mean_model("int8", (2, 5, 6, 3), [1, 2], True, in_q, out_q), 7, runs=3)
-
-
-def test_mean_by_hand(reference_worker):
-    # Mean of [1, 2, 3, 4] = 2.5 and of the negatives -2.5, same quantization: rounded away from zero.
-    x = np.array([[1, 2, 3, 4], [-1, -2, -3, -4]], np.int8)
-    model = mean_model("int8", (2, 4), [1], False, (0.5, 0), (0.5, 0))
-    for ref in ("tflm", "tflite"):
-        np.testing.assert_array_equal(Interpreter(model, reference=ref).run([x])[0], [3, -3])
-        np.testing.assert_array_equal(reference_worker.run(ref, model, [x]).outputs[0], [3, -3])

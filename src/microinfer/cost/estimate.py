@@ -11,7 +11,7 @@ from ..planner.cmsis_nn import CORES as CMSIS_NN_CORES
 from ..targets import Battery, Board, core_board, load_battery, load_board, board_names
 from ..tflite import load
 from ..tflite.model import Model
-from .layers import LayerCost, model_layer_costs
+from .layers import NPU_OPERATORS, LayerCost, model_layer_costs
 from .loops import CODE_BYTES, RUNTIME_CODE_BYTES
 from .value import Cost, total
 
@@ -161,7 +161,11 @@ def estimate(
     path = the_board.core.kernel_path(library)
     weights_in = weights_in or the_board.weights_in
     arena_in = arena_in or the_board.arena_in
-    the_board.region(weights_in), the_board.region(arena_in)  # unknown names are refused here
+    the_board.region(weights_in)  # unknown names are refused here
+    if the_board.region(arena_in).kind == "flash":
+        ram = ", ".join(name for name, r in the_board.memory.items() if r.kind != "flash")
+        raise UnsupportedTargetError(f"the tensor arena must be in RAM, and region {arena_in!r} of board "
+                                     f"{the_board.name} is flash; its RAM regions: {ram}")
     name = model_name or (str(model) if isinstance(model, (str, os.PathLike)) else "model")
     model = model if isinstance(model, Model) else load(model)
 
@@ -193,8 +197,8 @@ def _board(board, core, clock_mhz, targets_dirs) -> Board:
         return board
     if (board is None) == (core is None):
         raise UnsupportedTargetError("give a board or a core (with an optional clock), not both or neither")
-    if clock_mhz is not None and not clock_mhz > 0:
-        raise UnsupportedTargetError(f"clock must be a positive number of MHz, got {clock_mhz!r}")
+    if clock_mhz is not None and not 0 < clock_mhz < float("inf"):
+        raise UnsupportedTargetError(f"clock must be a positive, finite number of MHz, got {clock_mhz!r}")
     if board is not None:
         the_board = load_board(board, targets_dirs)
         if clock_mhz:
@@ -219,19 +223,27 @@ def _arena(model: Model, board: Board, library: str, planner: str) -> tuple[int,
         arena_plan = plan(model, planner, abi=board.core.abi)
         if library == "esp-nn":
             notes.append("arena: TFLite Micro reference kernels' arena; ESP-NN's scratch buffers are not counted")
+    notes.extend(f"arena: {note}" for note in arena_plan.notes)
     arena = arena_plan.min_working_arena_bytes or arena_plan.total_bytes
     return arena, arena_plan.exact, tuple(notes)
 
 
 def _unknown_op_notes(model: Model) -> tuple[str, ...]:
-    """Operators microinfer has no kernel for are priced as a generic element-wise loop: say so."""
+    """Operators microinfer has no kernel for are priced as a generic element-wise loop, and NPU
+    operators not at all: say so."""
     from ..kernels import REGISTRY
 
-    unknown = sorted({op.op for op in model.main.operators if op.op not in REGISTRY})
-    if not unknown:
-        return ()
-    return (f"{', '.join(unknown)}: microinfer has no kernel (and no loop model) for it; its cycles are "
-            "a generic element-wise loop's, a rough est.",)
+    names = {op.op for op in model.main.operators if op.op not in REGISTRY}
+    notes = []
+    npu = sorted(names & NPU_OPERATORS)
+    if npu:
+        notes.append(f"{', '.join(npu)}: runs on the NPU, whose time and energy are not estimated; "
+                     "latency and energy cover the CPU operators only")
+    unknown = sorted(names - NPU_OPERATORS)
+    if unknown:
+        notes.append(f"{', '.join(unknown)}: microinfer has no kernel (and no loop model) for it; its "
+                     "cycles are a generic element-wise loop's, a rough est.")
+    return tuple(notes)
 
 
 def _main_ram(board: Board, arena_in: str) -> str:
@@ -307,7 +319,8 @@ def _battery_life(result: FitResult, rate_per_s, battery, targets_dirs) -> Batte
     board = result.board
     if board.active_ma is None or board.sleep_ua is None:
         raise UnsupportedTargetError(f"board {board.name} has no [power] figures; battery life needs active_ma and sleep_ua")
-    the_battery = battery if isinstance(battery, Battery) else load_battery(battery or "CR2032", targets_dirs)
+    the_battery = battery if isinstance(battery, Battery) else load_battery(
+        "CR2032" if battery is None else battery, targets_dirs)
     rate = 1.0 if rate_per_s is None else float(rate_per_s)
     if rate <= 0:
         raise UnsupportedTargetError(f"rate must be positive (inferences per second), got {rate!r}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..errors import UnsupportedTargetError
 from ..info import operator_macs
 from ..targets import Board
 from ..tflite.model import Model, Operator, Subgraph
@@ -11,11 +12,15 @@ from .loops import LIBRARIES, REFERENCE, Kernel
 from .value import Cost
 
 # operator name -> kind of kernel in loops.py
+NPU_OPERATORS = frozenset({"ethos-u"})
+
 _KINDS = {
     "CONV_2D": "conv", "DEPTHWISE_CONV_2D": "depthwise", "FULLY_CONNECTED": "fully_connected",
     "TRANSPOSE_CONV": "conv", "SVDF": "fully_connected", "UNIDIRECTIONAL_SEQUENCE_LSTM": "fully_connected",
     "BATCH_MATMUL": "fully_connected",
-    "AVERAGE_POOL_2D": "pool", "MAX_POOL_2D": "pool", "MEAN": "pool",
+    "AVERAGE_POOL_2D": "pool", "MAX_POOL_2D": "pool", "L2_POOL_2D": "pool",
+    **{op: "pool" for op in ("MEAN", "SUM", "REDUCE_MAX", "REDUCE_MIN", "REDUCE_PROD", "REDUCE_ANY",
+                             "REDUCE_ALL", "ARG_MAX", "ARG_MIN")},
     "ADD": "elementwise_quantized", "SUB": "elementwise_quantized", "MUL": "elementwise_quantized",
     "SOFTMAX": "softmax",
     "RESHAPE": "copy", "SQUEEZE": "copy", "EXPAND_DIMS": "copy", "CONCATENATION": "copy", "PAD": "copy",
@@ -76,7 +81,7 @@ def geometry(sg: Subgraph, op: Operator) -> Geometry:
             pixels = out_elements // out_shape[-1] if out_shape and out_shape[-1] else 0
             kh, kw = _kernel_size(sg, op)
             work["pixel"] = pixels
-            in_channels = sg.tensors[op.inputs[0]].shape[-1]
+            in_channels = _last_dimension(sg, op.inputs[0] if op.inputs else -1)
             work["im2col"] = pixels * kh * kw * (in_channels if kind == "conv" else 1)
             stride = _strides(op)
             rereads = max(1.0, kh * kw / (stride[0] * stride[1]))
@@ -84,7 +89,9 @@ def geometry(sg: Subgraph, op: Operator) -> Geometry:
                 kind = "conv_1x1"
     elif kind == "pool":
         kh, kw = _kernel_size(sg, op)
-        work.update(window=out_elements * kh * kw if op.op != "MEAN" else input_bytes, output=out_elements)
+        # a reduction's window is everything it reads
+        window = out_elements * kh * kw if op.op.endswith("POOL_2D") else input_bytes
+        work.update(window=window, output=out_elements)
         stride = _strides(op)
         rereads = max(1.0, kh * kw / (stride[0] * stride[1]))
     elif kind == "copy":
@@ -94,13 +101,16 @@ def geometry(sg: Subgraph, op: Operator) -> Geometry:
     return Geometry(kind, work, weight_bytes, input_bytes, output_bytes, rereads)
 
 
+def _last_dimension(sg: Subgraph, index: int) -> int:
+    shape = sg.tensors[index].shape if index >= 0 else ()
+    return shape[-1] if shape else 1
+
+
 def _kernel_size(sg: Subgraph, op: Operator) -> tuple[int, int]:
-    if op.op in ("CONV_2D", "TRANSPOSE_CONV"):
-        shape = sg.tensors[op.inputs[1]].shape
-        return shape[1], shape[2]
-    if op.op == "DEPTHWISE_CONV_2D":
-        shape = sg.tensors[op.inputs[1]].shape
-        return shape[1], shape[2]
+    if op.op in ("CONV_2D", "TRANSPOSE_CONV", "DEPTHWISE_CONV_2D"):
+        index = op.inputs[1] if len(op.inputs) > 1 else -1
+        shape = sg.tensors[index].shape if index >= 0 else ()
+        return (shape[1], shape[2]) if len(shape) == 4 else (1, 1)
     options = op.options
     return (getattr(options, "filter_height", 1) or 1), (getattr(options, "filter_width", 1) or 1)
 
@@ -111,7 +121,12 @@ def _strides(op: Operator) -> tuple[int, int]:
 
 
 def kernel_for(kind: str, library: str, path: str) -> Kernel:
-    kernels = LIBRARIES[(library, path)]
+    try:
+        kernels = LIBRARIES[(library, path)]
+    except KeyError:
+        known = ", ".join(sorted(p for lib, p in LIBRARIES if lib == library))
+        raise UnsupportedTargetError(f"kernel library {library!r} has no path {path!r} (its core file's "
+                                     f"{library.replace('-', '_')}_path); known paths: {known}") from None
     return kernels.get(kind) or kernels.get("conv" if kind == "conv_1x1" else kind) or REFERENCE[kind.replace("_1x1", "")]
 
 
@@ -124,6 +139,8 @@ def kernel_work(g: Geometry, kernel: Kernel) -> dict[str, float]:
 
 
 def layer_cost(sg: Subgraph, op: Operator, board: Board, library: str, weights_in: str, arena_in: str) -> LayerCost:
+    if op.op in NPU_OPERATORS:  # the CPU only starts the NPU: nothing of ours to price
+        return LayerCost(op.index, op.op, "npu", "not estimated: runs on the NPU", Cost(0.0, 0.0, 0, 0.0, {}))
     g = geometry(sg, op)
     path = board.core.kernel_path(library)
     kernel = kernel_for(g.kind, library, path)

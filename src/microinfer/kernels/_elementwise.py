@@ -136,7 +136,7 @@ def clamp_cast(x, lo: int, hi: int, dtype) -> np.ndarray:
 
 @dataclass(frozen=True)
 class AddSubData:
-    kind: str  # "float32", "general" (left-shift scheme) or "pot" (LiteRT's int16 power-of-two path)
+    kind: str  # "float32", "int" (int32/int64), "general" (left-shift scheme) or "pot" (LiteRT's int16 power-of-two path)
     output_shape: tuple[int, ...]
     dtype: type
     sign: int  # +1 for ADD, -1 for SUB
@@ -157,11 +157,23 @@ class AddSubData:
 
 
 def add_sub_types(node: Node) -> bool:
-    """Inputs and output are all int8, all int16 or all float32"""
+    """Inputs and output are all int8, all int16, all float32 or all int32 (or, with reference='tflite', all int64)"""
     types = {t.type for t in (node.input(0), node.input(1), node.outputs[0]) if t is not None}
-    return len(node.inputs) == 2 and len(types) == 1 and types <= {
-        TensorType.INT8, TensorType.INT16, TensorType.FLOAT32,
-    }
+    allowed = {TensorType.INT8, TensorType.INT16, TensorType.FLOAT32, TensorType.INT32}
+    if node.reference != TFLM:
+        allowed.add(TensorType.INT64)
+    return len(node.inputs) == 2 and len(types) == 1 and types <= allowed
+
+
+# Unquantized integer ADD, SUB and MUL: the C operation on int32/int64 values (wrapping, as x86 does
+# with the signed overflow) clamped to CalculateActivationRange of the type.
+UNQUANTIZED_INT = {TensorType.INT32: np.int32, TensorType.INT64: np.int64}
+
+
+def wrapping(op, a: np.ndarray, b: np.ndarray, dtype) -> np.ndarray:
+    """``op`` on int32/int64 values with two's-complement wrap-around (NumPy's fixed-width ints)."""
+    with np.errstate(over="ignore"):
+        return op(a.astype(dtype), b.astype(dtype))
 
 
 def uses_pot_int16_path(node: Node) -> bool:
@@ -207,8 +219,13 @@ def prepare_add_sub(node: Node, sign: int, negate_in_litert: bool) -> AddSubData
     # LiteRT 2.3.0 on exact ties, where its single-rounding build would differ.
     rounding = DOUBLE
     if y.type is TensorType.FLOAT32:
-        lo, hi = common.activation_range_float(activation)
+        lo, hi = common.activation_min_max_float(activation)
         return AddSubData("float32", shape, np.float32, sign, rounding, act_min=lo, act_max=hi)
+    if y.type in UNQUANTIZED_INT:
+        if sign > 0 and node.reference == TFLM:
+            activation = ActivationFunction.NONE  # TFLite Micro's int32 ADD ignores it (measured)
+        lo, hi = common.activation_range_int(activation, y.type)
+        return AddSubData("int", shape, UNQUANTIZED_INT[y.type], sign, rounding, act_min=lo, act_max=hi)
     lo, hi = common.activation_range_quantized(activation, y)
     dtype = NUMPY_INT[y.type]
     if uses_pot_int16_path(node):
@@ -241,6 +258,9 @@ def eval_add_sub(data: AddSubData, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         with np.errstate(over="ignore", invalid="ignore"):
             out = a + b if data.sign > 0 else a - b
         return np.clip(out, data.act_min, data.act_max).astype(np.float32).reshape(data.output_shape)
+    if data.kind == "int":
+        out = wrapping(np.add if data.sign > 0 else np.subtract, a, b, data.dtype)
+        return np.clip(out, data.act_min, data.act_max).astype(data.dtype).reshape(data.output_shape)
     a = a.astype(np.int64)
     b = b.astype(np.int64)
     if data.kind == "pot":

@@ -88,3 +88,58 @@ def constant_int_vector(t: Tensor | None) -> np.ndarray | None:
     if t is None or not t.is_constant or t.type not in (TensorType.INT32, TensorType.INT64):
         return None
     return np.asarray(t.data, dtype=np.int64).reshape(-1)
+
+
+ALL_TYPES = (
+    TensorType.FLOAT32, TensorType.INT8, TensorType.INT16, TensorType.INT32,
+    TensorType.INT64, TensorType.BOOL, TensorType.UINT8,
+)
+
+
+def type_labels(*type_sets: Iterable[TensorType]) -> tuple[str, ...]:
+    """The registry's type labels: every type of the sets, in ALL_TYPES order."""
+    union = {t for types in type_sets for t in types}
+    return tuple(t.name.lower() for t in ALL_TYPES if t in union)
+
+
+def types_by_reference(tflm: tuple[TensorType, ...], tflite: tuple[TensorType, ...],
+                       inputs: Iterable[int] | None = None) -> tuple[Callable[[Node], bool], ...]:
+    """Constraints: the data tensors (``inputs``: positions, all when None, and every output)
+    share one type that the chosen reference's kernel takes."""
+    union = tuple(t for t in ALL_TYPES if t in tflm or t in tflite)
+    positions = None if inputs is None else tuple(inputs)
+    constraints = [same_type_among(union, positions)]
+    if set(tflm) != set(union):
+        constraints.append(tflm_only(lambda node: data_types(node, positions)[0].type in tflm,
+                                     f"With reference='tflm': the type is {type_names(tflm)}"))
+    if set(tflite) != set(union):
+        constraints.append(litert_only(lambda node: data_types(node, positions)[0].type in tflite,
+                                       f"With reference='tflite': the type is {type_names(tflite)}"))
+    return tuple(constraints)
+
+
+def tflm_allocates_outputs(node: Node) -> bool:
+    """With reference='tflm': no output of two or more dimensions is empty (TFLite Micro fails to allocate one)"""
+    return node.reference != TFLM or all(t.num_elements > 0 or len(t.shape) <= 1 for t in node.outputs)
+
+
+def constant_index_vector(t: Tensor | None, types=(TensorType.INT32,)) -> np.ndarray | None:
+    """The values of a constant tensor of one of the integer ``types``, flattened; None otherwise."""
+    if t is None or not t.is_constant or t.type not in types or t.data is None:
+        return None
+    return np.asarray(t.data, dtype=np.int64).reshape(-1)
+
+
+def outputs_have_shapes(node: Node, shapes) -> bool:
+    """Whether the node's outputs have exactly ``shapes`` (a sequence of tuples; None: unknown)."""
+    return shapes is not None and len(shapes) == len(node.outputs) and all(
+        tuple(t.shape) == tuple(s) for t, s in zip(node.outputs, shapes))
+
+
+def check_indices(op: str, indices: np.ndarray, size: int) -> None:
+    """Raise the error both references give when a run-time index lies outside [0, size)."""
+    bad = (indices < 0) | (indices >= size)
+    if bad.any():
+        value = int(np.asarray(indices)[bad].reshape(-1)[0])
+        raise ValueError(f"{op}: index {value} is outside [0, {size}) (TFLite Micro and LiteRT fail "
+                         f"the same way)")

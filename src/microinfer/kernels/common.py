@@ -61,6 +61,24 @@ def activation_range_float(activation: ActivationFunction) -> tuple[float, float
     return -np.inf, np.inf
 
 
+FLT_MAX = float(np.finfo(np.float32).max)
+
+
+def activation_range_int(activation: ActivationFunction, tensor_type: TensorType) -> tuple[int, int]:
+    """CalculateActivationRange<int32/int64>: RELU [0, max], RELU6 [0, 6], RELU_N1_TO_1 [-1, 1]."""
+    info = np.iinfo(tensor_type.numpy_dtype)
+    bounds = {ActivationFunction.RELU: (0, int(info.max)), ActivationFunction.RELU6: (0, 6),
+              ActivationFunction.RELU_N1_TO_1: (-1, 1)}
+    return bounds.get(activation, (int(info.min), int(info.max)))
+
+
+def activation_min_max_float(activation: ActivationFunction) -> tuple[float, float]:
+    """CalculateActivationRange<float> as ActivationFunctionWithMinMax uses it: without an
+    activation (or above RELU) the bound is FLT_MAX, so an infinite result clamps to +-FLT_MAX."""
+    lo, hi = activation_range_float(activation)
+    return max(lo, -FLT_MAX), min(hi, FLT_MAX)
+
+
 # -- constraints shared by several kernels (docstrings are user-facing) ------------------------
 
 def supported_activation(node: Node) -> bool:
@@ -84,3 +102,33 @@ def quantized_tensors_have_parameters(node: Node) -> bool:
 def static_shapes(node: Node) -> bool:
     """Every tensor has a fully known shape (no -1 dimensions)"""
     return all(t is None or all(d >= 0 for d in t.shape) for t in (*node.inputs, *node.outputs))
+
+
+def value_at_run_time(node: Node, t: Tensor | None) -> bool:
+    """Whether tensor ``t`` (an input of ``node``) has a value when the node runs: constant data, a
+    variable, a model input, or the output of an earlier operator. (A sparse constant has no dense
+    data: it is none of these.)"""
+    if t is None or t.is_constant or t.is_variable:
+        return True
+    if t.is_sparse:
+        return False
+    graph = node.model.main
+    if t.index in graph.inputs:
+        return True
+    return any(t.index in op.outputs for op in graph.operators[: node.op.index])
+
+
+def weights_and_bias_available(what: str, plural: str):
+    """A constraint: inputs 1 and 2 (the weights, called ``what``, ``plural`` for several, and
+    the bias) are constant or have a value at run time; int4 weights are constant (the loader
+    unpacks only constants)."""
+
+    def check(node: Node) -> bool:
+        w = node.input(1)
+        if w is not None and w.type is TensorType.INT4 and not w.is_constant:
+            return False
+        return all(value_at_run_time(node, t) for t in node.inputs[1:3])
+
+    check.__doc__ = (f"{what} and bias are constant or computed at run time (by an earlier operator, "
+                     f"or model inputs); int4 and sparse {plural} are constant")
+    return check

@@ -18,6 +18,7 @@ TYPES = (
     TensorType.FLOAT32, TensorType.INT8, TensorType.INT16, TensorType.INT32,
     TensorType.INT64, TensorType.BOOL,
 )
+LITERT_TYPES = TYPES + (TensorType.UINT8,)  # LiteRT also takes these
 
 
 @dataclass(frozen=True)
@@ -65,11 +66,11 @@ def _quantization(node: Node) -> bool:
     return True
 
 
-@register("CONCATENATION", versions=range(1, 5), types=tuple(t.name.lower() for t in TYPES))
+@register("CONCATENATION", versions=range(1, 5), types=_shapes.type_labels(LITERT_TYPES))
 class Concatenation(Kernel):
     constraints = (
         _inputs,
-        _shapes.same_type_among(TYPES),
+        *_shapes.types_by_reference(TYPES, LITERT_TYPES),
         _no_activation,
         _shapes_concatenate,
         _quantization,

@@ -9,6 +9,8 @@ from . import _shapes
 from .registry import Kernel, Node, register
 
 TYPES = (TensorType.FLOAT32, TensorType.INT8, TensorType.INT16)
+# LiteRT also takes these
+LITERT_TYPES = TYPES + (TensorType.INT32, TensorType.INT64, TensorType.BOOL, TensorType.UINT8)
 
 
 @dataclass(frozen=True)
@@ -27,19 +29,14 @@ def expanded_shape(node: Node) -> tuple[int, ...] | None:
     return shape[:position] + (1,) + shape[position:]
 
 
-def _two_inputs(node: Node) -> bool:
-    """The operator has two inputs (the data and the axis) and one output"""
-    return len(node.inputs) == 2 and None not in node.inputs and len(node.outputs) == 1
-
-
 def _constant_axis(node: Node) -> bool:
     """The axis is a constant int32 or int64 tensor of one element, in [-rank-1, rank]"""
-    return len(node.inputs) == 2 and expanded_shape(node) is not None
+    return expanded_shape(node) is not None
 
 
 def _output_shape(node: Node) -> bool:
     """The output tensor has the input's shape with a 1 inserted at the axis"""
-    return len(node.inputs) == 2 and expanded_shape(node) == tuple(node.outputs[0].shape)
+    return expanded_shape(node) == tuple(node.outputs[0].shape)
 
 
 def _litert_quantization(node: Node) -> bool:
@@ -49,11 +46,10 @@ def _litert_quantization(node: Node) -> bool:
     return _shapes.same_quantization((x, y))
 
 
-@register("EXPAND_DIMS", versions=range(1, 2), types=tuple(t.name.lower() for t in TYPES))
+@register("EXPAND_DIMS", versions=range(1, 2), types=_shapes.type_labels(LITERT_TYPES), inputs=2, outputs=1)
 class ExpandDims(Kernel):
     constraints = (
-        _two_inputs,
-        _shapes.same_type_among(TYPES, inputs=(0,)),
+        *_shapes.types_by_reference(TYPES, LITERT_TYPES, inputs=(0,)),
         _constant_axis,
         _shapes.tflm_only(
             lambda node: node.input(1).type is TensorType.INT32,

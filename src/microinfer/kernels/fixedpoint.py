@@ -105,6 +105,19 @@ def rounding_divide_by_pot(x, exponent, bits: int = 32):
     return (x >> exponent) + (remainder > threshold)
 
 
+def rounding_divide_by_pot_x86(x, exponent):
+    """RoundingDivideByPOT of int32 ``x`` as the references' x86-64 builds compute it for any
+    exponent >= 0. Past 31 the C code is undefined: its mask ``(1ll << e) - 1`` shifts by ``e mod
+    64`` and its ``x >> e`` by ``e mod 32`` (the shift instructions' masking), which the pinned
+    builds of both references match (DIV's final rescale reaches such exponents)."""
+    x = np.asarray(x, np.int64)
+    exponent = np.asarray(exponent, np.int64)
+    mask = wrap_int32((np.int64(1) << (exponent & 63)) - 1)
+    remainder = x & mask
+    threshold = (mask >> 1) + (x < 0)
+    return wrap_int32((x >> (exponent & 31)) + (remainder > threshold))
+
+
 def saturating_left_shift(x, amount: int, bits: int = 32):
     """x * 2**amount (amount >= 0), saturated to the ``bits``-wide raw range."""
     return saturate_raw(np.asarray(x, np.int64) * (1 << amount), bits)
@@ -243,6 +256,22 @@ def count_leading_zeros_u32(x) -> np.ndarray:
     bits = np.where(nonzero & ((np.int64(1) << bits) > x), bits - 1, bits)
     bits = np.where(nonzero & ((np.int64(1) << (bits + 1)) <= x), bits + 1, bits)
     return np.where(nonzero, 31 - bits, 32)
+
+
+def count_leading_sign_bits_i32(x) -> np.ndarray:
+    """CountLeadingSignBits of int32 values: the redundant copies of the sign bit (31 for 0 and -1)."""
+    x = np.asarray(x, np.int64)
+    return count_leading_zeros_u32(np.where(x < 0, ~x, x)) - 1
+
+
+def get_reciprocal(x, integer_digits: int = 31):
+    """TFLite's GetReciprocal of positive int32 ``x`` read with ``integer_digits`` integer bits:
+    (Q0.31 raw reciprocal of x's mantissa, bits of x above one)."""
+    x = np.asarray(x, np.int64)
+    headroom_plus_one = count_leading_zeros_u32(x)
+    bits_over_unit = integer_digits - headroom_plus_one
+    shifted_minus_one = wrap_int32(((x << headroom_plus_one) & 0xFFFFFFFF) - (1 << 31))
+    return one_over_one_plus_x_for_x_in_0_1(shifted_minus_one), bits_over_unit
 
 
 # -- gemmlowp's FixedPoint<int32/int16, IntegerBits> functions ---------------------------------
@@ -441,35 +470,30 @@ def log_x_for_x_greater_than_or_equal_to_1(x, output_integer_bits: int, input_in
     return rescale(total, accum_bits, output_integer_bits)
 
 
-_HALF_THREE_Q3 = (1 << 28) + (1 << 27)  # 1.5 in Q3.28
-_HALF_SQRT_2 = 1518500250  # sqrt(2) / 2 in Q0.31
-
-
-def inv_sqrt_quantized_multiplier_exp(x) -> tuple[np.ndarray, np.ndarray]:
-    """TFLite's GetInvSqrtQuantizedMultiplierExp(x, kReverseShift) for int32 values ``x`` >= 0:
-    (multiplier, left shift) with 1/sqrt(x) = multiplier * 2**(shift - 31).
-
-    0 and 1 give (INT32_MAX, 0). Otherwise x is normalised by pairs of bits into [2**27, 2**29)
-    and five Newton-Raphson steps in Q3.28 refine 1/sqrt, starting from 1."""
-    x = np.asarray(x, np.int64)
+def inv_sqrt_quantized_multiplier_exp(x, reverse_shift: int = -1) -> tuple[np.ndarray, np.ndarray]:
+    """TFLite's GetInvSqrtQuantizedMultiplierExp for int32 ``x >= 0``: (multiplier, shift) with
+    ``1/sqrt(x)`` = multiplier * 2**(shift-31) once ``shift`` is multiplied back by
+    ``reverse_shift``. Five Newton-Raphson steps in gemmlowp's FixedPoint<int32, 3>; 0 and 1 give
+    (INT32_MAX, 0)."""
+    x = np.asarray(x, dtype=np.int64)
     shift = np.full(x.shape, 11, np.int64)
-    value = np.maximum(x, 2)
-    while np.any(value >= 1 << 29):
-        large = value >= 1 << 29
-        value = np.where(large, value // 4, value)
-        shift = shift + large
-    left_shift_bit_pairs = (count_leading_zeros_u32(value) - 1) // 2 - 1
-    shift = shift - left_shift_bit_pairs
-    value = value << (2 * left_shift_bit_pairs)
-    fixed_input = value >> 1  # Q3.28
-    half_input = rounding_divide_by_pot(fixed_input, 1)
-    mul = saturating_rounding_doubling_high_mul
-    estimate = np.full(x.shape, 1 << 28, np.int64)  # 1.0 in Q3.28
+    for _ in range(2):  # an int32 needs at most two divisions by 4 to drop below 2**29
+        big = x >= (1 << 29)
+        x = np.where(big, x // 4, x)
+        shift = shift + big
+    safe = np.maximum(x, 2)
+    pairs = (count_leading_zeros_u32(safe) - 1) // 2 - 1
+    shift = shift - pairs
+    raw = wrap_int32(safe << (2 * pairs)) >> 1  # FixedPoint<int32, 3>
+    half_input = rounding_divide_by_pot(raw, 1)
+    half_three = (1 << 28) + (1 << 27)
+    estimate = np.full(x.shape, 1 << 28, np.int64)  # One() with 3 integer bits
     for _ in range(5):
-        cube = rescale(mul(mul(estimate, estimate), estimate), 9, 3)
-        estimate = rescale(wrap_int32(mul(_HALF_THREE_Q3, estimate) - mul(half_input, cube)), 6, 3)
-    multiplier = mul(estimate, _HALF_SQRT_2)
-    multiplier = np.where(shift < 0, wrap_int32(multiplier << np.maximum(-shift, 0)), multiplier)
-    shift = np.maximum(shift, 0)
+        cube = rescale(_mul(_mul(estimate, estimate, 32), estimate, 32), 9, 3)
+        estimate = rescale(wrap(_mul(half_three, estimate, 32) - _mul(half_input, cube, 32)), 6, 3)
+    multiplier = _mul(estimate, 1518500250, 32)  # times sqrt(2)/2 in Q0.31
+    left = np.where(shift < 0, -shift, 0)
+    multiplier = wrap_int32(multiplier << left)
+    shift = np.where(shift < 0, 0, shift) * reverse_shift
     small = x <= 1
-    return np.where(small, INT32_MAX, multiplier), np.where(small, 0, -shift)
+    return np.where(small, INT32_MAX, multiplier), np.where(small, 0, shift)

@@ -20,7 +20,7 @@ from .registry import TFLM, Kernel, Node, register
 
 @dataclass(frozen=True)
 class MulData:
-    kind: str  # "float32" or "quantized"
+    kind: str  # "float32", "int" (int32/int64) or "quantized"
     output_shape: tuple[int, ...]
     dtype: type
     input1_offset: int
@@ -47,7 +47,7 @@ def real_multiplier(node: Node) -> float:
     return float(ew.f32(ew.f32(s1 * s2) / so))
 
 
-@register("MUL", versions=range(1, 8), types=("int8", "int16", "float32"))
+@register("MUL", versions=range(1, 8), types=("int8", "int16", "float32", "int32", "int64"), inputs=2, outputs=1)
 class Mul(Kernel):
     constraints = (
         *ew.BINARY_ARITHMETIC_CONSTRAINTS,
@@ -60,8 +60,11 @@ class Mul(Kernel):
         activation = node.options.fused_activation_function
         shape = tuple(y.shape)
         if y.type is TensorType.FLOAT32:
-            lo, hi = common.activation_range_float(activation)
+            lo, hi = common.activation_min_max_float(activation)
             return MulData("float32", shape, np.float32, 0, 0, 0, 0, 0, "", lo, hi)
+        if y.type in ew.UNQUANTIZED_INT:
+            lo, hi = common.activation_range_int(activation, y.type)
+            return MulData("int", shape, ew.UNQUANTIZED_INT[y.type], 0, 0, 0, 0, 0, "", lo, hi)
         # Both references requantize MUL with double rounding (LiteRT 2.3.0 verified on ties
         # and on overflowing left shifts, where single rounding would differ).
         rounding = DOUBLE
@@ -79,6 +82,9 @@ class Mul(Kernel):
             with np.errstate(over="ignore", invalid="ignore"):
                 out = np.clip(a * b, data.act_min, data.act_max).astype(np.float32)
             return [out.reshape(data.output_shape)]
+        if data.kind == "int":
+            out = ew.wrapping(np.multiply, a, b, data.dtype)
+            return [np.clip(out, data.act_min, data.act_max).astype(data.dtype).reshape(data.output_shape)]
         product = ew.wrap_int32((a.astype(np.int64) + data.input1_offset) * (b.astype(np.int64) + data.input2_offset))
         out = ew.requantize(product, data.multiplier, data.shift, data.rounding) + data.output_offset
         out = np.broadcast_to(out, data.output_shape)

@@ -16,6 +16,7 @@ from . import _shapes
 from .registry import TFLITE, Kernel, Node, register
 
 TYPES = (TensorType.FLOAT32, TensorType.INT8, TensorType.INT16, TensorType.INT32)
+LITERT_TYPES = TYPES + (TensorType.INT64, TensorType.BOOL, TensorType.UINT8)  # LiteRT also takes these
 MAX_RANK = 5
 
 
@@ -41,12 +42,6 @@ def paddings_of(node: Node) -> np.ndarray | None:
 
 def _constant_value(node: Node):
     return node.input(2) if len(node.inputs) == 3 else None
-
-
-def _arity(node: Node) -> bool:
-    """Two inputs (data, paddings) or three (data, paddings, constant value), and one output"""
-    return len(node.inputs) in (2, 3) and node.inputs[0] is not None and node.input(1) is not None \
-        and len(node.outputs) == 1
 
 
 def _rank(node: Node) -> bool:
@@ -89,14 +84,18 @@ def _litert_int16_constant(node: Node) -> bool:
         len(y.quantization.scale) == 0 or _shapes.quantization_key(c) == _shapes.quantization_key(y)
 
 
+def _uint8_or_int16_zero_point(t) -> int:
+    q = t.quantization
+    return int(q.zero_point[0]) if len(q.zero_point) else 0
+
+
 def _quantized(t) -> bool:
     return t.quantization is not None and len(t.quantization.scale) > 0
 
 
 class PadBase(Kernel):
     constraints = (
-        _arity,
-        _shapes.same_type_among(TYPES, inputs=(0,)),
+        *_shapes.types_by_reference(TYPES, LITERT_TYPES, inputs=(0,)),
         _rank,
         _paddings,
         _output_shape,
@@ -116,8 +115,8 @@ class PadBase(Kernel):
         pad_value: int | float = 0
         if y.type is TensorType.INT8:
             pad_value = _shapes.quantization_key(y)[1]
-        elif y.type is TensorType.INT16 and node.reference == TFLITE and _quantized(x):
-            pad_value = _shapes.quantization_key(y)[1]  # LiteRT; TFLite Micro pads int16 with 0
+        elif y.type in (TensorType.INT16, TensorType.UINT8) and node.reference == TFLITE and _quantized(x):
+            pad_value = _uint8_or_int16_zero_point(y)  # LiteRT; TFLite Micro pads int16 with 0
         return PadData(tuple(y.shape), inner, pad_value, y.type.numpy_dtype)
 
     def eval(self, data: PadData, inputs):
@@ -128,6 +127,7 @@ class PadBase(Kernel):
         return [out]
 
 
-@register("PAD", versions=range(1, 5), types=tuple(t.name.lower() for t in TYPES))
+@register("PAD", versions=range(1, 5), types=_shapes.type_labels(LITERT_TYPES), inputs=(2, 3), outputs=1,
+          optional_inputs=(2,))
 class Pad(PadBase):
     pass

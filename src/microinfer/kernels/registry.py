@@ -95,6 +95,19 @@ class Kernel:
         return reasons
 
     @classmethod
+    def arity_text(cls) -> str | None:
+        """The declared input and output counts as a sentence ("2 or 3 inputs (input 2 may be
+        omitted) and 1 output"), or None when undeclared."""
+        if cls.inputs is None or cls.outputs is None:
+            return None
+        text = _count_text(cls.inputs, "input")
+        if cls.optional_inputs:
+            positions = sorted(cls.optional_inputs)
+            listed = ", ".join(str(p) for p in positions)
+            text += f" (input{'s' if len(positions) > 1 else ''} {listed} may be omitted)"
+        return f"Takes {text} and {_count_text(cls.outputs, 'output')}"
+
+    @classmethod
     def wiring_problems(cls, node: Node) -> list[str]:
         """How the node's input and output counts, or its omitted inputs, break the declaration."""
         problems = []
@@ -133,7 +146,8 @@ def register(op: str, *, versions: range, types: tuple[str, ...],
             cls.inputs = _bounds(inputs)
         if outputs is not None:
             cls.outputs = _bounds(outputs)
-        cls.optional_inputs = frozenset(optional_inputs)
+        if optional_inputs:
+            cls.optional_inputs = frozenset(optional_inputs)
         REGISTRY[op] = cls
         return cls
 
@@ -155,6 +169,8 @@ def _count_text(bounds: tuple[int, int | None], kind: str) -> str:
         return f"{low} {kind}{'s' if low != 1 else ''}"
     if high is None:
         return f"at least {low} {kind}{'s' if low != 1 else ''}"
+    if high == low + 1:
+        return f"{low} or {high} {kind}s"
     return f"{low} to {high} {kind}s"
 
 

@@ -70,11 +70,6 @@ def _litert_shape(node: Node):
     return stretch(requested, node.inputs[0].num_elements)
 
 
-def _one_or_two_inputs(node: Node) -> bool:
-    """The operator has one input (the data) or two (the data and a shape), and one output"""
-    return len(node.inputs) in (1, 2) and node.inputs[0] is not None and len(node.outputs) == 1
-
-
 def _output_fits(node: Node) -> bool:
     """The output tensor's shape (with at most one -1 dimension) holds exactly the input's elements"""
     return _tflm_shape(node) is not None
@@ -85,10 +80,10 @@ def _litert_shape_agrees(node: Node) -> bool:
     return shape == "dynamic" or (shape is not None and shape == _tflm_shape(node))
 
 
-@register("RESHAPE", versions=range(1, 2), types=tuple(t.name.lower() for t in TYPES))
+@register("RESHAPE", versions=range(1, 2), types=tuple(t.name.lower() for t in TYPES), inputs=(1, 2),
+          outputs=1, optional_inputs=(1,))
 class Reshape(Kernel):
     constraints = (
-        _one_or_two_inputs,
         _shapes.same_type_among(TYPES, inputs=(0,)),
         _output_fits,
         _shapes.litert_only(

@@ -21,6 +21,7 @@ from . import _shapes
 from .registry import Kernel, Node, register
 
 TYPES = (TensorType.FLOAT32, TensorType.INT8, TensorType.INT16, TensorType.INT32, TensorType.BOOL)
+LITERT_TYPES = TYPES + (TensorType.INT64, TensorType.UINT8)  # LiteRT also takes these
 MAX_RANK = 5  # LiteRT's limit; TFLite Micro's is 4
 
 
@@ -76,11 +77,6 @@ def _ranges(node: Node):
     return out
 
 
-def _arity(node: Node) -> bool:
-    """Four inputs (data, begin, end, strides) and one output"""
-    return len(node.inputs) == 4 and None not in node.inputs and len(node.outputs) == 1
-
-
 def _rank(node: Node) -> bool:
     """The input has 1 to 5 dimensions"""
     return 1 <= len(node.inputs[0].shape) <= MAX_RANK
@@ -113,13 +109,12 @@ def _output_shape(node: Node) -> bool:
     return expected == tuple(node.outputs[0].shape)
 
 
-@register("STRIDED_SLICE", versions=range(1, 9), types=tuple(t.name.lower() for t in TYPES))
+@register("STRIDED_SLICE", versions=range(1, 9), types=_shapes.type_labels(LITERT_TYPES), inputs=4, outputs=1)
 class StridedSlice(Kernel):
     constraints = (
-        _arity,
         _shapes.litert_only(lambda node: node.op.version <= 4,
                             "With reference='tflite': the operator version is at most 4 (LiteRT's reference resolver)"),
-        _shapes.same_type_among(TYPES, inputs=(0,)),
+        *_shapes.types_by_reference(TYPES, LITERT_TYPES, inputs=(0,)),
         _rank,
         _shapes.tflm_only(lambda node: len(node.inputs[0].shape) <= 4,
                           "With reference='tflm': the input has at most 4 dimensions"),

@@ -11,6 +11,8 @@ from . import _shapes
 from .registry import Kernel, Node, register
 
 TYPES = (TensorType.FLOAT32, TensorType.INT8, TensorType.INT16)
+# LiteRT also takes these
+LITERT_TYPES = TYPES + (TensorType.INT32, TensorType.INT64, TensorType.BOOL, TensorType.UINT8)
 MAX_RANK = 6  # LiteRT's limit; TFLite Micro's is 5
 
 
@@ -26,11 +28,6 @@ def permutation(node: Node) -> tuple[int, ...] | None:
         return None
     perm = tuple(int(v) for v in np.asarray(p.data).reshape(-1))
     return perm if sorted(perm) == list(range(rank)) else None
-
-
-def _arity(node: Node) -> bool:
-    """Two inputs (data, permutation) and one output"""
-    return len(node.inputs) == 2 and None not in node.inputs and len(node.outputs) == 1
 
 
 def _rank(node: Node) -> bool:
@@ -50,11 +47,10 @@ def _output_shape(node: Node) -> bool:
     return perm is not None and tuple(shape[i] for i in perm) == tuple(node.outputs[0].shape)
 
 
-@register("TRANSPOSE", versions=range(1, 7), types=tuple(t.name.lower() for t in TYPES))
+@register("TRANSPOSE", versions=range(1, 7), types=_shapes.type_labels(LITERT_TYPES), inputs=2, outputs=1)
 class Transpose(Kernel):
     constraints = (
-        _arity,
-        _shapes.same_type_among(TYPES, inputs=(0,)),
+        *_shapes.types_by_reference(TYPES, LITERT_TYPES, inputs=(0,)),
         _rank,
         _shapes.tflm_only(lambda node: len(node.inputs[0].shape) <= 5,
                           "With reference='tflm': the input has at most 5 dimensions"),

@@ -11,6 +11,7 @@ from . import _shapes
 from .registry import Kernel, Node, register
 
 TYPES = (TensorType.FLOAT32, TensorType.INT8, TensorType.INT16, TensorType.INT32)
+LITERT_TYPES = TYPES + (TensorType.BOOL, TensorType.UINT8)  # LiteRT also takes these
 
 
 @dataclass(frozen=True)
@@ -22,10 +23,9 @@ def unpack_axis(node: Node) -> int | None:
     return _shapes.normalize_axis(node.options.axis, len(node.inputs[0].shape))
 
 
-def _arity(node: Node) -> bool:
-    """One input and num outputs"""
-    return len(node.inputs) == 1 and node.inputs[0] is not None and len(node.outputs) >= 1 \
-        and node.options.num == len(node.outputs)
+def _num(node: Node) -> bool:
+    """num equals the number of outputs"""
+    return node.options.num == len(node.outputs)
 
 
 def _output_shapes(node: Node) -> bool:
@@ -37,11 +37,12 @@ def _output_shapes(node: Node) -> bool:
     return all(tuple(t.shape) == shape[:axis] + shape[axis + 1:] for t in node.outputs)
 
 
-@register("UNPACK", versions=range(1, 5), types=tuple(t.name.lower() for t in TYPES))
+@register("UNPACK", versions=range(1, 5), types=_shapes.type_labels(LITERT_TYPES), inputs=1,
+          outputs=(1, None))
 class Unpack(Kernel):
     constraints = (
-        _arity,
-        _shapes.same_type_among(TYPES),
+        _num,
+        *_shapes.types_by_reference(TYPES, LITERT_TYPES),
         _output_shapes,
         _shapes.litert_only(
             lambda node: _shapes.same_quantization((*node.inputs, *node.outputs)),

@@ -14,6 +14,7 @@ import os
 from dataclasses import dataclass, replace
 
 from ..errors import UnsupportedTargetError
+from ..validation import check_structure
 from ..tflite import load
 from ..tflite.model import Model
 from . import tail
@@ -25,6 +26,7 @@ from .greedy import (
     exact_offsets,
     first_fit_offsets,
     live_set_lower_bound,
+    offline_overlaps,
     tflm_greedy_offsets,
 )
 from .lifetimes import BufferLifetime, align, buffer_lifetimes, operator_scopes
@@ -69,6 +71,7 @@ class ArenaPlan:
     # operator indices), when it differs from the model's; TFLite Micro needs the model
     # rewritten in that order (``reordered_model``)
     operator_order: tuple[int, ...] | None = None
+    notes: tuple[str, ...] = ()  # what the figures leave out or assume, one sentence each
 
     @property
     def total_bytes(self) -> int | None:
@@ -137,7 +140,9 @@ def plan(
             f"core {core!r}: a core only selects CMSIS-NN scratch sizes; use kernels='cmsis-nn' "
             f"(kernel libraries: {', '.join(KERNEL_LIBRARIES)})")
     model = model if isinstance(model, Model) else load(model)
-    scratch = [(model.main.index, op, size) for op, size in tail.scratch_requests(model, **target)]
+    check_structure(model)
+    scratch = [(model.main.index, op, size)
+               for op, size in tail.scratch_requests(model, abi=abi, **target)]
     head = plan_head(model, planner, scratch, alias=alias, in_place=in_place,
                      in_place_depthwise=in_place_depthwise, reorder=reorder)
     if not isinstance(resource_variables, int) or resource_variables < 0:
@@ -146,6 +151,8 @@ def plan(
             f"not {resource_variables!r}")
     allocations = tail.persistent_allocations(model, abi, resource_variables=resource_variables,
                                               **target)
+    unknown = tail.unmodelled_operators(model)
+    from_source = sorted({op.op for sg in model.subgraphs for op in sg.operators} & tail.FROM_SOURCE)
     return replace(
         head,
         tail_bytes=sum(a.used for a in allocations),
@@ -153,8 +160,23 @@ def plan(
         min_working_arena_bytes=tail.min_working_arena_bytes(
             model, head.head_bytes, abi, resource_variables=resource_variables, **target),
         # CMSIS-NN figures are never exact: rules read from source, not measured
-        exact=all(a.exact for a in allocations) and not target,
+        exact=all(a.exact for a in allocations) and not target and not unknown and not from_source,
+        notes=head.notes + _operator_notes(unknown, from_source),
     )
+
+
+def _operator_notes(unknown: list[str], from_source: list[str]) -> tuple[str, ...]:
+    notes = []
+    if unknown:
+        notes.append(f"{', '.join(unknown)}: microinfer does not know what TFLite Micro's kernel "
+                     f"allocates for it (OpData, scratch); counted as nothing, so the tail and "
+                     f"working arena may be low")
+    if from_source:
+        npu = [name for name in from_source if name in tail.NPU_OPERATORS]
+        notes.append(f"{', '.join(from_source)}: its kernel's allocations are read from TFLite "
+                     f"Micro's source, not measured"
+                     + ("; the NPU's own work is not estimated" if npu else ""))
+    return tuple(notes)
 
 
 def plan_head(
@@ -174,8 +196,9 @@ def plan_head(
         raise ValueError(f"planner must be one of {PLANNERS}, not {planner!r}")
     buffers = buffer_lifetimes(model, scratch)
     offsets = tflm_greedy_offsets(buffers)
+    notes = _offline_notes(buffers)
     if planner == "tflm":
-        return _planned(planner, buffers, offsets)
+        return replace(_planned(planner, buffers, offsets), notes=notes)
     same_bound = live_set_lower_bound(buffers)
     allowed = (("alias", alias), ("in-place", in_place), ("in-place-depthwise", in_place_depthwise),
                ("reorder", reorder))
@@ -198,11 +221,27 @@ def plan_head(
                 order = candidate
     return replace(
         _planned(planner, buffers, offsets),
+        notes=notes,
         lower_bound_same_buffers_bytes=same_bound if transforms else None,
         transforms=transforms,
         optimal=optimal,
         operator_order=order,
     )
+
+
+def _offline_notes(buffers: list[BufferLifetime]) -> tuple[str, ...]:
+    planned = [b for b in buffers if b.offline_offset is not None]
+    if not planned:
+        return ()
+    notes = [f"{len(planned)} buffers are placed by the model's own offline plan "
+             f"(OfflineMemoryAllocation metadata), which TFLite Micro honours"]
+    overlaps = offline_overlaps(buffers)
+    if overlaps:
+        a, b = overlaps[0]
+        notes.append(f"the offline plan overlaps buffers that are alive together ({a.name} and "
+                     f"{b.name}, and {len(overlaps) - 1} more pairs): its author's choice, kept "
+                     f"as is")
+    return tuple(notes)
 
 
 def _original_operator(b: BufferLifetime, order: tuple[int, ...]) -> BufferLifetime:

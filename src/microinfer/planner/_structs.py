@@ -149,6 +149,11 @@ STRUCTS: dict[str, list] = {
     # diff_min, six table pointers, zero_point, scale.
     "SoftmaxParams": ["f64", "i32", "i32", "int", "ptr", "ptr", "ptr", "ptr", "ptr", "ptr", "i32",
                       "f32"],
+    # embedding_lookup.cc OpData {float scale; size_t num_columns}, allocated in Prepare.
+    "OpDataEmbeddingLookup": ["f32", "size_t"],
+    # kernels/batch_matmul.h OpDataBatchMatmul: quantization, lhs/rhs transposed-tensor
+    # pointers, rhs_is_transposed, lhs/rhs_is_constant_tensor.
+    "OpDataBatchMatmul": ["ptr", "ptr", "ptr", "bool", "bool", "bool"],
     # kernels/dequantize.h / quantize.h: tflite::QuantizationParams {int32 zero_point; double
     # scale} + output_multiplier, output_shift, zero point.
     "OpDataQuantize": ["i32", "f64", "i32", "int", "i32"],
@@ -229,12 +234,27 @@ _BUILTIN_STRUCTS: dict[str, list] = {
     "TfLiteFullyConnectedParams": ["enum", "enum", "bool", "bool", "enum", "ptr", "ptr"],
     "TfLiteFloatParam": ["f32"],  # TfLiteLeakyReluParams {alpha}, TfLiteSoftmaxParams {beta}
     "TfLiteReducerParams": ["bool"],  # {keep_dims}
+    "TfLiteArgMaxParams": ["enum"],  # {output_type}; also TfLiteArgMinParams
+    "TfLiteCumsumParams": ["bool", "bool"],  # {exclusive; reverse}
+    "TfLiteL2NormParams": ["enum"],  # {activation}
     "TfLitePackParams": ["int", "int"],  # also TfLiteUnpackParams
-    "TfLiteShapeParams": [("int", 8), "int"],  # TfLiteReshapeParams / TfLiteSqueezeParams
+    "TfLiteReshapeParams": [("int", 8), "int"],  # also TfLiteSqueezeParams
+    "TfLiteShapeParams": ["enum"],  # {out_type}
+    "TfLiteSplitVParams": ["int"],  # {num_splits}
+    "TfLiteGatherParams": ["int", "int"],  # {axis; batch_dims}
+    "TfLiteCastParams": ["enum", "enum"],  # {in_data_type; out_data_type}
+    "TfLiteDepthToSpaceParams": ["int"],  # {block_size}; also TfLiteSpaceToDepthParams
+    "TfLiteMirrorPaddingParams": ["enum"],  # {mode}
     "TfLiteSplitParams": ["int"],
     # TfLiteStridedSliceParams {five masks; bool offset}
     "TfLiteStridedSliceParams": ["int", "int", "int", "int", "int", "bool"],
     "TfLiteSVDFParams": ["int", "enum", "bool"],  # {rank; activation; asymmetric_quantize_inputs}
+    "TfLiteDivParams": ["enum"],  # {activation}
+    # TfLiteBatchMatMulParams {bool adj_x; bool adj_y; bool asymmetric_quantize_inputs}
+    "TfLiteBatchMatMulParams": ["bool", "bool", "bool"],
+    # TfLiteResizeBilinearParams / TfLiteResizeNearestNeighborParams {bool align_corners;
+    # bool half_pixel_centers}
+    "TfLiteResizeParams": ["bool", "bool"],
     # TfLiteTransposeConvParams {padding; stride w/h; activation; quantized_bias_type}
     "TfLiteTransposeConvParams": ["enum", "int", "int", "enum", "enum"],
     # TfLiteUnidirectionalSequenceLSTMParams {activation; cell_clip; proj_clip; time_major;
@@ -245,16 +265,26 @@ STRUCTS.update(_BUILTIN_STRUCTS)
 
 BUILTIN_PARAMS: dict[str, str] = {
     "ADD": "TfLiteAddParams", "SUB": "TfLiteAddParams", "MUL": "TfLiteMulParams",
+    "BATCH_MATMUL": "TfLiteBatchMatMulParams",
     "AVERAGE_POOL_2D": "TfLitePoolParams", "MAX_POOL_2D": "TfLitePoolParams",
     "CONCATENATION": "TfLiteConcatenationParams", "CONV_2D": "TfLiteConvParams",
     "DEPTHWISE_CONV_2D": "TfLiteDepthwiseConvParams",
     "FULLY_CONNECTED": "TfLiteFullyConnectedParams", "LEAKY_RELU": "TfLiteFloatParam",
     "MEAN": "TfLiteReducerParams", "SUM": "TfLiteReducerParams",
-    "REDUCE_MAX": "TfLiteReducerParams", "PACK": "TfLitePackParams", "UNPACK": "TfLitePackParams",
-    "RESHAPE": "TfLiteShapeParams", "SOFTMAX": "TfLiteFloatParam", "SPLIT": "TfLiteSplitParams",
-    "SQUEEZE": "TfLiteShapeParams", "STRIDED_SLICE": "TfLiteStridedSliceParams",
+    "REDUCE_MAX": "TfLiteReducerParams", "REDUCE_MIN": "TfLiteReducerParams",
+    "REDUCE_ALL": "TfLiteReducerParams", "ARG_MAX": "TfLiteArgMaxParams", "ARG_MIN": "TfLiteArgMaxParams",
+    "CUMSUM": "TfLiteCumsumParams", "L2_NORMALIZATION": "TfLiteL2NormParams", "L2_POOL_2D": "TfLitePoolParams",
+    "PACK": "TfLitePackParams", "UNPACK": "TfLitePackParams",
+    "RESHAPE": "TfLiteReshapeParams", "SOFTMAX": "TfLiteFloatParam", "SPLIT": "TfLiteSplitParams",
+    "RESIZE_BILINEAR": "TfLiteResizeParams", "RESIZE_NEAREST_NEIGHBOR": "TfLiteResizeParams",
+    "SQUEEZE": "TfLiteReshapeParams", "STRIDED_SLICE": "TfLiteStridedSliceParams",
     "SVDF": "TfLiteSVDFParams", "TRANSPOSE_CONV": "TfLiteTransposeConvParams",
     "UNIDIRECTIONAL_SEQUENCE_LSTM": "TfLiteUnidirectionalSequenceLSTMParams",
+    "DIV": "TfLiteDivParams",
+    # data movement, shapes and indexing
+    "SHAPE": "TfLiteShapeParams", "SPLIT_V": "TfLiteSplitVParams", "GATHER": "TfLiteGatherParams",
+    "CAST": "TfLiteCastParams", "DEPTH_TO_SPACE": "TfLiteDepthToSpaceParams",
+    "SPACE_TO_DEPTH": "TfLiteDepthToSpaceParams", "MIRROR_PAD": "TfLiteMirrorPaddingParams",
 }
 
 # Per-kernel OpData that each reference kernel's Init allocates with AllocatePersistentBuffer
@@ -264,15 +294,26 @@ BUILTIN_PARAMS: dict[str, str] = {
 # Entries marked APPROX contain pointers whose count we did not verify for arm32.
 KERNEL_OPDATA: dict[str, object] = {
     "ADD": 60, "SUB": 52, "MUL": 36, "AVERAGE_POOL_2D": 32, "MAX_POOL_2D": 32,
-    "CONV_2D": "OpDataConv", "DEPTHWISE_CONV_2D": "OpDataConv",
+    "BATCH_MATMUL": "OpDataBatchMatmul", "CONV_2D": "OpDataConv", "DEPTHWISE_CONV_2D": "OpDataConv",
     "FULLY_CONNECTED": "OpDataFullyConnected", "SOFTMAX": "SoftmaxParams",
     "QUANTIZE": "OpDataQuantize", "DEQUANTIZE": "OpDataQuantize",
     "HARD_SWISH": 20, "LEAKY_RELU": 24, "LOGISTIC": 16, "TANH": 16, "MEAN": 44, "SUM": 44,
-    "PAD": 56, "PADV2": 56, "PRELU": 28, "RELU": 28, "RELU6": 8, "STRIDED_SLICE": 84, "SVDF": 36,
+    "REDUCE_MAX": 44, "REDUCE_MIN": 44, "REDUCE_ALL": 44,
+    "L2_NORMALIZATION": 4,  # L2NormalizationParams {input_zero_point}
+    "PAD": 56, "PADV2": 56, "SELECT_V2": 1, "SPACE_TO_BATCH_ND": 4, "MIRROR_PAD": 20, "PRELU": 28,
+    "RELU": 28, "RELU6": 8, "STRIDED_SLICE": 84, "SVDF": 36,
     "ABS": "OpDataAbsRsqrt", "RSQRT": "OpDataAbsRsqrt", "ELU": 256,  # ELU: {int8_t table[256]}
     # APPROX on arm32 (pointer members not itemised): x86_64 sizes measured on the wheel.
     "CONCATENATION": ("APPROX", 80, 48), "TRANSPOSE_CONV": ("APPROX", 88, 72),
     "UNIDIRECTIONAL_SEQUENCE_LSTM": ("APPROX", 688, 400),
+    # kernels/ethos_u/ethosu.cc OpData {cms_data_size; base_addr_idx; base_addr_size_idx}
+    "ethos-u": 12,
+    # the binary element-wise family: OpDataDiv (7 x int32); the comparisons' ComparisonParams (32
+    # bytes measured: the requested size, not only the aligned one, is in print_allocations)
+    "DIV": 28, "EQUAL": 32, "NOT_EQUAL": 32, "GREATER": 32, "GREATER_EQUAL": 32, "LESS": 32,
+    "LESS_EQUAL": 32,
+    # SQUARED_DIFFERENCE's {bool; ArithmeticParams} (int64 members): 112 measured on x86_64
+    "SQUARED_DIFFERENCE": ("APPROX", 112, 112),
 }
 
 

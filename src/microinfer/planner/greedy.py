@@ -83,15 +83,28 @@ def best_fit_offsets(buffers: Sequence[BufferLifetime], order: Sequence[int]) ->
 
 
 def live_set_lower_bound(buffers: Sequence[BufferLifetime]) -> int:
-    """No plan can be smaller than the most bytes alive at one moment."""
+    """No plan can be smaller than the most bytes alive at one moment (buffers of the model's
+    offline plan count by the bytes they cover together, since that plan may overlap them)."""
     scopes = {b.first for b in buffers} | {b.last for b in buffers}
-    return max((sum(b.size for b in buffers if b.first <= t <= b.last) for t in scopes), default=0)
+    return max((_live_bytes([b for b in buffers if b.first <= t <= b.last]) for t in scopes), default=0)
+
+
+def _live_bytes(live: Sequence[BufferLifetime]) -> int:
+    online = sum(b.size for b in live if b.offline_offset is None)
+    covered, end = 0, 0
+    for start, stop in sorted((b.offline_offset, b.offline_offset + b.size) for b in live
+                              if b.offline_offset is not None):
+        covered += max(0, stop - max(start, end))
+        end = max(end, stop)
+    return online + covered
 
 
 def check_plan(buffers: Sequence[BufferLifetime], offsets: Sequence[int]) -> None:
     """Raise ValueError if two buffers alive at the same time share bytes, or a tensor has two
     buffers. Tensors merged into one buffer (its ``aliases``) share its bytes by design: the
-    buffer lives from the first one's creation to the last one's last use."""
+    buffer lives from the first one's creation to the last one's last use. Two buffers the
+    model's own offline plan places are its author's choice (Vela puts an NPU operator's
+    feature maps inside its scratch area): see :func:`offline_overlaps`."""
     seen: set[tuple[int, int]] = set()
     for b in buffers:
         for t in () if b.tensor is None else (b.tensor, *b.aliases):
@@ -101,12 +114,27 @@ def check_plan(buffers: Sequence[BufferLifetime], offsets: Sequence[int]) -> Non
     for i, a in enumerate(buffers):
         for j in range(i + 1, len(buffers)):
             b = buffers[j]
+            if a.offline_offset is not None and b.offline_offset is not None:
+                continue
             if overlap_in_time(a, b) and offsets[i] < offsets[j] + b.size and offsets[j] < offsets[i] + a.size:
                 raise ValueError(
                     f"plan overlaps: {a.name} [{offsets[i]}, {offsets[i] + a.size}) and {b.name} "
                     f"[{offsets[j]}, {offsets[j] + b.size}) are alive together (scopes {a.first}-{a.last}, "
                     f"{b.first}-{b.last})"
                 )
+
+
+def offline_overlaps(buffers: Sequence[BufferLifetime]) -> list[tuple[BufferLifetime, BufferLifetime]]:
+    """Pairs of offline-planned buffers that are alive together and share bytes."""
+    offline = sorted((b for b in buffers if b.offline_offset is not None), key=lambda b: b.offline_offset)
+    pairs = []
+    for i, a in enumerate(offline):
+        for b in offline[i + 1:]:
+            if b.offline_offset >= a.offline_offset + a.size:
+                break
+            if overlap_in_time(a, b):
+                pairs.append((a, b))
+    return pairs
 
 
 def exact_offsets(

@@ -77,11 +77,11 @@ def buffer_lifetimes(
     del scope
     offline = _offline_offsets(model)
     buffers = []
-    flat_index = 0
     for sg, sg_spans in zip(model.subgraphs, spans):
         for t, span in zip(sg.tensors, sg_spans):
-            planned = offline[flat_index] if offline is not None else -1
-            flat_index += 1
+            # TFLite Micro looks up every subgraph's tensor i at offsets[i], as if each
+            # subgraph's plan began the list; only the count covers all subgraphs.
+            planned = offline[t.index] if offline is not None else -1
             if t.is_constant or t.is_variable or t.nbytes == 0:
                 continue
             # A tensor no operator touches keeps the lifetime (-1, -1): TFLite Micro still plans

@@ -226,12 +226,16 @@ def summary(plan: ArenaPlan, baseline: ArenaPlan | None = None) -> str:
                     + ": TFLite Micro needs the model rewritten in it (microinfer.reordered_model).")
     if plan.tail_bytes is not None:
         text.append(_provenance(plan))
+    text.extend(f"Note: {note}." for note in plan.notes)
     return "\n".join(text)
 
 
 def _provenance(plan: ArenaPlan) -> str:
     if plan.abi == "x86_64" and plan.exact:
         return "Tail and working arena: TFLite Micro's host build (x86_64) exactly, as its interpreter reports."
+    if plan.abi == "x86_64":
+        return ("Tail and working arena: TFLite Micro's host build (x86_64) replayed; estimates "
+                "where the notes below say so.")
     return (
         f"Tail and working arena are estimates for {plan.abi}: TFLite Micro's allocation sequence "
         "replayed with that ABI's struct sizes, not measured on a device"
@@ -298,6 +302,7 @@ def plan_dict(
         "transforms": list(plan.transforms),
         "optimal": plan.optimal,
         "operator_order": None if plan.operator_order is None else list(plan.operator_order),
+        "notes": list(plan.notes),
         "tflm_head_bytes": None if tflm is None else tflm.head_bytes,
         "buffers": [
             {

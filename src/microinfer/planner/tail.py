@@ -37,6 +37,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..errors import MicroinferError
 from ..tflite.model import Model, Operator, Subgraph, Tensor
 from . import _structs as S
 
@@ -81,8 +82,8 @@ class _Step:
     keep: int | None = None  # temp: leading bytes still read after later tail allocations
 
 
-class ArenaTooSmall(Exception):
-    pass
+class ArenaTooSmall(MicroinferError):
+    """The replayed allocations do not fit the arena size tried."""
 
 
 # -- public API --------------------------------------------------------------------------------------
@@ -101,7 +102,12 @@ def persistent_allocations(model: Model, abi: str = "x86_64", *, recording: bool
                        resource_variables=resource_variables):
         if step.kind == "P":
             before = state.tail_used
-            state.apply(step, per_buffer=S.greedy_per_buffer_size(abi))
+            try:
+                state.apply(step, per_buffer=S.greedy_per_buffer_size(abi))
+            except ArenaTooSmall:
+                raise ArenaTooSmall(f"TFLite Micro's persistent allocations for this model exceed "
+                                    f"{arena_size:,} bytes (at {step.what or 'an allocation'} of "
+                                    f"{step.size:,} bytes)") from None
             result.append(PersistentAllocation(step.category, step.size, state.tail_used - before,
                                                step.count, step.what, step.align, step.exact))
         else:
@@ -138,18 +144,34 @@ def categories(model: Model, abi: str = "x86_64", *, kernels: str = REFERENCE,
     return {k: tuple(v) for k, v in out.items()}
 
 
-def scratch_requests(model: Model, *, kernels: str = REFERENCE,
-                     core: str | None = None) -> list[tuple[int, int]]:
+def scratch_requests(model: Model, *, kernels: str = REFERENCE, core: str | None = None,
+                     abi: str = "x86_64") -> list[tuple[int, int]]:
     """(operator index in the main subgraph, bytes) of every RequestScratchBufferInArena call
     the kernels make in Prepare, in request order (reference kernels unless ``kernels``)."""
     if kernels != REFERENCE:
         return _library(kernels).scratch_requests(model, core)
     sg = model.main
+    pointer = S.abi(abi).pointer
     out = []
     for op in sg.operators:
-        for size in _op_scratch(sg, op):
+        for size in _op_scratch(sg, op, pointer):
             out.append((op.index, size))
     return out
+
+
+# Custom operators of TFLite Micro's optional kernels whose allocations are read from their
+# sources (the host build does not register them, so they cannot be measured here).
+FROM_SOURCE = frozenset({"ethos-u"})
+NPU_OPERATORS = frozenset({"ethos-u"})
+
+
+def unmodelled_operators(model: Model) -> list[str]:
+    """Operators of ``model`` whose TFLite Micro allocations microinfer does not know: neither a
+    kernel of microinfer's (each is checked against the live interpreter) nor read from source."""
+    from ..kernels import REGISTRY
+
+    names = {op.op for sg in model.subgraphs for op in sg.operators}
+    return sorted(n for n in names if n not in REGISTRY and n not in FROM_SOURCE)
 
 
 def min_working_arena_bytes(model: Model, head_bytes: int, abi: str = "x86_64", *,
@@ -285,7 +307,7 @@ class _ReferenceKernels:
         return [(size, what, True) for size, what in _op_prepare_persistent(sg, op, self.a)]
 
     def scratch(self, sg: Subgraph, op: Operator) -> list[int]:
-        return _op_scratch(sg, op)
+        return _op_scratch(sg, op, self.a.pointer)
 
 
 class _CmsisNnKernels:
@@ -308,7 +330,7 @@ class _CmsisNnKernels:
         return [(size, what, needs.exact) for size, what in needs.persistent]
 
     def scratch(self, sg: Subgraph, op: Operator) -> list[int]:
-        return list(self.lib.op_needs(sg, op, self.path, self.a).scratch)
+        return list(self.lib.op_needs(sg, op, self.path).scratch)
 
 
 def _steps(model: Model, abi: str, *, recording: bool, kernels: str = REFERENCE,
@@ -437,24 +459,49 @@ _PREPARE_TEMPS: dict[str, tuple[str, ...]] = {
     "DEPTHWISE_CONV_2D": ("i0", "o0", "i1", "P", "i0", "i1", "i2", "o0"),
     "TRANSPOSE_CONV": ("i2", "o0", "i1", "P", "i2", "i1", "i3", "o0"),
     "FULLY_CONNECTED": ("i0", "i1", "i2", "o0", "P"),
-    "MEAN": ("i0", "o0", "i1", "i0", "i1", "o0"),
-    "SUM": ("i0", "o0", "i1", "i0", "i1", "o0"),
+    # PrepareMeanOrSumHelper (input, output, axes), then PrepareSimple (input, axes, and the
+    # output for its scale when the input is int8); "OP/dtype" entries (input 0's type) win.
+    "MEAN": ("i0", "o0", "i1", "i0", "i1"), "MEAN/int8": ("i0", "o0", "i1", "i0", "i1", "o0"),
+    "SUM": ("i0", "o0", "i1", "i0", "i1"), "SUM/int8": ("i0", "o0", "i1", "i0", "i1", "o0"),
+    # PrepareMinMaxHelper: PrepareSimple first, then input, output, axes
+    "REDUCE_MAX": ("i0", "i1", "i0", "o0", "i1"), "REDUCE_MAX/int8": ("i0", "i1", "o0", "i0", "o0", "i1"),
+    "REDUCE_MIN": ("i0", "i1", "i0", "o0", "i1"), "REDUCE_MIN/int8": ("i0", "i1", "o0", "i0", "o0", "i1"),
+    "REDUCE_ALL": ("i0", "i1", "i0", "o0", "i1"),
+    "ARG_MAX": (), "ARG_MIN": (),  # no Prepare
+    "CUMSUM": ("i0", "i1", "o0", "P"),  # the int8 OpData is allocated in Prepare
+    "L2_POOL_2D": ("o0", "i0", "P"),  # then a persistent copy of the output's dims
     "TANH": ("i0", "o0", "i0"),
     "RELU6": ("i0",),
     "CONCATENATION": ("o0", "I", "o0"),
     "PAD": ("i0", "i1", "o0"), "PADV2": ("i0", "i1", "i2", "o0"),
     "STRIDED_SLICE": ("I", "o0"), "SVDF": ("I", "o0"),
     "UNIDIRECTIONAL_SEQUENCE_LSTM": ("I", "o0"),
+    # the binary element-wise family
+    "MAXIMUM": (), "MINIMUM": (), "LOGICAL_AND": (), "LOGICAL_OR": (),
+    "EQUAL": ("i0", "i1"), "NOT_EQUAL": ("i0", "i1"), "GREATER": ("i0", "i1"),
+    "GREATER_EQUAL": ("i0", "i1"), "LESS": ("i0", "i1"), "LESS_EQUAL": ("i0", "i1"),
+    "ADD_N": ("i0", "o0", *(f"i{n}" for n in range(1, 64))),  # inputs past the count are skipped
     "RESHAPE": ("i0", "o0"), "SQUEEZE": ("i0", "o0"), "EXPAND_DIMS": ("i0", "i1", "o0"),
     "TRANSPOSE": ("i0", "i1", "o0"), "SPLIT": ("i0",),  # SPLIT: only the axis tensor
     "PACK": (), "UNPACK": (),  # no temporaries
+    "ethos-u": ("i0",),  # the command stream, for its size
+    "SPLIT_V": ("i2",),  # only the axis tensor
+    "GATHER": ("i0", "i1", "o0", "P"),  # P: the output's dims copied into the arena
+    "GATHER_ND": ("i0", "i1", "o0", "P"),
+    "DEPTH_TO_SPACE": ("i0", "o0", "P"), "SPACE_TO_DEPTH": ("i0", "o0", "P"),
+    "SPACE_TO_BATCH_ND": ("i0", "o0"), "BATCH_TO_SPACE_ND": ("i0", "o0"),
+    "MIRROR_PAD": ("i0", "i1", "o0"),
+    "EMBEDDING_LOOKUP": ("i0", "i1", "o0", "P"),  # P: output dims, then the OpData (in Prepare)
 }
 _DEFAULT_TEMPS = ("I", "O")  # ADD, SUB, MUL, pooling, activations, SOFTMAX, (DE)QUANTIZE, PRELU ...
 
 
 def _prepare_sequence(sg: Subgraph, op: Operator, overrides: dict | None = None) -> list:
     out: list = []
-    sequence = (overrides or {}).get(op.op) or _PREPARE_TEMPS.get(op.op, _DEFAULT_TEMPS)
+    first = sg.tensors[op.inputs[0]] if op.inputs and op.inputs[0] >= 0 else None
+    keys = ([f"{op.op}/{first.dtype_name}"] if first is not None else []) + [op.op]
+    sequence = next((table[k] for table in (overrides or {}, _PREPARE_TEMPS) for k in keys if k in table),
+                    _DEFAULT_TEMPS)
     for token in sequence:
         if token == "P":
             out.append("P")
@@ -477,40 +524,91 @@ def _channels(t: Tensor | None) -> int:
     return len(t.quantization.scale)
 
 
-def _op_prepare_persistent(sg: Subgraph, op: Operator, abi_: S.Abi | str) -> list[tuple[int, str]]:
+# Kernels whose Prepare copies the output's dims into the arena to rewrite them.
+_WRITABLE_OUTPUT_DIMS = {"GATHER", "GATHER_ND", "DEPTH_TO_SPACE", "SPACE_TO_DEPTH", "EMBEDDING_LOOKUP",
+                         "L2_POOL_2D"}
+
+
+def _op_prepare_persistent(sg: Subgraph, op: Operator, abi: S.Abi | str = "x86_64") -> list[tuple[int, str]]:
     """Persistent buffers a reference kernel's Prepare allocates (16-byte aligned)."""
     name = op.op
+    if name == "BATCH_MATMUL":
+        return _batch_matmul_persistent(sg, op, abi)
     if name in ("CONV_2D", "DEPTHWISE_CONV_2D", "TRANSPOSE_CONV"):
         # per-channel output multiplier and shift, int32 each, sized by the output channels
         out = sg.tensors[op.outputs[0]]
         channels = out.shape[-1] if out.shape else 1
         return [(4 * channels, "per-channel multipliers"), (4 * channels, "per-channel shifts")]
+    if name in _WRITABLE_OUTPUT_DIMS:  # CreateWritableTensorDimsWithCopy: a TfLiteIntArray of the output's rank
+        dims = [(S.int_array_bytes(len(sg.tensors[op.outputs[0]].shape)), "output dims")]
+        if name == "EMBEDDING_LOOKUP":  # its OpData, allocated in Prepare, not Init
+            dims.append((S.sizeof("OpDataEmbeddingLookup", abi), "OpData"))
+        return dims
+    if name == "CUMSUM" and sg.tensors[op.inputs[0]].dtype_name == "int8":
+        return [(36, "OpData")]  # nine 4-byte members, allocated by Prepare
     if name == "FULLY_CONNECTED":
         weights = sg.tensors[op.inputs[1]]
         n = _channels(weights)
         if n > 1:  # per-channel quantized weights
             return [(4 * n, "per-channel multipliers"), (4 * n, "per-channel shifts")]
+    if name == "ADD_N" and sg.tensors[op.outputs[0]].dtype_name == "int8":
+        return [(40, "ADD_N OpData")]  # ten 4-byte members, allocated in Prepare
     if name == "LOG_SOFTMAX" and sg.tensors[op.inputs[0]].dtype_name == "int8":
-        return [(S.sizeof("LogSoftmaxOpData", abi_), "LogSoftmaxOpData")]
+        return [(S.sizeof("LogSoftmaxOpData", abi), "LogSoftmaxOpData")]
     return []
 
 
-def _op_scratch(sg: Subgraph, op: Operator) -> list[int]:
-    """RequestScratchBufferInArena sizes of a reference kernel's Prepare."""
+def _batch_matmul_persistent(sg: Subgraph, op: Operator, abi: S.Abi | str) -> list[tuple[int, str]]:
+    """BATCH_MATMUL's Prepare: the quantization struct (int8/int16); a TfLiteEvalTensor, its dims
+    and its data for each operand it transposes (the lhs with adj_x, the rhs without adj_y); a
+    writable copy of the output's dims."""
+    lhs, rhs, out = (sg.tensors[i] for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
+    allocations = []
+    if lhs.dtype_name in ("int8", "int16"):
+        allocations.append((7 * 4, "quantization parameters"))  # QuantizationOpDataBatchMatmul
+    o = op.options
+    for transposed, operand, what in ((o.adj_x, lhs, "lhs"), (not o.adj_y, rhs, "rhs")):
+        if transposed:
+            allocations += [(S.sizeof("TfLiteEvalTensor", abi), f"transposed {what} TfLiteEvalTensor"),
+                            (S.int_array_bytes(len(operand.shape)), f"transposed {what} dims"),
+                            (operand.nbytes, f"transposed {what} data")]
+    allocations.append((S.int_array_bytes(len(out.shape)), "output dims"))
+    return allocations
+
+
+def _op_scratch(sg: Subgraph, op: Operator, pointer: int = 8) -> list[int]:
+    """RequestScratchBufferInArena sizes of a reference kernel's Prepare (``pointer``: the ABI's
+    sizeof(size_t))."""
     name = op.op
     t = sg.tensors
-    if name in ("MEAN", "SUM") and t[op.inputs[0]].dtype_name in ("int8", "int16"):
+    if name == "ethos-u":  # base addresses (uint64_t) and sizes (size_t) of every tensor
+        count = len(op.inputs) + len(op.outputs)
+        return [8 * count, pointer * count]
+    if name == "ADD_N" and t[op.outputs[0]].dtype_name in ("float32", "int8"):
+        return [pointer * len(op.inputs)]  # one data pointer per input
+    if name in ("MEAN", "SUM"):
+        # PrepareMeanOrSumHelper: an int32 sum per output element (int8/int16 only), then, for
+        # every type, the iteration index (an int per input dimension) and the resolved axes
+        # (an int per axis entry), which Eval used to keep on the stack.
         out, inp = t[op.outputs[0]], t[op.inputs[0]]
         axes = t[op.inputs[1]]
-        return [4 * out.num_elements, 4 * len(inp.shape), 4 * max(1, axes.num_elements)]
+        sums = [4 * out.num_elements] if inp.dtype_name in ("int8", "int16") else []
+        return [*sums, 4 * len(inp.shape), 4 * max(1, axes.num_elements)]
+    if name in ("REDUCE_MAX", "REDUCE_MIN", "REDUCE_ALL"):  # index, resolved axes
+        return [4 * len(t[op.inputs[0]].shape), 4 * max(1, t[op.inputs[1]].num_elements)]
     if name == "SVDF" and t[op.inputs[0]].dtype_name == "int8":
         x, w_feature, bias_or_state = t[op.inputs[0]], t[op.inputs[1]], t[op.outputs[0]]
+        if not (x.shape and w_feature.shape and bias_or_state.shape):
+            return []  # TFLite Micro refuses such an SVDF in Prepare
         batch, filters = x.shape[0], w_feature.shape[0]
         units = bias_or_state.shape[-1]
         return [4 * batch * filters, 4 * batch * units]
     if name == "TRANSPOSE_CONV" and t[op.inputs[2]].dtype_name in ("int8", "int16"):
         out = t[op.outputs[0]]
         return [(4 if t[op.inputs[2]].dtype_name == "int8" else 8) * out.num_elements]
+    if name == "MIRROR_PAD":  # the output's and the input's per-dimension element counts
+        rank = len(t[op.inputs[0]].shape)
+        return [4 * rank, 4 * rank]
     if name == "UNIDIRECTIONAL_SEQUENCE_LSTM":
         cell_state = t[op.inputs[19]]
         return [cell_state.nbytes] * 4

@@ -53,6 +53,7 @@ from ._draw import (  # noqa: F401  (building blocks, re-exported)
 )
 from ._draw import qkw as _qkw
 from .families import GENERATED as _FAMILY_GENERATED
+from .families import merge as _merge
 
 
 # -- convolutions ----------------------------------------------------------------------------------
@@ -374,7 +375,7 @@ def dequantize_case(draw, dtypes=("int8", "int16")):
     return unary_model("DEQUANTIZE", shape, dtype, "float32", q, {}), shape, dtype
 
 
-# -- pooling, softmax, sigmoid family, mean ----------------------------------------------------------
+# -- pooling, softmax, sigmoid family ----------------------------------------------------------
 POOL_SCALES = st.one_of(st.sampled_from([1e-6, 2.0 ** -12, 2.0 ** -11, 0.0039, 0.1, 1.0, 7.5, 300.0]),
                         st.floats(1e-5, 10.0))
 
@@ -509,41 +510,6 @@ def softmax_example(draw, dtypes=("int8", "int16", "float32")):
     return softmax_model(*case, out_q=out_q)
 
 
-def mean_model(dtype, shape, axes, keep_dims, in_q, out_q) -> bytes:
-    b = ModelBuilder()
-    g = b.main
-    rank = len(shape)
-    resolved = {(a + rank) % rank for a in axes}
-    out_shape = tuple(1 if i in resolved else d for i, d in enumerate(shape)) if keep_dims else tuple(
-        d for i, d in enumerate(shape) if i not in resolved)
-    x = g.add_input("x", shape, dtype, **_qkw(dtype, *in_q))
-    a = g.add_constant("axes", np.array(axes, np.int32))
-    y = g.add_output("y", out_shape, dtype, **_qkw(dtype, *out_q))
-    g.add_operator("MEAN", [x, a], [y], O.ReducerOptions(keep_dims=keep_dims), version=VERSION[dtype])
-    return b.build()
-
-
-@st.composite
-def mean_cases(draw, max_axes=2, dtypes=("int8", "int16", "float32")):
-    """Arguments of :func:`mean_model`: (dtype, shape, axes, keep_dims, input q, output q)."""
-    dtype = draw(st.sampled_from(dtypes))
-    shape = tuple(draw(st.lists(st.integers(1, 7), min_size=1, max_size=5)))
-    rank = len(shape)
-    dims = draw(st.lists(st.integers(0, rank - 1), min_size=1, max_size=min(max_axes, rank), unique=True))
-    axes = [d - rank if draw(st.booleans()) else d for d in dims]
-    if draw(st.booleans()):
-        axes.append(axes[0])  # a repeated axis counts once
-    keep_dims = draw(st.booleans())
-    if dtype == "int8":
-        in_q = (draw(POOL_SCALES), draw(INT8_ZERO_POINTS))
-        out_q = in_q if draw(st.booleans()) else (draw(POOL_SCALES), draw(INT8_ZERO_POINTS))
-    else:
-        in_q = (draw(POOL_SCALES), 0)
-        out_q = in_q if draw(st.booleans()) else (draw(POOL_SCALES), 0)
-    assume(np.float32(in_q[0]) / np.float32(out_q[0]) < 2.0 ** 30)
-    return dtype, shape, axes, keep_dims, in_q, out_q
-
-
 # -- one strategy for every operator and dtype -----------------------------------------------------
 # op -> (dtypes, factory(activation type) -> strategy of model bytes)
 def _params_then(params, model):
@@ -556,7 +522,7 @@ def _first(case, *args):
 
 LITERT_UINT8 = (*DTYPES, "uint8")  # the activations LiteRT also runs on uint8
 
-_GENERATED: dict[str, tuple[tuple[str, ...], Callable]] = {
+_GENERATED: dict[str, tuple[tuple[str, ...], Callable]] = _merge({
     "CONV_2D": (DTYPES, _params_then(conv_params, conv_model)),
     "DEPTHWISE_CONV_2D": (DTYPES, _params_then(depthwise_params, depthwise_model)),
     "TRANSPOSE_CONV": (DTYPES, _params_then(transpose_conv_params, transpose_conv_model)),
@@ -576,16 +542,15 @@ _GENERATED: dict[str, tuple[tuple[str, ...], Callable]] = {
     "SOFTMAX": (LITERT_UINT8, lambda act: softmax_example((act,))),
     "LOGISTIC": (LITERT_UINT8, lambda act: sigmoid_example("LOGISTIC", (act,))),
     "TANH": (LITERT_UINT8, lambda act: sigmoid_example("TANH", (act,))),
-    "MEAN": (DTYPES, lambda act: mean_cases(dtypes=(act,)).map(lambda c: mean_model(*c))),
-    **_FAMILY_GENERATED,
-}
+}, _FAMILY_GENERATED)
+_GENERATED_PAIRS = {(op, dtype) for op, (dtypes, _) in _GENERATED.items() for dtype in dtypes}
 
 
 def _catalogue() -> dict[tuple[str, str], list[op_models.OpCase]]:
     """The fixed catalogue models of the operators no generator above draws."""
     by_key: dict[tuple[str, str], list[op_models.OpCase]] = {}
     for c in op_models.OP_CASES:
-        if c.op not in _GENERATED:
+        if (c.op, c.dtype) not in _GENERATED_PAIRS:
             by_key.setdefault((c.op, c.dtype), []).append(c)
     return by_key
 
@@ -622,7 +587,7 @@ def op_examples(op: str | None = None, dtype: str | None = None):
 @st.composite
 def _op_examples(draw, pairs: list[tuple[str, str]]) -> OpExample:
     chosen_op, chosen_dtype = draw(st.sampled_from(pairs))
-    if chosen_op in _GENERATED:
+    if (chosen_op, chosen_dtype) in _GENERATED_PAIRS:
         model = draw(_GENERATED[chosen_op][1](ACTIVATION_TYPE[chosen_dtype]))
     else:
         model = draw(st.sampled_from(_CATALOGUE[(chosen_op, chosen_dtype)])).build()

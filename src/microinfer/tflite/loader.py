@@ -17,6 +17,7 @@ from .flatbuf import FlatBuffer, Table
 from .model import (
     Buffer,
     Model,
+    ModelWarning,
     Operator,
     OperatorCode,
     Quantization,
@@ -33,6 +34,7 @@ SCHEMA_VERSION = 3
 MAX_RANK = 16
 MAX_TENSOR_BYTES = 2**31 - 1  # TFLite Micro sizes tensors with 32-bit size_t; flatbuffers are < 2 GiB
 CUSTOM_OPERATOR = 32
+LITERT = "tflite"  # the reference name under which LiteRT's refusals are recorded
 
 
 def load(source: str | os.PathLike | bytes | bytearray | memoryview) -> Model:
@@ -54,18 +56,34 @@ def load(source: str | os.PathLike | bytes | bytearray | memoryview) -> Model:
         ) from None
 
 
+MAX_MODEL_BYTES = 2**31  # flatbuffers address 2 GiB; larger files are not TFLite models
+
+
 def _read_bytes(source) -> bytes:
     if isinstance(source, bytes):
         return source
     if isinstance(source, (bytearray, memoryview)):
         return bytes(source)
     if isinstance(source, (str, os.PathLike)):
-        path = Path(source)
-        try:
-            return path.read_bytes()
-        except OSError as exc:
-            raise ModelError(f"cannot read model file {str(path)!r}: {exc.strerror}") from None
+        return _read_file(Path(source))
     raise TypeError(f"load() takes a path or bytes, not {type(source).__name__}")
+
+
+def _read_file(path: Path) -> bytes:
+    """A regular file's bytes, refusing devices, pipes and directories (``/dev/zero`` never
+    ends) and anything larger than a model can be."""
+    try:
+        if not path.is_file():
+            what = "a directory" if path.is_dir() else "not a regular file" if path.exists() else "no such file"
+            raise ModelError(f"cannot read model file {str(path)!r}: {what}")
+        with path.open("rb") as f:
+            data = f.read(MAX_MODEL_BYTES + 1)
+    except OSError as exc:
+        raise ModelError(f"cannot read model file {str(path)!r}: {exc.strerror or exc}") from None
+    if len(data) > MAX_MODEL_BYTES:
+        raise ModelError(f"model file {str(path)!r} is larger than {MAX_MODEL_BYTES:,} bytes, the most a "
+                         f"TFLite flatbuffer can address")
+    return data
 
 
 def _dims(dims: tuple[int, ...] | None, path: str) -> tuple[int, ...] | None:
@@ -82,6 +100,10 @@ def _dims(dims: tuple[int, ...] | None, path: str) -> tuple[int, ...] | None:
 class _ModelReader:
     def __init__(self, fb: FlatBuffer):
         self.fb = fb
+        self.warnings: list[ModelWarning] = []
+
+    def warn(self, path: str, message: str, refused_by: tuple[str, ...] = ()) -> None:
+        self.warnings.append(ModelWarning(path, message, refused_by))
 
     def read(self) -> Model:
         root = self.fb.root()
@@ -119,6 +141,7 @@ class _ModelReader:
             signature_defs=signature_defs,
             size_bytes=self.fb.size,
             metadata_buffers=metadata_buffers,
+            warnings=tuple(self.warnings),
         )
 
     def _buffer(self, table: Table) -> Buffer:
@@ -141,10 +164,11 @@ class _ModelReader:
         # store 127 (PLACEHOLDER_FOR_GREATER_OP_CODES) there for codes above 127.
         code = max(builtin, deprecated)
         if code not in BUILTIN_OPERATOR_NAMES:
-            raise ModelError(f"{table.path}: unknown builtin operator code {code}")
+            self.warn(table.path, f"builtin operator code {code} is not one microinfer knows (named "
+                                  f"BUILTIN_{code} here)")
         version = table.scalar(2, "i32", 1, "version")
         if version < 1:
-            raise ModelError(f"{table.path}.version: operator version {version} is not >= 1")
+            self.warn(f"{table.path}.version", f"operator version {version} is below 1")
         return OperatorCode(code, version, table.string(1, "custom_code"), deprecated)
 
     def _subgraph(self, index, table: Table, buffers, operator_codes) -> Subgraph:
@@ -193,9 +217,19 @@ class _ModelReader:
             return tensor
         if tensor_type is TensorType.INT4:
             self.fb.spend(2 * len(raw), path)  # unpacking copies: tensors sharing a buffer pay each
+        expected = tensor_type.buffer_bytes(tensor.num_elements)
+        if expected is not None and tensor_type.numpy_dtype is not None and len(raw) > expected:
+            self.warn(path, f"buffer {buffer_index} holds {len(raw)} bytes, more than the "
+                            f"{expected} that shape {list(shape)} of {tensor_type.name} needs "
+                            f"(both references read the first {expected})")
+            raw = raw[:expected]
         return dataclasses.replace(tensor, data=_constant_view(raw, tensor, path))
 
     def _quantization(self, table: Table, shape) -> Quantization | None:
+        """The tensor's quantization as TFLite Micro reads it: scales and zero points are used
+        only when both are given; with fewer zero points than scales the first one serves every
+        channel. What LiteRT refuses instead (mismatched counts, an axis outside the rank, a
+        scale count that is neither 1 nor the axis' size) is recorded as a warning it refuses."""
         q = table.table(4, "quantization")
         if q is None:
             return None
@@ -208,33 +242,43 @@ class _ModelReader:
         n_zero = 0 if zero_point is None else len(zero_point)
         if n_scale == 0 and n_zero == 0 and minimum is None and maximum is None:
             return None
-        if n_scale != n_zero:
-            raise ModelError(
-                f"{q.path}: {n_scale} scales but {n_zero} zero points (they must match)"
-            )
-        if n_scale and not (np.isfinite(scale).all() and (scale >= 0).all()):
-            bad = next(i for i, s in enumerate(scale.tolist()) if not 0 <= s < float("inf"))
-            raise ModelError(
-                f"{q.path}.scale[{bad}]: scale {scale[bad]} is not a finite non-negative number"
-            )
-        if n_scale > 1:
-            if not 0 <= axis < len(shape):
-                raise ModelError(
-                    f"{q.path}.quantized_dimension: axis {axis} is outside the tensor's rank "
-                    f"{len(shape)}"
-                )
-            if shape[axis] != n_scale:
-                raise ModelError(
-                    f"{q.path}: {n_scale} per-channel scales but dimension {axis} of shape "
-                    f"{list(shape)} has {shape[axis]} channels"
-                )
-        return Quantization(
-            scale=scale if scale is not None else np.zeros(0, dtype="<f4"),
-            zero_point=zero_point if zero_point is not None else np.zeros(0, dtype="<i8"),
-            quantized_dimension=axis,
-            min=minimum,
-            max=maximum,
-        )
+        empty_scale, empty_zero = np.zeros(0, dtype="<f4"), np.zeros(0, dtype="<i8")
+        if n_scale == 0 or n_zero == 0:
+            if n_scale or n_zero:
+                # LiteRT reads a quantization only when both vectors are present, and then
+                # insists on equal counts.
+                both_present = scale is not None and zero_point is not None
+                self.warn(q.path, f"{n_scale} scales and {n_zero} zero points: TFLite Micro treats "
+                                  f"the tensor as not quantized" + ("; LiteRT refuses the model"
+                                                                    if both_present else ""),
+                          (LITERT,) if both_present else ())
+            return Quantization(empty_scale, empty_zero, axis, minimum, maximum)
+        if n_zero != n_scale:
+            self.warn(q.path, f"{n_scale} scales but {n_zero} zero points: TFLite Micro gives every "
+                              f"channel zero point {int(zero_point[0])}; LiteRT refuses the model",
+                      (LITERT,))
+            zero_point = np.full(n_scale, zero_point[0], dtype="<i8")
+        self._check_scales(q.path, scale)
+        self._check_axis(q.path, axis, n_scale, shape)
+        return Quantization(scale=scale, zero_point=zero_point, quantized_dimension=axis,
+                            min=minimum, max=maximum)
+
+    def _check_scales(self, path: str, scale: np.ndarray) -> None:
+        if not (np.isfinite(scale).all() and (scale > 0).all()):
+            bad = next(i for i, s in enumerate(scale.tolist()) if not 0 < s < float("inf"))
+            self.warn(f"{path}.scale[{bad}]", f"scale {scale[bad]} is not a finite positive number "
+                                              f"(operators that use it refuse the model)")
+
+    def _check_axis(self, path: str, axis: int, n_scale: int, shape) -> None:
+        """LiteRT's checks of the quantized dimension; TFLite Micro only reads it where a
+        kernel needs per-channel parameters (the kernels check it there)."""
+        rank = len(shape)
+        if axis < 0 or (rank and axis >= rank):
+            self.warn(f"{path}.quantized_dimension", f"axis {axis} is outside the tensor's rank "
+                                                     f"{rank}; LiteRT refuses the model", (LITERT,))
+        elif n_scale != 1 and rank and shape[axis] != n_scale:
+            self.warn(path, f"{n_scale} scales, but dimension {axis} of shape {list(shape)} has "
+                            f"{shape[axis]} channels; LiteRT refuses the model", (LITERT,))
 
     def _operator(self, index: int, table: Table, num_tensors: int, operator_codes) -> Operator:
         path = table.path
@@ -270,10 +314,10 @@ class _ModelReader:
         if union_name is None:
             raise ModelError(f"{table.path}.builtin_options_type: unknown options type {union_type}")
         if expected is not None and cls is not expected:
-            raise ModelError(
-                f"{table.path}: operator {opcode.name} carries {union_name}, expected "
-                f"{expected.__name__}"
-            )
+            self.warn(table.path, f"operator {opcode.name} carries {union_name}, expected "
+                                  f"{expected.__name__}: both references ignore it and use the "
+                                  f"defaults, and so does microinfer")
+            return expected()
         options_table = table.table(4, "builtin_options")
         if cls is None:
             return RawOptions(union_type, union_name)

@@ -15,6 +15,19 @@ OFFLINE_MEMORY_ALLOCATION = "OfflineMemoryAllocation"
 
 
 @dataclass(frozen=True)
+class ModelWarning:
+    """Something in a model that TFLite Micro tolerates but the schema frowns on, with the table
+    path where it is; ``refused_by`` names the references that refuse the model for it."""
+
+    path: str
+    message: str
+    refused_by: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+@dataclass(frozen=True)
 class Quantization:
     """Affine quantization: ``real = scale * (q - zero_point)``, per tensor or per channel."""
 
@@ -160,6 +173,11 @@ class Model:
     signature_defs: tuple[SignatureDef, ...] = ()
     size_bytes: int = 0
     metadata_buffers: dict[str, int] = field(default_factory=dict)  # name -> buffer index
+    warnings: tuple[ModelWarning, ...] = ()  # oddities TFLite Micro tolerates, one line each
+
+    def refusals(self, reference: str) -> list[ModelWarning]:
+        """The warnings for which ``reference`` ("tflm" or "tflite") refuses the model."""
+        return [w for w in self.warnings if reference in w.refused_by]
 
     @property
     def main(self) -> Subgraph:
@@ -167,13 +185,25 @@ class Model:
 
     @property
     def offline_memory_allocation(self) -> OfflineMemoryAllocation | None:
+        """TFLM's ``OfflineMemoryAllocation`` metadata, checked as TFLite Micro checks it: the
+        count must equal the tensors of all subgraphs together, and an offset is -1 (planned
+        online) or a byte offset into the arena."""
         raw = self.metadata.get(OFFLINE_MEMORY_ALLOCATION)
         if raw is None:
             return None
+        where = f"metadata {OFFLINE_MEMORY_ALLOCATION!r}"
         words = np.frombuffer(raw.tobytes()[: len(raw) // 4 * 4], dtype="<i4")
-        if len(words) < 3 or words[2] != len(words) - 3:
-            raise ModelError(
-                f"metadata {OFFLINE_MEMORY_ALLOCATION!r}: expected [version, subgraph, count, "
-                f"offsets...] with count matching, got {len(words)} words"
-            )
-        return OfflineMemoryAllocation(int(words[0]), int(words[1]), tuple(int(w) for w in words[3:]))
+        if len(words) < 3 or words[2] < 0 or words[2] > len(words) - 3:
+            raise ModelError(f"{where}: expected [version, subgraph, count, offsets...] with "
+                             f"count offsets following, got {len(words)} words")
+        count = int(words[2])
+        tensors = sum(len(sg.tensors) for sg in self.subgraphs)
+        if count != tensors:
+            raise ModelError(f"{where}: {count} offsets for {tensors} tensors (TFLite Micro refuses "
+                             f"a plan that does not give one offset per tensor of all subgraphs)")
+        offsets = tuple(int(w) for w in words[3:3 + count])
+        negative = [i for i, o in enumerate(offsets) if o < -1]
+        if negative:
+            raise ModelError(f"{where}: offset {offsets[negative[0]]} of tensor {negative[0]} is "
+                             f"negative (only -1, planned at run time, may be)")
+        return OfflineMemoryAllocation(int(words[0]), int(words[1]), offsets)

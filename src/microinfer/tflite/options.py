@@ -261,6 +261,11 @@ class ShapeOptions(Options):
 
 
 @dataclass(frozen=True)
+class MirrorPadOptions(Options):
+    mode: int = _wire("i8", 0)  # MirrorPadMode: 0 REFLECT, 1 SYMMETRIC
+
+
+@dataclass(frozen=True)
 class BatchMatMulOptions(Options):
     adj_x: bool = _wire("bool", False)
     adj_y: bool = _wire("bool", False)
@@ -284,6 +289,12 @@ class WhileOptions(Options):
     body_subgraph_index: int = _wire("i32", 0)
 
 
+@dataclass(frozen=True)
+class CumsumOptions(Options):
+    exclusive: bool = _wire("bool", False)
+    reverse: bool = _wire("bool", False)
+
+
 def _empty(name: str) -> type[Options]:
     cls = dataclasses.make_dataclass(name, [], bases=(Options,), frozen=True)
     cls.__module__ = __name__
@@ -304,6 +315,30 @@ LogSoftmaxOptions = _empty("LogSoftmaxOptions")
 AbsOptions = _empty("AbsOptions")
 NegOptions = _empty("NegOptions")
 SquaredDifferenceOptions = _empty("SquaredDifferenceOptions")
+PowOptions = _empty("PowOptions")
+FloorDivOptions = _empty("FloorDivOptions")
+FloorModOptions = _empty("FloorModOptions")
+EqualOptions = _empty("EqualOptions")
+NotEqualOptions = _empty("NotEqualOptions")
+GreaterOptions = _empty("GreaterOptions")
+GreaterEqualOptions = _empty("GreaterEqualOptions")
+LessOptions = _empty("LessOptions")
+LessEqualOptions = _empty("LessEqualOptions")
+LogicalAndOptions = _empty("LogicalAndOptions")
+LogicalOrOptions = _empty("LogicalOrOptions")
+LogicalNotOptions = _empty("LogicalNotOptions")
+AddNOptions = _empty("AddNOptions")
+SliceOptions = _empty("SliceOptions")
+FillOptions = _empty("FillOptions")
+ReverseV2Options = _empty("ReverseV2Options")
+GatherNdOptions = _empty("GatherNdOptions")
+ZerosLikeOptions = _empty("ZerosLikeOptions")
+BroadcastToOptions = _empty("BroadcastToOptions")
+SelectV2Options = _empty("SelectV2Options")
+BatchToSpaceNDOptions = _empty("BatchToSpaceNDOptions")
+SpaceToBatchNDOptions = _empty("SpaceToBatchNDOptions")
+DynamicUpdateSliceOptions = _empty("DynamicUpdateSliceOptions")
+TileOptions = _empty("TileOptions")
 
 
 @dataclass(frozen=True)
@@ -327,10 +362,14 @@ OPTIONS_CLASSES: dict[str, type[Options]] = {
         UnidirectionalSequenceLSTMOptions, LSTMOptions, GatherOptions, ArgMaxOptions, ArgMinOptions,
         ResizeBilinearOptions, ResizeNearestNeighborOptions, SpaceToDepthOptions,
         DepthToSpaceOptions, L2NormOptions, CastOptions, ShapeOptions, BatchMatMulOptions,
-        CallOnceOptions, IfOptions, WhileOptions, HardSwishOptions, QuantizeOptions,
+        CallOnceOptions, IfOptions, WhileOptions, CumsumOptions, HardSwishOptions, QuantizeOptions,
         DequantizeOptions, ExpandDimsOptions, PadOptions, PadV2Options, TransposeOptions,
         MaximumMinimumOptions, ExpOptions, LogSoftmaxOptions, AbsOptions, NegOptions,
-        SquaredDifferenceOptions,
+        SquaredDifferenceOptions, PowOptions, FloorDivOptions, FloorModOptions, EqualOptions,
+        NotEqualOptions, GreaterOptions, GreaterEqualOptions, LessOptions, LessEqualOptions,
+        LogicalAndOptions, LogicalOrOptions, LogicalNotOptions, AddNOptions, MirrorPadOptions, SliceOptions, FillOptions, ReverseV2Options,
+        GatherNdOptions, ZerosLikeOptions, BroadcastToOptions, SelectV2Options,
+        BatchToSpaceNDOptions, SpaceToBatchNDOptions, DynamicUpdateSliceOptions, TileOptions,
     )
 }
 
@@ -356,6 +395,9 @@ OPERATOR_OPTIONS: dict[str, type[Options]] = {
     "REDUCE_MAX": ReducerOptions,
     "REDUCE_MIN": ReducerOptions,
     "REDUCE_PROD": ReducerOptions,
+    "REDUCE_ANY": ReducerOptions,
+    "REDUCE_ALL": ReducerOptions,
+    "CUMSUM": CumsumOptions,
     "SOFTMAX": SoftmaxOptions,
     "LEAKY_RELU": LeakyReluOptions,
     "HARD_SWISH": HardSwishOptions,
@@ -397,6 +439,31 @@ OPERATOR_OPTIONS: dict[str, type[Options]] = {
     "ABS": AbsOptions,
     "NEG": NegOptions,
     "SQUARED_DIFFERENCE": SquaredDifferenceOptions,
+    "POW": PowOptions,
+    "FLOOR_DIV": FloorDivOptions,
+    "FLOOR_MOD": FloorModOptions,
+    "EQUAL": EqualOptions,
+    "NOT_EQUAL": NotEqualOptions,
+    "GREATER": GreaterOptions,
+    "GREATER_EQUAL": GreaterEqualOptions,
+    "LESS": LessOptions,
+    "LESS_EQUAL": LessEqualOptions,
+    "LOGICAL_AND": LogicalAndOptions,
+    "LOGICAL_OR": LogicalOrOptions,
+    "LOGICAL_NOT": LogicalNotOptions,
+    "ADD_N": AddNOptions,
+    "MIRROR_PAD": MirrorPadOptions,
+    "SLICE": SliceOptions,
+    "FILL": FillOptions,
+    "REVERSE_V2": ReverseV2Options,
+    "GATHER_ND": GatherNdOptions,
+    "ZEROS_LIKE": ZerosLikeOptions,
+    "BROADCAST_TO": BroadcastToOptions,
+    "SELECT_V2": SelectV2Options,
+    "BATCH_TO_SPACE_ND": BatchToSpaceNDOptions,
+    "SPACE_TO_BATCH_ND": SpaceToBatchNDOptions,
+    "DYNAMIC_UPDATE_SLICE": DynamicUpdateSliceOptions,
+    "TILE": TileOptions,
 }
 
 

@@ -1,0 +1,24 @@
+"""MINIMUM: the smaller of two elements, with broadcasting.
+
+Both references compare raw values (``a < b ? a : b``) whatever the tensors' quantization, so a
+NaN in ``a`` yields ``b`` and a NaN in ``b`` yields NaN, and min(+0, -0) is -0.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _binary as bw
+from . import _elementwise as ew
+from .maximum import TYPES
+from .registry import register
+
+
+@register("MINIMUM", versions=range(1, 5), types=("float32", "int8", "int16", "int32", "int64"),
+          inputs=2, outputs=1)
+class Minimum(bw.BinaryKernel):
+    constraints = (*bw.types(TYPES, TYPES), bw.output_is_broadcast, ew.max_rank(6))
+
+    @staticmethod
+    def function(constants, a, b):
+        return np.where(a < b, a, b)

@@ -1,0 +1,18 @@
+"""REDUCE_ALL over constant axes: a logical and of bool values, in both references."""
+
+from __future__ import annotations
+
+from ..tflite.types import TensorType as T
+from . import _reduce as R
+from .registry import Kernel, Node, register
+
+
+@register("REDUCE_ALL", versions=range(1, 2), types=("bool",), inputs=2, outputs=1)
+class ReduceAll(Kernel):
+    constraints = (R.same_type((T.BOOL,)), *R.AXES_CONSTRAINTS)
+
+    def prepare(self, node: Node) -> R.FoldData:
+        return R.fold_data(node)
+
+    def eval(self, data: R.FoldData, inputs):
+        return [R.extremum(inputs[0], data, largest=False)]

@@ -1,0 +1,145 @@
+"""Checks of a whole model before anything runs it: what no single operator's constraints see.
+
+The loader refuses what is malformed on the wire; each kernel's constraints refuse what its
+operator cannot compute. In between lie properties of the graph: every tensor an operator reads
+must hold a value by then (a constant, a model input, a variable, or an earlier operator's
+output), every model output must be written, no tensor may be written twice or be both constant
+and variable, an offline memory plan must be one TFLite Micro accepts and cannot corrupt, and the
+model must fit in memory at all. TFLite Micro reads uninitialised arena bytes or overwrites live
+tensors where these fail, so its results are undefined: microinfer refuses such a model with
+:class:`~microinfer.ModelError`, naming the operator and tensor.
+"""
+
+from __future__ import annotations
+
+from .errors import ModelError
+from .tflite.model import Model, Subgraph
+
+TFLM = "tflm"
+LITERT = "tflite"
+TITLES = {TFLM: "TFLite Micro", LITERT: "LiteRT"}
+
+# No microcontroller model comes near these; beyond them a malformed shape would only make the
+# host allocate gigabytes before failing.
+MAX_TENSOR_BYTES = 1 << 30
+MAX_ACTIVATION_BYTES = 4 << 30
+
+
+def check_model(model: Model, reference: str) -> None:
+    """Raise :class:`ModelError` listing every graph-level problem that makes ``reference``
+    refuse ``model`` or makes its results undefined."""
+    problems = [f"{w} ({TITLES[reference]} refuses the model for this)" for w in model.refusals(reference)]
+    problems += graph_problems(model, model.main)
+    if reference == TFLM:
+        problems += offline_plan_problems(model)
+    problems += memory_problems(model.main)
+    if problems:
+        raise ModelError("the model cannot run as it is:\n  " + "\n  ".join(problems))
+
+
+def check_structure(model: Model) -> None:
+    """Raise :class:`ModelError` when an operator microinfer knows lists more or fewer tensors
+    than it takes, or omits one it needs: TFLite Micro fails to prepare such a node, so no arena
+    plan or cost exists for the model. (Operators without a kernel are not checked.)"""
+    problems = structure_problems(model)
+    if problems:
+        raise ModelError("TFLite Micro cannot prepare the model:\n  " + "\n  ".join(problems))
+
+
+def structure_problems(model: Model) -> list[str]:
+    from .kernels import REGISTRY
+    from .kernels.registry import Node
+
+    problems = []
+    for sg in model.subgraphs:
+        for op in sg.operators:
+            kernel = REGISTRY.get(op.op)
+            if kernel is None:
+                continue
+            node = Node(op, tuple(None if i < 0 else sg.tensors[i] for i in op.inputs),
+                        tuple(sg.tensors[i] for i in op.outputs), model, TFLM)
+            problems += [f"subgraphs[{sg.index}].operators[{op.index}] ({op.op}) {p}"
+                         for p in kernel.wiring_problems(node)]
+    return problems
+
+
+def graph_problems(model: Model, sg: Subgraph) -> list[str]:
+    """Wiring: what each operator reads holds a value, what it writes may be written, and every
+    output of the subgraph is produced."""
+    where = f"subgraphs[{sg.index}]"
+    problems = []
+    inputs = set(sg.inputs)
+    for i in sg.inputs:
+        t = sg.tensors[i]
+        if t.is_constant:
+            problems.append(f"{where}: input {_name(sg, i)} is a constant tensor (its data would be "
+                            f"overwritten by the caller's input)")
+    for t in sg.tensors:
+        if t.is_constant and t.is_variable:
+            problems.append(f"{where}: tensor {_name(sg, t.index)} is constant and marked variable "
+                            f"(TFLite Micro would replace its data by a zeroed state buffer)")
+    written: dict[int, int] = {}
+    for op in sg.operators:
+        label = f"{where}.operators[{op.index}] ({op.op})"
+        for i in op.inputs:
+            if i < 0 or i in written:
+                continue
+            t = sg.tensors[i]
+            if not (t.is_constant or t.is_variable or i in inputs or t.num_elements == 0):
+                problems.append(f"{label} reads tensor {_name(sg, i)}, which no earlier operator "
+                                f"writes and which is not a model input, a constant or a variable")
+        for i in op.outputs:
+            t = sg.tensors[i]
+            if t.is_constant:
+                problems.append(f"{label} writes tensor {_name(sg, i)}, which is a constant")
+            elif i in inputs:
+                problems.append(f"{label} writes tensor {_name(sg, i)}, which is a model input")
+            elif i in written:
+                problems.append(f"{label} writes tensor {_name(sg, i)}, which operator "
+                                f"{written[i]} already wrote")
+            written.setdefault(i, op.index)
+    for i in sg.outputs:
+        t = sg.tensors[i]
+        if not (i in written or i in inputs or t.is_constant or t.is_variable or t.num_elements == 0):
+            problems.append(f"{where}: output {_name(sg, i)} is written by no operator")
+    return problems
+
+
+def offline_plan_problems(model: Model) -> list[str]:
+    """The model's OfflineMemoryAllocation as TFLite Micro would use it: well formed (else
+    ModelError from the metadata itself), and never placing two tensors that are alive together
+    on the same bytes (TFLite Micro would compute with one overwritten by the other)."""
+    if model.offline_memory_allocation is None:
+        return []
+    from .planner.greedy import offline_overlaps
+    from .planner.lifetimes import buffer_lifetimes
+
+    problems = []
+    for a, b in offline_overlaps(buffer_lifetimes(model)):
+        if a.tensor is not None and b.tensor is not None:
+            problems.append(f"the offline memory plan puts {a.name!r} and {b.name!r}, which are alive "
+                            f"together, on overlapping bytes: TFLite Micro would compute with one "
+                            f"overwritten by the other")
+    return problems
+
+
+def memory_problems(sg: Subgraph) -> list[str]:
+    """Shapes that no microcontroller (and no sensible host run) can hold."""
+    problems = []
+    total = 0
+    for t in sg.tensors:
+        if t.is_constant:
+            continue
+        if t.nbytes > MAX_TENSOR_BYTES:
+            problems.append(f"tensor {_name(sg, t.index)} of shape {list(t.shape)} would take "
+                            f"{t.nbytes:,} bytes, more than the {MAX_TENSOR_BYTES:,} microinfer allows")
+        total += t.nbytes
+    if total > MAX_ACTIVATION_BYTES and not problems:
+        problems.append(f"the activations of subgraph {sg.index} would take {total:,} bytes, more than "
+                        f"the {MAX_ACTIVATION_BYTES:,} microinfer allows")
+    return problems
+
+
+def _name(sg: Subgraph, index: int) -> str:
+    name = sg.tensors[index].name
+    return f"{index} {name!r}" if name else str(index)
