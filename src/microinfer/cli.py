@@ -99,11 +99,12 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("--json", action="store_true", help="print one JSON object")
     compare.set_defaults(run=_compare)
 
-    emulate = commands.add_parser("emulate", help="run the C kernels layer by layer on an emulated Cortex-M core")
+    emulate = commands.add_parser("emulate", help="run the C kernels layer by layer on an emulated Cortex-M or RISC-V core")
     emulate.add_argument("model", type=Path, help=".tflite file")
     emulate.add_argument("--core", required=True,
                          help="emulated core (QEMU), from targets/emulation/machines.toml: cortex-m0plus "
-                              "(plain C), cortex-m4f (DSP, SMLAD), cortex-m55 (Helium, MVE)")
+                              "(plain C), cortex-m4f (DSP, SMLAD), cortex-m55 (Helium, MVE), rv32imc (plain C, "
+                              "RISC-V as in the ESP32-C3)")
     emulate.add_argument("--seed", type=_seed, default=0, help="seed of the random input")
     emulate.add_argument("--json", action="store_true", help="print one JSON object")
     emulate.set_defaults(run=_emulate)
@@ -143,7 +144,8 @@ def _add_fit_parser(commands) -> None:
     where.add_argument("--all-boards", action="store_true", help="rank every board")
     fit.add_argument("--clock-mhz", type=float, help="clock (default: the board's or the core's)")
     fit.add_argument("--kernels", choices=FIT_KERNEL_LIBRARIES,
-                     help="kernel library (default: CMSIS-NN on Cortex-M, ESP-NN on ESP32)")
+                     help="kernel library (default: CMSIS-NN on Cortex-M, ESP-NN on ESP32; microinfer: "
+                          "microinfer's own C kernels)")
     fit.add_argument("--planner", choices=PLANNERS, default="tflm", help="arena planner (default tflm)")
     fit.add_argument("--weights-in", metavar="REGION", help="memory region holding the weights (default: flash)")
     fit.add_argument("--arena-in", metavar="REGION", help="memory region holding the tensor arena")
@@ -151,6 +153,9 @@ def _add_fit_parser(commands) -> None:
     fit.add_argument("--battery", help="battery for the battery-life estimate (CR2032, 2xAA, ...)")
     fit.add_argument("--targets", type=Path, action="append", metavar="DIR",
                      help="also read cores/ and boards/ from DIR (before the built-in ones)")
+    fit.add_argument("--emulated", type=Path, metavar="JSON",
+                     help="with --kernels microinfer: the per-layer instruction counts `microinfer emulate --json` "
+                          "wrote for this model on a core of the same ISA path (used instead of the loop model)")
     fit.add_argument("--json", action="store_true", help="print one JSON object")
     fit.add_argument("--csv", type=Path, metavar="FILE", help="write the per-layer (or per-board) table to FILE")
     fit.set_defaults(run=_fit)
@@ -218,8 +223,14 @@ def _fit(args) -> int:
             print(f"{args.model.name}: every board, best first (estimates; arena from the TFLite Micro planner)")
             print(fit_render.ranking_table(results))
         return 0
+    emulated = None
+    if args.emulated:
+        try:
+            emulated = json.loads(args.emulated.read_text())
+        except (OSError, ValueError) as error:
+            raise MicroinferError(f"--emulated {args.emulated}: cannot read emulate's JSON: {error}") from None
     result = estimate(model, args.board, core=args.core, clock_mhz=args.clock_mhz, kernels=args.kernels,
-                      weights_in=args.weights_in, arena_in=args.arena_in, **options)
+                      weights_in=args.weights_in, arena_in=args.arena_in, emulated=emulated, **options)
     if args.csv:
         with _writing(args.csv):
             args.csv.write_text(fit_render.layers_csv(result))

@@ -15,7 +15,7 @@ from .layers import NPU_OPERATORS, LayerCost, model_layer_costs
 from .loops import CODE_BYTES, RUNTIME_CODE_BYTES
 from .value import Cost, total
 
-KERNEL_LIBRARIES = ("tflm-reference", "cmsis-nn", "esp-nn")
+KERNEL_LIBRARIES = ("tflm-reference", "cmsis-nn", "esp-nn", "microinfer")
 
 
 @dataclass(frozen=True)
@@ -145,6 +145,7 @@ def estimate(
     battery: str | Battery | None = None,
     targets_dirs=None,
     model_name: str | None = None,
+    emulated: dict | None = None,
 ) -> FitResult:
     """Estimate RAM, flash, latency, energy and battery life of ``model`` on a board.
 
@@ -153,6 +154,8 @@ def estimate(
     defaults to the fastest library for the core (CMSIS-NN on Cortex-M, ESP-NN on ESP32).
     ``weights_in`` / ``arena_in`` name the board's memory regions that hold the weights and the
     arena (defaults from the board file). Every figure except the arena is an estimate.
+    ``emulated``: what ``microinfer emulate --json`` printed for this model on a core of the same ISA
+    path (with ``kernels="microinfer"``): its layers' instruction counts replace the loop model's.
     """
     the_board = _board(board, core, clock_mhz, targets_dirs)
     library = kernels or _default_library(the_board)
@@ -173,12 +176,26 @@ def estimate(
     notes += _unknown_op_notes(model)
     ram = _ram_budget(model, the_board, arena, weights_in, arena_in)
     flash = _flash_budget(model, the_board, library)
-    layers = tuple(model_layer_costs(model, the_board, library, weights_in, arena_in))
+    counted = _emulated_counts(emulated, the_board, library) if emulated else None
+    layers = tuple(model_layer_costs(model, the_board, library, weights_in, arena_in, counted))
     result = FitResult(name, the_board, library, path, planner, weights_in, arena_in, arena, exact, ram, flash,
                        layers, notes=notes)
     suggestions = _suggestions(result, model, targets_dirs) if not result.fits else ()
     life = _battery_life(result, rate_per_s, battery, targets_dirs)
     return FitResult(**{**result.__dict__, "suggestions": suggestions, "battery_life": life})
+
+
+def _emulated_counts(emulated: dict, board: Board, library: str) -> dict[int, tuple[float, str]]:
+    """Operator index -> (instructions, "emulated") from ``microinfer emulate --json`` output."""
+    if library != "microinfer":
+        raise UnsupportedTargetError("emulated counts are microinfer's C kernels': use them with kernels='microinfer'")
+    path = board.core.kernel_path("microinfer")
+    if emulated.get("isa_path") != path:
+        raise UnsupportedTargetError(
+            f"the emulated counts are of the {emulated.get('isa_path')!r} path ({emulated.get('core')}); "
+            f"{board.core.name} runs the {path!r} path")
+    return {layer["index"]: (float(layer["instructions"]), "emulated") for layer in emulated.get("layers", ())
+            if layer.get("covered") and layer.get("bit_exact") and layer.get("instructions")}
 
 
 def estimate_all_boards(model, *, kernels: str | None = None, targets_dirs=None, **options) -> list[FitResult]:
@@ -223,6 +240,8 @@ def _arena(model: Model, board: Board, library: str, planner: str) -> tuple[int,
         arena_plan = plan(model, planner, abi=board.core.abi)
         if library == "esp-nn":
             notes.append("arena: TFLite Micro reference kernels' arena; ESP-NN's scratch buffers are not counted")
+        if library == "microinfer":
+            notes.append("arena: TFLite Micro reference kernels' arena; the C kernels' scratch buffers are not counted")
     notes.extend(f"arena: {note}" for note in arena_plan.notes)
     arena = arena_plan.min_working_arena_bytes or arena_plan.total_bytes
     return arena, arena_plan.exact, tuple(notes)

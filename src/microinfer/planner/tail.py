@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from ..errors import MicroinferError
 from ..tflite.model import Model, Operator, Subgraph, Tensor
 from . import _structs as S
+from .lifetimes import offline_planned_variable
 
 ALIGN = 16  # MicroArenaBufferAlignment()
 REFERENCE = "tflm-reference"  # the kernel library whose replay is verified on the live interpreter
@@ -414,7 +415,7 @@ def _steps(model: Model, abi: str, *, recording: bool, kernels: str = REFERENCE,
         P(h_size * n_scratch, align=h_align, what=f"ScratchBufferHandle x {n_scratch}")
     for sg in model.subgraphs:
         for t in sg.tensors:
-            if t.is_variable:
+            if t.is_variable and not offline_planned_variable(model, t):
                 P(t.nbytes, VARIABLES, f"variable tensor {t.index} ({t.name})", ALIGN)
     # CommitStaticMemoryPlan
     steps.append(_Step("F"))
@@ -423,7 +424,8 @@ def _steps(model: Model, abi: str, *, recording: bool, kernels: str = REFERENCE,
     info_size, info_align = S.layout("AllocationInfo", a)
     steps.append(_Step("T", info_size * (n_tensors + n_scratch), info_align))
     n_planned = n_scratch + sum(1 for sg in model.subgraphs for t in sg.tensors
-                                if not t.is_constant and not t.is_variable and t.nbytes > 0)
+                                if not t.is_constant and t.nbytes > 0
+                                and (not t.is_variable or offline_planned_variable(model, t)))
     steps.append(_Step("PLAN", count=n_planned))
     steps.append(_Step("F"))
     steps.append(_Step("R", 0, 1))

@@ -74,7 +74,8 @@ def _read_file(path: Path) -> bytes:
     ends) and anything larger than a model can be."""
     try:
         if not path.is_file():
-            what = "a directory" if path.is_dir() else "not a regular file" if path.exists() else "no such file"
+            what = ("Is a directory" if path.is_dir() else "not a regular file (a device, pipe or socket)"
+                    if path.exists() else "No such file or directory")
             raise ModelError(f"cannot read model file {str(path)!r}: {what}")
         with path.open("rb") as f:
             data = f.read(MAX_MODEL_BYTES + 1)
