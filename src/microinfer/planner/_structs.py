@@ -157,6 +157,12 @@ STRUCTS: dict[str, list] = {
     # kernels/dequantize.h / quantize.h: tflite::QuantizationParams {int32 zero_point; double
     # scale} + output_multiplier, output_shift, zero point.
     "OpDataQuantize": ["i32", "f64", "i32", "int", "i32"],
+    # elementwise.cc (ABS, RSQRT) {multiplier; shift; input_offset; output_offset; needs_rescale;
+    # TfLiteQuantizationType input_quantization_type; TfLiteType input_type}
+    "OpDataAbsRsqrt": ["i32", "int", "int", "int", "bool", "enum", "enum"],
+    # log_softmax.cc {input_multiplier; input_left_shift; reverse_scaling_divisor;
+    # reverse_scaling_right_shift; int diff_min; size_t outer_size; size_t depth}
+    "LogSoftmaxOpData": ["i32", "i32", "i32", "i32", "int", "size_t", "size_t"],
 }
 
 
@@ -296,6 +302,7 @@ KERNEL_OPDATA: dict[str, object] = {
     "L2_NORMALIZATION": 4,  # L2NormalizationParams {input_zero_point}
     "PAD": 56, "PADV2": 56, "SELECT_V2": 1, "SPACE_TO_BATCH_ND": 4, "MIRROR_PAD": 20, "PRELU": 28,
     "RELU": 28, "RELU6": 8, "STRIDED_SLICE": 84, "SVDF": 36,
+    "ABS": "OpDataAbsRsqrt", "RSQRT": "OpDataAbsRsqrt", "ELU": 256,  # ELU: {int8_t table[256]}
     # APPROX on arm32 (pointer members not itemised): x86_64 sizes measured on the wheel.
     "CONCATENATION": ("APPROX", 80, 48), "TRANSPOSE_CONV": ("APPROX", 88, 72),
     "UNIDIRECTIONAL_SEQUENCE_LSTM": ("APPROX", 688, 400),

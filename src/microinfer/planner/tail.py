@@ -555,6 +555,8 @@ def _op_prepare_persistent(sg: Subgraph, op: Operator, abi: S.Abi | str = "x86_6
             return [(4 * n, "per-channel multipliers"), (4 * n, "per-channel shifts")]
     if name == "ADD_N" and sg.tensors[op.outputs[0]].dtype_name == "int8":
         return [(40, "ADD_N OpData")]  # ten 4-byte members, allocated in Prepare
+    if name == "LOG_SOFTMAX" and sg.tensors[op.inputs[0]].dtype_name == "int8":
+        return [(S.sizeof("LogSoftmaxOpData", abi), "LogSoftmaxOpData")]
     return []
 
 

@@ -15,8 +15,8 @@ from .op_models import ALL_DTYPES  # noqa: F401
 
 ACTIVATIONS = [ActivationFunction.NONE, ActivationFunction.RELU, ActivationFunction.RELU6,
                ActivationFunction.RELU_N1_TO_1]
-RANGES = {"int8": (-128, 127), "int16": (-32768, 32767)}
-VERSION = {"float32": 1, "int8": 2, "int16": 3}
+RANGES = {"int8": (-128, 127), "int16": (-32768, 32767), "uint8": (0, 255)}
+VERSION = {"float32": 1, "int8": 2, "int16": 3, "uint8": 1}
 # "nice" scales make exact rounding ties (where the references' rounding rules show), the others
 # are arbitrary, tiny or large.
 NICE_SCALES = [2.0**-k * m for k in (1, 4, 8, 12) for m in (1.0, 1.25, 1.5, 1.75)]

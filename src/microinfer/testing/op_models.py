@@ -940,6 +940,21 @@ OP_CASES: tuple[OpCase, ...] = (
     _c("SVDF/hybrid", _hybrid, "SVDF", references=LITERT_ONLY, description="int8 feature and time weights (LiteRT)"),
     _c("UNIDIRECTIONAL_SEQUENCE_LSTM/hybrid", _lstm_float, hybrid=True, peephole=True, projection=True,
        references=LITERT_ONLY, description="int8 gate, peephole and projection weights (LiteRT)"),
+    # unary math and activations (kernels/_unary.py); CEIL, ROUND and ELU are TFLite Micro's only
+    *(_c(f"{op}/float32", _unary, op, None, None, version=1, act=FLOAT,
+         references=TFLM_ONLY if op in ("CEIL", "ROUND", "ELU") else ("tflm", "tflite"))
+      for op in ("ABS", "NEG", "EXP", "LOG", "SQRT", "RSQRT", "SIN", "COS", "FLOOR", "CEIL", "ROUND",
+                 "SQUARE", "ELU", "LOG_SOFTMAX")),
+    _c("ABS/int8", _unary, "ABS", None, "out", description="different input and output scales"),
+    _c("ABS/int16x8", _unary, "ABS", None, "out", version=3, act="int16"),
+    _c("RSQRT/int8", _unary, "RSQRT", None, "out", input_ranges=((0, -3, 127),),
+       description="inputs at or above the zero point (the references fail on one below it)"),
+    _c("RSQRT/int16x8", _unary, "RSQRT", None, "out", version=3, act="int16", input_ranges=((0, 0, 32767),),
+       description="non-negative inputs (the references fail on a negative one)"),
+    _c("ELU/int8", _unary, "ELU", None, "out", version=1, references=TFLM_ONLY),
+    _c("LOG_SOFTMAX/int8", _unary, "LOG_SOFTMAX", None, (16 / 256, 127),
+       description="the fixed output quantization, 16/256 and 127"),
+    _c("LOGISTIC/int16x8", _unary, "LOGISTIC", None, (2.0**-15, 0), version=3, act="int16"),
 )
 
 _BY_NAME = {c.name: c for c in OP_CASES}
