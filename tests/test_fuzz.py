@@ -70,7 +70,7 @@ def test_shrinks_an_injected_requantization_bug(both_references, monkeypatch, tm
     """An off-by-one requantization shift in the conv family (the accumulator doubled before
     rescaling) is caught and shrunk to a one-operator model with tiny tensors."""
     original = _conv_util.Requantizer.__call__
-    monkeypatch.setattr(_conv_util.Requantizer, "__call__", lambda self, acc: original(self, acc * 2))
+    monkeypatch.setattr(_conv_util.Requantizer, "__call__", lambda self, acc, *rest: original(self, acc * 2, *rest))
     checker = fuzz.CaseChecker("tflm")
     try:
         result = fuzz.run_unit(fuzz.Unit("CONV_2D", "int8", seed=5, examples=60), checker)
