@@ -112,10 +112,12 @@ class ReferenceWorker:
         *,
         arena_size: int = 4 << 20,
         all_tensors: bool = False,
+        reset: bool = True,
     ) -> list[ReferenceResult]:
         """Run ``model`` on each input set with one interpreter, its variables reset between
         runs (as a fresh interpreter would start); no arena figures. Much faster than ``run``
-        per set on large models."""
+        per set on large models. ``reset=False`` keeps the state (variable tensors, stateful
+        kernels' buffers) from one run to the next: a stream of invokes, as on the device."""
         require(reference)
         request = {
             "reference": reference,
@@ -123,6 +125,7 @@ class ReferenceWorker:
             "input_sets": [[np.asarray(x) for x in inputs] for inputs in input_sets],
             "arena_size": arena_size,
             "all_tensors": all_tensors,
+            "reset": reset,
         }
         reply = self._call(request)
         if "error" in reply:

@@ -1,0 +1,44 @@
+"""SignalIrfft (TFLite Micro signal library): the inverse real FFT of every row of
+``fft_length / 2 + 1`` interleaved (re, im) bins, as ``fft_length`` samples, by KISS FFT (see
+:mod:`._kiss_fft`). Fixed point scales by 1 / fft_length along the way; float32 divides the
+unscaled result by ``fft_length`` at the end, as TFLite Micro does."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import _fft_ops as F
+from . import _signal as S
+from ._kiss_fft import RealFft
+from .registry import Kernel, Node, register
+
+
+def _shapes(node: Node) -> bool:
+    """The output has the input's rank and outer dimensions and fft_length samples a row; the input fft_length + 2 values a row"""
+    return F.rows(node.outputs[0].shape, node.input(0).shape, F.fft_length(node), real_exact=True)
+
+
+@dataclass(frozen=True)
+class IrfftData:
+    fft: RealFft
+    dtype: np.dtype
+
+
+@register("SignalIrfft", versions=range(1, 2), types=("int16", "int32", "float32"), inputs=1, outputs=1)
+class Irfft(Kernel):
+    constraints = (S.tflm_only, S.parameters("T", "fft_length"), F.type_entry, F.length, _shapes)
+
+    def prepare(self, node: Node) -> IrfftData:
+        return IrfftData(RealFft.plan(F.kind(node), F.fft_length(node), inverse=True),
+                         node.outputs[0].type.numpy_dtype)
+
+    def eval(self, data: IrfftData, inputs):
+        x = inputs[0]
+        bins = x.reshape(-1, x.shape[-1])
+        samples = data.fft.inverse_transform(bins[:, 0::2], bins[:, 1::2])
+        if data.dtype == np.float32:
+            samples = (samples / np.float32(data.fft.fft_length)).astype(np.float32)
+        out = samples.astype(data.dtype)
+        return [out.reshape(*x.shape[:-1], data.fft.fft_length)]
