@@ -89,7 +89,8 @@ from . import (  # noqa: F401
     unpack,
     zeros_like,
 )
-from . import (  # noqa: F401  TFLite Micro's custom operators (signal library)
+from . import (  # noqa: F401  TFLite Micro's custom operators (signal library, CIRCULAR_BUFFER)
+    circular_buffer,
     delay,
     energy,
     fft_auto_scale,

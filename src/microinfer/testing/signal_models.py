@@ -196,3 +196,14 @@ def irfft(dtype: str = "int16", rows=(2,), fft_length: int = 16) -> bytes:
     x = m.input((*rows, 2 * (fft_length // 2 + 1)), dtype)
     y = m.output((*rows, fft_length), dtype)
     return m.finish("SignalIrfft", [x], [y], custom_options(T=TYPE_CODE[dtype], fft_length=fft_length))
+
+
+def circular_buffer(slots: int = 3, width: int = 1, depth: int = 4, cycles_max: int | None = 1,
+                    valid_output: bool = False) -> bytes:
+    """``cycles_max`` None: no custom options (TFLite Micro then guesses the period)."""
+    m = _OneOp()
+    x = m.g.add_input("input", (1, 1, width, depth), "int8", scale=0.1, zero_point=2)
+    y = m.g.add_output("output", (1, slots, width, depth), "int8", scale=0.1, zero_point=2)
+    outputs = [y, m.output((), "bool")] if valid_output else [y]
+    options = None if cycles_max is None else custom_options(cycles_max=cycles_max)
+    return m.finish("CIRCULAR_BUFFER", [x], outputs, options)
