@@ -71,7 +71,7 @@ RELU6_OUT = (6.0 / 255.0, -128)  # int8 output of an op with a fused RELU6
 FLOAT = "float32"
 # The dtype labels of operator examples ("int16x8": int16 activations, whatever the weights);
 # the conv family uses the first three, operators on indices, masks and casts the others.
-ALL_DTYPES = ("int8", "int16x8", "float32", "uint8", "int32", "int64", "bool")
+ALL_DTYPES = ("int8", "int16x8", "float32", "uint8", "int32", "int64", "bool", "uint32", "uint64")
 
 Q = tuple[float, int] | None
 
@@ -814,7 +814,10 @@ def random_inputs(model: bytes | Model, rng: np.random.Generator) -> list[np.nda
             inputs.append(rng.integers(0, 2, size=tensor.shape).astype(np.bool_))
         elif np.issubdtype(dtype, np.integer):
             info = np.iinfo(dtype)
-            inputs.append(rng.integers(info.min, info.max, size=tensor.shape, endpoint=True).astype(dtype))
+            if dtype == np.uint64:  # past int64's range
+                inputs.append(rng.integers(0, info.max, size=tensor.shape, endpoint=True, dtype=np.uint64))
+            else:
+                inputs.append(rng.integers(info.min, info.max, size=tensor.shape, endpoint=True).astype(dtype))
         elif np.issubdtype(dtype, np.floating):
             inputs.append(rng.uniform(-1.0, 1.0, tensor.shape).astype(dtype))
         else:

@@ -10,8 +10,8 @@ the CI campaign cover every operator listed here. Modules draw from :mod:`.._dra
 
 from __future__ import annotations
 
-from . import data_movement, elementwise, matmul, reduce, resize
+from . import data_movement, elementwise, matmul, reduce, resize, signal
 
 GENERATED: dict = {}
-for _module in (data_movement, elementwise, matmul, reduce, resize,):
+for _module in (data_movement, elementwise, matmul, reduce, resize, signal,):
     GENERATED.update(_module.GENERATED)
