@@ -37,6 +37,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..errors import ModelError
+from ..tflite import flexbuffers
 from ..tflite.model import Model, Operator, Subgraph, Tensor
 from . import _structs as S
 
@@ -382,6 +384,8 @@ def _steps(model: Model, abi: str, *, recording: bool, kernels: str = REFERENCE,
             if opdata is not None:
                 P(opdata[0], PERSISTENT_BUFFERS, f"op {op.index} {op.op} OpData", ALIGN,
                   exact=opdata[1])
+            for size, what in _op_init_persistent(sg, op, a):
+                P(size, PERSISTENT_BUFFERS, f"op {op.index} {op.op} {what}", ALIGN)
     # PrepareSubgraphs
     tensor_size, tensor_align = S.layout("TfLiteTensor", a)
     quant_size, quant_align = S.layout("TfLiteAffineQuantization", a)
@@ -486,6 +490,13 @@ _PREPARE_TEMPS: dict[str, tuple[str, ...]] = {
     "SPACE_TO_BATCH_ND": ("i0", "o0"), "BATCH_TO_SPACE_ND": ("i0", "o0"),
     "MIRROR_PAD": ("i0", "i1", "o0"),
     "EMBEDDING_LOOKUP": ("i0", "i1", "o0", "P"),  # P: output dims, then the OpData (in Prepare)
+    # TFLite Micro's custom operators (signal library, CIRCULAR_BUFFER)
+    "SignalWindow": ("i0", "i1", "o0"), "SignalFftAutoScale": ("i0", "o0", "o1"), "SignalEnergy": ("i0", "o0"),
+    "SignalFilterBank": ("i0", "i1", "i2", "i3", "i4", "i5", "o0"), "SignalFilterBankSquareRoot": ("i0", "i1", "o0"),
+    "SignalFilterBankLog": ("i0", "o0"), "SignalFilterBankSpectralSubtraction": ("i0", "o0", "o1"),
+    "SignalPCAN": ("i0", "i1", "i2", "o0"), "SignalStacker": ("i0", "o0", "o1"),
+    "SignalDelay": ("i0", "o0", "P"), "SignalFramer": ("i0", "o0", "o1", "P"), "SignalOverlapAdd": ("i0", "o0", "P"),
+    "SignalRfft": ("i0", "o0"), "SignalIrfft": ("i0", "o0"), "CIRCULAR_BUFFER": ("i0", "o0", "o1"),
 }
 _DEFAULT_TEMPS = ("I", "O")  # ADD, SUB, MUL, pooling, activations, SOFTMAX, (DE)QUANTIZE, PRELU ...
 
@@ -547,7 +558,71 @@ def _op_prepare_persistent(sg: Subgraph, op: Operator, abi: S.Abi | str = "x86_6
             return [(4 * n, "per-channel multipliers"), (4 * n, "per-channel shifts")]
     if name == "ADD_N" and sg.tensors[op.outputs[0]].dtype_name == "int8":
         return [(40, "ADD_N OpData")]  # ten 4-byte members, allocated in Prepare
+    if name in ("SignalDelay", "SignalFramer", "SignalOverlapAdd"):
+        return _signal_rows_persistent(sg, op, abi)
     return []
+
+
+def _custom_values(op: Operator) -> list:
+    """A custom operator's option values by position ([] when the blob is malformed)."""
+    try:
+        return list(flexbuffers.decode_map(op.custom_options).values())
+    except ModelError:
+        return []
+
+
+def _option_int(op: Operator, position: int, default: int = 0) -> int:
+    values = _custom_values(op)
+    try:
+        return int(values[position])
+    except (IndexError, TypeError, ValueError):
+        return default
+
+
+def _op_init_persistent(sg: Subgraph, op: Operator, abi: S.Abi | str) -> list[tuple[int, str]]:
+    """Persistent buffers a custom operator's Init allocates after its parameters (16-byte
+    aligned): a state buffer sized by its options."""
+    name = op.op
+    if name == "SignalFilterBank":  # work area: num_channels + 1 uint64 accumulators
+        return [(8 * (_option_int(op, 0) + 1), "work area")]
+    if name == "SignalFilterBankSpectralSubtraction":  # noise estimate: num_channels uint32
+        return [(4 * _option_int(op, 4), "noise estimate")]
+    if name == "SignalStacker":  # one circular buffer of num_channels * (left + right + 1)
+        channels, left, right = (_option_int(op, i) for i in range(3))
+        return [(S.circular_buffer_bytes(channels * (left + right + 1), abi), "circular buffer")]
+    if name in ("SignalRfft", "SignalIrfft"):
+        fft_length = _option_int(op, 1)
+        part = {7: 2, 2: 4, 0: 4}.get(_option_int(op, 0, -1))
+        if part is None or fft_length < 2 or fft_length % 2:
+            return []
+        state = S.kiss_fftr_bytes(fft_length, part, abi)
+        if name == "SignalIrfft" and _option_int(op, 0) == 0:  # IrfftFloatState wraps the config
+            state += S.sizeof("IrfftFloatState", abi)
+        return [(state, "KISS FFT state")]
+    return []
+
+
+def _signal_rows_persistent(sg: Subgraph, op: Operator, abi: S.Abi | str) -> list[tuple[int, str]]:
+    """Delay, Framer and OverlapAdd's Prepare: per row (all but the innermost dimension, for
+    OverlapAdd all but the last two) a pointer array or two, then one state buffer a row."""
+    x = sg.tensors[op.inputs[0]]
+    pointer = S.abi(abi).pointer
+    if op.op == "SignalOverlapAdd":
+        frame = x.shape[-1] if x.shape else 0
+        frames = x.shape[-2] if len(x.shape) >= 2 else 0
+        rows = x.num_elements // (frame * frames) if frame * frames else 0
+        element = 4 if x.dtype_name == "float32" else 2
+        return [(pointer * rows, "state buffer pointers")] + [(element * frame, f"row {i} state") for i in range(rows)]
+    frame = x.shape[-1] if x.shape else 0
+    rows = x.num_elements // frame if frame else 0
+    if op.op == "SignalDelay":
+        capacity = frame + _option_int(op, 0)
+    else:  # Framer: frame_size rounded up to a multiple of frame_step
+        size, step = _option_int(op, 0), max(_option_int(op, 1), 1)
+        capacity = (size + step - 1) // step * step
+    buffer = S.circular_buffer_bytes(capacity, abi)
+    return ([(pointer * rows, "state buffer pointers"), (pointer * rows, "circular buffer pointers")]
+            + [(buffer, f"row {i} circular buffer") for i in range(rows)])
 
 
 def _batch_matmul_persistent(sg: Subgraph, op: Operator, abi: S.Abi | str) -> list[tuple[int, str]]:
@@ -602,4 +677,6 @@ def _op_scratch(sg: Subgraph, op: Operator, pointer: int = 8) -> list[int]:
     if name == "UNIDIRECTIONAL_SEQUENCE_LSTM":
         cell_state = t[op.inputs[19]]
         return [cell_state.nbytes] * 4
+    if name == "SignalRfft":  # the zero-padded frame: fft_length samples
+        return [_option_int(op, 1) * (t[op.inputs[0]].type.buffer_bytes(1) or 0)]
     return []

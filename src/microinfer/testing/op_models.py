@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..tflite import Model, ModelBuilder, load
+from . import signal_models as SM
 from ..tflite.options import (
     AddOptions,
     ArgMaxOptions,
@@ -788,6 +789,30 @@ OP_CASES: tuple[OpCase, ...] = (
        description="4x5 to 7x9, half-pixel centers"),
     _c("RESIZE_BILINEAR/float32", _resize, "RESIZE_BILINEAR", act=FLOAT, align_corners=True, version=1,
        description="4x5 to 7x9, align corners"),
+    # TFLite Micro's custom operators: the signal library's audio front end, CIRCULAR_BUFFER
+    _c("SignalWindow/int16x8", SM.window, (2, 2, 16), description="Hann window, shift 12"),
+    _c("SignalFftAutoScale/int16x8", SM.fft_auto_scale, 32),
+    _c("SignalEnergy/int16x8", SM.energy, 17),
+    _c("SignalFilterBank/uint32", SM.filter_bank, 10, 33, description="10 mel channels over 33 bins"),
+    _c("SignalFilterBankSquareRoot/uint64", SM.filter_bank_square_root, 10, None,
+       description="the shift a model input"),
+    _c("SignalFilterBankLog/uint32", SM.filter_bank_log, 10),
+    _c("SignalFilterBankSpectralSubtraction/uint32", SM.filter_bank_spectral_subtraction, 10),
+    _c("SignalPCAN/uint32", SM.pcan, 10),
+    _c("SignalDelay/int16x8", SM.delay, (3, 8), 5, description="3 rows, 5 samples of delay"),
+    _c("SignalFramer/int16x8", SM.framer, (2, 12), 10, 4, description="prefilled, 3 frames a row"),
+    _c("SignalStacker/int16x8", SM.stacker, 5, 3),
+    _c("SignalOverlapAdd/int16x8", SM.overlap_add, (2, 3, 8), 4),
+    _c("SignalOverlapAdd/float32", SM.overlap_add, (3, 6), 2, "float32"),
+    _c("SignalRfft/int16x8", SM.rfft, "int16", (2, 30), 32, description="rows of 30 samples padded to 32"),
+    _c("SignalRfft/int32", SM.rfft, "int32", (48,), 48, description="radix 4, 3 and 2"),
+    _c("SignalRfft/float32", SM.rfft, "float32", (2, 40), 40, description="radix 4 and 5"),
+    _c("SignalIrfft/int16x8", SM.irfft, "int16", (3,), 64),
+    _c("SignalIrfft/int32", SM.irfft, "int32", (2,), 24),
+    _c("SignalIrfft/float32", SM.irfft, "float32", (2,), 30, description="radix 3 and 5"),
+    _c("CIRCULAR_BUFFER/int8", SM.circular_buffer, 1, 2, 8, description="one slot (older slots start as arena garbage)"),
+    _c("CIRCULAR_BUFFER/int8/valid", SM.circular_buffer, 1, 1, 16, 3, True,
+       description="period 3, with the valid output"),
 )
 
 _BY_NAME = {c.name: c for c in OP_CASES}
