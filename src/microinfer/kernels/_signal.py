@@ -59,8 +59,9 @@ def parameters(*names: str) -> Callable[[Node], bool]:
         return len(values) >= len(names) and all(_integer(v) for v in values[: len(names)])
 
     listed = ", ".join(names)
-    check.__doc__ = (f"The custom options are a FlexBuffer map whose first {len(names)} values, in key order, "
-                     f"are integers of int32 range: {listed}")
+    which = "first value, in key order, is an integer" if len(names) == 1 else \
+        f"first {len(names)} values, in key order, are integers"
+    check.__doc__ = f"The custom options are a FlexBuffer map whose {which} of int32 range: {listed}"
     return check
 
 
