@@ -89,8 +89,9 @@ from . import (  # noqa: F401
     unpack,
     zeros_like,
 )
-from . import (  # noqa: F401  TFLite Micro's custom operators (signal library, CIRCULAR_BUFFER)
+from . import (  # noqa: F401  TFLite Micro's custom operators (signal library, CIRCULAR_BUFFER, DECODE)
     circular_buffer,
+    decode,
     delay,
     energy,
     fft_auto_scale,

@@ -384,6 +384,10 @@ STRUCTS.update({
     "kiss_fft_state/int16": ["int", "int", ("int", 64), ("i16", 2)],
     "kiss_fft_state/int32": ["int", "int", ("int", 64), ("i32", 2)],
     "IrfftFloatState": ["i32", "ptr"],
+    # kernels/decode_state_lut.h DecodeStateLut: vptr, context_, micro_profiler_ (DecodeState),
+    # compressed_indices_, count_indices_, num_channels_, elements_per_channel_, value_table_,
+    # value_table_channel_stride_, compressed_bit_width_, use_alternate_axis_
+    "DecodeStateLut": ["ptr", "ptr", "ptr", "ptr", "size_t", "size_t", "size_t", "ptr", "u8", "u8", "bool"],
 })
 KERNEL_OPDATA.update({
     "SignalWindow": "TFLMSignalInt32Pair", "SignalEnergy": "TFLMSignalInt32Pair",

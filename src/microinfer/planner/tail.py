@@ -392,7 +392,11 @@ def _steps(model: Model, abi: str, *, recording: bool, kernels: str = REFERENCE,
     n_scratch = 0
     for sg in model.subgraphs:
         for op in sg.operators:
-            for item in lib.prepare_sequence(sg, op):
+            sequence = lib.prepare_sequence(sg, op)
+            # one "P": every persistent buffer there; several: one each, the last takes the rest
+            p_left = sum(1 for item in sequence if not isinstance(item, Tensor))
+            persistent = list(lib.persistent(sg, op))
+            for item in sequence:
                 if isinstance(item, Tensor):  # a temporary TfLiteTensor (AllocateTempXTensor)
                     steps.append(_Step("T", tensor_size, tensor_align, keep=2 * a.pointer))
                     if _quantized(item):
@@ -400,7 +404,9 @@ def _steps(model: Model, abi: str, *, recording: bool, kernels: str = REFERENCE,
                         steps.append(_Step("T", S.int_array_bytes(len(item.quantization.scale)), 4,
                                            keep=0))
                 else:
-                    for size, what, exact in lib.persistent(sg, op):
+                    p_left -= 1
+                    now, persistent = (persistent, []) if p_left == 0 else (persistent[:1], persistent[1:])
+                    for size, what, exact in now:
                         P(size, PERSISTENT_BUFFERS, f"op {op.index} {op.op} {what}", ALIGN,
                           exact=exact)
             n_scratch += len(lib.scratch(sg, op))
@@ -497,6 +503,8 @@ _PREPARE_TEMPS: dict[str, tuple[str, ...]] = {
     "SignalPCAN": ("i0", "i1", "i2", "o0"), "SignalStacker": ("i0", "o0", "o1"),
     "SignalDelay": ("i0", "o0", "P"), "SignalFramer": ("i0", "o0", "o1", "P"), "SignalOverlapAdd": ("i0", "o0", "P"),
     "SignalRfft": ("i0", "o0"), "SignalIrfft": ("i0", "o0"), "CIRCULAR_BUFFER": ("i0", "o0", "o1"),
+    # the DecodeState pointer array first, then per output its pair, the output and its state
+    "TFLM_DECODE": ("P", *(token for k in range(64) for token in (f"i{2 * k}", f"i{2 * k + 1}", f"o{k}", "P"))),
 }
 _DEFAULT_TEMPS = ("I", "O")  # ADD, SUB, MUL, pooling, activations, SOFTMAX, (DE)QUANTIZE, PRELU ...
 
@@ -560,6 +568,10 @@ def _op_prepare_persistent(sg: Subgraph, op: Operator, abi: S.Abi | str = "x86_6
         return [(40, "ADD_N OpData")]  # ten 4-byte members, allocated in Prepare
     if name in ("SignalDelay", "SignalFramer", "SignalOverlapAdd"):
         return _signal_rows_persistent(sg, op, abi)
+    if name == "TFLM_DECODE":  # DecodeState* per output, then a DecodeStateLut per output
+        outputs = len(op.outputs)
+        return [(S.abi(abi).pointer * outputs, "DecodeState pointers")] + [
+            (S.sizeof("DecodeStateLut", abi), f"output {i} DecodeStateLut") for i in range(outputs)]
     return []
 
 

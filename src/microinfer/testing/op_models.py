@@ -813,6 +813,9 @@ OP_CASES: tuple[OpCase, ...] = (
     _c("CIRCULAR_BUFFER/int8", SM.circular_buffer, 1, 2, 8, description="one slot (older slots start as arena garbage)"),
     _c("CIRCULAR_BUFFER/int8/valid", SM.circular_buffer, 1, 1, 16, 3, True,
        description="period 3, with the valid output"),
+    _c("TFLM_DECODE/int8", SM.decode, (8, 3, 3, 4), 4, "int8", 8, description="4-bit LUT, 8 channels on axis 0"),
+    _c("TFLM_DECODE/float32", SM.decode, (5, 7), 3, "float32", 7, True, pairs=2,
+       description="two 3-bit LUTs, tables along the last axis"),
 )
 
 _BY_NAME = {c.name: c for c in OP_CASES}

@@ -207,3 +207,51 @@ def circular_buffer(slots: int = 3, width: int = 1, depth: int = 4, cycles_max: 
     outputs = [y, m.output((), "bool")] if valid_output else [y]
     options = None if cycles_max is None else custom_options(cycles_max=cycles_max)
     return m.finish("CIRCULAR_BUFFER", [x], outputs, options)
+
+
+def pack_indices(indices, width: int) -> np.ndarray:
+    """LUT indices packed ``width`` bits each, most significant bit first, as TFLite Micro's
+    compression tooling writes them."""
+    bits = ((np.asarray(indices, np.int64).reshape(-1, 1) >> np.arange(width - 1, -1, -1)) & 1).astype(np.uint8)
+    return np.packbits(bits.reshape(-1))
+
+
+def lut_ancillary(tables, width: int, dtype, stride: int | None = None) -> np.ndarray:
+    """The ancillary tensor of a LUT-compressed tensor: the 16-byte DECODE header (type 0,
+    version 1, LUT version 1, index width, table stride) and the value tables, each padded to
+    ``stride`` entries of the output's type."""
+    stride = stride or max(len(t) for t in tables)
+    header = bytes([0, 1, 0, 0, 1, 0xF0 | width, stride]) + bytes(9)
+    body = b"".join(np.pad(np.asarray(t).astype(dtype), (0, stride - len(t))).tobytes() for t in tables)
+    return np.frombuffer(header + body, np.uint8)
+
+
+def decode(shape=(4, 6), width: int = 4, dtype: str = "int8", channels: int = 1, last_axis: bool = False,
+           seed: int = 0, pairs: int = 1) -> bytes:
+    """``pairs`` LUT-compressed constants of ``shape`` (``channels`` value tables along dimension
+    0, or along the last with ``last_axis``) decoded by one TFLM_DECODE into the model's outputs;
+    the model's one input (int8, shape (1,)) is unused."""
+    rng = np.random.default_rng(seed)
+    m = _OneOp()
+    m.input((1,), "int8")
+    inputs, outputs = [], []
+    count = int(np.prod(shape))
+    np_dtype = np.dtype(dtype)
+    for p in range(pairs):
+        indices = rng.integers(0, 1 << width, count)
+        if np_dtype == np.float32:
+            tables = [rng.normal(0, 1, 1 << width).astype(np.float32) for _ in range(channels)]
+        elif np_dtype == np.bool_:
+            tables = [rng.integers(0, 2, 1 << width).astype(np.bool_) for _ in range(channels)]
+        else:
+            info = np.iinfo(np_dtype)
+            tables = [rng.integers(max(info.min, -(2**40)), min(info.max, 2**40), 1 << width, endpoint=True)
+                      for _ in range(channels)]
+        inputs += [m.const(pack_indices(indices, width), np.uint8), m.const(lut_ancillary(tables, width, np_dtype), np.uint8)]
+        q = {}
+        if channels > 1:
+            q = dict(scale=[0.05] * channels, zero_point=[0] * channels, axis=len(shape) - 1 if last_axis else 0)
+        elif dtype in ("int8", "int16"):
+            q = dict(scale=0.05, zero_point=0)
+        outputs.append(m.g.add_output(f"decoded{p}", shape, dtype, **q))
+    return m.finish("TFLM_DECODE", inputs, outputs, None)
