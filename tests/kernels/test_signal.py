@@ -1,5 +1,5 @@
-"""TFLite Micro's custom operators (the signal library's audio front end, CIRCULAR_BUFFER)
-against the live TFLite Micro, bit for bit, over streams of invokes; TFLite Micro's own kernel
+"""TFLite Micro's custom operators (the signal library's audio front end, CIRCULAR_BUFFER,
+TFLM_DECODE) against the live TFLite Micro, bit for bit, over streams of invokes; TFLite Micro's own kernel
 tests' values by hand; and what microinfer refuses (LiteRT registers none of them).
 """
 
@@ -111,6 +111,30 @@ def test_circular_buffer_stream(kwargs, reference_worker):
             assert bool(got[1]) == bool(run.outputs[1]), i
 
 
+@pytest.mark.parametrize("dtype", ["int8", "int16", "int32", "int64", "float32", "bool"])
+def test_decode_against_tflm(dtype, reference_worker):
+    @settings(**SETTINGS)
+    @given(model=family.decode(dtype))
+    def run(model):
+        _stream(reference_worker, model, steps=1)
+
+    run()
+
+
+def test_decode_by_hand():
+    """3-bit indices 5, 0, 7, 2 packed MSB first (101 000 111 010 -> 0xA3 0xA0) into the
+    per-channel tables of a (2, 2) int16 output (channel = row)."""
+    tables = [np.arange(8) * 10, np.arange(8) * -100]
+    packed = M.pack_indices([5, 0, 7, 2], 3)
+    assert packed.tolist() == [0b10100011, 0b10100000]
+    m = M._OneOp()
+    m.input((1,), "int8")
+    enc, anc = m.const(packed, np.uint8), m.const(M.lut_ancillary(tables, 3, np.int16), np.uint8)
+    y = m.g.add_output("y", (2, 2), "int16", scale=[0.1, 0.2], zero_point=[0, 0], axis=0)
+    model = m.finish("TFLM_DECODE", [enc, anc], [y], None)
+    assert _one(model, np.zeros(1, np.int8))[0].tolist() == [[50, 0], [-700, -200]]
+
+
 # -- TFLite Micro's kernel tests, by hand -------------------------------------------------------------
 def _one(model: bytes, *inputs) -> list[np.ndarray]:
     return Interpreter(model).run(list(inputs))
@@ -179,6 +203,15 @@ def test_irfft_inverts_rfft_in_float():
 
 
 # -- refusals -------------------------------------------------------------------------------------
+def _decode_one(indices, width, tables, dtype=np.int8) -> bytes:
+    """One int8 (len(indices),) output decoded from ``tables`` (per tensor)."""
+    m = M._OneOp()
+    m.input((1,), "int8")
+    enc, anc = m.const(M.pack_indices(indices, width), np.uint8), m.const(M.lut_ancillary(tables, width, dtype), np.uint8)
+    y = m.g.add_output("y", (len(indices),), "int8", scale=0.1, zero_point=0)
+    return m.finish("TFLM_DECODE", [enc, anc], [y], None)
+
+
 def _refusal(model: bytes, reference: str = "tflm") -> str:
     with pytest.raises(UnsupportedOpError) as info:
         Interpreter(model, reference=reference)
@@ -186,7 +219,7 @@ def _refusal(model: bytes, reference: str = "tflm") -> str:
 
 
 def test_litert_refuses_every_custom_operator(reference_worker):
-    for model in (M.window(), M.rfft(), M.circular_buffer(), M.delay()):
+    for model in (M.window(), M.rfft(), M.circular_buffer(), M.delay(), M.decode()):
         assert "LiteRT registers none of TFLite Micro's custom operators" in _refusal(model, "tflite")
     with pytest.raises(Exception, match="unresolved custom op"):
         reference_worker.run("tflite", M.window(), [np.zeros((2, 16), np.int16)])
@@ -200,8 +233,11 @@ def test_litert_refuses_every_custom_operator(reference_worker):
     (M.window((1, 12), 8), "a multiple of theirs"),
     (M.filter_bank_log(4, 32), "input_correction_bits is in 0..31"),
     (M.circular_buffer(cycles_max=2), "and 1 when there is no valid output"),
+    (M.decode().replace(bytes([0, 1, 0, 0, 1, 0xF4, 16]), bytes([2, 1, 0, 0, 1, 0xF4, 16])),
+     "pruning, Huffman and custom types are not reproduced"),
+    (_decode_one([15, 3], 4, [np.arange(8)]), "the indices and value tables cover every element"),
 ], ids=["energy_range", "fft_factor_7", "framer_unfilled", "stacker_right_context", "window_frames",
-        "log_shift", "circular_buffer_abort"])
+        "log_shift", "circular_buffer_abort", "decode_prune", "decode_table_short"])
 def test_refusals(model, message):
     assert message in _refusal(model)
 

@@ -9,9 +9,14 @@ rows), the complex side ``fft_length / 2 + 1`` bins as interleaved (re, im) pair
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import numpy as np
+
 from ..tflite.types import TensorType
 from . import _kiss_fft
 from . import _signal as S
+from ._kiss_fft import RealFft
 from .registry import Node
 
 KIND = {TensorType.INT16: "int16", TensorType.INT32: "int32", TensorType.FLOAT32: "float32"}
@@ -46,3 +51,18 @@ def rows(real_shape: tuple, complex_shape: tuple, n: int, real_exact: bool) -> b
     samples = real_shape[-1]
     fits = samples == n if real_exact else 1 <= samples <= n
     return fits and complex_shape[-1] == 2 * (n // 2 + 1)
+
+
+def constraints(shapes) -> tuple:
+    """Both kernels' constraints, ending with their own shape constraint."""
+    return (S.tflm_only, S.parameters("T", "fft_length"), type_entry, length, shapes)
+
+
+@dataclass(frozen=True)
+class FftData:
+    fft: RealFft
+    dtype: np.dtype
+
+
+def prepare(node: Node, inverse: bool) -> FftData:
+    return FftData(RealFft.plan(kind(node), fft_length(node), inverse), node.outputs[0].type.numpy_dtype)

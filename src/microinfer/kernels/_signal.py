@@ -14,7 +14,7 @@ would read garbage or zero), so ``prepare`` can read parameters without further 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import numpy as np
 
@@ -108,17 +108,6 @@ def tensor_types(*spec: tuple[str, TensorType | tuple[TensorType, ...]]) -> Call
     return check
 
 
-def rank_of(t: Tensor) -> int:
-    return len(t.shape)
-
-
-def flat_size(shape: Sequence[int]) -> int:
-    n = 1
-    for d in shape:
-        n *= d
-    return n
-
-
 def constant(node: Node, *positions: int) -> bool:
     return all(node.input(p) is not None and node.input(p).is_constant for p in positions)
 
@@ -146,8 +135,6 @@ class StatefulKernel:
 def most_significant_bit(x, bits: int = 32):
     """signal/src/msb: the 1-based position of the highest set bit, and ``bits`` for 0 (GCC's
     ``bits - __builtin_clz`` path, which the wheel takes), elementwise over unsigned arrays."""
-    import numpy as np
-
     x = np.asarray(x, dtype=np.uint64).copy()
     position = np.zeros(x.shape, dtype=np.int64)
     for step in (32, 16, 8, 4, 2, 1):

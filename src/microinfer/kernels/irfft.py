@@ -5,13 +5,9 @@ unscaled result by ``fft_length`` at the end, as TFLite Micro does."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from . import _fft_ops as F
-from . import _signal as S
-from ._kiss_fft import RealFft
 from .registry import Kernel, Node, register
 
 
@@ -20,21 +16,14 @@ def _shapes(node: Node) -> bool:
     return F.rows(node.outputs[0].shape, node.input(0).shape, F.fft_length(node), real_exact=True)
 
 
-@dataclass(frozen=True)
-class IrfftData:
-    fft: RealFft
-    dtype: np.dtype
-
-
 @register("SignalIrfft", versions=range(1, 2), types=("int16", "int32", "float32"), inputs=1, outputs=1)
 class Irfft(Kernel):
-    constraints = (S.tflm_only, S.parameters("T", "fft_length"), F.type_entry, F.length, _shapes)
+    constraints = F.constraints(_shapes)
 
-    def prepare(self, node: Node) -> IrfftData:
-        return IrfftData(RealFft.plan(F.kind(node), F.fft_length(node), inverse=True),
-                         node.outputs[0].type.numpy_dtype)
+    def prepare(self, node: Node) -> F.FftData:
+        return F.prepare(node, inverse=True)
 
-    def eval(self, data: IrfftData, inputs):
+    def eval(self, data: F.FftData, inputs):
         x = inputs[0]
         bins = x.reshape(-1, x.shape[-1])
         samples = data.fft.inverse_transform(bins[:, 0::2], bins[:, 1::2])

@@ -4,13 +4,9 @@ bins computed by KISS FFT (see :mod:`._kiss_fft`; fixed point scales by 1 / fft_
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from . import _fft_ops as F
-from . import _signal as S
-from ._kiss_fft import RealFft
 from .registry import Kernel, Node, register
 
 
@@ -19,21 +15,14 @@ def _shapes(node: Node) -> bool:
     return F.rows(node.input(0).shape, node.outputs[0].shape, F.fft_length(node), real_exact=False)
 
 
-@dataclass(frozen=True)
-class RfftData:
-    fft: RealFft
-    dtype: np.dtype
-
-
 @register("SignalRfft", versions=range(1, 2), types=("int16", "int32", "float32"), inputs=1, outputs=1)
 class Rfft(Kernel):
-    constraints = (S.tflm_only, S.parameters("T", "fft_length"), F.type_entry, F.length, _shapes)
+    constraints = F.constraints(_shapes)
 
-    def prepare(self, node: Node) -> RfftData:
-        return RfftData(RealFft.plan(F.kind(node), F.fft_length(node), inverse=False),
-                        node.outputs[0].type.numpy_dtype)
+    def prepare(self, node: Node) -> F.FftData:
+        return F.prepare(node, inverse=False)
 
-    def eval(self, data: RfftData, inputs):
+    def eval(self, data: F.FftData, inputs):
         x = inputs[0]
         samples = x.reshape(-1, x.shape[-1])
         padded = np.zeros((samples.shape[0], data.fft.fft_length), samples.dtype)

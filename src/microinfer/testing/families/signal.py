@@ -1,5 +1,5 @@
-"""Strategies of TFLite Micro's custom operators: the signal library's audio front end and
-CIRCULAR_BUFFER (kernels/_signal.py). LiteRT registers none of them, so only TFLite Micro
+"""Strategies of TFLite Micro's custom operators: the signal library's audio front end,
+CIRCULAR_BUFFER and TFLM_DECODE (kernels/_signal.py). LiteRT registers none of them, so only TFLite Micro
 compares; microinfer refuses them with reference='tflite'.
 
 Drawn: frame and channel counts from 1, every parameter over the range TFLite Micro defines
@@ -144,6 +144,19 @@ def circular_buffer(draw) -> bytes:
     return M.circular_buffer(1, draw(st.integers(1, 3)), draw(st.integers(1, 8)), cycles, valid)
 
 
+@st.composite
+def decode(draw, dtype: str) -> bytes:
+    """LUT-compressed constants of every index width, per tensor or per channel along the first
+    or the last axis (int8 widths 2, 3 and 4 take TFLite Micro's unrolled paths on long rows)."""
+    shape = tuple(draw(st.lists(st.integers(1, 6), min_size=1, max_size=3)))
+    if draw(st.booleans()):
+        shape = (*shape[:-1], draw(st.sampled_from([16, 32, 33, 48])))
+    last_axis = draw(st.booleans())
+    dim = shape[-1] if last_axis else shape[0]
+    channels = dim if draw(st.booleans()) and dim > 1 else 1
+    return M.decode(shape, draw(st.integers(1, 7)), dtype, channels, last_axis, draw(SEEDS), draw(st.integers(1, 2)))
+
+
 def _each(strategy):
     return lambda act: strategy()
 
@@ -164,4 +177,5 @@ GENERATED = {
     "SignalRfft": (("int16x8", "int32", "float32"), rfft),
     "SignalIrfft": (("int16x8", "int32", "float32"), irfft),
     "CIRCULAR_BUFFER": (("int8",), _each(circular_buffer)),
+    "TFLM_DECODE": (("int8", "int16x8", "int32", "int64", "float32", "bool"), decode),
 }
