@@ -24,9 +24,14 @@ def _shapes(node: Node) -> bool:
     return len(x.shape) >= 1 and x.shape[-1] >= 1 and y.shape == x.shape
 
 
+MAX_STATE = 1 << 24  # samples of history microinfer keeps (32 MiB); TFLite Micro's arena bounds it
+
+
 def _delay(node: Node) -> bool:
-    """delay_length is at least 0"""
-    return S.parameter(node, 0) >= 0
+    """delay_length is at least 0, and the delay line (rows x delay_length samples) at most 2**24 samples"""
+    x = node.input(0)
+    rows = x.num_elements // x.shape[-1] if x.shape and x.shape[-1] else 0
+    return 0 <= S.parameter(node, 0) and rows * S.parameter(node, 0) <= MAX_STATE
 
 
 @dataclass(frozen=True)
