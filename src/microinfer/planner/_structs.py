@@ -388,6 +388,10 @@ STRUCTS.update({
     # compressed_indices_, count_indices_, num_channels_, elements_per_channel_, value_table_,
     # value_table_channel_stride_, compressed_bit_width_, use_alternate_axis_
     "DecodeStateLut": ["ptr", "ptr", "ptr", "ptr", "size_t", "size_t", "size_t", "ptr", "u8", "u8", "bool"],
+    # kernels/decode_state_prune.h DecodeStatePrune: the DecodeState members, compressed_indices_,
+    # count_indices_, num_channels_, elements_per_channel_, value_table_, zero_points_,
+    # single_zero_point_, use_alternate_axis_
+    "DecodeStatePrune": ["ptr", "ptr", "ptr", "ptr", "size_t", "size_t", "size_t", "ptr", "ptr", "i8", "bool"],
 })
 KERNEL_OPDATA.update({
     "SignalWindow": "TFLMSignalInt32Pair", "SignalEnergy": "TFLMSignalInt32Pair",

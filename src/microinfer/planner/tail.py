@@ -37,6 +37,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from ..errors import ModelError
 from ..tflite import flexbuffers
 from ..tflite.model import Model, Operator, Subgraph, Tensor
@@ -503,8 +505,6 @@ _PREPARE_TEMPS: dict[str, tuple[str, ...]] = {
     "SignalPCAN": ("i0", "i1", "i2", "o0"), "SignalStacker": ("i0", "o0", "o1"),
     "SignalDelay": ("i0", "o0", "P"), "SignalFramer": ("i0", "o0", "o1", "P"), "SignalOverlapAdd": ("i0", "o0", "P"),
     "SignalRfft": ("i0", "o0"), "SignalIrfft": ("i0", "o0"), "CIRCULAR_BUFFER": ("i0", "o0", "o1"),
-    # the DecodeState pointer array first, then per output its pair, the output and its state
-    "TFLM_DECODE": ("P", *(token for k in range(64) for token in (f"i{2 * k}", f"i{2 * k + 1}", f"o{k}", "P"))),
 }
 _DEFAULT_TEMPS = ("I", "O")  # ADD, SUB, MUL, pooling, activations, SOFTMAX, (DE)QUANTIZE, PRELU ...
 
@@ -515,6 +515,8 @@ def _prepare_sequence(sg: Subgraph, op: Operator, overrides: dict | None = None)
     keys = ([f"{op.op}/{first.dtype_name}"] if first is not None else []) + [op.op]
     sequence = next((table[k] for table in (overrides or {}, _PREPARE_TEMPS) for k in keys if k in table),
                     _DEFAULT_TEMPS)
+    if op.op == "TFLM_DECODE":
+        sequence = _decode_sequence(sg, op)
     for token in sequence:
         if token == "P":
             out.append("P")
@@ -568,11 +570,40 @@ def _op_prepare_persistent(sg: Subgraph, op: Operator, abi: S.Abi | str = "x86_6
         return [(40, "ADD_N OpData")]  # ten 4-byte members, allocated in Prepare
     if name in ("SignalDelay", "SignalFramer", "SignalOverlapAdd"):
         return _signal_rows_persistent(sg, op, abi)
-    if name == "TFLM_DECODE":  # DecodeState* per output, then a DecodeStateLut per output
-        outputs = len(op.outputs)
-        return [(S.abi(abi).pointer * outputs, "DecodeState pointers")] + [
-            (S.sizeof("DecodeStateLut", abi), f"output {i} DecodeStateLut") for i in range(outputs)]
+    if name == "TFLM_DECODE":  # DecodeState* per output, then each output's state
+        allocations = [(S.abi(abi).pointer * len(op.outputs), "DecodeState pointers")]
+        for k in range(len(op.outputs)):
+            allocations += _decode_state(sg, op, k, abi)
+        return allocations
     return []
+
+
+def _decode_state(sg: Subgraph, op: Operator, k: int, abi: S.Abi | str) -> list[tuple[int, str]]:
+    """TFLM_DECODE's Prepare for output ``k``: its DecodeStateLut or DecodeStatePrune, and a
+    pruned int8 per-channel output's int8 zero points (copied by Setup)."""
+    if 2 * k + 1 >= len(op.inputs) or op.inputs[2 * k + 1] < 0:
+        return []
+    ancillary = sg.tensors[op.inputs[2 * k + 1]]
+    kind = int(ancillary.data.reshape(-1).view(np.uint8)[0]) if ancillary.data is not None and ancillary.data.size else -1
+    if kind == 0:
+        return [(S.sizeof("DecodeStateLut", abi), f"output {k} DecodeStateLut")]
+    if kind != 2:
+        return []
+    state = [(S.sizeof("DecodeStatePrune", abi), f"output {k} DecodeStatePrune")]
+    y = sg.tensors[op.outputs[k]]
+    channels = len(y.quantization.scale) if y.quantization is not None else 0
+    if y.dtype_name == "int8" and channels > 1:
+        state.append((channels, f"output {k} zero points"))
+    return state
+
+
+def _decode_sequence(sg: Subgraph, op: Operator) -> tuple[str, ...]:
+    """TFLM_DECODE's Prepare: the pointer array, then per output its pair and output as
+    temporaries followed by that output's state allocations."""
+    tokens = ["P"]
+    for k in range(len(op.outputs)):
+        tokens += [f"i{2 * k}", f"i{2 * k + 1}", f"o{k}"] + ["P"] * len(_decode_state(sg, op, k, "x86_64"))
+    return tuple(tokens)
 
 
 def _custom_values(op: Operator) -> list:

@@ -816,6 +816,9 @@ OP_CASES: tuple[OpCase, ...] = (
     _c("TFLM_DECODE/int8", SM.decode, (8, 3, 3, 4), 4, "int8", 8, description="4-bit LUT, 8 channels on axis 0"),
     _c("TFLM_DECODE/float32", SM.decode, (5, 7), 3, "float32", 7, True, pairs=2,
        description="two 3-bit LUTs, tables along the last axis"),
+    _c("TFLM_DECODE/int8/pruned", SM.decode, (6, 5), 1, "int8", 6, pairs=2, pruned=True, zero_points=[-3, 0, 5, 7, 1, -128],
+       description="two pruned tensors, int8 zero points per channel"),
+    _c("TFLM_DECODE/int16x8/pruned", SM.decode, (3, 9), 1, "int16", pruned=True),
 )
 
 _BY_NAME = {c.name: c for c in OP_CASES}

@@ -226,11 +226,19 @@ def lut_ancillary(tables, width: int, dtype, stride: int | None = None) -> np.nd
     return np.frombuffer(header + body, np.uint8)
 
 
+def prune_ancillary(values, dtype) -> np.ndarray:
+    """The ancillary tensor of a pruned tensor: the DECODE header (type 2, version 1, pruning
+    version 1) and the kept values in order, of the output's type."""
+    header = bytes([2, 1, 0, 0, 1]) + bytes(11)
+    return np.frombuffer(header + np.asarray(values).astype(dtype).tobytes(), np.uint8)
+
+
 def decode(shape=(4, 6), width: int = 4, dtype: str = "int8", channels: int = 1, last_axis: bool = False,
-           seed: int = 0, pairs: int = 1) -> bytes:
-    """``pairs`` LUT-compressed constants of ``shape`` (``channels`` value tables along dimension
-    0, or along the last with ``last_axis``) decoded by one TFLM_DECODE into the model's outputs;
-    the model's one input (int8, shape (1,)) is unused."""
+           seed: int = 0, pairs: int = 1, pruned: bool = False, zero_points=None) -> bytes:
+    """``pairs`` LUT-compressed (or, with ``pruned``, pruned) constants of ``shape`` (``channels``
+    value tables along dimension 0, or along the last with ``last_axis``) decoded by one
+    TFLM_DECODE into the model's outputs; the model's one input (int8, shape (1,)) is unused.
+    ``zero_points``: the output's (one, or one per channel), 0 by default."""
     rng = np.random.default_rng(seed)
     m = _OneOp()
     m.input((1,), "int8")
@@ -239,19 +247,27 @@ def decode(shape=(4, 6), width: int = 4, dtype: str = "int8", channels: int = 1,
     np_dtype = np.dtype(dtype)
     for p in range(pairs):
         indices = rng.integers(0, 1 << width, count)
+        size = max(count, 1) if pruned else 1 << width  # values a table holds
         if np_dtype == np.float32:
-            tables = [rng.normal(0, 1, 1 << width).astype(np.float32) for _ in range(channels)]
+            tables = [rng.normal(0, 1, size).astype(np.float32) for _ in range(channels)]
         elif np_dtype == np.bool_:
-            tables = [rng.integers(0, 2, 1 << width).astype(np.bool_) for _ in range(channels)]
+            tables = [rng.integers(0, 2, size).astype(np.bool_) for _ in range(channels)]
         else:
             info = np.iinfo(np_dtype)
-            tables = [rng.integers(max(info.min, -(2**40)), min(info.max, 2**40), 1 << width, endpoint=True)
+            tables = [rng.integers(max(info.min, -(2**40)), min(info.max, 2**40), size, endpoint=True)
                       for _ in range(channels)]
-        inputs += [m.const(pack_indices(indices, width), np.uint8), m.const(lut_ancillary(tables, width, np_dtype), np.uint8)]
+        if pruned:
+            kept = rng.integers(0, 2, count).astype(bool)
+            encoded = np.packbits(kept.astype(np.uint8))
+            ancillary = prune_ancillary(np.concatenate(tables)[: int(kept.sum())] if count else [], np_dtype)
+        else:
+            encoded, ancillary = pack_indices(indices, width), lut_ancillary(tables, width, np_dtype)
+        inputs += [m.const(encoded, np.uint8), m.const(ancillary, np.uint8)]
+        points = [0] * channels if zero_points is None else list(np.broadcast_to(zero_points, channels))
         q = {}
         if channels > 1:
-            q = dict(scale=[0.05] * channels, zero_point=[0] * channels, axis=len(shape) - 1 if last_axis else 0)
+            q = dict(scale=[0.05] * channels, zero_point=points, axis=len(shape) - 1 if last_axis else 0)
         elif dtype in ("int8", "int16"):
-            q = dict(scale=0.05, zero_point=0)
+            q = dict(scale=0.05, zero_point=points[0])
         outputs.append(m.g.add_output(f"decoded{p}", shape, dtype, **q))
     return m.finish("TFLM_DECODE", inputs, outputs, None)

@@ -146,15 +146,21 @@ def circular_buffer(draw) -> bytes:
 
 @st.composite
 def decode(draw, dtype: str) -> bytes:
-    """LUT-compressed constants of every index width, per tensor or per channel along the first
-    or the last axis (int8 widths 2, 3 and 4 take TFLite Micro's unrolled paths on long rows)."""
+    """LUT-compressed constants of every index width, or pruned ones, per tensor or per channel
+    along the first or the last axis (int8 widths 2, 3 and 4 take TFLite Micro's unrolled paths on
+    long rows)."""
     shape = tuple(draw(st.lists(st.integers(1, 6), min_size=1, max_size=3)))
     if draw(st.booleans()):
         shape = (*shape[:-1], draw(st.sampled_from([16, 32, 33, 48])))
     last_axis = draw(st.booleans())
     dim = shape[-1] if last_axis else shape[0]
     channels = dim if draw(st.booleans()) and dim > 1 else 1
-    return M.decode(shape, draw(st.integers(1, 7)), dtype, channels, last_axis, draw(SEEDS), draw(st.integers(1, 2)))
+    pruned = draw(st.booleans())
+    zero_points = None
+    if pruned and dtype == "int8":  # pruned int8 elements take their channel's zero point
+        zero_points = draw(st.lists(st.integers(-128, 127), min_size=channels, max_size=channels))
+    return M.decode(shape, draw(st.integers(1, 7)), dtype, channels, last_axis, draw(SEEDS), draw(st.integers(1, 2)),
+                    pruned, zero_points)
 
 
 def _each(strategy):
