@@ -168,15 +168,22 @@ class RealFft:
         out_r[:, 0], out_r[:, n] = arith.add(dc_r, dc_i), arith.sub(dc_r, dc_i)
         k = np.arange(1, n // 2 + 1)
         if k.size:
-            fpk_r, fpk_i = arith.fixdiv(tr[:, k], 2), arith.fixdiv(ti[:, k], 2)
-            fpnk_r, fpnk_i = arith.fixdiv(tr[:, n - k], 2), arith.fixdiv(arith.neg(ti[:, n - k]), 2)
-            f1_r, f1_i = arith.add(fpk_r, fpnk_r), arith.add(fpk_i, fpnk_i)
-            f2_r, f2_i = arith.sub(fpk_r, fpnk_r), arith.sub(fpk_i, fpnk_i)
-            tw_r, tw_i = arith.cmul(f2_r, f2_i, self.super_twiddles[0][k - 1], self.super_twiddles[1][k - 1])
+            (f1_r, f1_i), (tw_r, tw_i) = self._split(arith, tr, ti, k)
             out_r[:, k], out_i[:, k] = arith.half(f1_r + tw_r), arith.half(f1_i + tw_i)
             # for k = n / 2 both writes hit one bin: the second (n - k) one stays
             out_r[:, n - k], out_i[:, n - k] = arith.half(f1_r - tw_r), arith.half(tw_i - f1_i)
         return out_r, out_i
+
+    def _split(self, arith: _Arith, re, im, k: np.ndarray):
+        """Both directions' split step for bins k and n - k: with f = X[k] / 2 and g =
+        conj(X[n - k]) / 2, the sum f + g and the twiddled difference (f - g) * super twiddle."""
+        n = self.fft_length // 2
+        f_r, f_i = arith.fixdiv(re[:, k], 2), arith.fixdiv(im[:, k], 2)
+        g_r, g_i = arith.fixdiv(re[:, n - k], 2), arith.fixdiv(arith.neg(im[:, n - k]), 2)
+        total = (arith.add(f_r, g_r), arith.add(f_i, g_i))
+        twiddled = arith.cmul(arith.sub(f_r, g_r), arith.sub(f_i, g_i), self.super_twiddles[0][k - 1],
+                              self.super_twiddles[1][k - 1])
+        return total, twiddled
 
     def inverse_transform(self, re: np.ndarray, im: np.ndarray) -> np.ndarray:
         """kiss_fftri: rows of n + 1 bins to rows of fft_length samples (unscaled)."""
@@ -188,11 +195,7 @@ class RealFft:
         ti[:, 0] = arith.fixdiv(arith.sub(re[:, 0], re[:, n]), 2)
         k = np.arange(1, n // 2 + 1)
         if k.size:
-            fk_r, fk_i = arith.fixdiv(re[:, k], 2), arith.fixdiv(im[:, k], 2)
-            fn_r, fn_i = arith.fixdiv(re[:, n - k], 2), arith.fixdiv(arith.neg(im[:, n - k]), 2)
-            fe_r, fe_i = arith.add(fk_r, fn_r), arith.add(fk_i, fn_i)
-            d_r, d_i = arith.sub(fk_r, fn_r), arith.sub(fk_i, fn_i)
-            fo_r, fo_i = arith.cmul(d_r, d_i, self.super_twiddles[0][k - 1], self.super_twiddles[1][k - 1])
+            (fe_r, fe_i), (fo_r, fo_i) = self._split(arith, re, im, k)
             tr[:, k], ti[:, k] = arith.add(fe_r, fo_r), arith.add(fe_i, fo_i)
             tr[:, n - k] = arith.sub(fe_r, fo_r)
             ti[:, n - k] = arith.neg(arith.sub(fe_i, fo_i))
