@@ -82,7 +82,7 @@ class Interpreter:
         self._reuses_buffers = self._arena is not None or "c" in self.op_backends
         # A model that is one chain of C calls runs without per-operator bookkeeping.
         self._chain = None
-        if self.backend == "c" and self._arena is None and not self._variables:
+        if self.backend == "c" and self._arena is None and not self._variables and not self._has_kernel_state():
             self._chain = c_backend.CallChain.of(self._steps, self._prepared, self._order, self.subgraph.inputs)
         # The inputs each step reads when it runs (a C step skips its constants).
         self._step_inputs = [k.used_inputs(n) if hasattr(k, "used_inputs") else n.inputs for k, n in self._steps]
@@ -150,9 +150,17 @@ class Interpreter:
         return [(node, data) for (_, node), data in zip(self._steps, self._prepared)]
 
     def reset_variables(self) -> None:
-        """Reset recurrent state (SVDF/LSTM variable tensors) to its initial value."""
+        """Reset recurrent state (SVDF/LSTM variable tensors, and the state stateful kernels
+        keep themselves, as TFLite Micro's kernels keep it in persistent buffers) to its initial
+        value."""
         with self._lock:
             self._variables = self._initial_variables()
+            for (kernel, _), data in zip(self._steps, self._prepared):
+                if hasattr(kernel, "reset"):
+                    kernel.reset(data)
+
+    def _has_kernel_state(self) -> bool:
+        return any(hasattr(kernel, "reset") for kernel, _ in self._steps)
 
     # -- all at once ---------------------------------------------------------------------------
     def run(self, inputs: Sequence | Mapping[str, object], intermediates: bool = False):

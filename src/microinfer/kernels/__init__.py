@@ -103,6 +103,24 @@ from . import (  # noqa: F401
     unpack,
     zeros_like,
 )
+from . import (  # noqa: F401  TFLite Micro's custom operators (signal library, CIRCULAR_BUFFER, DECODE)
+    circular_buffer,
+    decode,
+    delay,
+    energy,
+    fft_auto_scale,
+    filter_bank,
+    filter_bank_log,
+    filter_bank_spectral_subtraction,
+    filter_bank_square_root,
+    framer,
+    irfft,
+    overlap_add,
+    pcan,
+    rfft,
+    stacker,
+    window,
+)
 from .registry import REGISTRY, Kernel, Node, register
 
 __all__ = ["REGISTRY", "Kernel", "Node", "register"]

@@ -26,8 +26,8 @@ SEEDS = st.integers(0, 2**32 - 1)
 # the strategies below take.
 DTYPES = ("int8", "int16x8", "float32")
 ACTIVATION_TYPE = {"int8": "int8", "int16x8": "int16", "float32": "float32", "uint8": "uint8",
-                   "int32": "int32", "int64": "int64", "bool": "bool",
-                   "hybrid": "hybrid"}  # float32 activations, int8 weights
+                   "int32": "int32", "int64": "int64", "bool": "bool", "uint32": "uint32", "uint64": "uint64",
+                   "hybrid": "hybrid"}  # hybrid: float32 activations, int8 weights
 
 
 @dataclass

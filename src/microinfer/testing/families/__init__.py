@@ -13,7 +13,7 @@ joins them.
 from __future__ import annotations
 
 from .._draw import ACTIVATION_TYPE
-from . import data_movement, elementwise, hybrid, matmul, recurrent, reduce, resize, unary
+from . import data_movement, elementwise, hybrid, matmul, recurrent, reduce, resize, signal, unary
 
 
 def merge(base: dict, extra: dict) -> dict:
@@ -35,5 +35,5 @@ def merge(base: dict, extra: dict) -> dict:
 
 
 GENERATED: dict = {}
-for _module in (data_movement, elementwise, matmul, reduce, resize, hybrid, recurrent, unary):
+for _module in (data_movement, elementwise, matmul, reduce, resize, hybrid, recurrent, unary, signal):
     GENERATED = merge(GENERATED, _module.GENERATED)
