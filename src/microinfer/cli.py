@@ -108,6 +108,8 @@ def _parser() -> argparse.ArgumentParser:
     emulate.add_argument("--json", action="store_true", help="print one JSON object")
     emulate.set_defaults(run=_emulate)
 
+    _add_build_parser(commands)
+
     _add_fit_parser(commands)
 
     fuzz = commands.add_parser("fuzz", help="differential fuzzing of the kernels against the references")
@@ -400,6 +402,43 @@ def _emulate(args) -> int:
     else:
         print(format_emulation(args.model.name, result))
     return 0 if result.all_bit_exact else 1
+
+
+def _add_build_parser(commands) -> None:
+    build = commands.add_parser("build", help="write a model as a standalone C99 library (no interpreter, no malloc)")
+    build.add_argument("model", type=Path, help=".tflite file")
+    build.add_argument("-o", "--output", type=Path, required=True, metavar="DIR", help="folder to write the library into")
+    build.add_argument("--core", default="host",
+                       help="measure for: host (the system compiler) or an emulated core (QEMU): cortex-m0plus, "
+                            "cortex-m4f, cortex-m55 (default host)")
+    build.add_argument("--planner", choices=PLANNERS, default="best",
+                       help="arena planner (default best; tflm: TFLite Micro's own plan)")
+    build.add_argument("--name", help="C name of the library and prefix of its symbols (default: the model's file name)")
+    build.add_argument("--verify", action="store_true",
+                       help="run it on seeded inputs and check every output bit against microinfer's interpreter")
+    build.add_argument("--inputs", type=int, default=20, metavar="N", help="input sets --verify runs (default 20)")
+    build.add_argument("--seed", type=int, default=0, help="seed of the input sets")
+    build.add_argument("--no-measure", action="store_true",
+                       help="only write the library: do not compile and run it (no sizes, no instructions)")
+    build.add_argument("--json", action="store_true", help="print one JSON object")
+    build.set_defaults(run=_build)
+
+
+def _build(args) -> int:
+    from .build import build
+    from .build.report import format_build
+
+    if args.inputs < 1:
+        raise MicroinferError(f"--inputs must be at least 1, not {args.inputs}")
+    show = (lambda text: print(f"{text} ...", file=sys.stderr, flush=True)) if sys.stderr.isatty() else None
+    result = build(args.model, args.output, core=args.core, planner=args.planner, name=args.name,
+                   verify=args.verify, inputs=args.inputs, seed=args.seed, measure=not args.no_measure,
+                   progress=show)
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=1))
+    else:
+        print(format_build(result))
+    return 1 if args.verify and not result.bit_exact else 0
 
 
 def _progress_line(what: str):
