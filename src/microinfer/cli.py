@@ -146,7 +146,11 @@ def _add_fit_parser(commands) -> None:
     fit.add_argument("--clock-mhz", type=float, help="clock (default: the board's or the core's)")
     fit.add_argument("--kernels", choices=FIT_KERNEL_LIBRARIES,
                      help="kernel library (default: CMSIS-NN on Cortex-M, ESP-NN on ESP32)")
-    fit.add_argument("--planner", choices=PLANNERS, default="tflm", help="arena planner (default tflm)")
+    fit.add_argument("--planner", choices=PLANNERS,
+                     help="arena planner (default tflm; best with --kernels microinfer, as microinfer build)")
+    fit.add_argument("--measure", action="store_true",
+                     help="with --kernels microinfer: build the library and run it on the emulated core (QEMU); "
+                          "RAM, flash and instructions are then measured")
     fit.add_argument("--weights-in", metavar="REGION", help="memory region holding the weights (default: flash)")
     fit.add_argument("--arena-in", metavar="REGION", help="memory region holding the tensor arena")
     fit.add_argument("--rate", metavar="N[/s|/h]", help="inferences per second (N or N/s) or per hour (N/h)")
@@ -179,11 +183,13 @@ def _fit(args) -> int:
 
     if args.all_boards:
         single = [flag for flag, value in (("--clock-mhz", args.clock_mhz), ("--weights-in", args.weights_in),
-                                           ("--arena-in", args.arena_in)) if value is not None]
+                                           ("--arena-in", args.arena_in), ("--measure", args.measure or None))
+                  if value is not None]
         if single:
             raise MicroinferError(f"{', '.join(single)}: only with --board or --core, not with --all-boards")
     model = load(args.model)
-    options = dict(planner=args.planner, rate_per_s=_rate(args.rate), battery=args.battery,
+    planner = args.planner or ("best" if args.kernels == "microinfer" else "tflm")
+    options = dict(planner=planner, rate_per_s=_rate(args.rate), battery=args.battery,
                    targets_dirs=args.targets, model_name=args.model.name)
     if args.all_boards:
         results = estimate_all_boards(model, kernels=args.kernels, **options)
@@ -196,8 +202,10 @@ def _fit(args) -> int:
             print(f"{args.model.name}: every board, best first (estimates; arena from the TFLite Micro planner)")
             print(fit_render.ranking_table(results))
         return 0
+    if args.measure and args.kernels != "microinfer":
+        raise MicroinferError("--measure builds microinfer's own library: add --kernels microinfer")
     result = estimate(model, args.board, core=args.core, clock_mhz=args.clock_mhz, kernels=args.kernels,
-                      weights_in=args.weights_in, arena_in=args.arena_in, **options)
+                      weights_in=args.weights_in, arena_in=args.arena_in, measure=args.measure, **options)
     if args.csv:
         with _writing(args.csv):
             args.csv.write_text(fit_render.layers_csv(result))
