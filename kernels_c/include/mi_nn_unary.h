@@ -35,6 +35,20 @@ typedef struct {
 
 mi_status mi_quantize_f32(const mi_quantize_params *params, const float *input, void *output);
 
+/* QUANTIZE int16 -> int8 / int16 / int32: out = output_zero_point + requantize(x - input_zero_point)
+   (double rounding, shift in [-31, 30]), the sum wrapped to int32, saturated to the output type.
+   Element-wise: with 2-byte outputs input and output may be the same buffer. */
+typedef struct {
+    int32_t multiplier;
+    int32_t shift;
+    int32_t input_zero_point;
+    int32_t output_zero_point;
+    int32_t count;
+    int32_t element_bytes; /* of the output: 1, 2 or 4 */
+} mi_requantize_params;
+
+mi_status mi_requantize_s16(const mi_requantize_params *params, const int16_t *input, void *output);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,6 +1,6 @@
 """The C kernels behind the ops a generated library needs beyond convolutions: int8 element-wise
 ops by table (LOGISTIC, TANH, RELU, RELU6, LEAKY_RELU, HARD_SWISH, DEQUANTIZE, CAST, QUANTIZE),
-QUANTIZE of float32, data movement (PAD, PADV2, CONCATENATION, PACK, STRIDED_SLICE, SLICE,
+QUANTIZE of float32 and int16, SVDF (state updated in place), data movement (PAD, PADV2, CONCATENATION, PACK, STRIDED_SLICE, SLICE,
 TRANSPOSE) and MEAN/SUM of int8/int16, against the NumPy spec, bit for bit, for both references.
 
 The models come from microinfer's own generators (``op_examples``: shapes, axes, masks, paddings,
@@ -37,8 +37,8 @@ def must_run_in_c(model: bytes, reference: str) -> bool:
     kinds = (x.type.name, y.type.name)
     if op.op in DATA_OPS:
         return y.num_elements > 0
-    if op.op == "QUANTIZE" and kinds[0] == "FLOAT32":
-        return kinds[1] in ("INT8", "INT16")
+    if op.op == "QUANTIZE" and kinds[0] in ("FLOAT32", "INT16"):
+        return kinds[1] in ("INT8", "INT16") or (kinds[0] == "INT16" and kinds[1] == "INT32")
     if op.op in TABLE_OPS:
         return kinds[0] == "INT8" and y.type.numpy_dtype.itemsize <= 4
     if op.op == "MEAN":
@@ -115,3 +115,27 @@ def test_quantize_float_edge_values(value):
         fast = Interpreter(model, backend="c")
         assert fast.op_backends == ["c"]
         assert np.array_equal(fast.run([values])[0], spec)
+
+
+@SETTINGS
+@given(example=op_examples("SVDF", "int8"), reference=st.sampled_from(["tflm", "tflite"]),
+       seed=st.integers(0, 2**16))
+def test_svdf_state_matches_spec_over_invokes(example, reference, seed):
+    """mi_svdf_s8 updates the state in place as the spec does: equal outputs run after run."""
+    from microinfer.testing.op_models import random_inputs
+
+    try:
+        spec = Interpreter(example.model, reference=reference)
+    except UnsupportedOpError:
+        assume(False)
+    fast = Interpreter(example.model, backend="c", reference=reference)
+    assert fast.op_backends == ["c"], fast.op_backends
+    rng = np.random.default_rng(seed)
+    for run in range(4):
+        inputs = example.inputs if run == 0 else random_inputs(example.model, rng)
+        for g, e in zip(fast.run(inputs), spec.run(inputs)):
+            assert np.array_equal(g, e), (run, g, e)
+    fast.reset_variables()
+    spec.reset_variables()
+    for g, e in zip(fast.run(example.inputs), spec.run(example.inputs)):
+        assert np.array_equal(g, e)

@@ -6,3 +6,4 @@ from . import batch_matmul, resize_bilinear, resize_nearest_neighbor  # noqa: F4
 from . import cast, dequantize, hard_swish, leaky_relu, logistic, quantize, relu, relu6, tanh  # noqa: F401
 from . import concatenation, pack, pad, slice, strided_slice, transpose  # noqa: F401
 from . import mean, sum  # noqa: F401
+from . import svdf  # noqa: F401
