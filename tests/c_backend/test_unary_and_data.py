@@ -1,7 +1,7 @@
 """The C kernels behind the ops a generated library needs beyond convolutions: int8 element-wise
 ops by table (LOGISTIC, TANH, RELU, RELU6, LEAKY_RELU, HARD_SWISH, DEQUANTIZE, CAST, QUANTIZE),
 QUANTIZE of float32 and int16, SVDF (state updated in place), data movement (PAD, PADV2, CONCATENATION, PACK, STRIDED_SLICE, SLICE,
-TRANSPOSE) and MEAN/SUM of int8/int16, against the NumPy spec, bit for bit, for both references.
+TRANSPOSE) and MEAN/SUM of int8/int16, SUB, MAXIMUM and MINIMUM, against the NumPy spec, bit for bit, for both references.
 
 The models come from microinfer's own generators (``op_examples``: shapes, axes, masks, paddings,
 scales and zero points at the edges of their ranges); nodes the C kernels do not take (float32
@@ -24,6 +24,7 @@ pytestmark = requires_c
 TABLE_OPS = ("LOGISTIC", "TANH", "RELU", "RELU6", "LEAKY_RELU", "HARD_SWISH", "DEQUANTIZE", "CAST", "QUANTIZE")
 DATA_OPS = ("PAD", "PADV2", "CONCATENATION", "PACK", "STRIDED_SLICE", "SLICE", "TRANSPOSE")
 REDUCE_OPS = ("MEAN", "SUM")
+BINARY_OPS = ("SUB", "MAXIMUM", "MINIMUM")
 
 
 def must_run_in_c(model: bytes, reference: str) -> bool:
@@ -41,6 +42,17 @@ def must_run_in_c(model: bytes, reference: str) -> bool:
         return kinds[1] in ("INT8", "INT16") or (kinds[0] == "INT16" and kinds[1] == "INT32")
     if op.op in TABLE_OPS:
         return kinds[0] == "INT8" and y.type.numpy_dtype.itemsize <= 4
+    if op.op in BINARY_OPS:
+        from microinfer.kernels._elementwise import uses_pot_int16_path
+        from microinfer.kernels.registry import Node
+
+        if kinds[0] not in ("INT8", "INT16"):
+            return False
+        if op.op == "SUB":
+            m = load(model)
+            node = Node(op, tuple(sg.tensors[i] for i in op.inputs), (y,), m, reference)
+            return not uses_pot_int16_path(node)
+        return True
     if op.op == "MEAN":
         return kinds[0] in ("INT8", "INT16")
     return op.op == "SUM" and kinds[0] in ("INT8", "INT16") and reference == "tflm"
@@ -115,6 +127,13 @@ def test_quantize_float_edge_values(value):
         fast = Interpreter(model, backend="c")
         assert fast.op_backends == ["c"]
         assert np.array_equal(fast.run([values])[0], spec)
+
+
+@SETTINGS
+@given(example=st.sampled_from(_pairs(BINARY_OPS)).flatmap(lambda p: op_examples(*p)),
+       reference=st.sampled_from(["tflm", "tflite"]), misaligned=st.booleans())
+def test_sub_maximum_minimum_match_spec(example, reference, misaligned):
+    check(example, reference, misaligned)
 
 
 @SETTINGS

@@ -7,3 +7,4 @@ from . import cast, dequantize, hard_swish, leaky_relu, logistic, quantize, relu
 from . import concatenation, pack, pad, slice, strided_slice, transpose  # noqa: F401
 from . import mean, sum  # noqa: F401
 from . import svdf  # noqa: F401
+from . import maximum, minimum, sub  # noqa: F401
