@@ -1,6 +1,4 @@
 /* int8 SVDF with an int16 or int8 state (see mi_nn_svdf.h). */
-#include <string.h>
-
 #include "microinfer_nn.h"
 #include "mi_requantize.h"
 
@@ -21,8 +19,20 @@ mi_status mi_svdf_s8(const mi_svdf_params *params, const int8_t *input, const in
         p.input_size < 1 || p.shift_1 < -31 || p.shift_1 > 30 || p.shift_2 < -31 || p.shift_2 > 30) {
         return MI_ARG_ERROR;
     }
-    /* the whole state moves left by one value */
-    memmove(state, (const uint8_t *)state + bytes, (size_t)(values - 1) * (size_t)bytes);
+    /* the whole state moves left by one value (forward: each value is read before it is overwritten) */
+    if (bytes == 2) {
+        int16_t *s = (int16_t *)state;
+        int64_t k;
+        for (k = 0; k + 1 < values; k++) {
+            s[k] = s[k + 1];
+        }
+    } else {
+        int8_t *s = (int8_t *)state;
+        int64_t k;
+        for (k = 0; k + 1 < values; k++) {
+            s[k] = s[k + 1];
+        }
+    }
     for (b = 0; b < p.batch; b++) {
         const int8_t *x = input + (int64_t)b * p.input_size;
         for (f = 0; f < p.filters; f++) {
