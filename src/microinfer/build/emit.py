@@ -104,6 +104,7 @@ class CSource:
     constants: list[ConstantArray] = field(default_factory=list)
     structs: list[str] = field(default_factory=list)  # declarations
     layer_code: list[tuple[Layer, list[str]]] = field(default_factory=list)
+    constant_outputs: dict[int, str] = field(default_factory=dict)  # output tensor -> constant array
 
 
 class _Writer:
@@ -318,7 +319,10 @@ def generate(lowered: LoweredModel, arena: ArenaLayout, name: str, model_name: s
         writer.source.layer_code.append((layer, statements))
     inputs = [_io(lowered, arena, position, t) for position, t in enumerate(sg.inputs)]
     outputs = [_io(lowered, arena, position, t) for position, t in enumerate(sg.outputs)]
-    # model outputs that are constants (folded) are copied from flash
+    # model outputs that are constants (folded at generation time) are read from flash
+    constant_outputs = {io.tensor: writer.constant(np.asarray(lowered.constants[io.tensor]), f"model output {io.name}")
+                        for io in outputs if io.offset < 0}
+    writer.source.constant_outputs = constant_outputs
     functions = sorted({c.function for layer in lowered.layers for c in layer.calls})
     header = _header(name, model_name, lowered, arena, inputs, outputs)
     source = _source(writer.source, lowered, arena, inputs, outputs, model_name)
@@ -335,6 +339,7 @@ def _io(lowered: LoweredModel, arena: ArenaLayout, position: int, index: int) ->
     scale = tuple(float(s) for s in q.scale) if q is not None else ()
     zero = tuple(int(z) for z in q.zero_point) if q is not None else ()
     if index in lowered.variables or (index not in arena.tensor_offset and index not in lowered.constants):
+        # (a model output that is a state tensor, or a tensor no plan placed)
         raise BuildError(f"model {'input' if index in lowered.main.inputs else 'output'} {t.name!r} has no place "
                          "in the arena")
     return TensorIO(position, index, t.name, c_type(t.type.numpy_dtype), tuple(int(d) for d in t.shape), t.nbytes,
@@ -453,7 +458,6 @@ def _source(src: CSource, lowered: LoweredModel, arena: ArenaLayout, inputs: lis
         "",
         f'#include "{name}.h"',
         '#include "microinfer_nn/microinfer_nn.h"',
-        *[f'#include "microinfer_nn/{h}"' for h in _extra_headers(lowered)],
         "",
         "#if defined(__GNUC__) || defined(__clang__)",
         f"#define {upper}_ALIGNED __attribute__((aligned({ALIGNMENT})))",
@@ -500,9 +504,8 @@ def _source(src: CSource, lowered: LoweredModel, arena: ArenaLayout, inputs: lis
                   f"    return ({io.ctype} *)(void *)({name}_arena + {io.offset});", "}", ""]
     for io in outputs:
         lines += [f"const {io.ctype} *{name}_output{io.position}(void)", "{"]
-        if io.tensor in lowered.constants and io.offset < 0:
-            symbol = src_constant_symbol(src, lowered.constants[io.tensor])
-            lines.append(f"    return {symbol};")
+        if io.offset < 0:
+            lines.append(f"    return (const {io.ctype} *)(const void *){src.constant_outputs[io.tensor]};")
         else:
             lines.append(f"    return (const {io.ctype} *)(const void *)({name}_arena + {io.offset});")
         lines += ["}", ""]
@@ -532,10 +535,3 @@ def _source(src: CSource, lowered: LoweredModel, arena: ArenaLayout, inputs: lis
     return "\n".join(lines)
 
 
-def src_constant_symbol(src: CSource, value: np.ndarray) -> str:
-    raise BuildError("a model output that is a constant is not supported")
-
-
-def _extra_headers(lowered: LoweredModel) -> list[str]:
-    """Headers declaring the kernels beyond microinfer_nn.h (the family headers it does not include)."""
-    return []
