@@ -199,7 +199,9 @@ def _fit(args) -> int:
         if args.json:
             print(json.dumps({"model": args.model.name, "boards": [r.to_dict() for r in results]}, indent=1))
         else:
-            print(f"{args.model.name}: every board, best first (estimates; arena from the TFLite Micro planner)")
+            arena = ("the generated library's own plan" if args.kernels == "microinfer"
+                     else "the TFLite Micro planner")
+            print(f"{args.model.name}: every board, best first (estimates; arena from {arena})")
             print(fit_render.ranking_table(results))
         return 0
     if args.measure and args.kernels != "microinfer":
