@@ -113,7 +113,6 @@ def test_mean_and_sum_match_spec(example, reference, misaligned):
 def test_quantize_float_edge_values(value):
     """Ties, the 2**23 boundary, quotients outside int32, infinities and NaN, as the spec does."""
     from microinfer.tflite import ModelBuilder
-    from microinfer.tflite.options import QuantizeOptions  # noqa: F401  (QUANTIZE has no options)
 
     for scale, zero_point, dtype in ((1.0, 0, "int8"), (0.5, -3, "int16"), (3e-3, 100, "int8")):
         builder = ModelBuilder()

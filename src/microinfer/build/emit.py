@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..tflite.types import TensorType
 from .lower import ArenaLayout, BuildError, KernelCall, Layer, LoweredModel
 
 C_TYPES = {
@@ -523,7 +522,7 @@ def _source(src: CSource, lowered: LoweredModel, arena: ArenaLayout, inputs: lis
     for index, value in sorted(lowered.variables.items()):
         fill = np.unique(value.reshape(-1))
         if fill.size == 1:
-            lines += [f"    {{", f"        uint32_t i;",
+            lines += ["    {", "        uint32_t i;",
                       f"        for (i = 0; i < {value.size}u; i++) {{",
                       f"            {name}_state{index}[i] = ({c_type(value.dtype)}){array_values(fill)[0]};",
                       "        }", "    }"]
