@@ -237,3 +237,20 @@ def test_fit_prices_and_measures_microinfer_kernels(capsys):
     # the loop model of microinfer's kernels is within 15% of the measured count
     assert abs(estimated["instructions"] / measured["instructions"] - 1) < 0.15
     assert cli.main(["fit", str(path), "--core", "cortex-m4f", "--measure"]) == 2
+
+
+@requires_cc
+def test_output_computed_at_generation_time_is_read_from_flash(tmp_path):
+    builder = ModelBuilder()
+    g = builder.main
+    x = g.add_input("x", (1, 4), "int8", scale=0.1, zero_point=0)
+    y = g.add_output("y", (1, 4), "int8", scale=1 / 256, zero_point=-128)
+    g.add_operator("LOGISTIC", [x], [y], version=2)
+    c = g.add_constant("c", np.arange(6, dtype=np.int8).reshape(2, 3), "int8", scale=0.1, zero_point=0)
+    perm = g.add_constant("perm", np.array([1, 0], np.int32))
+    z = g.add_output("z", (3, 2), "int8", scale=0.1, zero_point=0)
+    g.add_operator("TRANSPOSE", [c, perm], [z], version=2)
+    path = tmp_path / "constant_output.tflite"
+    path.write_bytes(builder.build())
+    result = build(path, tmp_path / "lib", verify=True, inputs=3)
+    assert result.bit_exact and result.folded == [1]
