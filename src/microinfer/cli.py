@@ -428,6 +428,8 @@ def _add_build_parser(commands) -> None:
                        help="run it on seeded inputs and check every output bit against microinfer's interpreter")
     build.add_argument("--inputs", type=int, default=20, metavar="N", help="input sets --verify runs (default 20)")
     build.add_argument("--seed", type=int, default=0, help="seed of the input sets")
+    build.add_argument("--sanitize", action="store_true",
+                       help="host: compile the test program with -fsanitize=address,undefined")
     build.add_argument("--no-measure", action="store_true",
                        help="only write the library: do not compile and run it (no sizes, no instructions)")
     build.add_argument("--json", action="store_true", help="print one JSON object")
@@ -440,10 +442,12 @@ def _build(args) -> int:
 
     if args.inputs < 1:
         raise MicroinferError(f"--inputs must be at least 1, not {args.inputs}")
+    if args.sanitize and args.core != "host":
+        raise MicroinferError("--sanitize applies to --core host (the sanitizers need the host's runtime)")
     show = (lambda text: print(f"{text} ...", file=sys.stderr, flush=True)) if sys.stderr.isatty() else None
     result = build(args.model, args.output, core=args.core, planner=args.planner, name=args.name,
                    verify=args.verify, inputs=args.inputs, seed=args.seed, measure=not args.no_measure,
-                   progress=show)
+                   sanitize=args.sanitize, progress=show)
     if args.json:
         print(json.dumps(result.to_dict(), indent=1))
     else:
