@@ -1,4 +1,4 @@
-"""ADD, SUB, MUL, PRELU, LEAKY_RELU, HARD_SWISH, RELU, RELU6, QUANTIZE, DEQUANTIZE: single-op
+"""ADD, SUB, MUL, PRELU, LEAKY_RELU, HARD_SWISH, RELU, RELU6: single-op
 models against both references, bit for bit (float32 within 1e-5 relative).
 
 Where microinfer rejects a model for one reference (a limitation of that reference, e.g. LiteRT's
@@ -20,10 +20,8 @@ from microinfer.testing.strategies import (
     RANGES,
     add_sub_case,
     binary_model,
-    dequantize_case,
     mul_case,
     prelu_case,
-    quantize_case,
     unary_case,
     unary_model,
     values,
@@ -203,29 +201,3 @@ def test_leaky_relu_negative_alpha_ties(reference_worker):
     got = Interpreter(model).run([x])[0]
     assert got[0] == 64 and got[1] == 63  # -128 * -0.5 = 64; -127 * -0.5 = 63.5 -> 63
     check(reference_worker, model, [x])
-
-
-# -- QUANTIZE / DEQUANTIZE ----------------------------------------------------------------------
-
-@settings(max_examples=300, **SETTINGS)
-@given(case=quantize_case(), seed=st.integers(0, 2**32 - 1))
-def test_quantize(reference_worker, case, seed):
-    model, shape, din, spread = case
-    check(reference_worker, model, [values(shape, din, np.random.default_rng(seed), spread=spread)])
-
-
-def test_quantize_rounding_by_hand(reference_worker):
-    """Half away from zero, saturation, and x86's conversion of quotients beyond int32 (and NaN) to
-    INT32_MIN, to which the zero point -3 is added with int32 wrap-around: INT32_MAX - 2 -> 127."""
-    model = unary_model("QUANTIZE", (8,), "float32", "int8", {}, dict(scale=0.5, zero_point=-3))
-    x = np.array([0.25, -0.25, 0.75, -0.75, 100.0, -100.0, 2e9, np.nan], np.float32)
-    expected = np.array([-2, -4, -1, -5, 127, -128, 127, 127], np.int8)
-    np.testing.assert_array_equal(Interpreter(model).run([x])[0], expected)
-    check(reference_worker, model, [x])
-
-
-@settings(max_examples=150, **SETTINGS)
-@given(case=dequantize_case(), seed=st.integers(0, 2**32 - 1))
-def test_dequantize(reference_worker, case, seed):
-    model, shape, dtype = case
-    check(reference_worker, model, [values(shape, dtype, np.random.default_rng(seed))])

@@ -56,8 +56,9 @@ ACT_OUT = {"int8": (0.08, 6), "int16": (0.004, 0)}
 RELU6_OUT = (6.0 / 255.0, -128)  # int8 output of an op with a fused RELU6
 FLOAT = "float32"
 # The dtype labels of operator examples ("int16x8": int16 activations, whatever the weights);
-# the conv family uses the first three, operators on indices, masks and casts the others.
-ALL_DTYPES = ("int8", "int16x8", "float32", "uint8", "int32", "int64", "bool")
+# the conv family uses the first three, operators on indices, masks and casts the others
+# (float16: DEQUANTIZE's float16 input).
+ALL_DTYPES = ("int8", "int16x8", "float32", "uint8", "int32", "int64", "bool", "float16")
 
 Q = tuple[float, int] | None
 
@@ -343,6 +344,15 @@ def _quantize(in_act: str, out_act: str, version: int) -> bytes:
     return _unary("QUANTIZE", None, "out", version, act=in_act, out_act=out_act)
 
 
+# -- quantization conversions (QUANTIZE, DEQUANTIZE) beyond int8/int16 -----------------------------
+def _conversion(op: str, in_act: str, in_q: Q, out_act: str, out_q: Q, version: int) -> bytes:
+    """One input, one output of another type and the same shape (parameters given explicitly)."""
+    m = _Model(in_act)
+    x = m.input((1, 6, 8), in_q)
+    y = m.output((1, 6, 8), out_q, dtype=out_act)
+    return m.finish(op, [x], [y], version=version)
+
+
 # -- recurrent -------------------------------------------------------------------------------------
 def _svdf() -> bytes:
     """Full-integer SVDF: int8 feature weights, int16 time weights and int16 state (zero point 0)."""
@@ -434,6 +444,12 @@ OP_CASES: tuple[OpCase, ...] = (
     _c("QUANTIZE/int8/requantize", _quantize, "int8", "int8", 1),
     _c("QUANTIZE/int8/to_int16", _quantize, "int8", "int16", 2),
     _c("DEQUANTIZE/int8", _unary, "DEQUANTIZE", None, None, out_act=FLOAT),
+    # quantization conversions with uint8 and int32 (family: quantization)
+    _c("QUANTIZE/uint8/to_int8", _conversion, "QUANTIZE", "uint8", (1 / 255, 0), "int8", (1 / 255, -128), 1,
+       description="an image input in [0, 255] to int8: the first node of OpenMV's models"),
+    _c("QUANTIZE/uint8/from_int8", _conversion, "QUANTIZE", "int8", (0.05, -3), "uint8", (0.04, 128), 1),
+    _c("QUANTIZE/int32/to_int16", _conversion, "QUANTIZE", "int32", (2.0**-20, 0), "int16", (0.004, 0), 4),
+    _c("DEQUANTIZE/uint8", _conversion, "DEQUANTIZE", "uint8", (0.02, 128), FLOAT, None, 1),
     _c("RESHAPE/int8", _reshape),
     _c("SQUEEZE/int8", _squeeze),
     _c("EXPAND_DIMS/int8", _expand_dims),

@@ -10,6 +10,8 @@ the CI campaign cover every operator listed here. Modules draw from :mod:`.._dra
 
 from __future__ import annotations
 
+from . import quantization
+
 GENERATED: dict = {}
-for _module in ():
+for _module in (quantization,):
     GENERATED.update(_module.GENERATED)
