@@ -6,7 +6,7 @@ import numpy as np
 
 from ..tflite.model import Tensor
 from ..tflite.types import ActivationFunction, TensorType
-from .registry import Node
+from .registry import TFLM, Node
 
 INTEGER_RANGE = {
     TensorType.INT8: (-128, 127),
@@ -37,6 +37,12 @@ def round_half_away(x: float) -> int:
 def quantize_value(value: float, t: Tensor) -> int:
     """zero_point + round(value / scale) with float32 division, as TFLite's activation ranges do."""
     return zero_point_of(t) + round_half_away(float(np.float32(value) / scale_of(t)))
+
+
+def uint8_real_multiplier(x: Tensor, w: Tensor, y: Tensor) -> float:
+    """LiteRT's legacy uint8 multiplier (GetQuantizedConvolutionMultipler): the input and weight
+    scales multiplied in float32, then divided by the output scale in double."""
+    return float(np.float32(scale_of(x) * scale_of(w))) / float(scale_of(y))
 
 
 def activation_range_quantized(activation: ActivationFunction, output: Tensor) -> tuple[int, int]:
@@ -79,6 +85,18 @@ def quantized_tensors_have_parameters(node: Node) -> bool:
         ):
             return False
     return True
+
+
+def tflm_refuses_uint8(node: Node) -> bool:
+    """With reference='tflm': no uint8 tensors (TFLite Micro's kernels take int8, not uint8)"""
+    return node.reference != TFLM or not any(
+        t is not None and t.type is TensorType.UINT8 for t in (*node.inputs, *node.outputs))
+
+
+def uint8_tensors_have_parameters(node: Node) -> bool:
+    """Every uint8 input and output carries quantization parameters"""
+    return all(t.quantization is not None and len(t.quantization.scale) > 0
+               for t in (*node.inputs, *node.outputs) if t is not None and t.type is TensorType.UINT8)
 
 
 def static_shapes(node: Node) -> bool:

@@ -1,4 +1,7 @@
-"""CONV_2D: 2-D convolution (with groups), int8 / int16x8 / float32.
+"""CONV_2D: 2-D convolution (with groups), int8 / int16x8 / float32, and (LiteRT) uint8.
+
+uint8 is LiteRT's legacy asymmetric scheme: the filter has a zero point too, one multiplier for
+the tensor from the float32 product of the input and filter scales.
 
 im2col is a strided view of the zero-padded input; the products are summed by one float64 BLAS
 matmul (per group), exact for integer data (see ``_conv_util``).
@@ -54,7 +57,7 @@ def _output_shape_matches(node: Node) -> bool:
 
 _bias_valid = cu.bias_per_output_channel(
     (0, 1, 2), TensorType.INT32,
-    "Bias, when given, has one element per filter and is int32 (int8), int64 (int16; TFLite Micro also int32) or float32",
+    "Bias, when given, has one element per filter and is int32 (int8, uint8), int64 (int16; TFLite Micro also int32) or float32",
 )
 
 
@@ -85,10 +88,11 @@ def _uses_wide_accumulator(node: Node) -> bool:
     return b is None or b.type is TensorType.INT64
 
 
-@register("CONV_2D", versions=range(1, 9), types=("int8", "int4x8", "int16x8", "float32"))
+@register("CONV_2D", versions=range(1, 9), types=("int8", "int4x8", "int16x8", "uint8", "float32"))
 class Conv2D(Kernel):
     constraints = (
         cu.filter_types_supported_int4,
+        common.tflm_refuses_uint8,
         cu.constant_filter_and_bias,
         _four_dimensional,
         _groups_valid,
@@ -101,7 +105,10 @@ class Conv2D(Kernel):
         cu.zero_filter_zero_points,
         common.supported_activation,
         common.quantized_tensors_have_parameters,
+        common.uint8_tensors_have_parameters,
+        cu.uint8_filter_per_tensor,
         cu.positive_scales,
+        cu.uint8_bias_scale_matches,
         _requantizer_in_range,
     )
 
@@ -115,10 +122,11 @@ class Conv2D(Kernel):
         oh, pad_h = cu.conv_padding(o.padding, o.stride_h, o.dilation_h_factor, x.shape[1], kh)
         ow, pad_w = cu.conv_padding(o.padding, o.stride_w, o.dilation_w_factor, x.shape[2], kw)
         # (cout, kh, kw, cin_g) -> (groups, kh*kw*cin_g, cout_g), matching the im2col column order.
-        weights = np.asarray(w.data, np.float64).reshape(groups, cout_g, kh * kw * cin_g).transpose(0, 2, 1)
+        weights = cu.filter_values(w).reshape(groups, cout_g, kh * kw * cin_g).transpose(0, 2, 1)
         weights = np.ascontiguousarray(weights)
         if x.type is not TensorType.FLOAT32:
-            weights = weights.astype(cu.exact_accumulator_dtype(kh * kw * cin_g, cu.max_input_magnitude(x)))
+            weights = weights.astype(cu.exact_accumulator_dtype(kh * kw * cin_g, cu.max_input_magnitude(x),
+                                                                cu.max_filter_magnitude(w)))
         wide = x.type is TensorType.INT16 and _uses_wide_accumulator(node)
         return ConvData(
             output_shape=tuple(y.shape),

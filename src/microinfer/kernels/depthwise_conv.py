@@ -1,4 +1,5 @@
-"""DEPTHWISE_CONV_2D: per-channel 2-D convolution with any depth multiplier, int8 / int16x8 / float32.
+"""DEPTHWISE_CONV_2D: per-channel 2-D convolution with any depth multiplier, int8 / int16x8 /
+float32, and (LiteRT) uint8 with a filter zero point and one multiplier for the tensor.
 
 Output channel ``c * depth_multiplier + m`` filters input channel ``c`` with filter slice
 ``[0, :, :, c * depth_multiplier + m]``. The sum runs as one vectorised multiply-add per filter
@@ -52,13 +53,14 @@ def _output_shape_matches(node: Node) -> bool:
 
 
 def _bias_valid(node: Node) -> bool:
-    """Bias, when given, has one element per output channel and is int32 (int8), int64 (int16) or float32"""
+    """Bias, when given, has one element per output channel and is int32 (int8, uint8), int64 (int16) or float32"""
     x, w, b = node.input(0), node.input(1), node.input(2)
     if b is None or not cu.tensors_4d(x, w):
         return True
     if b.num_elements != w.shape[-1]:
         return False
-    expected = {TensorType.INT8: TensorType.INT32, TensorType.INT16: TensorType.INT64}.get(x.type, TensorType.FLOAT32)
+    expected = {TensorType.INT8: TensorType.INT32, TensorType.UINT8: TensorType.INT32,
+                TensorType.INT16: TensorType.INT64}.get(x.type, TensorType.FLOAT32)
     return b.type is expected
 
 
@@ -82,10 +84,11 @@ def _requantizer_in_range(node: Node) -> bool:
     return cu.multipliers_in_range(x, w, y, w.shape[3], wide=x.type is TensorType.INT16)
 
 
-@register("DEPTHWISE_CONV_2D", versions=range(1, 8), types=("int8", "int4x8", "int16x8", "float32"))
+@register("DEPTHWISE_CONV_2D", versions=range(1, 8), types=("int8", "int4x8", "int16x8", "uint8", "float32"))
 class DepthwiseConv2D(Kernel):
     constraints = (
         cu.filter_types_supported_int4,
+        common.tflm_refuses_uint8,
         cu.constant_filter_and_bias,
         _four_dimensional,
         _depth_multiplier_consistent,
@@ -98,7 +101,10 @@ class DepthwiseConv2D(Kernel):
         cu.zero_filter_zero_points,
         common.supported_activation,
         common.quantized_tensors_have_parameters,
+        common.uint8_tensors_have_parameters,
+        cu.uint8_filter_per_tensor,
         cu.positive_scales,
+        cu.uint8_bias_scale_matches,
         _requantizer_in_range,
     )
 
@@ -112,9 +118,10 @@ class DepthwiseConv2D(Kernel):
         _, pad_h = cu.conv_padding(o.padding, o.stride_h, o.dilation_h_factor, x.shape[1], kh)
         _, pad_w = cu.conv_padding(o.padding, o.stride_w, o.dilation_w_factor, x.shape[2], kw)
         is_float = x.type is TensorType.FLOAT32
-        weights = np.asarray(w.data, np.float32 if is_float else np.float64).reshape(kh, kw, cin, m)
+        weights = (np.asarray(w.data, np.float32) if is_float else cu.filter_values(w)).reshape(kh, kw, cin, m)
         if not is_float:
-            weights = weights.astype(cu.exact_accumulator_dtype(kh * kw, cu.max_input_magnitude(x)))
+            weights = weights.astype(cu.exact_accumulator_dtype(kh * kw, cu.max_input_magnitude(x),
+                                                                cu.max_filter_magnitude(w)))
         return DepthwiseData(
             output_shape=tuple(y.shape),
             multiplier=m,

@@ -1,4 +1,5 @@
-"""FULLY_CONNECTED: y = activation(x W^T + b), int8 / int16x8 / float32.
+"""FULLY_CONNECTED: y = activation(x W^T + b), int8 / int16x8 / float32, and (LiteRT) uint8 with
+a weights zero point.
 
 int8 activations may also come with int4 weights (TensorType.INT4, two values a byte): the loader
 unpacks them to int8 values as both references do before running their int8 kernel, so the
@@ -25,7 +26,7 @@ from .registry import TFLM, Kernel, Node, register
 
 @dataclass(frozen=True)
 class FullyConnectedData:
-    kind: str  # "int8", "int16x8", "float32"
+    kind: str  # "int8", "int16x8", "uint8", "float32"
     output_shape: tuple[int, ...]
     weights_t: np.ndarray  # (depth, units): float32/float64 holding exact integers, or float32
     bias: np.ndarray | None  # int64 with the input offset folded in (sum_k offset*w[u,k]), or float32
@@ -41,7 +42,7 @@ class FullyConnectedData:
 
 
 def _types_supported(node: Node) -> bool:
-    """Input/output int8 with int8 or int4 weights, int16 with int8 weights, or all float32"""
+    """Input/output int8 with int8 or int4 weights, int16 with int8 weights, all uint8 (LiteRT), or all float32"""
     x, w = node.input(0), node.input(1)
     y = node.outputs[0]
     if w is None:
@@ -50,9 +51,26 @@ def _types_supported(node: Node) -> bool:
         (TensorType.INT8, TensorType.INT8, TensorType.INT8),
         (TensorType.INT8, TensorType.INT4, TensorType.INT8),
         (TensorType.INT16, TensorType.INT8, TensorType.INT16),
+        (TensorType.UINT8, TensorType.UINT8, TensorType.UINT8),
         (TensorType.FLOAT32, TensorType.FLOAT32, TensorType.FLOAT32),
     }
     return (x.type, w.type, y.type) in combos
+
+
+def _uint8_weights_per_tensor(node: Node) -> bool:
+    """uint8 (LiteRT): the weights have one scale and zero point"""
+    w = node.input(1)
+    if w is None or w.type is not TensorType.UINT8:
+        return True
+    return w.quantization is not None and len(w.quantization.scale) == 1
+
+
+def _multiplier_in_range(node: Node) -> bool:
+    """uint8 (LiteRT): input scale x weight scale / output scale is below 2**30"""
+    x, w, y = node.input(0), node.input(1), node.outputs[0]
+    if x.type is not TensorType.UINT8 or not all(float(common.scale_of(t)) > 0 for t in (x, w, y)):
+        return True
+    return quantize_multiplier(_real_multipliers(x, w, y)[0])[1] <= 30
 
 
 def _constant_weights(node: Node) -> bool:
@@ -105,10 +123,11 @@ def _bias_scale_matches(node: Node) -> bool:
     return abs(product - bias_scale) / float(common.scale_of(y)) <= 0.02
 
 
-@register("FULLY_CONNECTED", versions=range(1, 14), types=("int8", "int4x8", "int16x8", "float32"))
+@register("FULLY_CONNECTED", versions=range(1, 14), types=("int8", "int4x8", "int16x8", "uint8", "float32"))
 class FullyConnected(Kernel):
     constraints = (
         _types_supported,
+        common.tflm_refuses_uint8,
         _constant_weights,
         _weights_2d,
         _default_weights_format,
@@ -116,7 +135,10 @@ class FullyConnected(Kernel):
         _int4_per_tensor_for_tflm,
         common.supported_activation,
         common.quantized_tensors_have_parameters,
+        common.uint8_tensors_have_parameters,
+        _uint8_weights_per_tensor,
         _bias_scale_matches,
+        _multiplier_in_range,
     )
 
     def prepare(self, node: Node) -> FullyConnectedData:
@@ -139,14 +161,16 @@ class FullyConnected(Kernel):
         input_offset = -common.zero_point_of(x)
         bias = np.zeros(units, np.int64) if b is None else np.asarray(b.data, np.int64).copy()
         bias += input_offset * weights.sum(axis=1)  # (x + offset).w = x.w + offset*sum(w)
-        max_input = 1 << (15 if x.type is TensorType.INT16 else 7)
+        max_input = {TensorType.INT16: 1 << 15, TensorType.UINT8: 255}.get(x.type, 1 << 7)
         max_weight = int(np.abs(weights).max(initial=0))
         bound = depth * (max_input + abs(input_offset)) * max_weight + int(np.abs(bias).max(initial=0))
         lo, hi = common.activation_range_quantized(activation, y)
         wide = x.type is TensorType.INT16 and (b is None or b.type is TensorType.INT64)
-        litert = node.reference != TFLM
+        # LiteRT scales int8/int16 sums in double; its legacy uint8 kernel uses the fixed-point
+        # multiplier as TFLite Micro does.
+        litert = node.reference != TFLM and x.type is not TensorType.UINT8
         return FullyConnectedData(
-            kind="int16x8" if x.type is TensorType.INT16 else "int8",
+            kind={TensorType.INT16: "int16x8", TensorType.UINT8: "uint8"}.get(x.type, "int8"),
             output_shape=y.shape,
             weights_t=np.ascontiguousarray(weights.T.astype(_exact_dtype(depth * max_input * max_weight))),
             bias=bias,
@@ -180,7 +204,7 @@ class FullyConnected(Kernel):
         else:
             out = data.rescale(acc) + data.output_offset
         out = np.clip(out, data.act_min, data.act_max)
-        dtype = np.int16 if data.kind == "int16x8" else np.int8
+        dtype = {"int16x8": np.int16, "uint8": np.uint8}.get(data.kind, np.int8)
         return [out.astype(dtype).reshape(data.output_shape)]
 
 
@@ -208,7 +232,10 @@ def _exact_dtype(largest_sum: int) -> type:
 
 
 def _real_multipliers(x, w, y) -> list[float]:
-    """input_scale * weight_scale / output_scale, per channel or per tensor, in double."""
+    """input_scale * weight_scale / output_scale, per channel or per tensor, in double (uint8:
+    the two scales multiplied in float32 first, as LiteRT's legacy kernel does)."""
+    if x.type is TensorType.UINT8:
+        return [common.uint8_real_multiplier(x, w, y)]
     input_scale = float(common.scale_of(x))
     output_scale = float(common.scale_of(y))
     return [input_scale * float(s) / output_scale for s in common.channel_scales(w)]
