@@ -26,7 +26,7 @@ from .fixedpoint import (
 )
 from .registry import TFLM, Kernel, Node
 
-NUMPY_INT = {TensorType.INT8: np.int8, TensorType.INT16: np.int16}
+NUMPY_INT = {TensorType.INT8: np.int8, TensorType.INT16: np.int16, TensorType.UINT8: np.uint8}
 
 
 # -- shapes ------------------------------------------------------------------------------------
@@ -153,10 +153,10 @@ class AddSubData:
 
 
 def add_sub_types(node: Node) -> bool:
-    """Inputs and output are all int8, all int16 or all float32"""
+    """Inputs and output are all int8, all int16, all float32 or (LiteRT) all uint8"""
     types = {t.type for t in (node.input(0), node.input(1), node.outputs[0]) if t is not None}
     return len(node.inputs) == 2 and len(types) == 1 and types <= {
-        TensorType.INT8, TensorType.INT16, TensorType.FLOAT32,
+        TensorType.INT8, TensorType.INT16, TensorType.FLOAT32, TensorType.UINT8,
     }
 
 
@@ -346,10 +346,12 @@ QUANTIZATION_CONSTRAINTS = (
 # The first constraints of ADD, SUB and MUL.
 BINARY_ARITHMETIC_CONSTRAINTS = (
     add_sub_types,
+    common.tflm_refuses_uint8,
     binary_output_is_broadcast,
     max_rank(6),
     common.supported_activation,
     *QUANTIZATION_CONSTRAINTS,
+    common.uint8_tensors_have_parameters,
 )
 
 ADD_SUB_CONSTRAINTS = (

@@ -34,6 +34,16 @@ def round_half_away(x: float) -> int:
     return int(np.floor(abs(x) + 0.5)) * (1 if x >= 0 else -1)
 
 
+def roundf_to_int32(values) -> np.ndarray:
+    """``(int32_t)roundf(v)`` of float32 values, as int64: half away from zero, and INT32_MIN where
+    x86's conversion overflows (beyond int32, NaN)."""
+    with np.errstate(invalid="ignore"):
+        wide = np.asarray(values, np.float32).astype(np.float64)
+        rounded = np.sign(wide) * np.floor(np.abs(wide) + 0.5)  # exact in double
+        fits = np.isfinite(rounded) & (rounded >= -(2.0**31)) & (rounded < 2.0**31)
+        return np.where(fits, np.nan_to_num(rounded), -(2.0**31)).astype(np.int64)
+
+
 def quantize_value(value: float, t: Tensor) -> int:
     """zero_point + round(value / scale) with float32 division, as TFLite's activation ranges do."""
     return zero_point_of(t) + round_half_away(float(np.float32(value) / scale_of(t)))

@@ -20,6 +20,7 @@ import numpy as np
 
 from . import _elementwise as ew
 from . import _quantization as q
+from . import common
 from ._quantization import F32, I8, I16, I32, U8
 from .fixedpoint import quantize_multiplier, wrap_int32
 from .registry import TFLITE, TFLM, Kernel, Node, register
@@ -133,11 +134,8 @@ class Quantize(Kernel):
         return [np.clip(out, info.min, info.max).astype(data.dtype)]
 
 
+
 def _round_to_int32(x: np.ndarray, scale) -> np.ndarray:
-    """``(int32)roundf(x / scale)`` in float32, as int64; INT32_MIN where x86's conversion
-    overflows (quotients outside int32, NaN)."""
+    """``(int32)roundf(x / scale)`` with the division in float32."""
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        quotient = (x.astype(np.float32) / scale).astype(np.float32).astype(np.float64)
-        rounded = np.sign(quotient) * np.floor(np.abs(quotient) + 0.5)  # exact in double
-        fits = np.isfinite(rounded) & (rounded >= -(2.0**31)) & (rounded < 2.0**31)
-        return np.where(fits, np.nan_to_num(rounded), -(2.0**31)).astype(np.int64)
+        return common.roundf_to_int32((x.astype(np.float32) / scale).astype(np.float32))
