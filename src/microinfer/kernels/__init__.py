@@ -10,6 +10,7 @@ from . import (  # noqa: F401
     conv,
     depthwise_conv,
     dequantize,
+    detection_postprocess,
     expand_dims,
     fully_connected,
     hard_swish,
