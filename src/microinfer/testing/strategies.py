@@ -53,6 +53,7 @@ from ._draw import (  # noqa: F401  (building blocks, re-exported)
 )
 from ._draw import qkw as _qkw
 from .families import GENERATED as _FAMILY_GENERATED
+from .families import merge as _merge_generated
 
 
 # -- convolutions ----------------------------------------------------------------------------------
@@ -512,17 +513,21 @@ _GENERATED: dict[str, tuple[tuple[str, ...], Callable]] = {
     "LOGISTIC": (DTYPES, lambda act: sigmoid_cases((act,)).map(lambda c: sigmoid_model("LOGISTIC", *c))),
     "TANH": (DTYPES, lambda act: sigmoid_cases((act,)).map(lambda c: sigmoid_model("TANH", *c))),
     "MEAN": (DTYPES, lambda act: mean_cases(dtypes=(act,)).map(lambda c: mean_model(*c))),
-    **_FAMILY_GENERATED,
 }
+_GENERATED = _merge_generated(_GENERATED, _FAMILY_GENERATED)
 
 
 def _catalogue() -> dict[tuple[str, str], list[op_models.OpCase]]:
-    """The fixed catalogue models of the operators no generator above draws."""
+    """The fixed catalogue models of the (operator, dtype) pairs no generator above draws."""
     by_key: dict[tuple[str, str], list[op_models.OpCase]] = {}
     for c in op_models.OP_CASES:
-        if c.op not in _GENERATED:
+        if not _generated(c.op, c.dtype):
             by_key.setdefault((c.op, c.dtype), []).append(c)
     return by_key
+
+
+def _generated(op: str, dtype: str) -> bool:
+    return op in _GENERATED and dtype in _GENERATED[op][0]
 
 
 _CATALOGUE = _catalogue()
@@ -557,7 +562,7 @@ def op_examples(op: str | None = None, dtype: str | None = None):
 @st.composite
 def _op_examples(draw, pairs: list[tuple[str, str]]) -> OpExample:
     chosen_op, chosen_dtype = draw(st.sampled_from(pairs))
-    if chosen_op in _GENERATED:
+    if _generated(chosen_op, chosen_dtype):
         model = draw(_GENERATED[chosen_op][1](ACTIVATION_TYPE[chosen_dtype]))
     else:
         model = draw(st.sampled_from(_CATALOGUE[(chosen_op, chosen_dtype)])).build()
