@@ -23,9 +23,10 @@ OP = "TFLite_Detection_PostProcess"
 
 def detection_model(dtype: str, anchors: np.ndarray, options: dict, num_classes_with_background: int,
                     box_q: dict | None = None, score_q: dict | None = None, anchor_q: dict | None = None,
-                    box_size: int = 4, output_shapes: bool = True) -> bytes:
+                    box_size: int = 4, output_shapes: bool = True, raw_options: bytes | None = None) -> bytes:
     """A one-operator model: box encodings (1, boxes, box_size) and scores as inputs, constant
-    ``anchors``, the four float32 outputs (shaped, or unshaped for LiteRT to size them)."""
+    ``anchors``, the four float32 outputs (shaped, or unshaped for LiteRT to size them); the
+    custom options are ``options`` as FlexBuffers, or ``raw_options`` as given."""
     boxes = anchors.shape[0]
     b = ModelBuilder()
     g = b.main
@@ -38,7 +39,7 @@ def detection_model(dtype: str, anchors: np.ndarray, options: dict, num_classes_
     names = ("detection_boxes", "detection_classes", "detection_scores", "num_detections")
     outputs = [g.add_output(name, shape, "float32") for name, shape in zip(names, shapes)]
     g.add_operator("CUSTOM", [box_input, score_input, anchor_tensor], outputs, custom_code=OP,
-                   custom_options=flexbuffers.Dumps(options))
+                   custom_options=flexbuffers.Dumps(options) if raw_options is None else raw_options)
     return b.build()
 
 
