@@ -353,6 +353,16 @@ def _conversion(op: str, in_act: str, in_q: Q, out_act: str, out_q: Q, version: 
     return m.finish(op, [x], [y], version=version)
 
 
+def _detection_postprocess(regular: bool) -> bytes:
+    """float32 SSD post-processing of 12 anchors and 3 classes (+ background), at most 4 detections."""
+    from .families.detection import detection_model, float_anchors
+
+    options = dict(max_detections=4, max_classes_per_detection=1, num_classes=3, use_regular_nms=regular,
+                   detections_per_class=2, nms_iou_threshold=0.5, nms_score_threshold=0.2,
+                   y_scale=10.0, x_scale=10.0, h_scale=5.0, w_scale=5.0)
+    return detection_model("float32", float_anchors(np.random.default_rng(SEED), 12), options, 4)
+
+
 # -- recurrent -------------------------------------------------------------------------------------
 def _svdf() -> bytes:
     """Full-integer SVDF: int8 feature weights, int16 time weights and int16 state (zero point 0)."""
@@ -450,6 +460,9 @@ OP_CASES: tuple[OpCase, ...] = (
     _c("QUANTIZE/uint8/from_int8", _conversion, "QUANTIZE", "int8", (0.05, -3), "uint8", (0.04, 128), 1),
     _c("QUANTIZE/int32/to_int16", _conversion, "QUANTIZE", "int32", (2.0**-20, 0), "int16", (0.004, 0), 4),
     _c("DEQUANTIZE/uint8", _conversion, "DEQUANTIZE", "uint8", (0.02, 128), FLOAT, None, 1),
+    # SSD post-processing (family: quantization / detection)
+    _c("TFLite_Detection_PostProcess/float32/fast", _detection_postprocess, False),
+    _c("TFLite_Detection_PostProcess/float32/regular", _detection_postprocess, True),
     _c("RESHAPE/int8", _reshape),
     _c("SQUEEZE/int8", _squeeze),
     _c("EXPAND_DIMS/int8", _expand_dims),
