@@ -12,11 +12,11 @@ from hypothesis import strategies as st
 
 from microinfer import UnsupportedOpError
 from microinfer.interpreter import Interpreter
-from microinfer.reference import ReferenceCrash, ReferenceFailure
+from microinfer.reference import ReferenceFailure
 from microinfer.testing import random_inputs
 from microinfer.testing.families.quantization import conversion_model, dequantize_case, quantize_case
 
-from kernel_check import assert_bit_exact, assert_each_reference_gives
+from kernel_check import assert_bit_exact, assert_bit_exact_or_refused, assert_each_reference_gives
 
 SETTINGS = dict(deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
 # Refusals for parameters where the references' C code is undefined (shift counts of 31 or
@@ -31,19 +31,7 @@ def inputs_for(model: bytes, seed: int, spread: float = 1.0) -> list[np.ndarray]
 
 
 def check(worker, model: bytes, inputs) -> None:
-    """Bit-exact against each reference microinfer accepts the model for; where microinfer
-    refuses a model for a reference, that reference refuses it too."""
-    for ref in ("tflm", "tflite"):
-        try:
-            Interpreter(model, reference=ref)
-        except UnsupportedOpError as error:
-            reasons = str(error).splitlines()[1:]
-            if all(any(u in r for u in UNDEFINED_IN_REFERENCE) for r in reasons):
-                continue
-            with pytest.raises((ReferenceFailure, ReferenceCrash)):
-                worker.run(ref, model, inputs)
-            continue
-        assert_bit_exact(worker, model, inputs, references=(ref,))
+    assert_bit_exact_or_refused(worker, model, inputs, UNDEFINED_IN_REFERENCE)
 
 
 def refusal(model: bytes, reference: str) -> str:
