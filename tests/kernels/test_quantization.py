@@ -14,6 +14,7 @@ from microinfer import UnsupportedOpError
 from microinfer.interpreter import Interpreter
 from microinfer.reference import ReferenceFailure
 from microinfer.testing import random_inputs
+from microinfer.tflite import ModelBuilder
 from microinfer.testing.families.quantization import conversion_model, dequantize_case, quantize_case
 
 from kernel_check import assert_bit_exact, assert_bit_exact_or_refused, assert_each_reference_gives
@@ -200,3 +201,24 @@ def test_dequantize_refusals_match_the_references(reference_worker):
     retyped = conversion_model("DEQUANTIZE", (4,), "int8", "int8", dict(scale=0.5, zero_point=1), dict(scale=0.5, zero_point=1))
     for reference in ("tflm", "tflite"):
         assert "float32 output" in refusal(retyped, reference)
+
+
+@pytest.mark.parametrize("q", [dict(scale=0.5, zero_point=-3), dict(scale=[0.5, 0.25, 2.0], zero_point=[0, 1, -2], axis=1)])
+def test_dequantize_int4_constant(reference_worker, q):
+    """LiteRT dequantizes int4 weights (unpacked to int8 values), per tensor or per channel;
+    TFLite Micro refuses int4. Here the result feeds a float32 ADD of a zero input."""
+    values = np.array([[-8, -1, 0], [3, 7, 5]], np.int8)
+    b = ModelBuilder()
+    g = b.main
+    weights = g.add_constant("w", values, dtype="int4", **q)
+    x = g.add_input("x", (2, 3), "float32")
+    dequantized = g.add_tensor("dequantized", (2, 3), "float32")
+    y = g.add_output("y", (2, 3), "float32")
+    g.add_operator("DEQUANTIZE", [weights], [dequantized], version=6)
+    g.add_operator("ADD", [dequantized, x], [y])
+    model = b.build()
+    scale = np.broadcast_to(np.asarray(q["scale"], np.float64), (2, 3))
+    zero_point = np.broadcast_to(np.asarray(q["zero_point"]), (2, 3))
+    expected = (scale * (values - zero_point)).astype(np.float32)
+    assert_each_reference_gives(reference_worker, model, [np.zeros((2, 3), np.float32)], {"tflite": expected})
+    assert "float16 or int4" in refusal(model, "tflm")

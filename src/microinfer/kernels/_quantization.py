@@ -18,8 +18,10 @@ from . import common
 from .registry import TFLM, Node
 
 F32, F16 = TensorType.FLOAT32, TensorType.FLOAT16
-I8, U8, I16, I32 = TensorType.INT8, TensorType.UINT8, TensorType.INT16, TensorType.INT32
+I4, I8, U8, I16, I32 = TensorType.INT4, TensorType.INT8, TensorType.UINT8, TensorType.INT16, TensorType.INT32
 INTEGER_DTYPES = {I8: np.int8, U8: np.uint8, I16: np.int16, I32: np.int32}
+# int4 constants reach the kernels unpacked to int8 values (the loader unpacks them).
+INTEGER_RANGES = {**common.INTEGER_RANGE, I4: (-8, 7)}
 
 
 def has_parameters(t: Tensor) -> bool:
@@ -47,7 +49,7 @@ def channel_params(t: Tensor) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _integer_tensors(node: Node) -> list[Tensor]:
-    return [t for t in (*node.inputs, *node.outputs) if t is not None and t.type in INTEGER_DTYPES]
+    return [t for t in (*node.inputs, *node.outputs) if t is not None and t.type in INTEGER_RANGES]
 
 
 # -- constraints (docstrings are user-facing) ---------------------------------------------------
@@ -66,7 +68,7 @@ def positive_finite_scales(node: Node) -> bool:
 def zero_points_in_range(node: Node) -> bool:
     """Zero points lie within the range of their tensor's type"""
     for t in _integer_tensors(node):
-        lo, hi = common.INTEGER_RANGE[t.type]
+        lo, hi = INTEGER_RANGES[t.type]
         if any(not lo <= int(z) <= hi for z in t.quantization.zero_point):
             return False
     return True
