@@ -1,5 +1,5 @@
 """uint8 (LiteRT's legacy asymmetric quantization): CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED,
-AVERAGE_POOL_2D, MAX_POOL_2D, SOFTMAX, LOGISTIC, TANH, CONCATENATION, ADD, SUB and MUL against
+AVERAGE_POOL_2D, MAX_POOL_2D, SOFTMAX, LOGISTIC, TANH, CONCATENATION, ADD, SUB, MUL, RELU and RELU6 against
 LiteRT's reference kernels bit for bit, hand-worked cases where the legacy arithmetic differs
 from int8's, and TFLite Micro's refusal of uint8 (with the reason, in microinfer and live).
 """

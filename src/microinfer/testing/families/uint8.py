@@ -165,6 +165,21 @@ def binary_model(draw, op: str) -> bytes:
     return b.build()
 
 
+@st.composite
+def relu_model(draw, op: str) -> bytes:
+    """uint8 RELU or RELU6: requantized onto the output's scale (LiteRT's QuantizedReluX)."""
+    shape = draw(shapes(4, 6))
+    x_q = draw(qparams())
+    y_q = x_q if draw(st.booleans()) else draw(qparams())
+    assume(quantize_multiplier(float(np.float32(np.float32(x_q["scale"]) / np.float32(y_q["scale"]))))[1] <= 30)
+    b = ModelBuilder()
+    g = b.main
+    x = g.add_input("x", shape, "uint8", **x_q)
+    y = g.add_output("y", shape, "uint8", **y_q)
+    g.add_operator(op, [x], [y])
+    return b.build()
+
+
 def _uint8_only(strategy):
     return (("uint8",), lambda act: strategy)
 
@@ -182,4 +197,6 @@ GENERATED = {
     "ADD": _uint8_only(binary_model("ADD")),
     "SUB": _uint8_only(binary_model("SUB")),
     "MUL": _uint8_only(binary_model("MUL")),
+    "RELU": _uint8_only(relu_model("RELU")),
+    "RELU6": _uint8_only(relu_model("RELU6")),
 }
