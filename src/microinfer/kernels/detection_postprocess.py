@@ -35,6 +35,7 @@ from .registry import TFLITE, TFLM, Kernel, Node, register
 
 F32, U8 = TensorType.FLOAT32, TensorType.UINT8
 DEFAULT_DETECTIONS_PER_CLASS = 100
+MAX_DETECTIONS = 1 << 16  # microinfer's bound on the outputs it allocates
 
 
 @dataclass(frozen=True)
@@ -126,11 +127,11 @@ def _shapes(node: Node) -> bool:
 
 
 def _counts(node: Node) -> bool:
-    """num_classes >= 1, max_detections >= 0, max_classes_per_detection >= 1 (fast NMS) or detections_per_class >= 1 (regular NMS)"""
+    """num_classes >= 1, max_detections >= 0, max_classes_per_detection >= 1 (fast NMS) or detections_per_class >= 1 (regular NMS), and at most 65536 detection places (max_detections x max_classes_per_detection)"""
     o = _options(node)
     if o is None or o.num_classes < 1 or o.max_detections < 0 or o.max_classes_per_detection < 0:
         return False
-    if o.detections >= 1 << 31 or o.max_detections >= 1 << 30:
+    if o.detections > MAX_DETECTIONS:
         return False
     if o.use_regular_nms:
         per_class = min(o.detections_per_class, o.max_detections) if node.reference == TFLITE else o.detections_per_class
@@ -321,18 +322,19 @@ def _nms_single_class(decoded: np.ndarray, scores: np.ndarray, limit: int, o: De
     order = kept[np.argsort(-scores[kept], kind="stable")]
     output_size = min(len(order), limit)
     active = np.ones(len(order), bool)
+    remaining = len(order)
     selected: list[int] = []
     for i in range(len(order)):
-        if not active.any() or len(selected) >= output_size:
+        if remaining == 0 or len(selected) >= output_size:
             break
         if not active[i]:
             continue
         selected.append(int(order[i]))
         active[i] = False
         later = np.flatnonzero(active[i + 1:]) + i + 1
-        if later.size:
-            overlapping = _iou_with(decoded, int(order[i]), order[later]) > o.iou_threshold
-            active[later[overlapping]] = False
+        overlapping = later[_iou_with(decoded, int(order[i]), order[later]) > o.iou_threshold] if later.size else later
+        active[overlapping] = False
+        remaining -= 1 + overlapping.size
     return selected
 
 
