@@ -26,7 +26,7 @@ from .fixedpoint import (
 )
 from .registry import TFLM, Kernel, Node
 
-NUMPY_INT = {TensorType.INT8: np.int8, TensorType.INT16: np.int16}
+NUMPY_INT = {TensorType.INT8: np.int8, TensorType.INT16: np.int16, TensorType.UINT8: np.uint8}
 
 
 # -- shapes ------------------------------------------------------------------------------------
@@ -153,9 +153,9 @@ class AddSubData:
 
 
 def add_sub_types(node: Node) -> bool:
-    """Inputs and output are all int8, all int16, all float32 or all int32 (or, with reference='tflite', all int64)"""
+    """Inputs and output are all int8, all int16, all float32 or all int32 (or, with reference='tflite', all int64 or all uint8)"""
     types = {t.type for t in (node.input(0), node.input(1), node.outputs[0]) if t is not None}
-    allowed = {TensorType.INT8, TensorType.INT16, TensorType.FLOAT32, TensorType.INT32}
+    allowed = {TensorType.INT8, TensorType.INT16, TensorType.FLOAT32, TensorType.INT32, TensorType.UINT8}
     if node.reference != TFLM:
         allowed.add(TensorType.INT64)
     return len(node.inputs) == 2 and len(types) == 1 and types <= allowed
@@ -366,10 +366,12 @@ QUANTIZATION_CONSTRAINTS = (
 # The first constraints of ADD, SUB and MUL.
 BINARY_ARITHMETIC_CONSTRAINTS = (
     add_sub_types,
+    common.tflm_refuses_uint8,
     binary_output_is_broadcast,
     max_rank(6),
     common.supported_activation,
     *QUANTIZATION_CONSTRAINTS,
+    common.uint8_tensors_have_parameters,
 )
 
 ADD_SUB_CONSTRAINTS = (

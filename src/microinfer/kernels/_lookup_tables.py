@@ -61,17 +61,20 @@ def lut_lookup_int16(value, lut: np.ndarray):
     return wrap(base + delta, 16)
 
 
-def lut_int8(input_scale, input_zero_point: int, output_scale, output_zero_point: int, func) -> np.ndarray:
-    """LiteRT's LUTPopulate<int8_t> in float32; the table is indexed by value + 128."""
+def lut_int8(input_scale, input_zero_point: int, output_scale, output_zero_point: int, func,
+             value_range: tuple[int, int] = (-128, 127)) -> np.ndarray:
+    """LiteRT's LUTPopulate<int8_t> (``value_range`` (0, 255): LUTPopulate<uint8_t>) in float32;
+    the table is indexed by value - lowest value."""
     inverse_scale = np.float32(np.float32(1) / np.float32(output_scale))
-    values = np.arange(-128, 128)
+    lowest, highest = value_range
+    values = np.arange(lowest, highest + 1)
     table = np.zeros(256, np.int64)
     for i, v in enumerate(values):
         dequantized = np.float32(np.float32(input_scale) * np.float32(v - input_zero_point))
         transformed = func(dequantized)
         rescaled = roundf(np.float32(transformed * inverse_scale))
         quantized = int(np.float32(rescaled + np.float32(output_zero_point)))  # truncating cast
-        table[i] = min(max(quantized, -128), 127)
+        table[i] = min(max(quantized, lowest), highest)
     return table
 
 

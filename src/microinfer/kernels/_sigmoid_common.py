@@ -6,7 +6,8 @@ radius saturate; the Q0.31 result is rounded down to the fixed output scale (1/2
 -128 for LOGISTIC, 1/128 with zero point 0 for TANH).
 
 int8, LiteRT: a 256-entry table built in float32 (``LUTPopulate``), i.e. dequantize, apply the C
-library's ``expf``/``tanhf``, requantize with ``roundf``.
+library's ``expf``/``tanhf``, requantize with ``roundf``. LiteRT's uint8 kernels use the same
+table over 0..255 (output zero point 0 for LOGISTIC, 128 for TANH); TFLite Micro has no uint8.
 
 int16 (both): the 256-entry uint16 sigmoid table with linear interpolation, after rescaling the
 input to 1/(3*4096) (or the power-of-two shortcut); zero points must be 0 and the output scale
@@ -39,6 +40,7 @@ class SigmoidSpec:
     name: str
     output_scale: float  # fixed int8 output scale
     output_zero_point: int
+    uint8_output_zero_point: int  # LiteRT's uint8 kernels: the same scale, this zero point
     pot_shifts: tuple[int, ...]  # int16 power-of-two input shifts the kernel takes as exact
     fixed_point: object  # Q4.27 -> Q0.31 function
     output_shift: int  # right shift from Q0.31 to the int8 output
@@ -49,31 +51,34 @@ class SigmoidSpec:
 
 @dataclass(frozen=True)
 class SigmoidData:
-    kind: str  # "float32", "int8_fixed", "int8_lut", "int16"
+    kind: str  # "float32", "int8_fixed", "int8_lut", "uint8_lut", "int16"
     input_zero_point: int = 0
     input_radius: int = 0
     multiplier: int = 0
     shift: int = 0
     lut: np.ndarray | None = None
+    lut_offset: int = 0  # the input type's lowest value: the table's index 0
 
 
 def make_constraints(spec: SigmoidSpec):
     def types_supported(node: Node) -> bool:
         x = node.input(0)
         return (len(node.inputs) == 1 and len(node.outputs) == 1 and x is not None
-                and x.type in (TensorType.FLOAT32, TensorType.INT8, TensorType.INT16)
+                and x.type in (TensorType.FLOAT32, TensorType.INT8, TensorType.INT16, TensorType.UINT8)
                 and node.outputs[0].type == x.type and tuple(node.outputs[0].shape) == tuple(x.shape))
 
-    types_supported.__doc__ = "One float32, int8 or int16 input, one output of the same type and shape"
+    types_supported.__doc__ = "One float32, int8, int16 or (LiteRT) uint8 input, one output of the same type and shape"
 
     def int8_output(node: Node) -> bool:
         x, y = node.input(0), node.outputs[0]
-        if x is None or x.type is not TensorType.INT8 or y.quantization is None:
+        if x is None or x.type not in (TensorType.INT8, TensorType.UINT8) or y.quantization is None:
             return True
+        zero_point = spec.output_zero_point if x.type is TensorType.INT8 else spec.uint8_output_zero_point
         return (np.float32(common.scale_of(y)) == np.float32(spec.output_scale)
-                and common.zero_point_of(y) == spec.output_zero_point)
+                and common.zero_point_of(y) == zero_point)
 
-    int8_output.__doc__ = (f"int8 output has scale {spec.output_scale:g} and zero point {spec.output_zero_point}")
+    int8_output.__doc__ = (f"int8 (uint8) output has scale {spec.output_scale:g} and zero point "
+                           f"{spec.output_zero_point} ({spec.uint8_output_zero_point})")
 
     def int8_input_scale(node: Node) -> bool:
         """int8 input scale is at least 2**-28"""
@@ -103,8 +108,9 @@ def make_constraints(spec: SigmoidSpec):
         multiplier, _ = int16_sigmoid_params(scale, spec.pot_shifts)
         return multiplier <= 32767
 
-    return (types_supported, common.quantized_tensors_have_parameters, int8_output, int8_input_scale,
-            int16_quantization, int16_input_scale)
+    return (types_supported, common.tflm_refuses_uint8, common.quantized_tensors_have_parameters,
+            common.uint8_tensors_have_parameters, int8_output, int8_input_scale, int16_quantization,
+            int16_input_scale)
 
 
 def prepare(spec: SigmoidSpec, node: Node) -> SigmoidData:
@@ -121,8 +127,10 @@ def prepare(spec: SigmoidSpec, node: Node) -> SigmoidData:
         multiplier = int(np.floor(abs(float(fraction)) * (1 << 31) + 0.5))
         radius = calculate_input_radius(INPUT_INTEGER_BITS, int(left_shift), 31)
         return SigmoidData("int8_fixed", zero_point, radius, multiplier, int(left_shift))
-    lut = lut_int8(common.scale_of(x), zero_point, common.scale_of(y), common.zero_point_of(y), spec.lut_fn)
-    return SigmoidData("int8_lut", lut=lut)
+    info = np.iinfo(x.type.numpy_dtype)
+    lut = lut_int8(common.scale_of(x), zero_point, common.scale_of(y), common.zero_point_of(y), spec.lut_fn,
+                   (int(info.min), int(info.max)))
+    return SigmoidData(f"{x.type.name.lower()}_lut", lut=lut, lut_offset=int(info.min))
 
 
 def evaluate(spec: SigmoidSpec, data: SigmoidData, x: np.ndarray) -> np.ndarray:
@@ -130,8 +138,8 @@ def evaluate(spec: SigmoidSpec, data: SigmoidData, x: np.ndarray) -> np.ndarray:
         return spec.float_fn(x.astype(np.float32)).astype(np.float32)
     if data.kind == "int16":
         return spec.int16_fn(x, data.multiplier, data.shift).astype(np.int16)
-    if data.kind == "int8_lut":
-        return data.lut[x.astype(np.int64) + 128].astype(np.int8)
+    if data.kind in ("int8_lut", "uint8_lut"):
+        return data.lut[x.astype(np.int64) - data.lut_offset].astype(x.dtype)
     centered = x.astype(np.int64) - data.input_zero_point
     safe = np.clip(centered, -data.input_radius + 1, data.input_radius - 1) if data.input_radius > 0 else centered * 0
     in_q4 = multiply_by_quantized_multiplier(safe, data.multiplier, data.shift, DOUBLE)

@@ -1,4 +1,4 @@
-"""LOGISTIC (sigmoid): float32, int8 and int16; see :mod:`._sigmoid_common` for the arithmetic."""
+"""LOGISTIC (sigmoid): float32, int8, int16 and (LiteRT) uint8; see :mod:`._sigmoid_common` for the arithmetic."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ def _logistic_float(x: np.ndarray) -> np.ndarray:
 SPEC = sc.SigmoidSpec(
     name="LOGISTIC",
     output_scale=1.0 / 256,
+    uint8_output_zero_point=0,
     output_zero_point=-128,
     pot_shifts=(0,),
     fixed_point=logistic_fixed,
@@ -32,7 +33,7 @@ SPEC = sc.SigmoidSpec(
 )
 
 
-@register("LOGISTIC", versions=range(1, 4), types=("float32", "int8", "int16"))
+@register("LOGISTIC", versions=range(1, 4), types=("float32", "int8", "int16", "uint8"))
 class Logistic(Kernel):
     constraints = sc.make_constraints(SPEC)
 

@@ -1,4 +1,4 @@
-"""RELU: max(x, 0), float32 / int8 / int16 (int16 with zero points 0).
+"""RELU: max(x, 0), float32 / int8 / int16, and (LiteRT) uint8 (int16 with zero points 0).
 
 Quantized: ``zp_out + requantize(x - zp_in, s_in / s_out)`` clamped below at the output's zero
 point. TFLite Micro divides the scales in double (activations_common.cc, CalculateReluOpData);
@@ -80,10 +80,12 @@ def int16_zero_points(node: Node) -> bool:
     return common.zero_point_of(node.input(0)) == 0 and common.zero_point_of(node.outputs[0]) == 0
 
 
-@register("RELU", versions=range(1, 4), types=("int8", "int16", "float32"))
+@register("RELU", versions=range(1, 4), types=("int8", "int16", "uint8", "float32"))
 class Relu(Kernel):
     constraints = (
-        *ew.unary_constraints(TensorType.FLOAT32, TensorType.INT8, TensorType.INT16),
+        *ew.unary_constraints(TensorType.FLOAT32, TensorType.INT8, TensorType.INT16, TensorType.UINT8),
+        common.tflm_refuses_uint8,
+        common.uint8_tensors_have_parameters,
         int16_zero_points,
         relux_range_fits(None),
         ew.multipliers_fit(relux_real),

@@ -1,4 +1,4 @@
-"""RELU6: min(max(x, 0), 6), float32 / int8 / int16.
+"""RELU6: min(max(x, 0), 6), float32 / int8 / int16, and (LiteRT) uint8.
 
 The references differ on quantized tensors: TFLite Micro clamps the raw input between its zero
 point and the quantized value of 6 on the *input* scale (the output's parameters are ignored),
@@ -50,10 +50,12 @@ def _litert_multiplier_fits(node: Node) -> bool:
     return node.reference == TFLM or ew.multipliers_fit(relux_real)(node)
 
 
-@register("RELU6", versions=range(1, 4), types=("int8", "int16", "float32"))
+@register("RELU6", versions=range(1, 4), types=("int8", "int16", "uint8", "float32"))
 class Relu6(Kernel):
     constraints = (
-        *ew.unary_constraints(TensorType.FLOAT32, TensorType.INT8, TensorType.INT16),
+        *ew.unary_constraints(TensorType.FLOAT32, TensorType.INT8, TensorType.INT16, TensorType.UINT8),
+        common.tflm_refuses_uint8,
+        common.uint8_tensors_have_parameters,
         ew.litert_int16_zero_points,
         _six_fits,
         _litert_multiplier_fits,

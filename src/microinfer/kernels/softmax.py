@@ -1,6 +1,7 @@
-"""SOFTMAX over the last axis: float32, int8 -> int8, int8 -> int16 and int16 -> int16.
+"""SOFTMAX over the last axis: float32, int8 -> int8, int8 -> int16 and int16 -> int16; LiteRT also
+uint8 -> uint8 and uint8 -> int16.
 
-int8 input: gemmlowp fixed point. The input difference to the row maximum is scaled by
+int8 (and uint8) input: gemmlowp fixed point. The input difference to the row maximum is scaled by
 ``beta * input_scale`` into Q5.26 (``PreprocessSoftmaxScaling``), differences below ``diff_min``
 contribute nothing, exp() is gemmlowp's ``exp_on_negative_values``, the sum is kept in Q12.19 and
 inverted with ``one_over_one_plus_x_for_x_in_0_1``. Both references scale the difference with the
@@ -47,7 +48,7 @@ ACCUMULATION_INTEGER_BITS = 12
 
 @dataclass(frozen=True)
 class SoftmaxData:
-    kind: str  # "float32", "int8", "int16"
+    kind: str  # "float32", "int8", "uint8" (same arithmetic as int8), "int16"
     beta: float
     out_dtype: type
     multiplier: int
@@ -65,11 +66,14 @@ _COMBOS = {
     (TensorType.INT8, TensorType.INT8),
     (TensorType.INT8, TensorType.INT16),
     (TensorType.INT16, TensorType.INT16),
+    (TensorType.UINT8, TensorType.UINT8),
+    (TensorType.UINT8, TensorType.INT16),
 }
+EIGHT_BIT = (TensorType.INT8, TensorType.UINT8)
 
 
 def _types_supported(node: Node) -> bool:
-    """Input/output float32/float32, int8/int8, int8/int16 or int16/int16"""
+    """Input/output float32/float32, int8/int8, int8/int16 or int16/int16; (LiteRT) uint8/uint8 or uint8/int16"""
     x = node.input(0)
     return x is not None and (x.type, node.outputs[0].type) in _COMBOS
 
@@ -86,7 +90,7 @@ def _near(value: float, target: float) -> bool:
 
 
 def _output_quantization(node: Node) -> bool:
-    """Quantized output is scale 1/256 zero point -128 (int8), 1/65536 and -32768 (int16 from int8), 1/32768 and 0 (int16)"""
+    """Quantized output is scale 1/256 zero point -128 (int8), 1/256 and 0 (uint8), 1/65536 and -32768 (int16 from int8 or uint8), 1/32768 and 0 (int16)"""
     x, y = node.input(0), node.outputs[0]
     if x is None or x.type is TensorType.FLOAT32 or y.quantization is None:
         return x is not None and (x.type is TensorType.FLOAT32 or y.quantization is not None)
@@ -95,6 +99,8 @@ def _output_quantization(node: Node) -> bool:
         return zero_point == 0 and _near(scale, 1.0 / 32768)
     if y.type is TensorType.INT16:
         return zero_point == -32768 and _near(scale, 1.0 / 65536)
+    if y.type is TensorType.UINT8:
+        return zero_point == 0 and _near(scale, 1.0 / 256)
     return zero_point == -128 and np.float32(scale) == np.float32(1.0 / 256)
 
 
@@ -115,9 +121,9 @@ def _int16_rank(node: Node) -> bool:
 
 
 def _int8_multiplier_above_one(node: Node) -> bool:
-    """int8 input: beta * input_scale * 2**26 is greater than 1"""
+    """int8 or uint8 input: beta * input_scale * 2**26 is greater than 1"""
     x = node.input(0)
-    if x is None or x.type is not TensorType.INT8 or x.quantization is None:
+    if x is None or x.type not in EIGHT_BIT or x.quantization is None:
         return True
     return _int8_real_multiplier(node) > 1.0
 
@@ -170,12 +176,14 @@ def _int16_luts(reference: str) -> tuple[np.ndarray, np.ndarray]:
     return _LUT_CACHE[reference]
 
 
-@register("SOFTMAX", versions=range(1, 4), types=("float32", "int8", "int16"))
+@register("SOFTMAX", versions=range(1, 4), types=("float32", "int8", "int16", "uint8"))
 class Softmax(Kernel):
     constraints = (
         _types_supported,
+        common.tflm_refuses_uint8,
         _one_input,
         common.quantized_tensors_have_parameters,
+        common.uint8_tensors_have_parameters,
         _output_quantization,
         _int16_input_zero_point,
         _int16_rank,
@@ -189,11 +197,11 @@ class Softmax(Kernel):
         rounding = DOUBLE  # both references, see the module docstring
         if x.type is TensorType.FLOAT32:
             return SoftmaxData("float32", beta, np.float32, 0, 0, 0, "", None, None)
-        if x.type is TensorType.INT8:
+        if x.type in EIGHT_BIT:
             multiplier, left_shift = quantize_multiplier(_int8_real_multiplier(node))
             radius = calculate_input_radius(SCALED_DIFF_INTEGER_BITS, left_shift)
-            out_dtype = np.int8 if y.type is TensorType.INT8 else np.int16
-            data = SoftmaxData("int8", beta, out_dtype, multiplier, left_shift, -radius, rounding, None, None)
+            out_dtype = y.type.numpy_dtype.type
+            data = SoftmaxData(x.type.name.lower(), beta, out_dtype, multiplier, left_shift, -radius, rounding, None, None)
             return dataclasses.replace(data, exp_lut=_int8_exp_table(data))
         multiplier, shift = quantize_multiplier(_int16_real_multiplier(node))
         exp_lut, recip_lut = _int16_luts(node.reference)
@@ -203,7 +211,7 @@ class Softmax(Kernel):
         x = inputs[0]
         if data.kind == "float32":
             return [_softmax_float(x, data.beta)]
-        if data.kind == "int8":
+        if data.kind in ("int8", "uint8"):
             return [_softmax_int8(x, data)]
         return [_softmax_int16(x, data)]
 

@@ -1,4 +1,4 @@
-"""TANH: float32, int8 and int16; see :mod:`._sigmoid_common` for the arithmetic."""
+"""TANH: float32, int8, int16 and (LiteRT) uint8; see :mod:`._sigmoid_common` for the arithmetic."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from .registry import Kernel, Node, register
 SPEC = sc.SigmoidSpec(
     name="TANH",
     output_scale=1.0 / 128,
+    uint8_output_zero_point=128,
     output_zero_point=0,
     pot_shifts=(0, 1),
     fixed_point=tanh_fixed,
@@ -23,7 +24,7 @@ SPEC = sc.SigmoidSpec(
 )
 
 
-@register("TANH", versions=range(1, 4), types=("float32", "int8", "int16"))
+@register("TANH", versions=range(1, 4), types=("float32", "int8", "int16", "uint8"))
 class Tanh(Kernel):
     constraints = sc.make_constraints(SPEC)
 

@@ -157,6 +157,12 @@ STRUCTS: dict[str, list] = {
     # kernels/dequantize.h / quantize.h: tflite::QuantizationParams {int32 zero_point; double
     # scale} + output_multiplier, output_shift, zero point.
     "OpDataQuantize": ["i32", "f64", "i32", "int", "i32"],
+    # kernels/detection_postprocess.cc OpData: max_detections, max_classes_per_detection,
+    # detections_per_class, two thresholds, num_classes, use_regular_nms, CenterSizeEncoding
+    # scale_values (4 floats), eleven scratch-buffer indices, three TfLiteQuantizationParams
+    # {float scale; int32 zero_point}.
+    "OpDataDetectionPostProcess": ["int", "int", "int", "f32", "f32", "int", "bool", ("f32", 4),
+                                   ("int", 11), ("f32", 1), "i32", ("f32", 1), "i32", ("f32", 1), "i32"],
 }
 
 
@@ -291,6 +297,7 @@ KERNEL_OPDATA: dict[str, object] = {
     "BATCH_MATMUL": "OpDataBatchMatmul", "CONV_2D": "OpDataConv", "DEPTHWISE_CONV_2D": "OpDataConv",
     "FULLY_CONNECTED": "OpDataFullyConnected", "SOFTMAX": "SoftmaxParams",
     "QUANTIZE": "OpDataQuantize", "DEQUANTIZE": "OpDataQuantize",
+    "TFLite_Detection_PostProcess": "OpDataDetectionPostProcess",
     "HARD_SWISH": 20, "LEAKY_RELU": 24, "LOGISTIC": 16, "TANH": 16, "MEAN": 44, "SUM": 44,
     "REDUCE_MAX": 44, "REDUCE_MIN": 44, "REDUCE_ALL": 44,
     "L2_NORMALIZATION": 4,  # L2NormalizationParams {input_zero_point}

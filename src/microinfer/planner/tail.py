@@ -486,6 +486,7 @@ _PREPARE_TEMPS: dict[str, tuple[str, ...]] = {
     "SPACE_TO_BATCH_ND": ("i0", "o0"), "BATCH_TO_SPACE_ND": ("i0", "o0"),
     "MIRROR_PAD": ("i0", "i1", "o0"),
     "EMBEDDING_LOOKUP": ("i0", "i1", "o0", "P"),  # P: output dims, then the OpData (in Prepare)
+    "TFLite_Detection_PostProcess": ("i0", "i1", "i2"),
 }
 _DEFAULT_TEMPS = ("I", "O")  # ADD, SUB, MUL, pooling, activations, SOFTMAX, (DE)QUANTIZE, PRELU ...
 
@@ -602,4 +603,23 @@ def _op_scratch(sg: Subgraph, op: Operator, pointer: int = 8) -> list[int]:
     if name == "UNIDIRECTIONAL_SEQUENCE_LSTM":
         cell_state = t[op.inputs[19]]
         return [cell_state.nbytes] * 4
+    if name == "TFLite_Detection_PostProcess":
+        return _detection_postprocess_scratch(sg, op)
     return []
+
+
+def _detection_postprocess_scratch(sg: Subgraph, op: Operator) -> list[int]:
+    """The eleven buffers detection_postprocess.cc's Prepare requests, in its order."""
+    from ..kernels.detection_postprocess import DetectionOptions
+    from ..errors import ModelError
+
+    try:
+        o = DetectionOptions.parse(op.custom_options)
+    except ModelError:
+        return []
+    boxes = sg.tensors[op.inputs[0]].shape[1]
+    scores = sg.tensors[op.inputs[1]].shape
+    per_detection = o.max_detections * boxes * 4
+    return [boxes, boxes * 16, scores[1] * scores[2] * 4, boxes * 4, boxes * 4, per_detection, per_detection,
+            boxes * 4, per_detection, max(o.num_classes, o.max_detections) * boxes * 4,
+            min(boxes, o.max_detections) * boxes * 4]

@@ -26,7 +26,7 @@ SEEDS = st.integers(0, 2**32 - 1)
 # the strategies below take.
 DTYPES = ("int8", "int16x8", "float32")
 ACTIVATION_TYPE = {"int8": "int8", "int16x8": "int16", "float32": "float32", "uint8": "uint8",
-                   "int32": "int32", "int64": "int64", "bool": "bool",
+                   "int32": "int32", "int64": "int64", "bool": "bool", "float16": "float16",
                    "hybrid": "hybrid"}  # float32 activations, int8 weights
 
 
