@@ -165,3 +165,27 @@ def test_runtime_filter_against_litert(reference_worker, op):
         x, w, bias = random_inputs(model, np.random.default_rng(seed))
         bias = (bias % 20001 - 10000).astype(np.int32)  # a bias the sums do not drown
         assert_bit_exact(reference_worker, model, [x, w, bias], references=("tflite",))
+
+
+def _fully_connected_scaled_up(depth: int) -> bytes:
+    """uint8 FULLY_CONNECTED with multiplier 1.5 * 3.0 / 0.001 = 4500 = 0.55 * 2**13 (a left shift
+    of 13) and weights 255 - 0."""
+    b = ModelBuilder()
+    g = b.main
+    x = g.add_input("x", (1, depth), "uint8", scale=1.5, zero_point=0)
+    w = g.add_constant("w", np.full((1, depth), 255, np.uint8), scale=3.0, zero_point=0)
+    y = g.add_output("y", (1, 1), "uint8", scale=0.001, zero_point=0)
+    g.add_operator("FULLY_CONNECTED", [x, w, -1], [y], O.FullyConnectedOptions())
+    return b.build()
+
+
+def test_fully_connected_left_shift_overflow_refused(reference_worker):
+    """LiteRT's legacy uint8 FULLY_CONNECTED shifts the int32 sum left by the multiplier's exponent
+    before the fixed-point multiply. 14 taps of 255 x 255 shifted by 13 overflow int32, and the
+    pinned wheel then gives neither the wrapped nor the saturated result (undefined behaviour):
+    microinfer refuses the model. With 2 taps the shifted sums fit and the model runs bit-exactly."""
+    with pytest.raises(UnsupportedOpError, match="shifted left by the multiplier's exponent"):
+        Interpreter(_fully_connected_scaled_up(14), reference="tflite")
+    model = _fully_connected_scaled_up(2)
+    for value in (0, 1, 7, 255):
+        assert_bit_exact(reference_worker, model, [np.full((1, 2), value, np.uint8)], references=("tflite",))

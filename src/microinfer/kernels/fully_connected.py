@@ -136,6 +136,33 @@ def _multiplier_in_range(node: Node) -> bool:
     return quantize_multiplier(_real_multipliers(x, w, y)[0])[1] <= 30
 
 
+def _uint8_shifted_sums_fit(node: Node) -> bool:
+    """uint8 (LiteRT): where input scale x weight scale / output scale is 1 or more, every sum shifted left by the multiplier's exponent fits in int32 (LiteRT's legacy kernel overflows there, with an undefined result)"""
+    x, w, b, y = node.input(0), node.input(1), node.input(2), node.outputs[0]
+    if x.type is not TensorType.UINT8 or not all(float(common.scale_of(t)) > 0 for t in (x, w, y)):
+        return True
+    if not _weights_2d(node) or not _multiplier_in_range(node):
+        return True  # left to those constraints
+    shift = quantize_multiplier(_real_multipliers(x, w, y)[0])[1]
+    if shift <= 0:
+        return True
+    x_zero, w_zero = common.zero_point_of(x), common.zero_point_of(w)
+    largest_input = max(x_zero, 255 - x_zero)
+    units, depth = w.shape
+    if w.is_constant:
+        weight_sums = np.abs(np.asarray(w.data, np.int64) - w_zero).sum(axis=1)
+    else:
+        weight_sums = np.full(units, depth * max(w_zero, 255 - w_zero), np.int64)
+    if b is None:
+        bias = np.zeros(units, np.int64)
+    elif b.is_constant:
+        bias = np.abs(np.asarray(b.data, np.int64).reshape(-1))
+    else:
+        bias = np.full(units, 1 << 31, np.int64)
+    largest_sum = int((largest_input * weight_sums + bias).max(initial=0))
+    return largest_sum << shift < 1 << 31
+
+
 def _weights_2d(node: Node) -> bool:
     """Weights are 2-D (units, depth) and the input's element count is a multiple of depth"""
     w = node.input(1)
@@ -200,6 +227,7 @@ class FullyConnected(Kernel):
         _uint8_weights_per_tensor,
         _bias_scale_matches,
         _multiplier_in_range,
+        _uint8_shifted_sums_fit,
     )
 
     def prepare(self, node: Node) -> FullyConnectedData | HybridFullyConnectedData:
