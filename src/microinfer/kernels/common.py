@@ -34,12 +34,18 @@ def round_half_away(x: float) -> int:
     return int(np.floor(abs(x) + 0.5)) * (1 if x >= 0 else -1)
 
 
+def std_round(values) -> np.ndarray:
+    """``std::round`` (``roundf``) of float32 values, half away from zero, as float64 integers
+    (exact: float64 holds x + 0.5)."""
+    v = np.asarray(values, dtype=np.float64)
+    return np.trunc(v + np.copysign(0.5, v))
+
+
 def roundf_to_int32(values) -> np.ndarray:
     """``(int32_t)roundf(v)`` of float32 values, as int64: half away from zero, and INT32_MIN where
     x86's conversion overflows (beyond int32, NaN)."""
     with np.errstate(invalid="ignore"):
-        wide = np.asarray(values, np.float32).astype(np.float64)
-        rounded = np.sign(wide) * np.floor(np.abs(wide) + 0.5)  # exact in double
+        rounded = std_round(np.asarray(values, np.float32))
         fits = np.isfinite(rounded) & (rounded >= -(2.0**31)) & (rounded < 2.0**31)
         return np.where(fits, np.nan_to_num(rounded), -(2.0**31)).astype(np.int64)
 
