@@ -54,12 +54,14 @@ def assert_each_reference_gives(worker: ReferenceWorker, model_bytes: bytes, inp
 
 
 def assert_bit_exact_or_refused(worker: ReferenceWorker, model_bytes: bytes, inputs: list[np.ndarray],
-                                undefined_in_reference: tuple[str, ...] = ()) -> None:
+                                undefined_in_reference: tuple[str, ...] = (), references=REFERENCES) -> int:
     """Bit-exact against each reference microinfer accepts the model for; where microinfer refuses
     it for a reference, that reference refuses it too, unless every reason given contains one of
     ``undefined_in_reference`` (constraints guarding parameters where the reference's C code is
-    undefined: it may run the model and return arbitrary numbers)."""
-    for ref in REFERENCES:
+    undefined: it may run the model and return arbitrary numbers). Returns how many references
+    were compared bit for bit."""
+    compared = 0
+    for ref in references:
         try:
             Interpreter(model_bytes, reference=ref)
         except UnsupportedOpError as error:
@@ -70,3 +72,5 @@ def assert_bit_exact_or_refused(worker: ReferenceWorker, model_bytes: bytes, inp
                 worker.run(ref, model_bytes, inputs)
             continue
         assert_bit_exact(worker, model_bytes, inputs, references=(ref,))
+        compared += 1
+    return compared

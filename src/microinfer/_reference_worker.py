@@ -108,13 +108,15 @@ def _in_child(work) -> dict:
 def _run_many(request: dict) -> list[dict]:
     """One interpreter for every input set, state reset before each run."""
     all_tensors = request["all_tensors"]
+    reset = request.get("reset", True)
     if request["reference"] == "tflm":
         interpreter = _tflm_interpreter(request["model"], request["arena_size"], preserve_all_tensors=all_tensors)
         count = _count_outputs(interpreter)
         tensor_count = _main_tensor_count(request["model"]) if all_tensors else 0
         runs = []
         for inputs in request["input_sets"]:
-            interpreter.reset()
+            if reset:
+                interpreter.reset()
             for i, x in enumerate(inputs):
                 interpreter.set_input(x, i)
             interpreter.invoke()
@@ -126,7 +128,8 @@ def _run_many(request: dict) -> list[dict]:
     interpreter = _litert_interpreter(request["model"], all_tensors)
     runs = []
     for inputs in request["input_sets"]:
-        interpreter.reset_all_variables()
+        if reset:
+            interpreter.reset_all_variables()
         runs.append(_litert_invoke(interpreter, inputs, all_tensors))
     return runs
 

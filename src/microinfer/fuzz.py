@@ -378,9 +378,9 @@ def targets(ops: Iterable[str] = (), dtypes: Iterable[str] = (), graphs: bool | 
     ``graphs``: also small multi-op graphs (default: when no operator is named)."""
     pairs = _strategies().op_dtypes()
     known_ops = {o for o, _ in pairs} | {GRAPH}
-    # Operator names match case-insensitively (custom operators are named in mixed case).
-    spelling = {o.upper(): o for o in known_ops}
-    ops, dtypes = {spelling.get(o.upper(), o.upper()) for o in ops}, set(dtypes)
+    # builtin operators are named in capitals; custom ones (SignalWindow) by their custom code
+    by_upper = {o.upper(): o for o in known_ops}
+    ops, dtypes = {by_upper.get(o.upper(), o.upper()) for o in ops}, set(dtypes)
     unknown = ops - known_ops
     if unknown:
         raise UnsupportedOpError(f"no generator for {', '.join(sorted(unknown))}; "

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 
 from . import c_backend
-from .diagnosis import no_kernel_reason
 from .errors import UnsupportedOpError
-from .validation import check_model
+from .validation import check_model, operator_problems
 from .kernels import REGISTRY
 from .kernels.registry import REFERENCES, Node
 from .tflite import Model, load
@@ -28,6 +28,11 @@ class Interpreter:
     ``reference="tflm"`` reproduces TFLite Micro's reference kernels, ``"tflite"`` LiteRT's
     reference kernels (``OpResolverType.BUILTIN_REF``). float32 results match LiteRT to within
     about 1e-5 relative error (summation order differs); integer results are bit-identical.
+
+    Threads: :meth:`run` and :meth:`invoke` hold the interpreter's lock, so one interpreter may be
+    shared by threads, each ``run`` seeing only its own inputs (they take turns; use an
+    interpreter per thread to run in parallel). The step-by-step calls (``set_input``, ``invoke``,
+    ``get_output``) are meant for one thread at a time.
     """
 
     def __init__(
@@ -71,11 +76,12 @@ class Interpreter:
         if sorted(self._order) != list(range(len(self._steps))):
             raise ValueError(f"the arena plan's operator order {order} does not fit this model")
         self._recorded: dict[int, np.ndarray] | None = None
+        self._lock = threading.RLock()
         # Arena views and C kernels' output buffers are overwritten by the next run.
         self._reuses_buffers = self._arena is not None or "c" in self.op_backends
         # A model that is one chain of C calls runs without per-operator bookkeeping.
         self._chain = None
-        if self.backend == "c" and self._arena is None and not self._variables:
+        if self.backend == "c" and self._arena is None and not self._variables and not self._has_kernel_state():
             self._chain = c_backend.CallChain.of(self._steps, self._prepared, self._order, self.subgraph.inputs)
         # The inputs each step reads when it runs (a C step skips its constants).
         self._step_inputs = [k.used_inputs(n) if hasattr(k, "used_inputs") else n.inputs for k, n in self._steps]
@@ -89,6 +95,10 @@ class Interpreter:
     def invoke(self, record: bool = False) -> None:
         """Run the model once. ``record`` keeps a copy of every tensor as it is produced, which
         an arena run needs to report intermediates (later tensors reuse their bytes)."""
+        with self._lock:
+            self._invoke(record)
+
+    def _invoke(self, record: bool) -> None:
         missing = [self.subgraph.tensors[t].name for i, t in enumerate(self.subgraph.inputs) if i not in self._inputs]
         if missing:
             raise ValueError(f"inputs not set: {', '.join(missing)}")
@@ -139,8 +149,17 @@ class Interpreter:
         return [(node, data) for (_, node), data in zip(self._steps, self._prepared)]
 
     def reset_variables(self) -> None:
-        """Reset recurrent state (SVDF/LSTM variable tensors) to its initial value."""
-        self._variables = self._initial_variables()
+        """Reset recurrent state (SVDF/LSTM variable tensors, and the state stateful kernels
+        keep themselves, as TFLite Micro's kernels keep it in persistent buffers) to its initial
+        value."""
+        with self._lock:
+            self._variables = self._initial_variables()
+            for (kernel, _), data in zip(self._steps, self._prepared):
+                if hasattr(kernel, "reset"):
+                    kernel.reset(data)
+
+    def _has_kernel_state(self) -> bool:
+        return any(hasattr(kernel, "reset") for kernel, _ in self._steps)
 
     # -- all at once ---------------------------------------------------------------------------
     def run(self, inputs: Sequence | Mapping[str, object], intermediates: bool = False):
@@ -151,6 +170,10 @@ class Interpreter:
         Variable tensors (SVDF/LSTM state) carry over from one run to the next, as on the device;
         :meth:`reset_variables` starts again from the initial state.
         """
+        with self._lock:
+            return self._run(inputs, intermediates)
+
+    def _run(self, inputs, intermediates: bool):
         self._inputs = {}
         if isinstance(inputs, Mapping):
             names = {self.subgraph.tensors[t].name for t in self.subgraph.inputs}
@@ -166,7 +189,7 @@ class Interpreter:
                 raise ValueError(f"the model takes {len(self.subgraph.inputs)} inputs, got {len(inputs)}")
             for position, value in enumerate(inputs):
                 self.set_input(position, value)
-        self.invoke(record=intermediates and self._reuses_buffers)
+        self._invoke(record=intermediates and self._reuses_buffers)
         if intermediates:
             return {self._tensor_keys[index]: value for index, value in self.tensor_values().items()}
         outputs = [self.get_output(i) for i in range(len(self.subgraph.outputs))]
@@ -265,15 +288,6 @@ def _checked_input(tensor: Tensor, value) -> np.ndarray:
 
 
 def _raise_unsupported(nodes: list[Node]) -> None:
-    problems = []
-    for node in nodes:
-        kernel = REGISTRY.get(node.op.op)
-        types = "/".join(t.type.name.lower() for t in node.inputs if t is not None)
-        where = f"operator {node.op.index} {node.op.op} v{node.op.version} ({types})"
-        if kernel is None:
-            problems.append(f"{where}: {no_kernel_reason(node.model.subgraphs[0], node.op)}")
-            continue
-        for reason in kernel.unsupported_reasons(node):
-            problems.append(f"{where}: {reason}")
+    problems = operator_problems(nodes)
     if problems:
         raise UnsupportedOpError("the model uses what microinfer does not support:\n  " + "\n  ".join(problems))

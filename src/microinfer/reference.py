@@ -113,11 +113,14 @@ class ReferenceWorker:
         arena_size: int = 4 << 20,
         all_tensors: bool = False,
         isolated: bool = False,
+        reset: bool = True,
     ) -> list[ReferenceResult]:
         """Run ``model`` on each input set with one interpreter, its variables reset between
         runs (as a fresh interpreter would start); no arena figures. Much faster than ``run``
-        per set on large models. ``isolated``: run in a forked child of the worker, so that a
-        reference crashing on the model raises :class:`ReferenceCrash` without losing the worker."""
+        per set on large models. ``reset=False`` keeps the state (variable tensors, stateful
+        kernels' buffers) from one run to the next: a stream of invokes, as on the device.
+        ``isolated``: run in a forked child of the worker, so that a reference crashing on the
+        model raises :class:`ReferenceCrash` without losing the worker."""
         require(reference)
         request = {
             "reference": reference,
@@ -126,6 +129,7 @@ class ReferenceWorker:
             "arena_size": arena_size,
             "all_tensors": all_tensors,
             "isolated": isolated,
+            "reset": reset,
         }
         reply = self._call(request)
         if "crash" in reply:

@@ -16,35 +16,44 @@ from microinfer.interpreter import Interpreter
 from microinfer.reference import ReferenceFailure
 from microinfer.testing import random_inputs
 from microinfer.testing.families import uint8 as family
+from microinfer.testing.strategies import op_examples
 from microinfer.tflite import ModelBuilder
 from microinfer.tflite import options as O
 from microinfer.tflite.types import Padding
 
-from kernel_check import assert_bit_exact, assert_each_reference_gives
+from kernel_check import assert_bit_exact, assert_bit_exact_or_refused, assert_each_reference_gives
 
 SETTINGS = dict(deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                          HealthCheck.too_slow])
 TFLM_REASON = "TFLite Micro's kernels take int8, not uint8"
+# The uint8 activations are drawn with their int8 and int16 variants (testing/strategies.py).
+UINT8_OPS = sorted({*family.GENERATED, "LOGISTIC", "RELU", "RELU6", "SOFTMAX", "TANH"})
 
 
-@pytest.mark.parametrize("op", sorted(family.GENERATED))
+def uint8_models(op: str):
+    return op_examples(op, "uint8").map(lambda example: example.model)
+
+
+@pytest.mark.parametrize("op", UINT8_OPS)
 def test_uint8_models_against_litert(reference_worker, op):
-    strategy = family.GENERATED[op][1]("uint8")
+    """Bit for bit against LiteRT; a model microinfer refuses, LiteRT refuses too (most run)."""
+    compared = []
 
     @settings(max_examples=12, **SETTINGS)
-    @given(model=strategy, seed=st.integers(0, 2**16))
+    @given(model=uint8_models(op), seed=st.integers(0, 2**16))
     def check(model, seed):
-        assert_bit_exact(reference_worker, model, random_inputs(model, np.random.default_rng(seed)),
-                         references=("tflite",))
+        inputs = random_inputs(model, np.random.default_rng(seed))
+        compared.append(assert_bit_exact_or_refused(reference_worker, model, inputs, references=("tflite",)))
 
     check()
+    assert sum(compared) >= len(compared) // 2, f"{op}: only {sum(compared)} of {len(compared)} models ran"
 
 
 @settings(max_examples=8, **SETTINGS)
-@given(data=st.data(), op=st.sampled_from(sorted(family.GENERATED)))
+@given(data=st.data(), op=st.sampled_from(UINT8_OPS))
 def test_tflm_refuses_uint8(reference_worker, data, op):
     """TFLite Micro refuses every uint8 model, and microinfer says why."""
-    model = data.draw(family.GENERATED[op][1]("uint8"))
+    model = data.draw(uint8_models(op))
     with pytest.raises(UnsupportedOpError, match=TFLM_REASON):
         Interpreter(model, reference="tflm")
     with pytest.raises(ReferenceFailure):

@@ -161,7 +161,6 @@ CONSTRAINTS = (
     windows_not_empty,
     common.supported_activation,
     common.quantized_tensors_have_parameters,
-    common.uint8_tensors_have_parameters,
     same_quantization,
 )
 

@@ -112,9 +112,9 @@ def supported_activation(node: Node) -> bool:
 
 
 def quantized_tensors_have_parameters(node: Node) -> bool:
-    """Every int8/int16 input and output carries quantization parameters"""
+    """Every int8, int16 or uint8 input and output carries quantization parameters"""
     for t in (*node.inputs, *node.outputs):
-        if t is not None and t.type in (TensorType.INT8, TensorType.INT16) and (
+        if t is not None and t.type in (TensorType.INT8, TensorType.INT16, TensorType.UINT8) and (
             t.quantization is None or len(t.quantization.scale) == 0
         ):
             return False

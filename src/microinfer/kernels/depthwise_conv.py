@@ -135,7 +135,6 @@ class DepthwiseConv2D(Kernel):
         cu.zero_filter_zero_points,
         common.supported_activation,
         common.quantized_tensors_have_parameters,
-        common.uint8_tensors_have_parameters,
         cu.uint8_filter_per_tensor,
         cu.positive_scales,
         cu.uint8_bias_scale_matches,

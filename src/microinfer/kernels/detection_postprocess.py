@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import MicroinferError, ModelError
-from ..tflite.flexbuffers import FlexMap
+from ..tflite import flexbuffers
 from ..tflite.types import TensorType
 from . import common
 from ._libm import exp
@@ -57,18 +57,27 @@ class DetectionOptions:
     @classmethod
     def parse(cls, blob: bytes | None) -> "DetectionOptions":
         """The options as both references' Init reads them (ModelError for a malformed blob)."""
-        m = FlexMap(blob or b"", "TFLite_Detection_PostProcess custom options")
-        per_class = m["detections_per_class"]
-        regular = m["use_regular_nms"]
+        where = "TFLite_Detection_PostProcess custom options"
+        if not blob:  # both references' Init read the root from the blob's last bytes
+            raise ModelError(f"{where}: none (the kernel reads a FlexBuffers map)")
+        m = flexbuffers.decode_map(blob, where)
+
+        def int32(key: str) -> int:  # null and absent keys read as 0
+            return flexbuffers.as_int32(m.get(key), where)
+
+        def float32(key: str) -> np.float32:
+            return flexbuffers.as_float32(m.get(key), where)
+
+        per_class, regular = m.get("detections_per_class"), m.get("use_regular_nms")
         return cls(
-            max_detections=m["max_detections"].as_int32(),
-            max_classes_per_detection=m["max_classes_per_detection"].as_int32(),
-            detections_per_class=DEFAULT_DETECTIONS_PER_CLASS if per_class.is_null else per_class.as_int32(),
-            use_regular_nms=False if regular.is_null else regular.as_bool(),
-            score_threshold=m["nms_score_threshold"].as_float(),
-            iou_threshold=m["nms_iou_threshold"].as_float(),
-            num_classes=m["num_classes"].as_int32(),
-            scales=tuple(m[k].as_float() for k in ("y_scale", "x_scale", "h_scale", "w_scale")),
+            max_detections=int32("max_detections"),
+            max_classes_per_detection=int32("max_classes_per_detection"),
+            detections_per_class=DEFAULT_DETECTIONS_PER_CLASS if per_class is None else int32("detections_per_class"),
+            use_regular_nms=False if regular is None else flexbuffers.as_bool(regular, where),
+            score_threshold=float32("nms_score_threshold"),
+            iou_threshold=float32("nms_iou_threshold"),
+            num_classes=int32("num_classes"),
+            scales=tuple(float32(k) for k in ("y_scale", "x_scale", "h_scale", "w_scale")),
         )
 
 
@@ -93,7 +102,7 @@ def _options(node: Node) -> DetectionOptions | None:
 # -- constraints (docstrings are user-facing) ---------------------------------------------------
 
 def _options_readable(node: Node) -> bool:
-    """The custom options are a well-formed FlexBuffers map of numbers"""
+    """The custom options are a well-formed FlexBuffers map whose parameters are numbers"""
     return _options(node) is not None
 
 

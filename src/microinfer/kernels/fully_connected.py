@@ -223,7 +223,6 @@ class FullyConnected(Kernel):
         _hybrid_quantization,
         _activation_supported,
         common.quantized_tensors_have_parameters,
-        common.uint8_tensors_have_parameters,
         _uint8_weights_per_tensor,
         _bias_scale_matches,
         _multiplier_in_range,

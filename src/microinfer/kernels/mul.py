@@ -73,7 +73,7 @@ class Mul(Kernel):
         multiplier, shift = quantize_multiplier(real_multiplier(node))
         lo, hi = common.activation_range_quantized(activation, y)
         return MulData(
-            "quantized", shape, ew.NUMPY_INT[y.type],
+            "quantized", shape, ew.QUANTIZED_NUMPY[y.type],
             -common.zero_point_of(node.input(0)), -common.zero_point_of(node.input(1)),
             common.zero_point_of(y), multiplier, shift, rounding, lo, hi,
         )

@@ -57,6 +57,10 @@ class Kernel:
     ``inputs``/``outputs`` (set by :func:`register`) bound how many tensors the node lists, and
     ``optional_inputs`` are the positions that may be omitted (-1); they are checked before any
     constraint, so constraints may index the inputs they declare.
+
+    A kernel that keeps state across invokes in buffers of its own (as TFLite Micro's stateful
+    custom operators keep it in persistent buffers) holds it in a mutable member of its prepared
+    data and defines ``reset(data)``, which ``Interpreter.reset_variables`` calls.
     """
 
     op: str = ""

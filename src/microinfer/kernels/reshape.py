@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import InvalidInputError
 from ..tflite.types import TensorType
 from . import _shapes
 from .registry import TFLITE, Kernel, Node, register
@@ -104,7 +105,7 @@ class Reshape(Kernel):
         if shape is None:
             shape = stretch(np.asarray(inputs[1]).reshape(-1), x.size)
             if shape is None:
-                raise ValueError(
+                raise InvalidInputError(
                     f"RESHAPE: the shape input {np.asarray(inputs[1]).tolist()} cannot hold the "
                     f"{x.size} elements of the input (LiteRT fails the same way)"
                 )

@@ -14,6 +14,7 @@ import os
 from dataclasses import dataclass, replace
 
 from ..errors import UnsupportedTargetError
+from ..validation import check_structure
 from ..tflite import load
 from ..tflite.model import Model
 from . import tail
@@ -139,6 +140,7 @@ def plan(
             f"core {core!r}: a core only selects CMSIS-NN scratch sizes; use kernels='cmsis-nn' "
             f"(kernel libraries: {', '.join(KERNEL_LIBRARIES)})")
     model = model if isinstance(model, Model) else load(model)
+    check_structure(model)
     scratch = [(model.main.index, op, size)
                for op, size in tail.scratch_requests(model, abi=abi, **target)]
     head = plan_head(model, planner, scratch, alias=alias, in_place=in_place,
@@ -159,8 +161,21 @@ def plan(
             model, head.head_bytes, abi, resource_variables=resource_variables, **target),
         # CMSIS-NN figures are never exact: rules read from source, not measured
         exact=all(a.exact for a in allocations) and not target and not unknown and not from_source,
-        notes=head.notes + _operator_notes(unknown, from_source),
+        notes=head.notes + _operator_notes(unknown, from_source) + _refusal_notes(model),
     )
+
+
+def _refusal_notes(model: Model) -> tuple[str, ...]:
+    """What keeps microinfer (with TFLite Micro's rules) from running the model, when anything
+    does: the plan is then what TFLite Micro would lay out if it prepared the model."""
+    from ..validation import refusals
+
+    problems = refusals(model)
+    if not problems:
+        return ()
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    return (f"microinfer refuses to run this model with reference='tflm': {problems[0]}{more}; "
+            f"TFLite Micro may refuse it too",)
 
 
 def _operator_notes(unknown: list[str], from_source: list[str]) -> tuple[str, ...]:

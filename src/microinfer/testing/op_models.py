@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..tflite import Model, ModelBuilder, load
+from . import signal_models as SM
 from ..tflite.options import (
     AddOptions,
     ArgMaxOptions,
@@ -73,10 +74,11 @@ ACT_OUT = {"int8": (0.08, 6), "int16": (0.004, 0)}
 RELU6_OUT = (6.0 / 255.0, -128)  # int8 output of an op with a fused RELU6
 FLOAT = "float32"
 # The dtype labels of operator examples ("int16x8": int16 activations, whatever the weights);
-# the conv family uses the first three, operators on indices, masks and casts the next four,
+# the conv family uses the first three, operators on indices, masks and casts the next ones,
 # "hybrid" dynamic-range layers (float32 activations, int8 weights), float16 DEQUANTIZE's
 # float16 input.
-ALL_DTYPES = ("int8", "int16x8", "float32", "uint8", "int32", "int64", "bool", "hybrid", "float16")
+ALL_DTYPES = ("int8", "int16x8", "float32", "uint8", "int32", "int64", "bool", "uint32", "uint64", "hybrid",
+              "float16")
 
 Q = tuple[float, int] | None
 
@@ -814,6 +816,11 @@ LITERT_ONLY = ("tflite",)
 TFLM_ONLY = ("tflm",)
 
 
+def _custom(name: str, fn: Callable[..., bytes], *args, **kwargs) -> OpCase:
+    """A case of one of TFLite Micro's custom operators, which LiteRT does not register."""
+    return _c(name, fn, *args, references=TFLM_ONLY, **kwargs)
+
+
 _A = ActivationFunction
 OP_CASES: tuple[OpCase, ...] = (
     _c("CONV_2D/int8/per_channel", _conv2d, stride=2, padding=Padding.SAME, dilation=2,
@@ -969,6 +976,51 @@ OP_CASES: tuple[OpCase, ...] = (
     _c("SVDF/hybrid", _hybrid, "SVDF", references=LITERT_ONLY, description="int8 feature and time weights (LiteRT)"),
     _c("UNIDIRECTIONAL_SEQUENCE_LSTM/hybrid", _lstm_float, hybrid=True, peephole=True, projection=True,
        references=LITERT_ONLY, description="int8 gate, peephole and projection weights (LiteRT)"),
+    # unary math and activations (kernels/_unary.py); CEIL, ROUND and ELU are TFLite Micro's only
+    *(_c(f"{op}/float32", _unary, op, None, None, version=1, act=FLOAT,
+         references=TFLM_ONLY if op in ("CEIL", "ROUND", "ELU") else ("tflm", "tflite"))
+      for op in ("ABS", "NEG", "EXP", "LOG", "SQRT", "RSQRT", "SIN", "COS", "FLOOR", "CEIL", "ROUND",
+                 "SQUARE", "ELU", "LOG_SOFTMAX")),
+    _c("ABS/int8", _unary, "ABS", None, "out", description="different input and output scales"),
+    _c("ABS/int16x8", _unary, "ABS", None, "out", version=3, act="int16"),
+    _c("RSQRT/int8", _unary, "RSQRT", None, "out", input_ranges=((0, -3, 127),),
+       description="inputs at or above the zero point (the references fail on one below it)"),
+    _c("RSQRT/int16x8", _unary, "RSQRT", None, "out", version=3, act="int16", input_ranges=((0, 0, 32767),),
+       description="non-negative inputs (the references fail on a negative one)"),
+    _c("ELU/int8", _unary, "ELU", None, "out", version=1, references=TFLM_ONLY),
+    _c("LOG_SOFTMAX/int8", _unary, "LOG_SOFTMAX", None, (16 / 256, 127),
+       description="the fixed output quantization, 16/256 and 127"),
+    _c("LOGISTIC/int16x8", _unary, "LOGISTIC", None, (2.0**-15, 0), version=3, act="int16"),
+    # TFLite Micro's custom operators: the signal library's audio front end, CIRCULAR_BUFFER
+    _custom("SignalWindow/int16x8", SM.window, (2, 2, 16), description="Hann window, shift 12"),
+    _custom("SignalFftAutoScale/int16x8", SM.fft_auto_scale, 32),
+    _custom("SignalEnergy/int16x8", SM.energy, 17),
+    _custom("SignalFilterBank/uint32", SM.filter_bank, 10, 33, description="10 mel channels over 33 bins"),
+    _custom("SignalFilterBankSquareRoot/uint64", SM.filter_bank_square_root, 10, None,
+       description="the shift a model input"),
+    _custom("SignalFilterBankLog/uint32", SM.filter_bank_log, 10),
+    _custom("SignalFilterBankSpectralSubtraction/uint32", SM.filter_bank_spectral_subtraction, 10),
+    _custom("SignalPCAN/uint32", SM.pcan, 10),
+    _custom("SignalDelay/int16x8", SM.delay, (3, 8), 5, description="3 rows, 5 samples of delay"),
+    _custom("SignalFramer/int16x8", SM.framer, (2, 12), 10, 4, description="prefilled, 3 frames a row"),
+    _custom("SignalStacker/int16x8", SM.stacker, 5, 3),
+    _custom("SignalOverlapAdd/int16x8", SM.overlap_add, (2, 3, 8), 4),
+    _custom("SignalOverlapAdd/float32", SM.overlap_add, (3, 6), 2, "float32"),
+    _custom("SignalRfft/int16x8", SM.rfft, "int16", (2, 30), 32, description="rows of 30 samples padded to 32"),
+    _custom("SignalRfft/int32", SM.rfft, "int32", (48,), 48, description="radix 4, 3 and 2"),
+    _custom("SignalRfft/float32", SM.rfft, "float32", (2, 40), 40, description="radix 4 and 5"),
+    _custom("SignalIrfft/int16x8", SM.irfft, "int16", (3,), 64),
+    _custom("SignalIrfft/int32", SM.irfft, "int32", (2,), 24),
+    _custom("SignalIrfft/float32", SM.irfft, "float32", (2,), 30, description="radix 3 and 5"),
+    _custom("CIRCULAR_BUFFER/int8", SM.circular_buffer, 1, 2, 8, description="one slot (older slots start as arena garbage)"),
+    _custom("CIRCULAR_BUFFER/int8/valid", SM.circular_buffer, 1, 1, 16, 3, True,
+       description="period 3, with the valid output"),
+    _custom("TFLM_DECODE/int8", SM.decode, (8, 3, 3, 4), 4, "int8", 8, description="4-bit LUT, 8 channels on axis 0"),
+    _custom("TFLM_DECODE/float32", SM.decode, (5, 7), 3, "float32", 7, True, pairs=2,
+       description="two 3-bit LUTs, tables along the last axis"),
+    _custom("TFLM_DECODE/int8/pruned", SM.decode, (6, 5), 1, "int8", 6, pairs=2, pruned=True, zero_points=[-3, 0, 5, 7, 1, -128],
+       description="two pruned tensors, int8 zero points per channel"),
+    _custom("TFLM_DECODE/int16x8/pruned", SM.decode, (3, 9), 1, "int16", pruned=True),
 )
 
 _BY_NAME = {c.name: c for c in OP_CASES}
@@ -995,7 +1047,10 @@ def random_inputs(model: bytes | Model, rng: np.random.Generator) -> list[np.nda
             inputs.append(rng.integers(0, 2, size=tensor.shape).astype(np.bool_))
         elif np.issubdtype(dtype, np.integer):
             info = np.iinfo(dtype)
-            inputs.append(rng.integers(info.min, info.max, size=tensor.shape, endpoint=True).astype(dtype))
+            if dtype == np.uint64:  # past int64's range
+                inputs.append(rng.integers(0, info.max, size=tensor.shape, endpoint=True, dtype=np.uint64))
+            else:
+                inputs.append(rng.integers(info.min, info.max, size=tensor.shape, endpoint=True).astype(dtype))
         elif np.issubdtype(dtype, np.floating):
             inputs.append(rng.uniform(-1.0, 1.0, tensor.shape).astype(dtype))
         else:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from .._draw import ACTIVATION_TYPE
 from . import (data_movement, detection, elementwise, hybrid, matmul, quantization, recurrent, reduce,
-               resize, uint8)
+               resize, signal, uint8, unary)
 
 
 def merge(base: dict, extra: dict) -> dict:
@@ -36,6 +36,6 @@ def merge(base: dict, extra: dict) -> dict:
 
 
 GENERATED: dict = {}
-for _module in (data_movement, elementwise, matmul, reduce, resize, hybrid, recurrent, quantization, uint8,
-                detection):
+for _module in (data_movement, elementwise, matmul, reduce, resize, hybrid, recurrent, unary, signal,
+                quantization, uint8, detection):
     GENERATED = merge(GENERATED, _module.GENERATED)

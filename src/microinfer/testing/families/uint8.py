@@ -3,7 +3,9 @@ int8), which LiteRT's reference kernels run and TFLite Micro refuses.
 
 Every tensor has a zero point anywhere in [0, 255] (filters and weights too); biases are int32
 with scale input_scale * filter_scale, as the converter writes them (LiteRT checks the bias scale).
-Each operator here adds the dtype label "uint8" to its other strategies.
+Each operator here adds the dtype label "uint8" to its other strategies. The uint8 activations
+(RELU, RELU6, LEAKY_RELU, HARD_SWISH, PRELU, LOGISTIC, TANH, SOFTMAX) are drawn with their int8
+and int16 variants in :mod:`..strategies`.
 """
 
 from __future__ import annotations
@@ -17,16 +19,14 @@ from ...kernels.fixedpoint import quantize_multiplier
 from ...tflite import ModelBuilder
 from ...tflite import options as O
 from ...tflite.types import Padding
-from .._draw import ACTIVATIONS, SEEDS, shapes
+from .._draw import ACTIVATIONS, SEEDS, UINT8_ZERO_POINTS, shapes
 
 SCALES = st.sampled_from([1 / 255, 0.0078125, 0.02, 0.05, 0.1, 0.5, 1.5, 3.0]) | st.floats(1e-3, 4.0).map(lambda s: float(np.float32(s)))
-ZERO_POINTS = st.sampled_from([0, 128, 255]) | st.integers(0, 255)
-FIXED_OUTPUT = {"SOFTMAX": (1 / 256, 0), "LOGISTIC": (1 / 256, 0), "TANH": (1 / 128, 128)}
 
 
 @st.composite
 def qparams(draw) -> dict:
-    return dict(scale=float(draw(SCALES)), zero_point=draw(ZERO_POINTS))
+    return dict(scale=float(draw(SCALES)), zero_point=draw(UINT8_ZERO_POINTS))
 
 
 def _bias(g, rng, channels: int, x_q: dict, w_q: dict) -> int:
@@ -107,27 +107,6 @@ def pool_model(draw, op: str) -> bytes:
 
 
 @st.composite
-def activation_model(draw, op: str) -> bytes:
-    """SOFTMAX (uint8 or int16 output), LOGISTIC or TANH with their fixed output quantization."""
-    shape = draw(shapes(4, 8))
-    out_dtype, out_q = "uint8", FIXED_OUTPUT[op]
-    if op == "SOFTMAX" and draw(st.booleans()):
-        out_dtype, out_q = "int16", (1 / 65536, -32768)
-    x_q = draw(qparams())
-    options = None
-    if op == "SOFTMAX":
-        beta = draw(st.sampled_from([1.0, 0.5, 2.0, 0.05]))
-        assume(float(np.float32(beta)) * float(np.float32(x_q["scale"])) * 2**26 > 1)
-        options = O.SoftmaxOptions(beta=beta)
-    b = ModelBuilder()
-    g = b.main
-    x = g.add_input("x", shape, "uint8", **x_q)
-    y = g.add_output("y", shape, out_dtype, scale=out_q[0], zero_point=out_q[1])
-    g.add_operator(op, [x], [y], options)
-    return b.build()
-
-
-@st.composite
 def concatenation_model(draw) -> bytes:
     """uint8 inputs quantized like the output (copied) or not (rescaled in float32)."""
     rank = draw(st.integers(1, 4))
@@ -165,21 +144,6 @@ def binary_model(draw, op: str) -> bytes:
     return b.build()
 
 
-@st.composite
-def relu_model(draw, op: str) -> bytes:
-    """uint8 RELU or RELU6: requantized onto the output's scale (LiteRT's QuantizedReluX)."""
-    shape = draw(shapes(4, 6))
-    x_q = draw(qparams())
-    y_q = x_q if draw(st.booleans()) else draw(qparams())
-    assume(quantize_multiplier(float(np.float32(np.float32(x_q["scale"]) / np.float32(y_q["scale"]))))[1] <= 30)
-    b = ModelBuilder()
-    g = b.main
-    x = g.add_input("x", shape, "uint8", **x_q)
-    y = g.add_output("y", shape, "uint8", **y_q)
-    g.add_operator(op, [x], [y])
-    return b.build()
-
-
 def _uint8_only(strategy):
     return (("uint8",), lambda act: strategy)
 
@@ -190,13 +154,8 @@ GENERATED = {
     "FULLY_CONNECTED": _uint8_only(fully_connected_model()),
     "AVERAGE_POOL_2D": _uint8_only(pool_model("AVERAGE_POOL_2D")),
     "MAX_POOL_2D": _uint8_only(pool_model("MAX_POOL_2D")),
-    "SOFTMAX": _uint8_only(activation_model("SOFTMAX")),
-    "LOGISTIC": _uint8_only(activation_model("LOGISTIC")),
-    "TANH": _uint8_only(activation_model("TANH")),
     "CONCATENATION": _uint8_only(concatenation_model()),
     "ADD": _uint8_only(binary_model("ADD")),
     "SUB": _uint8_only(binary_model("SUB")),
     "MUL": _uint8_only(binary_model("MUL")),
-    "RELU": _uint8_only(relu_model("RELU")),
-    "RELU6": _uint8_only(relu_model("RELU6")),
 }
