@@ -79,8 +79,9 @@ def make_constraints(spec: SigmoidSpec):
         x, y = node.input(0), node.outputs[0]
         if x is None or x.type not in EIGHT_BIT or y.quantization is None:
             return True
-        if node.reference == TFLM:
-            return spec.tflm_output_zero_point is None or common.zero_point_of(y) == spec.tflm_output_zero_point
+        if node.reference == TFLM:  # (TFLite Micro has no uint8: common.tflm_refuses_uint8 says so)
+            return (x.type is not TensorType.INT8 or spec.tflm_output_zero_point is None
+                    or common.zero_point_of(y) == spec.tflm_output_zero_point)
         return spec.litert_output_scale is None or float(common.scale_of(y)) == spec.litert_output_scale
 
     int8_output.__doc__ = spec.int8_output_rule
