@@ -70,7 +70,8 @@ def _exponents_valid(node: Node) -> bool:
 @register("HARD_SWISH", versions=range(1, 2), types=("int8", "float32", "uint8"))
 class HardSwish(Kernel):
     constraints = (
-        *ew.unary_constraints(TensorType.FLOAT32, TensorType.INT8, tflite=(TensorType.UINT8,)),
+        *ew.unary_constraints(TensorType.FLOAT32, TensorType.INT8, TensorType.UINT8),
+        common.tflm_refuses_uint8,
         _exponents_valid,
     )
 

@@ -53,7 +53,8 @@ def _litert_multiplier_fits(node: Node) -> bool:
 @register("RELU6", versions=range(1, 4), types=("int8", "int16", "float32", "uint8"))
 class Relu6(Kernel):
     constraints = (
-        *ew.unary_constraints(TensorType.FLOAT32, TensorType.INT8, TensorType.INT16, tflite=(TensorType.UINT8,)),
+        *ew.unary_constraints(TensorType.FLOAT32, TensorType.INT8, TensorType.INT16, TensorType.UINT8),
+        common.tflm_refuses_uint8,
         ew.litert_int16_zero_points,
         _six_fits,
         _litert_multiplier_fits,
