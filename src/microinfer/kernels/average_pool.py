@@ -33,7 +33,8 @@ def _int16_sum_fits(node: Node) -> bool:
     return node.options.filter_height * node.options.filter_width <= 65536
 
 
-@register("AVERAGE_POOL_2D", versions=range(1, 4), types=("float32", "int8", "int16", "uint8"))
+@register("AVERAGE_POOL_2D", versions=range(1, 4), types=("float32", "int8", "int16", "uint8"),
+          inputs=1, outputs=1)
 class AveragePool(Kernel):
     constraints = (*pool.CONSTRAINTS, _int16_sum_fits)
 

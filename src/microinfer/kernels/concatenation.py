@@ -80,7 +80,8 @@ def _quantization(node: Node) -> bool:
     return True
 
 
-@register("CONCATENATION", versions=range(1, 5), types=_shapes.type_labels(LITERT_TYPES))
+@register("CONCATENATION", versions=range(1, 5), types=_shapes.type_labels(LITERT_TYPES),
+          inputs=(1, None), outputs=1)
 class Concatenation(Kernel):
     constraints = (
         _inputs,

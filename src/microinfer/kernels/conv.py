@@ -134,7 +134,8 @@ def _uses_wide_accumulator(node: Node) -> bool:
     return b is None or b.type is TensorType.INT64
 
 
-@register("CONV_2D", versions=range(1, 9), types=("int8", "int4x8", "int16x8", "uint8", "float32", "hybrid"))
+@register("CONV_2D", versions=range(1, 9), types=("int8", "int4x8", "int16x8", "uint8", "float32", "hybrid"),
+          inputs=(2, 3), outputs=1, optional_inputs=(2,))
 class Conv2D(Kernel):
     constraints = (
         _types,

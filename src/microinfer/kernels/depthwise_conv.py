@@ -116,7 +116,8 @@ def _hybrid_scale_per_channel(node: Node) -> bool:
     return len(q.scale) == w.shape[3] and w.shape[q.quantized_dimension] == len(q.scale)
 
 
-@register("DEPTHWISE_CONV_2D", versions=range(1, 8), types=("int8", "int4x8", "int16x8", "uint8", "float32", "hybrid"))
+@register("DEPTHWISE_CONV_2D", versions=range(1, 8), types=("int8", "int4x8", "int16x8", "uint8", "float32", "hybrid"),
+          inputs=(2, 3), outputs=1, optional_inputs=(2,))
 class DepthwiseConv2D(Kernel):
     constraints = (
         _types,

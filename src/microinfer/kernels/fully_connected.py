@@ -170,6 +170,24 @@ def _weights_2d(node: Node) -> bool:
     return w is not None and len(w.shape) == 2 and w.shape[1] > 0 and x.num_elements % w.shape[1] == 0
 
 
+def _output_shape(node: Node) -> bool:
+    """The output's last dimension is the weights' units and it holds one row per input row (with keep_num_dims: the input's shape with units last)"""
+    x, w, y = node.input(0), node.input(1), node.outputs[0]
+    if not _weights_2d(node) or not y.shape:
+        return True  # refused for its weights
+    units, depth = w.shape
+    rows = x.num_elements // depth
+    if node.options.keep_num_dims and tuple(y.shape) != (*x.shape[:-1], units):
+        return False
+    return y.shape[-1] == units and y.num_elements == rows * units
+
+
+def _bias_size(node: Node) -> bool:
+    """The bias, when given, has one element per unit"""
+    w, b = node.input(1), node.input(2)
+    return b is None or not _weights_2d(node) or b.num_elements == w.shape[0]
+
+
 def _default_weights_format(node: Node) -> bool:
     """Weights use the default (not shuffled) format"""
     return int(node.options.weights_format) == 0
@@ -208,7 +226,8 @@ def _bias_scale_matches(node: Node) -> bool:
     return abs(product - bias_scale) / float(common.scale_of(y)) <= 0.02
 
 
-@register("FULLY_CONNECTED", versions=range(1, 14), types=("int8", "int4x8", "int16x8", "uint8", "float32", "hybrid"))
+@register("FULLY_CONNECTED", versions=range(1, 14), types=("int8", "int4x8", "int16x8", "uint8", "float32", "hybrid"),
+          inputs=(2, 3), outputs=1, optional_inputs=(2,))
 class FullyConnected(Kernel):
     constraints = (
         _types_supported,
@@ -217,6 +236,8 @@ class FullyConnected(Kernel):
         common.weights_and_bias_available("Weights", "weights"),
         _hybrid_asymmetric_constant,
         _weights_2d,
+        _output_shape,
+        _bias_size,
         _default_weights_format,
         _int4_weights_quantized,
         _int4_per_tensor_for_tflm,

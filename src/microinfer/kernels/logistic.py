@@ -34,7 +34,8 @@ SPEC = sc.SigmoidSpec(
 )
 
 
-@register("LOGISTIC", versions=range(1, 4), types=("float32", "int8", "int16", "uint8"))
+@register("LOGISTIC", versions=range(1, 4), types=("float32", "int8", "int16", "uint8"),
+          inputs=1, outputs=1)
 class Logistic(Kernel):
     constraints = sc.make_constraints(SPEC)
 

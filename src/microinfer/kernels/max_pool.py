@@ -22,7 +22,8 @@ class MaxPoolData:
     act_max: float
 
 
-@register("MAX_POOL_2D", versions=range(1, 4), types=("float32", "int8", "int16", "uint8"))
+@register("MAX_POOL_2D", versions=range(1, 4), types=("float32", "int8", "int16", "uint8"),
+          inputs=1, outputs=1)
 class MaxPool(Kernel):
     constraints = pool.CONSTRAINTS
 

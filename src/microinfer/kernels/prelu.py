@@ -66,7 +66,8 @@ def _reals(node: Node) -> tuple[float, float]:
         return float(ew.f32(s_in / s_out)), float(ew.f32(ew.f32(s_in * s_alpha) / s_out))
 
 
-@register("PRELU", versions=range(1, 2), types=("int8", "int16x8", "float32", "uint8"))
+@register("PRELU", versions=range(1, 2), types=("int8", "int16x8", "float32", "uint8"),
+          inputs=2, outputs=1)
 class Prelu(Kernel):
     constraints = (
         _types,

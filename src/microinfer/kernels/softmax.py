@@ -179,7 +179,8 @@ def _int16_luts(reference: str) -> tuple[np.ndarray, np.ndarray]:
     return _LUT_CACHE[reference]
 
 
-@register("SOFTMAX", versions=range(1, 4), types=("float32", "int8", "int16", "uint8"))
+@register("SOFTMAX", versions=range(1, 4), types=("float32", "int8", "int16", "uint8"),
+          inputs=1, outputs=1)
 class Softmax(Kernel):
     constraints = (
         _types_supported,
