@@ -62,14 +62,14 @@ def integer_tensors_have_parameters(node: Node) -> bool:
 def positive_finite_scales(node: Node) -> bool:
     """Quantized tensors have positive, finite scales"""
     return all(all(s > 0 and math.isfinite(s) for s in np.asarray(t.quantization.scale, np.float64))
-               for t in _integer_tensors(node))
+               for t in _integer_tensors(node) if has_parameters(t))
 
 
 def zero_points_in_range(node: Node) -> bool:
     """Zero points lie within the range of their tensor's type"""
     for t in _integer_tensors(node):
         lo, hi = INTEGER_RANGES[t.type]
-        if any(not lo <= int(z) <= hi for z in t.quantization.zero_point):
+        if has_parameters(t) and any(not lo <= int(z) <= hi for z in t.quantization.zero_point):
             return False
     return True
 

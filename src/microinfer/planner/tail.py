@@ -748,6 +748,8 @@ def _detection_postprocess_scratch(sg: Subgraph, op: Operator) -> list[int]:
         o = DetectionOptions.parse(op.custom_options)
     except ModelError:
         return []
+    if len(op.inputs) < 2 or len(sg.tensors[op.inputs[0]].shape) < 2 or len(sg.tensors[op.inputs[1]].shape) < 3:
+        return []  # TFLite Micro refuses such a node in Prepare
     boxes = sg.tensors[op.inputs[0]].shape[1]
     scores = sg.tensors[op.inputs[1]].shape
     per_detection = o.max_detections * boxes * 4

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import ModelError
 from ..tflite import Model, ModelBuilder, load
 from . import signal_models as SM
 from ..tflite.options import (
@@ -1042,6 +1043,9 @@ def random_inputs(model: bytes | Model, rng: np.random.Generator) -> list[np.nda
     """Inputs for the main subgraph: integers over their type's full range, floats in [-1, 1]."""
     inputs = []
     for tensor in (model if isinstance(model, Model) else load(model)).main.input_tensors():
+        if any(d < 0 for d in tensor.shape):
+            raise ModelError(f"input {tensor.name!r} has shape {list(tensor.shape)}: no values for a "
+                             f"dimension that is not known (-1)")
         dtype = tensor.type.numpy_dtype
         if dtype == np.bool_:
             inputs.append(rng.integers(0, 2, size=tensor.shape).astype(np.bool_))
