@@ -188,6 +188,16 @@ def _bias_size(node: Node) -> bool:
     return b is None or not _weights_2d(node) or b.num_elements == w.shape[0]
 
 
+_BIAS_TYPES = {TensorType.INT8: (TensorType.INT32,), TensorType.UINT8: (TensorType.INT32,),
+               TensorType.INT16: (TensorType.INT64, TensorType.INT32), TensorType.FLOAT32: (TensorType.FLOAT32,)}
+
+
+def _bias_type(node: Node) -> bool:
+    """The bias, when given, is int32 (int8 and uint8 inputs), int64 or int32 (int16) or float32 (float32, hybrid): the type the kernels read"""
+    x, b = node.input(0), node.input(2)
+    return b is None or b.type in _BIAS_TYPES.get(x.type, (b.type,))
+
+
 def _default_weights_format(node: Node) -> bool:
     """Weights use the default (not shuffled) format"""
     return int(node.options.weights_format) == 0
@@ -238,6 +248,7 @@ class FullyConnected(Kernel):
         _weights_2d,
         _output_shape,
         _bias_size,
+        _bias_type,
         _default_weights_format,
         _int4_weights_quantized,
         _int4_per_tensor_for_tflm,
