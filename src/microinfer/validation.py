@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from .errors import ModelError
 from .tflite.model import Model, Subgraph
+from .tflite.types import TensorType
 
 TFLM = "tflm"
 LITERT = "tflite"
@@ -30,6 +31,7 @@ def check_model(model: Model, reference: str) -> None:
     refuse ``model`` or makes its results undefined."""
     problems = [f"{w} ({TITLES[reference]} refuses the model for this)" for w in model.refusals(reference)]
     problems += graph_problems(model, model.main)
+    problems += quantization_problems(model.main)
     if reference == TFLM:
         problems += offline_plan_problems(model)
     problems += memory_problems(model.main)
@@ -142,6 +144,33 @@ def graph_problems(model: Model, sg: Subgraph) -> list[str]:
         t = sg.tensors[i]
         if not (i in written or i in inputs or t.is_constant or t.is_variable or t.num_elements == 0):
             problems.append(f"{where}: output {_name(sg, i)} is written by no operator")
+    return problems
+
+
+# The value ranges of the quantized activation types.
+_RANGES = {TensorType.INT8: (-128, 127), TensorType.UINT8: (0, 255), TensorType.INT16: (-32768, 32767)}
+
+
+def quantization_problems(sg: Subgraph) -> list[str]:
+    """Quantized activations (the tensors operators read and write, not the weights) with a
+    scale that is not finite and positive or a zero point outside their type: the kernels'
+    multipliers and clamps are meaningless (or undefined in C) for them."""
+    used = {i for op in sg.operators for i in (*op.inputs, *op.outputs) if i >= 0}
+    problems = []
+    for i in sorted(used):
+        t = sg.tensors[i]
+        q = t.quantization
+        if t.is_constant or t.type not in _RANGES or q is None or not len(q.scale):
+            continue
+        bad_scale = next((float(s) for s in q.scale if not 0 < float(s) < float("inf")), None)
+        if bad_scale is not None:
+            problems.append(f"tensor {_name(sg, i)} has scale {bad_scale}: quantized activations need a "
+                            f"finite, positive scale")
+        lo, hi = _RANGES[t.type]
+        bad_zero = next((int(z) for z in q.zero_point if not lo <= int(z) <= hi), None)
+        if bad_zero is not None:
+            problems.append(f"tensor {_name(sg, i)} has zero point {bad_zero}, outside {t.type.name.lower()}'s "
+                            f"range [{lo}, {hi}]")
     return problems
 
 
