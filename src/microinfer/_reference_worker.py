@@ -38,6 +38,8 @@ def _serve() -> None:
 
 
 def _handle(request: dict, capture) -> dict:
+    if "steps" in request:
+        return _run_steps(request)
     if request["reference"] == "tflm":
         if "min_arena" in request:
             isolated = request.get("isolated", False)
@@ -180,15 +182,50 @@ def _count_inputs(interpreter) -> int:
         count += 1
 
 
-def _run_litert(request: dict) -> dict:
+def _run_steps(request: dict) -> dict:
+    """Several invokes on one interpreter, each step ("invoke", inputs) or ("reset",): the state
+    (variable tensors, resource variables, CALL_ONCE) carries over as an application sees it."""
+    if request["reference"] == "tflm":
+        interpreter = _tflm_interpreter(request["model"], request["arena_size"])
+
+        def invoke(inputs):
+            for i, x in enumerate(inputs):
+                interpreter.set_input(x, i)
+            interpreter.invoke()
+            return [interpreter.get_output(i).copy() for i in range(_count_outputs(interpreter))]
+        reset = interpreter.reset
+    else:
+        interpreter = _litert_interpreter(request["model"], all_tensors=False)
+
+        def invoke(inputs):
+            for detail, x in zip(interpreter.get_input_details(), inputs):
+                interpreter.set_tensor(detail["index"], x)
+            interpreter.invoke()
+            return [interpreter.get_tensor(d["index"]).copy() for d in interpreter.get_output_details()]
+        reset = interpreter.reset_all_variables
+    outputs = []
+    for step in request["steps"]:
+        if step[0] == "reset":
+            reset()
+        else:
+            outputs.append(invoke(step[1]))
+    return {"outputs": outputs}
+
+
+def _litert_interpreter(model: bytes, all_tensors: bool):
     from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
     interpreter = Interpreter(
-        model_content=request["model"],
+        model_content=model,
         experimental_op_resolver_type=OpResolverType.BUILTIN_REF,
-        experimental_preserve_all_tensors=request["all_tensors"],
+        experimental_preserve_all_tensors=all_tensors,
     )
     interpreter.allocate_tensors()
+    return interpreter
+
+
+def _run_litert(request: dict) -> dict:
+    interpreter = _litert_interpreter(request["model"], request["all_tensors"])
     for detail, x in zip(interpreter.get_input_details(), request["inputs"]):
         interpreter.set_tensor(detail["index"], x)
     interpreter.invoke()

@@ -104,6 +104,22 @@ class ReferenceWorker:
         return ReferenceResult(reply["outputs"], reply.get("tensors"), reply.get("arena"),
                                reply.get("arena_categories"))
 
+    def run_steps(self, reference: str, model: bytes, steps: list, *,
+                  arena_size: int = 4 << 20) -> list[list[np.ndarray]]:
+        """Several invokes of ``model`` on one reference interpreter, so that state (variable
+        tensors, resource variables, CALL_ONCE) carries over: each step is ``("invoke",
+        inputs)`` or ``("reset",)`` (TFLite Micro's ``reset()``, LiteRT's
+        ``reset_all_variables()``). Returns the outputs of each invoke."""
+        require(reference)
+        steps = [("reset",) if s[0] == "reset" else ("invoke", [np.asarray(x) for x in s[1]])
+                 for s in steps]
+        request = {"reference": reference, "model": bytes(model), "steps": steps,
+                   "arena_size": arena_size}
+        reply = self._call(request)
+        if "error" in reply:
+            raise ReferenceFailure(f"{reference}: {reply['error']}")
+        return reply["outputs"]
+
     def min_arena(self, model: bytes, low: int = 16, high: int = 8 << 20, *,
                   isolated: bool = False) -> int:
         """Smallest arena (16-byte steps) with which TFLite Micro allocates and invokes ``model``.
