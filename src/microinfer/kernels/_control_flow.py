@@ -107,15 +107,22 @@ def _only_caller(node: Node) -> bool:
     subgraphs = called(node)
     if subgraphs is None:
         return True
-    calls = subgraph_calls(node.model)
-    return all(sum(1 for *_, c in calls if c == sg.index) == 1 for sg in subgraphs)
+    me = (node.subgraph, node.op.index)
+    callers = {sg.index: set() for sg in subgraphs}
+    for caller, op_index, callee in subgraph_calls(node.model):
+        if callee in callers:
+            callers[callee].add((caller, op_index))
+    return all(found == {me} for found in callers.values())
 
 
+# TFLite Micro marks a called subgraph's tensors alive during each call in turn, each marking
+# replacing the last; a tensor of the caller that lives through an earlier call but not the
+# last one may then share bytes with the subgraph's tensors, which that earlier call overwrites.
 ONLY_CALLER = tflm_only(
     _only_caller,
-    "With reference='tflm': no other call (nor the operator's other branch) calls the same "
-    "subgraph (TFLite Micro plans a subgraph's tensors for its last call only, so an earlier "
-    "call can overwrite live tensors)")
+    "With reference='tflm': no other operator calls the subgraphs it calls (TFLite Micro plans "
+    "a subgraph's tensors for its last caller only, so an earlier call could overwrite live "
+    "tensors)")
 
 
 def carried_types(node: Node) -> bool:
