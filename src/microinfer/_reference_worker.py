@@ -82,6 +82,8 @@ def _tflm_all_tensors(request: dict) -> dict:
     interpreter.invoke()
     tensors = {}
     for tensor in model.main.tensors:
+        if tensor.type.numpy_dtype is None:
+            continue  # a RESOURCE handle: the wheel crashes converting it
         raw = interpreter.GetTensor(tensor.index, 0)
         tensors[tensor.index] = raw["tensor_data"].copy().reshape(raw["shape"])
     return tensors

@@ -10,8 +10,8 @@ the CI campaign cover every operator listed here. Modules draw from :mod:`.._dra
 
 from __future__ import annotations
 
-from . import data_movement, elementwise, reduce
+from . import control_flow, data_movement, elementwise, reduce
 
 GENERATED: dict = {}
-for _module in (data_movement, elementwise, reduce,):
+for _module in (control_flow, data_movement, elementwise, reduce,):
     GENERATED.update(_module.GENERATED)
