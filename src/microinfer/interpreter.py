@@ -157,8 +157,9 @@ class Interpreter:
 
         A tensor whose name is empty or shared with another is keyed ``"tensor_<index>"``.
         Operator-internal tensors that no kernel computes (an LSTM's intermediates) are left out.
-        Variable tensors (SVDF/LSTM state) carry over from one run to the next, as on the device;
-        :meth:`reset_variables` starts again from the initial state.
+        Variable tensors (SVDF/LSTM state) and resource variables carry over from one run to
+        the next, as on the device, and a CALL_ONCE init subgraph runs in the first run only;
+        :meth:`reset_variables` starts variable tensors again from their initial state.
         """
         self._inputs = {}
         if isinstance(inputs, Mapping):

@@ -309,9 +309,8 @@ def _library(kernels: str):
 class _ReferenceKernels:
     """What the reference kernels allocate (the replay verified against the live interpreter)."""
 
-    def __init__(self, a: S.Abi, model: Model):
+    def __init__(self, a: S.Abi):
         self.a = a
-        self.first_assignments = _first_assignments(model)
 
     def opdata(self, op: Operator):
         return S.kernel_opdata(op.op, self.a)
@@ -320,10 +319,6 @@ class _ReferenceKernels:
         return _prepare_sequence(sg, op)
 
     def persistent(self, sg: Subgraph, op: Operator) -> list[tuple[int, str, bool]]:
-        if op.op == "ASSIGN_VARIABLE":  # the first to be prepared allocates the variable
-            if (sg.index, op.index) not in self.first_assignments:
-                return []
-            return [(sg.tensors[op.inputs[1]].nbytes, "resource variable buffer", True)]
         return [(size, what, True) for size, what in _op_prepare_persistent(sg, op, self.a)]
 
     def scratch(self, sg: Subgraph, op: Operator) -> list[int]:
@@ -360,7 +355,7 @@ def _steps(model: Model, abi: str, *, recording: bool, kernels: str = REFERENCE,
     if resource_variables is None:
         resource_variables = python_interpreter_slots(model)
     if kernels == REFERENCE:
-        lib = _ReferenceKernels(a, model)
+        lib = _ReferenceKernels(a)
     elif kernels == "cmsis-nn":
         lib = _CmsisNnKernels(a, core)
     else:
@@ -414,6 +409,7 @@ def _steps(model: Model, abi: str, *, recording: bool, kernels: str = REFERENCE,
     tensor_size, tensor_align = S.layout("TfLiteTensor", a)
     quant_size, quant_align = S.layout("TfLiteAffineQuantization", a)
     n_scratch = 0
+    first_assignments = _first_assignments(model)
     for sg in model.subgraphs:
         for op in sg.operators:
             for item in lib.prepare_sequence(sg, op):
@@ -427,6 +423,9 @@ def _steps(model: Model, abi: str, *, recording: bool, kernels: str = REFERENCE,
                     for size, what, exact in lib.persistent(sg, op):
                         P(size, PERSISTENT_BUFFERS, f"op {op.index} {op.op} {what}", ALIGN,
                           exact=exact)
+                    if (sg.index, op.index) in first_assignments:  # the variable's buffer
+                        P(sg.tensors[op.inputs[1]].nbytes, PERSISTENT_BUFFERS,
+                          f"op {op.index} {op.op} resource variable buffer", ALIGN)
             n_scratch += len(lib.scratch(sg, op))
             steps.append(_Step("F"))
             steps.append(_Step("R", request_size * (n_scratch + MAX_SCRATCH_PER_OP), request_align))
