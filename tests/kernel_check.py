@@ -4,11 +4,24 @@ from __future__ import annotations
 
 import numpy as np
 
+from microinfer.errors import UnsupportedOpError
 from microinfer.interpreter import Interpreter
 from microinfer.reference import ReferenceWorker
 from microinfer.testing import random_inputs  # noqa: F401  (re-exported for the tests)
 
 REFERENCES = ("tflm", "tflite")
+
+
+def accepted_references(model_bytes: bytes) -> list[str]:
+    """The references microinfer builds an interpreter for ``model_bytes`` in."""
+    accepted = []
+    for ref in REFERENCES:
+        try:
+            Interpreter(model_bytes, reference=ref)
+        except UnsupportedOpError:
+            continue
+        accepted.append(ref)
+    return accepted
 
 
 def assert_bit_exact(

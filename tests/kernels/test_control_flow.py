@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kernel_check import assert_bit_exact, assert_each_reference_gives, random_inputs
+from kernel_check import accepted_references, assert_bit_exact, assert_each_reference_gives, random_inputs
 from microinfer import UnsupportedOpError
 from microinfer.errors import InvalidInputError
 from microinfer.interpreter import Interpreter
@@ -39,21 +39,10 @@ Q = dict(scale=0.5, zero_point=2)  # int8: q = 2 * real + 2
 K = np.full((4,), 12, np.int8)  # 5.0 on that scale
 
 
-def _accepted(model: bytes) -> list[str]:
-    accepted = []
-    for ref in REFERENCES:
-        try:
-            Interpreter(model, reference=ref)
-        except UnsupportedOpError:
-            continue
-        accepted.append(ref)
-    return accepted
-
-
 def _check(worker, model: bytes, seed: int) -> None:
     """Bit-exact against each accepting reference; where LiteRT fails a read before any
     assignment, microinfer must fail it too."""
-    references = _accepted(model)
+    references = accepted_references(model)
     assert references, "the strategies draw models that at least one reference runs"
     inputs = random_inputs(model, np.random.default_rng(seed))
     for ref in references:
@@ -277,6 +266,26 @@ def test_a_body_that_changes_shapes_is_refused(reference_worker):
 
 # -- CALL_ONCE and resource variables across runs ----------------------------------------------------------
 
+def _accumulate(g, name: str, x: int, output: bool) -> None:
+    """Append to subgraph builder ``g``: s = variable ``name`` + x, then ``name`` = s (s is an
+    output of ``g`` when ``output``)."""
+    handle = g.add_tensor(f"{name}_handle", (), "resource")
+    g.add_operator("VAR_HANDLE", [], [handle], O.VarHandleOptions(None, name))
+    value = g.add_tensor(f"{name}_value", (4,), "int8", **Q)
+    g.add_operator("READ_VARIABLE", [handle], [value])
+    total = (g.add_output if output else g.add_tensor)(f"{name}_sum", (4,), "int8", **Q)
+    g.add_operator("ADD", [value, x], [total], O.AddOptions(), version=2)
+    g.add_operator("ASSIGN_VARIABLE", [handle, total], [])
+
+
+def _init_subgraph(b: ModelBuilder, name: str, value: np.ndarray) -> None:
+    """An init subgraph (for CALL_ONCE) that assigns ``value`` to variable ``name``."""
+    init = b.add_subgraph("init")
+    handle = init.add_tensor("handle", (), "resource")
+    init.add_operator("VAR_HANDLE", [], [handle], O.VarHandleOptions(None, name))
+    init.add_operator("ASSIGN_VARIABLE", [handle, init.add_constant("value", value, "int8", **Q)], [])
+
+
 def _counter(init: bool = True) -> bytes:
     """y = v + x, then v = y; CALL_ONCE (when ``init``) first assigns v = 7 (2.5 real)."""
     b = ModelBuilder()
@@ -284,19 +293,8 @@ def _counter(init: bool = True) -> bytes:
     x = g.add_input("x", (4,), "int8", **Q)
     if init:
         g.add_operator("CALL_ONCE", [], [], O.CallOnceOptions(1))
-    r = g.add_tensor("r", (), "resource")
-    g.add_operator("VAR_HANDLE", [], [r], O.VarHandleOptions(None, "v"))
-    v = g.add_tensor("v", (4,), "int8", **Q)
-    g.add_operator("READ_VARIABLE", [r], [v])
-    y = g.add_output("y", (4,), "int8", **Q)
-    g.add_operator("ADD", [v, x], [y], O.AddOptions(), version=2)
-    g.add_operator("ASSIGN_VARIABLE", [r, y], [])
-    if init:
-        s = b.add_subgraph("init")
-        handle = s.add_tensor("r", (), "resource")
-        s.add_operator("VAR_HANDLE", [], [handle], O.VarHandleOptions(None, "v"))
-        seven = s.add_constant("seven", np.full((4,), 7, np.int8), "int8", **Q)
-        s.add_operator("ASSIGN_VARIABLE", [handle, seven], [])
+        _init_subgraph(b, "v", np.full((4,), 7, np.int8))
+    _accumulate(g, "v", x, output=True)
     return b.build()
 
 
@@ -360,9 +358,8 @@ def test_variables_in_a_loop_body(reference_worker):
         x = g.add_input("x", (4,), "int8", **Q)
         if init:
             g.add_operator("CALL_ONCE", [], [], O.CallOnceOptions(3))
-        i_out = g.add_tensor("i_out", (), "int32")
-        x_out = g.add_tensor("x_out", (4,), "int8", **Q)
-        g.add_operator("WHILE", [n, x], [i_out, x_out], O.WhileOptions(1, 2))
+        loop_outputs = [g.add_tensor("i_out", (), "int32"), g.add_tensor("x_out", (4,), "int8", **Q)]
+        g.add_operator("WHILE", [n, x], loop_outputs, O.WhileOptions(1, 2))
         r = g.add_tensor("r", (), "resource")
         g.add_operator("VAR_HANDLE", [], [r], O.VarHandleOptions(None, "acc"))
         g.add_operator("READ_VARIABLE", [r], [g.add_output("acc", (4,), "int8", **Q)])
@@ -377,18 +374,9 @@ def test_variables_in_a_loop_body(reference_worker):
         one = body.add_constant("one", np.array(1, np.int32))
         body.add_operator("ADD", [bi, one], [body.add_output("i1", (), "int32")], O.AddOptions())
         body.outputs.append(bx)
-        br = body.add_tensor("r", (), "resource")
-        body.add_operator("VAR_HANDLE", [], [br], O.VarHandleOptions(None, "acc"))
-        bv = body.add_tensor("v", (4,), "int8", **Q)
-        body.add_operator("READ_VARIABLE", [br], [bv])
-        bs = body.add_tensor("s", (4,), "int8", **Q)
-        body.add_operator("ADD", [bv, bx], [bs], O.AddOptions(), version=2)
-        body.add_operator("ASSIGN_VARIABLE", [br, bs], [])
+        _accumulate(body, "acc", bx, output=False)
         if init:
-            s = b.add_subgraph("init")
-            sr = s.add_tensor("r", (), "resource")
-            s.add_operator("VAR_HANDLE", [], [sr], O.VarHandleOptions(None, "acc"))
-            s.add_operator("ASSIGN_VARIABLE", [sr, s.add_constant("k", K, "int8", **Q)], [])
+            _init_subgraph(b, "acc", K)
         return b.build()
 
     x = np.array([3, 4, -20, 90], np.int8)

@@ -7,12 +7,14 @@ subgraph input or output must have exactly the shape and type of the operator's 
 or gives (LiteRT would resize the subgraph instead; microinfer refuses that in both modes).
 
 At run time a control-flow kernel calls subgraphs through a :class:`SubgraphCalls` (the
-interpreter binds one to the prepared data); the subgraphs are prepared once, by the interpreter.
+interpreter binds one to the prepared data, see :class:`UsesInterpreterState`); the subgraphs are
+prepared once, by the interpreter.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Protocol
 
 import numpy as np
@@ -21,7 +23,7 @@ from ..planner.lifetimes import called_subgraphs
 from ..tflite.model import Model, Subgraph, Tensor
 from ..tflite.types import TensorType
 from ._shapes import tflm_only
-from .registry import TFLITE, TFLM, Node
+from .registry import TFLITE, TFLM, Kernel, Node
 
 # Types the references copy between subgraphs: every fixed-size type both size; TFLite Micro's
 # Python interpreter has no uint16.
@@ -32,6 +34,14 @@ CARRIED_TYPES = (
 )
 TFLM_CARRIED_TYPES = tuple(t for t in CARRIED_TYPES if t is not TensorType.UINT16)
 TYPE_LABELS = tuple(t.name.lower() for t in CARRIED_TYPES)
+
+
+class UsesInterpreterState(Kernel):
+    """A kernel that calls subgraphs or uses resource variables: its prepared data has a field
+    ``state``, which the interpreter binds to its :class:`SubgraphCalls` after ``prepare``."""
+
+    def bind(self, data, state):
+        return replace(data, state=state)
 
 
 class SubgraphCalls(Protocol):

@@ -5,17 +5,17 @@ The variable keeps it across runs of the interpreter (see ``_resources.py``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from . import _control_flow as cf
 from . import _resources as R
-from .registry import Kernel, Node, register
+from .registry import Node, register
 
 
 @dataclass(frozen=True)
 class AssignVariableData:
     variable: int
-    variables: R.ResourceVariables | None = None  # bound by the interpreter
+    state: R.ResourceVariables | None = None  # bound by the interpreter
 
 
 def _one_layout(node: Node) -> bool:
@@ -24,7 +24,7 @@ def _one_layout(node: Node) -> bool:
 
 
 @register("ASSIGN_VARIABLE", versions=range(1, 2), types=cf.TYPE_LABELS, inputs=2, outputs=0)
-class AssignVariable(Kernel):
+class AssignVariable(cf.UsesInterpreterState):
     constraints = (
         R.from_handle,
         R.value_type("value", lambda node: node.inputs[1]),
@@ -34,9 +34,6 @@ class AssignVariable(Kernel):
     def prepare(self, node: Node) -> AssignVariableData:
         return AssignVariableData(R.variable_of(node))
 
-    def bind(self, data: AssignVariableData, variables: R.ResourceVariables) -> AssignVariableData:
-        return replace(data, variables=variables)
-
     def eval(self, data: AssignVariableData, inputs):
-        data.variables.assign_variable(data.variable, inputs[1])
+        data.state.assign_variable(data.variable, inputs[1])
         return []

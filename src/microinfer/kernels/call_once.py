@@ -7,16 +7,16 @@ makes it run again, and neither does :meth:`~microinfer.Interpreter.reset_variab
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from . import _control_flow as cf
-from .registry import Kernel, Node, register
+from .registry import Node, register
 
 
 @dataclass(frozen=True)
 class CallOnceData:
     init_subgraph: int
-    calls: cf.SubgraphCalls | None = None  # bound by the interpreter
+    state: cf.SubgraphCalls | None = None  # bound by the interpreter
 
 
 def _closed_init(node: Node) -> bool:
@@ -26,7 +26,7 @@ def _closed_init(node: Node) -> bool:
 
 
 @register("CALL_ONCE", versions=range(1, 2), types=("none",), inputs=0, outputs=0)
-class CallOnce(Kernel):
+class CallOnce(cf.UsesInterpreterState):
     constraints = (
         cf.calls_existing_subgraphs,
         cf.no_recursion,
@@ -37,9 +37,6 @@ class CallOnce(Kernel):
     def prepare(self, node: Node) -> CallOnceData:
         return CallOnceData(node.options.init_subgraph_index)
 
-    def bind(self, data: CallOnceData, calls: cf.SubgraphCalls) -> CallOnceData:
-        return replace(data, calls=calls)
-
     def eval(self, data: CallOnceData, inputs):
-        data.calls.call_once(data.init_subgraph)
+        data.state.call_once(data.init_subgraph)
         return []

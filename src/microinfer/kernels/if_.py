@@ -6,18 +6,18 @@ into the chosen subgraph's inputs, run it, and copy its outputs into the operato
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from ..tflite.types import TensorType
 from . import _control_flow as cf
-from .registry import Kernel, Node, register
+from .registry import Node, register
 
 
 @dataclass(frozen=True)
 class IfData:
     then_subgraph: int
     else_subgraph: int
-    calls: cf.SubgraphCalls | None = None  # bound by the interpreter
+    state: cf.SubgraphCalls | None = None  # bound by the interpreter
 
 
 def _bool_condition(node: Node) -> bool:
@@ -33,7 +33,7 @@ def _branches_match(node: Node) -> bool:
 
 
 @register("IF", versions=range(1, 2), types=cf.TYPE_LABELS, inputs=(1, None), outputs=(0, None))
-class If(Kernel):
+class If(cf.UsesInterpreterState):
     constraints = (
         _bool_condition,
         cf.calls_existing_subgraphs,
@@ -46,9 +46,6 @@ class If(Kernel):
     def prepare(self, node: Node) -> IfData:
         return IfData(node.options.then_subgraph_index, node.options.else_subgraph_index)
 
-    def bind(self, data: IfData, calls: cf.SubgraphCalls) -> IfData:
-        return replace(data, calls=calls)
-
     def eval(self, data: IfData, inputs):
         branch = data.then_subgraph if cf.first_element(inputs[0]) else data.else_subgraph
-        return data.calls.invoke(branch, inputs[1:])
+        return data.state.invoke(branch, inputs[1:])

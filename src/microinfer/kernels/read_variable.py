@@ -7,17 +7,17 @@ reading it fails, as in LiteRT, with :class:`~microinfer.errors.InvalidInputErro
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from . import _control_flow as cf
 from . import _resources as R
-from .registry import Kernel, Node, register
+from .registry import Node, register
 
 
 @dataclass(frozen=True)
 class ReadVariableData:
     variable: int
-    variables: R.ResourceVariables | None = None  # bound by the interpreter
+    state: R.ResourceVariables | None = None  # bound by the interpreter
 
 
 def _assigned_as_read(node: Node) -> bool:
@@ -26,7 +26,7 @@ def _assigned_as_read(node: Node) -> bool:
 
 
 @register("READ_VARIABLE", versions=range(1, 2), types=cf.TYPE_LABELS, inputs=1, outputs=1)
-class ReadVariable(Kernel):
+class ReadVariable(cf.UsesInterpreterState):
     constraints = (
         R.from_handle,
         R.value_type("output", lambda node: node.outputs[0]),
@@ -36,8 +36,5 @@ class ReadVariable(Kernel):
     def prepare(self, node: Node) -> ReadVariableData:
         return ReadVariableData(R.variable_of(node))
 
-    def bind(self, data: ReadVariableData, variables: R.ResourceVariables) -> ReadVariableData:
-        return replace(data, variables=variables)
-
     def eval(self, data: ReadVariableData, inputs):
-        return [data.variables.read_variable(data.variable)]
+        return [data.state.read_variable(data.variable)]

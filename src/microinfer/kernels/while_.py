@@ -9,18 +9,18 @@ condition never becomes false runs forever, in the references as here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from ..tflite.types import TensorType
 from . import _control_flow as cf
-from .registry import Kernel, Node, register
+from .registry import Node, register
 
 
 @dataclass(frozen=True)
 class WhileData:
     cond_subgraph: int
     body_subgraph: int
-    calls: cf.SubgraphCalls | None = None  # bound by the interpreter
+    state: cf.SubgraphCalls | None = None  # bound by the interpreter
 
 
 def _carries_tensors(node: Node) -> bool:
@@ -73,7 +73,7 @@ def _body_keeps_shapes(node: Node) -> bool:
 
 
 @register("WHILE", versions=range(1, 2), types=cf.TYPE_LABELS, inputs=(1, None), outputs=(1, None))
-class While(Kernel):
+class While(cf.UsesInterpreterState):
     constraints = (
         _carries_tensors,
         _inputs_are_outputs,
@@ -93,11 +93,8 @@ class While(Kernel):
     def prepare(self, node: Node) -> WhileData:
         return WhileData(node.options.cond_subgraph_index, node.options.body_subgraph_index)
 
-    def bind(self, data: WhileData, calls: cf.SubgraphCalls) -> WhileData:
-        return replace(data, calls=calls)
-
     def eval(self, data: WhileData, inputs):
         values = cf.copies(inputs)
-        while cf.first_element(data.calls.invoke(data.cond_subgraph, values)[0]):
-            values = data.calls.invoke(data.body_subgraph, values)
+        while cf.first_element(data.state.invoke(data.cond_subgraph, values)[0]):
+            values = data.state.invoke(data.body_subgraph, values)
         return values
