@@ -17,8 +17,9 @@ from hypothesis import strategies as st
 
 from kernel_check import accepted_references, assert_bit_exact, assert_each_reference_gives, random_inputs
 from microinfer import UnsupportedOpError
-from microinfer.errors import InvalidInputError
+from microinfer.errors import InvalidInputError, ModelError
 from microinfer.interpreter import Interpreter
+from microinfer.planner import plan
 from microinfer.planner.reorder import predecessors
 from microinfer.reference import ReferenceCrash, ReferenceFailure
 from microinfer.testing._draw import ACTIVATION_TYPE
@@ -429,8 +430,8 @@ def test_if_refusals(reference_worker, kind, message, refused_by):
         _reference_fails(reference_worker, model, ref, [cond, x])
 
 
-def test_recursion_is_refused(reference_worker):
-    # the then-branch calls itself: both references crash
+def _recursive_if() -> bytes:
+    """An IF whose then-branch calls itself."""
     b = ModelBuilder()
     g = b.main
     c = g.add_input("c", (), "bool")
@@ -442,10 +443,22 @@ def test_recursion_is_refused(reference_worker):
                       O.IfOptions(1, 2))
     other = b.add_subgraph("else")
     other.outputs.append(other.add_input("x", (2,), "int8"))
-    model = b.build()
+    return b.build()
+
+
+def test_recursion_is_refused(reference_worker):
+    # both references crash
+    model = _recursive_if()
     for ref in REFERENCES:
         assert "calls back into the subgraph of the operator" in _refusal(model, ref)
         _reference_fails(reference_worker, model, ref, [np.array(True), np.zeros(2, np.int8)])
+
+
+def test_plan_refuses_calls_it_cannot_follow():
+    with pytest.raises(ModelError, match="calls subgraph 1, which is already running"):
+        plan(_recursive_if())
+    with pytest.raises(ModelError, match="calls subgraph 0, which is not one of the model's subgraphs 1..2"):
+        plan(_if_branches("main"))
 
 
 def test_call_once_init_with_inputs_is_refused(reference_worker):
@@ -561,7 +574,6 @@ def test_var_handle_names_round_trip():
 def test_arena_of_a_loop_body_with_scratch_buffers(reference_worker):
     # MEAN in the body asks for scratch buffers (subgraph 2's requests), which live in the body's
     # scopes; plan() equals print_allocations() and the smallest arena TFLite Micro runs in
-    from microinfer.planner import plan
     from microinfer.planner import tail
 
     b = ModelBuilder()
