@@ -134,14 +134,10 @@ def uses(model: Model, reference: str, variable: int, op: str) -> list[Tensor]:
     tensors = []
     for sg in model.subgraphs:
         for o in sg.operators:
-            if o.op != op or not o.inputs or o.inputs[0] < 0:
+            if o.op != op or not o.inputs or ids.get(producers.get((sg.index, o.inputs[0]))) != variable:
                 continue
-            place = producers.get((sg.index, o.inputs[0]))
-            if place is None or ids.get(place) != variable:
-                continue
-            value = o.outputs[0] if op == READ_VARIABLE else o.inputs[1] if len(o.inputs) > 1 else -1
-            if value >= 0:
-                tensors.append(sg.tensors[value])
+            values = o.outputs[:1] if op == READ_VARIABLE else o.inputs[1:2]
+            tensors += [sg.tensors[i] for i in values if i >= 0]
     return tensors
 
 

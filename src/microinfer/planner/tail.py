@@ -590,7 +590,8 @@ def _first_assignments(model: Model) -> set[tuple[int, int]]:
         producers = {t: (sg.index, op.index) for op in sg.operators if op.op == VAR_HANDLE
                      for t in op.outputs}
         for op in sg.operators:
-            if op.op == ASSIGN_VARIABLE and op.inputs and op.inputs[0] in producers:
+            if op.op == ASSIGN_VARIABLE and len(op.inputs) == 2 and op.inputs[1] >= 0 \
+                    and op.inputs[0] in producers:
                 variable = ids.get(producers[op.inputs[0]])
                 if variable is not None:
                     first.setdefault(variable, (sg.index, op.index))
