@@ -93,19 +93,20 @@ def _parser() -> argparse.ArgumentParser:
                         help="N random input sets over each input's full range (default 1; floats in [-1, 1])")
     source.add_argument("--inputs", type=Path, metavar="DIR",
                         help="input_<i>.npy files in DIR (one set), or in each subfolder of DIR (one set each)")
-    compare.add_argument("--seed", type=int, default=0, help="seed of the random inputs")
+    compare.add_argument("--seed", type=_seed, default=0, help="seed of the random inputs")
     compare.add_argument("--float", dest="float_model", type=Path, metavar="FLOAT_MODEL",
                          help="also measure the quantization error against this float original "
                               "(accuracy, RMSE, MAE, relative L2, cosine similarity per output)")
     compare.add_argument("--json", action="store_true", help="print one JSON object")
     compare.set_defaults(run=_compare)
 
-    emulate = commands.add_parser("emulate", help="run the C kernels layer by layer on an emulated Cortex-M core")
+    emulate = commands.add_parser("emulate", help="run the C kernels layer by layer on an emulated Cortex-M or RISC-V core")
     emulate.add_argument("model", type=Path, help=".tflite file")
     emulate.add_argument("--core", required=True,
                          help="emulated core (QEMU), from targets/emulation/machines.toml: cortex-m0plus "
-                              "(plain C), cortex-m4f (DSP, SMLAD), cortex-m55 (Helium, MVE)")
-    emulate.add_argument("--seed", type=int, default=0, help="seed of the random input")
+                              "(plain C), cortex-m4f (DSP, SMLAD), cortex-m55 (Helium, MVE), rv32imc (plain C, "
+                              "RISC-V as in the ESP32-C3)")
+    emulate.add_argument("--seed", type=_seed, default=0, help="seed of the random input")
     emulate.add_argument("--json", action="store_true", help="print one JSON object")
     emulate.set_defaults(run=_emulate)
 
@@ -120,7 +121,7 @@ def _parser() -> argparse.ArgumentParser:
                       help="TFLite Micro, LiteRT, both (default; also finds where they disagree), or "
                            "microinfer's C backend against its NumPy kernels")
     fuzz.add_argument("--examples", type=int, default=100, metavar="N", help="cases per operator and dtype")
-    fuzz.add_argument("--seed", type=int, default=0, help="campaign seed (same seed, same cases)")
+    fuzz.add_argument("--seed", type=_seed, default=0, help="campaign seed (same seed, same cases)")
     fuzz.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes")
     fuzz.add_argument("--out", type=Path, default=Path("fuzz-findings"), metavar="DIR",
                       help="where to write each finding's model, inputs, outputs and command")
@@ -130,7 +131,7 @@ def _parser() -> argparse.ArgumentParser:
     example = commands.add_parser("example", help="write an example model microinfer builds itself")
     example.add_argument("name", choices=sorted(EXAMPLES), help="which example")
     example.add_argument("-o", "--output", type=Path, help="output file (default: NAME.tflite)")
-    example.add_argument("--seed", type=int, default=0, help="seed of the (untrained) weights")
+    example.add_argument("--seed", type=_seed, default=0, help="seed of the (untrained) weights")
     example.set_defaults(run=_example)
     return parser
 
@@ -144,7 +145,8 @@ def _add_fit_parser(commands) -> None:
     where.add_argument("--all-boards", action="store_true", help="rank every board")
     fit.add_argument("--clock-mhz", type=float, help="clock (default: the board's or the core's)")
     fit.add_argument("--kernels", choices=FIT_KERNEL_LIBRARIES,
-                     help="kernel library (default: CMSIS-NN on Cortex-M, ESP-NN on ESP32)")
+                     help="kernel library (default: CMSIS-NN on Cortex-M, ESP-NN on ESP32; microinfer: "
+                          "microinfer's own C kernels)")
     fit.add_argument("--planner", choices=PLANNERS, default="tflm", help="arena planner (default tflm)")
     fit.add_argument("--weights-in", metavar="REGION", help="memory region holding the weights (default: flash)")
     fit.add_argument("--arena-in", metavar="REGION", help="memory region holding the tensor arena")
@@ -152,20 +154,47 @@ def _add_fit_parser(commands) -> None:
     fit.add_argument("--battery", help="battery for the battery-life estimate (CR2032, 2xAA, ...)")
     fit.add_argument("--targets", type=Path, action="append", metavar="DIR",
                      help="also read cores/ and boards/ from DIR (before the built-in ones)")
+    fit.add_argument("--emulated", type=Path, metavar="JSON",
+                     help="with --kernels microinfer: the per-layer instruction counts `microinfer emulate --json` "
+                          "wrote for this model on a core of the same ISA path (used instead of the loop model)")
     fit.add_argument("--json", action="store_true", help="print one JSON object")
     fit.add_argument("--csv", type=Path, metavar="FILE", help="write the per-layer (or per-board) table to FILE")
     fit.set_defaults(run=_fit)
 
 
+def _seed(text: str) -> int:
+    """An argparse type: a seed is a whole number from 0 up (NumPy's generators take no others)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"a seed is 0 or more, not {value}")
+    return value
+
+
+PICTURE_SUFFIXES = (".png", ".svg", ".pdf")
+
+
+def _picture_path(path: Path) -> Path:
+    """``--png FILE``: a .png, .svg or .pdf file; without a suffix, FILE.png."""
+    if not path.suffix:
+        return path.with_suffix(".png")
+    if path.suffix.lower() not in PICTURE_SUFFIXES:
+        raise MicroinferError(f"--png {str(path)!r}: the file must end in {', '.join(PICTURE_SUFFIXES)} "
+                              f"(or have no suffix, for .png)")
+    return path
+
+
 def _rate(text: str | None) -> float | None:
     if text is None:
         return None
-    value, _, unit = text.partition("/")
+    value, slash, unit = text.partition("/")
     try:
         number = float(value)
     except ValueError:
         raise MicroinferError(f"--rate {text!r}: expected a number, N/s or N/h") from None
-    if unit not in ("", "s", "h"):
+    if unit not in (("s", "h") if slash else ("",)):
         raise MicroinferError(f"--rate {text!r}: the unit must be /s or /h")
     if not math.isfinite(number):
         raise MicroinferError(f"--rate {text!r}: expected a finite number")
@@ -195,8 +224,14 @@ def _fit(args) -> int:
             print(f"{args.model.name}: every board, best first (estimates; arena from the TFLite Micro planner)")
             print(fit_render.ranking_table(results))
         return 0
+    emulated = None
+    if args.emulated:
+        try:
+            emulated = json.loads(args.emulated.read_text())
+        except (OSError, ValueError) as error:
+            raise MicroinferError(f"--emulated {args.emulated}: cannot read emulate's JSON: {error}") from None
     result = estimate(model, args.board, core=args.core, clock_mhz=args.clock_mhz, kernels=args.kernels,
-                      weights_in=args.weights_in, arena_in=args.arena_in, **options)
+                      weights_in=args.weights_in, arena_in=args.arena_in, emulated=emulated, **options)
     if args.csv:
         with _writing(args.csv):
             args.csv.write_text(fit_render.layers_csv(result))
@@ -231,6 +266,7 @@ def _plan(args) -> int:
     ordered = model if plan.operator_order is None else reordered_model(model, plan.operator_order, renumber=False)
     labels = plan_render.scope_labels(ordered)
     if args.png:
+        args.png = _picture_path(args.png)
         with _writing(args.png):
             plan_render.write_png(plan, args.png, title=f"{args.model.name}: arena head, planner {plan.planner}",
                                   labels=labels, baseline=baseline)
@@ -463,6 +499,7 @@ def _format_info(path: Path, info: ModelInfo) -> str:
             f"operators:        {histogram}",
             *_notes("microinfer cannot run", info.unsupported),
             *_notes("warnings (TFLite Micro tolerates these)", info.warnings),
+            *_notes("notes", info.notes),
         ]
     )
 

@@ -372,9 +372,11 @@ class CampaignReport:
 def targets(ops: Iterable[str] = (), dtypes: Iterable[str] = (), graphs: bool | None = None) -> list[tuple[str, str]]:
     """The (operator, dtype) pairs to fuzz: all by default, else those of ``ops`` and ``dtypes``.
     ``graphs``: also small multi-op graphs (default: when no operator is named)."""
-    ops, dtypes = {o.upper() for o in ops}, set(dtypes)
     pairs = _strategies().op_dtypes()
     known_ops = {o for o, _ in pairs} | {GRAPH}
+    # builtin operators are named in capitals; custom ones (SignalWindow) by their custom code
+    by_upper = {o.upper(): o for o in known_ops}
+    ops, dtypes = {by_upper.get(o.upper(), o.upper()) for o in ops}, set(dtypes)
     unknown = ops - known_ops
     if unknown:
         raise UnsupportedOpError(f"no generator for {', '.join(sorted(unknown))}; "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -28,6 +29,11 @@ class Interpreter:
     ``reference="tflm"`` reproduces TFLite Micro's reference kernels, ``"tflite"`` LiteRT's
     reference kernels (``OpResolverType.BUILTIN_REF``). float32 results match LiteRT to within
     about 1e-5 relative error (summation order differs); integer results are bit-identical.
+
+    Threads: :meth:`run` and :meth:`invoke` hold the interpreter's lock, so one interpreter may be
+    shared by threads, each ``run`` seeing only its own inputs (they take turns; use an
+    interpreter per thread to run in parallel). The step-by-step calls (``set_input``, ``invoke``,
+    ``get_output``) are meant for one thread at a time.
     """
 
     def __init__(
@@ -75,11 +81,12 @@ class Interpreter:
         if sorted(self._order) != list(range(len(self._steps))):
             raise ValueError(f"the arena plan's operator order {order} does not fit this model")
         self._recorded: dict[int, np.ndarray] | None = None
+        self._lock = threading.RLock()
         # Arena views and C kernels' output buffers are overwritten by the next run.
         self._reuses_buffers = self._arena is not None or "c" in self.op_backends
         # A model that is one chain of C calls runs without per-operator bookkeeping.
         self._chain = None
-        if self.backend == "c" and self._arena is None and not self._variables:
+        if self.backend == "c" and self._arena is None and not self._variables and not self._has_kernel_state():
             self._chain = c_backend.CallChain.of(self._steps, self._prepared, self._order, self.subgraph.inputs)
         # The inputs each step reads when it runs (a C step skips its constants).
         self._step_inputs = [k.used_inputs(n) if hasattr(k, "used_inputs") else n.inputs for k, n in self._steps]
@@ -93,6 +100,10 @@ class Interpreter:
     def invoke(self, record: bool = False) -> None:
         """Run the model once. ``record`` keeps a copy of every tensor as it is produced, which
         an arena run needs to report intermediates (later tensors reuse their bytes)."""
+        with self._lock:
+            self._invoke(record)
+
+    def _invoke(self, record: bool) -> None:
         missing = [self.subgraph.tensors[t].name for i, t in enumerate(self.subgraph.inputs) if i not in self._inputs]
         if missing:
             raise ValueError(f"inputs not set: {', '.join(missing)}")
@@ -143,12 +154,20 @@ class Interpreter:
         return [(node, data) for (_, node), data in zip(self._steps, self._prepared)]
 
     def reset_variables(self) -> None:
-        """Reset recurrent state (SVDF/LSTM variable tensors, in every subgraph) to its initial
-        value, and resource variables as the reference does: TFLite Micro's ``reset()`` gives
-        them their initial value again, LiteRT's ``reset_all_variables()`` leaves them. Neither
-        runs a CALL_ONCE init subgraph again."""
-        self._variables = self._initial_variables()
-        self._calls.reset()
+        """Reset recurrent state (SVDF/LSTM variable tensors, and the state stateful kernels
+        keep themselves, as TFLite Micro's kernels keep it in persistent buffers; in every
+        subgraph) to its initial value, and resource variables as the reference does: TFLite
+        Micro's ``reset()`` gives them their initial value again, LiteRT's
+        ``reset_all_variables()`` leaves them. Neither runs a CALL_ONCE init subgraph again."""
+        with self._lock:
+            self._variables = self._initial_variables()
+            for (kernel, _), data in zip(self._steps, self._prepared):
+                if hasattr(kernel, "reset"):
+                    kernel.reset(data)
+            self._calls.reset()
+
+    def _has_kernel_state(self) -> bool:
+        return any(hasattr(kernel, "reset") for kernel, _ in self._steps)
 
     # -- all at once ---------------------------------------------------------------------------
     def run(self, inputs: Sequence | Mapping[str, object], intermediates: bool = False):
@@ -160,6 +179,10 @@ class Interpreter:
         the next, as on the device, and a CALL_ONCE init subgraph runs in the first run only;
         :meth:`reset_variables` starts variable tensors again from their initial state.
         """
+        with self._lock:
+            return self._run(inputs, intermediates)
+
+    def _run(self, inputs, intermediates: bool):
         self._inputs = {}
         if isinstance(inputs, Mapping):
             names = {self.subgraph.tensors[t].name for t in self.subgraph.inputs}
@@ -175,7 +198,7 @@ class Interpreter:
                 raise ValueError(f"the model takes {len(self.subgraph.inputs)} inputs, got {len(inputs)}")
             for position, value in enumerate(inputs):
                 self.set_input(position, value)
-        self.invoke(record=intermediates and self._reuses_buffers)
+        self._invoke(record=intermediates and self._reuses_buffers)
         if intermediates:
             return {self._tensor_keys[index]: value for index, value in self.tensor_values().items()}
         outputs = [self.get_output(i) for i in range(len(self.subgraph.outputs))]

@@ -74,6 +74,13 @@ class _PreparedSubgraph:
             self.variables[index] = values[index]
         return copies([value(values, sg.tensors[i]) for i in sg.outputs])
 
+    def reset(self) -> None:
+        """Variable tensors and the state stateful kernels keep back to their initial values."""
+        self.variables = initial_variables(self.subgraph)
+        for (kernel, _), data in zip(self.steps, self.prepared):
+            if hasattr(kernel, "reset"):
+                kernel.reset(data)
+
 
 class SubgraphCalls:
     """What the control-flow and resource-variable kernels use when they run: the subgraphs they
@@ -125,7 +132,7 @@ class SubgraphCalls:
 
     def reset(self) -> None:
         for sg in self._subgraphs.values():
-            sg.variables = initial_variables(sg.subgraph)
+            sg.reset()
         if self.reference == "tflm":
             self._variables = dict(self._initial)
 

@@ -37,6 +37,32 @@ def check_model(model: Model, reference: str) -> None:
         raise ModelError("the model cannot run as it is:\n  " + "\n  ".join(problems))
 
 
+def check_structure(model: Model) -> None:
+    """Raise :class:`ModelError` when an operator microinfer knows lists more or fewer tensors
+    than it takes, or omits one it needs: TFLite Micro fails to prepare such a node, so no arena
+    plan or cost exists for the model. (Operators without a kernel are not checked.)"""
+    problems = structure_problems(model)
+    if problems:
+        raise ModelError("TFLite Micro cannot prepare the model:\n  " + "\n  ".join(problems))
+
+
+def structure_problems(model: Model) -> list[str]:
+    from .kernels import REGISTRY
+    from .kernels.registry import Node
+
+    problems = []
+    for sg in model.subgraphs:
+        for op in sg.operators:
+            kernel = REGISTRY.get(op.op)
+            if kernel is None:
+                continue
+            node = Node(op, tuple(None if i < 0 else sg.tensors[i] for i in op.inputs),
+                        tuple(sg.tensors[i] for i in op.outputs), model, TFLM)
+            problems += [f"subgraphs[{sg.index}].operators[{op.index}] ({op.op}) {p}"
+                         for p in kernel.wiring_problems(node)]
+    return problems
+
+
 def graph_problems(model: Model, sg: Subgraph) -> list[str]:
     """Wiring: what each operator reads holds a value, what it writes may be written, and every
     output of the subgraph is produced."""
@@ -81,19 +107,31 @@ def graph_problems(model: Model, sg: Subgraph) -> list[str]:
 
 def offline_plan_problems(model: Model) -> list[str]:
     """The model's OfflineMemoryAllocation as TFLite Micro would use it: well formed (else
-    ModelError from the metadata itself), and never placing two tensors that are alive together
-    on the same bytes (TFLite Micro would compute with one overwritten by the other)."""
+    ModelError from the metadata itself); never placing two tensors that are alive together on
+    the same bytes (TFLite Micro would compute with one overwritten by the other); and never
+    sharing the bytes of a variable it places (state must survive from one run to the next)."""
     if model.offline_memory_allocation is None:
         return []
-    from .planner.greedy import offline_overlaps
+    from .planner.greedy import offline_overlaps, tflm_greedy_offsets
     from .planner.lifetimes import buffer_lifetimes
 
+    buffers = buffer_lifetimes(model)
     problems = []
-    for a, b in offline_overlaps(buffer_lifetimes(model)):
+    for a, b in offline_overlaps(buffers):
         if a.tensor is not None and b.tensor is not None:
             problems.append(f"the offline memory plan puts {a.name!r} and {b.name!r}, which are alive "
                             f"together, on overlapping bytes: TFLite Micro would compute with one "
                             f"overwritten by the other")
+    offsets = tflm_greedy_offsets(buffers)
+    for i, a in enumerate(buffers):
+        if a.tensor is None or not model.subgraphs[a.subgraph].tensors[a.tensor].is_variable:
+            continue
+        for j, b in enumerate(buffers):
+            if j != i and offsets[i] < offsets[j] + b.size and offsets[j] < offsets[i] + a.size:
+                problems.append(f"the offline memory plan places variable {a.name!r} where TFLite "
+                                f"Micro also keeps {b.name!r}: the state would not survive from one "
+                                f"run to the next")
+                break
     return problems
 
 

@@ -30,6 +30,11 @@ class Fallback(Exception):
     """This node cannot run in C (the message says why); it runs in NumPy instead."""
 
 
+# Why a node falls back (the C kernels take constant weights, prepared once, and integer data).
+HYBRID_IN_NUMPY = "hybrid (float32 with int8 weights) runs in NumPy"
+RUNTIME_WEIGHTS_IN_NUMPY = "weights or bias computed at run time run in NumPy"
+
+
 class CKernelError(MicroinferError, RuntimeError):
     """A C kernel refused its arguments (a bug: the Python side checks them first)."""
 

@@ -20,6 +20,7 @@ import numpy as np
 from ..tflite.model import Tensor
 from ..tflite.types import Padding, TensorType
 from . import common
+from . import _hybrid
 from .fixedpoint import (
     DOUBLE,
     Rescale,
@@ -105,10 +106,12 @@ class Requantizer:
     act_max: int
     dtype: np.dtype
 
-    def __call__(self, acc: np.ndarray) -> np.ndarray:
-        """``acc``: exact int64 sums of products, output channels on the last axis."""
-        if self.bias is not None:
-            acc = acc + self.bias
+    def __call__(self, acc: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray:
+        """``acc``: exact int64 sums of products, output channels on the last axis; ``bias``: a
+        bias computed at run time, in place of the constant one."""
+        bias = self.bias if bias is None else np.asarray(bias, np.int64).reshape(-1)
+        if bias is not None:
+            acc = acc + bias
         if self.wide:
             scaled = multiply_by_quantized_multiplier_int64(acc, self.multiplier, self.shift)
         else:
@@ -192,13 +195,15 @@ class OutputStage:
     act_min: float
     act_max: float
 
-    def __call__(self, acc: np.ndarray) -> np.ndarray:
-        """``acc``: the sums of products, output channels last (``float_bias`` broadcasts onto it)."""
+    def __call__(self, acc: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray:
+        """``acc``: the sums of products, output channels last (``float_bias`` broadcasts onto it);
+        ``bias``: a bias computed at run time, in place of the constant one."""
         if self.kind == "float32":
-            if self.float_bias is not None:
-                acc = acc + self.float_bias
+            bias = self.float_bias if bias is None else np.asarray(bias, np.float32).reshape(-1)
+            if bias is not None:
+                acc = acc + bias
             return np.clip(acc, self.act_min, self.act_max).astype(np.float32)
-        return self.requantize(acc.astype(np.int64))
+        return self.requantize(acc.astype(np.int64), bias)
 
 
 def make_output_stage(node: Node, x: Tensor, w: Tensor, b: Tensor | None, y: Tensor, channels: int,
@@ -251,9 +256,24 @@ def filter_types_supported_int4(node: Node) -> bool:
     return x is not None and w is not None and (x.type, w.type, y.type) in INT4_FILTER_COMBOS
 
 
-def constant_filter_and_bias(node: Node) -> bool:
-    """Filter (and bias, when given) are constant tensors"""
-    return all(t is None or t.is_constant for t in node.inputs[1:3])
+filter_and_bias_available = common.weights_and_bias_available("Filter", "filters")
+is_hybrid = _hybrid.is_hybrid
+
+
+def filter_types(hybrid_filters: tuple[TensorType, ...], doc: str):
+    """A constraint: the int4-capable type combinations, plus float32 input and output with a
+    filter of one of ``hybrid_filters`` (hybrid). ``doc`` is its sentence."""
+    combos = INT4_FILTER_COMBOS | {(TensorType.FLOAT32, t, TensorType.FLOAT32) for t in hybrid_filters}
+
+    def check(node: Node) -> bool:
+        x, w, y = node.input(0), node.input(1), node.outputs[0]
+        return x is not None and w is not None and (x.type, w.type, y.type) in combos
+
+    check.__doc__ = doc
+    return check
+
+
+hybrid_needs_litert = _hybrid.needs_litert()
 
 
 def strides_dilations_positive(node: Node) -> bool:
@@ -289,9 +309,9 @@ def spatial_output_size(node: Node, x: Tensor, w: Tensor) -> tuple[int, int]:
 
 
 def zero_filter_zero_points(node: Node) -> bool:
-    """Quantized filters have all zero points equal to 0"""
+    """Quantized filters have all zero points equal to 0 (hybrid layers: LiteRT ignores them)"""
     w = node.input(1)
-    if w is None or w.type is TensorType.FLOAT32 or w.quantization is None:
+    if w is None or w.type is TensorType.FLOAT32 or w.quantization is None or is_hybrid(node):
         return True
     return all(int(z) == 0 for z in w.quantization.zero_point)
 

@@ -8,6 +8,7 @@ the vectorised arithmetic.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,9 +25,12 @@ from .fixedpoint import (
     rounding_divide_by_pot,
     wrap_int32,
 )
+from ._shapes import type_names
 from .registry import TFLM, Kernel, Node
 
 NUMPY_INT = {TensorType.INT8: np.int8, TensorType.INT16: np.int16}
+# The quantized types of any kernel: also TFLite's legacy uint8, which LiteRT's activations take.
+QUANTIZED_NUMPY = {**NUMPY_INT, TensorType.UINT8: np.uint8}
 
 
 # -- shapes ------------------------------------------------------------------------------------
@@ -68,14 +72,14 @@ def per_tensor(t: Tensor | None) -> bool:
 def all_per_tensor(node: Node) -> bool:
     """Quantized inputs and output are quantized per tensor (one scale and zero point)"""
     return all(
-        t is None or t.type not in NUMPY_INT or per_tensor(t) for t in (*node.inputs, *node.outputs)
+        t is None or t.type not in QUANTIZED_NUMPY or per_tensor(t) for t in (*node.inputs, *node.outputs)
     )
 
 
 def positive_scales(node: Node) -> bool:
     """Quantized tensors have positive, finite scales"""
     for t in (*node.inputs, *node.outputs):
-        if t is not None and t.type in NUMPY_INT:
+        if t is not None and t.type in QUANTIZED_NUMPY:
             s = float(common.scale_of(t))
             if not (s > 0 and math.isfinite(s)):
                 return False
@@ -85,7 +89,7 @@ def positive_scales(node: Node) -> bool:
 def zero_points_in_range(node: Node) -> bool:
     """Zero points lie within the range of their tensor's type"""
     for t in (*node.inputs, *node.outputs):
-        if t is not None and t.type in NUMPY_INT:
+        if t is not None and t.type in QUANTIZED_NUMPY:
             lo, hi = common.INTEGER_RANGE[t.type]
             if not lo <= common.zero_point_of(t) <= hi:
                 return False
@@ -312,6 +316,22 @@ def same_type_in(*types: TensorType):
     return check
 
 
+def types_per_reference(tflm: Sequence[TensorType], tflite: Sequence[TensorType]):
+    """A constraint: input and output share a type that the node's reference takes."""
+
+    def check(node: Node) -> bool:
+        x, y = node.input(0), node.outputs[0]
+        allowed = tflm if node.reference == TFLM else tflite
+        return x.type is y.type and x.type in allowed
+
+    if tuple(tflm) == tuple(tflite):
+        check.__doc__ = f"Input and output share one type: {type_names(tflm)}"
+    else:
+        check.__doc__ = (f"Input and output share one type: {type_names(tflm)} with reference='tflm', "
+                         f"{type_names(tflite)} with reference='tflite'")
+    return check
+
+
 def litert_int16_zero_points(node: Node) -> bool:
     """int16 (LiteRT reference): input and output have zero point 0"""
     if node.reference == TFLM or node.outputs[0].type is not TensorType.INT16:
@@ -337,16 +357,18 @@ ELEMENTWISE_ROUNDING = DOUBLE
 
 def shift_fits(real: float) -> bool:
     """Whether QuantizeMultiplier(real) has a left shift of at most 30: larger shifts make the
-    references' ``1 << shift`` undefined (x86 masks the count), so such models are refused."""
-    return quantize_multiplier(float(real))[1] <= 30
+    references' ``1 << shift`` undefined (x86 masks the count), so such models are refused, as
+    are infinite factors (a float32 quotient that overflowed)."""
+    return math.isfinite(real) and quantize_multiplier(float(real))[1] <= 30
 
 
 def multipliers_fit(*reals_of):
     """A constraint: every real multiplier the kernel derives (functions of the node) is below 2**30."""
 
     def check(node: Node) -> bool:
-        if node.outputs[0].type not in NUMPY_INT:
-            return True
+        if node.outputs[0].type not in QUANTIZED_NUMPY or not (
+                common.quantized_tensors_have_parameters(node) and positive_scales(node)):
+            return True  # nothing to rescale, or already refused for its scales
         return all(shift_fits(f(node)) for f in reals_of)
 
     check.__doc__ = "The rescale factors between input and output scales are below 2**30"
@@ -380,9 +402,11 @@ ADD_SUB_CONSTRAINTS = (
 )
 
 
-def unary_constraints(*types: TensorType) -> tuple:
-    """The first constraints of a unary kernel taking and returning one of ``types``."""
-    return (same_type_in(*types), unary_same_shape, *QUANTIZATION_CONSTRAINTS)
+def unary_constraints(*types: TensorType, tflite: Sequence[TensorType] = ()) -> tuple:
+    """The first constraints of a unary kernel taking and returning one of ``types`` (and with
+    reference='tflite' also one of ``tflite``)."""
+    check = types_per_reference(types, (*types, *tflite)) if tflite else same_type_in(*types)
+    return (check, unary_same_shape, *QUANTIZATION_CONSTRAINTS)
 
 
 class AddSubKernel(Kernel):

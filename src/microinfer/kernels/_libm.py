@@ -31,3 +31,7 @@ def logf(x) -> np.float32:
 
 def roundf(x) -> np.float32:
     return np.float32(_libm.roundf(float(x)))
+
+
+def sqrtf(x) -> np.float32:
+    return np.float32(np.sqrt(np.float32(x)))  # IEEE square root: correctly rounded everywhere

@@ -16,7 +16,7 @@ def _pot_path_same_shapes(node: Node) -> bool:
     return not ew.uses_pot_int16_path(node) or not ew.needs_broadcast(node)
 
 
-@register("ADD", versions=range(1, 6), types=("int8", "int16", "float32", "int32", "int64"))
+@register("ADD", versions=range(1, 6), types=("int8", "int16", "float32", "int32", "int64"), inputs=2, outputs=1)
 class Add(ew.AddSubKernel):
     constraints = (*ew.ADD_SUB_CONSTRAINTS, _pot_path_same_shapes)
 

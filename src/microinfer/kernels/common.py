@@ -90,9 +90,9 @@ def supported_activation(node: Node) -> bool:
 
 
 def quantized_tensors_have_parameters(node: Node) -> bool:
-    """Every int8/int16 input and output carries quantization parameters"""
+    """Every int8, int16 or uint8 input and output carries quantization parameters"""
     for t in (*node.inputs, *node.outputs):
-        if t is not None and t.type in (TensorType.INT8, TensorType.INT16) and (
+        if t is not None and t.type in (TensorType.INT8, TensorType.INT16, TensorType.UINT8) and (
             t.quantization is None or len(t.quantization.scale) == 0
         ):
             return False
@@ -102,3 +102,33 @@ def quantized_tensors_have_parameters(node: Node) -> bool:
 def static_shapes(node: Node) -> bool:
     """Every tensor has a fully known shape (no -1 dimensions)"""
     return all(t is None or all(d >= 0 for d in t.shape) for t in (*node.inputs, *node.outputs))
+
+
+def value_at_run_time(node: Node, t: Tensor | None) -> bool:
+    """Whether tensor ``t`` (an input of ``node``) has a value when the node runs: constant data, a
+    variable, a model input, or the output of an earlier operator. (A sparse constant has no dense
+    data: it is none of these.)"""
+    if t is None or t.is_constant or t.is_variable:
+        return True
+    if t.is_sparse:
+        return False
+    graph = node.model.main
+    if t.index in graph.inputs:
+        return True
+    return any(t.index in op.outputs for op in graph.operators[: node.op.index])
+
+
+def weights_and_bias_available(what: str, plural: str):
+    """A constraint: inputs 1 and 2 (the weights, called ``what``, ``plural`` for several, and
+    the bias) are constant or have a value at run time; int4 weights are constant (the loader
+    unpacks only constants)."""
+
+    def check(node: Node) -> bool:
+        w = node.input(1)
+        if w is not None and w.type is TensorType.INT4 and not w.is_constant:
+            return False
+        return all(value_at_run_time(node, t) for t in node.inputs[1:3])
+
+    check.__doc__ = (f"{what} and bias are constant or computed at run time (by an earlier operator, "
+                     f"or model inputs); int4 and sparse {plural} are constant")
+    return check

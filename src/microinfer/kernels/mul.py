@@ -47,7 +47,7 @@ def real_multiplier(node: Node) -> float:
     return float(ew.f32(ew.f32(s1 * s2) / so))
 
 
-@register("MUL", versions=range(1, 8), types=("int8", "int16", "float32", "int32", "int64"))
+@register("MUL", versions=range(1, 8), types=("int8", "int16", "float32", "int32", "int64"), inputs=2, outputs=1)
 class Mul(Kernel):
     constraints = (
         *ew.BINARY_ARITHMETIC_CONSTRAINTS,

@@ -1,6 +1,6 @@
 """QUANTIZE: float32 -> int8/int16, and requantization int8/int16 -> int8/int16/int32.
 
-float32 input: ``zp + round(x / scale)`` with the division in double and std::round (half away
+float32 input: ``zp + round(x / scale)`` with the division in float32 and roundf (half away
 from zero), saturated to the output type; a quotient outside int32 converts the way x86 does
 (to INT32_MIN), as the references' C cast does on this platform. Requantization:
 ``zp_out + requantize(x - zp_in, s_in / s_out)`` with the multiplier computed in double.
@@ -93,7 +93,9 @@ class Quantize(Kernel):
         info = np.iinfo(data.dtype)
         if data.kind == "affine":
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                q = x.astype(np.float64) / data.scale
+                # both references divide in float32 (val / static_cast<float>(scale)) and round
+                # the float quotient half away from zero; rounding its exact double value is the same
+                q = (x.astype(np.float32) / np.float32(data.scale)).astype(np.float64)
                 rounded = np.sign(q) * np.floor(np.abs(q) + 0.5)
                 fits = np.isfinite(rounded) & (rounded >= -(2.0**31)) & (rounded < 2.0**31)
                 as_int = np.where(fits, np.nan_to_num(rounded), -(2.0**31)).astype(np.int64)

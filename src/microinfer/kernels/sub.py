@@ -10,7 +10,7 @@ from . import _elementwise as ew
 from .registry import Node, register
 
 
-@register("SUB", versions=range(1, 6), types=("int8", "int16", "float32", "int32", "int64"))
+@register("SUB", versions=range(1, 6), types=("int8", "int16", "float32", "int32", "int64"), inputs=2, outputs=1)
 class Sub(ew.AddSubKernel):
 
     def prepare(self, node: Node) -> ew.AddSubData:

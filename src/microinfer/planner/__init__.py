@@ -14,6 +14,7 @@ import os
 from dataclasses import dataclass, replace
 
 from ..errors import UnsupportedTargetError
+from ..validation import check_structure
 from ..tflite import load
 from ..tflite.model import Model
 from . import tail
@@ -140,6 +141,7 @@ def plan(
             f"core {core!r}: a core only selects CMSIS-NN scratch sizes; use kernels='cmsis-nn' "
             f"(kernel libraries: {', '.join(KERNEL_LIBRARIES)})")
     model = model if isinstance(model, Model) else load(model)
+    check_structure(model)
     scratch = tail.subgraph_scratch_requests(model, abi=abi, **target)
     head = plan_head(model, planner, scratch, alias=alias, in_place=in_place,
                      in_place_depthwise=in_place_depthwise, reorder=reorder)

@@ -83,7 +83,9 @@ def buffer_lifetimes(
             # TFLite Micro looks up every subgraph's tensor i at offsets[i], as if each
             # subgraph's plan began the list; only the count covers all subgraphs.
             planned = offline[t.index] if offline is not None else -1
-            if t.is_constant or t.is_variable or t.nbytes == 0:
+            # TFLite Micro plans a variable tensor like an activation when the offline plan
+            # places it; otherwise the variable lives in the persistent tail.
+            if t.is_constant or (t.is_variable and planned < 0) or t.nbytes == 0:
                 continue
             # A tensor no operator touches keeps the lifetime (-1, -1): TFLite Micro still plans
             # it, overlapping every other such tensor.
@@ -179,6 +181,13 @@ def _checked_calls(model: Model, sg_index: int, op: Operator, running: tuple[int
             raise ModelError(f"{where} calls subgraph {called}, which is already running: "
                              f"TFLite Micro would recurse without end")
     return calls
+
+
+def offline_planned_variable(model: Model, t) -> bool:
+    """Whether variable tensor ``t`` has an offset in the model's offline plan (TFLite Micro then
+    keeps it in the planned head instead of the tail)."""
+    offline = _offline_offsets(model)
+    return t.is_variable and offline is not None and offline[t.index] >= 0
 
 
 def _offline_offsets(model: Model) -> list[int] | None:

@@ -23,7 +23,7 @@ from dataclasses import replace
 from ..tflite.model import Model
 from .lifetimes import align, called_subgraphs
 
-SEARCH_STATES = 200_000  # most sets of operators the exact search may visit
+SEARCH_STATES = 50_000  # most steps (sets of operators entered) the exact search may take
 RESOURCE_VARIABLE_OPS = frozenset({"READ_VARIABLE", "ASSIGN_VARIABLE"})
 
 
@@ -95,7 +95,12 @@ class _Graph:
         sg = model.main
         n = len(sg.operators)
         self.n = n
-        self.before = [sum(1 << p for p in ps) for ps in predecessors(model)]
+        before = predecessors(model)
+        self.before = [sum(1 << p for p in ps) for ps in before]
+        self.waiting_for: list[list[int]] = [[] for _ in before]  # op -> the ops it must precede
+        for j, ps in enumerate(before):
+            for p in set(ps):
+                self.waiting_for[p].append(j)
         self.scratch = [0] * n
         for sg_index, op, size in scratch:
             if sg_index == sg.index:
@@ -152,6 +157,13 @@ class _Graph:
 
     def ready(self, done: int) -> list[int]:
         return [i for i in range(self.n) if not done >> i & 1 and self.before[i] & done == self.before[i]]
+
+    def ready_after(self, ready: list[int], done: int, op: int) -> list[int]:
+        """``ready(done | 1 << op)`` from ``ready`` (= ``ready(done)``), looking only at the
+        operators that wait for ``op``."""
+        now = done | 1 << op
+        unlocked = [j for j in self.waiting_for[op] if self.before[j] & now == self.before[j]]
+        return [r for r in ready if r != op] + unlocked
 
     def peak(self, order: Sequence[int]) -> int:
         done, live, peak = 0, self.start(), self.base
@@ -212,25 +224,29 @@ def _exact(graph: _Graph, max_states: int) -> tuple[int, ...] | None:
     class _Abort(Exception):
         pass
 
-    def solve(done: int, live: int) -> int:
+    steps = 0
+
+    def solve(done: int, live: int, ready: list[int]) -> int:
+        nonlocal steps
         hit = memo.get(done)
         if hit is not None:
             return hit[0]
-        if len(memo) > max_states:
+        steps += 1
+        if steps > max_states:
             raise _Abort
         best, choice = None, -1
-        for op in graph.ready(done):
+        for op in ready:
             during, after = graph.step(done, live, op)
             if best is not None and during >= best:
                 continue
-            peak = max(during, solve(done | 1 << op, after))
+            peak = max(during, solve(done | 1 << op, after, graph.ready_after(ready, done, op)))
             if best is None or peak < best:
                 best, choice = peak, op
         memo[done] = (best, choice)
         return best
 
     try:
-        solve(0, graph.start())
+        solve(0, graph.start(), graph.ready(0))
     except _Abort:
         return None
     order, done = [], 0

@@ -37,8 +37,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
+from ..errors import MicroinferError, ModelError
+from ..tflite import flexbuffers
 from ..tflite.model import Model, Operator, Subgraph, Tensor
 from . import _structs as S
+from .lifetimes import offline_planned_variable
 
 ALIGN = 16  # MicroArenaBufferAlignment()
 REFERENCE = "tflm-reference"  # the kernel library whose replay is verified on the live interpreter
@@ -81,8 +86,8 @@ class _Step:
     keep: int | None = None  # temp: leading bytes still read after later tail allocations
 
 
-class ArenaTooSmall(Exception):
-    pass
+class ArenaTooSmall(MicroinferError):
+    """The replayed allocations do not fit the arena size tried."""
 
 
 # -- public API --------------------------------------------------------------------------------------
@@ -102,7 +107,12 @@ def persistent_allocations(model: Model, abi: str = "x86_64", *, recording: bool
                        resource_variables=resource_variables):
         if step.kind == "P":
             before = state.tail_used
-            state.apply(step, per_buffer=S.greedy_per_buffer_size(abi))
+            try:
+                state.apply(step, per_buffer=S.greedy_per_buffer_size(abi))
+            except ArenaTooSmall:
+                raise ArenaTooSmall(f"TFLite Micro's persistent allocations for this model exceed "
+                                    f"{arena_size:,} bytes (at {step.what or 'an allocation'} of "
+                                    f"{step.size:,} bytes)") from None
             result.append(PersistentAllocation(step.category, step.size, state.tail_used - before,
                                                step.count, step.what, step.align, step.exact))
         else:
@@ -341,7 +351,7 @@ class _CmsisNnKernels:
         return _prepare_sequence(sg, op, self.lib.PREPARE_TEMPS)
 
     def persistent(self, sg: Subgraph, op: Operator) -> list[tuple[int, str, bool]]:
-        needs = self.lib.op_needs(sg, op, self.path)
+        needs = self.lib.op_needs(sg, op, self.path, self.a)
         return [(size, what, needs.exact) for size, what in needs.persistent]
 
     def scratch(self, sg: Subgraph, op: Operator) -> list[int]:
@@ -405,6 +415,8 @@ def _steps(model: Model, abi: str, *, recording: bool, kernels: str = REFERENCE,
             if opdata is not None:
                 P(opdata[0], PERSISTENT_BUFFERS, f"op {op.index} {op.op} OpData", ALIGN,
                   exact=opdata[1])
+            for size, what in _op_init_persistent(sg, op, a):
+                P(size, PERSISTENT_BUFFERS, f"op {op.index} {op.op} {what}", ALIGN)
     # PrepareSubgraphs
     tensor_size, tensor_align = S.layout("TfLiteTensor", a)
     quant_size, quant_align = S.layout("TfLiteAffineQuantization", a)
@@ -412,7 +424,11 @@ def _steps(model: Model, abi: str, *, recording: bool, kernels: str = REFERENCE,
     first_assignments = _first_assignments(model)
     for sg in model.subgraphs:
         for op in sg.operators:
-            for item in lib.prepare_sequence(sg, op):
+            sequence = lib.prepare_sequence(sg, op)
+            # one "P": every persistent buffer there; several: one each, the last takes the rest
+            p_left = sum(1 for item in sequence if not isinstance(item, Tensor))
+            persistent = list(lib.persistent(sg, op))
+            for item in sequence:
                 if isinstance(item, Tensor):  # a temporary TfLiteTensor (AllocateTempXTensor)
                     steps.append(_Step("T", tensor_size, tensor_align, keep=2 * a.pointer))
                     if _quantized(item):
@@ -420,7 +436,9 @@ def _steps(model: Model, abi: str, *, recording: bool, kernels: str = REFERENCE,
                         steps.append(_Step("T", S.int_array_bytes(len(item.quantization.scale)), 4,
                                            keep=0))
                 else:
-                    for size, what, exact in lib.persistent(sg, op):
+                    p_left -= 1
+                    now, persistent = (persistent, []) if p_left == 0 else (persistent[:1], persistent[1:])
+                    for size, what, exact in now:
                         P(size, PERSISTENT_BUFFERS, f"op {op.index} {op.op} {what}", ALIGN,
                           exact=exact)
                     if (sg.index, op.index) in first_assignments:  # the variable's buffer
@@ -435,7 +453,7 @@ def _steps(model: Model, abi: str, *, recording: bool, kernels: str = REFERENCE,
         P(h_size * n_scratch, align=h_align, what=f"ScratchBufferHandle x {n_scratch}")
     for sg in model.subgraphs:
         for t in sg.tensors:
-            if t.is_variable:
+            if t.is_variable and not offline_planned_variable(model, t):
                 P(t.nbytes, VARIABLES, f"variable tensor {t.index} ({t.name})", ALIGN)
     # CommitStaticMemoryPlan
     steps.append(_Step("F"))
@@ -444,7 +462,8 @@ def _steps(model: Model, abi: str, *, recording: bool, kernels: str = REFERENCE,
     info_size, info_align = S.layout("AllocationInfo", a)
     steps.append(_Step("T", info_size * (n_tensors + n_scratch), info_align))
     n_planned = n_scratch + sum(1 for sg in model.subgraphs for t in sg.tensors
-                                if not t.is_constant and not t.is_variable and t.nbytes > 0)
+                                if not t.is_constant and t.nbytes > 0
+                                and (not t.is_variable or offline_planned_variable(model, t)))
     steps.append(_Step("PLAN", count=n_planned))
     steps.append(_Step("F"))
     steps.append(_Step("R", 0, 1))
@@ -517,6 +536,13 @@ _PREPARE_TEMPS: dict[str, tuple[str, ...]] = {
     # to be prepared for its variable) the variable's buffer
     "IF": ("i0",), "WHILE": (), "CALL_ONCE": (), "VAR_HANDLE": (),
     "READ_VARIABLE": ("i0",), "ASSIGN_VARIABLE": ("i1", "P"),
+    # TFLite Micro's custom operators (signal library, CIRCULAR_BUFFER)
+    "SignalWindow": ("i0", "i1", "o0"), "SignalFftAutoScale": ("i0", "o0", "o1"), "SignalEnergy": ("i0", "o0"),
+    "SignalFilterBank": ("i0", "i1", "i2", "i3", "i4", "i5", "o0"), "SignalFilterBankSquareRoot": ("i0", "i1", "o0"),
+    "SignalFilterBankLog": ("i0", "o0"), "SignalFilterBankSpectralSubtraction": ("i0", "o0", "o1"),
+    "SignalPCAN": ("i0", "i1", "i2", "o0"), "SignalStacker": ("i0", "o0", "o1"),
+    "SignalDelay": ("i0", "o0", "P"), "SignalFramer": ("i0", "o0", "o1", "P"), "SignalOverlapAdd": ("i0", "o0", "P"),
+    "SignalRfft": ("i0", "o0"), "SignalIrfft": ("i0", "o0"), "CIRCULAR_BUFFER": ("i0", "o0", "o1"),
 }
 _DEFAULT_TEMPS = ("I", "O")  # ADD, SUB, MUL, pooling, activations, SOFTMAX, (DE)QUANTIZE, PRELU ...
 
@@ -527,6 +553,8 @@ def _prepare_sequence(sg: Subgraph, op: Operator, overrides: dict | None = None)
     keys = ([f"{op.op}/{first.dtype_name}"] if first is not None else []) + [op.op]
     sequence = next((table[k] for table in (overrides or {}, _PREPARE_TEMPS) for k in keys if k in table),
                     _DEFAULT_TEMPS)
+    if op.op == "TFLM_DECODE":
+        sequence = _decode_sequence(sg, op)
     for token in sequence:
         if token == "P":
             out.append("P")
@@ -557,6 +585,8 @@ _WRITABLE_OUTPUT_DIMS = {"GATHER", "GATHER_ND", "DEPTH_TO_SPACE", "SPACE_TO_DEPT
 def _op_prepare_persistent(sg: Subgraph, op: Operator, abi: S.Abi | str = "x86_64") -> list[tuple[int, str]]:
     """Persistent buffers a reference kernel's Prepare allocates (16-byte aligned)."""
     name = op.op
+    if name == "BATCH_MATMUL":
+        return _batch_matmul_persistent(sg, op, abi)
     if name in ("CONV_2D", "DEPTHWISE_CONV_2D", "TRANSPOSE_CONV"):
         # per-channel output multiplier and shift, int32 each, sized by the output channels
         out = sg.tensors[op.outputs[0]]
@@ -576,6 +606,15 @@ def _op_prepare_persistent(sg: Subgraph, op: Operator, abi: S.Abi | str = "x86_6
             return [(4 * n, "per-channel multipliers"), (4 * n, "per-channel shifts")]
     if name == "ADD_N" and sg.tensors[op.outputs[0]].dtype_name == "int8":
         return [(40, "ADD_N OpData")]  # ten 4-byte members, allocated in Prepare
+    if name == "LOG_SOFTMAX" and sg.tensors[op.inputs[0]].dtype_name == "int8":
+        return [(S.sizeof("LogSoftmaxOpData", abi), "LogSoftmaxOpData")]
+    if name in ("SignalDelay", "SignalFramer", "SignalOverlapAdd"):
+        return _signal_rows_persistent(sg, op, abi)
+    if name == "TFLM_DECODE":  # DecodeState* per output, then each output's state
+        allocations = [(S.abi(abi).pointer * len(op.outputs), "DecodeState pointers")]
+        for k in range(len(op.outputs)):
+            allocations += _decode_state(sg, op, k, abi)
+        return allocations
     return []
 
 
@@ -596,6 +635,114 @@ def _first_assignments(model: Model) -> set[tuple[int, int]]:
                 if variable is not None:
                     first.setdefault(variable, (sg.index, op.index))
     return set(first.values())
+
+
+def _decode_state(sg: Subgraph, op: Operator, k: int, abi: S.Abi | str) -> list[tuple[int, str]]:
+    """TFLM_DECODE's Prepare for output ``k``: its DecodeStateLut or DecodeStatePrune, and a
+    pruned int8 per-channel output's int8 zero points (copied by Setup)."""
+    if 2 * k + 1 >= len(op.inputs) or op.inputs[2 * k + 1] < 0:
+        return []
+    ancillary = sg.tensors[op.inputs[2 * k + 1]]
+    kind = int(ancillary.data.reshape(-1).view(np.uint8)[0]) if ancillary.data is not None and ancillary.data.size else -1
+    if kind == 0:
+        return [(S.sizeof("DecodeStateLut", abi), f"output {k} DecodeStateLut")]
+    if kind != 2:
+        return []
+    state = [(S.sizeof("DecodeStatePrune", abi), f"output {k} DecodeStatePrune")]
+    y = sg.tensors[op.outputs[k]]
+    channels = len(y.quantization.scale) if y.quantization is not None else 0
+    if y.dtype_name == "int8" and channels > 1:
+        state.append((channels, f"output {k} zero points"))
+    return state
+
+
+def _decode_sequence(sg: Subgraph, op: Operator) -> tuple[str, ...]:
+    """TFLM_DECODE's Prepare: the pointer array, then per output its pair and output as
+    temporaries followed by that output's state allocations."""
+    tokens = ["P"]
+    for k in range(len(op.outputs)):
+        tokens += [f"i{2 * k}", f"i{2 * k + 1}", f"o{k}"] + ["P"] * len(_decode_state(sg, op, k, "x86_64"))
+    return tuple(tokens)
+
+
+def _custom_values(op: Operator) -> list:
+    """A custom operator's option values by position ([] when the blob is malformed)."""
+    try:
+        return list(flexbuffers.decode_map(op.custom_options).values())
+    except ModelError:
+        return []
+
+
+def _option_int(op: Operator, position: int, default: int = 0) -> int:
+    values = _custom_values(op)
+    try:
+        return int(values[position])
+    except (IndexError, TypeError, ValueError):
+        return default
+
+
+def _op_init_persistent(sg: Subgraph, op: Operator, abi: S.Abi | str) -> list[tuple[int, str]]:
+    """Persistent buffers a custom operator's Init allocates after its parameters (16-byte
+    aligned): a state buffer sized by its options."""
+    name = op.op
+    if name == "SignalFilterBank":  # work area: num_channels + 1 uint64 accumulators
+        return [(8 * (_option_int(op, 0) + 1), "work area")]
+    if name == "SignalFilterBankSpectralSubtraction":  # noise estimate: num_channels uint32
+        return [(4 * _option_int(op, 4), "noise estimate")]
+    if name == "SignalStacker":  # one circular buffer of num_channels * (left + right + 1)
+        channels, left, right = (_option_int(op, i) for i in range(3))
+        return [(S.circular_buffer_bytes(channels * (left + right + 1), abi), "circular buffer")]
+    if name in ("SignalRfft", "SignalIrfft"):
+        fft_length = _option_int(op, 1)
+        part = {7: 2, 2: 4, 0: 4}.get(_option_int(op, 0, -1))
+        if part is None or fft_length < 2 or fft_length % 2:
+            return []
+        state = S.kiss_fftr_bytes(fft_length, part, abi)
+        if name == "SignalIrfft" and _option_int(op, 0) == 0:  # IrfftFloatState wraps the config
+            state += S.sizeof("IrfftFloatState", abi)
+        return [(state, "KISS FFT state")]
+    return []
+
+
+def _signal_rows_persistent(sg: Subgraph, op: Operator, abi: S.Abi | str) -> list[tuple[int, str]]:
+    """Delay, Framer and OverlapAdd's Prepare: per row (all but the innermost dimension, for
+    OverlapAdd all but the last two) a pointer array or two, then one state buffer a row."""
+    x = sg.tensors[op.inputs[0]]
+    pointer = S.abi(abi).pointer
+    if op.op == "SignalOverlapAdd":
+        frame = x.shape[-1] if x.shape else 0
+        frames = x.shape[-2] if len(x.shape) >= 2 else 0
+        rows = x.num_elements // (frame * frames) if frame * frames else 0
+        element = 4 if x.dtype_name == "float32" else 2
+        return [(pointer * rows, "state buffer pointers")] + [(element * frame, f"row {i} state") for i in range(rows)]
+    frame = x.shape[-1] if x.shape else 0
+    rows = x.num_elements // frame if frame else 0
+    if op.op == "SignalDelay":
+        capacity = frame + _option_int(op, 0)
+    else:  # Framer: frame_size rounded up to a multiple of frame_step
+        size, step = _option_int(op, 0), max(_option_int(op, 1), 1)
+        capacity = (size + step - 1) // step * step
+    buffer = S.circular_buffer_bytes(capacity, abi)
+    return ([(pointer * rows, "state buffer pointers"), (pointer * rows, "circular buffer pointers")]
+            + [(buffer, f"row {i} circular buffer") for i in range(rows)])
+
+
+def _batch_matmul_persistent(sg: Subgraph, op: Operator, abi: S.Abi | str) -> list[tuple[int, str]]:
+    """BATCH_MATMUL's Prepare: the quantization struct (int8/int16); a TfLiteEvalTensor, its dims
+    and its data for each operand it transposes (the lhs with adj_x, the rhs without adj_y); a
+    writable copy of the output's dims."""
+    lhs, rhs, out = (sg.tensors[i] for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
+    allocations = []
+    if lhs.dtype_name in ("int8", "int16"):
+        allocations.append((7 * 4, "quantization parameters"))  # QuantizationOpDataBatchMatmul
+    o = op.options
+    for transposed, operand, what in ((o.adj_x, lhs, "lhs"), (not o.adj_y, rhs, "rhs")):
+        if transposed:
+            allocations += [(S.sizeof("TfLiteEvalTensor", abi), f"transposed {what} TfLiteEvalTensor"),
+                            (S.int_array_bytes(len(operand.shape)), f"transposed {what} dims"),
+                            (operand.nbytes, f"transposed {what} data")]
+    allocations.append((S.int_array_bytes(len(out.shape)), "output dims"))
+    return allocations
 
 
 def _op_scratch(sg: Subgraph, op: Operator, pointer: int = 8) -> list[int]:
@@ -620,6 +767,8 @@ def _op_scratch(sg: Subgraph, op: Operator, pointer: int = 8) -> list[int]:
         return [4 * len(t[op.inputs[0]].shape), 4 * max(1, t[op.inputs[1]].num_elements)]
     if name == "SVDF" and t[op.inputs[0]].dtype_name == "int8":
         x, w_feature, bias_or_state = t[op.inputs[0]], t[op.inputs[1]], t[op.outputs[0]]
+        if not (x.shape and w_feature.shape and bias_or_state.shape):
+            return []  # TFLite Micro refuses such an SVDF in Prepare
         batch, filters = x.shape[0], w_feature.shape[0]
         units = bias_or_state.shape[-1]
         return [4 * batch * filters, 4 * batch * units]
@@ -632,4 +781,6 @@ def _op_scratch(sg: Subgraph, op: Operator, pointer: int = 8) -> list[int]:
     if name == "UNIDIRECTIONAL_SEQUENCE_LSTM":
         cell_state = t[op.inputs[19]]
         return [cell_state.nbytes] * 4
+    if name == "SignalRfft":  # the zero-padded frame: fft_length samples
+        return [_option_int(op, 1) * (t[op.inputs[0]].type.buffer_bytes(1) or 0)]
     return []
