@@ -9,9 +9,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from . import c_backend
-from .diagnosis import no_kernel_reason
 from .errors import UnsupportedOpError
-from .validation import check_model
+from .validation import check_model, operator_problems
 from .kernels import REGISTRY
 from .kernels.registry import REFERENCES, Node
 from .tflite import Model, load
@@ -282,17 +281,6 @@ def _checked_input(tensor: Tensor, value) -> np.ndarray:
 
 
 def _raise_unsupported(nodes: list[Node]) -> None:
-    problems = []
-    for node in nodes:
-        kernel = REGISTRY.get(node.op.op)
-        types = "/".join(t.type.name.lower() for t in node.inputs if t is not None)
-        where = f"operator {node.op.index} {node.op.op} v{node.op.version} ({types})"
-        if node.subgraph:
-            where = f"subgraph {node.subgraph} {where}"
-        if kernel is None:
-            problems.append(f"{where}: {no_kernel_reason(node.model.subgraphs[node.subgraph], node.op)}")
-            continue
-        for reason in kernel.unsupported_reasons(node):
-            problems.append(f"{where}: {reason}")
+    problems = operator_problems(nodes)
     if problems:
         raise UnsupportedOpError("the model uses what microinfer does not support:\n  " + "\n  ".join(problems))

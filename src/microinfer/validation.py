@@ -37,6 +37,44 @@ def check_model(model: Model, reference: str) -> None:
         raise ModelError("the model cannot run as it is:\n  " + "\n  ".join(problems))
 
 
+def operator_problems(nodes) -> list[str]:
+    """Why microinfer cannot run each of ``nodes`` (kernel.registry.Node), one line a reason."""
+    from .diagnosis import no_kernel_reason
+    from .kernels import REGISTRY
+
+    problems = []
+    for node in nodes:
+        kernel = REGISTRY.get(node.op.op)
+        types = "/".join(t.type.name.lower() for t in node.inputs if t is not None)
+        where = f"operator {node.op.index} {node.op.op} v{node.op.version} ({types})"
+        if node.subgraph:
+            where = f"subgraph {node.subgraph} {where}"
+        if kernel is None:
+            problems.append(f"{where}: {no_kernel_reason(node.model.subgraphs[node.subgraph], node.op)}")
+            continue
+        problems += [f"{where}: {reason}" for reason in kernel.unsupported_reasons(node)]
+    return problems
+
+
+def refusals(model: Model, reference: str = TFLM) -> list[str]:
+    """What makes microinfer refuse ``model`` under ``reference``, without raising: for reports
+    (plan, fit) about models microinfer does not run. Operators it has no kernel for are left
+    out (the reports say what they know of those)."""
+    from .kernels import REGISTRY
+    from .kernels.registry import Node
+
+    sg = model.main
+    nodes = [Node(op, tuple(None if i < 0 else sg.tensors[i] for i in op.inputs),
+                  tuple(sg.tensors[i] for i in op.outputs), model, reference)
+             for op in sg.operators if op.op in REGISTRY]
+    problems = operator_problems(nodes)
+    try:
+        check_model(model, reference)
+    except ModelError as exc:
+        problems += [line.strip() for line in str(exc).splitlines()[1:]]
+    return problems
+
+
 def check_structure(model: Model) -> None:
     """Raise :class:`ModelError` when an operator microinfer knows lists more or fewer tensors
     than it takes, or omits one it needs: TFLite Micro fails to prepare such a node, so no arena
@@ -57,7 +95,7 @@ def structure_problems(model: Model) -> list[str]:
             if kernel is None:
                 continue
             node = Node(op, tuple(None if i < 0 else sg.tensors[i] for i in op.inputs),
-                        tuple(sg.tensors[i] for i in op.outputs), model, TFLM)
+                        tuple(sg.tensors[i] for i in op.outputs), model, TFLM, sg.index)
             problems += [f"subgraphs[{sg.index}].operators[{op.index}] ({op.op}) {p}"
                          for p in kernel.wiring_problems(node)]
     return problems
@@ -78,10 +116,14 @@ def graph_problems(model: Model, sg: Subgraph) -> list[str]:
         if t.is_constant and t.is_variable:
             problems.append(f"{where}: tensor {_name(sg, t.index)} is constant and marked variable "
                             f"(TFLite Micro would replace its data by a zeroed state buffer)")
+    from .kernels import REGISTRY
+
     written: dict[int, int] = {}
     for op in sg.operators:
         label = f"{where}.operators[{op.index}] ({op.op})"
-        for i in op.inputs:
+        # what an operator microinfer does not know reads is its own business (an NPU's
+        # scratch area, a vendor's weight buffer)
+        for i in op.inputs if op.op in REGISTRY else ():
             if i < 0 or i in written:
                 continue
             t = sg.tensors[i]
@@ -115,10 +157,15 @@ def offline_plan_problems(model: Model) -> list[str]:
     from .planner.greedy import offline_overlaps, tflm_greedy_offsets
     from .planner.lifetimes import buffer_lifetimes
 
+    from .kernels import REGISTRY
+
     buffers = buffer_lifetimes(model)
+    foreign = {(sg.index, t) for sg in model.subgraphs for op in sg.operators if op.op not in REGISTRY
+               for t in (*op.inputs, *op.outputs)}  # an NPU's scratch area overlaps by design
     problems = []
     for a, b in offline_overlaps(buffers):
-        if a.tensor is not None and b.tensor is not None:
+        if a.tensor is not None and b.tensor is not None and not (
+                {(a.subgraph, a.tensor), (b.subgraph, b.tensor)} & foreign):
             problems.append(f"the offline memory plan puts {a.name!r} and {b.name!r}, which are alive "
                             f"together, on overlapping bytes: TFLite Micro would compute with one "
                             f"overwritten by the other")

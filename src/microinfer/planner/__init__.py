@@ -161,8 +161,21 @@ def plan(
             model, head.head_bytes, abi, resource_variables=resource_variables, **target),
         # CMSIS-NN figures are never exact: rules read from source, not measured
         exact=all(a.exact for a in allocations) and not target and not unknown and not from_source,
-        notes=head.notes + _operator_notes(unknown, from_source),
+        notes=head.notes + _operator_notes(unknown, from_source) + _refusal_notes(model),
     )
+
+
+def _refusal_notes(model: Model) -> tuple[str, ...]:
+    """What keeps microinfer (with TFLite Micro's rules) from running the model, when anything
+    does: the plan is then what TFLite Micro would lay out if it prepared the model."""
+    from ..validation import refusals
+
+    problems = refusals(model)
+    if not problems:
+        return ()
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    return (f"microinfer refuses to run this model with reference='tflm': {problems[0]}{more}; "
+            f"TFLite Micro may refuse it too",)
 
 
 def _operator_notes(unknown: list[str], from_source: list[str]) -> tuple[str, ...]:
