@@ -14,6 +14,7 @@ import pytest
 
 from conftest import REPO, SHARED_MODELS, shared_model_path
 from microinfer import load
+from microinfer.build.lower import BuildRefusedError
 from microinfer.cli import main
 from microinfer.cost import estimate
 from microinfer.cost.loops import OP_OVERHEAD
@@ -141,7 +142,11 @@ def test_emulated_counts_replace_the_loop_model_on_the_same_path():
 def test_riscv_boards_price_every_shared_model(board, shared_model):
     model = load(shared_model)
     for kernels in ("esp-nn", "tflm-reference", "microinfer"):
-        result = estimate(model, board, kernels=kernels)
+        try:
+            result = estimate(model, board, kernels=kernels)
+        except BuildRefusedError:  # microinfer's library exists only where microinfer build generates it
+            assert kernels == "microinfer"
+            continue
         assert result.board.core.architecture.startswith("rv32")
         assert result.cycles > 0 and result.ram.total > 0 and result.flash.total > 0
 

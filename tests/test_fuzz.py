@@ -45,7 +45,7 @@ def test_campaign_against_c_backend():
     if problem:
         pytest.skip(f"fuzz --against c: {problem}")
     report = fuzz.campaign("c", examples=CI_EXAMPLES_C, seed=3, jobs=2)
-    with_c = [(op, dtype) for op, dtype in op_dtypes() if op in fuzz.c_kernel_ops() and dtype != "float32"]
+    with_c = [(op, dtype) for op, dtype in op_dtypes() if op in fuzz.c_kernel_ops() and dtype in fuzz.C_DTYPES]
     assert report.cases >= 0.95 * CI_EXAMPLES_C * (len(with_c) + 1)
     assert report.cases - report.refused >= 0.5 * report.cases  # most cases do run C kernels
     assert not report.failures, [(f.key, f.detail) for f in report.failures]

@@ -93,9 +93,9 @@ def test_unsupported_ops_are_all_listed_at_construction():
 def test_unsupported_type_combination_names_the_constraint():
     builder = ModelBuilder()
     g = builder.main
-    x = g.add_input("x", (1, 3), "uint8", scale=0.5, zero_point=128)
-    w = g.add_constant("w", np.ones((2, 3), np.uint8), scale=0.5, zero_point=128)
-    y = g.add_output("y", (1, 2), "uint8", scale=0.5, zero_point=128)
+    x = g.add_input("x", (1, 3), "int16", scale=0.5, zero_point=0)
+    w = g.add_constant("w", np.ones((2, 3), np.int16), scale=0.5, zero_point=0)
+    y = g.add_output("y", (1, 2), "int16", scale=0.5, zero_point=0)
     g.add_operator("FULLY_CONNECTED", [x, w, -1], [y], FullyConnectedOptions())
     with pytest.raises(microinfer.UnsupportedOpError, match="operator 0 FULLY_CONNECTED v1 .*int8 weights"):
         Interpreter(builder.build())

@@ -110,6 +110,8 @@ def _parser() -> argparse.ArgumentParser:
     emulate.add_argument("--json", action="store_true", help="print one JSON object")
     emulate.set_defaults(run=_emulate)
 
+    _add_build_parser(commands)
+
     _add_fit_parser(commands)
 
     fuzz = commands.add_parser("fuzz", help="differential fuzzing of the kernels against the references")
@@ -146,8 +148,12 @@ def _add_fit_parser(commands) -> None:
     fit.add_argument("--clock-mhz", type=float, help="clock (default: the board's or the core's)")
     fit.add_argument("--kernels", choices=FIT_KERNEL_LIBRARIES,
                      help="kernel library (default: CMSIS-NN on Cortex-M, ESP-NN on ESP32; microinfer: "
-                          "microinfer's own C kernels)")
-    fit.add_argument("--planner", choices=PLANNERS, default="tflm", help="arena planner (default tflm)")
+                          "microinfer's own C kernels, as microinfer build uses them)")
+    fit.add_argument("--planner", choices=PLANNERS,
+                     help="arena planner (default tflm; best with --kernels microinfer, as microinfer build)")
+    fit.add_argument("--measure", action="store_true",
+                     help="with --kernels microinfer: build the library and run it on the emulated core (QEMU); "
+                          "RAM, flash and instructions are then measured")
     fit.add_argument("--weights-in", metavar="REGION", help="memory region holding the weights (default: flash)")
     fit.add_argument("--arena-in", metavar="REGION", help="memory region holding the tensor arena")
     fit.add_argument("--rate", metavar="N[/s|/h]", help="inferences per second (N or N/s) or per hour (N/h)")
@@ -207,11 +213,13 @@ def _fit(args) -> int:
 
     if args.all_boards:
         single = [flag for flag, value in (("--clock-mhz", args.clock_mhz), ("--weights-in", args.weights_in),
-                                           ("--arena-in", args.arena_in)) if value is not None]
+                                           ("--arena-in", args.arena_in), ("--measure", args.measure or None))
+                  if value is not None]
         if single:
             raise MicroinferError(f"{', '.join(single)}: only with --board or --core, not with --all-boards")
     model = load(args.model)
-    options = dict(planner=args.planner, rate_per_s=_rate(args.rate), battery=args.battery,
+    planner = args.planner or ("best" if args.kernels == "microinfer" else "tflm")
+    options = dict(planner=planner, rate_per_s=_rate(args.rate), battery=args.battery,
                    targets_dirs=args.targets, model_name=args.model.name)
     if args.all_boards:
         results = estimate_all_boards(model, kernels=args.kernels, **options)
@@ -221,7 +229,9 @@ def _fit(args) -> int:
         if args.json:
             print(json.dumps({"model": args.model.name, "boards": [r.to_dict() for r in results]}, indent=1))
         else:
-            print(f"{args.model.name}: every board, best first (estimates; arena from the TFLite Micro planner)")
+            arena = ("the generated library's own plan" if args.kernels == "microinfer"
+                     else "the TFLite Micro planner")
+            print(f"{args.model.name}: every board, best first (estimates; arena from {arena})")
             print(fit_render.ranking_table(results))
         return 0
     emulated = None
@@ -230,8 +240,11 @@ def _fit(args) -> int:
             emulated = json.loads(args.emulated.read_text())
         except (OSError, ValueError) as error:
             raise MicroinferError(f"--emulated {args.emulated}: cannot read emulate's JSON: {error}") from None
+    if args.measure and args.kernels != "microinfer":
+        raise MicroinferError("--measure builds microinfer's own library: add --kernels microinfer")
     result = estimate(model, args.board, core=args.core, clock_mhz=args.clock_mhz, kernels=args.kernels,
-                      weights_in=args.weights_in, arena_in=args.arena_in, emulated=emulated, **options)
+                      weights_in=args.weights_in, arena_in=args.arena_in, emulated=emulated,
+                      measure=args.measure, **options)
     if args.csv:
         with _writing(args.csv):
             args.csv.write_text(fit_render.layers_csv(result))
@@ -437,6 +450,47 @@ def _emulate(args) -> int:
     else:
         print(format_emulation(args.model.name, result))
     return 0 if result.all_bit_exact else 1
+
+
+def _add_build_parser(commands) -> None:
+    build = commands.add_parser("build", help="write a model as a standalone C99 library (no interpreter, no malloc)")
+    build.add_argument("model", type=Path, help=".tflite file")
+    build.add_argument("-o", "--output", type=Path, required=True, metavar="DIR", help="folder to write the library into")
+    build.add_argument("--core", default="host",
+                       help="measure for: host (the system compiler) or an emulated core (QEMU): cortex-m0plus, "
+                            "cortex-m4f, cortex-m55 (default host)")
+    build.add_argument("--planner", choices=PLANNERS, default="best",
+                       help="arena planner (default best; tflm: TFLite Micro's own plan)")
+    build.add_argument("--name", help="C name of the library and prefix of its symbols (default: the model's file name)")
+    build.add_argument("--verify", action="store_true",
+                       help="run it on seeded inputs and check every output bit against microinfer's interpreter")
+    build.add_argument("--inputs", type=int, default=20, metavar="N", help="input sets --verify runs (default 20)")
+    build.add_argument("--seed", type=int, default=0, help="seed of the input sets")
+    build.add_argument("--sanitize", action="store_true",
+                       help="host: compile the test program with -fsanitize=address,undefined")
+    build.add_argument("--no-measure", action="store_true",
+                       help="only write the library: do not compile and run it (no sizes, no instructions)")
+    build.add_argument("--json", action="store_true", help="print one JSON object")
+    build.set_defaults(run=_build)
+
+
+def _build(args) -> int:
+    from .build import build
+    from .build.report import format_build
+
+    if args.inputs < 1:
+        raise MicroinferError(f"--inputs must be at least 1, not {args.inputs}")
+    if args.sanitize and args.core != "host":
+        raise MicroinferError("--sanitize applies to --core host (the sanitizers need the host's runtime)")
+    show = (lambda text: print(f"{text} ...", file=sys.stderr, flush=True)) if sys.stderr.isatty() else None
+    result = build(args.model, args.output, core=args.core, planner=args.planner, name=args.name,
+                   verify=args.verify, inputs=args.inputs, seed=args.seed, measure=not args.no_measure,
+                   sanitize=args.sanitize, progress=show)
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=1))
+    else:
+        print(format_build(result))
+    return 1 if args.verify and not result.bit_exact else 0
 
 
 def _progress_line(what: str):

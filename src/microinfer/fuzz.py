@@ -253,6 +253,10 @@ def c_backend_problem() -> str | None:
     return None
 
 
+# The dtype labels the C kernels take (int8, and int16 activations with int8 weights).
+C_DTYPES = ("int8", "int16x8")
+
+
 def c_kernel_ops() -> set[str]:
     """The operators the C backend has kernels for (others run in NumPy under backend="c")."""
     from .c_backend import C_KERNELS, ops  # noqa: F401  (importing ops registers the kernels)
@@ -428,7 +432,7 @@ def campaign(
     pairs = targets(ops, dtypes)
     if against == "c":  # only what C kernels exist for (int8, int16): the rest would run in NumPy twice
         with_c = c_kernel_ops()
-        pairs = [(op, dtype) for op, dtype in pairs if (op in with_c or op == GRAPH) and dtype != "float32"]
+        pairs = [(op, dtype) for op, dtype in pairs if (op in with_c or op == GRAPH) and dtype in C_DTYPES]
     units = plan_units(pairs, examples, seed)
     report = CampaignReport(against, seed)
     start = time.perf_counter()

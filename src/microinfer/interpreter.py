@@ -131,7 +131,9 @@ class Interpreter:
         self._recorded = recorded if record else None
 
     def get_output(self, position: int = 0) -> np.ndarray:
-        return self._values[self.subgraph.outputs[position]]
+        """Output ``position`` of the last invoke (a constant or input the model lists as an output
+        included)."""
+        return _value(self._values, self.subgraph.tensors[self.subgraph.outputs[position]])
 
     def get_tensor(self, key: int | str) -> np.ndarray:
         index = key if isinstance(key, int) else self.subgraph.tensor_by_name(key).index

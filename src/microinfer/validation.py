@@ -183,11 +183,15 @@ def offline_plan_problems(model: Model) -> list[str]:
 
 
 def memory_problems(sg: Subgraph) -> list[str]:
-    """Shapes that no microcontroller (and no sensible host run) can hold."""
+    """Shapes that are not static, or that no microcontroller (and no sensible host run) can hold."""
     problems = []
     total = 0
     for t in sg.tensors:
         if t.is_constant:
+            continue
+        if any(d < 0 for d in t.shape):
+            problems.append(f"tensor {_name(sg, t.index)} has shape {list(t.shape)}: TFLite Micro needs every "
+                            f"dimension known (-1 marks one that is not)")
             continue
         if t.nbytes > MAX_TENSOR_BYTES:
             problems.append(f"tensor {_name(sg, t.index)} of shape {list(t.shape)} would take "

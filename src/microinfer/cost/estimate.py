@@ -15,7 +15,7 @@ from .layers import NPU_OPERATORS, LayerCost, model_layer_costs
 from .loops import CODE_BYTES, RUNTIME_CODE_BYTES
 from .value import Cost, total
 
-KERNEL_LIBRARIES = ("tflm-reference", "cmsis-nn", "esp-nn", "microinfer")
+KERNEL_LIBRARIES = ("tflm-reference", "cmsis-nn", "esp-nn", "microinfer")  # microinfer: `microinfer build`'s library
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,7 @@ class FitResult:
     suggestions: tuple[str, ...] = ()
     battery_life: BatteryLife | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    measured: tuple[str, ...] = ()  # figures measured rather than estimated ("ram", "flash", "instructions", ...)
 
     @property
     def cost(self) -> Cost:
@@ -113,7 +114,7 @@ class FitResult:
         return {
             "model": self.model, "board": self.board.name, "core": self.board.core.name,
             "clock_mhz": self.board.clock_mhz, "kernels": self.kernels, "kernel_path": self.kernel_path,
-            "planner": self.planner, "estimate": True,
+            "planner": self.planner, "estimate": not self.measured, "measured": list(self.measured),
             "fits": self.fits, "latency_ms": round(self.latency_ms, 4), "cycles": self.cycles,
             "instructions": round(c.instructions), "stall_cycles": round(c.stall_cycles), "macs": c.macs,
             "ram_bytes": self.ram.total, "flash_bytes": self.flash.total,
@@ -146,6 +147,7 @@ def estimate(
     targets_dirs=None,
     model_name: str | None = None,
     emulated: dict | None = None,
+    measure: bool = False,
 ) -> FitResult:
     """Estimate RAM, flash, latency, energy and battery life of ``model`` on a board.
 
@@ -161,6 +163,20 @@ def estimate(
     library = kernels or _default_library(the_board)
     if library not in KERNEL_LIBRARIES:
         raise UnsupportedTargetError(f"unknown kernel library {library!r}; choose one of {', '.join(KERNEL_LIBRARIES)}")
+    if measure and library != "microinfer":
+        raise UnsupportedTargetError("measuring builds microinfer's own library: use kernels='microinfer' "
+                                     "(--kernels microinfer)")
+    if library == "microinfer":
+        from ..build.fit import microinfer_fit
+
+        name = model_name or (str(model) if isinstance(model, (str, os.PathLike)) else "model")
+        loaded = model if isinstance(model, Model) else load(model)
+        weights_in = weights_in or the_board.weights_in
+        arena_in = arena_in or the_board.arena_in
+        the_board.region(weights_in), the_board.region(arena_in)
+        counted = _emulated_counts(emulated, the_board, library) if emulated else None
+        return microinfer_fit(loaded, the_board, planner, weights_in, arena_in, measure, name, rate_per_s, battery,
+                              targets_dirs, counted)
     path = the_board.core.kernel_path(library)
     weights_in = weights_in or the_board.weights_in
     arena_in = arena_in or the_board.arena_in
@@ -204,7 +220,7 @@ def estimate_all_boards(model, *, kernels: str | None = None, targets_dirs=None,
     results = []
     for name in board_names(targets_dirs):
         board = load_board(name, targets_dirs)
-        library = kernels if kernels in board.core.kernel_libraries else None
+        library = kernels if kernels in board.core.kernel_libraries or kernels == "microinfer" else None
         results.append(estimate(model, board, kernels=library, targets_dirs=targets_dirs, **options))
     return sorted(results, key=lambda r: (not r.fits, r.latency_ms))
 

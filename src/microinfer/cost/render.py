@@ -78,13 +78,20 @@ def fit_table(result: FitResult) -> str:
     ]
     lines += [f"  try: {tip}" for tip in result.suggestions]
     lines.append("")
-    arena = "TFLite Micro's arena" + ("" if result.arena_exact else ", est. for this ABI and kernel library")
-    lines += _budget(f"RAM ({arena}; stack and runtime est.):", result.ram)
+    if result.kernels == "microinfer":
+        arena = "the generated library" + ("; measured" if "ram" in result.measured else "; stack and runtime est.")
+        code = "measured" if "flash" in result.measured else "code sizes est."
+    else:
+        arena = "TFLite Micro's arena" + ("" if result.arena_exact else ", est. for this ABI and kernel library")
+        arena += "; stack and runtime est."
+        code = "code sizes est."
+    lines += _budget(f"RAM ({arena}):", result.ram)
     lines.append("")
-    lines += _budget("flash (code sizes est.):", result.flash)
+    lines += _budget(f"flash ({code}):", result.flash)
     lines.append("")
     lines.append(f"latency: est. {result.latency_ms:,.2f} ms = {thousands(result.cycles)} cycles "
-                 f"({thousands(round(c.instructions))} instructions, {thousands(round(c.stall_cycles))} "
+                 f"({thousands(round(c.instructions))} instructions"
+                 f"{' (measured)' if 'instructions' in result.measured else ''}, {thousands(round(c.stall_cycles))} "
                  f"memory-stall cycles, {thousands(c.macs)} MACs, "
                  f"{(c.cycles / c.macs if c.macs else 0):.2f} cycles/MAC)")
     if result.energy_uj is not None:

@@ -25,6 +25,7 @@ from . import (  # noqa: F401
     depth_to_space,
     depthwise_conv,
     dequantize,
+    detection_postprocess,
     div,
     dynamic_update_slice,
     elu,

@@ -29,7 +29,7 @@ from ._shapes import type_names
 from .registry import TFLM, Kernel, Node
 
 NUMPY_INT = {TensorType.INT8: np.int8, TensorType.INT16: np.int16}
-# The quantized types of any kernel: also TFLite's legacy uint8, which LiteRT's activations take.
+# The quantized types of any kernel: also TFLite's legacy uint8, which LiteRT's reference kernels take.
 QUANTIZED_NUMPY = {**NUMPY_INT, TensorType.UINT8: np.uint8}
 
 
@@ -157,9 +157,9 @@ class AddSubData:
 
 
 def add_sub_types(node: Node) -> bool:
-    """Inputs and output are all int8, all int16, all float32 or all int32 (or, with reference='tflite', all int64)"""
+    """Inputs and output are all int8, all int16, all float32 or all int32 (or, with reference='tflite', all int64 or all uint8)"""
     types = {t.type for t in (node.input(0), node.input(1), node.outputs[0]) if t is not None}
-    allowed = {TensorType.INT8, TensorType.INT16, TensorType.FLOAT32, TensorType.INT32}
+    allowed = {TensorType.INT8, TensorType.INT16, TensorType.FLOAT32, TensorType.INT32, TensorType.UINT8}
     if node.reference != TFLM:
         allowed.add(TensorType.INT64)
     return len(node.inputs) == 2 and len(types) == 1 and types <= allowed
@@ -227,7 +227,7 @@ def prepare_add_sub(node: Node, sign: int, negate_in_litert: bool) -> AddSubData
         lo, hi = common.activation_range_int(activation, y.type)
         return AddSubData("int", shape, UNQUANTIZED_INT[y.type], sign, rounding, act_min=lo, act_max=hi)
     lo, hi = common.activation_range_quantized(activation, y)
-    dtype = NUMPY_INT[y.type]
+    dtype = QUANTIZED_NUMPY[y.type]
     if uses_pot_int16_path(node):
         shift1, shift2 = _pot_shifts(node)
         return AddSubData("pot", shape, dtype, sign, rounding, input1_shift=shift1, input2_shift=shift2,
@@ -282,7 +282,7 @@ def eval_add_sub(data: AddSubData, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def add_sub_output_multiplier_below_one(node: Node) -> bool:
     """The output rescale factor 2*max(input scales) / (2**left_shift * output scale) is below 1"""
-    if node.outputs[0].type not in NUMPY_INT or uses_pot_int16_path(node):
+    if node.outputs[0].type not in QUANTIZED_NUMPY or uses_pot_int16_path(node):
         return True
     return real_add_sub_multipliers(node)[2] < 1.0
 
@@ -388,6 +388,7 @@ QUANTIZATION_CONSTRAINTS = (
 # The first constraints of ADD, SUB and MUL.
 BINARY_ARITHMETIC_CONSTRAINTS = (
     add_sub_types,
+    common.tflm_refuses_uint8,
     binary_output_is_broadcast,
     max_rank(6),
     common.supported_activation,
@@ -402,11 +403,9 @@ ADD_SUB_CONSTRAINTS = (
 )
 
 
-def unary_constraints(*types: TensorType, tflite: Sequence[TensorType] = ()) -> tuple:
-    """The first constraints of a unary kernel taking and returning one of ``types`` (and with
-    reference='tflite' also one of ``tflite``)."""
-    check = types_per_reference(types, (*types, *tflite)) if tflite else same_type_in(*types)
-    return (check, unary_same_shape, *QUANTIZATION_CONSTRAINTS)
+def unary_constraints(*types: TensorType) -> tuple:
+    """The first constraints of a unary kernel taking and returning one of ``types``."""
+    return (same_type_in(*types), unary_same_shape, *QUANTIZATION_CONSTRAINTS)
 
 
 class AddSubKernel(Kernel):

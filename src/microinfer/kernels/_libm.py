@@ -1,4 +1,5 @@
-"""The C library's single-precision functions, what ``std::exp(float)`` and friends call.
+"""The C library's single-precision functions, what ``std::exp(float)`` and friends call (and
+its double-precision ``exp``).
 
 The references' lookup-table builders and ``CheckedLog2`` call these; NumPy's own float32
 ``exp``/``log`` can differ from them in the last place, so they are called through ctypes.
@@ -15,6 +16,15 @@ _libm = ctypes.CDLL(ctypes.util.find_library("m") or "libm.so.6")
 for _name in ("expf", "tanhf", "logf", "roundf"):
     getattr(_libm, _name).restype = ctypes.c_float
     getattr(_libm, _name).argtypes = [ctypes.c_float]
+
+
+_libm.exp.restype = ctypes.c_double
+_libm.exp.argtypes = [ctypes.c_double]
+
+
+def exp(x: float) -> float:
+    """The C library's double-precision exp (``std::exp(double)``)."""
+    return _libm.exp(float(x))
 
 
 def expf(x) -> np.float32:

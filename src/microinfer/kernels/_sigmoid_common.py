@@ -34,11 +34,10 @@ from .fixedpoint import (
     multiply_by_quantized_multiplier,
     rounding_divide_by_pot,
 )
-from .registry import TFLITE, TFLM, Node
+from .registry import TFLM, Node
 
 INPUT_INTEGER_BITS = 4
 EIGHT_BIT = (TensorType.INT8, TensorType.UINT8)
-LITERT_ONLY = {TFLM: (), TFLITE: (TensorType.UINT8,)}  # types only LiteRT takes
 
 
 @dataclass(frozen=True)
@@ -71,18 +70,18 @@ def make_constraints(spec: SigmoidSpec):
     def types_supported(node: Node) -> bool:
         x = node.input(0)
         return (len(node.inputs) == 1 and len(node.outputs) == 1 and x is not None
-                and x.type in (TensorType.FLOAT32, TensorType.INT8, TensorType.INT16) + LITERT_ONLY[node.reference]
+                and x.type in (TensorType.FLOAT32, TensorType.INT8, TensorType.INT16, TensorType.UINT8)
                 and node.outputs[0].type == x.type and tuple(node.outputs[0].shape) == tuple(x.shape))
 
-    types_supported.__doc__ = ("One float32, int8 or int16 input (with reference='tflite' also uint8), one output of "
-                               "the same type and shape")
+    types_supported.__doc__ = "One float32, int8, int16 or uint8 input, one output of the same type and shape"
 
     def int8_output(node: Node) -> bool:
         x, y = node.input(0), node.outputs[0]
         if x is None or x.type not in EIGHT_BIT or y.quantization is None:
             return True
-        if node.reference == TFLM:
-            return spec.tflm_output_zero_point is None or common.zero_point_of(y) == spec.tflm_output_zero_point
+        if node.reference == TFLM:  # (TFLite Micro has no uint8: common.tflm_refuses_uint8 says so)
+            return (x.type is not TensorType.INT8 or spec.tflm_output_zero_point is None
+                    or common.zero_point_of(y) == spec.tflm_output_zero_point)
         return spec.litert_output_scale is None or float(common.scale_of(y)) == spec.litert_output_scale
 
     int8_output.__doc__ = spec.int8_output_rule
@@ -127,7 +126,7 @@ def make_constraints(spec: SigmoidSpec):
         return scale > 0 and int16_sigmoid_multiplier_fits(scale)
 
     output_checks = (int8_output,) if spec.int8_output_rule else ()
-    return (types_supported, tflm_allocates, common.quantized_tensors_have_parameters, ew.all_per_tensor,
+    return (types_supported, common.tflm_refuses_uint8, tflm_allocates, common.quantized_tensors_have_parameters, ew.all_per_tensor,
             *output_checks, int8_input_scale, int8_table_defined, int16_quantization, int16_input_scale)
 
 

@@ -67,10 +67,12 @@ def _exponents_valid(node: Node) -> bool:
     return quantize_multiplier(out_real)[1] <= 0 and quantize_multiplier(reluish_real)[1] <= 30
 
 
-@register("HARD_SWISH", versions=range(1, 2), types=("int8", "float32", "uint8"))
+@register("HARD_SWISH", versions=range(1, 2), types=("int8", "float32", "uint8"),
+          inputs=1, outputs=1)
 class HardSwish(Kernel):
     constraints = (
-        *ew.unary_constraints(TensorType.FLOAT32, TensorType.INT8, tflite=(TensorType.UINT8,)),
+        *ew.unary_constraints(TensorType.FLOAT32, TensorType.INT8, TensorType.UINT8),
+        common.tflm_refuses_uint8,
         _exponents_valid,
     )
 

@@ -46,11 +46,12 @@ def _reals(node: Node) -> tuple[float, float]:
         return float(ew.f32(s_in / s_out)), float(ew.f32(ew.f32(s_in * alpha) / s_out))  # float32
 
 
-@register("LEAKY_RELU", versions=range(1, 3), types=("int8", "int16", "float32", "uint8"))
+@register("LEAKY_RELU", versions=range(1, 3), types=("int8", "int16", "float32", "uint8"),
+          inputs=1, outputs=1)
 class LeakyRelu(Kernel):
     constraints = (
-        ew.types_per_reference((TensorType.FLOAT32, TensorType.INT8, TensorType.INT16),
-                               (TensorType.FLOAT32, TensorType.INT8, TensorType.INT16, TensorType.UINT8)),
+        ew.same_type_in(TensorType.FLOAT32, TensorType.INT8, TensorType.INT16, TensorType.UINT8),
+        common.tflm_refuses_uint8,
         ew.unary_same_shape,
         _finite_alpha,
         common.quantized_tensors_have_parameters,

@@ -24,7 +24,7 @@ SPEC = sc.SigmoidSpec(
     output_zero_point=-128,
     tflm_output_zero_point=-128,
     litert_output_scale=1.0 / 256,
-    int8_output_rule="int8/uint8 output: zero point -128 with reference='tflm' (which ignores its scale), scale 1/256 with reference='tflite'",
+    int8_output_rule="int8 output: zero point -128 with reference='tflm' (which ignores its scale); int8 or uint8 output: scale 1/256 with reference='tflite'",
     pot_shifts=(0,),
     fixed_point=logistic_fixed,
     output_shift=31 - 8,
@@ -34,7 +34,8 @@ SPEC = sc.SigmoidSpec(
 )
 
 
-@register("LOGISTIC", versions=range(1, 4), types=("float32", "int8", "int16", "uint8"))
+@register("LOGISTIC", versions=range(1, 4), types=("float32", "int8", "int16", "uint8"),
+          inputs=1, outputs=1)
 class Logistic(Kernel):
     constraints = sc.make_constraints(SPEC)
 

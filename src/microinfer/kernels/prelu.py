@@ -34,14 +34,15 @@ class PreluData:
 
 
 def _types(node: Node) -> bool:
-    """Input, alpha and output are all float32, all int8 or (with reference='tflite') all uint8, or int16 input and output with int8 alpha"""
+    """Input, alpha and output are all float32, all int8 or all uint8, or int16 input and output with int8 alpha"""
     x, alpha, y = node.input(0), node.input(1), node.outputs[0]
     if x is None or alpha is None or len(node.inputs) != 2:
         return False
-    combos = {(TensorType.FLOAT32,) * 3, (TensorType.INT8,) * 3, (TensorType.INT16, TensorType.INT8, TensorType.INT16)}
-    if node.reference != TFLM:
-        combos.add((TensorType.UINT8,) * 3)
-    return (x.type, alpha.type, y.type) in combos
+    return (x.type, alpha.type, y.type) in _TYPE_COMBOS
+
+
+_TYPE_COMBOS = {(TensorType.FLOAT32,) * 3, (TensorType.INT8,) * 3, (TensorType.UINT8,) * 3,
+                (TensorType.INT16, TensorType.INT8, TensorType.INT16)}
 
 
 def _output_is_input_shape(node: Node) -> bool:
@@ -65,10 +66,12 @@ def _reals(node: Node) -> tuple[float, float]:
         return float(ew.f32(s_in / s_out)), float(ew.f32(ew.f32(s_in * s_alpha) / s_out))
 
 
-@register("PRELU", versions=range(1, 2), types=("int8", "int16x8", "float32", "uint8"))
+@register("PRELU", versions=range(1, 2), types=("int8", "int16x8", "float32", "uint8"),
+          inputs=2, outputs=1)
 class Prelu(Kernel):
     constraints = (
         _types,
+        common.tflm_refuses_uint8,
         _output_is_input_shape,
         _rank,
         *ew.QUANTIZATION_CONSTRAINTS,

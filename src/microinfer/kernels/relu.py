@@ -82,10 +82,12 @@ def int16_zero_points(node: Node) -> bool:
     return common.zero_point_of(node.input(0)) == 0 and common.zero_point_of(node.outputs[0]) == 0
 
 
-@register("RELU", versions=range(1, 4), types=("int8", "int16", "float32", "uint8"))
+@register("RELU", versions=range(1, 4), types=("int8", "int16", "float32", "uint8"),
+          inputs=1, outputs=1)
 class Relu(Kernel):
     constraints = (
-        *ew.unary_constraints(TensorType.FLOAT32, TensorType.INT8, TensorType.INT16, tflite=(TensorType.UINT8,)),
+        *ew.unary_constraints(TensorType.FLOAT32, TensorType.INT8, TensorType.INT16, TensorType.UINT8),
+        common.tflm_refuses_uint8,
         int16_zero_points,
         relux_range_fits(None),
         ew.multipliers_fit(relux_real),

@@ -50,10 +50,12 @@ def _litert_multiplier_fits(node: Node) -> bool:
     return node.reference == TFLM or ew.multipliers_fit(relux_real)(node)
 
 
-@register("RELU6", versions=range(1, 4), types=("int8", "int16", "float32", "uint8"))
+@register("RELU6", versions=range(1, 4), types=("int8", "int16", "float32", "uint8"),
+          inputs=1, outputs=1)
 class Relu6(Kernel):
     constraints = (
-        *ew.unary_constraints(TensorType.FLOAT32, TensorType.INT8, TensorType.INT16, tflite=(TensorType.UINT8,)),
+        *ew.unary_constraints(TensorType.FLOAT32, TensorType.INT8, TensorType.INT16, TensorType.UINT8),
+        common.tflm_refuses_uint8,
         ew.litert_int16_zero_points,
         _six_fits,
         _litert_multiplier_fits,

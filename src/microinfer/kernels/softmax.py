@@ -67,16 +67,16 @@ _COMBOS = {
     (TensorType.INT8, TensorType.INT8),
     (TensorType.INT8, TensorType.INT16),
     (TensorType.INT16, TensorType.INT16),
+    (TensorType.UINT8, TensorType.UINT8),  # LiteRT only (common.tflm_refuses_uint8)
+    (TensorType.UINT8, TensorType.INT16),
 }
-_LITERT_COMBOS = {(TensorType.UINT8, TensorType.UINT8), (TensorType.UINT8, TensorType.INT16)}
 EIGHT_BIT = (TensorType.INT8, TensorType.UINT8)
 
 
 def _types_supported(node: Node) -> bool:
-    """Input/output float32/float32, int8/int8, int8/int16 or int16/int16; with reference='tflite' also uint8/uint8 or uint8/int16"""
+    """Input/output float32/float32, int8/int8, int8/int16, int16/int16, uint8/uint8 or uint8/int16"""
     x = node.input(0)
-    combos = _COMBOS if node.reference == TFLM else _COMBOS | _LITERT_COMBOS
-    return x is not None and (x.type, node.outputs[0].type) in combos
+    return x is not None and (x.type, node.outputs[0].type) in _COMBOS
 
 
 def _one_input(node: Node) -> bool:
@@ -179,10 +179,12 @@ def _int16_luts(reference: str) -> tuple[np.ndarray, np.ndarray]:
     return _LUT_CACHE[reference]
 
 
-@register("SOFTMAX", versions=range(1, 4), types=("float32", "int8", "int16", "uint8"))
+@register("SOFTMAX", versions=range(1, 4), types=("float32", "int8", "int16", "uint8"),
+          inputs=1, outputs=1)
 class Softmax(Kernel):
     constraints = (
         _types_supported,
+        common.tflm_refuses_uint8,
         _one_input,
         tflm_allocates,
         common.quantized_tensors_have_parameters,

@@ -25,7 +25,8 @@ SPEC = sc.SigmoidSpec(
 )
 
 
-@register("TANH", versions=range(1, 4), types=("float32", "int8", "int16", "uint8"))
+@register("TANH", versions=range(1, 4), types=("float32", "int8", "int16", "uint8"),
+          inputs=1, outputs=1)
 class Tanh(Kernel):
     constraints = sc.make_constraints(SPEC)
 

@@ -167,6 +167,12 @@ STRUCTS: dict[str, list] = {
     # log_softmax.cc {input_multiplier; input_left_shift; reverse_scaling_divisor;
     # reverse_scaling_right_shift; int diff_min; size_t outer_size; size_t depth}
     "LogSoftmaxOpData": ["i32", "i32", "i32", "i32", "int", "size_t", "size_t"],
+    # kernels/detection_postprocess.cc OpData: max_detections, max_classes_per_detection,
+    # detections_per_class, two thresholds, num_classes, use_regular_nms, CenterSizeEncoding
+    # scale_values (4 floats), eleven scratch-buffer indices, three TfLiteQuantizationParams
+    # {float scale; int32 zero_point}.
+    "OpDataDetectionPostProcess": ["int", "int", "int", "f32", "f32", "int", "bool", ("f32", 4),
+                                   ("int", 11), ("f32", 1), "i32", ("f32", 1), "i32", ("f32", 1), "i32"],
 }
 
 
@@ -310,6 +316,7 @@ KERNEL_OPDATA: dict[str, object] = {
     "BATCH_MATMUL": "OpDataBatchMatmul", "CONV_2D": "OpDataConv", "DEPTHWISE_CONV_2D": "OpDataConv",
     "FULLY_CONNECTED": "OpDataFullyConnected", "SOFTMAX": "SoftmaxParams",
     "QUANTIZE": "OpDataQuantize", "DEQUANTIZE": "OpDataQuantize",
+    "TFLite_Detection_PostProcess": "OpDataDetectionPostProcess",
     "HARD_SWISH": 20, "LEAKY_RELU": 24, "LOGISTIC": 16, "TANH": 16, "MEAN": 44, "SUM": 44,
     "REDUCE_MAX": 44, "REDUCE_MIN": 44, "REDUCE_ALL": 44,
     "L2_NORMALIZATION": 4,  # L2NormalizationParams {input_zero_point}

@@ -543,6 +543,7 @@ _PREPARE_TEMPS: dict[str, tuple[str, ...]] = {
     "SignalPCAN": ("i0", "i1", "i2", "o0"), "SignalStacker": ("i0", "o0", "o1"),
     "SignalDelay": ("i0", "o0", "P"), "SignalFramer": ("i0", "o0", "o1", "P"), "SignalOverlapAdd": ("i0", "o0", "P"),
     "SignalRfft": ("i0", "o0"), "SignalIrfft": ("i0", "o0"), "CIRCULAR_BUFFER": ("i0", "o0", "o1"),
+    "TFLite_Detection_PostProcess": ("i0", "i1", "i2"),
 }
 _DEFAULT_TEMPS = ("I", "O")  # ADD, SUB, MUL, pooling, activations, SOFTMAX, (DE)QUANTIZE, PRELU ...
 
@@ -783,4 +784,25 @@ def _op_scratch(sg: Subgraph, op: Operator, pointer: int = 8) -> list[int]:
         return [cell_state.nbytes] * 4
     if name == "SignalRfft":  # the zero-padded frame: fft_length samples
         return [_option_int(op, 1) * (t[op.inputs[0]].type.buffer_bytes(1) or 0)]
+    if name == "TFLite_Detection_PostProcess":
+        return _detection_postprocess_scratch(sg, op)
     return []
+
+
+def _detection_postprocess_scratch(sg: Subgraph, op: Operator) -> list[int]:
+    """The eleven buffers detection_postprocess.cc's Prepare requests, in its order."""
+    from ..kernels.detection_postprocess import DetectionOptions
+    from ..errors import ModelError
+
+    try:
+        o = DetectionOptions.parse(op.custom_options)
+    except ModelError:
+        return []
+    if len(op.inputs) < 2 or len(sg.tensors[op.inputs[0]].shape) < 2 or len(sg.tensors[op.inputs[1]].shape) < 3:
+        return []  # TFLite Micro refuses such a node in Prepare
+    boxes = sg.tensors[op.inputs[0]].shape[1]
+    scores = sg.tensors[op.inputs[1]].shape
+    per_detection = o.max_detections * boxes * 4
+    return [boxes, boxes * 16, scores[1] * scores[2] * 4, boxes * 4, boxes * 4, per_detection, per_detection,
+            boxes * 4, per_detection, max(o.num_classes, o.max_detections) * boxes * 4,
+            min(boxes, o.max_detections) * boxes * 4]

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import ModelError
 from ..tflite import Model, ModelBuilder, load
 from . import signal_models as SM
 from ..tflite.options import (
@@ -75,8 +76,10 @@ RELU6_OUT = (6.0 / 255.0, -128)  # int8 output of an op with a fused RELU6
 FLOAT = "float32"
 # The dtype labels of operator examples ("int16x8": int16 activations, whatever the weights);
 # the conv family uses the first three, operators on indices, masks and casts the next ones,
-# "hybrid" dynamic-range layers (float32 activations, int8 weights).
-ALL_DTYPES = ("int8", "int16x8", "float32", "uint8", "int32", "int64", "bool", "uint32", "uint64", "hybrid")
+# "hybrid" dynamic-range layers (float32 activations, int8 weights), float16 DEQUANTIZE's
+# float16 input.
+ALL_DTYPES = ("int8", "int16x8", "float32", "uint8", "int32", "int64", "bool", "uint32", "uint64", "hybrid",
+              "float16")
 
 Q = tuple[float, int] | None
 
@@ -137,10 +140,10 @@ class _Model:
 
     def _q(self, q, dtype) -> Q:
         act = dtype or self.act
-        if act == FLOAT or q is None or act not in ACT_IN:  # float32, bool, int32: not quantized
+        if act == FLOAT or q is None:
             return None
-        if isinstance(q, str):
-            return (ACT_IN if q == "in" else ACT_OUT)[act]
+        if isinstance(q, str):  # the defaults; bool, int32 ... are not quantized
+            return (ACT_IN if q == "in" else ACT_OUT).get(act)
         return q
 
     def const(self, data, dtype=None, **kwargs) -> int:
@@ -436,6 +439,25 @@ def _unpack() -> bytes:
 
 def _quantize(in_act: str, out_act: str, version: int) -> bytes:
     return _unary("QUANTIZE", None, "out", version, act=in_act, out_act=out_act)
+
+
+# -- quantization conversions (QUANTIZE, DEQUANTIZE) beyond int8/int16 -----------------------------
+def _conversion(op: str, in_act: str, in_q: Q, out_act: str, out_q: Q, version: int) -> bytes:
+    """One input, one output of another type and the same shape (parameters given explicitly)."""
+    m = _Model(in_act)
+    x = m.input((1, 6, 8), in_q)
+    y = m.output((1, 6, 8), out_q, dtype=out_act)
+    return m.finish(op, [x], [y], version=version)
+
+
+def _detection_postprocess(regular: bool) -> bytes:
+    """float32 SSD post-processing of 12 anchors and 3 classes (+ background), at most 4 detections."""
+    from .families.detection import detection_model, float_anchors
+
+    options = dict(max_detections=4, max_classes_per_detection=1, num_classes=3, use_regular_nms=regular,
+                   detections_per_class=2, nms_iou_threshold=0.5, nms_score_threshold=0.2,
+                   y_scale=10.0, x_scale=10.0, h_scale=5.0, w_scale=5.0)
+    return detection_model("float32", float_anchors(np.random.default_rng(SEED), 12), options, 4)
 
 
 # -- recurrent -------------------------------------------------------------------------------------
@@ -881,6 +903,15 @@ OP_CASES: tuple[OpCase, ...] = (
     _c("QUANTIZE/int8/requantize", _quantize, "int8", "int8", 1),
     _c("QUANTIZE/int8/to_int16", _quantize, "int8", "int16", 2),
     _c("DEQUANTIZE/int8", _unary, "DEQUANTIZE", None, None, out_act=FLOAT),
+    # quantization conversions with uint8 and int32 (family: quantization)
+    _c("QUANTIZE/uint8/to_int8", _conversion, "QUANTIZE", "uint8", (1 / 255, 0), "int8", (1 / 255, -128), 1,
+       description="an image input in [0, 255] to int8: the first node of OpenMV's models"),
+    _c("QUANTIZE/uint8/from_int8", _conversion, "QUANTIZE", "int8", (0.05, -3), "uint8", (0.04, 128), 1),
+    _c("QUANTIZE/int32/to_int16", _conversion, "QUANTIZE", "int32", (2.0**-20, 0), "int16", (0.004, 0), 4),
+    _c("DEQUANTIZE/uint8", _conversion, "DEQUANTIZE", "uint8", (0.02, 128), FLOAT, None, 1),
+    # SSD post-processing (family: quantization / detection)
+    _c("TFLite_Detection_PostProcess/float32/fast", _detection_postprocess, False),
+    _c("TFLite_Detection_PostProcess/float32/regular", _detection_postprocess, True),
     _c("RESHAPE/int8", _reshape),
     _c("SQUEEZE/int8", _squeeze),
     _c("EXPAND_DIMS/int8", _expand_dims),
@@ -1056,6 +1087,9 @@ def random_inputs(model: bytes | Model, rng: np.random.Generator) -> list[np.nda
     """Inputs for the main subgraph: integers over their type's full range, floats in [-1, 1]."""
     inputs = []
     for tensor in (model if isinstance(model, Model) else load(model)).main.input_tensors():
+        if any(d < 0 for d in tensor.shape):
+            raise ModelError(f"input {tensor.name!r} has shape {list(tensor.shape)}: no values for a "
+                             f"dimension that is not known (-1)")
         dtype = tensor.type.numpy_dtype
         if dtype == np.bool_:
             inputs.append(rng.integers(0, 2, size=tensor.shape).astype(np.bool_))

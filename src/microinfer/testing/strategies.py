@@ -49,7 +49,8 @@ from .op_models import random_inputs
 
 from ._draw import (  # noqa: F401  (building blocks, re-exported)
     ACTIVATION_TYPE, ACTIVATIONS, ALL_DTYPES, DTYPES, INT8_ZERO_POINTS, NICE_SCALES, RANGES, SEEDS,
-    VERSION, OpExample, binary_model, broadcast_pair, qparams, scales, shapes, unary_model, values,
+    UINT8_ZERO_POINTS, VERSION, OpExample, binary_model, broadcast_pair, qparams, scales, shapes, unary_model,
+    values,
 )
 from ._draw import qkw as _qkw
 from .families import GENERATED as _FAMILY_GENERATED
@@ -348,33 +349,6 @@ def unary_case(draw, op, dtypes):
     return unary_model(op, shape, dtype, dtype, qi, qo, options), shape, dtype
 
 
-QUANTIZE_PAIRS = [("float32", "int8"), ("float32", "int16"), ("int8", "int8"), ("int8", "int16"),
-                  ("int16", "int8"), ("int16", "int16"), ("int8", "int32"), ("int16", "int32")]
-
-
-@st.composite
-def quantize_case(draw, pairs=QUANTIZE_PAIRS):
-    """A QUANTIZE (or requantize) model: (model, shape, input dtype, input spread)."""
-    din, dout = draw(st.sampled_from(pairs))
-    qi = draw(qparams(din, symmetric=din == "int16" and draw(st.booleans())))
-    if dout == "int32":
-        qo = dict(scale=draw(scales()), zero_point=draw(st.sampled_from([0, -(2**31), 2**31 - 1]) | st.integers(-1000, 1000)))
-    else:
-        qo = draw(qparams(dout, symmetric=dout == "int16" and draw(st.booleans())))
-    shape = draw(shapes(4))
-    spread = draw(st.sampled_from([1.0, 100.0, 1e6]))
-    return unary_model("QUANTIZE", shape, din, dout, qi, qo), shape, din, spread
-
-
-@st.composite
-def dequantize_case(draw, dtypes=("int8", "int16")):
-    """A DEQUANTIZE model: (model, shape, dtype)."""
-    dtype = draw(st.sampled_from(dtypes))
-    q = draw(qparams(dtype, symmetric=dtype == "int16" and draw(st.booleans())))
-    shape = draw(shapes(4))
-    return unary_model("DEQUANTIZE", shape, dtype, "float32", q, {}), shape, dtype
-
-
 # -- pooling, softmax, sigmoid family ----------------------------------------------------------
 POOL_SCALES = st.one_of(st.sampled_from([1e-6, 2.0 ** -12, 2.0 ** -11, 0.0039, 0.1, 1.0, 7.5, 300.0]),
                         st.floats(1e-5, 10.0))
@@ -419,7 +393,6 @@ SOFTMAX_OUT = {
     ("uint8", "uint8"): (1 / 256, 0),  # LiteRT only
     ("uint8", "int16"): (1 / 65536, -32768),
 }
-UINT8_ZERO_POINTS = st.one_of(st.sampled_from([0, 128, 255]), st.integers(0, 255))
 
 
 def softmax_model(in_dtype, out_dtype, shape, beta, scale, zero_point, out_q=None) -> bytes:
@@ -535,8 +508,6 @@ _GENERATED: dict[str, tuple[tuple[str, ...], Callable]] = _merge({
     "RELU6": (LITERT_UINT8, lambda act: unary_case("RELU6", (act,)).map(lambda c: c[0])),
     "LEAKY_RELU": (LITERT_UINT8, lambda act: unary_case("LEAKY_RELU", (act,)).map(lambda c: c[0])),
     "HARD_SWISH": (("int8", "float32", "uint8"), lambda act: unary_case("HARD_SWISH", (act,)).map(lambda c: c[0])),
-    "QUANTIZE": (DTYPES, lambda act: quantize_case([p for p in QUANTIZE_PAIRS if act in p]).map(lambda c: c[0])),
-    "DEQUANTIZE": (("int8", "int16x8"), _first(dequantize_case)),
     "AVERAGE_POOL_2D": (DTYPES, lambda act: pool_cases((act,)).map(lambda c: pool_model("AVERAGE_POOL_2D", *c))),
     "MAX_POOL_2D": (DTYPES, lambda act: pool_cases((act,)).map(lambda c: pool_model("MAX_POOL_2D", *c))),
     "SOFTMAX": (LITERT_UINT8, lambda act: softmax_example((act,))),
@@ -547,7 +518,7 @@ _GENERATED_PAIRS = {(op, dtype) for op, (dtypes, _) in _GENERATED.items() for dt
 
 
 def _catalogue() -> dict[tuple[str, str], list[op_models.OpCase]]:
-    """The fixed catalogue models of the operators no generator above draws."""
+    """The fixed catalogue models of the (operator, dtype) pairs no generator above draws."""
     by_key: dict[tuple[str, str], list[op_models.OpCase]] = {}
     for c in op_models.OP_CASES:
         if (c.op, c.dtype) not in _GENERATED_PAIRS:

@@ -9,6 +9,11 @@ integers ``int``, floats ``float``, booleans ``bool``, strings ``str``, blobs ``
 the work is bounded by the blob's size, so a truncated or crafted blob raises
 :class:`~microinfer.ModelError` saying what is wrong and where, never another exception.
 
+Kernels that read a parameter as the C++ ``flexbuffers::Reference`` accessors do (``AsInt32``,
+``AsFloat``, ``AsBool``: integers, floats and booleans converted into one another, null and absent
+keys reading as 0) use :func:`as_int32`, :func:`as_float32` and :func:`as_bool` on the decoded
+value; any other value (a string, vector, map or blob) is a ModelError there.
+
 The wire format (flatbuffers/flexbuffers.h): the last byte is the root's byte width, the byte
 before it the root's packed type (type << 2 | log2 of the child's byte width), and the root value
 sits just before those. Scalars are stored inline; strings, vectors and maps are stored before
@@ -18,6 +23,8 @@ their parent and referenced by a backwards offset; a vector's length precedes it
 from __future__ import annotations
 
 import struct
+
+import numpy as np
 
 from ..errors import ModelError
 
@@ -62,6 +69,43 @@ def decode_map(blob: bytes | None, where: str = "custom_options") -> dict:
     if not isinstance(value, dict):
         raise ModelError(f"{where}: the FlexBuffer root is a {type(value).__name__}, not a map")
     return value
+
+
+# -- the C++ reader's conversions of one scalar ---------------------------------------------------
+def _number(value, where: str) -> int | float:
+    """A decoded scalar as a number: null (or an absent key) is 0, a bool 0 or 1."""
+    if value is None:
+        return 0
+    if isinstance(value, (bool, int, float)):
+        return value
+    raise ModelError(f"{where}: a {type(value).__name__} where a number is read")
+
+
+def _truncate(x: float) -> int:
+    """static_cast<int64_t>(double) as x86 does it: toward zero, INT64_MIN when out of range."""
+    if x != x or abs(x) >= 2.0**63:
+        return -(1 << 63)
+    return int(x)
+
+
+def _as_int64(value, where: str) -> int:
+    number = _number(value, where)
+    return _truncate(number) if isinstance(number, float) else int(number)
+
+
+def as_int32(value, where: str = "custom_options") -> int:
+    """``Reference::AsInt32``: the value as int64 (floats truncated), cut to its low 32 bits."""
+    return ((_as_int64(value, where) + (1 << 31)) & 0xFFFFFFFF) - (1 << 31)
+
+
+def as_float32(value, where: str = "custom_options") -> np.float32:
+    """``Reference::AsFloat``: the value as a double (integers converted), then as float32."""
+    return np.float32(float(_number(value, where)))
+
+
+def as_bool(value, where: str = "custom_options") -> bool:
+    """``Reference::AsBool``: nonzero (a float truncated to an integer first)."""
+    return _as_int64(value, where) != 0
 
 
 class _Reader:
