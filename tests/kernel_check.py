@@ -13,6 +13,18 @@ from microinfer.testing import random_inputs  # noqa: F401  (re-exported for the
 REFERENCES = ("tflm", "tflite")
 
 
+def accepted_references(model_bytes: bytes) -> list[str]:
+    """The references microinfer builds an interpreter for ``model_bytes`` in."""
+    accepted = []
+    for ref in REFERENCES:
+        try:
+            Interpreter(model_bytes, reference=ref)
+        except UnsupportedOpError:
+            continue
+        accepted.append(ref)
+    return accepted
+
+
 def assert_bit_exact(
     worker: ReferenceWorker,
     model_bytes: bytes,

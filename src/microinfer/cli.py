@@ -66,9 +66,10 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--abi", choices=ABIS, default="x86_64", help="ABI of the interpreter's structures")
     plan.add_argument("--kernels", choices=PLAN_KERNEL_LIBRARIES, default="tflm-reference", help="kernel library")
     plan.add_argument("--core", help="CPU core the kernels are built for (CMSIS-NN scratch sizes)")
-    plan.add_argument("--resource-variables", type=int, default=0, metavar="N",
+    plan.add_argument("--resource-variables", type=int, default=None, metavar="N",
                       help="slots of a MicroResourceVariables the application creates in the arena "
-                           "(TFLM's benchmarking tool: 100)")
+                           "(TFLM's benchmarking tool: 100; default: as TFLM's Python interpreter, "
+                           "one per distinct VAR_HANDLE shared_name)")
     plan.add_argument("--no-alias", dest="alias", action="store_false",
                       help="best: never let a RESHAPE/SQUEEZE/EXPAND_DIMS output share its input's buffer")
     plan.add_argument("--no-in-place", dest="in_place", action="store_false",
@@ -261,7 +262,7 @@ def _info(args) -> int:
 
 
 def _plan_arena(model, planner: str, abi: str, kernels: str, core: str | None,
-                resource_variables: int, **options) -> ArenaPlan:
+                resource_variables: int | None, **options) -> ArenaPlan:
     """The arena plan for one target (``core``: CMSIS-NN only)."""
     return plan(model, planner, abi=abi, kernels=kernels, core=core,
                 resource_variables=resource_variables, **options)

@@ -14,10 +14,10 @@ from .validation import check_model, operator_problems
 from .kernels import REGISTRY
 from .kernels.registry import REFERENCES, Node
 from .tflite import Model, load
-from .kernels.common import zero_point_of
 from .planner import ArenaPlan, plan_head
-from .tflite.model import Tensor
-from .tflite.types import TensorType
+from .subgraphs import SubgraphCalls, initial_variables, prepared_subgraphs
+from .subgraphs import value as _value
+from .tflite.model import Subgraph, Tensor
 
 BACKENDS = ("numpy", "c", "auto")
 
@@ -55,10 +55,14 @@ class Interpreter:
         self.reference = reference
         self.subgraph = self.model.main
         self._nodes = [self._node(op) for op in self.subgraph.operators]
-        _raise_unsupported(self._nodes)
+        called = {sg.index: [self._node(op, sg) for op in sg.operators]
+                  for sg in prepared_subgraphs(self.model, reference)}
+        _raise_unsupported(self._nodes + [n for nodes in called.values() for n in nodes])
         check_model(self.model, reference)
+        # Control-flow operators call subgraphs, prepared once here; resource variables live here.
+        self._calls = SubgraphCalls(self.model, reference, called, self.backend)
         self._steps = [(REGISTRY[n.op.op](), n) for n in self._nodes]
-        self._prepared = [kernel.prepare(node) for kernel, node in self._steps]
+        self._prepared = [self._calls.bound(kernel, kernel.prepare(node)) for kernel, node in self._steps]
         # Per operator: "numpy", "c", or "numpy: <why the C kernel did not take it>".
         self.op_backends = ["numpy"] * len(self._steps)
         if self.backend == "c":
@@ -152,13 +156,16 @@ class Interpreter:
 
     def reset_variables(self) -> None:
         """Reset recurrent state (SVDF/LSTM variable tensors, and the state stateful kernels
-        keep themselves, as TFLite Micro's kernels keep it in persistent buffers) to its initial
-        value."""
+        keep themselves, as TFLite Micro's kernels keep it in persistent buffers; in every
+        subgraph) to its initial value, and resource variables as the reference does: TFLite
+        Micro's ``reset()`` gives them their initial value again, LiteRT's
+        ``reset_all_variables()`` leaves them. Neither runs a CALL_ONCE init subgraph again."""
         with self._lock:
             self._variables = self._initial_variables()
             for (kernel, _), data in zip(self._steps, self._prepared):
                 if hasattr(kernel, "reset"):
                     kernel.reset(data)
+            self._calls.reset()
 
     def _has_kernel_state(self) -> bool:
         return any(hasattr(kernel, "reset") for kernel, _ in self._steps)
@@ -169,8 +176,9 @@ class Interpreter:
 
         A tensor whose name is empty or shared with another is keyed ``"tensor_<index>"``.
         Operator-internal tensors that no kernel computes (an LSTM's intermediates) are left out.
-        Variable tensors (SVDF/LSTM state) carry over from one run to the next, as on the device;
-        :meth:`reset_variables` starts again from the initial state.
+        Variable tensors (SVDF/LSTM state) and resource variables carry over from one run to
+        the next, as on the device, and a CALL_ONCE init subgraph runs in the first run only;
+        :meth:`reset_variables` starts variable tensors again from their initial state.
         """
         with self._lock:
             return self._run(inputs, intermediates)
@@ -199,14 +207,16 @@ class Interpreter:
         return [o.copy() for o in outputs] if self._reuses_buffers else outputs
 
     # -- helpers -------------------------------------------------------------------------------
-    def _node(self, op) -> Node:
-        tensors = self.subgraph.tensors
+    def _node(self, op, subgraph: Subgraph | None = None) -> Node:
+        sg = subgraph or self.subgraph
+        tensors = sg.tensors
         return Node(
             op=op,
             inputs=tuple(None if i < 0 else tensors[i] for i in op.inputs),
             outputs=tuple(tensors[i] for i in op.outputs),
             model=self.model,
             reference=self.reference,
+            subgraph=sg.index,
         )
 
     def _arena_views(self) -> tuple[np.ndarray | None, dict[int, np.ndarray]]:
@@ -244,14 +254,7 @@ class Interpreter:
         return key
 
     def _initial_variables(self) -> dict[int, np.ndarray]:
-        """Both references start int8 state at its zero point and other state at zero,
-        whatever the tensor's buffer holds."""
-        state = {}
-        for t in self.subgraph.tensors:
-            if t.is_variable:
-                fill = zero_point_of(t) if t.type is TensorType.INT8 else 0
-                state[t.index] = np.full(t.shape, fill, dtype=t.type.numpy_dtype)
-        return state
+        return initial_variables(self.subgraph)
 
 
 def _resolve_backend(backend: str) -> str:
@@ -267,16 +270,6 @@ def _tensor_keys(tensors) -> dict[int, str]:
     for t in tensors:
         counts[t.name] = counts.get(t.name, 0) + 1
     return {t.index: t.name if t.name and counts[t.name] == 1 else f"tensor_{t.index}" for t in tensors}
-
-
-def _value(values: dict[int, np.ndarray], t: Tensor) -> np.ndarray:
-    if t.index in values:
-        return values[t.index]
-    if t.data is not None:
-        return t.data
-    if t.num_elements == 0 and t.type.numpy_dtype is not None:
-        return np.zeros(t.shape, t.type.numpy_dtype)  # empty constants have no buffer data
-    raise KeyError(f"tensor {t.index} ({t.name!r}) has no value: not computed by this run")
 
 
 def _checked_input(tensor: Tensor, value) -> np.ndarray:

@@ -49,8 +49,10 @@ def operator_problems(nodes) -> list[str]:
         kernel = REGISTRY.get(node.op.op)
         types = "/".join(t.type.name.lower() for t in node.inputs if t is not None)
         where = f"operator {node.op.index} {node.op.op} v{node.op.version} ({types})"
+        if node.subgraph:
+            where = f"subgraph {node.subgraph} {where}"
         if kernel is None:
-            problems.append(f"{where}: {no_kernel_reason(node.model.subgraphs[0], node.op)}")
+            problems.append(f"{where}: {no_kernel_reason(node.model.subgraphs[node.subgraph], node.op)}")
             continue
         problems += [f"{where}: {reason}" for reason in kernel.unsupported_reasons(node)]
     return problems
@@ -95,7 +97,7 @@ def structure_problems(model: Model) -> list[str]:
             if kernel is None:
                 continue
             node = Node(op, tuple(None if i < 0 else sg.tensors[i] for i in op.inputs),
-                        tuple(sg.tensors[i] for i in op.outputs), model, TFLM)
+                        tuple(sg.tensors[i] for i in op.outputs), model, TFLM, sg.index)
             problems += [f"subgraphs[{sg.index}].operators[{op.index}] ({op.op}) {p}"
                          for p in kernel.wiring_problems(node)]
     return problems

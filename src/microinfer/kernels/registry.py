@@ -33,6 +33,7 @@ class Node:
     outputs: tuple[Tensor, ...]
     model: Model
     reference: str  # TFLM or TFLITE: whose arithmetic to reproduce
+    subgraph: int = 0  # index of the subgraph the operator belongs to
 
     @property
     def options(self):

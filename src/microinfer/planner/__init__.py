@@ -92,7 +92,7 @@ def plan(
     core: str | None = None,
     in_place_depthwise: bool = True,
     reorder: bool = True,
-    resource_variables: int = 0,
+    resource_variables: int | None = None,
 ) -> ArenaPlan:
     """The whole TFLite Micro arena for ``model``: head planned by ``planner``, persistent tail
     and the smallest working arena, for an ABI (``x86_64`` host, ``arm32`` targets).
@@ -117,7 +117,8 @@ def plan(
 
     ``resource_variables``: the slots of the ``MicroResourceVariables`` the application creates
     and hands the interpreter (two tail allocations; TFLM's generic benchmark tool creates 100,
-    its examples none). 0 by default.
+    its examples none). By default (None) as TFLite Micro's Python interpreter does: one slot
+    per distinct shared_name of the model's VAR_HANDLEs, none for a model without them.
     """
     if abi not in ABIS:
         raise UnsupportedTargetError(f"ABI {abi!r} is not supported; choose one of {', '.join(ABIS)}")
@@ -141,11 +142,10 @@ def plan(
             f"(kernel libraries: {', '.join(KERNEL_LIBRARIES)})")
     model = model if isinstance(model, Model) else load(model)
     check_structure(model)
-    scratch = [(model.main.index, op, size)
-               for op, size in tail.scratch_requests(model, abi=abi, **target)]
+    scratch = tail.subgraph_scratch_requests(model, abi=abi, **target)
     head = plan_head(model, planner, scratch, alias=alias, in_place=in_place,
                      in_place_depthwise=in_place_depthwise, reorder=reorder)
-    if not isinstance(resource_variables, int) or resource_variables < 0:
+    if resource_variables is not None and (not isinstance(resource_variables, int) or resource_variables < 0):
         raise UnsupportedTargetError(
             f"resource_variables (MicroResourceVariables slots) must be a count >= 0, "
             f"not {resource_variables!r}")

@@ -157,6 +157,10 @@ STRUCTS: dict[str, list] = {
     # kernels/dequantize.h / quantize.h: tflite::QuantizationParams {int32 zero_point; double
     # scale} + output_multiplier, output_shift, zero point.
     "OpDataQuantize": ["i32", "f64", "i32", "int", "i32"],
+    # call_once.cc OpData {init_subgraph_index; bool has_run}
+    "OpDataCallOnce": ["int", "bool"],
+    # assign_variable.cc: an OpData {scratch_index} and an Init only with USE_TFLM_COMPRESSION
+    "OpDataAssignVariable": [("compression", "int")],
     # elementwise.cc (ABS, RSQRT) {multiplier; shift; input_offset; output_offset; needs_rescale;
     # TfLiteQuantizationType input_quantization_type; TfLiteType input_type}
     "OpDataAbsRsqrt": ["i32", "int", "int", "int", "bool", "enum", "enum"],
@@ -266,6 +270,12 @@ _BUILTIN_STRUCTS: dict[str, list] = {
     # TfLiteUnidirectionalSequenceLSTMParams {activation; cell_clip; proj_clip; time_major;
     # asymmetric_quantize_inputs; diagonal_recurrent_tensors}
     "TfLiteUnidirectionalSequenceLSTMParams": ["enum", "f32", "f32", "bool", "bool", "bool"],
+    # control flow and resource variables: TfLiteIfParams {then; else}, TfLiteWhileParams {cond;
+    # body}, TfLiteCallOnceParams {init}, TfLiteVarHandleParams {const char* container, shared_name}
+    "TfLiteIfParams": ["int", "int"],
+    "TfLiteWhileParams": ["int", "int"],
+    "TfLiteCallOnceParams": ["int"],
+    "TfLiteVarHandleParams": ["ptr", "ptr"],
 }
 STRUCTS.update(_BUILTIN_STRUCTS)
 
@@ -291,6 +301,9 @@ BUILTIN_PARAMS: dict[str, str] = {
     "SHAPE": "TfLiteShapeParams", "SPLIT_V": "TfLiteSplitVParams", "GATHER": "TfLiteGatherParams",
     "CAST": "TfLiteCastParams", "DEPTH_TO_SPACE": "TfLiteDepthToSpaceParams",
     "SPACE_TO_DEPTH": "TfLiteDepthToSpaceParams", "MIRROR_PAD": "TfLiteMirrorPaddingParams",
+    # control flow and resource variables
+    "IF": "TfLiteIfParams", "WHILE": "TfLiteWhileParams", "CALL_ONCE": "TfLiteCallOnceParams",
+    "VAR_HANDLE": "TfLiteVarHandleParams",
 }
 
 # Per-kernel OpData that each reference kernel's Init allocates with AllocatePersistentBuffer
@@ -321,6 +334,11 @@ KERNEL_OPDATA: dict[str, object] = {
     "LESS_EQUAL": 32,
     # SQUARED_DIFFERENCE's {bool; ArithmeticParams} (int64 members): 112 measured on x86_64
     "SQUARED_DIFFERENCE": ("APPROX", 112, 112),
+    # control flow and resource variables: IF's and WHILE's OpData are two subgraph indices
+    # (the wheel's IF keeps no intermediate buffers), VAR_HANDLE's the variable's id;
+    # READ_VARIABLE has no Init
+    "IF": 8, "WHILE": 8, "CALL_ONCE": "OpDataCallOnce", "VAR_HANDLE": 4,
+    "ASSIGN_VARIABLE": "OpDataAssignVariable",
 }
 
 
@@ -338,7 +356,8 @@ def kernel_opdata(op: str, abi_: Abi | str) -> tuple[int, bool] | None:
     if isinstance(entry, int):
         return entry, True
     if isinstance(entry, str):
-        return sizeof(entry, abi_), True
+        size = sizeof(entry, abi_)
+        return (size, True) if size else None  # an empty struct: the kernel has no Init
     _, x86, arm = entry
     return (x86, True) if abi(abi_).pointer == 8 else (arm, False)
 

@@ -2,8 +2,8 @@
 live set peaks lower, then plan that order.
 
 Results stay bit-identical: every operator still reads exactly the values it read before (data
-dependencies are kept; operators touching one variable tensor, or a tensor written twice, keep
-their relative order). TFLite Micro runs operators in file order, so a plan for another order
+dependencies are kept; operators touching one variable tensor, or a tensor written twice, and
+the reads and assignments of resource variables keep their relative order). TFLite Micro runs operators in file order, so a plan for another order
 needs the model rewritten in it: :func:`reordered_model`, then ``microinfer.tflite.serialize``.
 
 The search minimises the most bytes alive at one operator under TFLite Micro's lifetime rules
@@ -24,6 +24,7 @@ from ..tflite.model import Model
 from .lifetimes import align, called_subgraphs
 
 SEARCH_STATES = 50_000  # most steps (sets of operators entered) the exact search may take
+RESOURCE_VARIABLE_OPS = frozenset({"READ_VARIABLE", "ASSIGN_VARIABLE"})
 
 
 def can_reorder(model: Model) -> bool:
@@ -57,6 +58,10 @@ def predecessors(model: Model) -> list[set[int]]:
         if tensor.is_variable or len(writers.get(t, ())) > 1:
             for a, b in zip(ops, ops[1:]):  # keep the original relative order
                 before[b].add(a)
+    # reads and assignments of resource variables keep their order (no tensor links them)
+    stateful = [op.index for op in sg.operators if op.op in RESOURCE_VARIABLE_OPS]
+    for a, b in zip(stateful, stateful[1:]):
+        before[b].add(a)
     for i, ps in enumerate(before):
         if any(p >= i for p in ps):
             raise ValueError("operators are not in a topological order")

@@ -12,7 +12,7 @@ the way the Python wheel and ``print_allocations()`` use it):
 1. allocator objects: (Recording)SingleArenaBufferAllocator, GreedyMemoryPlanner,
    (Recording)MicroAllocator; then, if the application creates them, MicroResourceVariables
    and its array of slots (two persistent buffers; TFLM's generic benchmark tool makes 100
-   slots, the Python interpreter one per VAR_HANDLE; examples pass none);
+   slots, the Python interpreter one per distinct VAR_HANDLE shared_name; examples pass none);
 2. ``StartModelAllocation``: MicroBuiltinDataAllocator, the scratch-request list in the head
    (12 ScratchBufferRequests), SubgraphAllocations per subgraph, a TfLiteEvalTensor per tensor,
    a NodeAndRegistration per operator;
@@ -94,12 +94,13 @@ class ArenaTooSmall(MicroinferError):
 def persistent_allocations(model: Model, abi: str = "x86_64", *, recording: bool = True,
                            arena_size: int = 1 << 30, kernels: str = REFERENCE,
                            core: str | None = None,
-                           resource_variables: int = 0) -> list[PersistentAllocation]:
+                           resource_variables: int | None = None) -> list[PersistentAllocation]:
     """Every tail allocation TFLM makes for ``model``, in order, with its padding.
 
     ``kernels="cmsis-nn"`` (with a ``core``) replays the CMSIS-NN glue kernels instead of the
     reference ones (see ``cmsis_nn.py``). ``resource_variables``: the slots of the
-    MicroResourceVariables the application hands the interpreter (0: none)."""
+    MicroResourceVariables the application hands the interpreter (0: none; None: as TFLite
+    Micro's Python interpreter does, :func:`python_interpreter_slots`)."""
     result = []
     state = _Arena(arena_size)
     for step in _steps(model, abi, recording=recording, kernels=kernels, core=core,
@@ -121,7 +122,7 @@ def persistent_allocations(model: Model, abi: str = "x86_64", *, recording: bool
 
 def tail_bytes(model: Model, abi: str = "x86_64", *, recording: bool = True,
                kernels: str = REFERENCE, core: str | None = None,
-               resource_variables: int = 0) -> int:
+               resource_variables: int | None = None) -> int:
     """The persistent (tail) bytes print_allocations() reports for ``model``."""
     return sum(a.used for a in persistent_allocations(
         model, abi, recording=recording, kernels=kernels, core=core,
@@ -130,7 +131,7 @@ def tail_bytes(model: Model, abi: str = "x86_64", *, recording: bool = True,
 
 def categories(model: Model, abi: str = "x86_64", *, kernels: str = REFERENCE,
                core: str | None = None,
-               resource_variables: int = 0) -> dict[str, tuple[int, int, int]]:
+               resource_variables: int | None = None) -> dict[str, tuple[int, int, int]]:
     """print_allocations()' per-category lines: {category: (used, requested, count)}.
 
     ``used`` as TFLM records it: the growth of head + tail during the category's calls, so
@@ -148,6 +149,19 @@ def categories(model: Model, abi: str = "x86_64", *, kernels: str = REFERENCE,
     return {k: tuple(v) for k, v in out.items()}
 
 
+def subgraph_scratch_requests(model: Model, *, kernels: str = REFERENCE, core: str | None = None,
+                              abi: str = "x86_64") -> list[tuple[int, int, int]]:
+    """(subgraph, operator, bytes) of every scratch request, in request order: the reference
+    kernels of every subgraph (TFLite Micro prepares them in index order); CMSIS-NN's of the
+    main subgraph."""
+    if kernels != REFERENCE:
+        return [(model.main.index, op, size)
+                for op, size in scratch_requests(model, kernels=kernels, core=core, abi=abi)]
+    pointer = S.abi(abi).pointer
+    return [(sg.index, op.index, size) for sg in model.subgraphs for op in sg.operators
+            for size in _op_scratch(sg, op, pointer)]
+
+
 def scratch_requests(model: Model, *, kernels: str = REFERENCE, core: str | None = None,
                      abi: str = "x86_64") -> list[tuple[int, int]]:
     """(operator index in the main subgraph, bytes) of every RequestScratchBufferInArena call
@@ -161,6 +175,13 @@ def scratch_requests(model: Model, *, kernels: str = REFERENCE, core: str | None
         for size in _op_scratch(sg, op, pointer):
             out.append((op.index, size))
     return out
+
+
+def python_interpreter_slots(model: Model) -> int:
+    """The MicroResourceVariables slots TFLite Micro's Python interpreter creates for ``model``:
+    one per distinct shared_name of its VAR_HANDLEs, in all subgraphs (none without them)."""
+    return len({getattr(op.options, "shared_name", None) for sg in model.subgraphs
+                for op in sg.operators if op.op == "VAR_HANDLE"})
 
 
 # Custom operators of TFLite Micro's optional kernels whose allocations are read from their
@@ -180,7 +201,7 @@ def unmodelled_operators(model: Model) -> list[str]:
 
 def min_working_arena_bytes(model: Model, head_bytes: int, abi: str = "x86_64", *,
                             recording: bool = True, kernels: str = REFERENCE,
-                            core: str | None = None, resource_variables: int = 0) -> int:
+                            core: str | None = None, resource_variables: int | None = None) -> int:
     """Smallest arena (16-byte steps) with which TFLM allocates and runs ``model``.
 
     ``head_bytes`` is the activation plan's size (what print_allocations() reports as head).
@@ -220,7 +241,7 @@ def min_working_arena_bytes(model: Model, head_bytes: int, abi: str = "x86_64", 
 
 
 def describe(model: Model, abi: str = "x86_64", *, kernels: str = REFERENCE,
-             core: str | None = None, resource_variables: int = 0) -> str:
+             core: str | None = None, resource_variables: int | None = None) -> str:
     lines = []
     allocations = persistent_allocations(model, abi, kernels=kernels, core=core,
                                          resource_variables=resource_variables)
@@ -338,9 +359,11 @@ class _CmsisNnKernels:
 
 
 def _steps(model: Model, abi: str, *, recording: bool, kernels: str = REFERENCE,
-           core: str | None = None, resource_variables: int = 0) -> list[_Step]:
+           core: str | None = None, resource_variables: int | None = None) -> list[_Step]:
     a = S.abi(abi)
     steps: list[_Step] = []
+    if resource_variables is None:
+        resource_variables = python_interpreter_slots(model)
     if kernels == REFERENCE:
         lib = _ReferenceKernels(a)
     elif kernels == "cmsis-nn":
@@ -398,6 +421,7 @@ def _steps(model: Model, abi: str, *, recording: bool, kernels: str = REFERENCE,
     tensor_size, tensor_align = S.layout("TfLiteTensor", a)
     quant_size, quant_align = S.layout("TfLiteAffineQuantization", a)
     n_scratch = 0
+    first_assignments = _first_assignments(model)
     for sg in model.subgraphs:
         for op in sg.operators:
             sequence = lib.prepare_sequence(sg, op)
@@ -417,6 +441,9 @@ def _steps(model: Model, abi: str, *, recording: bool, kernels: str = REFERENCE,
                     for size, what, exact in now:
                         P(size, PERSISTENT_BUFFERS, f"op {op.index} {op.op} {what}", ALIGN,
                           exact=exact)
+                    if (sg.index, op.index) in first_assignments:  # the variable's buffer
+                        P(sg.tensors[op.inputs[1]].nbytes, PERSISTENT_BUFFERS,
+                          f"op {op.index} {op.op} resource variable buffer", ALIGN)
             n_scratch += len(lib.scratch(sg, op))
             steps.append(_Step("F"))
             steps.append(_Step("R", request_size * (n_scratch + MAX_SCRATCH_PER_OP), request_align))
@@ -505,6 +532,10 @@ _PREPARE_TEMPS: dict[str, tuple[str, ...]] = {
     "SPACE_TO_BATCH_ND": ("i0", "o0"), "BATCH_TO_SPACE_ND": ("i0", "o0"),
     "MIRROR_PAD": ("i0", "i1", "o0"),
     "EMBEDDING_LOOKUP": ("i0", "i1", "o0", "P"),  # P: output dims, then the OpData (in Prepare)
+    # IF: the condition; READ_VARIABLE: the handle; ASSIGN_VARIABLE: the value, then (the first
+    # to be prepared for its variable) the variable's buffer
+    "IF": ("i0",), "WHILE": (), "CALL_ONCE": (), "VAR_HANDLE": (),
+    "READ_VARIABLE": ("i0",), "ASSIGN_VARIABLE": ("i1", "P"),
     # TFLite Micro's custom operators (signal library, CIRCULAR_BUFFER)
     "SignalWindow": ("i0", "i1", "o0"), "SignalFftAutoScale": ("i0", "o0", "o1"), "SignalEnergy": ("i0", "o0"),
     "SignalFilterBank": ("i0", "i1", "i2", "i3", "i4", "i5", "o0"), "SignalFilterBankSquareRoot": ("i0", "i1", "o0"),
@@ -586,6 +617,25 @@ def _op_prepare_persistent(sg: Subgraph, op: Operator, abi: S.Abi | str = "x86_6
             allocations += _decode_state(sg, op, k, abi)
         return allocations
     return []
+
+
+def _first_assignments(model: Model) -> set[tuple[int, int]]:
+    """The ASSIGN_VARIABLEs whose Prepare allocates their variable's buffer: the first of each
+    variable in preparation order (subgraphs in index order)."""
+    from ..kernels._resources import ASSIGN_VARIABLE, VAR_HANDLE, handles
+
+    ids = handles(model, "tflm").ids
+    first: dict[int, tuple[int, int]] = {}
+    for sg in model.subgraphs:
+        producers = {t: (sg.index, op.index) for op in sg.operators if op.op == VAR_HANDLE
+                     for t in op.outputs}
+        for op in sg.operators:
+            if op.op == ASSIGN_VARIABLE and len(op.inputs) == 2 and op.inputs[1] >= 0 \
+                    and op.inputs[0] in producers:
+                variable = ids.get(producers[op.inputs[0]])
+                if variable is not None:
+                    first.setdefault(variable, (sg.index, op.index))
+    return set(first.values())
 
 
 def _decode_state(sg: Subgraph, op: Operator, k: int, abi: S.Abi | str) -> list[tuple[int, str]]:

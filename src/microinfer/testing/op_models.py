@@ -805,6 +805,30 @@ def _lstm_float(hybrid: bool = False, **variant) -> bytes:
                       hybrid=hybrid, **variant)
 
 
+# control flow and resource variables: the models of testing/families/control_flow.py, with fixed
+# parameters (imported when built: that module draws from this one)
+def _control_flow(builder: str, act: str, shape, **params) -> bytes:
+    """``builder`` of the control-flow family on ``act`` tensors of ``shape``, quantized as the
+    catalogue's inputs. A parameter named ``*steps`` lists operators, each given a constant from
+    the catalogue's seed; ``init_value=True`` stands for such a constant."""
+    from .families import control_flow
+
+    rng = np.random.default_rng(SEED)
+
+    def constant() -> np.ndarray:
+        if act == FLOAT:
+            return rng.uniform(-2, 2, shape).astype(np.float32)
+        return rng.integers(-3, 3, shape, endpoint=True).astype(act)
+
+    for name, value in params.items():
+        if name.endswith("steps"):
+            params[name] = [(op, constant()) for op in value]
+        elif name == "init_value":
+            params[name] = constant()
+    q = dict(zip(("scale", "zero_point"), ACT_IN[act])) if act in ACT_IN else {}
+    return getattr(control_flow, builder)(act, shape, q, **params)
+
+
 # -- the catalogue ---------------------------------------------------------------------------------
 def _c(name: str, fn: Callable[..., bytes], *args, description: str = "", references=("tflm", "tflite"),
        input_ranges=(), **kwargs) -> OpCase:
@@ -1022,6 +1046,26 @@ OP_CASES: tuple[OpCase, ...] = (
     _custom("TFLM_DECODE/int8/pruned", SM.decode, (6, 5), 1, "int8", 6, pairs=2, pruned=True, zero_points=[-3, 0, 5, 7, 1, -128],
        description="two pruned tensors, int8 zero points per channel"),
     _custom("TFLM_DECODE/int16x8/pruned", SM.decode, (3, 9), 1, "int16", pruned=True),
+    # control flow and resource variables (testing/families/control_flow.py); a resource
+    # variable's case needs its VAR_HANDLE, ASSIGN_VARIABLE and READ_VARIABLE together
+    _c("IF/int8", _control_flow, "if_model", "int8", (2, 3), carried=1, condition="input",
+       then_steps=("ADD",), else_steps=("SUB",), description="then ADD, else SUB, with constants"),
+    _c("IF/float32", _control_flow, "if_model", FLOAT, (4,), carried=2, condition="input[1]",
+       then_steps=("MUL",), else_steps=(), nested=(True, [], []),
+       description="two carried tensors, an IF nested in the then-branch"),
+    _c("WHILE/int8", _control_flow, "while_model", "int8", (2, 4), floor=0, limit=3, start=-1,
+       steps=("ADD",), description="counter from -1 to 3, body ADD"),
+    _c("WHILE/int32", _control_flow, "while_model", "int32", (3,), floor=0, limit=4, start=-2,
+       split=1, steps=("MUL",), other_steps=("SUB",),
+       description="the body picks its step with a nested IF"),
+    _c("CALL_ONCE/int8", _control_flow, "call_once_model", "int8", (2, 3), init_value=True,
+       description="the init assigns two variables"),
+    _c("VAR_HANDLE/int8", _control_flow, "variable_model", "int8", (2, 3), read_first=False,
+       steps=()),
+    _c("READ_VARIABLE/int16x8", _control_flow, "variable_model", "int16", (5,), read_first=False,
+       steps=()),
+    _c("ASSIGN_VARIABLE/float32", _control_flow, "variable_model", FLOAT, (2, 2), read_first=False,
+       steps=()),
 )
 
 _BY_NAME = {c.name: c for c in OP_CASES}

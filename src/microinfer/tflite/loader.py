@@ -360,6 +360,9 @@ def _decode_options(cls: type[Options], table: Table) -> Options:
                 )
             values[f.name] = vector
             continue
+        if kind == "str":
+            values[f.name] = table.string(slot, f.name)
+            continue
         if kind.startswith("["):
             vector = table.vector(slot, kind[1:-1], f.name)
             values[f.name] = None if vector is None else tuple(vector.tolist())
