@@ -84,9 +84,17 @@ def _tflm_all_tensors(request: dict) -> dict:
     return _tflm_tensors(interpreter, _main_tensors(request["model"]))
 
 
+CHILD_SECONDS = 30  # a reference stuck in a model's endless WHILE loop is stopped after this
+
+
 def _in_child(work) -> dict:
     """``work()`` in a forked child, so that a reference crashing on a malformed model costs a
-    fork instead of a new worker (and its imports). A child killed by a signal is reported."""
+    fork instead of a new worker (and its imports). A child killed by a signal is reported, and
+    one that runs past CHILD_SECONDS is killed and reported."""
+    import select
+    import signal
+    import time
+
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:
@@ -99,11 +107,22 @@ def _in_child(work) -> dict:
             out.write(pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL))
         os._exit(0)
     os.close(write_end)
-    with os.fdopen(read_end, "rb") as source:
-        payload = source.read()
+    chunks, deadline = [], time.monotonic() + CHILD_SECONDS
+    with os.fdopen(read_end, "rb", buffering=0) as source:
+        while True:
+            left = deadline - time.monotonic()
+            ready, _, _ = select.select([source], [], [], max(left, 0))
+            if not ready:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                return {"error": f"TimeoutError: no result after {CHILD_SECONDS} s (an endless loop?)"}
+            chunk = source.read(1 << 16)
+            if not chunk:
+                break
+            chunks.append(chunk)
     _, status = os.waitpid(pid, 0)
-    if payload:
-        return pickle.loads(payload)
+    if chunks:
+        return pickle.loads(b"".join(chunks))
     return {"crash": os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)}
 
 

@@ -4,16 +4,21 @@ Both references copy the inputs to the outputs, then run the condition on them; 
 output's (first) element is true they run the body on the outputs and copy its outputs back.
 TFLite Micro plans every tensor ahead, so the body must give back exactly the shapes it takes
 (LiteRT would grow the tensors; microinfer refuses such a body in both modes). A loop whose
-condition never becomes false runs forever, in the references as here.
+condition never becomes false runs forever in the references; microinfer stops it after
+``MAX_ITERATIONS`` with InvalidInputError (no model meant for a microcontroller loops that long).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..errors import InvalidInputError
 from ..tflite.types import TensorType
 from . import _control_flow as cf
 from .registry import Node, register
+
+
+MAX_ITERATIONS = 100_000
 
 
 @dataclass(frozen=True)
@@ -95,6 +100,9 @@ class While(cf.UsesInterpreterState):
 
     def eval(self, data: WhileData, inputs):
         values = cf.copies(inputs)
-        while cf.first_element(data.state.invoke(data.cond_subgraph, values)[0]):
+        for _ in range(MAX_ITERATIONS):
+            if not cf.first_element(data.state.invoke(data.cond_subgraph, values)[0]):
+                return values
             values = data.state.invoke(data.body_subgraph, values)
-        return values
+        raise InvalidInputError(f"WHILE: the condition is still true after {MAX_ITERATIONS:,} iterations; "
+                                f"microinfer stops here (TFLite Micro would loop on, possibly forever)")
