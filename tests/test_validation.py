@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from microinfer import Interpreter, ModelError, UnsupportedOpError, c_backend, load, plan
-from microinfer.testing import build
+from microinfer.testing import build, random_inputs
 from microinfer.tflite import ModelBuilder
 from microinfer.tflite.model import Quantization
 from microinfer.tflite.options import AddOptions, Conv2DOptions, DepthwiseConv2DOptions
@@ -75,6 +75,36 @@ def test_bad_output_scales_are_refused(scale):
     out = load(conv).main.outputs[0]
     bad = _replace_tensor(conv, out, quantization=Quantization(np.array([scale], "<f4"), np.array([2], "<i8")))
     _refused(bad, (UnsupportedOpError, ModelError), "scale")
+
+
+@pytest.mark.parametrize("scale", [float("nan"), float("inf")])
+def test_weights_with_a_non_finite_scale_are_refused(scale):
+    """The references cast scale products to int32 multipliers; C leaves inf and NaN undefined."""
+    conv = build("CONV_2D/int8/per_channel")
+    filt = load(conv).main.operators[0].inputs[1]
+    q = load(conv).main.tensors[filt].quantization
+    scales = np.array(q.scale, "<f4")
+    scales[0] = scale
+    bad = _replace_tensor(conv, filt, quantization=dataclasses.replace(q, scale=scales))
+    _refused(bad, ModelError, f"tensor {filt}", "quantized weights need finite scales")
+
+
+@pytest.mark.parametrize("case", ["CONV_2D/int8/per_channel", "DEPTHWISE_CONV_2D/int8/multiplier2",
+                                  "TRANSPOSE_CONV/int8"])
+def test_weights_with_zero_scale_channels_run_as_the_references_do(case, reference_worker):
+    """Real models have all-zero channels quantized with scale 0; both references run them."""
+    conv = build(case)
+    filt = load(conv).main.operators[0].inputs[1]
+    q = load(conv).main.tensors[filt].quantization
+    scales = np.array(q.scale, "<f4")
+    scales[0] = 0.0
+    model = _replace_tensor(conv, filt, quantization=dataclasses.replace(q, scale=scales))
+    x = random_inputs(load(model), np.random.default_rng(1))
+    for ref in ("tflm", "tflite"):
+        expected = reference_worker.run_many(ref, model, [x])[0].outputs
+        for backend in ("numpy", "c"):
+            got = Interpreter(model, reference=ref, backend=backend).run(x)
+            np.testing.assert_array_equal(got[0], np.asarray(expected[0]).reshape(got[0].shape))
 
 
 def test_zero_point_outside_the_type_is_refused():

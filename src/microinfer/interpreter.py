@@ -57,8 +57,8 @@ class Interpreter:
         self._nodes = [self._node(op) for op in self.subgraph.operators]
         called = {sg.index: [self._node(op, sg) for op in sg.operators]
                   for sg in prepared_subgraphs(self.model, reference)}
-        _raise_unsupported(self._nodes + [n for nodes in called.values() for n in nodes])
         check_model(self.model, reference)
+        _raise_unsupported(self._nodes + [n for nodes in called.values() for n in nodes])
         # Control-flow operators call subgraphs, prepared once here; resource variables live here.
         self._calls = SubgraphCalls(self.model, reference, called, self.backend)
         self._steps = [(REGISTRY[n.op.op](), n) for n in self._nodes]

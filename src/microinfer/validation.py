@@ -162,7 +162,10 @@ def quantization_problems(sg: Subgraph) -> list[str]:
     for i in sorted(used):
         t = sg.tensors[i]
         q = t.quantization
-        if t.is_constant or t.type not in _RANGES or q is None or not len(q.scale):
+        if t.type not in _RANGES or q is None or not len(q.scale):
+            continue
+        if t.is_constant:
+            problems += _weight_scale_problems(sg, i)
             continue
         bad_scale = next((float(s) for s in q.scale if not 0 < float(s) < float("inf")), None)
         if bad_scale is not None:
@@ -174,6 +177,17 @@ def quantization_problems(sg: Subgraph) -> list[str]:
             problems.append(f"tensor {_name(sg, i)} has zero point {bad_zero}, outside {t.type.name.lower()}'s "
                             f"range [{lo}, {hi}]")
     return problems
+
+
+def _weight_scale_problems(sg: Subgraph, index: int) -> list[str]:
+    """Weights may have zero scales (all-zero channels) but not infinite or NaN ones: the
+    references turn such a scale into an int32 multiplier by a float-to-integer cast that C
+    leaves undefined."""
+    bad = next((float(s) for s in sg.tensors[index].quantization.scale
+                if not -float("inf") < float(s) < float("inf")), None)
+    if bad is None:
+        return []
+    return [f"tensor {_name(sg, index)} has scale {bad}: quantized weights need finite scales"]
 
 
 def offline_plan_problems(model: Model) -> list[str]:

@@ -161,8 +161,10 @@ def multipliers_in_range(x: Tensor, w: Tensor, y: Tensor, channels: int, wide: b
     and TFLite Micro were measured to disagree), or the int64 requantizer's right shift turns
     negative.
     """
-    if not all(float(s) > 0 for s in (common.scale_of(x), common.scale_of(y), *common.channel_scales(w))):
-        return True  # left to positive_scales
+    activation_scales = (common.scale_of(x), common.scale_of(y))
+    if not all(0 < float(s) < float("inf") for s in activation_scales) or not all(
+            0 <= float(s) < float("inf") for s in common.channel_scales(w)):
+        return True  # left to positive_scales and the model validation
     limit = MAX_WIDE_SHIFT if wide else MAX_SHIFT
     if x.type is TensorType.UINT8:
         return quantize_multiplier(common.uint8_real_multiplier(x, w, y))[1] <= limit
@@ -326,11 +328,12 @@ def zero_filter_zero_points(node: Node) -> bool:
 
 
 def positive_scales(node: Node) -> bool:
-    """Quantized input, filter and output scales are positive"""
+    """Quantized input and output scales are positive, filter scales positive or zero (an all-zero channel)"""
     tensors = [t for t in (*node.inputs, *node.outputs) if t is not None]
     for t in tensors:
         if t.type in (TensorType.INT8, TensorType.UINT8, TensorType.INT16, TensorType.INT4) and t.quantization is not None:
-            if any(not float(s) > 0 for s in t.quantization.scale):
+            smallest = 0.0 if t.is_constant else float.fromhex("0x1p-149")
+            if any(not float(s) >= smallest for s in t.quantization.scale):
                 return False
     return True
 

@@ -60,6 +60,7 @@ from .fixedpoint import (
     rounding_divide_by_pot,
     saturate_raw,
     tanh_fixed,
+    wrap_int32,
 )
 from .registry import TFLM, Kernel, Node, register
 
@@ -447,8 +448,9 @@ def _step_int8(data: LstmData, x, h, c):
     tflm = data.reference == TFLM
     gates = []
     for g in range(4):
-        acc_x = (xs @ data.input_weights[g].T).astype(np.int64) + data.biases[g]
-        acc_h = (hs @ data.recurrent_weights[g].T).astype(np.int64)
+        # The references sum in int32, wrapping when a huge bias overflows it.
+        acc_x = wrap_int32((xs @ data.input_weights[g].T).astype(np.int64) + data.biases[g])
+        acc_h = wrap_int32((hs @ data.recurrent_weights[g].T).astype(np.int64))
         part_x = _sat16(multiply_by_quantized_multiplier(acc_x, *data.input_multipliers[g], data.rounding))
         part_h = multiply_by_quantized_multiplier(acc_h, *data.recurrent_multipliers[g], data.rounding)
         if tflm:
