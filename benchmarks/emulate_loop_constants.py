@@ -1,6 +1,6 @@
 """Read the instructions per loop iteration of microinfer's C kernels off traced emulator runs.
 
-For one calibration layer per kernel kind (kws_ref_model, ad01, micro_speech, ResNet, and vww's
+For one calibration layer per kernel kind and emulated core (the three Cortex-M cores and rv32imc) (kws_ref_model, ad01, micro_speech, ResNet, and vww's
 first 1x1 convolution for the few-input-channel path), every
 translation block the layer executed is assigned to the loop whose trip count matches its
 execution count (the loop-structure units of ``microinfer.emulate.analytic``), and each loop's
@@ -21,13 +21,13 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from microinfer.emulate import run as emulation_run
-from microinfer.emulate.analytic import loop_constants, loop_work
+from microinfer.emulate.analytic import loop_work, path_constants
 from microinfer.emulate.machine import core_named, emulation_dir, run_layer
 from microinfer.emulate.timing import HARNESS_FUNCTIONS, parse_disassembly
 from microinfer.tflite import load
 from shared_paths import SHARED_MODELS
 
-CORES = ("cortex-m0plus", "cortex-m4f", "cortex-m55")
+CORES = ("cortex-m0plus", "cortex-m4f", "cortex-m55", "rv32imc")
 CALIBRATION = {  # kind -> (model, operator index)
     "conv": ("pretrainedResnet_quant.tflite", 1),
     "conv_1x1": ("kws_ref_model.tflite", 2),
@@ -83,16 +83,17 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", type=Path, default=SHARED_MODELS)
     parser.add_argument("--write", action="store_true", help="rewrite c_kernel_loops.toml's loop sections")
+    parser.add_argument("--cores", nargs="+", default=list(CORES), help="emulated cores (default: all)")
     args = parser.parse_args(argv)
-    constants = loop_constants()
     sections = []
-    for core in CORES:
+    for core in args.cores:
         path = core_named(core).isa_path
+        constants = path_constants(path)
         for kind, (name, index) in CALIBRATION.items():
             model = load(args.models / name)
             sg = model.main
-            entry = constants[path][kind]
-            work = loop_work(sg, sg.operators[index], constants[path])
+            entry = constants[kind]
+            work = loop_work(sg, sg.operators[index], constants)
             # trip counts: the MAC loop runs once per `mac_per_iteration` slots, im2col per `lanes`,
             # the requantization code once per `outputs_per_iteration` outputs
             per_trip = {"mac": entry.get("mac_per_iteration", 1), "im2col": entry.get("lanes", 1),
@@ -106,8 +107,12 @@ def main(argv=None) -> int:
             print(sections[-1] + "\n")
     if args.write:
         toml = emulation_dir() / "c_kernel_loops.toml"
-        head = toml.read_text().split(MARKER)[0]
-        toml.write_text(head + MARKER + "\n\n" + "\n\n".join(sections) + "\n")
+        head, _, generated = toml.read_text().partition(MARKER)
+        # sections of cores not run this time are kept
+        written = {section.split("]")[0] for section in sections}
+        kept = [part.strip() for part in ("\n" + generated).split("\n[")[1:]]
+        kept = ["[" + part for part in kept if "[" + part.split("]")[0] not in written]
+        toml.write_text(head + MARKER + "\n\n" + "\n\n".join(kept + sections) + "\n")
     return 0
 
 

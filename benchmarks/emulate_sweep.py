@@ -1,4 +1,4 @@
-"""Every C-covered layer of every shared model on the three emulated Cortex-M cores.
+"""Every C-covered layer of every shared model on the emulated cores (three Cortex-M, one RV32IMC).
 
 Checks each layer's output bit for bit against the NumPy kernels, and prints the measured
 instructions per MAC by core and op type, and the analytic model's per-layer instruction estimate
@@ -27,14 +27,14 @@ from microinfer.render import table, thousands
 from microinfer.tflite import load
 from shared_paths import SHARED_MODELS
 
-CORES = ("cortex-m0plus", "cortex-m4f", "cortex-m55")
+CORES = ("cortex-m0plus", "cortex-m4f", "cortex-m55", "rv32imc")
 
 
-def sweep(models: list[Path]) -> list[dict]:
+def sweep(models: list[Path], cores=CORES) -> list[dict]:
     rows = []
     for path in models:
         model = load(path)
-        for core in CORES:
+        for core in cores:
             started = time.perf_counter()
             try:
                 result = emulate(model, core)
@@ -58,7 +58,7 @@ def per_mac_table(rows: list[dict]) -> str:
     ops = sorted({op for op, _ in sums})
     body = [[op] + [f"{sums[op, c][0] / sums[op, c][1]:.2f}" if sums[op, c][1] else "-" for c in CORES]
             for op in ops]
-    return table(("kernel kind (all layers of all models)", *CORES), body, right=(1, 2, 3))
+    return table(("kernel kind (all layers of all models)", *CORES), body, right=tuple(range(1, len(CORES) + 1)))
 
 
 def add_analytic(rows: list[dict], models: Path) -> None:
@@ -108,11 +108,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models", type=Path, default=SHARED_MODELS, help="folder of .tflite models")
     parser.add_argument("--json", type=Path, help="also write every layer's figures to FILE")
     parser.add_argument("--from-json", type=Path, help="print a sweep saved with --json instead of running one")
+    parser.add_argument("--cores", nargs="+", default=list(CORES), help="emulated cores (default: all)")
     args = parser.parse_args(argv)
     if args.from_json:
         rows = json.loads(args.from_json.read_text())
     else:
-        rows = sweep(sorted(args.models.glob("*.tflite")))
+        rows = sweep(sorted(args.models.glob("*.tflite")), args.cores)
         if args.json:
             args.json.write_text(json.dumps(rows, indent=1))
     add_analytic(rows, args.models)

@@ -60,19 +60,24 @@ def test_catalogue_covers_the_required_ops():
     assert len({c.name for c in OP_CASES}) == len(OP_CASES)
 
 
+# A resource variable needs its VAR_HANDLE, ASSIGN_VARIABLE and READ_VARIABLE together.
+RESOURCE_OPS = {"VAR_HANDLE", "ASSIGN_VARIABLE", "READ_VARIABLE", "CALL_ONCE"}
+
+
 @pytest.mark.parametrize("case", OP_CASES, ids=lambda c: c.name)
 def test_case_is_one_deterministic_op(case):
     data = case.build()
     assert data == build(case.name)
     model = microinfer.load(data)
-    assert [op.op for op in model.main.operators] == [case.op]
+    ops = [op.op for op in model.main.operators]
+    assert ops == [case.op] or (case.op in RESOURCE_OPS and case.op in ops and set(ops) <= RESOURCE_OPS)
 
 
 @pytest.mark.parametrize("case", OP_CASES, ids=lambda c: c.name)
 def test_references_run_case(case, reference_worker):
     data = case.build()
     model = microinfer.load(data)
-    inputs = _inputs(case.name, data)
+    inputs = case.inputs(np.random.default_rng(zlib.crc32(case.name.encode())))
     for tensor, x in zip(model.main.input_tensors(), inputs):
         assert x.shape == tensor.shape and x.dtype == tensor.type.numpy_dtype
     for ref, outputs in _run_both(reference_worker, data, inputs, case.references).items():

@@ -66,9 +66,10 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--abi", choices=ABIS, default="x86_64", help="ABI of the interpreter's structures")
     plan.add_argument("--kernels", choices=PLAN_KERNEL_LIBRARIES, default="tflm-reference", help="kernel library")
     plan.add_argument("--core", help="CPU core the kernels are built for (CMSIS-NN scratch sizes)")
-    plan.add_argument("--resource-variables", type=int, default=0, metavar="N",
+    plan.add_argument("--resource-variables", type=int, default=None, metavar="N",
                       help="slots of a MicroResourceVariables the application creates in the arena "
-                           "(TFLM's benchmarking tool: 100)")
+                           "(TFLM's benchmarking tool: 100; default: as TFLM's Python interpreter, "
+                           "one per distinct VAR_HANDLE shared_name)")
     plan.add_argument("--no-alias", dest="alias", action="store_false",
                       help="best: never let a RESHAPE/SQUEEZE/EXPAND_DIMS output share its input's buffer")
     plan.add_argument("--no-in-place", dest="in_place", action="store_false",
@@ -94,7 +95,7 @@ def _parser() -> argparse.ArgumentParser:
     source.add_argument("--inputs", type=Path, metavar="PATH",
                         help="a folder of .npy/.npz files (each one sample, or many along the leading axis), one "
                              ".npz with many samples, or input_<i>.npy files in a folder (one set) or its subfolders")
-    compare.add_argument("--seed", type=int, default=0, help="seed of the random inputs")
+    compare.add_argument("--seed", type=_seed, default=0, help="seed of the random inputs")
     compare.add_argument("--float", dest="float_model", type=Path, metavar="FLOAT_MODEL",
                          help="also measure the quantization error against this float original "
                               "(accuracy, RMSE, MAE, relative L2, cosine similarity per output)")
@@ -113,14 +114,17 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("--json", action="store_true", help="print one JSON object")
     compare.set_defaults(run=_compare)
 
-    emulate = commands.add_parser("emulate", help="run the C kernels layer by layer on an emulated Cortex-M core")
+    emulate = commands.add_parser("emulate", help="run the C kernels layer by layer on an emulated Cortex-M or RISC-V core")
     emulate.add_argument("model", type=Path, help=".tflite file")
     emulate.add_argument("--core", required=True,
                          help="emulated core (QEMU), from targets/emulation/machines.toml: cortex-m0plus "
-                              "(plain C), cortex-m4f (DSP, SMLAD), cortex-m55 (Helium, MVE)")
-    emulate.add_argument("--seed", type=int, default=0, help="seed of the random input")
+                              "(plain C), cortex-m4f (DSP, SMLAD), cortex-m55 (Helium, MVE), rv32imc (plain C, "
+                              "RISC-V as in the ESP32-C3)")
+    emulate.add_argument("--seed", type=_seed, default=0, help="seed of the random input")
     emulate.add_argument("--json", action="store_true", help="print one JSON object")
     emulate.set_defaults(run=_emulate)
+
+    _add_build_parser(commands)
 
     _add_fit_parser(commands)
     _add_report_parser(commands)
@@ -134,7 +138,7 @@ def _parser() -> argparse.ArgumentParser:
                       help="TFLite Micro, LiteRT, both (default; also finds where they disagree), or "
                            "microinfer's C backend against its NumPy kernels")
     fuzz.add_argument("--examples", type=int, default=100, metavar="N", help="cases per operator and dtype")
-    fuzz.add_argument("--seed", type=int, default=0, help="campaign seed (same seed, same cases)")
+    fuzz.add_argument("--seed", type=_seed, default=0, help="campaign seed (same seed, same cases)")
     fuzz.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes")
     fuzz.add_argument("--out", type=Path, default=Path("fuzz-findings"), metavar="DIR",
                       help="where to write each finding's model, inputs, outputs and command")
@@ -144,7 +148,7 @@ def _parser() -> argparse.ArgumentParser:
     example = commands.add_parser("example", help="write an example model microinfer builds itself")
     example.add_argument("name", choices=sorted(EXAMPLES), help="which example")
     example.add_argument("-o", "--output", type=Path, help="output file (default: NAME.tflite)")
-    example.add_argument("--seed", type=int, default=0, help="seed of the (untrained) weights")
+    example.add_argument("--seed", type=_seed, default=0, help="seed of the (untrained) weights")
     example.add_argument("--float", dest="float_twin", action="store_true",
                          help="write the float32 twin instead (dequantized weights, float activations, same names)")
     example.set_defaults(run=_example)
@@ -160,14 +164,22 @@ def _add_fit_parser(commands) -> None:
     where.add_argument("--all-boards", action="store_true", help="rank every board")
     fit.add_argument("--clock-mhz", type=float, help="clock (default: the board's or the core's)")
     fit.add_argument("--kernels", choices=FIT_KERNEL_LIBRARIES,
-                     help="kernel library (default: CMSIS-NN on Cortex-M, ESP-NN on ESP32)")
-    fit.add_argument("--planner", choices=PLANNERS, default="tflm", help="arena planner (default tflm)")
+                     help="kernel library (default: CMSIS-NN on Cortex-M, ESP-NN on ESP32; microinfer: "
+                          "microinfer's own C kernels, as microinfer build uses them)")
+    fit.add_argument("--planner", choices=PLANNERS,
+                     help="arena planner (default tflm; best with --kernels microinfer, as microinfer build)")
+    fit.add_argument("--measure", action="store_true",
+                     help="with --kernels microinfer: build the library and run it on the emulated core (QEMU); "
+                          "RAM, flash and instructions are then measured")
     fit.add_argument("--weights-in", metavar="REGION", help="memory region holding the weights (default: flash)")
     fit.add_argument("--arena-in", metavar="REGION", help="memory region holding the tensor arena")
     fit.add_argument("--rate", metavar="N[/s|/h]", help="inferences per second (N or N/s) or per hour (N/h)")
     fit.add_argument("--battery", help="battery for the battery-life estimate (CR2032, 2xAA, ...)")
     fit.add_argument("--targets", type=Path, action="append", metavar="DIR",
                      help="also read cores/ and boards/ from DIR (before the built-in ones)")
+    fit.add_argument("--emulated", type=Path, metavar="JSON",
+                     help="with --kernels microinfer: the per-layer instruction counts `microinfer emulate --json` "
+                          "wrote for this model on a core of the same ISA path (used instead of the loop model)")
     fit.add_argument("--json", action="store_true", help="print one JSON object")
     fit.add_argument("--csv", type=Path, metavar="FILE", help="write the per-layer (or per-board) table to FILE")
     fit.set_defaults(run=_fit)
@@ -227,15 +239,39 @@ def _report(args) -> int:
     return 0
 
 
+def _seed(text: str) -> int:
+    """An argparse type: a seed is a whole number from 0 up (NumPy's generators take no others)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"a seed is 0 or more, not {value}")
+    return value
+
+
+PICTURE_SUFFIXES = (".png", ".svg", ".pdf")
+
+
+def _picture_path(path: Path) -> Path:
+    """``--png FILE``: a .png, .svg or .pdf file; without a suffix, FILE.png."""
+    if not path.suffix:
+        return path.with_suffix(".png")
+    if path.suffix.lower() not in PICTURE_SUFFIXES:
+        raise MicroinferError(f"--png {str(path)!r}: the file must end in {', '.join(PICTURE_SUFFIXES)} "
+                              f"(or have no suffix, for .png)")
+    return path
+
+
 def _rate(text: str | None) -> float | None:
     if text is None:
         return None
-    value, _, unit = text.partition("/")
+    value, slash, unit = text.partition("/")
     try:
         number = float(value)
     except ValueError:
         raise MicroinferError(f"--rate {text!r}: expected a number, N/s or N/h") from None
-    if unit not in ("", "s", "h"):
+    if unit not in (("s", "h") if slash else ("",)):
         raise MicroinferError(f"--rate {text!r}: the unit must be /s or /h")
     if not math.isfinite(number):
         raise MicroinferError(f"--rate {text!r}: expected a finite number")
@@ -248,11 +284,13 @@ def _fit(args) -> int:
 
     if args.all_boards:
         single = [flag for flag, value in (("--clock-mhz", args.clock_mhz), ("--weights-in", args.weights_in),
-                                           ("--arena-in", args.arena_in)) if value is not None]
+                                           ("--arena-in", args.arena_in), ("--measure", args.measure or None))
+                  if value is not None]
         if single:
             raise MicroinferError(f"{', '.join(single)}: only with --board or --core, not with --all-boards")
     model = load(args.model)
-    options = dict(planner=args.planner, rate_per_s=_rate(args.rate), battery=args.battery,
+    planner = args.planner or ("best" if args.kernels == "microinfer" else "tflm")
+    options = dict(planner=planner, rate_per_s=_rate(args.rate), battery=args.battery,
                    targets_dirs=args.targets, model_name=args.model.name)
     if args.all_boards:
         from .progress import bar
@@ -265,11 +303,22 @@ def _fit(args) -> int:
         if args.json:
             print(json.dumps({"model": args.model.name, "boards": [r.to_dict() for r in results]}, indent=1))
         else:
-            print(f"{args.model.name}: every board, best first (estimates; arena from the TFLite Micro planner)")
+            arena = ("the generated library's own plan" if args.kernels == "microinfer"
+                     else "the TFLite Micro planner")
+            print(f"{args.model.name}: every board, best first (estimates; arena from {arena})")
             print(fit_render.ranking_table(results))
         return 0
+    emulated = None
+    if args.emulated:
+        try:
+            emulated = json.loads(args.emulated.read_text())
+        except (OSError, ValueError) as error:
+            raise MicroinferError(f"--emulated {args.emulated}: cannot read emulate's JSON: {error}") from None
+    if args.measure and args.kernels != "microinfer":
+        raise MicroinferError("--measure builds microinfer's own library: add --kernels microinfer")
     result = estimate(model, args.board, core=args.core, clock_mhz=args.clock_mhz, kernels=args.kernels,
-                      weights_in=args.weights_in, arena_in=args.arena_in, **options)
+                      weights_in=args.weights_in, arena_in=args.arena_in, emulated=emulated,
+                      measure=args.measure, **options)
     if args.csv:
         with _writing(args.csv):
             args.csv.write_text(fit_render.layers_csv(result))
@@ -287,7 +336,7 @@ def _info(args) -> int:
 
 
 def _plan_arena(model, planner: str, abi: str, kernels: str, core: str | None,
-                resource_variables: int, **options) -> ArenaPlan:
+                resource_variables: int | None, **options) -> ArenaPlan:
     """The arena plan for one target (``core``: CMSIS-NN only)."""
     return plan(model, planner, abi=abi, kernels=kernels, core=core,
                 resource_variables=resource_variables, **options)
@@ -307,9 +356,8 @@ def _plan(args) -> int:
     # a reordered plan's scopes follow its order; labels keep the original operator numbers
     ordered = model if plan.operator_order is None else reordered_model(model, plan.operator_order, renumber=False)
     labels = plan_render.scope_labels(ordered)
-    if args.png and not args.png.suffix:
-        args.png = args.png.with_name(args.png.name + ".png")  # what matplotlib writes: say so
     if args.png:
+        args.png = _picture_path(args.png)
         with _writing(args.png):
             plan_render.write_png(plan, args.png, title=f"{args.model.name}: arena head, planner {plan.planner}",
                                   labels=labels, baseline=baseline)
@@ -532,6 +580,47 @@ def _emulate(args) -> int:
     else:
         print(format_emulation(args.model.name, result))
     return 0 if result.all_bit_exact else 1
+
+
+def _add_build_parser(commands) -> None:
+    build = commands.add_parser("build", help="write a model as a standalone C99 library (no interpreter, no malloc)")
+    build.add_argument("model", type=Path, help=".tflite file")
+    build.add_argument("-o", "--output", type=Path, required=True, metavar="DIR", help="folder to write the library into")
+    build.add_argument("--core", default="host",
+                       help="measure for: host (the system compiler) or an emulated core (QEMU): cortex-m0plus, "
+                            "cortex-m4f, cortex-m55 (default host)")
+    build.add_argument("--planner", choices=PLANNERS, default="best",
+                       help="arena planner (default best; tflm: TFLite Micro's own plan)")
+    build.add_argument("--name", help="C name of the library and prefix of its symbols (default: the model's file name)")
+    build.add_argument("--verify", action="store_true",
+                       help="run it on seeded inputs and check every output bit against microinfer's interpreter")
+    build.add_argument("--inputs", type=int, default=20, metavar="N", help="input sets --verify runs (default 20)")
+    build.add_argument("--seed", type=int, default=0, help="seed of the input sets")
+    build.add_argument("--sanitize", action="store_true",
+                       help="host: compile the test program with -fsanitize=address,undefined")
+    build.add_argument("--no-measure", action="store_true",
+                       help="only write the library: do not compile and run it (no sizes, no instructions)")
+    build.add_argument("--json", action="store_true", help="print one JSON object")
+    build.set_defaults(run=_build)
+
+
+def _build(args) -> int:
+    from .build import build
+    from .build.report import format_build
+
+    if args.inputs < 1:
+        raise MicroinferError(f"--inputs must be at least 1, not {args.inputs}")
+    if args.sanitize and args.core != "host":
+        raise MicroinferError("--sanitize applies to --core host (the sanitizers need the host's runtime)")
+    show = (lambda text: print(f"{text} ...", file=sys.stderr, flush=True)) if sys.stderr.isatty() else None
+    result = build(args.model, args.output, core=args.core, planner=args.planner, name=args.name,
+                   verify=args.verify, inputs=args.inputs, seed=args.seed, measure=not args.no_measure,
+                   sanitize=args.sanitize, progress=show)
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=1))
+    else:
+        print(format_build(result))
+    return 1 if args.verify and not result.bit_exact else 0
 
 
 def _example(args) -> int:

@@ -162,10 +162,12 @@ def compare(
                                          np.dtype(sg.tensors[t].type.numpy_dtype).name)
                 for op in sg.operators
                 for t in op.outputs
-                if t >= 0 and t not in internal
+                if t >= 0 and t not in internal and sg.tensors[t].type.numpy_dtype is not None
             }
             seen: set[tuple[int, int]] = set()
             for count, input_set in enumerate(inputs, 1):
+                if _keeps_state(model):  # reset_variables() does not make CALL_ONCE run again
+                    interpreter = interpreters[mode] = Interpreter(model, reference=mode)
                 interpreter.reset_variables()
                 try:
                     interpreter.run(input_set, intermediates=True)
@@ -189,6 +191,12 @@ def compare(
         if own:
             worker.close()
     return report
+
+
+def _keeps_state(model) -> bool:
+    """Whether the model keeps state that only a new interpreter starts afresh: resource
+    variables and CALL_ONCE (which runs once in an interpreter's life)."""
+    return any(op.op in ("CALL_ONCE", "VAR_HANDLE") for sg in model.subgraphs for op in sg.operators)
 
 
 def _accumulate(layer: LayerDiff, got: np.ndarray, expected: np.ndarray) -> None:

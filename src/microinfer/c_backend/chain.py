@@ -91,7 +91,7 @@ class CallChain:
         self._segments = segments
         self._failed = ctypes.c_int32(-1)
         self._failed_ref = ctypes.byref(self._failed)
-        self.c_steps = sum(s.count for s in segments if isinstance(s, _CSegment))
+        self.c_steps = sum(s.count for s in segments if isinstance(s, _CSegment))  # run from C
         self.python_steps = sum(1 for s in segments if isinstance(s, _PySegment))
 
     @classmethod
@@ -107,6 +107,8 @@ class CallChain:
         lib.mi_run_steps.argtypes = [ctypes.c_void_p, ctypes.c_int32, ctypes.POINTER(ctypes.c_int32)]
         lib.mi_run_steps.restype = ctypes.c_int32
         if not any(isinstance(steps[i][0], CStep) for i in order):
+            return None
+        if any(isinstance(steps[i][0], CStep) and len(steps[i][1].outputs) != 1 for i in order):
             return None
         static: dict[int, np.ndarray] = {}
         input_buffers = []
@@ -130,12 +132,13 @@ class CallChain:
             (kernel, node), data = steps[index], prepared[index]
             if isinstance(kernel, CStep):
                 step = _bind(kernel, node, data, static, python_outputs)
-                if step is None:
-                    return None
-                pending.append(step)
-                for tensor in node.outputs:
-                    static[tensor.index] = data.output
-                continue
+                if step is not None:
+                    pending.append(step)
+                    for tensor in node.outputs:
+                        static[tensor.index] = data.output
+                    continue
+                # a C call the program cannot bind (no argument list to read): it runs from Python
+                # between two C segments, into its own fixed output buffer
             if node.op.op in ALIAS_OPS and _aliasable(node, data, static):
                 source = static[node.inputs[0].index]
                 static[node.outputs[0].index] = source.reshape(tuple(data.output_shape))
@@ -145,7 +148,10 @@ class CallChain:
             segment = _PySegment(kernel, node, data, tuple(used), {})
             segments.append(segment)
             for tensor in node.outputs:
-                python_outputs[tensor.index] = segment
+                if isinstance(kernel, CStep):
+                    static[tensor.index] = data.output  # CCall.eval writes this buffer
+                else:
+                    python_outputs[tensor.index] = segment
         close_segment()
         return cls(lib, input_indices, input_buffers, static, segments)
 

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..tflite.types import ActivationFunction, TensorType
+from . import common
 from .fixedpoint import wrap, wrap_int32
 from .registry import TFLM, Node
 
@@ -74,12 +75,6 @@ def needs_litert(how: str = "it fails to prepare them", weights: int = 1,
     return check
 
 
-def round_half_away(values: np.ndarray) -> np.ndarray:
-    """``std::round`` of float32 values, as float64 integers (exact: float64 holds x + 0.5)."""
-    v = np.asarray(values, dtype=np.float64)
-    return np.trunc(v + np.copysign(0.5, v))
-
-
 @dataclass(frozen=True)
 class QuantizedRows:
     """Each row of a float matrix quantized to int8, with its scale and zero point."""
@@ -102,7 +97,7 @@ def _symmetric(x: np.ndarray) -> QuantizedRows:
     scale = np.where(zero, np.float32(1), safe / np.float32(127)).astype(np.float32)
     inverse = (np.float32(127) / safe).astype(np.float32)
     products = (x * inverse[:, None]).astype(np.float32)
-    values = np.clip(round_half_away(products), -127, 127)
+    values = np.clip(common.std_round(products), -127, 127)
     values[zero] = 0
     return QuantizedRows(values, scale, np.zeros(len(x), np.int64))
 
@@ -119,12 +114,12 @@ def _asymmetric(x: np.ndarray) -> QuantizedRows:
     min_error = 128.0 + np.abs(low64 / scale)
     max_error = 127.0 + np.abs(high64 / scale)
     zero_point = np.where(min_error < max_error, from_min, from_max)
-    zero_point = np.where(zero_point <= -128, -128, np.where(zero_point >= 127, 127, round_half_away(zero_point)))
+    zero_point = np.where(zero_point <= -128, -128, np.where(zero_point >= 127, 127, common.std_round(zero_point)))
     zero_point = np.where(flat, 0, zero_point).astype(np.int64)
     scale32 = scale.astype(np.float32)
     inverse = (np.float32(1) / scale32).astype(np.float32)
     shifted = (zero_point.astype(np.float32)[:, None] + (x * inverse[:, None]).astype(np.float32)).astype(np.float32)
-    values = np.clip(round_half_away(shifted), -128, 127)
+    values = np.clip(common.std_round(shifted), -128, 127)
     values[flat] = 0
     return QuantizedRows(values, scale32, zero_point)
 

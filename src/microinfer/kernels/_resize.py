@@ -19,6 +19,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ..errors import InvalidInputError
 from ..tflite.types import TensorType
 from . import _shapes
 from .registry import TFLITE, TFLM, Node
@@ -108,7 +109,7 @@ def check_fed_size(op: str, fed: np.ndarray, expected: tuple[int, int]) -> None:
     """A size fed at run time must be the declared output's (height, width)."""
     values = tuple(int(v) for v in np.asarray(fed).reshape(-1)[:2])
     if values != expected:
-        raise ValueError(f"{op}: the size input is {list(values)} but the output tensor is declared "
+        raise InvalidInputError(f"{op}: the size input is {list(values)} but the output tensor is declared "
                          f"{expected[0]}x{expected[1]}; LiteRT would resize the output to the fed size, "
                          f"which a static shape cannot follow")
 

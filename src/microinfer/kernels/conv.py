@@ -1,4 +1,7 @@
-"""CONV_2D: 2-D convolution (with groups), int8 / int16x8 / float32, and hybrid.
+"""CONV_2D: 2-D convolution (with groups), int8 / int16x8 / float32, hybrid, and (LiteRT) uint8.
+
+uint8 is LiteRT's legacy asymmetric scheme: the filter has a zero point too, one multiplier for
+the tensor from the float32 product of the input and filter scales.
 
 im2col is a strided view of the zero-padded input; the products are summed by one float64 BLAS
 matmul (per group), exact for integer data (see ``_conv_util``).
@@ -86,7 +89,7 @@ def _output_shape_matches(node: Node) -> bool:
 
 _bias_valid = cu.bias_per_output_channel(
     (0, 1, 2), TensorType.INT32,
-    "Bias, when given, has one element per filter and is int32 (int8), int64 (int16; TFLite Micro also int32) or float32",
+    "Bias, when given, has one element per filter and is int32 (int8, uint8), int64 (int16; TFLite Micro also int32) or float32",
 )
 
 
@@ -113,7 +116,7 @@ def _requantizer_in_range(node: Node) -> bool:
 
 _types = cu.filter_types(
     (TensorType.INT8, TensorType.INT4),
-    "Input/output int8 with int8 or int4 filter, int16 with int8 filter, all float32, or float32 with int8 or int4 filter (hybrid)",
+    "Input/output int8 with int8 or int4 filter, int16 with int8 filter, all uint8 (LiteRT), all float32, or float32 with int8 or int4 filter (hybrid)",
 )
 
 
@@ -131,11 +134,13 @@ def _uses_wide_accumulator(node: Node) -> bool:
     return b is None or b.type is TensorType.INT64
 
 
-@register("CONV_2D", versions=range(1, 9), types=("int8", "int4x8", "int16x8", "float32", "hybrid"))
+@register("CONV_2D", versions=range(1, 9), types=("int8", "int4x8", "int16x8", "uint8", "float32", "hybrid"),
+          inputs=(2, 3), outputs=1, optional_inputs=(2,))
 class Conv2D(Kernel):
     constraints = (
         _types,
         cu.hybrid_needs_litert,
+        common.tflm_refuses_uint8,
         cu.filter_and_bias_available,
         _four_dimensional,
         _groups_valid,
@@ -149,7 +154,9 @@ class Conv2D(Kernel):
         cu.zero_filter_zero_points,
         common.supported_activation,
         common.quantized_tensors_have_parameters,
+        cu.uint8_filter_per_tensor,
         cu.positive_scales,
+        cu.uint8_bias_scale_matches,
         _requantizer_in_range,
     )
 
@@ -167,12 +174,13 @@ class Conv2D(Kernel):
             return _prepare_hybrid(node, geometry)
         dtype = np.float64
         if x.type is not TensorType.FLOAT32:
-            dtype = cu.exact_accumulator_dtype(kh * kw * cin_g, cu.max_input_magnitude(x))
+            dtype = cu.exact_accumulator_dtype(kh * kw * cin_g, cu.max_input_magnitude(x), cu.max_filter_magnitude(w))
         wide = x.type is TensorType.INT16 and _uses_wide_accumulator(node)
         runtime_bias = b is not None and not b.is_constant
+        output = cu.make_output_stage(node, x, w, None if runtime_bias else b, y, cout, wide)
         return ConvData(
-            weights=_filter_matrix(w.data, groups, dtype) if w.is_constant else None,
-            output=cu.make_output_stage(node, x, w, None if runtime_bias else b, y, cout, wide),
+            weights=_filter_matrix(w.data, groups, dtype, output.filter_offset) if w.is_constant else None,
+            output=output,
             runtime_filter=not w.is_constant,
             runtime_bias=runtime_bias,
             weights_dtype=dtype,
@@ -182,7 +190,9 @@ class Conv2D(Kernel):
     def eval(self, data: ConvData | HybridConvData, inputs):
         if isinstance(data, HybridConvData):
             return [_eval_hybrid(data, inputs)]
-        weights = _filter_matrix(inputs[1], data.groups, data.weights_dtype) if data.runtime_filter else data.weights
+        weights = data.weights
+        if data.runtime_filter:
+            weights = _filter_matrix(inputs[1], data.groups, data.weights_dtype, data.output.filter_offset)
         xf = inputs[0].astype(weights.dtype)
         if data.output.input_offset:
             xf += data.output.input_offset  # padding then contributes 0, as the reference skips it
@@ -191,10 +201,11 @@ class Conv2D(Kernel):
         return [data.output(acc, bias).reshape(data.output_shape)]
 
 
-def _filter_matrix(values, groups: int, dtype) -> np.ndarray:
-    """(cout, kh, kw, cin_g) -> (groups, kh*kw*cin_g, cout_g), matching the im2col column order."""
+def _filter_matrix(values, groups: int, dtype, offset: int = 0) -> np.ndarray:
+    """(cout, kh, kw, cin_g) -> (groups, kh*kw*cin_g, cout_g), matching the im2col column order,
+    with ``offset`` (a uint8 filter's) added to every value."""
     cout = values.shape[0]
-    weights = np.asarray(values, np.float64).reshape(groups, cout // groups, -1).transpose(0, 2, 1)
+    weights = (np.asarray(values, np.float64) + offset).reshape(groups, cout // groups, -1).transpose(0, 2, 1)
     return np.ascontiguousarray(weights.astype(dtype))
 
 

@@ -1,4 +1,5 @@
-"""DEPTHWISE_CONV_2D: per-channel 2-D convolution with any depth multiplier, int8 / int16x8 / float32.
+"""DEPTHWISE_CONV_2D: per-channel 2-D convolution with any depth multiplier, int8 / int16x8 /
+float32, and (LiteRT) uint8 with a filter zero point and one multiplier for the tensor.
 
 Output channel ``c * depth_multiplier + m`` filters input channel ``c`` with filter slice
 ``[0, :, :, c * depth_multiplier + m]``. The sum runs as one vectorised multiply-add per filter
@@ -69,13 +70,14 @@ def _output_shape_matches(node: Node) -> bool:
 
 
 def _bias_valid(node: Node) -> bool:
-    """Bias, when given, has one element per output channel and is int32 (int8), int64 (int16) or float32"""
+    """Bias, when given, has one element per output channel and is int32 (int8, uint8), int64 (int16) or float32"""
     x, w, b = node.input(0), node.input(1), node.input(2)
     if b is None or not cu.tensors_4d(x, w):
         return True
     if b.num_elements != w.shape[-1]:
         return False
-    expected = {TensorType.INT8: TensorType.INT32, TensorType.INT16: TensorType.INT64}.get(x.type, TensorType.FLOAT32)
+    expected = {TensorType.INT8: TensorType.INT32, TensorType.UINT8: TensorType.INT32,
+                TensorType.INT16: TensorType.INT64}.get(x.type, TensorType.FLOAT32)
     return b.type is expected
 
 
@@ -101,7 +103,7 @@ def _requantizer_in_range(node: Node) -> bool:
 
 _types = cu.filter_types(
     (TensorType.INT8,),
-    "Input/output int8 with int8 or int4 filter, int16 with int8 filter, all float32, or float32 with int8 filter (hybrid)",
+    "Input/output int8 with int8 or int4 filter, int16 with int8 filter, all uint8 (LiteRT), all float32, or float32 with int8 filter (hybrid)",
 )
 
 
@@ -114,11 +116,13 @@ def _hybrid_scale_per_channel(node: Node) -> bool:
     return len(q.scale) == w.shape[3] and w.shape[q.quantized_dimension] == len(q.scale)
 
 
-@register("DEPTHWISE_CONV_2D", versions=range(1, 8), types=("int8", "int4x8", "int16x8", "float32", "hybrid"))
+@register("DEPTHWISE_CONV_2D", versions=range(1, 8), types=("int8", "int4x8", "int16x8", "uint8", "float32", "hybrid"),
+          inputs=(2, 3), outputs=1, optional_inputs=(2,))
 class DepthwiseConv2D(Kernel):
     constraints = (
         _types,
         cu.hybrid_needs_litert,
+        common.tflm_refuses_uint8,
         cu.filter_and_bias_available,
         _four_dimensional,
         _depth_multiplier_consistent,
@@ -132,7 +136,9 @@ class DepthwiseConv2D(Kernel):
         cu.zero_filter_zero_points,
         common.supported_activation,
         common.quantized_tensors_have_parameters,
+        cu.uint8_filter_per_tensor,
         cu.positive_scales,
+        cu.uint8_bias_scale_matches,
         _requantizer_in_range,
     )
 
@@ -144,8 +150,8 @@ class DepthwiseConv2D(Kernel):
         _, pad_h = cu.conv_padding(o.padding, o.stride_h, o.dilation_h_factor, x.shape[1], kh)
         _, pad_w = cu.conv_padding(o.padding, o.stride_w, o.dilation_w_factor, x.shape[2], kw)
         dtype = np.float32 if x.type is TensorType.FLOAT32 and w.type is TensorType.FLOAT32 else np.float64
-        if x.type in (TensorType.INT8, TensorType.INT16):
-            dtype = cu.exact_accumulator_dtype(kh * kw, cu.max_input_magnitude(x))
+        if x.type in (TensorType.INT8, TensorType.INT16, TensorType.UINT8):
+            dtype = cu.exact_accumulator_dtype(kh * kw, cu.max_input_magnitude(x), cu.max_filter_magnitude(w))
         runtime_bias = b is not None and not b.is_constant
         hybrid = cu.is_hybrid(node)
         if hybrid:
@@ -158,7 +164,7 @@ class DepthwiseConv2D(Kernel):
         return DepthwiseData(
             output_shape=tuple(y.shape),
             multiplier=o.depth_multiplier,
-            weights=_filter_taps(w.data, x.shape[3], dtype) if w.is_constant else None,
+            weights=_filter_taps(w.data, x.shape[3], dtype, cu.filter_offset(w)) if w.is_constant else None,
             stride=(o.stride_h, o.stride_w),
             dilation=(o.dilation_h_factor, o.dilation_w_factor),
             pad=(pad_h, pad_w),
@@ -170,7 +176,10 @@ class DepthwiseConv2D(Kernel):
 
     def eval(self, data: DepthwiseData, inputs):
         x = inputs[0]
-        weights = _filter_taps(inputs[1], x.shape[3], data.weights_dtype) if data.runtime_filter else data.weights
+        weights = data.weights
+        if data.runtime_filter:
+            offset = data.output.filter_offset if data.output else 0  # (hybrid: no output stage)
+            weights = _filter_taps(inputs[1], x.shape[3], data.weights_dtype, offset)
         bias = inputs[2] if data.runtime_bias else None
         if data.output is None:
             return [_eval_hybrid(data, x, weights, bias)]
@@ -180,10 +189,12 @@ class DepthwiseConv2D(Kernel):
         return [data.output(_sums(data, xf, weights), bias)]
 
 
-def _filter_taps(values, in_channels: int, dtype) -> np.ndarray:
-    """(1, kh, kw, cout) -> (kh, kw, in_channels, depth_multiplier)."""
+def _filter_taps(values, in_channels: int, dtype, offset: int = 0) -> np.ndarray:
+    """(1, kh, kw, cout) -> (kh, kw, in_channels, depth_multiplier), with ``offset`` (a uint8
+    filter's) added to every value."""
     _, kh, kw, cout = values.shape
-    return np.asarray(values, dtype).reshape(kh, kw, in_channels, cout // in_channels)
+    taps = (np.asarray(values, np.float64) + offset).astype(dtype)
+    return taps.reshape(kh, kw, in_channels, cout // in_channels)
 
 
 def _sums(data: DepthwiseData, x: np.ndarray, weights: np.ndarray) -> np.ndarray:

@@ -1,4 +1,5 @@
-"""FULLY_CONNECTED: y = activation(x W^T + b), int8 / int16x8 / float32, and hybrid.
+"""FULLY_CONNECTED: y = activation(x W^T + b), int8 / int16x8 / float32, hybrid, and (LiteRT)
+uint8 with a weights zero point.
 
 int8 activations may also come with int4 weights (TensorType.INT4, two values a byte): the loader
 unpacks them to int8 values as both references do before running their int8 kernel, so the
@@ -33,7 +34,7 @@ from .registry import TFLM, Kernel, Node, register
 
 @dataclass(frozen=True)
 class FullyConnectedData:
-    kind: str  # "int8", "int16x8", "float32"
+    kind: str  # "int8", "int16x8", "uint8", "float32"
     output_shape: tuple[int, ...]
     weights_t: np.ndarray  # (depth, units): float32/float64 holding exact integers, or float32
     bias: np.ndarray | None  # int64 with the input offset folded in (sum_k offset*w[u,k]), or float32
@@ -72,6 +73,7 @@ _COMBOS = {
     (TensorType.INT8, TensorType.INT8, TensorType.INT8),
     (TensorType.INT8, TensorType.INT4, TensorType.INT8),
     (TensorType.INT16, TensorType.INT8, TensorType.INT16),
+    (TensorType.UINT8, TensorType.UINT8, TensorType.UINT8),  # LiteRT
     (TensorType.FLOAT32, TensorType.FLOAT32, TensorType.FLOAT32),
     (TensorType.FLOAT32, TensorType.INT8, TensorType.FLOAT32),  # hybrid
     (TensorType.FLOAT32, TensorType.INT4, TensorType.FLOAT32),  # hybrid
@@ -79,7 +81,7 @@ _COMBOS = {
 
 
 def _types_supported(node: Node) -> bool:
-    """Input/output int8 with int8 or int4 weights, int16 with int8 weights, all float32, or float32 with int8 or int4 weights (hybrid)"""
+    """Input/output int8 with int8 or int4 weights, int16 with int8 weights, all uint8 (LiteRT), all float32, or float32 with int8 or int4 weights (hybrid)"""
     x, w = node.input(0), node.input(1)
     y = node.outputs[0]
     if w is None:
@@ -118,11 +120,82 @@ def _activation_supported(node: Node) -> bool:
     return common.supported_activation(node)
 
 
+def _uint8_weights_per_tensor(node: Node) -> bool:
+    """uint8 (LiteRT): the weights have one scale and zero point"""
+    w = node.input(1)
+    if w is None or w.type is not TensorType.UINT8:
+        return True
+    return w.quantization is not None and len(w.quantization.scale) == 1
+
+
+def _multiplier_in_range(node: Node) -> bool:
+    """uint8 (LiteRT): input scale x weight scale / output scale is below 2**30"""
+    x, w, y = node.input(0), node.input(1), node.outputs[0]
+    if x.type is not TensorType.UINT8 or not all(float(common.scale_of(t)) > 0 for t in (x, w, y)):
+        return True
+    return quantize_multiplier(_real_multipliers(x, w, y)[0])[1] <= 30
+
+
+def _uint8_shifted_sums_fit(node: Node) -> bool:
+    """uint8 (LiteRT): where input scale x weight scale / output scale is 1 or more, every sum shifted left by the multiplier's exponent fits in int32 (LiteRT's legacy kernel overflows there, with an undefined result)"""
+    x, w, b, y = node.input(0), node.input(1), node.input(2), node.outputs[0]
+    if x.type is not TensorType.UINT8 or not all(float(common.scale_of(t)) > 0 for t in (x, w, y)):
+        return True
+    if not _weights_2d(node) or not _multiplier_in_range(node):
+        return True  # left to those constraints
+    shift = quantize_multiplier(_real_multipliers(x, w, y)[0])[1]
+    if shift <= 0:
+        return True
+    x_zero, w_zero = common.zero_point_of(x), common.zero_point_of(w)
+    largest_input = max(x_zero, 255 - x_zero)
+    units, depth = w.shape
+    if w.is_constant:
+        weight_sums = np.abs(np.asarray(w.data, np.int64) - w_zero).sum(axis=1)
+    else:
+        weight_sums = np.full(units, depth * max(w_zero, 255 - w_zero), np.int64)
+    if b is None:
+        bias = np.zeros(units, np.int64)
+    elif b.is_constant:
+        bias = np.abs(np.asarray(b.data, np.int64).reshape(-1))
+    else:
+        bias = np.full(units, 1 << 31, np.int64)
+    largest_sum = int((largest_input * weight_sums + bias).max(initial=0))
+    return largest_sum << shift < 1 << 31
+
+
 def _weights_2d(node: Node) -> bool:
     """Weights are 2-D (units, depth) and the input's element count is a multiple of depth"""
     w = node.input(1)
     x = node.input(0)
     return w is not None and len(w.shape) == 2 and w.shape[1] > 0 and x.num_elements % w.shape[1] == 0
+
+
+def _output_shape(node: Node) -> bool:
+    """The output's last dimension is the weights' units and it holds one row per input row (with keep_num_dims: the input's shape with units last)"""
+    x, w, y = node.input(0), node.input(1), node.outputs[0]
+    if not _weights_2d(node) or not y.shape:
+        return True  # refused for its weights
+    units, depth = w.shape
+    rows = x.num_elements // depth
+    if node.options.keep_num_dims and tuple(y.shape) != (*x.shape[:-1], units):
+        return False
+    return y.shape[-1] == units and y.num_elements == rows * units
+
+
+def _bias_size(node: Node) -> bool:
+    """The bias, when given, has one element per unit"""
+    w, b = node.input(1), node.input(2)
+    return b is None or not _weights_2d(node) or b.num_elements == w.shape[0]
+
+
+_BIAS_TYPES = {TensorType.INT8: (TensorType.INT32,), TensorType.UINT8: (TensorType.INT32,),
+               TensorType.INT16: (TensorType.INT64, TensorType.INT32), TensorType.FLOAT32: (TensorType.FLOAT32,)}
+
+
+def _bias_type(node: Node) -> bool:
+    """The bias, when given, is int32 (int8 and uint8 inputs), int64 or int32 (int16) or float32 (float32, hybrid): the type the kernels read"""
+    x, b = node.input(0), node.input(2)
+    return b is None or b.type in _BIAS_TYPES.get(x.type, (b.type,))
 
 
 def _default_weights_format(node: Node) -> bool:
@@ -163,21 +236,29 @@ def _bias_scale_matches(node: Node) -> bool:
     return abs(product - bias_scale) / float(common.scale_of(y)) <= 0.02
 
 
-@register("FULLY_CONNECTED", versions=range(1, 14), types=("int8", "int4x8", "int16x8", "float32", "hybrid"))
+@register("FULLY_CONNECTED", versions=range(1, 14), types=("int8", "int4x8", "int16x8", "uint8", "float32", "hybrid"),
+          inputs=(2, 3), outputs=1, optional_inputs=(2,))
 class FullyConnected(Kernel):
     constraints = (
         _types_supported,
         _hybrid.needs_litert(),
+        common.tflm_refuses_uint8,
         common.weights_and_bias_available("Weights", "weights"),
         _hybrid_asymmetric_constant,
         _weights_2d,
+        _output_shape,
+        _bias_size,
+        _bias_type,
         _default_weights_format,
         _int4_weights_quantized,
         _int4_per_tensor_for_tflm,
         _hybrid_quantization,
         _activation_supported,
         common.quantized_tensors_have_parameters,
+        _uint8_weights_per_tensor,
         _bias_scale_matches,
+        _multiplier_in_range,
+        _uint8_shifted_sums_fit,
     )
 
     def prepare(self, node: Node) -> FullyConnectedData | HybridFullyConnectedData:
@@ -201,7 +282,7 @@ class FullyConnected(Kernel):
         multiplier = np.broadcast_to(np.array([m for m, _ in multipliers], np.int64), units)
         shift = np.broadcast_to(np.array([s for _, s in multipliers], np.int64), units)
         input_offset = -common.zero_point_of(x)
-        max_input = 1 << (15 if x.type is TensorType.INT16 else 7)
+        max_input = {TensorType.INT16: 1 << 15, TensorType.UINT8: 255}.get(x.type, 1 << 7)
         if runtime_weights or runtime_bias:
             weights_t, bias = None, None
             max_weight, may_wrap = 255, True  # wrapping a sum that does not overflow changes nothing
@@ -214,9 +295,11 @@ class FullyConnected(Kernel):
         weights_dtype = _exact_dtype(depth * max_input * max_weight)
         lo, hi = common.activation_range_quantized(activation, y)
         wide = x.type is TensorType.INT16 and (b is None or b.type is TensorType.INT64)
-        litert = node.reference != TFLM
+        # LiteRT scales int8/int16 sums in double; its legacy uint8 kernel uses the fixed-point
+        # multiplier as TFLite Micro does.
+        litert = node.reference != TFLM and x.type is not TensorType.UINT8
         return FullyConnectedData(
-            kind="int16x8" if x.type is TensorType.INT16 else "int8",
+            kind={TensorType.INT16: "int16x8", TensorType.UINT8: "uint8"}.get(x.type, "int8"),
             output_shape=y.shape,
             weights_t=None if weights_t is None else np.ascontiguousarray(weights_t.astype(weights_dtype)),
             bias=bias,
@@ -266,7 +349,7 @@ class FullyConnected(Kernel):
         else:
             out = data.rescale(acc) + data.output_offset
         out = np.clip(out, data.act_min, data.act_max)
-        dtype = np.int16 if data.kind == "int16x8" else np.int8
+        dtype = {"int16x8": np.int16, "uint8": np.uint8}.get(data.kind, np.int8)
         return [out.astype(dtype).reshape(data.output_shape)]
 
 
@@ -334,7 +417,10 @@ def _exact_dtype(largest_sum: int) -> type:
 
 
 def _real_multipliers(x, w, y) -> list[float]:
-    """input_scale * weight_scale / output_scale, per channel or per tensor, in double."""
+    """input_scale * weight_scale / output_scale, per channel or per tensor, in double (uint8:
+    the two scales multiplied in float32 first, as LiteRT's legacy kernel does)."""
+    if x.type is TensorType.UINT8:
+        return [common.uint8_real_multiplier(x, w, y)]
     input_scale = float(common.scale_of(x))
     output_scale = float(common.scale_of(y))
     return [input_scale * float(s) / output_scale for s in common.channel_scales(w)]

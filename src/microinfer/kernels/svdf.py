@@ -83,13 +83,6 @@ def _int8(node: Node) -> bool:
     return node.input(0) is not None and node.input(0).type is TensorType.INT8
 
 
-def _five_inputs(node: Node) -> bool:
-    """The operator has 5 inputs (input, feature weights, time weights, bias, state) and 1 output"""
-    return len(node.inputs) == 5 and len(node.outputs) == 1 and all(
-        node.inputs[i] is not None for i in (0, 1, 2, 4)
-    )
-
-
 def _is_hybrid(node: Node) -> bool:
     return _hybrid.is_hybrid(node, types=(TensorType.INT8,))
 
@@ -115,8 +108,6 @@ def _types_supported(node: Node) -> bool:
 
 def _shapes(node: Node) -> bool:
     """Input (batch, input_size), feature weights (filters, input_size), time weights (filters, memory), bias (units,), state (batch, memory*filters), output (batch, units) with filters = units*rank, rank >= 1"""
-    if not _five_inputs(node):
-        return False
     x, wf, wt, b, s = (node.input(i) for i in range(5))
     y = node.outputs[0]
     rank = node.options.rank
@@ -172,10 +163,12 @@ def _per_tensor(node: Node) -> bool:
     )
 
 
-@register("SVDF", versions=range(1, 5), types=("int8", "float32", "hybrid"))
+@register("SVDF", versions=range(1, 5), types=("int8", "float32", "hybrid"), inputs=5, outputs=1,
+          optional_inputs=(3,))
 class Svdf(Kernel):
+    """Inputs: input, feature weights, time weights, bias, activation state."""
+
     constraints = (
-        _five_inputs,
         _types_supported,
         _hybrid.needs_litert(types=(TensorType.INT8,)),
         _shapes,

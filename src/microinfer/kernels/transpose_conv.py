@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import InvalidInputError
 from ..tflite.types import TensorType
 from . import _conv_util as cu
 from . import _shapes, common
@@ -117,7 +118,8 @@ def _weights_zero_points(node: Node) -> bool:
     return cu.zero_filter_zero_points(node)
 
 
-@register("TRANSPOSE_CONV", versions=range(1, 6), types=("int8", "int16x8", "float32"))
+@register("TRANSPOSE_CONV", versions=range(1, 6), types=("int8", "int16x8", "float32"), inputs=(3, 4), outputs=1,
+          optional_inputs=(3,))
 class TransposeConv(Kernel):
     constraints = (
         _types_supported,
@@ -186,7 +188,7 @@ def _check_fed_output_shape(fed: np.ndarray, declared: tuple[int, ...]) -> None:
     declared one, which is all a static shape can hold."""
     values = [int(v) for v in np.asarray(fed).reshape(-1)]
     if tuple(values) != tuple(declared):
-        raise ValueError(
+        raise InvalidInputError(
             f"TRANSPOSE_CONV: the output_shape input is {values} but the output tensor is declared "
             f"{list(declared)}; LiteRT would resize the output to the fed shape (or fail when it does "
             f"not fit the input), which a static shape cannot follow. TFLite Micro ignores the fed "

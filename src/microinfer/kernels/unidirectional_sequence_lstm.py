@@ -60,6 +60,7 @@ from .fixedpoint import (
     rounding_divide_by_pot,
     saturate_raw,
     tanh_fixed,
+    wrap_int32,
 )
 from .registry import TFLM, Kernel, Node, register
 
@@ -314,10 +315,15 @@ def _int16_gate_scales(node: Node) -> bool:
     return all(int(np.abs(np.asarray(node.inputs[i].data, np.int64)).max(initial=0)) < 1 << 40 for i in BIASES)
 
 
-@register("UNIDIRECTIONAL_SEQUENCE_LSTM", versions=range(1, 5), types=("int8", "int16x8", "float32", "hybrid"))
+# The schema's 24 inputs; CIFG drops the input gate's tensors, and peepholes, projection and
+# layer norm are optional.
+OPTIONAL_INPUTS = (1, 5, 9, 10, 11, 12, 16, 17, 20, 21, 22, 23)
+
+
+@register("UNIDIRECTIONAL_SEQUENCE_LSTM", versions=range(1, 5), types=("int8", "int16x8", "float32", "hybrid"),
+          inputs=24, outputs=1, optional_inputs=OPTIONAL_INPUTS)
 class UnidirectionalSequenceLstm(Kernel):
     constraints = (
-        _all_inputs,
         _lstm_wiring,
         _standard_unless_litert_float,
         _types_supported,
@@ -442,8 +448,9 @@ def _step_int8(data: LstmData, x, h, c):
     tflm = data.reference == TFLM
     gates = []
     for g in range(4):
-        acc_x = (xs @ data.input_weights[g].T).astype(np.int64) + data.biases[g]
-        acc_h = (hs @ data.recurrent_weights[g].T).astype(np.int64)
+        # The references sum in int32, wrapping when a huge bias overflows it.
+        acc_x = wrap_int32((xs @ data.input_weights[g].T).astype(np.int64) + data.biases[g])
+        acc_h = wrap_int32((hs @ data.recurrent_weights[g].T).astype(np.int64))
         part_x = _sat16(multiply_by_quantized_multiplier(acc_x, *data.input_multipliers[g], data.rounding))
         part_h = multiply_by_quantized_multiplier(acc_h, *data.recurrent_multipliers[g], data.rounding)
         if tflm:

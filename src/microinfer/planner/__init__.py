@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from ..errors import UnsupportedTargetError
+from ..validation import check_structure
 from ..tflite import load
 from ..tflite.model import Model
 from . import tail
@@ -98,7 +99,7 @@ def plan(
     core: str | None = None,
     in_place_depthwise: bool = True,
     reorder: bool = True,
-    resource_variables: int = 0,
+    resource_variables: int | None = None,
     progress: Callable[[int, int | None], None] | None = None,
 ) -> ArenaPlan:
     """The whole TFLite Micro arena for ``model``: head planned by ``planner``, persistent tail
@@ -124,7 +125,8 @@ def plan(
 
     ``resource_variables``: the slots of the ``MicroResourceVariables`` the application creates
     and hands the interpreter (two tail allocations; TFLM's generic benchmark tool creates 100,
-    its examples none). 0 by default.
+    its examples none). By default (None) as TFLite Micro's Python interpreter does: one slot
+    per distinct shared_name of the model's VAR_HANDLEs, none for a model without them.
 
     ``progress(done, None)`` is called after each placement the ``best`` planner tries.
     """
@@ -149,11 +151,11 @@ def plan(
             f"core {core!r}: a core only selects CMSIS-NN scratch sizes; use kernels='cmsis-nn' "
             f"(kernel libraries: {', '.join(KERNEL_LIBRARIES)})")
     model = model if isinstance(model, Model) else load(model)
-    scratch = [(model.main.index, op, size)
-               for op, size in tail.scratch_requests(model, abi=abi, **target)]
+    check_structure(model)
+    scratch = tail.subgraph_scratch_requests(model, abi=abi, **target)
     head = plan_head(model, planner, scratch, alias=alias, in_place=in_place,
                      in_place_depthwise=in_place_depthwise, reorder=reorder, progress=progress)
-    if not isinstance(resource_variables, int) or resource_variables < 0:
+    if resource_variables is not None and (not isinstance(resource_variables, int) or resource_variables < 0):
         raise UnsupportedTargetError(
             f"resource_variables (MicroResourceVariables slots) must be a count >= 0, "
             f"not {resource_variables!r}")
@@ -169,8 +171,21 @@ def plan(
             model, head.head_bytes, abi, resource_variables=resource_variables, **target),
         # CMSIS-NN figures are never exact: rules read from source, not measured
         exact=all(a.exact for a in allocations) and not target and not unknown and not from_source,
-        notes=head.notes + _operator_notes(unknown, from_source),
+        notes=head.notes + _operator_notes(unknown, from_source) + _refusal_notes(model),
     )
+
+
+def _refusal_notes(model: Model) -> tuple[str, ...]:
+    """What keeps microinfer (with TFLite Micro's rules) from running the model, when anything
+    does: the plan is then what TFLite Micro would lay out if it prepared the model."""
+    from ..validation import refusals
+
+    problems = refusals(model)
+    if not problems:
+        return ()
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    return (f"microinfer refuses to run this model with reference='tflm': {problems[0]}{more}; "
+            f"TFLite Micro may refuse it too",)
 
 
 def _operator_notes(unknown: list[str], from_source: list[str]) -> tuple[str, ...]:

@@ -30,7 +30,8 @@ class Conv2DC(CKernel):
         x, w = node.input(0), node.input(1)
         params = ConvParams(stage.input_offset, q.output_offset, *conv_tiles(spec.stride, spec.pad, spec.dilation),
                             activation(q))
-        call = ConvFamilyCall(self.lib, "CONV_2D", x.shape, w.shape, spec.output_shape, int16, w.data)
+        call = ConvFamilyCall(self.lib, "CONV_2D", x.shape, w.shape, spec.output_shape, int16, w.data,
+                              window=(spec.stride, spec.pad, spec.dilation))
         cout, kh, kw, cin = w.shape
         if int16:
             # int32 partial sums over one pixel's channels, int64 across taps

@@ -28,7 +28,8 @@ class DepthwiseConv2DC(CKernel):
         x, w = node.input(0), node.input(1)
         params = DwConvParams(stage.input_offset, q.output_offset, spec.multiplier,
                               *conv_tiles(spec.stride, spec.pad, spec.dilation), activation(q))
-        call = ConvFamilyCall(self.lib, "DEPTHWISE_CONV_2D", x.shape, w.shape, spec.output_shape, int16, w.data)
+        call = ConvFamilyCall(self.lib, "DEPTHWISE_CONV_2D", x.shape, w.shape, spec.output_shape, int16, w.data,
+                              window=(spec.stride, spec.pad, spec.dilation))
         _, kh, kw, _ = w.shape
         if int16:
             size = self.lib.mi_depthwise_conv_s16_get_buffer_size

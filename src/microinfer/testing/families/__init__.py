@@ -13,7 +13,8 @@ joins them.
 from __future__ import annotations
 
 from .._draw import ACTIVATION_TYPE
-from . import data_movement, elementwise, hybrid, matmul, recurrent, reduce, resize
+from . import (control_flow, data_movement, detection, elementwise, hybrid, matmul, quantization,
+               recurrent, reduce, resize, signal, uint8, unary)
 
 
 def merge(base: dict, extra: dict) -> dict:
@@ -35,5 +36,6 @@ def merge(base: dict, extra: dict) -> dict:
 
 
 GENERATED: dict = {}
-for _module in (data_movement, elementwise, matmul, reduce, resize, hybrid, recurrent):
+for _module in (data_movement, elementwise, matmul, reduce, resize, hybrid, recurrent, unary, signal,
+                quantization, uint8, detection, control_flow):
     GENERATED = merge(GENERATED, _module.GENERATED)
