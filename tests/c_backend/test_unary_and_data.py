@@ -37,9 +37,12 @@ def must_run_in_c(model: bytes, reference: str) -> bool:
     x, y = sg.tensors[op.inputs[0]], sg.tensors[op.outputs[0]]
     kinds = (x.type.name, y.type.name)
     if op.op in DATA_OPS:
-        return y.num_elements > 0
+        rescaled = op.op == "CONCATENATION" and y.type.name == "UINT8" and any(
+            _quantization_of(sg.tensors[i]) != _quantization_of(y) for i in op.inputs)
+        return y.num_elements > 0 and not rescaled
     if op.op == "QUANTIZE" and kinds[0] in ("FLOAT32", "INT16"):
-        return kinds[1] in ("INT8", "INT16") or (kinds[0] == "INT16" and kinds[1] == "INT32")
+        per_channel = y.quantization is not None and len(y.quantization.scale) > 1
+        return (kinds[1] in ("INT8", "INT16") and not per_channel) or (kinds[0] == "INT16" and kinds[1] == "INT32")
     if op.op in TABLE_OPS:
         return kinds[0] == "INT8" and y.type.numpy_dtype.itemsize <= 4
     if op.op in BINARY_OPS:
@@ -56,6 +59,11 @@ def must_run_in_c(model: bytes, reference: str) -> bool:
     if op.op == "MEAN":
         return kinds[0] in ("INT8", "INT16")
     return op.op == "SUM" and kinds[0] in ("INT8", "INT16") and reference == "tflm"
+
+
+def _quantization_of(t) -> tuple:
+    q = t.quantization
+    return (float(q.scale[0]), int(q.zero_point[0])) if q is not None and len(q.scale) else (None, None)
 
 
 def _pairs(ops) -> list[tuple[str, str]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ...kernels.concatenation import ConcatenationData
 from ...kernels.registry import Node
-from ..binding import CCall, CKernel, register_c
+from ..binding import CCall, CKernel, Fallback, register_c
 from ._copy import Block, copy_call, strides
 
 
@@ -21,6 +21,8 @@ def stacked_blocks(shapes, output_shape, axis: int) -> list[Block]:
 @register_c("CONCATENATION")
 class ConcatenationC(CKernel):
     def prepare(self, node: Node, spec: ConcatenationData) -> CCall:
+        if any(r is not None for r in spec.rescalings):
+            raise Fallback("CONCATENATION: uint8 inputs quantized unlike the output are rescaled in NumPy (LiteRT)")
         y = node.outputs[0]
         shapes = [tuple(int(d) for d in t.shape) for t in node.inputs]
         blocks = stacked_blocks(shapes, tuple(y.shape), spec.axis)

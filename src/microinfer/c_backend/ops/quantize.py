@@ -60,6 +60,8 @@ class QuantizeC(CKernel):
             return lookup_call("QUANTIZE", self.lib, node, spec)
         if x.type is TensorType.INT16 and spec.kind == "requantize":
             return requantize_s16_call(self.lib, node, spec)
+        if x.type is TensorType.FLOAT32 and spec.kind == "per_channel":
+            raise Fallback("QUANTIZE: float32 to per-channel output (LiteRT) runs in NumPy")
         if x.type is not TensorType.FLOAT32 or spec.kind != "affine":
             raise Fallback(f"QUANTIZE: {x.type.name.lower()} input runs in NumPy")
         dtype = np.dtype(spec.dtype)
