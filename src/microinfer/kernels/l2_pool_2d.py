@@ -44,9 +44,9 @@ class L2Pool2D(Kernel):
         x = inputs[0]
         squares = np.zeros(data.geometry.output_shape, np.float32)
         count = np.zeros(data.geometry.output_shape[1:3], np.float32)[None, :, :, None]
-        for values, valid in pool.window_taps(x, data.geometry):
-            squares = np.where(valid, squares + values * values, squares)
-            count = count + valid
-        with np.errstate(over="ignore"):
+        with np.errstate(over="ignore", invalid="ignore"):
+            for values, valid in pool.window_taps(x, data.geometry):
+                squares = np.where(valid, squares + values * values, squares)
+                count = count + valid
             result = np.sqrt(squares / count).astype(np.float32)
-        return [np.clip(result, data.act_min, data.act_max).astype(np.float32)]
+        return [common.float_bias_and_clamp(result, None, data.act_min, data.act_max)]
