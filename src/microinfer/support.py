@@ -13,11 +13,10 @@ HEADER = """# Supported operators
 Generated from microinfer's kernel registry by `python -m microinfer.support > SUPPORTED_OPS.md`;
 a test checks that this file is current. Each constraint is also the message microinfer gives
 when a model breaks it. Integer results are bit-identical to TFLite Micro (`reference="tflm"`)
-and to LiteRT's reference kernels (`reference="tflite"`). float32 results are too wherever the
-reference's arithmetic can be reproduced (the convolutions, fully connected, batch matmul, pools,
-reductions, softmax, log-softmax, logistic, SVDF, TFLite Micro's LSTM: sums in the reference's
-order and precision, the C library's expf); elsewhere (LiteRT's float LSTM, and element-wise
-functions such as tanh or sin) they agree to within 1e-5 relative error.
+and to LiteRT's reference kernels (`reference="tflite"`), and so are float32 results (sums in
+each reference's order and precision, the C library's expf, logf, tanhf, ...), except LiteRT's
+float LSTM and LiteRT's SVDF with a TANH activation (an optimized GEMM, Eigen's sigmoid and tanh),
+which agree to within 1e-5 relative error.
 
 | operator | versions | types | constraints |
 |---|---|---|---|

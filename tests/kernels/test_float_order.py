@@ -8,15 +8,15 @@ references, on the float32 models the hypothesis strategies draw (inputs spread 
 
 * both references: CONV_2D, DEPTHWISE_CONV_2D, TRANSPOSE_CONV, FULLY_CONNECTED, BATCH_MATMUL,
   AVERAGE_POOL_2D, MAX_POOL_2D, L2_POOL_2D, MEAN, SUM, CUMSUM, ADD_N, L2_NORMALIZATION, SOFTMAX,
-  LOG_SOFTMAX and LOGISTIC (the last three through the C library's expf and logf); REDUCE_PROD
-  where it runs (LiteRT);
+  LOG_SOFTMAX, and the C library's functions: LOGISTIC, EXP, LOG, TANH, SIN, COS (glibc's expf
+  reproduced in NumPy, the others called element by element); ELU (TFLite Micro) and POW and
+  REDUCE_PROD (LiteRT) where they run;
 * SVDF: TFLite Micro; LiteRT (its four-lane feature product) except with a TANH activation;
 * UNIDIRECTIONAL_SEQUENCE_LSTM: TFLite Micro.
 
 Still within kernel_check's 1e-5, because NumPy cannot reproduce what the reference evaluates:
-LiteRT's float LSTM (an optimized GEMM and Eigen's sigmoid and tanh), LiteRT's SVDF with a TANH
-activation (Eigen's tanh), and the element-wise TANH, SIN, COS, ELU and POW (C library functions
-that are not correctly rounded and not summations).
+LiteRT's float LSTM (an optimized GEMM, and Eigen's vectorised sigmoid and tanh) and LiteRT's
+SVDF with a TANH activation (Eigen's tanh).
 """
 
 from __future__ import annotations
@@ -54,6 +54,7 @@ BIT_EXACT_OPS = {
     "CONV_2D": 30, "DEPTHWISE_CONV_2D": 25, "TRANSPOSE_CONV": 25, "FULLY_CONNECTED": 25, "BATCH_MATMUL": 25,
     "AVERAGE_POOL_2D": 15, "MAX_POOL_2D": 10, "L2_POOL_2D": 5, "MEAN": 15, "SUM": 15, "CUMSUM": 10, "ADD_N": 10,
     "L2_NORMALIZATION": 10, "SOFTMAX": 15, "LOG_SOFTMAX": 15, "LOGISTIC": 10, "REDUCE_PROD": 10,
+    "EXP": 10, "LOG": 10, "TANH": 10, "SIN": 10, "COS": 10, "ELU": 10, "POW": 10,
 }
 
 

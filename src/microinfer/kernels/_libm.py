@@ -14,9 +14,11 @@ import ctypes.util
 import numpy as np
 
 _libm = ctypes.CDLL(ctypes.util.find_library("m") or "libm.so.6")
-for _name in ("expf", "tanhf", "logf", "roundf"):
+for _name in ("expf", "tanhf", "logf", "roundf", "sinf", "cosf", "expm1f"):
     getattr(_libm, _name).restype = ctypes.c_float
     getattr(_libm, _name).argtypes = [ctypes.c_float]
+_libm.powf.restype = ctypes.c_float
+_libm.powf.argtypes = [ctypes.c_float, ctypes.c_float]
 
 
 _libm.exp.restype = ctypes.c_double
@@ -71,8 +73,38 @@ def expf_array(x) -> np.ndarray:
     return result
 
 
+def _each(function, x) -> np.ndarray:
+    x = np.asarray(x, np.float32)
+    return np.array([function(v) for v in x.reshape(-1).tolist()], np.float32).reshape(x.shape)
+
+
 def tanhf_array(x) -> np.ndarray:
     """``tanhf`` of every element of ``x`` (float32) from the C library, one call per element
-    (glibc's tanhf is not correctly rounded, so no wider NumPy computation predicts it)."""
-    x = np.asarray(x, np.float32)
-    return np.array([_libm.tanhf(v) for v in x.reshape(-1).tolist()], np.float32).reshape(x.shape)
+    (about 0.7 us each): glibc's tanhf is not correctly rounded, so no wider NumPy computation
+    predicts its last bit."""
+    return _each(_libm.tanhf, x)
+
+
+def logf_array(x) -> np.ndarray:
+    """``logf`` of every element of ``x`` (float32) from the C library, one call per element
+    (glibc's logf is not correctly rounded either; nor are sinf, cosf, expm1f and powf below)."""
+    return _each(_libm.logf, x)
+
+
+def sinf_array(x) -> np.ndarray:
+    return _each(_libm.sinf, x)
+
+
+def cosf_array(x) -> np.ndarray:
+    return _each(_libm.cosf, x)
+
+
+def expm1f_array(x) -> np.ndarray:
+    return _each(_libm.expm1f, x)
+
+
+def powf_array(base, exponent) -> np.ndarray:
+    """``powf(base, exponent)`` element by element (the operands broadcast), from the C library."""
+    base, exponent = np.broadcast_arrays(np.asarray(base, np.float32), np.asarray(exponent, np.float32))
+    values = [_libm.powf(a, b) for a, b in zip(base.reshape(-1).tolist(), exponent.reshape(-1).tolist())]
+    return np.array(values, np.float32).reshape(base.shape)
