@@ -11,6 +11,7 @@ references, on the float32 models the hypothesis strategies draw (inputs spread 
   LOG_SOFTMAX, and the C library's functions: LOGISTIC, EXP, LOG, TANH, SIN, COS (glibc's expf
   reproduced in NumPy, the others called element by element); ELU (TFLite Micro) and POW and
   REDUCE_PROD (LiteRT) where they run;
+* LiteRT's hybrid BATCH_MATMUL (float32 x int8);
 * SVDF: TFLite Micro; LiteRT (its four-lane feature product) except with a TANH activation;
 * UNIDIRECTIONAL_SEQUENCE_LSTM: TFLite Micro.
 
@@ -75,6 +76,25 @@ def test_generated_float_models_bit_identical(reference_worker, op):
 
     run()
     assert sum(compared) >= len(compared), f"{op}: too few examples ran on a reference"
+
+
+def _hybrid_batch_matmul(model: bytes) -> bool:
+    sg = load(model).main
+    return sg.tensors[sg.operators[0].inputs[1]].type.name == "INT8"
+
+
+def test_hybrid_batch_matmul_bit_identical(reference_worker):
+    """LiteRT's float32 x int8 BATCH_MATMUL: rows quantized at run time (symmetric or asymmetric),
+    the float part ``scale * (total - row_sum * zero_point)``."""
+    compared = []
+
+    @settings(max_examples=25, **SETTINGS)
+    @given(example=op_examples("BATCH_MATMUL", "float32").filter(lambda e: _hybrid_batch_matmul(e.model)))
+    def run(example):
+        compared.append(assert_bit_identical(reference_worker, example.model, example.inputs, references=("tflite",)))
+
+    run()
+    assert sum(compared) == len(compared)
 
 
 def test_svdf_bit_identical(reference_worker):
