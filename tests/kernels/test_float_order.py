@@ -39,6 +39,7 @@ from microinfer.testing.strategies import (
     fully_connected_model,
     fully_connected_params,
     op_examples,
+    pool_model,
     transpose_conv_model,
     transpose_conv_params,
 )
@@ -242,6 +243,20 @@ def test_dilation_beyond_int16_is_refused(reference_worker, depthwise):
     for ref in BOTH:
         with pytest.raises(UnsupportedOpError, match="at most 32767"):
             Interpreter(model, reference=ref)
+
+
+@pytest.mark.parametrize("op", ["AVERAGE_POOL_2D", "MAX_POOL_2D"])
+def test_pool_padding_beyond_int16_is_refused(reference_worker, op):
+    """A 70000 x 70000 SAME window on a 4 x 4 input pads by 34999: TFLite Micro truncates that to
+    int16 (its average comes out 0), LiteRT fails to prepare; 30000 (padding 14999) runs in both,
+    without padding anything."""
+    x = np.arange(16, dtype=np.float32).reshape(1, 4, 4, 1)
+    fits = pool_model(op, "float32", (1, 4, 4, 1), (30000, 30000), (1, 1), Padding.SAME, ActivationFunction.NONE)
+    assert assert_bit_identical(reference_worker, fits, [x]) == 2
+    beyond = pool_model(op, "float32", (1, 4, 4, 1), (70000, 70000), (1, 1), Padding.SAME, ActivationFunction.NONE)
+    for ref in BOTH:
+        with pytest.raises(UnsupportedOpError, match="padding is at most 32767"):
+            Interpreter(beyond, reference=ref)
 
 
 def test_node_with_huge_working_buffers_is_refused():

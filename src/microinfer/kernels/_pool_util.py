@@ -15,7 +15,7 @@ import numpy as np
 
 from ..tflite.types import Padding, TensorType
 from . import common
-from ._conv_util import gather_taps
+from ._conv_util import INT16_MAX, gather_taps
 from .registry import Node
 
 TYPES = (TensorType.FLOAT32, TensorType.INT8, TensorType.INT16, TensorType.UINT8)
@@ -142,6 +142,13 @@ def windows_not_empty(node: Node) -> bool:
     return bool(np.all(geo.rows.count > 0) and np.all(geo.cols.count > 0))
 
 
+def padding_fits_int16(node: Node) -> bool:
+    """The padding is at most 32767 (both references keep it in a 16-bit field: TFLite Micro truncates larger values, LiteRT refuses them)"""
+    if not (one_input_4d(node) and positive_window(node)):
+        return True  # left to those constraints
+    return max(geometry(node).pad) <= INT16_MAX
+
+
 def same_quantization(node: Node) -> bool:
     """Quantized input and output share scale (within 1e-6) and zero point"""
     x, y = node.input(0), node.outputs[0]
@@ -160,6 +167,7 @@ CONSTRAINTS = (
     positive_window,
     output_shape_matches,
     windows_not_empty,
+    padding_fits_int16,
     common.supported_activation,
     common.quantized_tensors_have_parameters,
     same_quantization,

@@ -34,7 +34,7 @@ def _float32(node: Node) -> bool:
 @register("L2_POOL_2D", versions=range(1, 2), types=("float32",), inputs=1, outputs=1)
 class L2Pool2D(Kernel):
     constraints = (_float32, pool.one_input_4d, pool.positive_window, pool.output_shape_matches,
-                   pool.windows_not_empty, no_empty_dimension, common.supported_activation)
+                   pool.windows_not_empty, pool.padding_fits_int16, no_empty_dimension, common.supported_activation)
 
     def prepare(self, node: Node) -> L2PoolData:
         lo, hi = pool.activation_bounds(node)
