@@ -54,6 +54,43 @@ def assert_bit_exact(
                 )
 
 
+def assert_same_float_bits(got: np.ndarray, expected: np.ndarray, what: str = "") -> None:
+    """``got`` equals ``expected`` bit for bit (signed zeros included; NaN where it has NaN)."""
+    assert got.shape == expected.shape and got.dtype == expected.dtype, f"{what}: {got.shape} {got.dtype} vs {expected.shape} {expected.dtype}"
+    if not np.issubdtype(expected.dtype, np.floating):
+        np.testing.assert_array_equal(got, expected, err_msg=what)
+        return
+    nan = np.isnan(expected)
+    np.testing.assert_array_equal(np.isnan(got), nan, err_msg=f"{what}: NaN positions")
+    bits = got.view(np.uint32 if got.dtype == np.float32 else np.uint64)
+    wanted = expected.view(bits.dtype)
+    differ = np.flatnonzero((bits != wanted) & ~nan)
+    assert differ.size == 0, (
+        f"{what}: {differ.size} of {expected.size} elements differ in their bits; first at flat index {differ[0]}: "
+        f"microinfer {got.reshape(-1)[differ[0]]!r} vs reference {expected.reshape(-1)[differ[0]]!r}"
+    )
+
+
+def assert_bit_identical(worker: ReferenceWorker, model_bytes: bytes, inputs: list[np.ndarray],
+                         references=REFERENCES) -> int:
+    """Like :func:`assert_bit_exact` with float32 outputs compared bit for bit (no tolerance),
+    for each reference of ``references`` microinfer accepts the model for. Returns how many
+    references were compared."""
+    compared = 0
+    for ref in references:
+        try:
+            interpreter = Interpreter(model_bytes, reference=ref)
+        except UnsupportedOpError:
+            continue
+        expected = worker.run(ref, model_bytes, inputs).outputs
+        got = interpreter.run(inputs)
+        assert len(got) == len(expected)
+        for i, (g, e) in enumerate(zip(got, expected)):
+            assert_same_float_bits(g, e, f"{ref}: output {i}")
+        compared += 1
+    return compared
+
+
 def assert_each_reference_gives(worker: ReferenceWorker, model_bytes: bytes, inputs: list[np.ndarray],
                                 expected: dict) -> None:
     """For each reference R in ``expected``: the live reference R and microinfer (reference=R)

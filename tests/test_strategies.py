@@ -7,6 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from microinfer import UnsupportedOpError
+from microinfer.errors import InvalidInputError
 from microinfer.interpreter import Interpreter
 from microinfer.testing import OP_CASES
 from microinfer.testing.strategies import ALL_DTYPES, DTYPES, op_dtypes, op_examples, small_graphs
@@ -49,7 +50,10 @@ def test_a_users_property_test_in_a_few_lines():
             interpreter = Interpreter(example.model)
         except UnsupportedOpError:
             return
-        first = interpreter.run(example.inputs)
+        try:
+            first = interpreter.run(example.inputs)
+        except InvalidInputError:  # inputs the reference fails on (RSQRT of a negative int16, say)
+            return
         interpreter.reset_variables()
         for a, b in zip(first, interpreter.run(example.inputs)):
             np.testing.assert_array_equal(a, b)

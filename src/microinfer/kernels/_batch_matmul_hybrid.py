@@ -5,9 +5,10 @@ What LiteRT's reference kernel does, step by step (TFLite Micro has no hybrid ke
 1. Compression: without adj_x, when both operands have more than two dimensions and the rhs's
    third-last dimension is 1, the lhs's last batch dimension is folded into its rows and that rhs
    dimension dropped.
-2. Every lhs row (``depth`` values, adj_x undone) is quantized to int8 on its own: symmetric
-   (``scale = max|x| / 127``, ``q = round(x * (127 / max|x|))``, in float32) or, with
-   asymmetric_quantize_inputs, with a zero point worked out in double.
+2. Every lhs row (``depth`` values, adj_x undone) is quantized to int8 on its own, as LiteRT's
+   other hybrid kernels quantize (:func:`._hybrid.quantize_rows`): symmetric (``scale = max|x| /
+   127``, ``q = round(x * (127 / max|x|))``, in float32) or, with asymmetric_quantize_inputs,
+   with a zero point worked out in double (from the float32 width of the row's range).
 3. The products run on 5-D extended shapes with the weights as the left operand. The scaling
    factor (and zero point) of a product's lhs row is looked up at ``sum(batch index * rows)``
    over the batch dimensions the lhs does not broadcast, a sum where the layout needs a product:
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-KSCALE = 127
+from . import _hybrid
 
 
 @dataclass(frozen=True)
@@ -94,50 +95,13 @@ def _weight_matrices(values: np.ndarray, adj_y: bool, rhs_c: tuple[int, ...]) ->
     return m.reshape(-1, m.shape[-2], m.shape[-1])
 
 
-def _round(x: np.ndarray) -> np.ndarray:
-    """std::round of float32 values (half away from zero), as float64."""
-    x = x.astype(np.float64)
-    return np.floor(np.abs(x) + 0.5) * np.sign(x)
-
-
-def quantize_symmetric(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """PortableSymmetricQuantizeFloats per row: (int8 values, float32 scales, zero offsets)."""
-    rng = np.maximum(np.abs(rows.min(axis=1)), np.abs(rows.max(axis=1))).astype(np.float32)
-    zero = rng == 0
-    safe = np.where(zero, np.float32(1), rng)
-    scale = np.where(zero, np.float32(1), safe / np.float32(KSCALE)).astype(np.float32)
-    inverse = (np.float32(KSCALE) / safe).astype(np.float32)
-    q = np.clip(_round(rows * inverse[:, None]), -KSCALE, KSCALE)
-    q = np.where(zero[:, None], 0, q)
-    return q, scale, np.zeros(len(rows), np.int64)
-
-
-def quantize_asymmetric(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """PortableAsymmetricQuantizeFloats per row: (int8 values, float32 scales, zero points)."""
-    rmin = np.minimum(np.float32(0), rows.min(axis=1)).astype(np.float64)
-    rmax = np.maximum(np.float32(0), rows.max(axis=1)).astype(np.float64)
-    flat = rmin == rmax
-    scale = np.where(flat, 1.0, (rmax - rmin) / 255.0)
-    from_min = -128.0 - rmin / scale
-    from_max = 127.0 - rmax / scale
-    zero_point = np.where(128.0 + np.abs(rmin / scale) < 127.0 + np.abs(rmax / scale), from_min, from_max)
-    nudged = np.where(zero_point <= -128.0, -128, np.where(zero_point >= 127.0, 127,
-                                                           np.floor(np.abs(zero_point) + 0.5) * np.sign(zero_point)))
-    nudged = np.where(flat, 0, nudged).astype(np.int64)
-    scale32 = np.where(flat, np.float32(1), scale.astype(np.float32)).astype(np.float32)
-    inverse = (np.float32(1) / scale32).astype(np.float32)
-    shifted = nudged.astype(np.float32)[:, None] + rows * inverse[:, None]
-    q = np.where(flat[:, None], 0, np.clip(_round(shifted), -128, 127))
-    return q, scale32, nudged
-
-
 def evaluate(p: HybridPlan, lhs: np.ndarray, rhs: np.ndarray | None, adj_x: bool, adj_y: bool) -> np.ndarray:
     """The float32 output of one run."""
     x = lhs.astype(np.float32)
     if adj_x:
         x = np.swapaxes(x, -1, -2)
-    rows_in = np.ascontiguousarray(x).reshape(-1, p.depth)
-    q, scales, offsets = (quantize_asymmetric if p.asymmetric else quantize_symmetric)(rows_in)
+    quantized = _hybrid.quantize_rows(np.ascontiguousarray(x).reshape(-1, p.depth), p.asymmetric)
+    q, scales, offsets = quantized.values, quantized.scale, quantized.zero_point
     if len(p.weight_scales) == 1:
         scales = (scales * p.weight_scales[0]).astype(np.float32)
     q = q.reshape(-1, p.rows, p.depth)

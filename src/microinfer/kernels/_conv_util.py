@@ -19,8 +19,7 @@ import numpy as np
 
 from ..tflite.model import Tensor
 from ..tflite.types import Padding, TensorType
-from . import common
-from . import _hybrid
+from . import _hybrid, common
 from .fixedpoint import (
     DOUBLE,
     Rescale,
@@ -31,6 +30,8 @@ from .fixedpoint import (
 from .registry import TFLM, Node
 
 FLOAT64_EXACT = 1 << 53
+IM2COL_ELEMENTS = 1 << 22  # im2col values CONV_2D builds at once (32 MiB of float64)
+MAX_WORKING_BYTES = 512 << 20  # what one node's NumPy kernel may hold at once
 # The int64-accumulator requantizer shifts right by 15 - shift, which must stay positive.
 MAX_WIDE_SHIFT = 14
 # The int32 requantizer shifts left by up to 30 bits; 31 is undefined behaviour in the C code.
@@ -171,23 +172,90 @@ def multipliers_in_range(x: Tensor, w: Tensor, y: Tensor, channels: int, wide: b
     return all(quantize_multiplier(m)[1] <= limit for m in real_multipliers(x, w, y, channels))
 
 
+def overlap(count: int, stride: int, offset: int, limit: int) -> tuple[int, int]:
+    """[lo, hi): the indices i in [0, count) with 0 <= i * stride + offset < limit."""
+    lo = max(0, -(offset // stride))  # ceil(-offset / stride)
+    hi = min(count, -((offset - limit) // stride))  # ceil((limit - offset) / stride)
+    return lo, max(lo, hi)
+
+
+@dataclass(frozen=True)
+class Tap:
+    """One filter tap (fy, fx) and the block of positions it joins: ``outputs`` (rows, cols) of
+    the output and ``inputs`` of the input, of equal sizes, position by position."""
+
+    fy: int
+    fx: int
+    outputs: tuple[slice, slice]
+    inputs: tuple[slice, slice]
+
+
+def _blocks(count: int, stride: int, offset: int, limit: int) -> tuple[slice, slice] | None:
+    """(positions i with 0 <= i * stride + offset < limit, as a slice of [0, count); the slice of
+    [0, limit) they land on), or None when there are none."""
+    lo, hi = overlap(count, stride, offset, limit)
+    if lo == hi:
+        return None
+    first = lo * stride + offset
+    return slice(lo, hi), slice(first, first + (hi - lo - 1) * stride + 1, stride)
+
+
+def gather_taps(out_hw: tuple[int, int], in_hw: tuple[int, int], kernel: tuple[int, int],
+                stride: tuple[int, int], dilation: tuple[int, int], pad: tuple[int, int]):
+    """The taps of a convolution (filter_y outer, filter_x inner, the references' order) that read
+    the input for at least one output pixel: output pixel (oy, ox) reads input pixel
+    (oy * stride - pad + fy * dilation, ...). Taps outside the input are skipped, as the
+    references skip them, so no padded copy of the input is ever made."""
+    for fy in range(kernel[0]):
+        rows = _blocks(out_hw[0], stride[0], fy * dilation[0] - pad[0], in_hw[0])
+        if rows is None:
+            continue
+        for fx in range(kernel[1]):
+            cols = _blocks(out_hw[1], stride[1], fx * dilation[1] - pad[1], in_hw[1])
+            if cols is not None:
+                yield Tap(fy, fx, (rows[0], cols[0]), (rows[1], cols[1]))
+
+
+def scatter_taps(in_hw: tuple[int, int], out_hw: tuple[int, int], kernel: tuple[int, int],
+                 stride: tuple[int, int], pad: tuple[int, int]):
+    """The taps of a transposed convolution, input pixel (iy, ix) feeding output pixel
+    (iy * stride - pad + fy, ...), from the last tap to the first: for any one output element
+    that visits its inputs in ascending (iy, ix), the order of the references' scatter loops."""
+    for fy in reversed(range(kernel[0])):
+        rows = _blocks(in_hw[0], stride[0], fy - pad[0], out_hw[0])
+        if rows is None:
+            continue
+        for fx in reversed(range(kernel[1])):
+            cols = _blocks(in_hw[1], stride[1], fx - pad[1], out_hw[1])
+            if cols is not None:
+                yield Tap(fy, fx, (rows[1], cols[1]), (rows[0], cols[0]))
+
+
 def patches(x: np.ndarray, pad_h: int, pad_w: int, out_h: int, out_w: int, kh: int, kw: int,
             stride_h: int, stride_w: int, dil_h: int, dil_w: int) -> np.ndarray:
-    """(N, out_h, out_w, kh, kw, C) windows of ``x`` (N, H, W, C), zero padded; a strided view."""
+    """(N, out_h, out_w, kh, kw, C) windows of ``x`` (N, H, W, C), 0 where a tap falls outside
+    the input (filled tap by tap: no padded copy of the input)."""
     n, h, w, c = x.shape
-    need_h = (out_h - 1) * stride_h + (kh - 1) * dil_h + 1
-    need_w = (out_w - 1) * stride_w + (kw - 1) * dil_w + 1
-    bottom = max(0, need_h - pad_h - h)
-    right = max(0, need_w - pad_w - w)
-    if pad_h or pad_w or bottom or right:
-        x = np.pad(x, ((0, 0), (pad_h, bottom), (pad_w, right), (0, 0)))
-    s = x.strides
-    return np.lib.stride_tricks.as_strided(
-        x,
-        shape=(n, out_h, out_w, kh, kw, c),
-        strides=(s[0], s[1] * stride_h, s[2] * stride_w, s[1] * dil_h, s[2] * dil_w, s[3]),
-        writeable=False,
-    )
+    windows = np.zeros((n, out_h, out_w, kh, kw, c), x.dtype)
+    for tap in gather_taps((out_h, out_w), (h, w), (kh, kw), (stride_h, stride_w), (dil_h, dil_w), (pad_h, pad_w)):
+        windows[:, tap.outputs[0], tap.outputs[1], tap.fy, tap.fx] = x[:, tap.inputs[0], tap.inputs[1]]
+    return windows
+
+
+def depthwise_sums(x: np.ndarray, weights: np.ndarray, out_hw: tuple[int, int], stride, dilation, pad) -> np.ndarray:
+    """DEPTHWISE_CONV_2D's sums before the bias, in ``weights.dtype``: one multiply-add per filter
+    tap over all outputs, filter_y outer and filter_x inner, taps outside the input skipped; for
+    float32 that is the references' order of additions, for integers (exact) any order would do.
+    ``x``: (n, h, w, cin); ``weights``: (kh, kw, cin, multiplier). Returns (n, out_h, out_w, cin,
+    multiplier)."""
+    n, h, w, cin = x.shape
+    kh, kw, _, multiplier = weights.shape
+    acc = np.zeros((n, *out_hw, cin, multiplier), weights.dtype)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for tap in gather_taps(out_hw, (h, w), (kh, kw), stride, dilation, pad):
+            block = acc[:, tap.outputs[0], tap.outputs[1]]
+            block += x[:, tap.inputs[0], tap.inputs[1], :, None] * weights[tap.fy, tap.fx]
+    return acc
 
 
 @dataclass(frozen=True)
@@ -207,9 +275,7 @@ class OutputStage:
         ``bias``: a bias computed at run time, in place of the constant one."""
         if self.kind == "float32":
             bias = self.float_bias if bias is None else np.asarray(bias, np.float32).reshape(-1)
-            if bias is not None:
-                acc = acc + bias
-            return np.clip(acc, self.act_min, self.act_max).astype(np.float32)
+            return common.float_bias_and_clamp(acc, bias, self.act_min, self.act_max)
         return self.requantize(acc.astype(np.int64), bias)
 
 
@@ -217,7 +283,7 @@ def make_output_stage(node: Node, x: Tensor, w: Tensor, b: Tensor | None, y: Ten
                       wide: bool, bias_shape: tuple[int, ...] = (-1,)) -> OutputStage:
     activation = node.options.fused_activation_function
     if x.type is TensorType.FLOAT32:
-        lo, hi = common.activation_range_float(activation)
+        lo, hi = common.activation_min_max_float(activation)
         bias = None if b is None else np.asarray(b.data, np.float32).reshape(bias_shape)
         return OutputStage("float32", 0, None, bias, lo, hi)
     int16 = x.type is TensorType.INT16
@@ -292,6 +358,36 @@ def strides_dilations_positive(node: Node) -> bool:
     return min(o.stride_h, o.stride_w, o.dilation_h_factor, o.dilation_w_factor) >= 1
 
 
+INT16_MAX = (1 << 15) - 1
+
+
+def window_fits_int16(input_index: int, output_sized: bool = False):
+    """A constraint: strides, dilation factors (where the options have them) and the padding
+    are at most 32767. Both references keep them in the int16 fields of their parameter structs:
+    TFLite Micro silently truncates larger values (a different convolution), LiteRT refuses larger
+    dilations. ``output_sized``: the padding comes from the output size (TRANSPOSE_CONV)."""
+
+    def check(node: Node) -> bool:
+        o = node.options
+        dilation = (getattr(o, "dilation_h_factor", 1), getattr(o, "dilation_w_factor", 1))
+        stride = (o.stride_h, o.stride_w)
+        if max(*stride, *dilation) > INT16_MAX:
+            return False
+        x, w, y = node.input(input_index), node.input(1), node.outputs[0]
+        if not tensors_4d(x, w, y) or min(*stride, *dilation) < 1:
+            return True  # left to the shape and stride constraints
+        image = y.shape[1:3] if output_sized else x.shape[1:3]
+        for axis in range(2):
+            _, pad = conv_padding(o.padding, stride[axis], dilation[axis], image[axis], w.shape[1 + axis])
+            if pad > INT16_MAX:
+                return False
+        return True
+
+    check.__doc__ = ("Strides, dilation factors and the padding are at most 32767 (both references keep them in "
+                     "16-bit fields: TFLite Micro truncates larger values, LiteRT refuses larger dilations)")
+    return check
+
+
 def int16_zero_points(input_index: int):
     """A constraint: int16 input (``node.input(input_index)``) and output have zero point 0."""
 
@@ -336,6 +432,26 @@ def positive_scales(node: Node) -> bool:
             if any(not float(s) >= smallest for s in t.quantization.scale):
                 return False
     return True
+
+
+def working_set_limit(estimate):
+    """A constraint: ``estimate(node)`` (the bytes the node's NumPy kernel holds at once) is at
+    most MAX_WORKING_BYTES; a refusal names the node's figure."""
+
+    def check(node: Node) -> bool:
+        return estimate(node) <= MAX_WORKING_BYTES
+
+    def detail(node: Node) -> str:
+        return f"this node needs about {estimate(node) / 2**20:,.0f} MiB"
+
+    check.__doc__ = (f"The kernel's working buffers (a few times the output, plus bounded scratch) fit in "
+                     f"{MAX_WORKING_BYTES >> 20} MiB")
+    check.detail = detail
+    return check
+
+
+def elements(t: Tensor) -> int:
+    return int(np.prod(t.shape, dtype=np.int64))
 
 
 def tensors_4d(*tensors: Tensor | None) -> bool:

@@ -14,8 +14,13 @@ weights) with float32 input, states, biases and layer norm coefficients. Its hyb
 quantizes the step's input and the hidden state per batch row (see :mod:`._hybrid`; an all-zero
 input or hidden state is skipped), adds each product to the gate as ``sum * (row scale * weight
 scale)``, dequantizes the peephole weights as ``w * scale``, and quantizes the projection's input
-the same way. Sums of float32 products follow LiteRT's order of operations; the matrix products
-sum in another order (within 1e-5).
+the same way.
+
+TFLite Micro's float32 step (:func:`_step_tflm`) is reproduced bit for bit: its reference
+FULLY_CONNECTED (products summed in order from 0.0f), LOGISTIC and MUL, the C library's tanhf.
+LiteRT's float32 step is not: its gate products go through the optimized FULLY_CONNECTED (a
+blocked GEMM) and its sigmoid and tanh through Eigen's vectorised approximations, whose last bits
+NumPy does not reproduce; microinfer follows its order of stages and stays within 1e-5.
 """
 
 from __future__ import annotations
@@ -25,8 +30,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..tflite.types import ActivationFunction, TensorType
-from . import _hybrid, common
-from .registry import Node
+from . import _float_sums, _hybrid, common
+from ._libm import tanhf_array
+from .logistic import logistic_float
+from .registry import TFLM, Node
 
 # Positions of the 24 inputs (schema order).
 INPUT = 0
@@ -80,6 +87,7 @@ class FloatLstmData:
     proj_clip: float
     activation: ActivationFunction
     asymmetric: bool
+    tflm: bool = False  # TFLite Micro's step (its own stage order and clamps), see _step_tflm
 
 
 def is_hybrid(node: Node) -> bool:
@@ -131,12 +139,15 @@ def prepare(node: Node) -> FloatLstmData:
         proj_clip=float(np.float32(node.options.proj_clip)),
         activation=activation,
         asymmetric=bool(node.options.asymmetric_quantize_inputs),
+        tflm=node.reference == TFLM,
     )
 
 
 def step(data: FloatLstmData, x: np.ndarray, h: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """One time step on (batch, features) float32 arrays: the new hidden and cell states."""
     x, h, c = (np.asarray(v, np.float32) for v in (x, h, c))
+    if data.tflm:
+        return _step_tflm(data, x, h, c)
     products = _Products(data, x, h)
     gates = data.gates
     forget = _gate(gates[GATE_FORGET], products, c)
@@ -165,9 +176,9 @@ class _Products:
         self.h_rows = _hybrid.quantize_rows(h, data.asymmetric) if self.hybrid and h.any() else None
 
     def accumulate(self, acc: np.ndarray, gate: Gate) -> np.ndarray:
-        if not self.hybrid:
-            acc = (acc + self.x @ gate.input_weights.T).astype(np.float32)
-            return (acc + self.h @ gate.recurrent_weights.T).astype(np.float32)
+        if not self.hybrid:  # (LiteRT's GEMM sums in another order: within 1e-5)
+            acc = acc + _matrix_times(gate.input_weights, self.x)
+            return acc + _matrix_times(gate.recurrent_weights, self.h)
         if self.x_rows is not None:
             acc = gate.input_weights.accumulate(acc, self.x_rows)
         if self.h_rows is not None:
@@ -192,19 +203,52 @@ def _gate(gate: Gate, products: _Products, cell: np.ndarray | None) -> np.ndarra
     return _hybrid.apply_activation(acc, gate.activation)
 
 
+def _matrix_times(weights: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """(batch, units) sums ``w[u, k] * row[b, k]`` over k ascending from 0.0f, in float32."""
+    return _float_sums.dot(rows.T[:, :, None], weights.T[:, None, :])
+
+
 def _normalize(values: np.ndarray) -> np.ndarray:
     """LiteRT's MeanStddevNormalization of each row, in float32: (x - mean) / sqrt(variance +
-    1e-8), the variance summed over (x - mean)**2."""
+    1e-8), the sums in row order."""
     n = np.float32(values.shape[1])
-    mean = (values.sum(axis=1, dtype=np.float32) / n).astype(np.float32)[:, None]
+    mean = (_float_sums.running_sum(values.T) / n).astype(np.float32)[:, None]
     diff = (values - mean).astype(np.float32)
-    variance = ((diff * diff).sum(axis=1, dtype=np.float32) / n).astype(np.float32)
+    variance = (_float_sums.running_sum((diff * diff).T) / n).astype(np.float32)
     inverse = (np.float32(1) / np.sqrt((variance + NORMALIZATION_GUARD).astype(np.float32))).astype(np.float32)
     return (diff * inverse[:, None]).astype(np.float32)
 
 
 def _sigmoid(values: np.ndarray) -> np.ndarray:
-    return (1.0 / (1.0 + np.exp(-values.astype(np.float64)))).astype(np.float32)
+    with np.errstate(over="ignore"):
+        return (1.0 / (1.0 + np.exp(-values.astype(np.float64)))).astype(np.float32)
+
+
+def _step_tflm(data: FloatLstmData, x: np.ndarray, h: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """TFLite Micro's float LstmStep (standard LSTM only): each gate is act(FC(x) + FC(h)), the
+    fully connected layers its reference FULLY_CONNECTED (bias on the input one) clamped to
+    +-FLT_MAX, sigmoid its reference LOGISTIC, tanh the C library's tanhf; the element-wise
+    products are its reference MUL, clamped to +-FLT_MAX too."""
+
+    def gate(index: int) -> np.ndarray:
+        g = data.gates[index]
+        total = _clamp(_matrix_times(g.input_weights, x) + g.bias) + _clamp(_matrix_times(g.recurrent_weights, h))
+        return tanhf_array(total) if g.activation is not None else logistic_float(total)
+
+    forget = gate(GATE_FORGET)
+    input_gate = gate(GATE_INPUT)
+    candidate = gate(GATE_CELL)
+    new_c = _clamp(forget * c) + _clamp(input_gate * candidate)
+    if data.cell_clip > 0:  # std::max(std::min(clip, c), -clip): NaN becomes clip
+        clip = np.float32(data.cell_clip)
+        new_c = np.maximum(np.where(new_c < clip, new_c, clip), -clip).astype(np.float32)
+    output_gate = gate(GATE_OUTPUT)
+    return _clamp(tanhf_array(new_c) * output_gate), new_c
+
+
+def _clamp(values: np.ndarray) -> np.ndarray:
+    """ActivationFunctionWithMinMax without activation: +-inf to +-FLT_MAX, NaN kept."""
+    return common.float_bias_and_clamp(values, None, -common.FLT_MAX, common.FLT_MAX)
 
 
 def _project(data: FloatLstmData, hidden: np.ndarray) -> np.ndarray:
@@ -217,7 +261,7 @@ def _project(data: FloatLstmData, hidden: np.ndarray) -> np.ndarray:
         if hidden.any():  # LiteRT skips an all-zero vector
             out = data.projection.accumulate(out, _hybrid.quantize_rows(hidden, data.asymmetric))
     else:
-        out = (out + hidden @ data.projection.T).astype(np.float32)
+        out = out + _matrix_times(data.projection, hidden)
     if data.proj_clip > 0:
         out = np.clip(out, -data.proj_clip, data.proj_clip).astype(np.float32)
     return out

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..tflite.types import Padding, TensorType
 from . import common
-from ._conv_util import patches
+from ._conv_util import INT16_MAX, gather_taps
 from .registry import Node
 
 TYPES = (TensorType.FLOAT32, TensorType.INT8, TensorType.INT16, TensorType.UINT8)
@@ -77,13 +77,14 @@ def geometry(node: Node) -> PoolGeometry:
 
 
 def window_sums(data: np.ndarray, geo: PoolGeometry) -> np.ndarray:
-    """Exact int64 sum of every clipped window (padding cells contribute zero)."""
-    _, out_h, out_w, _ = geo.output_shape
-    windows = patches(
-        data.astype(np.int64), geo.pad[0], geo.pad[1], out_h, out_w, geo.filter_h, geo.filter_w,
-        geo.stride[0], geo.stride[1], 1, 1,
-    )
-    return windows.sum(axis=(3, 4))
+    """Exact int64 sum of every clipped window (cells outside the input are not read)."""
+    _, height, width, _ = data.shape
+    total = np.zeros(geo.output_shape, np.int64)
+    values = data.astype(np.int64)
+    for tap in gather_taps(geo.output_shape[1:3], (height, width), (geo.filter_h, geo.filter_w), geo.stride,
+                           (1, 1), geo.pad):
+        total[:, tap.outputs[0], tap.outputs[1]] += values[:, tap.inputs[0], tap.inputs[1]]
+    return total
 
 
 def window_taps(data, geo: PoolGeometry):
@@ -141,6 +142,13 @@ def windows_not_empty(node: Node) -> bool:
     return bool(np.all(geo.rows.count > 0) and np.all(geo.cols.count > 0))
 
 
+def padding_fits_int16(node: Node) -> bool:
+    """The padding is at most 32767 (both references keep it in a 16-bit field: TFLite Micro truncates larger values, LiteRT refuses them)"""
+    if not (one_input_4d(node) and positive_window(node)):
+        return True  # left to those constraints
+    return max(geometry(node).pad) <= INT16_MAX
+
+
 def same_quantization(node: Node) -> bool:
     """Quantized input and output share scale (within 1e-6) and zero point"""
     x, y = node.input(0), node.outputs[0]
@@ -159,6 +167,7 @@ CONSTRAINTS = (
     positive_window,
     output_shape_matches,
     windows_not_empty,
+    padding_fits_int16,
     common.supported_activation,
     common.quantized_tensors_have_parameters,
     same_quantization,
@@ -169,6 +178,6 @@ def activation_bounds(node: Node):
     x, y = node.inputs[0], node.outputs[0]
     activation = node.options.fused_activation_function
     if x.type is TensorType.FLOAT32:
-        lo, hi = common.activation_range_float(activation)
+        lo, hi = common.activation_min_max_float(activation)  # an infinite result clamps to +-FLT_MAX
         return np.float32(lo), np.float32(hi)
     return common.activation_range_quantized(activation, y)

@@ -95,12 +95,10 @@ class UnaryKernel(Kernel):
 # -- float32 element functions, as the references' C code evaluates them -----------------------
 
 def float_function(ufunc) -> Callable[[np.ndarray], np.ndarray]:
-    """The C library's float version of a function (expf, logf, sinf, ...) on float32 values.
-
-    glibc's float functions are correctly rounded in nearly all cases, so the ufunc is evaluated
-    in double and rounded once to float32: on 40000 values spread over the float range this
-    differs from the references in 7 (exp) to ~500 (sin, cos) last bits, against 1400 to 8000
-    for NumPy's own float32 loops."""
+    """A float32 function whose result is exact or correctly rounded (ceilf, floorf, sqrtf,
+    x * x): the ufunc evaluated in double and rounded once to float32 gives the references' bits.
+    (The C library's expf, logf, tanhf, sinf, ... are not all correctly rounded: their kernels
+    call them through :mod:`._libm`.)"""
 
     def element(x: np.ndarray) -> np.ndarray:
         return ufunc(x.astype(np.float64)).astype(np.float32)

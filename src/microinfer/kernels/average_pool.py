@@ -13,6 +13,7 @@ import numpy as np
 
 from ..tflite.types import TensorType
 from . import _pool_util as pool
+from . import common
 from .registry import Kernel, Node, register
 
 
@@ -48,10 +49,11 @@ class AveragePool(Kernel):
         x = inputs[0]
         if data.kind == "float32":
             total = np.zeros(data.geometry.output_shape, np.float32)
-            for values, valid in pool.window_taps(x, data.geometry):
-                total = np.where(valid, total + values, total).astype(np.float32)
-            mean = (total / data.count.astype(np.float32)).astype(np.float32)
-            return [np.clip(mean, data.act_min, data.act_max).astype(np.float32)]
+            with np.errstate(over="ignore", invalid="ignore"):
+                for values, valid in pool.window_taps(x, data.geometry):
+                    total = np.where(valid, total + values, total).astype(np.float32)
+                mean = (total / data.count.astype(np.float32)).astype(np.float32)
+            return [common.float_bias_and_clamp(mean, None, data.act_min, data.act_max)]
         total = pool.window_sums(x, data.geometry)
         half = data.count // 2
         numerator = np.where(total > 0, total + half, total - half)

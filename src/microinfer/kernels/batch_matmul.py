@@ -12,7 +12,8 @@ Arithmetic, in both references (TFLite Micro and LiteRT share the reference kern
   and the int64 MultiplyByQuantizedMultiplier, saturated to int16.
 * int8 operands with an int32 output (LiteRT only): the raw sum of products, zero points and
   scales ignored.
-* float32: float sums (within 1e-5 of the references, whose summation order differs).
+* float32: each output element summed from 0.0f over k in ascending order, in float32 (the
+  reference loop, see ``_float_sums``).
 * float32 lhs with int8 weights (LiteRT's "hybrid" kernel): each lhs row quantized to int8 on
   the fly, see :mod:`._batch_matmul_hybrid`.
 
@@ -29,7 +30,7 @@ import numpy as np
 from ..tflite.model import Tensor
 from ..tflite.types import TensorType
 from . import _batch_matmul_hybrid as hybrid
-from . import common
+from . import _float_sums, common
 from .fixedpoint import DOUBLE, Rescale, multiply_by_quantized_multiplier_int64, quantize_multiplier
 from .registry import TFLM, Kernel, Node, register
 
@@ -245,10 +246,9 @@ class BatchMatMul(Kernel):
         rhs = data.constant_rhs
         if rhs is None:
             rhs = _operand(inputs[_RHS], data.rhs_offset, data.adj_y, data.accumulator)
-        product = np.matmul(lhs, rhs).reshape(data.output_shape)
         if data.kind == "float32":
-            return [product.astype(np.float32)]
-        total = product.astype(np.int64)
+            return [_float_product(lhs, rhs).reshape(data.output_shape)]
+        total = np.matmul(lhs, rhs).reshape(data.output_shape).astype(np.int64)
         if data.kind == "int8 to int32":
             return [total.astype(np.int32)]
         if data.kind == "int8":
@@ -257,6 +257,15 @@ class BatchMatMul(Kernel):
             scaled = multiply_by_quantized_multiplier_int64(total, data.multiplier, data.shift)
         info = np.iinfo(data.dtype)
         return [np.clip(scaled + data.output_offset, info.min, info.max).astype(data.dtype)]
+
+
+def _float_product(lhs: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    """lhs (..., rows, depth) times rhs (..., depth, cols) as the reference loop sums it:
+    ``total += lhs[i, k] * rhs[k, j]`` in float32, k ascending, batch dimensions broadcast."""
+    rank = max(lhs.ndim, rhs.ndim)
+    lhs = lhs.reshape((1,) * (rank - lhs.ndim) + lhs.shape)
+    rhs = rhs.reshape((1,) * (rank - rhs.ndim) + rhs.shape)
+    return _float_sums.dot(np.moveaxis(lhs, -1, 0)[..., None], np.moveaxis(rhs, -2, 0)[..., None, :])
 
 
 def _operand(values: np.ndarray, offset: int, adjoint: bool, dtype) -> np.ndarray:

@@ -101,6 +101,16 @@ def activation_min_max_float(activation: ActivationFunction) -> tuple[float, flo
     return max(lo, -FLT_MAX), min(hi, FLT_MAX)
 
 
+def float_bias_and_clamp(acc: np.ndarray, bias: np.ndarray | None, act_min: float, act_max: float) -> np.ndarray:
+    """The end of the references' float32 kernels: ``ActivationFunctionWithMinMax(total + bias,
+    min, max)``, i.e. std::min(std::max(x, min), max) in float32, which lets NaN through and clamps
+    an infinity to the bound (+-FLT_MAX without activation, see :func:`activation_min_max_float`)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        if bias is not None:
+            acc = acc + np.asarray(bias, np.float32)
+        return np.minimum(np.maximum(acc, np.float32(act_min)), np.float32(act_max)).astype(np.float32)
+
+
 # -- constraints shared by several kernels (docstrings are user-facing) ------------------------
 
 def supported_activation(node: Node) -> bool:

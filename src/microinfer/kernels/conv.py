@@ -3,8 +3,10 @@
 uint8 is LiteRT's legacy asymmetric scheme: the filter has a zero point too, one multiplier for
 the tensor from the float32 product of the input and filter scales.
 
-im2col is a strided view of the zero-padded input; the products are summed by one float64 BLAS
-matmul (per group), exact for integer data (see ``_conv_util``).
+Integer data: im2col rows (0 where a tap falls outside the input) times the filter matrix, one
+BLAS matmul per group, exact for integer products (see ``_conv_util``). float32: the references'
+loop order, one float32 accumulator per output element over (filter_y, filter_x, in_channel),
+taps outside the input skipped (see ``_float_sums``).
 
 Hybrid (float32 input and output, int8 or int4 filter; LiteRT only, see :mod:`._hybrid`): LiteRT
 quantizes each batch's whole image at run time. A filter with one scale (or equal per-channel
@@ -26,7 +28,7 @@ import numpy as np
 
 from ..tflite.types import TensorType
 from . import _conv_util as cu
-from . import _hybrid, common
+from . import _float_sums, _hybrid, common
 from .fixedpoint import wrap_int32
 from .registry import TFLM, Kernel, Node, register
 
@@ -35,7 +37,9 @@ from .registry import TFLM, Kernel, Node, register
 class ConvData:
     output_shape: tuple[int, ...]
     groups: int
-    weights: np.ndarray  # (groups, kh*kw*cin_per_group, cout_per_group), float32/64: exact sums
+    # integer: (groups, kh*kw*cin_per_group, cout_per_group), float32/64 holding exact sums;
+    # float32: (kh, kw, cin_per_group, groups, cout_per_group), see _float_filter
+    weights: np.ndarray
     kernel: tuple[int, int]
     stride: tuple[int, int]
     dilation: tuple[int, int]
@@ -134,6 +138,19 @@ def _uses_wide_accumulator(node: Node) -> bool:
     return b is None or b.type is TensorType.INT64
 
 
+def _working_bytes(node: Node) -> int:
+    """float32: sums, products and output (3 x the output) and one chunk of products; integers
+    and hybrid: the input as float64, one block of im2col rows, 4 x the output in 64-bit values."""
+    x, w, y = node.input(0), node.input(1), node.outputs[0]
+    if not cu.tensors_4d(x, w, y):
+        return 0  # left to _four_dimensional
+    if x.type is TensorType.FLOAT32 and not cu.is_hybrid(node):
+        return 12 * cu.elements(y) + 4 * _float_sums.CHUNK_ELEMENTS
+    n, _, ow, _ = y.shape
+    im2col_row = n * ow * w.shape[1] * w.shape[2] * x.shape[3]
+    return 8 * cu.elements(x) + 8 * max(cu.IM2COL_ELEMENTS, im2col_row) + 32 * cu.elements(y)
+
+
 @register("CONV_2D", versions=range(1, 9), types=("int8", "int4x8", "int16x8", "uint8", "float32", "hybrid"),
           inputs=(2, 3), outputs=1, optional_inputs=(2,))
 class Conv2D(Kernel):
@@ -146,6 +163,7 @@ class Conv2D(Kernel):
         _groups_valid,
         _hybrid_groups_per_channel,
         cu.strides_dilations_positive,
+        cu.window_fits_int16(0),
         _output_shape_matches,
         _bias_valid,
         _bias_required_by_litert,
@@ -158,6 +176,7 @@ class Conv2D(Kernel):
         cu.positive_scales,
         cu.uint8_bias_scale_matches,
         _requantizer_in_range,
+        cu.working_set_limit(_working_bytes),
     )
 
     def prepare(self, node: Node) -> ConvData | HybridConvData:
@@ -172,14 +191,14 @@ class Conv2D(Kernel):
                         dilation=(o.dilation_h_factor, o.dilation_w_factor), pad=(pad_h, pad_w))
         if cu.is_hybrid(node):
             return _prepare_hybrid(node, geometry)
-        dtype = np.float64
+        dtype = np.float32
         if x.type is not TensorType.FLOAT32:
             dtype = cu.exact_accumulator_dtype(kh * kw * cin_g, cu.max_input_magnitude(x), cu.max_filter_magnitude(w))
         wide = x.type is TensorType.INT16 and _uses_wide_accumulator(node)
         runtime_bias = b is not None and not b.is_constant
         output = cu.make_output_stage(node, x, w, None if runtime_bias else b, y, cout, wide)
         return ConvData(
-            weights=_filter_matrix(w.data, groups, dtype, output.filter_offset) if w.is_constant else None,
+            weights=_weights(w.data, groups, dtype, output) if w.is_constant else None,
             output=output,
             runtime_filter=not w.is_constant,
             runtime_bias=runtime_bias,
@@ -192,13 +211,29 @@ class Conv2D(Kernel):
             return [_eval_hybrid(data, inputs)]
         weights = data.weights
         if data.runtime_filter:
-            weights = _filter_matrix(inputs[1], data.groups, data.weights_dtype, data.output.filter_offset)
+            weights = _weights(inputs[1], data.groups, data.weights_dtype, data.output)
+        bias = inputs[2] if data.runtime_bias else None
+        if data.output.kind == "float32":
+            acc = _float_sums.conv(inputs[0], weights, data.output_shape[1:3], data.stride, data.dilation, data.pad)
+            return [data.output(acc.reshape(data.output_shape), bias)]
         xf = inputs[0].astype(weights.dtype)
         if data.output.input_offset:
-            xf += data.output.input_offset  # padding then contributes 0, as the reference skips it
+            xf += data.output.input_offset  # taps outside the input then contribute 0, as the reference skips them
         acc = _sums(data, xf, weights)
-        bias = inputs[2] if data.runtime_bias else None
         return [data.output(acc, bias).reshape(data.output_shape)]
+
+
+def _weights(values, groups: int, dtype, output: cu.OutputStage) -> np.ndarray:
+    if output.kind == "float32":
+        return _float_filter(values, groups)
+    return _filter_matrix(values, groups, dtype, output.filter_offset)
+
+
+def _float_filter(values, groups: int) -> np.ndarray:
+    """(cout, kh, kw, cin_g) -> (kh, kw, cin_g, groups, cout_g), the layout _float_sums.conv reads."""
+    cout, kh, kw, cin_g = values.shape
+    grouped = np.asarray(values, np.float32).reshape(groups, cout // groups, kh, kw, cin_g)
+    return np.ascontiguousarray(grouped.transpose(2, 3, 4, 0, 1))
 
 
 def _filter_matrix(values, groups: int, dtype, offset: int = 0) -> np.ndarray:
@@ -209,23 +244,38 @@ def _filter_matrix(values, groups: int, dtype, offset: int = 0) -> np.ndarray:
     return np.ascontiguousarray(weights.astype(dtype))
 
 
-def _patches(data, x: np.ndarray) -> np.ndarray:
-    """(rows, kh*kw*cin) im2col rows of ``x`` (zero padded), one per output pixel."""
-    n, oh, ow, _ = data.output_shape
-    cols = cu.patches(x, data.pad[0], data.pad[1], oh, ow, *data.kernel, *data.stride, *data.dilation)
-    return cols.reshape(n * oh * ow, -1)
+def _im2col_product(data, x: np.ndarray, product) -> np.ndarray:
+    """(rows, cout): ``product`` of the (rows, kh*kw*cin) im2col rows of ``x`` (0 where a tap
+    falls outside the input), one row per output pixel, the im2col matrix built a few output
+    rows at a time (at most ``cu.IM2COL_ELEMENTS`` values, or one output row)."""
+    n, oh, ow, cout = data.output_shape
+    step = max(1, cu.IM2COL_ELEMENTS // max(1, n * ow * data.kernel[0] * data.kernel[1] * x.shape[3]))
+    out = None
+    for first in range(0, oh, step):
+        last = min(oh, first + step)
+        # output rows first..last-1 read input rows as a convolution padded by pad - first * stride
+        cols = cu.patches(x, data.pad[0] - first * data.stride[0], data.pad[1], last - first, ow, *data.kernel,
+                          *data.stride, *data.dilation)
+        block = product(cols.reshape(n * (last - first) * ow, -1))
+        if out is None:
+            out = np.empty((n, oh, ow, cout), block.dtype)
+        out[:, first:last] = block.reshape(n, last - first, ow, cout)
+    return (np.zeros((n, oh, ow, cout)) if out is None else out).reshape(n * oh * ow, cout)
 
 
 def _sums(data, x: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """(rows, cout) sums of products of the im2col rows of ``x`` with the filter matrix."""
-    cols = _patches(data, x)
-    if data.groups == 1:
-        return cols @ weights[0]
-    g = data.groups
-    kh, kw = data.kernel
-    rows = cols.shape[0]
-    grouped = cols.reshape(rows, kh * kw, g, -1).transpose(2, 0, 1, 3).reshape(g, rows, -1)
-    return np.matmul(grouped, weights).transpose(1, 0, 2).reshape(rows, -1)
+
+    def product(cols: np.ndarray) -> np.ndarray:
+        if data.groups == 1:
+            return cols @ weights[0]
+        g = data.groups
+        kh, kw = data.kernel
+        rows = cols.shape[0]
+        grouped = cols.reshape(rows, kh * kw, g, -1).transpose(2, 0, 1, 3).reshape(g, rows, -1)
+        return np.matmul(grouped, weights).transpose(1, 0, 2).reshape(rows, -1)
+
+    return _im2col_product(data, x, product)
 
 
 def _hybrid_per_channel(node: Node) -> bool:
@@ -256,7 +306,7 @@ def _eval_hybrid(data: HybridConvData, inputs) -> np.ndarray:
     x, w = inputs[0], inputs[1]
     n = x.shape[0]
     rows = _hybrid.quantize_rows(x.reshape(n, -1), asymmetric=data.per_channel)
-    quantized = rows.values.reshape(x.shape) - rows.zero_point.reshape(n, 1, 1, 1)  # padding adds 0
+    quantized = rows.values.reshape(x.shape) - rows.zero_point.reshape(n, 1, 1, 1)
     pixels = int(np.prod(data.output_shape[1:3]))
     if data.per_channel:  # reference HybridConvPerChannel
         weights = data.weights if data.weights is not None else _filter_matrix(w, data.groups, np.float64)
@@ -268,7 +318,8 @@ def _eval_hybrid(data: HybridConvData, inputs) -> np.ndarray:
         if product is None and data.output_shape[3] % 4 != 0:
             product = _hybrid.SseMatrixProduct.of(np.asarray(w).reshape(w.shape[0], -1))
         weights = data.weights if data.weights is not None else _filter_matrix(w, 1, np.float64)
-        acc = product.sums(_patches(data, quantized)) if product else wrap_int32(_sums(data, quantized, weights).astype(np.int64))
+        acc = _im2col_product(data, quantized, product.sums) if product else \
+            wrap_int32(_sums(data, quantized, weights).astype(np.int64))
         scale = np.repeat((rows.scale * data.filter_scale[0]).astype(np.float32), pixels)
         out = (acc.astype(np.float32) * scale[:, None]).astype(np.float32)
     bias = inputs[2].astype(np.float32) if data.bias is None else data.bias

@@ -3,7 +3,8 @@ float32, and (LiteRT) uint8 with a filter zero point and one multiplier for the 
 
 Output channel ``c * depth_multiplier + m`` filters input channel ``c`` with filter slice
 ``[0, :, :, c * depth_multiplier + m]``. The sum runs as one vectorised multiply-add per filter
-tap over a strided view of the zero-padded input (exact integers in float64).
+tap over the block of outputs whose tap lies inside the input (taps outside are skipped, as the
+references skip them): exact integers in float64, and for float32 the references' own order.
 
 Hybrid (float32 input and output, int8 filter; LiteRT only, see :mod:`._hybrid`): LiteRT's
 reference ``DepthwiseConvHybridPerChannel`` quantizes each batch's whole image asymmetrically,
@@ -116,6 +117,17 @@ def _hybrid_scale_per_channel(node: Node) -> bool:
     return len(q.scale) == w.shape[3] and w.shape[q.quantized_dimension] == len(q.scale)
 
 
+def _working_bytes(node: Node) -> int:
+    """float32: sums, one tap's products and the output; integers and hybrid: the input as
+    float64 and 5 x the output in 64-bit values (sums, products, requantization)."""
+    x, y = node.input(0), node.outputs[0]
+    if not cu.tensors_4d(x, y):
+        return 0  # left to _four_dimensional
+    if x.type is TensorType.FLOAT32 and not cu.is_hybrid(node):
+        return 12 * cu.elements(y)
+    return 8 * cu.elements(x) + 40 * cu.elements(y)
+
+
 @register("DEPTHWISE_CONV_2D", versions=range(1, 8), types=("int8", "int4x8", "int16x8", "uint8", "float32", "hybrid"),
           inputs=(2, 3), outputs=1, optional_inputs=(2,))
 class DepthwiseConv2D(Kernel):
@@ -127,6 +139,7 @@ class DepthwiseConv2D(Kernel):
         _four_dimensional,
         _depth_multiplier_consistent,
         cu.strides_dilations_positive,
+        cu.window_fits_int16(0),
         _output_shape_matches,
         _bias_valid,
         _has_bias,
@@ -140,6 +153,7 @@ class DepthwiseConv2D(Kernel):
         cu.positive_scales,
         cu.uint8_bias_scale_matches,
         _requantizer_in_range,
+        cu.working_set_limit(_working_bytes),
     )
 
     def prepare(self, node: Node) -> DepthwiseData:
@@ -185,7 +199,7 @@ class DepthwiseConv2D(Kernel):
             return [_eval_hybrid(data, x, weights, bias)]
         xf = x.astype(weights.dtype)
         if data.output.input_offset:
-            xf += data.output.input_offset  # padding then contributes 0, as the reference skips it
+            xf += data.output.input_offset
         return [data.output(_sums(data, xf, weights), bias)]
 
 
@@ -193,28 +207,22 @@ def _filter_taps(values, in_channels: int, dtype, offset: int = 0) -> np.ndarray
     """(1, kh, kw, cout) -> (kh, kw, in_channels, depth_multiplier), with ``offset`` (a uint8
     filter's) added to every value."""
     _, kh, kw, cout = values.shape
-    taps = (np.asarray(values, np.float64) + offset).astype(dtype)
+    taps = np.asarray(values, np.float64)
+    taps = (taps + offset if offset else taps).astype(dtype)  # (float32 values kept bit for bit)
     return taps.reshape(kh, kw, in_channels, cout // in_channels)
 
 
 def _sums(data: DepthwiseData, x: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """(n, oh, ow, cout) sums of products of ``x`` (zero padded) with the filter taps."""
-    n, oh, ow, cout = data.output_shape
-    kh, kw, cin, m = weights.shape
-    cols = cu.patches(x, data.pad[0], data.pad[1], oh, ow, kh, kw, *data.stride, *data.dilation)
-    acc = np.zeros((n, oh, ow, cin, m), weights.dtype)
-    # Same tap order as the reference (filter_y outer, filter_x inner).
-    for i in range(kh):
-        for j in range(kw):
-            acc += cols[:, :, :, i, j, :, None] * weights[i, j]
-    return acc.reshape(n, oh, ow, cout)
+    """(n, oh, ow, cout) sums of products of ``x`` with the filter taps (taps outside skipped)."""
+    acc = cu.depthwise_sums(x, weights, data.output_shape[1:3], data.stride, data.dilation, data.pad)
+    return acc.reshape(data.output_shape)
 
 
 def _eval_hybrid(data: DepthwiseData, x: np.ndarray, weights: np.ndarray, bias) -> np.ndarray:
     """LiteRT's DepthwiseConvHybridPerChannel."""
     n = x.shape[0]
     rows = _hybrid.quantize_rows(x.reshape(n, -1), asymmetric=True)
-    quantized = rows.values.reshape(x.shape) - rows.zero_point.reshape(n, 1, 1, 1)  # padding adds 0
+    quantized = rows.values.reshape(x.shape) - rows.zero_point.reshape(n, 1, 1, 1)
     acc = wrap_int32(_sums(data, quantized, weights).astype(np.int64))
     scale = (data.channel_scale[None, :] * rows.scale[:, None]).astype(np.float32).reshape(n, 1, 1, -1)
     out = (acc.astype(np.float32) * scale).astype(np.float32)

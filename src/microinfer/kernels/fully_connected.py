@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..tflite.types import ActivationFunction, TensorType
-from . import _hybrid, common
+from . import _float_sums, _hybrid, common
 from .fixedpoint import (
     DOUBLE,
     Rescale,
@@ -269,7 +269,7 @@ class FullyConnected(Kernel):
             return _prepare_hybrid(node)
         runtime_weights, runtime_bias = not w.is_constant, b is not None and not b.is_constant
         if x.type is TensorType.FLOAT32:
-            lo, hi = common.activation_range_float(activation)
+            lo, hi = common.activation_min_max_float(activation)
             weights_t = None if runtime_weights else np.ascontiguousarray(np.asarray(w.data, np.float32).T)
             bias = None if b is None or runtime_bias else np.asarray(b.data, np.float32)
             return FullyConnectedData(
@@ -328,11 +328,10 @@ class FullyConnected(Kernel):
                 weights_t = np.ascontiguousarray(inputs[1].astype(np.float32).T)
             if data.runtime_bias:
                 bias = inputs[2].astype(np.float32)
-            rows = inputs[0].reshape(-1, weights_t.shape[0])
-            out = rows.astype(np.float32) @ weights_t
-            if bias is not None:
-                out = out + bias
-            return [np.clip(out, data.act_min, data.act_max).astype(np.float32).reshape(data.output_shape)]
+            rows = inputs[0].reshape(-1, weights_t.shape[0]).astype(np.float32)
+            # Both references: total += x[b, k] * w[u, k] in ascending k, then + bias, then clamp.
+            sums = _float_sums.dot(rows.T[:, :, None], weights_t[:, None, :])
+            return [common.float_bias_and_clamp(sums, bias, data.act_min, data.act_max).reshape(data.output_shape)]
         if data.runtime_weights or data.runtime_bias:
             weights_t, bias = _integer_terms(inputs[1], data.weights_zero_point, data.input_offset, inputs[2],
                                              data.weights_dtype)

@@ -34,7 +34,7 @@ def _float32(node: Node) -> bool:
 @register("L2_POOL_2D", versions=range(1, 2), types=("float32",), inputs=1, outputs=1)
 class L2Pool2D(Kernel):
     constraints = (_float32, pool.one_input_4d, pool.positive_window, pool.output_shape_matches,
-                   pool.windows_not_empty, no_empty_dimension, common.supported_activation)
+                   pool.windows_not_empty, pool.padding_fits_int16, no_empty_dimension, common.supported_activation)
 
     def prepare(self, node: Node) -> L2PoolData:
         lo, hi = pool.activation_bounds(node)
@@ -44,9 +44,9 @@ class L2Pool2D(Kernel):
         x = inputs[0]
         squares = np.zeros(data.geometry.output_shape, np.float32)
         count = np.zeros(data.geometry.output_shape[1:3], np.float32)[None, :, :, None]
-        for values, valid in pool.window_taps(x, data.geometry):
-            squares = np.where(valid, squares + values * values, squares)
-            count = count + valid
-        with np.errstate(over="ignore"):
+        with np.errstate(over="ignore", invalid="ignore"):
+            for values, valid in pool.window_taps(x, data.geometry):
+                squares = np.where(valid, squares + values * values, squares)
+                count = count + valid
             result = np.sqrt(squares / count).astype(np.float32)
-        return [np.clip(result, data.act_min, data.act_max).astype(np.float32)]
+        return [common.float_bias_and_clamp(result, None, data.act_min, data.act_max)]

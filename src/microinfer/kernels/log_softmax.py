@@ -1,6 +1,7 @@
 """LOG_SOFTMAX over the last axis: float32 and int8, the same arithmetic in both references.
 
-float32: ``x - max - logf(sum(expf(x - max)))`` per row.
+float32: ``x - max - logf(sum(expf(x - max)))`` per row: the maximum folded with std::max, the
+C library's ``expf`` and ``logf``, the sum in row order from 0.0f in float32.
 
 int8 (output scale 16/256, zero point 127, i.e. [-16, 0) in steps of 1/16): gemmlowp fixed point as
 SOFTMAX's int8 path. Each difference to the row maximum is scaled by ``input_scale`` into Q5.26
@@ -19,7 +20,8 @@ import numpy as np
 
 from ..tflite.types import TensorType
 from . import _unary as u
-from . import common
+from . import _float_sums, common
+from ._libm import expf_array, logf
 from .fixedpoint import (
     INT32_MIN,
     calculate_input_radius,
@@ -33,6 +35,7 @@ from .registry import Kernel, Node, register
 from .softmax import (
     ACCUMULATION_INTEGER_BITS,
     SCALED_DIFF_INTEGER_BITS,
+    float_row_max,
     int8_difference_exps,
     scaled_int8_differences,
 )
@@ -117,11 +120,12 @@ class LogSoftmax(Kernel):
 
 
 def _log_softmax_float(x: np.ndarray) -> np.ndarray:
-    x = x.astype(np.float32)
-    shifted = x - x.max(axis=-1, keepdims=True)
+    rows = x.astype(np.float32).reshape(-1, x.shape[-1])
     with np.errstate(all="ignore"):
-        sums = np.exp(shifted.astype(np.float64)).astype(np.float32).sum(axis=-1, keepdims=True, dtype=np.float32)
-        return (shifted - np.log(sums.astype(np.float64)).astype(np.float32)).astype(np.float32)
+        shifted = rows - float_row_max(rows)[:, None]
+        sums = _float_sums.running_sum(expf_array(shifted).T)
+        log_sums = np.array([logf(v) for v in sums.tolist()], np.float32)
+        return (shifted - log_sums[:, None]).reshape(x.shape)
 
 
 def _log_softmax_int8(x: np.ndarray, data: LogSoftmaxData) -> np.ndarray:

@@ -5,18 +5,20 @@ from __future__ import annotations
 import numpy as np
 
 from . import _sigmoid_common as sc
-from ._libm import expf
+from ._libm import expf, expf_array
 from ._lookup_tables import logistic_int16
 from .fixedpoint import logistic_fixed
 from .registry import Kernel, Node, register
 
 
-def _logistic_float(x: np.ndarray) -> np.ndarray:
-    """The references' float logistic: exp(x) below -9, 1 above 16.619, else 1 / (1 + exp(-x))."""
-    with np.errstate(over="ignore"):
-        middle = np.float32(1) / (np.float32(1) + np.exp(-x))
+def logistic_float(x: np.ndarray) -> np.ndarray:
+    """The references' float logistic (reference_ops::Logistic; TFLite Micro's float LSTM gates
+    too): expf(x) below -9, 1 above 16.619, else 1 / (1 + expf(-x)), with the C library's expf."""
+    x = np.asarray(x, np.float32)
+    with np.errstate(over="ignore", invalid="ignore"):
+        middle = np.float32(1) / (np.float32(1) + expf_array(-x))
         return np.where(x > np.float32(16.619047164916992), np.float32(1),
-                        np.where(x < np.float32(-9), np.exp(x), middle)).astype(np.float32)
+                        np.where(x < np.float32(-9), expf_array(x), middle)).astype(np.float32)
 
 
 SPEC = sc.SigmoidSpec(
@@ -28,7 +30,7 @@ SPEC = sc.SigmoidSpec(
     pot_shifts=(0,),
     fixed_point=logistic_fixed,
     output_shift=31 - 8,
-    float_fn=_logistic_float,
+    float_fn=logistic_float,
     lut_fn=lambda v: np.float32(np.float32(1) / np.float32(np.float32(1) + expf(-v))),
     int16_fn=logistic_int16,
 )

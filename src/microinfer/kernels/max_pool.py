@@ -37,5 +37,5 @@ class MaxPool(Kernel):
         lowest = np.finfo(dtype).min if data.kind == "float32" else np.iinfo(dtype).min
         best = np.full(data.geometry.output_shape, lowest, dtype)
         for values, valid in pool.window_taps(x, data.geometry):
-            best = np.where(valid, np.maximum(best, values), best)
+            best = np.where(valid & (best < values), values, best)  # std::max(best, value): NaN never wins
         return [np.clip(best, data.act_min, data.act_max).astype(dtype)]

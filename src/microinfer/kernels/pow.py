@@ -12,6 +12,7 @@ import numpy as np
 
 from . import _binary as bw
 from . import _elementwise as ew
+from ._libm import powf_array
 from ._shapes import tflm_only
 from .registry import Node, register
 
@@ -37,7 +38,7 @@ class Pow(bw.BinaryKernel):
     @staticmethod
     def function(scalar_exponent: bool, a, b):
         if a.dtype == np.float32:
-            return np.power(a, b)
+            return powf_array(a, b)  # the C library's powf, bit for bit
         if np.any(b < 0):
             bw.fail("POW", "an int32 exponent is negative; LiteRT fails on it")
         return wrapping_power(a, b) if scalar_exponent else converted_power(a, b)

@@ -4,7 +4,8 @@ A kernel is a class registered with :func:`register`. ``constraints`` are functi
 :class:`Node` returning True when the node is supported; each one's docstring is both the message
 of :class:`~microinfer.UnsupportedOpError` and a line of the generated SUPPORTED_OPS.md.
 ``prepare`` computes everything that depends only on the model (multipliers, shifts, shapes);
-``eval`` moves data only.
+``eval`` moves data only. A constraint may also carry ``detail(node)``: a short phrase with the
+refused node's own figures, appended to its sentence in the error message.
 """
 
 from __future__ import annotations
@@ -96,7 +97,7 @@ class Kernel:
                                f"{type(exc).__name__}: {exc}")
                 continue
             if not holds:
-                reasons.append(_first_line(constraint.__doc__))
+                reasons.append(_first_line(constraint.__doc__) + _detail(constraint, node))
         return reasons
 
     @classmethod
@@ -177,6 +178,13 @@ def _count_text(bounds: tuple[int, int | None], kind: str) -> str:
     if high == low + 1:
         return f"{low} or {high} {kind}s"
     return f"{low} to {high} {kind}s"
+
+
+def _detail(constraint: Constraint, node: Node) -> str:
+    """A refused node's own figure, for the constraints that give one (a ``detail(node)``
+    attribute returning a short phrase): appended to the sentence in parentheses."""
+    detail = getattr(constraint, "detail", None)
+    return "" if detail is None else f" ({detail(node)})"
 
 
 def _first_line(doc: str | None) -> str:

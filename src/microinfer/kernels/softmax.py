@@ -11,6 +11,9 @@ doubling high multiply here: LiteRT 2.3.0's softmax was observed to requantize w
 int16 input: table lookups with interpolation (exp on [-10, 0] and 1/(1+x) on [0, 1]). TFLite
 Micro builds the two tables in float32 from explicit ranges, LiteRT in float64 from quantization
 parameters; the tables can differ in the last place, so each reference gets its own.
+
+float32 (both references' loop): the row maximum folded with std::max, ``expf((x - max) * beta)``
+from the C library, the exps summed in row order from 0.0f in float32, each divided by the sum.
 """
 
 from __future__ import annotations
@@ -24,8 +27,8 @@ import numpy as np
 
 from ..errors import InvalidInputError
 from ..tflite.types import TensorType
-from . import common
-from ._libm import expf
+from . import _float_sums, common
+from ._libm import expf, expf_array
 from ._lookup_tables import lut_int16, lut_lookup_int16
 from .fixedpoint import (
     DOUBLE,
@@ -223,10 +226,22 @@ class Softmax(Kernel):
 
 
 def _softmax_float(x, beta: float):
-    x = x.astype(np.float32)
-    shifted = (x - x.max(axis=-1, keepdims=True)).astype(np.float32) * np.float32(beta)
-    e = np.exp(shifted.astype(np.float32)).astype(np.float32)
-    return (e / e.sum(axis=-1, keepdims=True, dtype=np.float32)).astype(np.float32)
+    """Per row: ``e = expf((x - max) * beta)``, ``sum += e`` in order from 0.0f, ``e / sum``."""
+    rows = x.astype(np.float32).reshape(-1, x.shape[-1])
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        exps = expf_array((rows - float_row_max(rows)[:, None]) * np.float32(beta))
+        return (exps / _float_sums.running_sum(exps.T)[:, None]).reshape(x.shape)
+
+
+def float_row_max(rows: np.ndarray) -> np.ndarray:
+    """Each row's ``max = std::max(max, x)`` folded from the lowest float32: NaN never replaces
+    the running maximum (so an all-NaN row gives the lowest float), and among equal values
+    (-0.0 and +0.0) the first one stays."""
+    lowest = np.finfo(np.float32).min
+    largest = np.fmax.reduce(rows, axis=1, initial=lowest)  # fmax skips NaN
+    hits = rows == largest[:, None]
+    first = np.argmax(hits, axis=1)
+    return np.where(hits.any(axis=1), rows[np.arange(len(rows)), first], largest).astype(np.float32)
 
 
 INT8_DIFFERENCES = np.arange(-255, 1, dtype=np.int64)  # x - max(row) of int8 values, at index d + 255

@@ -35,7 +35,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..tflite.types import ActivationFunction, TensorType
-from . import _hybrid, common
+from . import _float_sums, _hybrid, common
+from ._libm import tanhf_array
 from .fixedpoint import DOUBLE, multiply_by_quantized_multiplier, quantize_multiplier, wrap_int32
 from .registry import TFLM, Kernel, Node, register
 
@@ -244,8 +245,7 @@ class Svdf(Kernel):
         flat = state.reshape(-1)
         flat[:-1] = flat[1:].copy()
         if data.kind == "float32":
-            feature = x.astype(np.float32) @ data.weights_feature.T  # (batch, filters)
-            window[:, :, -1] = feature
+            window[:, :, -1] = _feature_float(data, x)
             out = _time_and_reduce_float(data, window)
         elif data.kind == "hybrid":
             window[:, :, -1] = _hybrid_feature(data, x)
@@ -284,16 +284,36 @@ def _effective_scale(a: np.float32, b: np.float32, c: np.float32, reference: str
     return float(np.float32(np.float32(a * b) / c))
 
 
+def _feature_float(data: SvdfData, x: np.ndarray) -> np.ndarray:
+    """(batch, filters) sums of ``w[f, k] * x[b, k]``: in k order from 0.0f (TFLite Micro), or
+    LiteRT's four-lane MatrixBatchVectorMultiplyAccumulate into a zeroed scratch."""
+    rows, weights = x.astype(np.float32).T[:, :, None], data.weights_feature.T[:, None, :]
+    if data.reference == TFLM:
+        return _float_sums.dot(rows, weights)
+    return _float_sums.four_lane_accumulate(np.zeros((data.batch, data.filters), np.float32), rows, weights)
+
+
 def _time_and_reduce_float(data: SvdfData, window: np.ndarray) -> np.ndarray:
-    time = np.einsum("bfm,fm->bf", window.astype(np.float32), data.weights_time).astype(np.float32)
-    out = time.reshape(data.batch, data.units, data.rank).sum(axis=2, dtype=np.float32)
-    if data.bias is not None:
-        out = out + data.bias
-    return _float_activation(out.astype(np.float32), data.activation)
+    """ApplyTimeWeightsBiasAndActivation: each filter's window dotted with its time weights
+    (memory ascending, from 0.0f); then TFLite Micro starts each output at the bias (or 0.0f)
+    and adds the unit's ``rank`` filters in order, LiteRT sums the ``rank`` filters from 0.0f and
+    adds the bias last; then the activation."""
+    time = _float_sums.dot(np.moveaxis(window.astype(np.float32), -1, 0), data.weights_time.T[:, None, :])
+    by_rank = np.moveaxis(time.reshape(data.batch, data.units, data.rank), -1, 0)
+    bias = np.zeros(data.units, np.float32) if data.bias is None else data.bias
+    with np.errstate(over="ignore", invalid="ignore"):
+        if data.reference == TFLM:
+            out = _float_sums.running_sum(np.concatenate([np.broadcast_to(bias, (1, data.batch, data.units)), by_rank]))
+        else:
+            out = _float_sums.running_sum(by_rank) + bias
+    return _float_activation(out, data.activation, data.reference)
 
 
-def _float_activation(x: np.ndarray, act: ActivationFunction) -> np.ndarray:
+def _float_activation(x: np.ndarray, act: ActivationFunction, reference: str) -> np.ndarray:
+    """TFLite Micro's ActivationValFloat / LiteRT's ApplyActivationToVector: no clamp without
+    activation; tanh from the C library with TFLite Micro (LiteRT evaluates Eigen's tanh, whose
+    last bits NumPy does not reproduce)."""
     if act == ActivationFunction.TANH:
-        return np.tanh(x).astype(np.float32)
+        return tanhf_array(x) if reference == TFLM else np.tanh(x).astype(np.float32)
     lo, hi = common.activation_range_float(act)
     return np.clip(x, lo, hi).astype(np.float32)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _sigmoid_common as sc
-from ._libm import tanhf
+from ._libm import tanhf, tanhf_array
 from ._lookup_tables import tanh_int16
 from .fixedpoint import tanh_fixed
 from .registry import Kernel, Node, register
@@ -19,7 +19,7 @@ SPEC = sc.SigmoidSpec(
     pot_shifts=(0, 1),
     fixed_point=tanh_fixed,
     output_shift=31 - 7,
-    float_fn=lambda x: np.tanh(x).astype(np.float32),
+    float_fn=tanhf_array,
     lut_fn=tanhf,
     int16_fn=tanh_int16,
 )

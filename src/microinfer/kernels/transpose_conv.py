@@ -2,8 +2,9 @@
 
 Inputs: (output_shape, weights (out_channels, kh, kw, in_channels), input, optional bias). Each
 input pixel scatters ``input[b, y, x, :] @ weights[:, i, j, :].T`` to output pixel
-``(y * stride_h - pad_h + i, x * stride_w - pad_w + j)``. One float64 BLAS matmul computes every
-(pixel, tap) product, then one strided add per tap scatters them (exact integers in float64).
+``(y * stride_h - pad_h + i, x * stride_w - pad_w + j)``. Integer data: one float64 BLAS matmul
+computes every (pixel, tap) product, then one strided add per tap scatters them (exact integers in
+float64). float32: the order of the references' scatter loops, see ``_float_sums.transpose_conv``.
 The padding comes from the output size, as TFLite computes it.
 
 The output_shape input: TFLite Micro ignores it (constant or fed at run time, whatever its type or
@@ -22,7 +23,7 @@ import numpy as np
 from ..errors import InvalidInputError
 from ..tflite.types import TensorType
 from . import _conv_util as cu
-from . import _shapes, common
+from . import _float_sums, _shapes, common
 from .registry import TFLM, Kernel, Node, register
 
 _OUTPUT_SHAPE, _WEIGHTS, _INPUT, _BIAS = 0, 1, 2, 3
@@ -32,7 +33,7 @@ _OUTPUT_SHAPE, _WEIGHTS, _INPUT, _BIAS = 0, 1, 2, 3
 class TransposeConvData:
     output_shape: tuple[int, ...]
     check_fed_shape: bool  # LiteRT with an output_shape fed at run time: it must be output_shape
-    weights: np.ndarray  # (in_channels, kh * kw * out_channels), float64
+    weights: np.ndarray  # integer: (in_channels, kh * kw * out_channels) float64; float32: (kh, kw, in, out)
     kernel: tuple[int, int]
     stride: tuple[int, int]
     pad: tuple[int, int]
@@ -118,6 +119,21 @@ def _weights_zero_points(node: Node) -> bool:
     return cu.zero_filter_zero_points(node)
 
 
+def _working_bytes(node: Node) -> int:
+    """float32: sums, products and output (3 x the output) and one chunk of products; integers:
+    the input as float64, every (input pixel, tap) product, the sums over the output's full
+    extent and 4 x the output in 64-bit values."""
+    x, w, y = node.input(_INPUT), node.input(_WEIGHTS), node.outputs[0]
+    if not cu.tensors_4d(x, w, y) or not _strides_positive(node):
+        return 0  # left to _shapes_consistent and _strides_positive
+    if x.type is TensorType.FLOAT32:
+        return 12 * cu.elements(y) + 4 * _float_sums.CHUNK_ELEMENTS
+    n, ih, iw, _ = x.shape
+    cout, kh, kw, _ = w.shape
+    full = n * ((ih - 1) * node.options.stride_h + kh + y.shape[1]) * ((iw - 1) * node.options.stride_w + kw + y.shape[2])
+    return 8 * cu.elements(x) + 8 * n * ih * iw * kh * kw * cout + 8 * full * cout + 32 * cu.elements(y)
+
+
 @register("TRANSPOSE_CONV", versions=range(1, 6), types=("int8", "int16x8", "float32"), inputs=(3, 4), outputs=1,
           optional_inputs=(3,))
 class TransposeConv(Kernel):
@@ -127,6 +143,7 @@ class TransposeConv(Kernel):
         _output_shape_tensor,
         _shapes_consistent,
         _strides_positive,
+        cu.window_fits_int16(_INPUT, output_sized=True),
         _litert_input_size_consistent,
         _bias_valid,
         cu.int16_zero_points(_INPUT),
@@ -136,6 +153,7 @@ class TransposeConv(Kernel):
         common.quantized_tensors_have_parameters,
         cu.positive_scales,
         _requantizer_in_range,
+        cu.working_set_limit(_working_bytes),
     )
 
     def prepare(self, node: Node) -> TransposeConvData:
@@ -146,10 +164,12 @@ class TransposeConv(Kernel):
         # TFLite derives the padding from the output size, as if it were a convolution's input.
         _, pad_h = cu.conv_padding(o.padding, o.stride_h, 1, y.shape[1], kh)
         _, pad_w = cu.conv_padding(o.padding, o.stride_w, 1, y.shape[2], kw)
-        weights = np.ascontiguousarray(
-            np.asarray(w.data, np.float64).transpose(3, 1, 2, 0).reshape(cin, kh * kw * cout)
-        )
-        if x.type is not TensorType.FLOAT32:
+        if x.type is TensorType.FLOAT32:
+            weights = np.ascontiguousarray(np.asarray(w.data, np.float32).transpose(1, 2, 3, 0))
+        else:
+            weights = np.ascontiguousarray(
+                np.asarray(w.data, np.float64).transpose(3, 1, 2, 0).reshape(cin, kh * kw * cout)
+            )
             cu.assert_exact_in_float64(kh * kw * cin, cu.max_input_magnitude(x))
         fed = node.input(_OUTPUT_SHAPE)
         return TransposeConvData(
@@ -165,6 +185,8 @@ class TransposeConv(Kernel):
             _check_fed_output_shape(inputs[_OUTPUT_SHAPE], data.output_shape)
         x = inputs[_INPUT]
         n, oh, ow, cout = data.output_shape
+        if data.output.kind == "float32":
+            return [data.output(_float_sums.transpose_conv(x, data.weights, (oh, ow), data.stride, data.pad))]
         _, ih, iw, cin = x.shape
         kh, kw = data.kernel
         sh, sw = data.stride

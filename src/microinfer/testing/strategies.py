@@ -91,9 +91,18 @@ def _activation_tensors(g, p, in_shape, out_shape):
     return x, y
 
 
+NON_FINITE = np.array([np.inf, -np.inf, np.nan], np.float32)
+
+
 def _filter(g, rng, p, shape, channels, fan_in, axis=0) -> int:
+    """The filter (weights) constant; float32 with ``p["non_finite"]`` set: about a quarter of
+    the weights +-inf or NaN (where the references skip taps outside the input, 0 * inf must
+    not appear)."""
     if p["dtype"] == "float32":
-        return g.add_constant("w", (rng.uniform(-1, 1, shape) / np.sqrt(fan_in)).astype(np.float32))
+        w = (rng.uniform(-1, 1, shape) / np.sqrt(fan_in)).astype(np.float32)
+        if p.get("non_finite"):
+            w = np.where(rng.random(shape) < 0.25, rng.choice(NON_FINITE, shape), w).astype(np.float32)
+        return g.add_constant("w", w)
     data, scales = _quantized_filter(rng, shape, channels, p["per_channel"], p["w_scale_exp"])
     return g.add_constant("w", data, scale=scales, zero_point=0, axis=axis)
 

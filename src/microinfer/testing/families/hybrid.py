@@ -132,19 +132,24 @@ def depthwise_conv(draw) -> bytes:
 
 
 @st.composite
-def svdf(draw) -> bytes:
-    """``steps`` SVDF operators on one variable float32 state (one op per time step)."""
+def svdf(draw, hybrid: bool = True) -> bytes:
+    """``steps`` SVDF operators on one variable float32 state (one op per time step), with int8
+    feature and time weights (hybrid) or float32 ones."""
     rng = np.random.default_rng(draw(SEEDS))
     batch, n_input = draw(st.integers(1, 3)), draw(st.sampled_from(DEPTHS))
     units, rank, memory = draw(st.integers(1, 4)), draw(st.integers(1, 3)), draw(st.integers(1, 5))
-    steps, asymmetric = draw(st.integers(1, 3)), draw(st.booleans())
+    steps, asymmetric = draw(st.integers(1, 3)), hybrid and draw(st.booleans())
     filters = units * rank
     b = ModelBuilder(description="microinfer.testing.families.hybrid")
     g = b.main
     xs = [g.add_input(f"x{i}", (batch, n_input), "float32") for i in range(steps)]
-    wf = g.add_constant("wf", int8_weights(rng, (filters, n_input), draw(st.booleans())),
-                        scale=draw(WEIGHT_SCALES), zero_point=0)
-    wt = g.add_constant("wt", int8_weights(rng, (filters, memory), True), scale=draw(WEIGHT_SCALES), zero_point=0)
+    if hybrid:
+        wf = g.add_constant("wf", int8_weights(rng, (filters, n_input), draw(st.booleans())),
+                            scale=draw(WEIGHT_SCALES), zero_point=0)
+        wt = g.add_constant("wt", int8_weights(rng, (filters, memory), True), scale=draw(WEIGHT_SCALES), zero_point=0)
+    else:
+        wf = g.add_constant("wf", (rng.uniform(-1, 1, (filters, n_input)) / np.sqrt(n_input)).astype(np.float32))
+        wt = g.add_constant("wt", rng.uniform(-1, 1, (filters, memory)).astype(np.float32))
     bias = g.add_constant("b", rng.normal(0, 1, units).astype(np.float32)) if draw(st.booleans()) else -1
     state = g.add_tensor("state", (batch, memory * filters), "float32", is_variable=True)
     ys = [g.add_output(f"y{i}", (batch, units), "float32") for i in range(steps)]
@@ -168,5 +173,5 @@ GENERATED = {
     "FULLY_CONNECTED": ((HYBRID,), _only_hybrid(fully_connected)),
     "CONV_2D": ((HYBRID,), _only_hybrid(conv)),
     "DEPTHWISE_CONV_2D": ((HYBRID,), _only_hybrid(depthwise_conv)),
-    "SVDF": ((HYBRID,), _only_hybrid(svdf)),
+    "SVDF": ((HYBRID, "float32"), lambda activation: svdf(hybrid=activation == HYBRID)),
 }
