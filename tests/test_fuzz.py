@@ -21,10 +21,10 @@ def both_references():
 
 
 # Cases per (operator, dtype) in the CI campaigns: about 370 pairs against the references, so
-# 60 each (some 22,000 cases); the C backend's 40-odd pairs get 150. The long campaigns are
+# 30 each (some 11,000 cases); the C backend's 40-odd pairs get 80. The long campaigns are
 # benchmarks/fuzz_kernels.py.
-CI_EXAMPLES = 60
-CI_EXAMPLES_C = 150
+CI_EXAMPLES = 30
+CI_EXAMPLES_C = 80
 
 
 def test_campaign_every_op_and_dtype_against_both_references(both_references):

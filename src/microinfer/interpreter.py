@@ -13,6 +13,7 @@ from .errors import UnsupportedOpError
 from .validation import check_model, operator_problems
 from .kernels import REGISTRY
 from .kernels.registry import REFERENCES, Node
+from .litert_shapes import litert_shapes
 from .tflite import Model, load
 from .planner import ArenaPlan, plan_head
 from .subgraphs import SubgraphCalls, initial_variables, prepared_subgraphs
@@ -51,6 +52,8 @@ class Interpreter:
         if reference not in REFERENCES:
             raise ValueError(f"reference must be one of {REFERENCES}, not {reference!r}")
         self.model = model if isinstance(model, Model) else load(model)
+        if reference == "tflite":
+            self.model = litert_shapes(self.model)
         self.backend = _resolve_backend(backend)
         self.reference = reference
         self.subgraph = self.model.main

@@ -44,7 +44,10 @@ def must_run_in_c(model: bytes, reference: str) -> bool:
         per_channel = y.quantization is not None and len(y.quantization.scale) > 1
         return (kinds[1] in ("INT8", "INT16") and not per_channel) or (kinds[0] == "INT16" and kinds[1] == "INT32")
     if op.op in TABLE_OPS:
-        return kinds[0] == "INT8" and y.type.numpy_dtype.itemsize <= 4
+        # LiteRT dequantizes per channel, which one table per tensor cannot
+        per_channel = op.op == "DEQUANTIZE" and reference == "tflite" and x.quantization is not None \
+            and len(x.quantization.scale) > 1
+        return kinds[0] == "INT8" and y.type.numpy_dtype.itemsize <= 4 and not per_channel
     if op.op in BINARY_OPS:
         from microinfer.kernels._elementwise import uses_pot_int16_path
         from microinfer.kernels.registry import Node

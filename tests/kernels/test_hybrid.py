@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 
 from conftest import shared_model_path
 from kernel_check import assert_bit_exact, random_inputs
-from microinfer import UnsupportedOpError
+from microinfer import ModelError, UnsupportedOpError
 from microinfer.interpreter import Interpreter
 from microinfer.kernels import _hybrid
 from microinfer.reference import ReferenceFailure
@@ -241,7 +241,7 @@ def test_weights_nothing_computes_are_refused():
     w = g.add_tensor("w", (2, 4), "float32")
     y = g.add_output("y", (1, 2), "float32")
     g.add_operator("FULLY_CONNECTED", [x, w], [y], FullyConnectedOptions(), version=1)
-    with pytest.raises(UnsupportedOpError, match="computed at run time"):
+    with pytest.raises(ModelError, match="reads tensor 1 'w', which no earlier operator writes"):
         Interpreter(b.build())
 
 

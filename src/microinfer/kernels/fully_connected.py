@@ -219,6 +219,14 @@ def _int4_per_tensor_for_tflm(node: Node) -> bool:
     return len(w.quantization.scale) == 1
 
 
+def _weight_scale_count(node: Node) -> bool:
+    """Quantized weights carry one scale, or one per unit (both references read a scale per unit when there are several)"""
+    w = node.input(1)
+    if w is None or w.quantization is None or not _weights_2d(node):
+        return True
+    return len(w.quantization.scale) in (0, 1, w.shape[0])
+
+
 def _bias_scale_matches(node: Node) -> bool:
     """Quantized, with per-tensor weights and a bias: input scale x weight scale and the bias scale differ by at most 0.02 x the output scale (both references check it; a bias without quantization has scale 0, and so has, for LiteRT, a bias with per-channel scales)"""
     x, w, b, y = node.input(0), node.input(1), node.input(2), node.outputs[0]
@@ -246,6 +254,7 @@ class FullyConnected(Kernel):
         common.weights_and_bias_available("Weights", "weights"),
         _hybrid_asymmetric_constant,
         _weights_2d,
+        _weight_scale_count,
         _output_shape,
         _bias_size,
         _bias_type,
