@@ -19,6 +19,16 @@ static void requantize_sums(const int32_t *sum, int32_t count, const mi_nn_outpu
     const mi_requant *quant = stage->quant;
     const int32_t *bias = stage->bias != 0 ? stage->bias + first : 0;
     int32_t i;
+#if !defined(__ARM_ARCH)
+    if (quant->rounding == MI_ROUND_DOUBLE && count <= MI_GEMM_BLOCK) { /* the host's vector requantizer */
+        int32_t acc[MI_GEMM_BLOCK];
+        for (i = 0; i < count; i++) {
+            acc[i] = mi_wrap_add_s32(sum[i], bias != 0 ? bias[i] : 0);
+        }
+        mi_requantize_block_s8(acc, count, quant, first, stage->output_offset, stage->activation, out);
+        return;
+    }
+#endif
     if (quant->fast) {
         const int32_t *multiplier = quant->multiplier + first;
         const int32_t *shift = quant->shift + first;
@@ -445,26 +455,61 @@ static void dot4_thumb1(const int8_t *lhs, const int8_t *w0, const int8_t *w1, c
     sums[3] = a3;
 }
 #else
-/* Portable: four dot products of one lhs row with four rhs rows (compilers vectorize the loop). */
-static void dot4_portable(const int8_t *lhs, const int8_t *w0, const int8_t *w1, const int8_t *w2,
-                          const int8_t *w3, int32_t cols, int32_t sums[4])
+/* Portable: the sums of two lhs rows (widened to int16 once, a chunk at a time) with four rhs rows
+   added to s0[0..3] and s1[0..3]. With int16 operands in memory compilers vectorize the loop with
+   16-bit multiply-adds (x86: VPMADDWD / VPDPWSSD); with two int8 operands they do not. */
+static void dot2x4_portable(const int16_t *l0, const int16_t *l1, const int8_t *w0, const int8_t *w1,
+                            const int8_t *w2, const int8_t *w3, int32_t cols, int32_t s0[4], int32_t s1[4])
+{
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
+    int32_t k;
+    for (k = 0; k < cols; k++) {
+        const int16_t u = l0[k], v = l1[k];
+        const int16_t x0 = w0[k], x1 = w1[k], x2 = w2[k], x3 = w3[k];
+        a0 += u * x0;
+        a1 += u * x1;
+        a2 += u * x2;
+        a3 += u * x3;
+        b0 += v * x0;
+        b1 += v * x1;
+        b2 += v * x2;
+        b3 += v * x3;
+    }
+    s0[0] += a0;
+    s0[1] += a1;
+    s0[2] += a2;
+    s0[3] += a3;
+    s1[0] += b0;
+    s1[1] += b1;
+    s1[2] += b2;
+    s1[3] += b3;
+}
+
+/* The same for one lhs row. */
+static void dot1x4_portable(const int16_t *l0, const int8_t *w0, const int8_t *w1, const int8_t *w2,
+                            const int8_t *w3, int32_t cols, int32_t s0[4])
 {
     int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
     int32_t k;
     for (k = 0; k < cols; k++) {
-        const int32_t v = lhs[k];
-        a0 += v * w0[k];
-        a1 += v * w1[k];
-        a2 += v * w2[k];
-        a3 += v * w3[k];
+        const int16_t u = l0[k];
+        const int16_t x0 = w0[k], x1 = w1[k], x2 = w2[k], x3 = w3[k];
+        a0 += u * x0;
+        a1 += u * x1;
+        a2 += u * x2;
+        a3 += u * x3;
     }
-    sums[0] = a0;
-    sums[1] = a1;
-    sums[2] = a2;
-    sums[3] = a3;
+    s0[0] += a0;
+    s0[1] += a1;
+    s0[2] += a2;
+    s0[3] += a3;
 }
+
+/* Columns widened at a time (a stack buffer). */
+#define MI_GEMM_CHUNK 256
 #endif
 
+#if defined(MI_THUMB1)
 /* One lhs row times every rhs row, four at a time (the last group repeats its first row for the
    missing ones, whose sums are not used), into a sum block, then requantized. */
 static void row_by4(const int8_t *lhs, const int8_t *rhs, int32_t rhs_rows, int32_t cols,
@@ -478,23 +523,60 @@ static void row_by4(const int8_t *lhs, const int8_t *rhs, int32_t rhs_rows, int3
         int32_t i;
         for (i = 0; i < count; i += 4) {
             const int32_t left = count - i;
-            const int8_t *w1 = left > 1 ? w + cols : w;
-            const int8_t *w2 = left > 2 ? w + 2 * cols : w;
-            const int8_t *w3 = left > 3 ? w + 3 * cols : w;
-#if defined(MI_THUMB1)
             if (cols > 0) {
-                dot4_thumb1(lhs, w, w1, w2, w3, cols, acc + i);
+                dot4_thumb1(lhs, w, left > 1 ? w + cols : w, left > 2 ? w + 2 * cols : w,
+                            left > 3 ? w + 3 * cols : w, cols, acc + i);
             } else {
                 acc[i] = acc[i + 1] = acc[i + 2] = acc[i + 3] = 0;
             }
-#else
-            dot4_portable(lhs, w, w1, w2, w3, cols, acc + i);
-#endif
             w += 4 * cols;
         }
         requantize_sums(acc, count, stage, first, out + first);
     }
 }
+#else
+/* Two lhs rows (l1 == l0 when there is one) times every rhs row, 2x4 at a time over chunks of
+   columns widened once, into two sum blocks, then requantized. */
+static void rows_portable(const int8_t *l0, const int8_t *l1, const int8_t *rhs, int32_t rhs_rows, int32_t cols,
+                          const mi_nn_output_stage *stage, int8_t *out0, int8_t *out1)
+{
+    int32_t first;
+    for (first = 0; first < rhs_rows; first += MI_GEMM_BLOCK) {
+        const int32_t count = rhs_rows - first < MI_GEMM_BLOCK ? rhs_rows - first : MI_GEMM_BLOCK;
+        int32_t acc0[MI_GEMM_BLOCK + 4], acc1[MI_GEMM_BLOCK + 4];
+        int32_t i, k0;
+        for (i = 0; i < count + 4; i++) {
+            acc0[i] = acc1[i] = 0;
+        }
+        for (k0 = 0; k0 < cols; k0 += MI_GEMM_CHUNK) {
+            const int32_t n = cols - k0 < MI_GEMM_CHUNK ? cols - k0 : MI_GEMM_CHUNK;
+            const int8_t *w = rhs + (int64_t)first * cols + k0;
+            int16_t wide0[MI_GEMM_CHUNK], wide1[MI_GEMM_CHUNK];
+            int32_t k;
+            for (k = 0; k < n; k++) {
+                wide0[k] = l0[k0 + k];
+                wide1[k] = l1[k0 + k];
+            }
+            for (i = 0; i < count; i += 4) { /* a last group of 1-3 rows repeats its first */
+                const int32_t left = count - i;
+                const int8_t *w1 = left > 1 ? w + cols : w;
+                const int8_t *w2 = left > 2 ? w + 2 * cols : w;
+                const int8_t *w3 = left > 3 ? w + 3 * cols : w;
+                if (l1 != l0) {
+                    dot2x4_portable(wide0, wide1, w, w1, w2, w3, n, acc0 + i, acc1 + i);
+                } else {
+                    dot1x4_portable(wide0, w, w1, w2, w3, n, acc0 + i);
+                }
+                w += 4 * cols;
+            }
+        }
+        requantize_sums(acc0, count, stage, first, out0 + first);
+        if (l1 != l0) {
+            requantize_sums(acc1, count, stage, first, out1 + first);
+        }
+    }
+}
+#endif
 #endif
 
 void mi_nn_mat_mult_nt_t_s8(const int8_t *lhs, int32_t lhs_rows, int32_t lhs_stride, const int8_t *rhs,
@@ -529,9 +611,15 @@ void mi_nn_mat_mult_nt_t_s8(const int8_t *lhs, int32_t lhs_rows, int32_t lhs_str
             rows_dsp(l0, l0, rhs, rhs_rows, cols, stage, out, out);
         }
     }
-#else
+#elif defined(MI_THUMB1)
     for (r = 0; r < lhs_rows; r++) {
         row_by4(lhs + (int64_t)r * lhs_stride, rhs, rhs_rows, cols, stage, dst + (int64_t)r * rhs_rows);
+    }
+#else
+    for (r = 0; r < lhs_rows; r += 2) {
+        const int8_t *l0 = lhs + (int64_t)r * lhs_stride;
+        int8_t *out = dst + (int64_t)r * rhs_rows;
+        rows_portable(l0, r + 1 < lhs_rows ? l0 + lhs_stride : l0, rhs, rhs_rows, cols, stage, out, out + rhs_rows);
     }
 #endif
 }
