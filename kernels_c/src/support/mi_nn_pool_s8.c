@@ -34,21 +34,21 @@ typedef struct {
 } mi_window;
 
 #if defined(ARM_MATH_MVEI)
-/* Sums (average) of channels c..c+15 over the window in two 8-lane 16-bit vectors; `left`: how
-   many of the 16 channels exist (predicated loads beyond). */
-static void window16_mve(const mi_window *win, int32_t c, int32_t left, int average, int16x8_t *lo, int16x8_t *hi)
+/* Sums (average) or maxima of channels c..c+15 over the window, in two 8-lane 16-bit vectors or
+   one 16-lane byte vector; `tail`: only `left` (< 16) channels exist (predicated loads). */
+MI_SPECIALIZED void window16_mve(const mi_window *win, int32_t c, int32_t left, int average, int tail, int16x8_t *lo,
+                                 int16x8_t *hi)
 {
-    const mve_pred16_t active_lo = vctp16q((uint32_t)(left < 8 ? left : 8));
-    const mve_pred16_t active_hi = vctp16q((uint32_t)(left > 8 ? left - 8 : 0));
-    const mve_pred16_t active_bytes = vctp8q((uint32_t)(left < 16 ? left : 16));
     const int8_t *p = win->at + c;
     int32_t y, x;
     if (average) {
+        const mve_pred16_t active_lo = vctp16q((uint32_t)(left < 8 ? left : 8));
+        const mve_pred16_t active_hi = vctp16q((uint32_t)(left > 8 ? left - 8 : 0));
         int16x8_t a = vdupq_n_s16(0), b = vdupq_n_s16(0);
         for (y = 0; y < win->rows; y++) {
             for (x = 0; x < win->cols; x++) {
-                a = vaddq_s16(a, vldrbq_z_s16(p, active_lo));
-                b = vaddq_s16(b, vldrbq_z_s16(p + 8, active_hi));
+                a = vaddq_s16(a, tail ? vldrbq_z_s16(p, active_lo) : vldrbq_s16(p));
+                b = vaddq_s16(b, tail ? vldrbq_z_s16(p + 8, active_hi) : vldrbq_s16(p + 8));
                 p += win->channels;
             }
             p += win->row_skip;
@@ -56,10 +56,11 @@ static void window16_mve(const mi_window *win, int32_t c, int32_t left, int aver
         *lo = a;
         *hi = b;
     } else {
+        const mve_pred16_t active = vctp8q((uint32_t)left);
         int8x16_t m = vdupq_n_s8(-128);
         for (y = 0; y < win->rows; y++) {
             for (x = 0; x < win->cols; x++) {
-                m = vmaxq_s8(m, vldrbq_z_s8(p, active_bytes));
+                m = vmaxq_s8(m, tail ? vldrbq_z_s8(p, active) : vldrbq_s8(p));
                 p += win->channels;
             }
             p += win->row_skip;
@@ -131,7 +132,11 @@ static void pool_pixel(const mi_window *win, int average, mi_activation act, int
         for (; c < channels; c += 16) {
             const int32_t left = channels - c;
             int16x8_t lo, hi;
-            window16_mve(win, c, left, average, &lo, &hi);
+            if (left >= 16) {
+                window16_mve(win, c, 16, average, 0, &lo, &hi);
+            } else {
+                window16_mve(win, c, left, average, 1, &lo, &hi);
+            }
             if (average) {
                 int16_t sums[16];
                 const int32_t n = left < 16 ? left : 16;
@@ -144,7 +149,11 @@ static void pool_pixel(const mi_window *win, int average, mi_activation act, int
                 int8x16_t m = vreinterpretq_s8_s16(lo);
                 m = vminq_s8(vmaxq_s8(m, vdupq_n_s8((int8_t)(act.min < -128 ? -128 : act.min))),
                              vdupq_n_s8((int8_t)(act.max > 127 ? 127 : act.max)));
-                vstrbq_p_s8(out + c, m, vctp8q((uint32_t)(left < 16 ? left : 16)));
+                if (left >= 16) {
+                    vst1q_s8(out + c, m);
+                } else {
+                    vstrbq_p_s8(out + c, m, vctp8q((uint32_t)left));
+                }
             }
         }
         return;

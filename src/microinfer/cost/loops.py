@@ -141,8 +141,8 @@ REFERENCE: dict[str, Kernel] = {
 # -- CMSIS-NN, DSP path (Cortex-M4/M7/M33) ---------------------------------------------------------------
 # A 2x2 output tile keeps 4 accumulators, 4 operand words and 4 pointers live: more than the 13 free
 # core registers, so GCC spills. GCC 12 -O2 -mcpu=cortex-m4 on a CMSIS-style 2x2 SXTB16/SMLAD tile
-# loop (the project's C kernels, mi_nn_mat_mult_kernel_s8_s16) emits 4 reloads and 3 stores to the
-# stack per pass; address increments fold into post-indexed loads (3 ALU instructions per pass).
+# loop written in C emits 4 reloads and 3 stores to the stack per pass; address increments fold
+# into post-indexed loads (3 ALU instructions per pass).
 TILE_SPILLS = Mix(load=4, store=3)
 CMSIS_NN_DSP: dict[str, Kernel] = {
     # arm_nn_mat_mult_kernel_s8_s16: 2 filter rows x 2 im2col columns x 4 depth = 16 MACs per pass:
