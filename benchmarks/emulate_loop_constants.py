@@ -132,7 +132,8 @@ def calibration_layers(models: Path) -> dict[str, list[tuple[str, object, int]]]
            built("max 8x8x32 k2 s2", pool("MAX_POOL_2D", 8, 8, 32, 2, 2)),
            built("max 9x9x20 k3 s2 same", pool("MAX_POOL_2D", 9, 9, 20, 3, 2, Padding.SAME)),
            built("max 6x6x7 k2 s1", pool("MAX_POOL_2D", 6, 6, 7, 2, 1))],
-        "softmax": shared("kws_ref_model", 12) + shared("pretrainedResnet_quant", 15),
+        "softmax": shared("kws_ref_model", 12) + shared("pretrainedResnet_quant", 15)
+        + shared("keyword_scrambled", 13) + shared("trained_lstm_int8", 3) + shared("micro_speech_quantized", 3),
         "add": shared("pretrainedResnet_quant", 3, 7, 11)
         + [built("add 5x5x24 + 1x1x24", add((1, 5, 5, 24), (1, 1, 1, 24))), built("add 3x7x9", add((1, 3, 7, 9), (1, 3, 7, 9))),
            built("add 6x1x5 + 1x4x5", add((1, 6, 1, 5), (1, 1, 4, 5))), built("add 2x40x3 + 2x40x1", add((1, 2, 40, 3), (1, 2, 40, 1))),

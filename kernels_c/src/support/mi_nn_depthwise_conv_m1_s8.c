@@ -255,7 +255,7 @@ static void block4_mve(const dw_call *k, const int8_t *origin, int32_t ky0, int3
    the input under tap (ky0, kx0)), the input offset added to every input (the bias is the plain
    one). `cols3`: a 3-wide filter whose taps kx0..kx1-1 (known here) are written out. */
 MI_SPECIALIZED void pixel4ch_mve(const dw_call *k, const int8_t *first, int32_t ky0, int32_t ky1, int32_t kx0,
-                                 int32_t kx1, int8_t *out, int32_t c, int tail, int fast, int cols3)
+                                 int32_t kx1, int8_t *out, int32_t c, int tail, int fast, int cols3, int folded)
 {
     const int32_t channels = k->channels;
     const int32_t filter_row = k->kw * channels;
@@ -263,25 +263,26 @@ MI_SPECIALIZED void pixel4ch_mve(const dw_call *k, const int8_t *first, int32_t 
     const int32_t offset = k->input_offset;
     const int8_t *x_row = first + c;
     const int8_t *w_row = k->filter + (ky0 * k->kw + kx0) * channels + c;
-    int32x4_t acc = k->bias != 0 ? load_s32x4(k->bias + c, tail, active) : vdupq_n_s32(0);
+    int32x4_t acc = folded ? load_s32x4(k->folded_bias + c, tail, active)
+                           : (k->bias != 0 ? load_s32x4(k->bias + c, tail, active) : vdupq_n_s32(0));
     int32_t ky, kx;
     for (ky = ky0; ky < ky1; ky++) {
         if (cols3) {
             const int8_t *x = x_row;
             const int8_t *w = w_row;
-            acc = vaddq_s32(acc, vmulq_s32(vaddq_n_s32(load_s8x4(x, tail, active), offset), load_s8x4(w, tail, active)));
+#define MI_DW_INPUT(at) (folded ? load_s8x4((at), tail, active) : vaddq_n_s32(load_s8x4((at), tail, active), offset))
+            acc = vaddq_s32(acc, vmulq_s32(MI_DW_INPUT(x), load_s8x4(w, tail, active)));
             if (kx1 - kx0 > 1) {
                 x += k->tap_step;
                 w += channels;
-                acc = vaddq_s32(acc,
-                                vmulq_s32(vaddq_n_s32(load_s8x4(x, tail, active), offset), load_s8x4(w, tail, active)));
+                acc = vaddq_s32(acc, vmulq_s32(MI_DW_INPUT(x), load_s8x4(w, tail, active)));
             }
             if (kx1 - kx0 > 2) {
                 x += k->tap_step;
                 w += channels;
-                acc = vaddq_s32(acc,
-                                vmulq_s32(vaddq_n_s32(load_s8x4(x, tail, active), offset), load_s8x4(w, tail, active)));
+                acc = vaddq_s32(acc, vmulq_s32(MI_DW_INPUT(x), load_s8x4(w, tail, active)));
             }
+#undef MI_DW_INPUT
         } else {
             const int8_t *x = x_row;
             const int8_t *w = w_row;
@@ -311,22 +312,28 @@ static void pixel_mve(const dw_call *k, const int8_t *first, int32_t ky0, int32_
 {
     const int32_t full = k->channels & ~3;
     const int32_t taps = kx1 - kx0;
+    /* every tap inside: the folded biases, no input offset to add */
+    const int whole = taps == 3 && ky0 == 0 && ky1 == k->kh && k->folded_bias != 0;
     int32_t c = 0;
-    if (k->quant->fast && k->kw == 3 && taps == 2) {
+    if (k->quant->fast && k->kw == 3 && whole) {
         for (; c < full; c += 4) {
-            pixel4ch_mve(k, first, ky0, ky1, kx0, kx0 + 2, out, c, 0, 1, 1);
+            pixel4ch_mve(k, first, ky0, ky1, kx0, kx0 + 3, out, c, 0, 1, 1, 1);
+        }
+    } else if (k->quant->fast && k->kw == 3 && taps == 2) {
+        for (; c < full; c += 4) {
+            pixel4ch_mve(k, first, ky0, ky1, kx0, kx0 + 2, out, c, 0, 1, 1, 0);
         }
     } else if (k->quant->fast && k->kw == 3 && taps == 3) {
         for (; c < full; c += 4) {
-            pixel4ch_mve(k, first, ky0, ky1, kx0, kx0 + 3, out, c, 0, 1, 1);
+            pixel4ch_mve(k, first, ky0, ky1, kx0, kx0 + 3, out, c, 0, 1, 1, 0);
         }
     } else {
         for (; c < full; c += 4) {
-            pixel4ch_mve(k, first, ky0, ky1, kx0, kx1, out, c, 0, k->quant->fast, 0);
+            pixel4ch_mve(k, first, ky0, ky1, kx0, kx1, out, c, 0, k->quant->fast, 0, 0);
         }
     }
     if (c < k->channels) {
-        pixel4ch_mve(k, first, ky0, ky1, kx0, kx1, out, c, 1, k->quant->fast, 0);
+        pixel4ch_mve(k, first, ky0, ky1, kx0, kx1, out, c, 1, k->quant->fast, 0, 0);
     }
 }
 #elif defined(ARM_MATH_DSP)

@@ -280,6 +280,23 @@ static inline void dot1x4_dsp(const int8_t *l0, const int8_t *w0, int32_t cols, 
     sums[3] = s3;
 }
 
+/* One lhs row times one rhs row (the last 1-3 rows of FULLY_CONNECTED with one batch). */
+static int32_t dot1_dsp(const int8_t *l0, const int8_t *w0, int32_t cols)
+{
+    int32_t sum = 0;
+    int32_t k = 0;
+    for (; k + 4 <= cols; k += 4) {
+        const int32_t a = mi_read_word(l0 + k);
+        const int32_t x = mi_read_word(w0 + k);
+        sum = mi_dual_mac(mi_sxtb16_even(a), mi_sxtb16_even(x), sum);
+        sum = mi_dual_mac(mi_sxtb16_odd(a), mi_sxtb16_odd(x), sum);
+    }
+    for (; k < cols; k++) {
+        sum += l0[k] * w0[k];
+    }
+    return sum;
+}
+
 /* The same sums for any two lhs rows and rhs rows (odd last rows, strided pixels). */
 static void dot2x2_any(const int8_t *l0, const int8_t *l1, const int8_t *w0, const int8_t *w1, int32_t cols,
                        int32_t sums[4])
@@ -364,7 +381,7 @@ static void rows_dsp(const int8_t *l0, const int8_t *l1, const int8_t *rhs, int3
         const int8_t *w = rhs + (int64_t)first * cols;
         int32_t acc[2 * MI_GEMM_BLOCK]; /* channel i: row 0 at 2i, row 1 at 2i + 1 */
         int32_t i = 0;
-        if (l1 == l0) { /* one lhs row: four rhs rows at a time */
+        if (l1 == l0) { /* one lhs row: four rhs rows at a time, then one */
             for (i = 0; i + 3 < count; i += 4) {
                 int32_t sums[4];
                 dot1x4_dsp(l0, w, cols, sums);
@@ -373,6 +390,10 @@ static void rows_dsp(const int8_t *l0, const int8_t *l1, const int8_t *rhs, int3
                 acc[2 * i + 4] = acc[2 * i + 5] = sums[2];
                 acc[2 * i + 6] = acc[2 * i + 7] = sums[3];
                 w += 4 * cols;
+            }
+            for (; i < count; i++) {
+                acc[2 * i] = acc[2 * i + 1] = dot1_dsp(l0, w, cols);
+                w += cols;
             }
         }
         for (; i + 1 < count; i += 2) {
