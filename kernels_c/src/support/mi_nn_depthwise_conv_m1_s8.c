@@ -468,6 +468,33 @@ static void pixel_dsp(const dw_call *k, const int8_t *first, int32_t ky0, int32_
 /* Channels summed together on the stack (no scratch buffer needed). */
 #define MI_DW_BLOCK 32
 
+#if defined(MI_THUMB1)
+/* acc[c] += (x[c] + offset) * w[c] for c < count (count >= 1), indexed by one counter running up
+   to 0: 9 instructions a channel; inlined into the pixel loop, GCC reloads its pointers from the
+   stack each pass (14). */
+static void tap_thumb1(int32_t *acc, const int8_t *x, const int8_t *w, int32_t count, int32_t offset)
+{
+    int32_t i = -count;
+    int32_t value, weight;
+    x += count;
+    w += count;
+    __asm__ volatile(
+        ".syntax unified\n"
+        "1: ldrsb %[v], [%[x], %[i]]\n"
+        "   ldrsb %[w], [%[wp], %[i]]\n"
+        "   adds %[v], %[o]\n"
+        "   muls %[w], %[v]\n"
+        "   ldr %[v], [%[a]]\n"
+        "   adds %[v], %[w]\n"
+        "   stmia %[a]!, {%[v]}\n"
+        "   adds %[i], #1\n"
+        "   bne 1b\n"
+        : [a] "+l"(acc), [i] "+l"(i), [v] "=&l"(value), [w] "=&l"(weight)
+        : [x] "l"(x), [wp] "l"(w), [o] "l"(offset)
+        : "cc", "memory");
+}
+#endif
+
 /* One output pixel, taps [ky0, ky1) x [kx0, kx1) inside the image (`first`: the input under tap
    (ky0, kx0)), a block of channels at a time. */
 static void pixel_portable(const dw_call *k, const int8_t *first, int32_t ky0, int32_t ky1, int32_t kx0,
@@ -488,10 +515,14 @@ static void pixel_portable(const dw_call *k, const int8_t *first, int32_t ky0, i
             for (kx = kx0; kx < kx1; kx++) {
                 const int8_t *x = first + (int64_t)(ky - ky0) * k->row_step + (kx - kx0) * k->tap_step + block;
                 const int8_t *w = k->filter + (ky * k->kw + kx) * channels + block;
+#if defined(MI_THUMB1)
+                tap_thumb1(acc, x, w, count, offset); /* wraps as the reference's int32 sum */
+#else
                 for (c = 0; c < count; c++) {
                     /* wraps like the reference's int32 sum only for absurd biases */
                     acc[c] = mi_wrap_add_s32(acc[c], (x[c] + offset) * w[c]);
                 }
+#endif
             }
         }
         mi_requantize_block_s8(acc, count, k->quant, block, k->output_offset, k->act, out + block);
