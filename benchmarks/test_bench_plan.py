@@ -63,3 +63,49 @@ def test_bench_plan_100_operators(benchmark, model, planner):
     plan = benchmark(plan_head, model, planner)
     assert plan == once and plan.lower_bound_bytes <= plan.head_bytes
     assert plan.head_bytes <= plan_head(model, "tflm").head_bytes
+
+
+# -- planning that scales (issue 18): a 20,000-operator chain --------------------------------------
+CHAIN_OPERATORS = 20_000
+CHAIN_LIMIT_SECONDS = 2.0
+
+
+def long_chain(operators: int = CHAIN_OPERATORS) -> microinfer.Model:
+    """MAX_POOL_2D and ADD in turn, each ADD reading the previous two tensors: a chain whose
+    tensors live two or three operators."""
+    builder = ModelBuilder(description="benchmark: long chain")
+    g = builder.main
+    shape = (1, 8, 8, 4)
+    x = g.add_input("input", shape, "int8", scale=0.1, zero_point=0)
+    previous = x
+    pool = Pool2DOptions(stride_w=1, stride_h=1, filter_width=1, filter_height=1)
+    for i in range(operators):
+        add = g.add_output if i == operators - 1 else g.add_tensor
+        y = add(f"t{i}", shape, "int8", scale=0.1, zero_point=0)
+        if i % 2:
+            g.add_operator("ADD", [x, previous], [y], AddOptions(), version=2)
+        else:
+            g.add_operator("MAX_POOL_2D", [x], [y], pool, version=2)
+        previous, x = x, y
+    return microinfer.load(builder.build())
+
+
+@pytest.fixture(scope="module")
+def chain():
+    return long_chain()
+
+
+def test_bench_plan_20000_operator_chain_tflm(benchmark, chain):
+    """The whole arena (TFLite Micro's head, the tail and the smallest working arena) of a
+    20,000-operator chain in under 2 s."""
+    plan = benchmark.pedantic(microinfer.plan, args=(chain, "tflm"), rounds=3, iterations=1)
+    assert plan.head_bytes == plan.lower_bound_bytes == 3 * 256
+    best = benchmark.stats.stats.min
+    benchmark.extra_info["operators"] = CHAIN_OPERATORS
+    assert best < CHAIN_LIMIT_SECONDS, f"planned {CHAIN_OPERATORS} operators in {best:.2f} s"
+
+
+def test_bench_plan_20000_operator_chain_best_head(benchmark, chain):
+    """The best planner's head on the same chain (ten first- and best-fit placements, merges)."""
+    plan = benchmark.pedantic(plan_head, args=(chain, "best"), rounds=1, iterations=1)
+    assert plan.head_bytes <= plan_head(chain, "tflm").head_bytes

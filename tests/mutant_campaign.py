@@ -22,6 +22,7 @@ Micro refuses it (``runs-refused-by-tflm``).
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import multiprocessing as mp
 import multiprocessing.connection
@@ -58,7 +59,9 @@ class Seed:
 
 
 def seeds(shared_models: Path | None = None, max_bytes: int = 400_000) -> list[Seed]:
-    """Catalogue single-op models, then the shared and wild models up to ``max_bytes``."""
+    """Catalogue single-op models, then the shared and wild models up to ``max_bytes``. (A mutant
+    WHILE loop may never end: microinfer stops it with an error, the reference worker stops
+    TFLite Micro after a minute.)"""
     found = [Seed(f"catalogue:{c.name}", load(c.build())) for c in OP_CASES]
     if shared_models is not None and shared_models.is_dir():
         for path in sorted([*shared_models.glob("*.tflite"), *shared_models.glob("wild/*.tflite")]):
@@ -111,16 +114,20 @@ def _cli(argv: list[str]) -> None:
         raise RuntimeError(f"microinfer {' '.join(argv[:1])} exited {code}")
 
 
-def check(data: bytes, worker, tmpdir: Path, with_c: bool = True) -> Result:
-    """Everything a user could do with the mutant, and what TFLite Micro does with it."""
+def check(data: bytes, worker, tmpdir: Path, full: bool = True) -> Result:
+    """Everything a user could do with the mutant, and what TFLite Micro does with it (without
+    ``full``, the CLI runs only info and TFLite Micro's plan: the slow best planner and fit are
+    left out)."""
     try:
         model, error = _stage("load", lambda: load(data))
         if error is not None:
             return Result("load-refused")
         path = tmpdir / "mutant.tflite"
         path.write_bytes(data)
-        for argv in (["info", str(path)], ["plan", str(path)], ["plan", str(path), "--planner", "best"],
-                     ["fit", str(path), "--board", BOARD]):
+        commands = [["info", str(path)], ["plan", str(path)]]
+        if full:
+            commands += [["plan", str(path), "--planner", "best"], ["fit", str(path), "--board", BOARD]]
+        for argv in commands:
             _stage(" ".join(argv[:1] + argv[2:]), lambda argv=argv: _cli(argv))
         return _run_everything(data, model, worker)
     except _Escaped as exc:
@@ -169,8 +176,8 @@ def _c_available() -> bool:
 def _tflm(worker, data: bytes, inputs) -> list[np.ndarray] | None:
     from microinfer.reference import ReferenceCrash, ReferenceFailure
 
-    try:
-        return worker.run("tflm", data, inputs, arena_size=16 << 20).outputs
+    try:  # one interpreter, no arena report: the fastest way to the outputs
+        return worker.run_many("tflm", data, [inputs], arena_size=16 << 20, isolated=True)[0].outputs
     except (ReferenceFailure, ReferenceCrash):
         return None
 
@@ -192,10 +199,12 @@ def _same(a: list[np.ndarray], b: list[np.ndarray]) -> bool:
 
 
 # -- the pool of crash-proof workers -----------------------------------------------------------------
-def _worker(conn, shared: str | None, campaign_seed: int, with_c: bool) -> None:
+def _worker(conn, shared: str | None, campaign_seed: int, full_every: int, max_bytes: int) -> None:
     from microinfer.reference import ReferenceWorker
 
-    all_seeds = seeds(Path(shared) if shared else None)
+    cli._parser = functools.lru_cache(maxsize=1)(cli._parser)  # argparse parsers are reusable
+
+    all_seeds = seeds(Path(shared) if shared else None, max_bytes)
     with ReferenceWorker() as ref, tempfile.TemporaryDirectory() as tmp:
         while True:
             indices = conn.recv()
@@ -204,7 +213,8 @@ def _worker(conn, shared: str | None, campaign_seed: int, with_c: bool) -> None:
             for index in indices:
                 conn.send(("start", index))
                 _, data = mutant(all_seeds, campaign_seed, index)
-                result = Result("unwritable") if data is None else check(data, ref, Path(tmp), with_c)
+                full = index % full_every == 0
+                result = Result("unwritable") if data is None else check(data, ref, Path(tmp), full)
                 conn.send(("done", index, result))
 
 
@@ -221,8 +231,8 @@ class Report:
         table[key] = table.get(key, 0) + 1
 
 
-def campaign(mutants: int, campaign_seed: int = 0, jobs: int = 2, timeout: float = 30.0,
-             shared: Path | None = None, with_c: bool = True, chunk: int = 50,
+def campaign(mutants: int, campaign_seed: int = 0, jobs: int = 2, timeout: float = 150.0,
+             shared: Path | None = None, full_every: int = 1, max_bytes: int = 400_000, chunk: int = 50,
              progress: Callable[[Report], None] | None = None) -> Report:
     """Run ``mutants`` mutants in ``jobs`` worker processes; a worker that dies or overruns
     ``timeout`` seconds on a mutant is replaced, and the mutant recorded as a crash or timeout."""
@@ -231,7 +241,7 @@ def campaign(mutants: int, campaign_seed: int = 0, jobs: int = 2, timeout: float
     todo.reverse()
     report = Report()
     start = last = time.perf_counter()
-    args = (str(shared) if shared else None, campaign_seed, with_c)
+    args = (str(shared) if shared else None, campaign_seed, full_every, max_bytes)
     workers = [_Worker(ctx, args) for _ in range(jobs)]
     for w in workers:
         if todo:
@@ -326,10 +336,25 @@ def describe(report: Report) -> str:
     return "\n".join(lines)
 
 
-if __name__ == "__main__":  # a quick look: python tests/mutant_campaign.py N
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 200
-    shared_dir = Path(os.environ.get("MICROINFER_SHARED_MODELS", Path(__file__).resolve().parents[2] / "shared" / "models"))
+def _main(argv: list[str]) -> int:
+    """python tests/mutant_campaign.py N            run N mutants and print the findings
+       python tests/mutant_campaign.py --save I DIR write mutant I to DIR/mutant_I.tflite"""
+    shared_dir = Path(os.environ.get("MICROINFER_SHARED_MODELS",
+                                     Path(__file__).resolve().parents[2] / "shared" / "models"))
+    if argv[:1] == ["--save"]:
+        index, out = int(argv[1]), Path(argv[2])
+        name, data = mutant(seeds(shared_dir), 0, index)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / f"mutant_{index}.tflite").write_bytes(data)
+        print(f"mutant {index} (from {name}) -> {out / f'mutant_{index}.tflite'}")
+        return 0
+    count = int(argv[0]) if argv else 200
     result = campaign(count, shared=shared_dir, progress=lambda r: print(describe(r), flush=True))
     print(describe(result))
     for index, kind, detail in result.findings[:50]:
         print(f"--- mutant {index}: {kind}\n{detail}")
+    return 1 if result.findings else 0
+
+
+if __name__ == "__main__":
+    sys.exit(_main(sys.argv[1:]))

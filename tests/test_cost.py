@@ -51,18 +51,27 @@ def _fully_connected(depth: int, units: int) -> bytes:
     return builder.build()
 
 
-def test_fully_connected_instructions_hand_worked():
-    """CMSIS-NN DSP FC, 256 x 64: arm_nn_vec_mat_mult_t_s8 runs 16,384 MACs / 8 per pass x 18
-    instructions (LDR + 2 LDR, 6 SXTB16/SXTAB16, 4 SMLAD, 3 pointer ADDs + loop SUB, branch),
-    64 requantized outputs x 28, and one interpreter step of 585 instructions."""
+def test_fully_connected_instructions_from_trip_counts():
+    """CMSIS-NN DSP FC, 256 x 64: arm_fully_connected_s8 runs one call, one batch row, 16,384 MACs
+    (depth 256, a multiple of the loop's 4) and 64 requantized outputs; each unit costs the
+    instructions targets/loops/cmsis-nn.toml holds, plus one interpreter step of 585 instructions.
+    Cycles: each unit's instructions at the cycles per instruction of its loop's class mix."""
+    from microinfer.cost.loops import CMSIS_NN_DSP, OP_OVERHEAD, loop_table
+
     result = estimate(_fully_connected(256, 64), core="cortex-m4f", kernels="cmsis-nn")
     (layer,) = result.layers
     assert layer.cost.macs == 16_384
-    assert layer.cost.instructions == pytest.approx(16_384 / 8 * 18 + 64 * 28 + 585)
-    # Cortex-M4 cycles: loads 2 each, SIMD/MAC/ALU 1, taken branch 3, per pass 2+4+6+4+4+3 = 23;
-    # requantization 20 ALU + 2 MUL + 3 loads x 2 + STRB + 2 branches x 3 = 35; interpreter step
-    # 300 ALU + 150 loads x 2 + 80 stores + 40 branches x 3 + 15 calls x 6 = 890. No wait states.
-    assert layer.cost.cycles == pytest.approx(16_384 / 8 * 23 + 64 * 35 + 890)
+    assert (layer.kernel, layer.source) == ("arm_fully_connected_s8", "calibrated")
+    c = loop_table("cmsis-nn")["dsp"]["arm_fully_connected_s8"]
+    units = {"call": 1, "row": 1, "mac": 16_384, "output": 64}
+    assert layer.cost.instructions == pytest.approx(sum(n * c[u] for u, n in units.items()) + 585)
+    cpi = {"alu": 1, "mul": 1, "mac": 1, "simd": 1, "load": 2, "load_seq": 2, "store": 1, "branch": 3, "call": 6}
+    kernel = CMSIS_NN_DSP["fully_connected"]
+    per = {u: kernel.drivers[d].cycles(cpi) / kernel.drivers[d].instructions
+           for u, d in (("call", "op"), ("row", "op"), ("mac", "mac"), ("output", "output"))}
+    per["row"] = OP_OVERHEAD.cycles(cpi) / OP_OVERHEAD.instructions  # no pixel loop in this kernel: generic mix
+    expected = sum(n * c[u] * per[u] for u, n in units.items()) + OP_OVERHEAD.cycles(cpi)
+    assert layer.cost.cycles == pytest.approx(expected)
     assert result.latency_ms == pytest.approx(layer.cost.cycles / 120e3)  # default clock 120 MHz
 
 

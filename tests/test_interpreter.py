@@ -81,21 +81,21 @@ def test_unsupported_ops_are_all_listed_at_construction():
     x = g.add_input("x", (4,), "float32")
     y = g.add_tensor("y", (4,), "float32")
     z = g.add_output("z", (4,), "float32")
-    g.add_operator("FLOOR", [x], [y])
-    g.add_operator("CEIL", [y], [z])
+    g.add_operator("SKIP_GRAM", [x], [y])
+    g.add_operator("MULTINOMIAL", [y], [z])
     with pytest.raises(microinfer.UnsupportedOpError) as info:
         Interpreter(builder.build())
     message = str(info.value)
-    assert "operator 0 FLOOR v1 (float32)" in message
-    assert "operator 1 CEIL v1 (float32)" in message
+    assert "operator 0 SKIP_GRAM v1 (float32)" in message
+    assert "operator 1 MULTINOMIAL v1 (float32)" in message
 
 
 def test_unsupported_type_combination_names_the_constraint():
     builder = ModelBuilder()
     g = builder.main
-    x = g.add_input("x", (1, 3), "uint8", scale=0.5, zero_point=128)
-    w = g.add_constant("w", np.ones((2, 3), np.uint8), scale=0.5, zero_point=128)
-    y = g.add_output("y", (1, 2), "uint8", scale=0.5, zero_point=128)
+    x = g.add_input("x", (1, 3), "int16", scale=0.5, zero_point=0)
+    w = g.add_constant("w", np.ones((2, 3), np.int16), scale=0.5, zero_point=0)
+    y = g.add_output("y", (1, 2), "int16", scale=0.5, zero_point=0)
     g.add_operator("FULLY_CONNECTED", [x, w, -1], [y], FullyConnectedOptions())
     with pytest.raises(microinfer.UnsupportedOpError, match="operator 0 FULLY_CONNECTED v1 .*int8 weights"):
         Interpreter(builder.build())

@@ -107,6 +107,8 @@ def nondefault(f: dataclasses.Field, salt: int):
         return 1 + salt % (N_SUBGRAPHS - 1)
     if kind == "bool":
         return not default
+    if kind == "str":
+        return f"name{salt}"
     if kind in ("f32", "f64"):
         return float(default) + 0.5 + salt * 1.25 * (-1) ** salt
     # Values stay plausible for the operator (the loader may check them): positive sizes and

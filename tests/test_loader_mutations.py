@@ -363,5 +363,6 @@ def test_amplification_hits_the_work_budget(make):
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert elapsed < 3.0, f"took {elapsed:.2f} s to refuse (tracemalloc on)"
+    # a guard against a hang, not a speed test (the work budget is what stops it; ~1 s unloaded)
+    assert elapsed < 30.0, f"took {elapsed:.2f} s to refuse (tracemalloc on)"
     assert peak < 64 * 2**20, f"peak memory {peak / 2**20:.0f} MiB"

@@ -19,6 +19,7 @@ SETTINGS = settings(deadline=None, derandomize=True, database=None,
 def test_every_catalogue_op_and_dtype_is_drawn():
     drawn = set(op_dtypes())
     assert {(c.op, c.dtype) for c in OP_CASES} <= drawn
+    # the conv family's three dtypes, and the labels of other operators' types (uint8, int32, ...)
     assert set(DTYPES) <= {d for _, d in drawn} <= set(ALL_DTYPES)
 
 

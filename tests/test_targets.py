@@ -18,7 +18,8 @@ from microinfer.targets import (
     tomllib,
 )
 
-CORES = ("cortex-m0plus", "cortex-m4f", "cortex-m7", "cortex-m33", "cortex-m55", "cortex-m85", "esp32", "esp32s3")
+CORES = ("cortex-m0plus", "cortex-m4f", "cortex-m7", "cortex-m33", "cortex-m55", "cortex-m85", "esp32", "esp32s3",
+         "esp32c3", "esp32c6")
 
 # board -> (core, MHz, KiB of the largest on-chip RAM region or total internal RAM, KiB of flash)
 # as the issue and the boards' datasheets state them

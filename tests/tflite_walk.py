@@ -93,14 +93,15 @@ _FLAG_KINDS = {
 
 @functools.lru_cache(maxsize=None)
 def accessor_layout(cls, name: str) -> tuple[int, str]:
-    """(slot, wire kind) of a scalar or scalar-vector accessor, read from the generated source.
+    """(slot, wire kind) of a scalar, string or scalar-vector accessor, read from the generated
+    source.
 
-    Vectors are reported as ``[kind]`` (the microinfer ``options`` convention).
+    Vectors are reported as ``[kind]`` (the microinfer ``options`` convention), strings as "str".
     """
     source = inspect.getsource(getattr(cls, name))
     slot = (int(_OFFSET_RE.search(source).group(1)) - 4) // 2
     flags = [f for f in _FLAGS_RE.findall(source) if f != "UOffsetT"]
-    kind = _FLAG_KINDS.get(flags[0], flags[0]) if flags else "table"
+    kind = _FLAG_KINDS.get(flags[0], flags[0]) if flags else "str" if "._tab.String(" in source else "table"
     is_vector = hasattr(cls, name + "Length")
     return slot, f"[{kind}]" if is_vector else kind
 

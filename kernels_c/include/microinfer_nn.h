@@ -106,5 +106,12 @@ mi_status mi_fully_connected_s16(const mi_context *ctx, const mi_fc_params *para
 #include "mi_nn_pool.h"
 #include "mi_nn_elementwise.h"
 #include "mi_nn_softmax.h"
+#include "mi_nn_resize.h"
+#include "mi_nn_matmul.h"
+#include "mi_nn_data.h"
+#include "mi_nn_unary.h"
+#include "mi_nn_reduce.h"
+#include "mi_nn_svdf.h"
+#include "mi_nn_binary.h"
 
 #endif

@@ -38,6 +38,12 @@ def _serve() -> None:
 
 
 def _handle(request: dict, capture) -> dict:
+    if request.get("isolated") and "input_sets" in request:
+        return _in_child(lambda: {"runs": _run_many(request)})
+    if "input_sets" in request:
+        return {"runs": _run_many(request)}
+    if "steps" in request:
+        return _run_steps(request)
     if request["reference"] == "tflm":
         if "min_arena" in request:
             isolated = request.get("isolated", False)
@@ -71,17 +77,98 @@ def _run_tflm(request: dict, capture) -> dict:
 
 def _tflm_all_tensors(request: dict) -> dict:
     """Every tensor of subgraph 0, from a second interpreter that keeps them all."""
-    from microinfer.tflite import load
-
-    model = load(request["model"])
     interpreter = _tflm_interpreter(request["model"], request["arena_size"], preserve_all_tensors=True)
     for i, x in enumerate(request["inputs"]):
         interpreter.set_input(x, i)
     interpreter.invoke()
+    return _tflm_tensors(interpreter, _main_tensors(request["model"]))
+
+
+CHILD_SECONDS = 30  # a reference stuck in a model's endless WHILE loop is stopped after this
+
+
+def _in_child(work) -> dict:
+    """``work()`` in a forked child, so that a reference crashing on a malformed model costs a
+    fork instead of a new worker (and its imports). A child killed by a signal is reported, and
+    one that runs past CHILD_SECONDS is killed and reported."""
+    import select
+    import signal
+    import time
+
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read_end)
+        try:
+            reply = work()
+        except Exception as exc:  # the reference's own error, reported to the caller
+            reply = {"error": f"{type(exc).__name__}: {exc}"}
+        with os.fdopen(write_end, "wb") as out:
+            out.write(pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL))
+        os._exit(0)
+    os.close(write_end)
+    chunks, deadline = [], time.monotonic() + CHILD_SECONDS
+    with os.fdopen(read_end, "rb", buffering=0) as source:
+        while True:
+            left = deadline - time.monotonic()
+            ready, _, _ = select.select([source], [], [], max(left, 0))
+            if not ready:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                return {"error": f"TimeoutError: no result after {CHILD_SECONDS} s (an endless loop?)"}
+            chunk = source.read(1 << 16)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    _, status = os.waitpid(pid, 0)
+    if chunks:
+        return pickle.loads(b"".join(chunks))
+    return {"crash": os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)}
+
+
+def _run_many(request: dict) -> list[dict]:
+    """One interpreter for every input set, state reset before each run."""
+    all_tensors = request["all_tensors"]
+    reset = request.get("reset", True)
+    if request["reference"] == "tflm":
+        interpreter = _tflm_interpreter(request["model"], request["arena_size"], preserve_all_tensors=all_tensors)
+        count = _count_outputs(interpreter)
+        tensor_indices = _main_tensors(request["model"]) if all_tensors else []
+        runs = []
+        for inputs in request["input_sets"]:
+            if reset:
+                interpreter.reset()
+            for i, x in enumerate(inputs):
+                interpreter.set_input(x, i)
+            interpreter.invoke()
+            run = {"outputs": [interpreter.get_output(i).copy() for i in range(count)]}
+            if all_tensors:
+                run["tensors"] = _tflm_tensors(interpreter, tensor_indices)
+            runs.append(run)
+        return runs
+    interpreter = _litert_interpreter(request["model"], all_tensors)
+    runs = []
+    for inputs in request["input_sets"]:
+        if reset:
+            interpreter.reset_all_variables()
+        runs.append(_litert_invoke(interpreter, inputs, all_tensors))
+    return runs
+
+
+def _main_tensors(model_bytes: bytes) -> list[int]:
+    """The tensors of subgraph 0 the wheel can give as arrays (it crashes converting a RESOURCE
+    handle)."""
+    from microinfer.tflite import load
+
+    return [t.index for t in load(model_bytes).main.tensors if t.type.numpy_dtype is not None]
+
+
+def _tflm_tensors(interpreter, indices: list[int]) -> dict:
+    """Every tensor of subgraph 0 of an interpreter that keeps them all."""
     tensors = {}
-    for tensor in model.main.tensors:
-        raw = interpreter.GetTensor(tensor.index, 0)
-        tensors[tensor.index] = raw["tensor_data"].copy().reshape(raw["shape"])
+    for index in indices:
+        raw = interpreter.GetTensor(index, 0)
+        tensors[index] = raw["tensor_data"].copy().reshape(raw["shape"])
     return tensors
 
 
@@ -180,21 +267,58 @@ def _count_inputs(interpreter) -> int:
         count += 1
 
 
-def _run_litert(request: dict) -> dict:
+def _run_steps(request: dict) -> dict:
+    """Several invokes on one interpreter, each step ("invoke", inputs) or ("reset",): the state
+    (variable tensors, resource variables, CALL_ONCE) carries over as an application sees it."""
+    if request["reference"] == "tflm":
+        interpreter = _tflm_interpreter(request["model"], request["arena_size"])
+        count = _count_outputs(interpreter)
+
+        def invoke(inputs):
+            for i, x in enumerate(inputs):
+                interpreter.set_input(x, i)
+            interpreter.invoke()
+            return [interpreter.get_output(i).copy() for i in range(count)]
+        reset = interpreter.reset
+    else:
+        interpreter = _litert_interpreter(request["model"], all_tensors=False)
+
+        def invoke(inputs):
+            return _litert_invoke(interpreter, inputs, all_tensors=False)["outputs"]
+        reset = interpreter.reset_all_variables
+    outputs = []
+    for step in request["steps"]:
+        if step[0] == "reset":
+            reset()
+        else:
+            outputs.append(invoke(step[1]))
+    return {"outputs": outputs}
+
+
+def _litert_interpreter(model: bytes, all_tensors: bool):
     from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
     interpreter = Interpreter(
-        model_content=request["model"],
+        model_content=model,
         experimental_op_resolver_type=OpResolverType.BUILTIN_REF,
-        experimental_preserve_all_tensors=request["all_tensors"],
+        experimental_preserve_all_tensors=all_tensors,
     )
     interpreter.allocate_tensors()
-    for detail, x in zip(interpreter.get_input_details(), request["inputs"]):
+    return interpreter
+
+
+def _run_litert(request: dict) -> dict:
+    return _litert_invoke(_litert_interpreter(request["model"], request["all_tensors"]),
+                          request["inputs"], request["all_tensors"])
+
+
+def _litert_invoke(interpreter, inputs, all_tensors: bool) -> dict:
+    for detail, x in zip(interpreter.get_input_details(), inputs):
         interpreter.set_tensor(detail["index"], x)
     interpreter.invoke()
     outputs = [interpreter.get_tensor(d["index"]).copy() for d in interpreter.get_output_details()]
     reply = {"outputs": outputs}
-    if request["all_tensors"]:
+    if all_tensors:
         tensors = {}
         for detail in interpreter.get_tensor_details():
             try:

@@ -9,22 +9,21 @@ layer*: where the two implementations part (later layers inherit the difference)
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
-from . import reference, testing
-from .errors import MicroinferError
+from . import datasets, reference, testing
+from .datasets import InputError
+from .errors import MicroinferError  # noqa: F401
 from .interpreter import Interpreter
 from .tflite import load
 
 REFERENCE_NAMES = reference.TITLES
-
-
-class InputError(MicroinferError, ValueError):
-    """Input files for a comparison are missing or do not fit the model."""
+# float32: an element agrees within FLOAT_RTOL of itself plus FLOAT_RTOL of the tensor's largest
+# magnitude (summation order differs between implementations; as ``microinfer fuzz`` checks)
+FLOAT_RTOL = 1e-5
 
 
 @dataclass
@@ -97,6 +96,11 @@ class ComparisonReport:
     def to_dict(self) -> dict:
         return {"runs": self.runs, "references": {k: v.to_dict() for k, v in self.references.items()}}
 
+    def _repr_html_(self) -> str:
+        from .report import comparison_html
+
+        return comparison_html(self)
+
 
 def require_references(against: Sequence[str]) -> None:
     """Raise :class:`~microinfer.reference.ReferenceUnavailable` naming the package to install."""
@@ -118,6 +122,7 @@ def compare(
     *,
     microinfer_reference: str | None = None,
     worker: reference.ReferenceWorker | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ComparisonReport:
     """Compare every operator output of microinfer with each reference in ``against``.
 
@@ -126,7 +131,11 @@ def compare(
     ``None`` (the default) uses the one it is compared against. Every run starts from fresh
     variable state, as each reference run starts a fresh interpreter.
     ``worker``: a :class:`~microinfer.reference.ReferenceWorker` to use (one is started and
-    closed otherwise).
+    closed otherwise). ``progress(done, total)`` is called after each input set and reference.
+
+    float32 tensors count an element as differing only beyond :data:`FLOAT_RTOL` of itself plus
+    :data:`FLOAT_RTOL` of the tensor's largest magnitude (summation order differs between
+    implementations); ``max_abs_diff`` is the largest difference all the same.
     """
     against = tuple(dict.fromkeys(against))
     require_references(against)
@@ -141,6 +150,7 @@ def compare(
     worker = reference.ReferenceWorker() if own else worker
     interpreters: dict[str, Interpreter] = {}
     report = ComparisonReport(runs=len(inputs), references={})
+    done, total = 0, len(inputs) * len(against)
     try:
         for ref in against:
             mode = microinfer_reference or ref
@@ -152,10 +162,12 @@ def compare(
                                          np.dtype(sg.tensors[t].type.numpy_dtype).name)
                 for op in sg.operators
                 for t in op.outputs
-                if t >= 0 and t not in internal
+                if t >= 0 and t not in internal and sg.tensors[t].type.numpy_dtype is not None
             }
             seen: set[tuple[int, int]] = set()
-            for input_set in inputs:
+            for count, input_set in enumerate(inputs, 1):
+                if _keeps_state(model):  # reset_variables() does not make CALL_ONCE run again
+                    interpreter = interpreters[mode] = Interpreter(model, reference=mode)
                 interpreter.reset_variables()
                 try:
                     interpreter.run(input_set, intermediates=True)
@@ -169,6 +181,9 @@ def compare(
                         continue  # the reference does not expose this tensor
                     seen.add(key)
                     _accumulate(layer, got[t], expected[t])
+                if progress:
+                    progress(done + count, total)
+            done += len(inputs)
             report.references[ref] = ReferenceComparison(
                 ref, mode, len(inputs), [layer for key, layer in layers.items() if key in seen]
             )
@@ -176,6 +191,12 @@ def compare(
         if own:
             worker.close()
     return report
+
+
+def _keeps_state(model) -> bool:
+    """Whether the model keeps state that only a new interpreter starts afresh: resource
+    variables and CALL_ONCE (which runs once in an interpreter's life)."""
+    return any(op.op in ("CALL_ONCE", "VAR_HANDLE") for sg in model.subgraphs for op in sg.operators)
 
 
 def _accumulate(layer: LayerDiff, got: np.ndarray, expected: np.ndarray) -> None:
@@ -190,11 +211,15 @@ def _accumulate(layer: LayerDiff, got: np.ndarray, expected: np.ndarray) -> None
     else:
         a, b = got.astype(np.float64), expected.astype(np.float64)
         both_nan = np.isnan(a) & np.isnan(b)
-        differ = (a != b) & ~both_nan
-        layer.mismatches += int(np.count_nonzero(differ))
-        if np.any(differ):
+        finite = np.abs(b[np.isfinite(b)])
+        largest = float(finite.max()) if finite.size else 0.0
+        with np.errstate(invalid="ignore"):
+            beyond = ~(np.abs(a - b) <= FLOAT_RTOL * (np.abs(b) + largest))
+        unequal = (a != b) & ~both_nan
+        layer.mismatches += int(np.count_nonzero(unequal & beyond))
+        if np.any(unequal):
             with np.errstate(invalid="ignore"):
-                diff = np.where(differ, np.abs(a - b), 0.0)
+                diff = np.where(unequal, np.abs(a - b), 0.0)
             worst = float(np.nanmax(diff)) if not np.all(np.isnan(diff)) else float("nan")
             layer.max_abs_diff = max(float(layer.max_abs_diff), worst)
         else:
@@ -208,35 +233,11 @@ def random_inputs(model_bytes: bytes, count: int, seed: int = 0) -> list[list[np
     return [testing.random_inputs(model_bytes, rng) for _ in range(count)]
 
 
-def read_inputs(directory: str | os.PathLike, model_bytes: bytes) -> list[list[np.ndarray]]:
-    """Input sets from ``.npy`` files: ``DIR/input_<i>.npy`` (one set), or one subfolder of such
-    files per set (in name order)."""
-    directory = Path(directory)
-    if not directory.is_dir():
-        raise InputError(f"{directory}: not a directory")
-    count = len(load(model_bytes).main.inputs)
-    if any(directory.glob("input_*.npy")):
-        return [_read_set(directory, count)]
-    folders = sorted(p for p in directory.iterdir() if p.is_dir())
-    if not folders:
-        raise InputError(f"{directory}: no input_<i>.npy files and no subfolders of them")
-    return [_read_set(folder, count) for folder in folders]
-
-
-def _read_set(folder: Path, count: int) -> list[np.ndarray]:
-    inputs = []
-    for i in range(count):
-        path = folder / f"input_{i}.npy"
-        if not path.is_file():
-            raise InputError(f"{path}: missing (the model takes {count} input{'s' if count > 1 else ''})")
-        try:
-            inputs.append(np.load(path, allow_pickle=False))
-        except (OSError, ValueError) as exc:
-            raise InputError(f"{path}: not a .npy array ({exc})") from None
-    extra = sorted(p.name for p in folder.glob("input_*.npy") if p.name not in {f"input_{i}.npy" for i in range(count)})
-    if extra:
-        raise InputError(f"{folder}: the model takes {count} input(s), but found also {', '.join(extra)}")
-    return inputs
+def read_inputs(path: str | os.PathLike, model_bytes: bytes) -> list[list[np.ndarray]]:
+    """Input sets from files (see :mod:`microinfer.datasets`): a folder of ``.npy``/``.npz``
+    files, one ``.npz`` with a leading sample axis, ``DIR/input_<i>.npy`` (one set), or one
+    subfolder of such files per set."""
+    return datasets.read_inputs(path, model_bytes)
 
 
 # -- quantization error against a float original ---------------------------------------------------
@@ -269,6 +270,11 @@ class QuantizationError:
     def to_dict(self) -> dict:
         return {"runs": self.runs, "outputs": [o.to_dict() for o in self.outputs]}
 
+    def _repr_html_(self) -> str:
+        from .report import quantization_error_html
+
+        return quantization_error_html(self)
+
 
 def split_inputs(model_bytes: bytes, float_bytes: bytes, inputs: Sequence[Sequence[np.ndarray]]
                  ) -> tuple[list[list[np.ndarray]], list[list[np.ndarray]]]:
@@ -283,37 +289,57 @@ def split_inputs(model_bytes: bytes, float_bytes: bytes, inputs: Sequence[Sequen
         if tuple(q.shape) != tuple(f.shape):
             raise InputError(f"input {q.name!r} has shape {list(q.shape)} in the quantized model and "
                              f"{list(f.shape)} in the float model")
-    q_sets, f_sets = [], []
-    for input_set in inputs:
-        q_set, f_set = [], []
-        for tensor, x in zip(quantized_inputs, input_set):
-            x = np.asarray(x)
-            scale, zero_point = _affine(tensor)
-            if np.issubdtype(x.dtype, np.floating):
-                q_set.append(_quantize(x, tensor, scale, zero_point))
-                f_set.append(x.astype(np.float32))
-            else:
-                q_set.append(x)
-                f_set.append(((x.astype(np.float64) - zero_point) * scale).astype(np.float32))
-        q_sets.append(q_set)
-        f_sets.append(f_set)
+    inputs = [[np.asarray(x) for x in input_set] for input_set in inputs]
+    q_columns, f_columns = [], []
+    for position, tensor in enumerate(quantized_inputs):
+        column = [input_set[position] for input_set in inputs if position < len(input_set)]
+        if len(column) != len(inputs):
+            q_columns.append(None)
+            continue
+        scale, zero_point = _affine(tensor)
+        if not np.issubdtype(tensor.type.numpy_dtype, np.integer):  # a float input (QUANTIZE inside)
+            q_columns.append([x.astype(tensor.type.numpy_dtype) for x in column])
+            f_columns.append([x.astype(np.float32) for x in column])
+            continue
+        # one vectorised pass per input over all sets when they share a shape and a kind
+        same = len({(x.shape, x.dtype) for x in column}) == 1 and column
+        if same and np.issubdtype(column[0].dtype, np.floating):
+            stacked = np.stack(column)
+            q_columns.append(list(_quantize(stacked, tensor, scale, zero_point)))
+            f_columns.append(list(stacked.astype(np.float32)))
+        elif same:
+            stacked = np.stack(column)
+            q_columns.append(column)
+            f_columns.append(list(((stacked.astype(np.float64) - zero_point) * scale).astype(np.float32)))
+        else:
+            q_columns.append([_quantize(x, tensor, scale, zero_point) if np.issubdtype(x.dtype, np.floating) else x
+                              for x in column])
+            f_columns.append([x.astype(np.float32) if np.issubdtype(x.dtype, np.floating)
+                              else ((x.astype(np.float64) - zero_point) * scale).astype(np.float32) for x in column])
+    if any(c is None for c in q_columns):  # a set with too few arrays: the interpreter says which
+        return inputs, inputs
+    q_sets = [list(row) for row in zip(*q_columns)] if q_columns else [[] for _ in inputs]
+    f_sets = [list(row) for row in zip(*f_columns)] if f_columns else [[] for _ in inputs]
     return q_sets, f_sets
 
 
 def quantization_error(model_bytes: bytes, float_bytes: bytes, inputs: Sequence[Sequence[np.ndarray]],
-                       *, microinfer_reference: str = reference.TFLM) -> QuantizationError:
+                       *, microinfer_reference: str = reference.TFLM,
+                       progress: Callable[[int, int], None] | None = None) -> QuantizationError:
     """Run the quantized model (as ``microinfer_reference`` does) and its float original (on
     microinfer's float32 kernels) on the same real inputs; the error of each dequantized output."""
     q_sets, f_sets = split_inputs(model_bytes, float_bytes, inputs)
     if not q_sets:
         raise ValueError("quantization_error needs at least one input set")
     model = load(model_bytes)
-    quantized = Interpreter(model, reference=microinfer_reference)
+    quantized = Interpreter(model, reference=microinfer_reference, backend="auto")
     original = Interpreter(float_bytes)
     outputs = model.main.output_tensors()
     got: list[list[np.ndarray]] = [[] for _ in outputs]
     want: list[list[np.ndarray]] = [[] for _ in outputs]
-    for q_set, f_set in zip(q_sets, f_sets):
+    for count, (q_set, f_set) in enumerate(zip(q_sets, f_sets), 1):
+        if progress:
+            progress(count - 1, len(q_sets))
         quantized.reset_variables()
         original.reset_variables()
         try:
@@ -326,6 +352,8 @@ def quantization_error(model_bytes: bytes, float_bytes: bytes, inputs: Sequence[
             scale, zero_point = _affine(tensor)
             got[i].append((np.asarray(q, np.float64) - zero_point) * scale)
             want[i].append(np.asarray(f, np.float64))
+    if progress:
+        progress(len(q_sets), len(q_sets))
     return QuantizationError(len(q_sets), [
         _output_error(i, t.name, np.stack(got[i]), np.stack(want[i])) for i, t in enumerate(outputs)
     ])

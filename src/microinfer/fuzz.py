@@ -253,6 +253,10 @@ def c_backend_problem() -> str | None:
     return None
 
 
+# The dtype labels the C kernels take (int8, and int16 activations with int8 weights).
+C_DTYPES = ("int8", "int16x8")
+
+
 def c_kernel_ops() -> set[str]:
     """The operators the C backend has kernels for (others run in NumPy under backend="c")."""
     from .c_backend import C_KERNELS, ops  # noqa: F401  (importing ops registers the kernels)
@@ -372,9 +376,11 @@ class CampaignReport:
 def targets(ops: Iterable[str] = (), dtypes: Iterable[str] = (), graphs: bool | None = None) -> list[tuple[str, str]]:
     """The (operator, dtype) pairs to fuzz: all by default, else those of ``ops`` and ``dtypes``.
     ``graphs``: also small multi-op graphs (default: when no operator is named)."""
-    ops, dtypes = {o.upper() for o in ops}, set(dtypes)
     pairs = _strategies().op_dtypes()
     known_ops = {o for o, _ in pairs} | {GRAPH}
+    # builtin operators are named in capitals; custom ones (SignalWindow) by their custom code
+    by_upper = {o.upper(): o for o in known_ops}
+    ops, dtypes = {by_upper.get(o.upper(), o.upper()) for o in ops}, set(dtypes)
     unknown = ops - known_ops
     if unknown:
         raise UnsupportedOpError(f"no generator for {', '.join(sorted(unknown))}; "
@@ -426,7 +432,7 @@ def campaign(
     pairs = targets(ops, dtypes)
     if against == "c":  # only what C kernels exist for (int8, int16): the rest would run in NumPy twice
         with_c = c_kernel_ops()
-        pairs = [(op, dtype) for op, dtype in pairs if (op in with_c or op == GRAPH) and dtype != "float32"]
+        pairs = [(op, dtype) for op, dtype in pairs if (op in with_c or op == GRAPH) and dtype in C_DTYPES]
     units = plan_units(pairs, examples, seed)
     report = CampaignReport(against, seed)
     start = time.perf_counter()

@@ -8,6 +8,14 @@ from dataclasses import asdict, dataclass, field
 from .diagnosis import no_kernel_notes
 from .kernels import REGISTRY
 from .tflite.model import Model, Operator, Subgraph, Tensor
+from .tflite.types import TensorType
+
+# Operators with weights that LiteRT runs as dynamic-range (hybrid) layers when their input is
+# float32 and their weights int8: the position of the weights among the inputs.
+HYBRID_WEIGHTS = {"FULLY_CONNECTED": 1, "CONV_2D": 1, "DEPTHWISE_CONV_2D": 1, "SVDF": 1,
+                  "UNIDIRECTIONAL_SEQUENCE_LSTM": 2, "BATCH_MATMUL": 1}
+HYBRID_NOTE = ("dynamic-range (hybrid) model: float32 activations with int8 weights; LiteRT runs it, "
+               "TFLite Micro cannot (convert with a representative dataset for full-integer quantization)")
 
 
 @dataclass(frozen=True)
@@ -53,6 +61,7 @@ class ModelInfo:
     warnings: tuple[str, ...] = ()  # oddities in the file that TFLite Micro tolerates
     # operators microinfer has no kernel for, one line per kind, saying whose they are
     unsupported: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # what a person should know before running the model
 
     @property
     def macs(self) -> int:
@@ -86,7 +95,17 @@ def describe(model: Model) -> ModelInfo:
         op_histogram=dict(Counter(layer.op for layer in layers).most_common()),
         warnings=tuple(str(w) for w in model.warnings),
         unsupported=tuple(no_kernel_notes(sg, [op for op in sg.operators if op.op not in REGISTRY])),
+        notes=(HYBRID_NOTE,) if any(is_hybrid(sg, op) for op in sg.operators) else (),
     )
+
+
+def is_hybrid(sg: Subgraph, op: Operator) -> bool:
+    """Whether ``op`` is a dynamic-range layer: float32 input with int8 (or int4) weights."""
+    position = HYBRID_WEIGHTS.get(op.op)
+    if position is None or len(op.inputs) <= position or min(op.inputs[0], op.inputs[position]) < 0:
+        return False
+    x, w = sg.tensors[op.inputs[0]], sg.tensors[op.inputs[position]]
+    return x.type is TensorType.FLOAT32 and w.type in (TensorType.INT8, TensorType.INT4)
 
 
 def _summary(t: Tensor) -> TensorSummary:
@@ -152,8 +171,12 @@ def operator_macs(sg: Subgraph, op: Operator) -> int:
         return batch * filters * (depth + memory)
     if name == "UNIDIRECTIONAL_SEQUENCE_LSTM" and len(op.inputs) >= 9:
         return _lstm_macs(sg, op)
-    if name == "BATCH_MATMUL" and shape(0):
-        return _product(out) * shape(0)[-1]
+    if name == "BATCH_MATMUL":
+        lhs = shape(0)
+        if len(lhs) < 2:
+            return 0
+        depth = lhs[-2] if getattr(op.options, "adj_x", False) else lhs[-1]
+        return _product(out) * depth
     return 0
 
 

@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 
 from . import c_backend
-from .diagnosis import no_kernel_reason
 from .errors import UnsupportedOpError
-from .validation import check_model
+from .validation import check_model, operator_problems
 from .kernels import REGISTRY
 from .kernels.registry import REFERENCES, Node
 from .tflite import Model, load
-from .kernels.common import zero_point_of
 from .planner import ArenaPlan, plan_head
-from .tflite.model import Tensor
-from .tflite.types import TensorType
+from .subgraphs import SubgraphCalls, initial_variables, prepared_subgraphs
+from .subgraphs import value as _value
+from .tflite.model import Subgraph, Tensor
 
 BACKENDS = ("numpy", "c", "auto")
 
@@ -28,6 +28,11 @@ class Interpreter:
     ``reference="tflm"`` reproduces TFLite Micro's reference kernels, ``"tflite"`` LiteRT's
     reference kernels (``OpResolverType.BUILTIN_REF``). float32 results match LiteRT to within
     about 1e-5 relative error (summation order differs); integer results are bit-identical.
+
+    Threads: :meth:`run` and :meth:`invoke` hold the interpreter's lock, so one interpreter may be
+    shared by threads, each ``run`` seeing only its own inputs (they take turns; use an
+    interpreter per thread to run in parallel). The step-by-step calls (``set_input``, ``invoke``,
+    ``get_output``) are meant for one thread at a time.
     """
 
     def __init__(
@@ -50,10 +55,14 @@ class Interpreter:
         self.reference = reference
         self.subgraph = self.model.main
         self._nodes = [self._node(op) for op in self.subgraph.operators]
-        _raise_unsupported(self._nodes)
+        called = {sg.index: [self._node(op, sg) for op in sg.operators]
+                  for sg in prepared_subgraphs(self.model, reference)}
         check_model(self.model, reference)
+        _raise_unsupported(self._nodes + [n for nodes in called.values() for n in nodes])
+        # Control-flow operators call subgraphs, prepared once here; resource variables live here.
+        self._calls = SubgraphCalls(self.model, reference, called, self.backend)
         self._steps = [(REGISTRY[n.op.op](), n) for n in self._nodes]
-        self._prepared = [kernel.prepare(node) for kernel, node in self._steps]
+        self._prepared = [self._calls.bound(kernel, kernel.prepare(node)) for kernel, node in self._steps]
         # Per operator: "numpy", "c", or "numpy: <why the C kernel did not take it>".
         self.op_backends = ["numpy"] * len(self._steps)
         if self.backend == "c":
@@ -71,12 +80,14 @@ class Interpreter:
         if sorted(self._order) != list(range(len(self._steps))):
             raise ValueError(f"the arena plan's operator order {order} does not fit this model")
         self._recorded: dict[int, np.ndarray] | None = None
+        self._lock = threading.RLock()
         # Arena views and C kernels' output buffers are overwritten by the next run.
         self._reuses_buffers = self._arena is not None or "c" in self.op_backends
-        # A model that is one chain of C calls runs without per-operator bookkeeping.
+        # The C calls run as one C program, without returning to Python between operators.
         self._chain = None
-        if self.backend == "c" and self._arena is None and not self._variables:
-            self._chain = c_backend.CallChain.of(self._steps, self._prepared, self._order, self.subgraph.inputs)
+        if self.backend == "c" and self._arena is None and not self._variables and not self._has_kernel_state():
+            self._chain = c_backend.CallChain.of(self._steps, self._prepared, self._order, self.subgraph.inputs,
+                                                 self.subgraph)
         # The inputs each step reads when it runs (a C step skips its constants).
         self._step_inputs = [k.used_inputs(n) if hasattr(k, "used_inputs") else n.inputs for k, n in self._steps]
 
@@ -89,13 +100,17 @@ class Interpreter:
     def invoke(self, record: bool = False) -> None:
         """Run the model once. ``record`` keeps a copy of every tensor as it is produced, which
         an arena run needs to report intermediates (later tensors reuse their bytes)."""
+        with self._lock:
+            self._invoke(record)
+
+    def _invoke(self, record: bool) -> None:
         missing = [self.subgraph.tensors[t].name for i, t in enumerate(self.subgraph.inputs) if i not in self._inputs]
         if missing:
             raise ValueError(f"inputs not set: {', '.join(missing)}")
-        if self._chain is not None and not record:
-            x = self._inputs[0]
-            self._values = {self._chain.input_index: x, **self._chain.run(x)}
-            self._recorded = None
+        if self._chain is not None:
+            # every tensor has its own buffer in the program: intermediates need no recording
+            self._values = self._chain.run([self._inputs[i] for i in range(len(self.subgraph.inputs))])
+            self._recorded = {i: v.copy() for i, v in self._values.items()} if record else None
             return
         values: dict[int, np.ndarray] = dict(self._variables)
         recorded: dict[int, np.ndarray] = {}
@@ -117,7 +132,9 @@ class Interpreter:
         self._recorded = recorded if record else None
 
     def get_output(self, position: int = 0) -> np.ndarray:
-        return self._values[self.subgraph.outputs[position]]
+        """Output ``position`` of the last invoke (a constant or input the model lists as an output
+        included)."""
+        return _value(self._values, self.subgraph.tensors[self.subgraph.outputs[position]])
 
     def get_tensor(self, key: int | str) -> np.ndarray:
         index = key if isinstance(key, int) else self.subgraph.tensor_by_name(key).index
@@ -139,8 +156,20 @@ class Interpreter:
         return [(node, data) for (_, node), data in zip(self._steps, self._prepared)]
 
     def reset_variables(self) -> None:
-        """Reset recurrent state (SVDF/LSTM variable tensors) to its initial value."""
-        self._variables = self._initial_variables()
+        """Reset recurrent state (SVDF/LSTM variable tensors, and the state stateful kernels
+        keep themselves, as TFLite Micro's kernels keep it in persistent buffers; in every
+        subgraph) to its initial value, and resource variables as the reference does: TFLite
+        Micro's ``reset()`` gives them their initial value again, LiteRT's
+        ``reset_all_variables()`` leaves them. Neither runs a CALL_ONCE init subgraph again."""
+        with self._lock:
+            self._variables = self._initial_variables()
+            for (kernel, _), data in zip(self._steps, self._prepared):
+                if hasattr(kernel, "reset"):
+                    kernel.reset(data)
+            self._calls.reset()
+
+    def _has_kernel_state(self) -> bool:
+        return any(hasattr(kernel, "reset") for kernel, _ in self._steps)
 
     # -- all at once ---------------------------------------------------------------------------
     def run(self, inputs: Sequence | Mapping[str, object], intermediates: bool = False):
@@ -148,9 +177,14 @@ class Interpreter:
 
         A tensor whose name is empty or shared with another is keyed ``"tensor_<index>"``.
         Operator-internal tensors that no kernel computes (an LSTM's intermediates) are left out.
-        Variable tensors (SVDF/LSTM state) carry over from one run to the next, as on the device;
-        :meth:`reset_variables` starts again from the initial state.
+        Variable tensors (SVDF/LSTM state) and resource variables carry over from one run to
+        the next, as on the device, and a CALL_ONCE init subgraph runs in the first run only;
+        :meth:`reset_variables` starts variable tensors again from their initial state.
         """
+        with self._lock:
+            return self._run(inputs, intermediates)
+
+    def _run(self, inputs, intermediates: bool):
         self._inputs = {}
         if isinstance(inputs, Mapping):
             names = {self.subgraph.tensors[t].name for t in self.subgraph.inputs}
@@ -166,7 +200,7 @@ class Interpreter:
                 raise ValueError(f"the model takes {len(self.subgraph.inputs)} inputs, got {len(inputs)}")
             for position, value in enumerate(inputs):
                 self.set_input(position, value)
-        self.invoke(record=intermediates and self._reuses_buffers)
+        self._invoke(record=intermediates and self._reuses_buffers)
         if intermediates:
             return {self._tensor_keys[index]: value for index, value in self.tensor_values().items()}
         outputs = [self.get_output(i) for i in range(len(self.subgraph.outputs))]
@@ -174,14 +208,16 @@ class Interpreter:
         return [o.copy() for o in outputs] if self._reuses_buffers else outputs
 
     # -- helpers -------------------------------------------------------------------------------
-    def _node(self, op) -> Node:
-        tensors = self.subgraph.tensors
+    def _node(self, op, subgraph: Subgraph | None = None) -> Node:
+        sg = subgraph or self.subgraph
+        tensors = sg.tensors
         return Node(
             op=op,
             inputs=tuple(None if i < 0 else tensors[i] for i in op.inputs),
             outputs=tuple(tensors[i] for i in op.outputs),
             model=self.model,
             reference=self.reference,
+            subgraph=sg.index,
         )
 
     def _arena_views(self) -> tuple[np.ndarray | None, dict[int, np.ndarray]]:
@@ -219,14 +255,7 @@ class Interpreter:
         return key
 
     def _initial_variables(self) -> dict[int, np.ndarray]:
-        """Both references start int8 state at its zero point and other state at zero,
-        whatever the tensor's buffer holds."""
-        state = {}
-        for t in self.subgraph.tensors:
-            if t.is_variable:
-                fill = zero_point_of(t) if t.type is TensorType.INT8 else 0
-                state[t.index] = np.full(t.shape, fill, dtype=t.type.numpy_dtype)
-        return state
+        return initial_variables(self.subgraph)
 
 
 def _resolve_backend(backend: str) -> str:
@@ -244,16 +273,6 @@ def _tensor_keys(tensors) -> dict[int, str]:
     return {t.index: t.name if t.name and counts[t.name] == 1 else f"tensor_{t.index}" for t in tensors}
 
 
-def _value(values: dict[int, np.ndarray], t: Tensor) -> np.ndarray:
-    if t.index in values:
-        return values[t.index]
-    if t.data is not None:
-        return t.data
-    if t.num_elements == 0 and t.type.numpy_dtype is not None:
-        return np.zeros(t.shape, t.type.numpy_dtype)  # empty constants have no buffer data
-    raise KeyError(f"tensor {t.index} ({t.name!r}) has no value: not computed by this run")
-
-
 def _checked_input(tensor: Tensor, value) -> np.ndarray:
     array = np.asarray(value)
     expected_dtype = tensor.type.numpy_dtype
@@ -265,15 +284,6 @@ def _checked_input(tensor: Tensor, value) -> np.ndarray:
 
 
 def _raise_unsupported(nodes: list[Node]) -> None:
-    problems = []
-    for node in nodes:
-        kernel = REGISTRY.get(node.op.op)
-        types = "/".join(t.type.name.lower() for t in node.inputs if t is not None)
-        where = f"operator {node.op.index} {node.op.op} v{node.op.version} ({types})"
-        if kernel is None:
-            problems.append(f"{where}: {no_kernel_reason(node.model.subgraphs[0], node.op)}")
-            continue
-        for reason in kernel.unsupported_reasons(node):
-            problems.append(f"{where}: {reason}")
+    problems = operator_problems(nodes)
     if problems:
         raise UnsupportedOpError("the model uses what microinfer does not support:\n  " + "\n  ".join(problems))

@@ -26,7 +26,8 @@ def supported_ops_markdown() -> str:
     for op in sorted(REGISTRY):
         kernel = REGISTRY[op]
         versions = f"{kernel.versions.start}-{kernel.versions.stop - 1}"
-        constraints = "<br>".join(constraint_text(c) for c in kernel.constraints) or "-"
+        lines = [kernel.arity_text(), *(constraint_text(c) for c in kernel.constraints)]
+        constraints = "<br>".join(line for line in lines if line) or "-"
         rows.append(f"| {op} | {versions} | {', '.join(kernel.types)} | {constraints} |")
     return HEADER + "\n".join(rows) + "\n"
 

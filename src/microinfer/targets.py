@@ -8,6 +8,7 @@ The built-in files live in the repository's ``targets/`` directory (installed as
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -148,6 +149,8 @@ def read_toml(path: Path) -> dict:
             return tomllib.load(f)
     except tomllib.TOMLDecodeError as exc:
         raise TargetFileError(f"{path}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise TargetFileError(f"{path}: not UTF-8 text (byte {exc.start}); TOML files are UTF-8") from None
     except OSError as exc:
         raise TargetFileError(f"{path}: cannot read: {exc.strerror}") from None
 
@@ -169,6 +172,8 @@ class _Fields:
         if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
             raise TargetFileError(
                 f"{self.path}: key {self.prefix}{key} must be {_kind_name(kind)}, not {value!r}")
+        if kind is float and not math.isfinite(value):
+            raise TargetFileError(f"{self.path}: key {self.prefix}{key} must be a finite number, got {value!r}")
         if kind in (int, float) and value < 0:
             raise TargetFileError(f"{self.path}: key {self.prefix}{key} must not be negative, got {value!r}")
         return value
@@ -203,6 +208,8 @@ def load_core(name: str, targets_dirs=None) -> Core:
     cycles = {key: cycles_table.get(key, float) for key in cycles_table.table}
     for required in ("alu", "mul", "mac", "simd", "load", "load_seq", "store", "branch", "call"):
         cycles_table.get(required, float)
+    if "vector" in f.table:
+        cycles.update(vector_cycles(f.table_of("vector")))
     libraries = tuple(f.get("kernel_libraries", list))
     paths = {lib: f.get(lib.replace("-", "_") + "_path", str) for lib in libraries if lib != "tflm-reference"}
     return Core(
@@ -216,6 +223,23 @@ def load_core(name: str, targets_dirs=None) -> Core:
         pipeline=f.get("pipeline", dict, {}),
         source=path,
     )
+
+
+def vector_cycles(v: _Fields) -> dict[str, float]:
+    """Cycles per vector instruction class from a core's [vector] table (Helium): an instruction of
+    ``beats`` beats issues over beats / beats_per_cycle cycles; the beats of a vector load that
+    overlap the neighbouring arithmetic instruction (``load_overlap_beats``: the load/store unit and
+    the MAC/ALU unit work in parallel) cost nothing, nor do those of arithmetic hidden behind a
+    load (``alu_overlap_beats``)."""
+    beats = _positive(v, "beats", float)
+    per_cycle = _positive(v, "beats_per_cycle", float)
+    load_overlap = v.get("load_overlap_beats", float, 0.0)
+    alu_overlap = v.get("alu_overlap_beats", float, 0.0)
+    if load_overlap > beats or alu_overlap > beats:
+        raise TargetFileError(f"{v.path}: overlapping beats cannot exceed the instruction's {beats:g} beats")
+    return {"vector_load": (beats - load_overlap) / per_cycle,
+            "vector_mac": (beats - alu_overlap) / per_cycle,
+            "vector_alu": (beats - alu_overlap) / per_cycle}
 
 
 def load_board(name: str, targets_dirs=None) -> Board:

@@ -84,17 +84,15 @@ def test_rows_the_references_abort_on_raise_the_spec_error():
     shape=st.one_of(st.lists(st.integers(1, 6), min_size=1, max_size=4), st.tuples(st.integers(1, 3), st.integers(1, 400))),
     beta=st.one_of(st.sampled_from([1.0, 0.5, 2.0, 1e-3, 40.0]), st.floats(0.01, 50.0)),
     scale=st.one_of(st.sampled_from([1e-6, 2.0**-12, 0.001, 0.1, 1.0, 300.0]), st.floats(1e-5, 10.0)),
-    zero_point=st.sampled_from([0, 0, -32768, 32767, 1234]),
     reference=st.sampled_from(["tflm", "tflite"]),
     seed=st.integers(0, 2**32 - 1),
 )
-def test_int16_softmax_matches_spec(shape, beta, scale, zero_point, reference, seed):
+def test_int16_softmax_matches_spec(shape, beta, scale, reference, seed):
     """int16 input: each reference's own lookup tables, the scaled difference saturating at the
     table's ends, rows of equal and of extreme values."""
     assume(0 < float(np.float32(scale)) * float(np.float32(beta)) / (10 / 65535) < 2.0**29)
-    if reference == "tflite":
-        zero_point = 0  # LiteRT requires it
-    model = softmax_model(tuple(shape), beta, scale, zero_point, "int16", in_dtype="int16")
+    # both references require the input zero point 0 (TFLite Micro's Prepare fails otherwise)
+    model = softmax_model(tuple(shape), beta, scale, 0, "int16", in_dtype="int16")
     x = random_activations(np.random.default_rng(seed), shape, np.int16)
     assert_c_matches_numpy(model, [unaligned(x)], reference)
 

@@ -1,4 +1,4 @@
-"""ADD, SUB, MUL, PRELU, LEAKY_RELU, HARD_SWISH, RELU, RELU6, QUANTIZE, DEQUANTIZE: single-op
+"""ADD, SUB, MUL, PRELU, LEAKY_RELU, HARD_SWISH, RELU, RELU6: single-op
 models against both references, bit for bit (float32 within 1e-5 relative).
 
 Where microinfer rejects a model for one reference (a limitation of that reference, e.g. LiteRT's
@@ -12,24 +12,20 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from microinfer import UnsupportedOpError
 from microinfer.interpreter import Interpreter
-from microinfer.reference import ReferenceCrash, ReferenceFailure
 from microinfer.tflite import options as O
 from microinfer.testing.strategies import (
     RANGES,
     add_sub_case,
     binary_model,
-    dequantize_case,
     mul_case,
     prelu_case,
-    quantize_case,
     unary_case,
     unary_model,
     values,
 )
 
-from kernel_check import assert_bit_exact, assert_each_reference_gives
+from kernel_check import assert_bit_exact_or_refused, assert_each_reference_gives
 
 SETTINGS = dict(deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -42,19 +38,7 @@ UNDEFINED_IN_REFERENCE = ("below 2**30", "fit in int32")
 
 
 def check(worker, model: bytes, inputs) -> None:
-    """Bit-exact against every reference whose arithmetic microinfer accepts the model for; where
-    microinfer refuses a model for a reference, that reference must refuse it too."""
-    for ref in ("tflm", "tflite"):
-        try:
-            Interpreter(model, reference=ref)
-        except UnsupportedOpError as error:
-            reasons = str(error).splitlines()[1:]
-            if all(any(u in r for u in UNDEFINED_IN_REFERENCE) for r in reasons):
-                continue
-            with pytest.raises((ReferenceFailure, ReferenceCrash)):
-                worker.run(ref, model, inputs)
-            continue
-        assert_bit_exact(worker, model, inputs, references=(ref,))
+    assert_bit_exact_or_refused(worker, model, inputs, UNDEFINED_IN_REFERENCE)
 
 
 # -- ADD / SUB ----------------------------------------------------------------------------------
@@ -203,29 +187,3 @@ def test_leaky_relu_negative_alpha_ties(reference_worker):
     got = Interpreter(model).run([x])[0]
     assert got[0] == 64 and got[1] == 63  # -128 * -0.5 = 64; -127 * -0.5 = 63.5 -> 63
     check(reference_worker, model, [x])
-
-
-# -- QUANTIZE / DEQUANTIZE ----------------------------------------------------------------------
-
-@settings(max_examples=300, **SETTINGS)
-@given(case=quantize_case(), seed=st.integers(0, 2**32 - 1))
-def test_quantize(reference_worker, case, seed):
-    model, shape, din, spread = case
-    check(reference_worker, model, [values(shape, din, np.random.default_rng(seed), spread=spread)])
-
-
-def test_quantize_rounding_by_hand(reference_worker):
-    """Half away from zero, saturation, and x86's conversion of quotients beyond int32 (and NaN) to
-    INT32_MIN, to which the zero point -3 is added with int32 wrap-around: INT32_MAX - 2 -> 127."""
-    model = unary_model("QUANTIZE", (8,), "float32", "int8", {}, dict(scale=0.5, zero_point=-3))
-    x = np.array([0.25, -0.25, 0.75, -0.75, 100.0, -100.0, 2e9, np.nan], np.float32)
-    expected = np.array([-2, -4, -1, -5, 127, -128, 127, 127], np.int8)
-    np.testing.assert_array_equal(Interpreter(model).run([x])[0], expected)
-    check(reference_worker, model, [x])
-
-
-@settings(max_examples=150, **SETTINGS)
-@given(case=dequantize_case(), seed=st.integers(0, 2**32 - 1))
-def test_dequantize(reference_worker, case, seed):
-    model, shape, dtype = case
-    check(reference_worker, model, [values(shape, dtype, np.random.default_rng(seed))])

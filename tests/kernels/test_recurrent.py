@@ -577,3 +577,50 @@ def test_lstm_int16x8_unsupported_variants_refused(variant):
     model = lstm16x8_model(np.random.default_rng(0), **kwargs)
     with pytest.raises(UnsupportedOpError, match=match):
         Interpreter(model, reference="tflm")
+
+
+# -- float32 UNIDIRECTIONAL_SEQUENCE_LSTM with LiteRT's variants ----------------------------------------
+
+from microinfer.testing.families import recurrent as recurrent_strategies  # noqa: E402
+
+
+@settings(SETTINGS, max_examples=30)
+@given(params=recurrent_strategies.lstm_params(hybrid=False), seed=st.integers(0, 2**31))
+def test_lstm_float32_variants(reference_worker, params, seed):
+    """CIFG, peephole, projection (with or without bias, clipped), layer norm, other cell
+    activations: LiteRT runs them all, TFLite Micro only the standard tanh LSTM (it fails to
+    allocate the others, and microinfer refuses them)."""
+    rng = np.random.default_rng(seed)
+    model = recurrent_strategies.lstm_model(rng, **params)
+    inputs = random_inputs(model, rng)
+    standard = not any(params[k] for k in ("cifg", "peephole", "projection", "layer_norm"))
+    if standard and params["activation"] == ActivationFunction.TANH:
+        _check(reference_worker, model, inputs)
+        return
+    _check(reference_worker, model, inputs, refs=("tflite",))
+    with pytest.raises(UnsupportedOpError):
+        Interpreter(model, reference="tflm")
+    if not standard:
+        with pytest.raises(ReferenceFailure):
+            reference_worker.run("tflm", model, inputs)
+
+
+def test_lstm_activation_none_refused():
+    """LiteRT leaves the output of a NONE activation unwritten (stale buffer contents)."""
+    model = recurrent_strategies.lstm_model(np.random.default_rng(0), batch=1, steps=2, n_input=3, n_cell=2,
+                                            n_output=2, activation=ActivationFunction.NONE)
+    for ref in REFS:
+        with pytest.raises(UnsupportedOpError, match="NONE"):
+            Interpreter(model, reference=ref)
+
+
+def test_svdf_int8_time_weights_refused_for_litert(reference_worker):
+    """int8 input with int8 time weights and state: TFLite Micro runs it (see test_svdf_int8);
+    LiteRT reads the time weights and the state as int16, past the ends of both tensors, so its
+    result is undefined and microinfer refuses the model there, saying why."""
+    rng = np.random.default_rng(0)
+    model = svdf_model(rng, batch=1, n_input=4, units=2, rank=1, memory=3, steps=1, state_type="int8",
+                       scales=(0.1, 0.05, 0.02, 0.01, 0.05), zero_points=(0, 0, 0))
+    with pytest.raises(UnsupportedOpError, match="LiteRT reads as int16 past their ends"):
+        Interpreter(model, reference="tflite")
+    Interpreter(model, reference="tflm").run(random_inputs(model, rng))

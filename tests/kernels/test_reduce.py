@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kernel_check import assert_bit_exact, assert_each_reference_gives, random_inputs
+from kernel_check import accepted_references, assert_bit_exact, assert_each_reference_gives, random_inputs
 from microinfer import UnsupportedOpError
 from microinfer.interpreter import Interpreter
 from microinfer.reference import ReferenceFailure
@@ -38,19 +38,8 @@ FLOAT_MAX = np.finfo(np.float32).max
 NAN, INF = np.nan, np.inf
 
 
-def _accepted(model: bytes) -> list[str]:
-    accepted = []
-    for ref in REFERENCES:
-        try:
-            Interpreter(model, reference=ref)
-        except UnsupportedOpError:
-            continue
-        accepted.append(ref)
-    return accepted
-
-
 def _check(worker, model: bytes, seed: int, runs: int = 2) -> None:
-    references = _accepted(model)
+    references = accepted_references(model)
     assert references, "the strategies draw models that at least one reference runs"
     rng = np.random.default_rng(seed)
     for _ in range(runs):

@@ -10,6 +10,7 @@ call into a preallocated output buffer.
 from __future__ import annotations
 
 import ctypes
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -28,6 +29,11 @@ INT32_LIMIT = 1 << 31
 
 class Fallback(Exception):
     """This node cannot run in C (the message says why); it runs in NumPy instead."""
+
+
+# Why a node falls back (the C kernels take constant weights, prepared once, and integer data).
+HYBRID_IN_NUMPY = "hybrid (float32 with int8 weights) runs in NumPy"
+RUNTIME_WEIGHTS_IN_NUMPY = "weights or bias computed at run time run in NumPy"
 
 
 class CKernelError(MicroinferError, RuntimeError):
@@ -123,16 +129,58 @@ class CCall:
                              f"with {size} elements")
 
 
+class Input:
+    """Placeholder in a :func:`bound_call` argument list: the call's ``position``-th variable input."""
+
+    __slots__ = ("position",)
+
+    def __init__(self, position: int):
+        self.position = position
+
+    def __repr__(self) -> str:
+        return f"Input({self.position})"
+
+
+@dataclass(frozen=True)
+class ForeignCall:
+    """What a :func:`bound_call` calls: the foreign function and its argument list, with
+    :class:`Input` placeholders where the variable inputs' addresses go. The C program
+    (:mod:`.chain`) binds those addresses once and runs the call from C."""
+
+    fn: object
+    arguments: tuple
+
+
+def bound_call(fn, arguments) -> Callable[..., int]:
+    """``invoke(*addresses)``: ``fn(*arguments)`` with each :class:`Input` placeholder replaced by
+    the address of that variable input; the argument list is built once. ``invoke.foreign``
+    describes the call for the C program."""
+    template = tuple(arguments)
+    arguments = list(template)
+    slots = [(i, a.position) for i, a in enumerate(template) if isinstance(a, Input)]
+    if len(slots) == 1:
+        slot = slots[0][0]
+
+        def invoke(address: int) -> int:
+            arguments[slot] = address
+            return fn(*arguments)
+    else:
+        def invoke(*addresses: int) -> int:
+            for slot, position in slots:
+                arguments[slot] = addresses[position]
+            return fn(*arguments)
+
+        # one named parameter per input, as a lambda would have (emulate counts them)
+        count = max(position for _, position in slots) + 1 if slots else 0
+        invoke.__signature__ = inspect.Signature(
+            [inspect.Parameter(f"input{k}", inspect.Parameter.POSITIONAL_ONLY) for k in range(count)])
+    invoke.foreign = ForeignCall(fn, template)
+    return invoke
+
+
 def one_input_call(fn, head, tail) -> Callable[[int], int]:
     """``fn(*head, address, *tail)`` with the argument list built once."""
-    arguments = [*head, 0, *tail]
-    slot = len(head)
-
-    def invoke(address: int) -> int:
-        arguments[slot] = address
-        return fn(*arguments)
-
-    return invoke
+    return bound_call(fn, [*head, Input(0), *tail])
 
 
 def contiguous(array, dtype) -> np.ndarray:

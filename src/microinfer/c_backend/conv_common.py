@@ -26,6 +26,16 @@ def conv_tiles(stride, pad, dilation) -> tuple[Tile, Tile, Tile]:
     return Tile(*stride), Tile(*pad), Tile(*dilation)
 
 
+def check_window(op: str, kernel, output_hw, stride, pad, dilation) -> None:
+    """Every input coordinate the kernel computes (output * stride - pad + tap * dilation), and
+    every step of it, fits the C kernel's int32 arithmetic."""
+    if min(*stride, *dilation) < 1 or min(pad) < 0:
+        raise Fallback(f"{op}: stride {stride}, dilation {dilation} or padding {pad} out of range")
+    for k, out, s, p, d in zip(kernel, output_hw, stride, pad, dilation):
+        if (out - 1) * s + (k - 1) * d + p + 1 >= binding.INT32_LIMIT:
+            raise Fallback(f"{op}: strides and dilations reach beyond the C kernel's int32 arithmetic")
+
+
 def bias_arrays(q: Requantizer, int16: bool) -> tuple:
     """The bias arguments of the C call: (bias32,) for int8; (bias64, bias32, wide) for int16x8."""
     if not int16:
@@ -50,10 +60,12 @@ class ConvFamilyCall:
     """The checked tensors of one convolution node, turned into one prepared C call."""
 
     def __init__(self, lib: ctypes.CDLL, op: str, input_shape, filter_shape, output_shape, int16: bool,
-                 filter_data):
+                 filter_data, window: tuple | None = None):
         shapes = (tuple(input_shape), tuple(filter_shape), tuple(output_shape))
         if any(len(s) != 4 or min(s) < 1 for s in shapes):
             raise Fallback(f"{op}: shapes {shapes} are not non-empty 4-D shapes")
+        if window is not None:
+            check_window(op, shapes[1][1:3], shapes[2][1:3], *window)
         self.lib, self.op, self.int16 = lib, op, int16
         self.input_size = int(np.prod(input_shape))
         self.in_dims, self.filter_dims, self.out_dims = (dims(s) for s in shapes)

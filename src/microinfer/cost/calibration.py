@@ -3,7 +3,8 @@
 Each published row names a benchmark model, a board (or MCU and clock) and a kernel library. A row
 is predicted when its model is one microinfer can load (a file in the shared models directory, or
 the person-detection model the ``examples`` build) and its core is described in ``targets/``;
-other rows (RISC-V, Renesas RX, accelerators) are listed as skipped, with the reason.
+other rows (Andes and ESP32-P4 RISC-V cores, Renesas RX, accelerators) are listed as skipped, with
+the reason.
 """
 
 from __future__ import annotations
@@ -34,9 +35,11 @@ BOARDS = {
     "STM32H743": "nucleo-h743zi2",
     "ESP32-S3": "esp32-s3-eye",
     "ESP32": "esp32-devkitc",
+    "ESP32-C3": "esp32-c3-devkitm-1",
+    "EK-RA8D1": "ek-ra8d1",
 }
 # published core -> core file, for rows on boards not described (predicted with core and clock)
-CORES = {"Cortex-M4F": "cortex-m4f", "Cortex-M7": "cortex-m7", "Cortex-M33": "cortex-m33"}
+CORES = {"Cortex-M4F": "cortex-m4f", "Cortex-M7": "cortex-m7", "Cortex-M33": "cortex-m33", "Cortex-M85": "cortex-m85"}
 
 
 @dataclass(frozen=True)

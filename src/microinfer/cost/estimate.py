@@ -15,7 +15,7 @@ from .layers import NPU_OPERATORS, LayerCost, model_layer_costs
 from .loops import CODE_BYTES, RUNTIME_CODE_BYTES
 from .value import Cost, total
 
-KERNEL_LIBRARIES = ("tflm-reference", "cmsis-nn", "esp-nn")
+KERNEL_LIBRARIES = ("tflm-reference", "cmsis-nn", "esp-nn", "microinfer")  # microinfer: `microinfer build`'s library
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,7 @@ class FitResult:
     suggestions: tuple[str, ...] = ()
     battery_life: BatteryLife | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    measured: tuple[str, ...] = ()  # figures measured rather than estimated ("ram", "flash", "instructions", ...)
 
     @property
     def cost(self) -> Cost:
@@ -107,13 +108,19 @@ class FitResult:
             return None
         return self.board.supply_v * self.board.active_ma * self.latency_ms
 
+    def _repr_html_(self) -> str:
+        """The verdict, margins and per-layer latency chart, for notebooks."""
+        from ..report import fit_html
+
+        return fit_html(self)
+
     def to_dict(self) -> dict:
         c = self.cost
         life = self.battery_life
         return {
             "model": self.model, "board": self.board.name, "core": self.board.core.name,
             "clock_mhz": self.board.clock_mhz, "kernels": self.kernels, "kernel_path": self.kernel_path,
-            "planner": self.planner, "estimate": True,
+            "planner": self.planner, "estimate": not self.measured, "measured": list(self.measured),
             "fits": self.fits, "latency_ms": round(self.latency_ms, 4), "cycles": self.cycles,
             "instructions": round(c.instructions), "stall_cycles": round(c.stall_cycles), "macs": c.macs,
             "ram_bytes": self.ram.total, "flash_bytes": self.flash.total,
@@ -145,6 +152,8 @@ def estimate(
     battery: str | Battery | None = None,
     targets_dirs=None,
     model_name: str | None = None,
+    emulated: dict | None = None,
+    measure: bool = False,
 ) -> FitResult:
     """Estimate RAM, flash, latency, energy and battery life of ``model`` on a board.
 
@@ -153,15 +162,35 @@ def estimate(
     defaults to the fastest library for the core (CMSIS-NN on Cortex-M, ESP-NN on ESP32).
     ``weights_in`` / ``arena_in`` name the board's memory regions that hold the weights and the
     arena (defaults from the board file). Every figure except the arena is an estimate.
+    ``emulated``: what ``microinfer emulate --json`` printed for this model on a core of the same ISA
+    path (with ``kernels="microinfer"``): its layers' instruction counts replace the loop model's.
     """
     the_board = _board(board, core, clock_mhz, targets_dirs)
     library = kernels or _default_library(the_board)
     if library not in KERNEL_LIBRARIES:
         raise UnsupportedTargetError(f"unknown kernel library {library!r}; choose one of {', '.join(KERNEL_LIBRARIES)}")
+    if measure and library != "microinfer":
+        raise UnsupportedTargetError("measuring builds microinfer's own library: use kernels='microinfer' "
+                                     "(--kernels microinfer)")
+    if library == "microinfer":
+        from ..build.fit import microinfer_fit
+
+        name = model_name or (str(model) if isinstance(model, (str, os.PathLike)) else "model")
+        loaded = model if isinstance(model, Model) else load(model)
+        weights_in = weights_in or the_board.weights_in
+        arena_in = arena_in or the_board.arena_in
+        the_board.region(weights_in), the_board.region(arena_in)
+        counted = _emulated_counts(emulated, the_board, library) if emulated else None
+        return microinfer_fit(loaded, the_board, planner, weights_in, arena_in, measure, name, rate_per_s, battery,
+                              targets_dirs, counted)
     path = the_board.core.kernel_path(library)
     weights_in = weights_in or the_board.weights_in
     arena_in = arena_in or the_board.arena_in
-    the_board.region(weights_in), the_board.region(arena_in)  # unknown names are refused here
+    the_board.region(weights_in)  # unknown names are refused here
+    if the_board.region(arena_in).kind == "flash":
+        ram = ", ".join(name for name, r in the_board.memory.items() if r.kind != "flash")
+        raise UnsupportedTargetError(f"the tensor arena must be in RAM, and region {arena_in!r} of board "
+                                     f"{the_board.name} is flash; its RAM regions: {ram}")
     name = model_name or (str(model) if isinstance(model, (str, os.PathLike)) else "model")
     model = model if isinstance(model, Model) else load(model)
 
@@ -169,7 +198,8 @@ def estimate(
     notes += _unknown_op_notes(model)
     ram = _ram_budget(model, the_board, arena, weights_in, arena_in)
     flash = _flash_budget(model, the_board, library)
-    layers = tuple(model_layer_costs(model, the_board, library, weights_in, arena_in))
+    counted = _emulated_counts(emulated, the_board, library) if emulated else None
+    layers = tuple(model_layer_costs(model, the_board, library, weights_in, arena_in, counted))
     result = FitResult(name, the_board, library, path, planner, weights_in, arena_in, arena, exact, ram, flash,
                        layers, notes=notes)
     suggestions = _suggestions(result, model, targets_dirs) if not result.fits else ()
@@ -177,14 +207,32 @@ def estimate(
     return FitResult(**{**result.__dict__, "suggestions": suggestions, "battery_life": life})
 
 
-def estimate_all_boards(model, *, kernels: str | None = None, targets_dirs=None, **options) -> list[FitResult]:
-    """Every board, best first: boards the model fits, by latency, then the others."""
+def _emulated_counts(emulated: dict, board: Board, library: str) -> dict[int, tuple[float, str]]:
+    """Operator index -> (instructions, "emulated") from ``microinfer emulate --json`` output."""
+    if library != "microinfer":
+        raise UnsupportedTargetError("emulated counts are microinfer's C kernels': use them with kernels='microinfer'")
+    path = board.core.kernel_path("microinfer")
+    if emulated.get("isa_path") != path:
+        raise UnsupportedTargetError(
+            f"the emulated counts are of the {emulated.get('isa_path')!r} path ({emulated.get('core')}); "
+            f"{board.core.name} runs the {path!r} path")
+    return {layer["index"]: (float(layer["instructions"]), "emulated") for layer in emulated.get("layers", ())
+            if layer.get("covered") and layer.get("bit_exact") and layer.get("instructions")}
+
+
+def estimate_all_boards(model, *, kernels: str | None = None, targets_dirs=None, progress=None,
+                        **options) -> list[FitResult]:
+    """Every board, best first: boards the model fits, by latency, then the others.
+    ``progress(done, total)`` is called after each board."""
     model = model if isinstance(model, Model) else load(model)
     results = []
-    for name in board_names(targets_dirs):
+    names = board_names(targets_dirs)
+    for count, name in enumerate(names, 1):
         board = load_board(name, targets_dirs)
-        library = kernels if kernels in board.core.kernel_libraries else None
+        library = kernels if kernels in board.core.kernel_libraries or kernels == "microinfer" else None
         results.append(estimate(model, board, kernels=library, targets_dirs=targets_dirs, **options))
+        if progress:
+            progress(count, len(names))
     return sorted(results, key=lambda r: (not r.fits, r.latency_ms))
 
 
@@ -193,8 +241,8 @@ def _board(board, core, clock_mhz, targets_dirs) -> Board:
         return board
     if (board is None) == (core is None):
         raise UnsupportedTargetError("give a board or a core (with an optional clock), not both or neither")
-    if clock_mhz is not None and not clock_mhz > 0:
-        raise UnsupportedTargetError(f"clock must be a positive number of MHz, got {clock_mhz!r}")
+    if clock_mhz is not None and not 0 < clock_mhz < float("inf"):
+        raise UnsupportedTargetError(f"clock must be a positive, finite number of MHz, got {clock_mhz!r}")
     if board is not None:
         the_board = load_board(board, targets_dirs)
         if clock_mhz:
@@ -219,6 +267,8 @@ def _arena(model: Model, board: Board, library: str, planner: str) -> tuple[int,
         arena_plan = plan(model, planner, abi=board.core.abi)
         if library == "esp-nn":
             notes.append("arena: TFLite Micro reference kernels' arena; ESP-NN's scratch buffers are not counted")
+        if library == "microinfer":
+            notes.append("arena: TFLite Micro reference kernels' arena; the C kernels' scratch buffers are not counted")
     notes.extend(f"arena: {note}" for note in arena_plan.notes)
     arena = arena_plan.min_working_arena_bytes or arena_plan.total_bytes
     return arena, arena_plan.exact, tuple(notes)
@@ -315,7 +365,8 @@ def _battery_life(result: FitResult, rate_per_s, battery, targets_dirs) -> Batte
     board = result.board
     if board.active_ma is None or board.sleep_ua is None:
         raise UnsupportedTargetError(f"board {board.name} has no [power] figures; battery life needs active_ma and sleep_ua")
-    the_battery = battery if isinstance(battery, Battery) else load_battery(battery or "CR2032", targets_dirs)
+    the_battery = battery if isinstance(battery, Battery) else load_battery(
+        "CR2032" if battery is None else battery, targets_dirs)
     rate = 1.0 if rate_per_s is None else float(rate_per_s)
     if rate <= 0:
         raise UnsupportedTargetError(f"rate must be positive (inferences per second), got {rate!r}")

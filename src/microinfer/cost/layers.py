@@ -4,11 +4,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..errors import UnsupportedTargetError
 from ..info import operator_macs
 from ..targets import Board
 from ..tflite.model import Model, Operator, Subgraph
-from .loops import LIBRARIES, REFERENCE, Kernel
+from .loops import CALIBRATED, LIBRARIES, OP_OVERHEAD, REFERENCE, Kernel, loop_table, measured_counts, unit_mix
+from .trips import LoopWork, cmsis_nn_work, microinfer_work, signature
 from .value import Cost
+
+# Where a layer's instruction count comes from (``LayerCost.source``), most trustworthy first.
+SOURCES = {
+    "measured": "a count measured on an emulated core for a layer with the same loops",
+    "emulated": "microinfer emulate's count for this layer",
+    "calibrated": "loop trip counts x instructions per loop unit fitted to measured or emulated counts",
+    "loop model": "loop trip counts x instructions per iteration read from the library's source",
+    "generic": "no loop model for this operator: a generic element-wise loop (rough)",
+    "npu": "runs on the NPU: not estimated",
+}
+# CMSIS-NN functions without a measured layer of their own, priced with the constants of the function
+# whose loops they share
+CMSIS_NN_ALIASES = {"arm_max_pool_s8": "arm_avgpool_s8", "arm_elementwise_mul_s8": "arm_elementwise_add_s8"}
 
 # operator name -> kind of kernel in loops.py
 NPU_OPERATORS = frozenset({"ethos-u"})
@@ -45,8 +60,9 @@ class LayerCost:
     index: int
     op: str
     kind: str
-    kernel: str  # the kernel source the loops were read from
+    kernel: str  # the kernel function (or the source the loops were read from)
     cost: Cost
+    source: str = "loop model"  # where the instruction count comes from: a key of SOURCES
 
     def to_dict(self, total_cycles: float) -> dict:
         c = self.cost
@@ -56,6 +72,7 @@ class LayerCost:
             "cycles_per_mac": None if not c.macs else round(c.cycles / c.macs, 3),
             "share": round(c.cycles / total_cycles, 4) if total_cycles else 0.0,
             "bytes_read": {k: round(v) for k, v in c.bytes_read.items()}, "kernel": self.kernel,
+            "source": self.source,
         }
 
 
@@ -120,7 +137,12 @@ def _strides(op: Operator) -> tuple[int, int]:
 
 
 def kernel_for(kind: str, library: str, path: str) -> Kernel:
-    kernels = LIBRARIES[(library, path)]
+    try:
+        kernels = LIBRARIES[(library, path)]
+    except KeyError:
+        known = ", ".join(sorted(p for lib, p in LIBRARIES if lib == library))
+        raise UnsupportedTargetError(f"kernel library {library!r} has no path {path!r} (its core file's "
+                                     f"{library.replace('-', '_')}_path); known paths: {known}") from None
     return kernels.get(kind) or kernels.get("conv" if kind == "conv_1x1" else kind) or REFERENCE[kind.replace("_1x1", "")]
 
 
@@ -132,22 +154,69 @@ def kernel_work(g: Geometry, kernel: Kernel) -> dict[str, float]:
     return work
 
 
-def layer_cost(sg: Subgraph, op: Operator, board: Board, library: str, weights_in: str, arena_in: str) -> LayerCost:
+def library_work(sg: Subgraph, op: Operator, library: str, path: str) -> tuple[LoopWork, dict[str, float]] | None:
+    """The calibrated loops of ``op`` in ``library`` on code path ``path``: the kernel function, its
+    loop units, and the instructions per unit (None: the library has no calibrated loop for it)."""
+    table = loop_table(library).get(path)
+    if not table:
+        return None
+    try:
+        work = cmsis_nn_work(sg, op, path) if library == "cmsis-nn" else microinfer_work(sg, op, table, path)
+    except (ValueError, IndexError, TypeError, AttributeError, ZeroDivisionError):
+        work = None  # shapes the kernels do not take (a malformed model): the source-read loops price it
+    if work is None:
+        return None
+    constants = table.get(work.function) or table.get(CMSIS_NN_ALIASES.get(work.function, ""))
+    return (work, constants) if constants else None
+
+
+def layer_cost(sg: Subgraph, op: Operator, board: Board, library: str, weights_in: str, arena_in: str,
+               counted: float | None = None, counted_source: str = "") -> LayerCost:
+    """One layer priced on ``board``. ``counted``: the kernel's instruction count measured or emulated
+    for this very layer (``counted_source`` says which), used instead of the loop model's."""
     if op.op in NPU_OPERATORS:  # the CPU only starts the NPU: nothing of ours to price
-        return LayerCost(op.index, op.op, "npu", "not estimated: runs on the NPU", Cost(0.0, 0.0, 0, 0.0, {}))
+        return LayerCost(op.index, op.op, "npu", "not estimated: runs on the NPU", Cost(0.0, 0.0, 0, 0.0, {}), "npu")
     g = geometry(sg, op)
     path = board.core.kernel_path(library)
-    kernel = kernel_for(g.kind, library, path)
+    # the instruction classes of microinfer's C kernels: those of the CMSIS-NN (Arm) or ESP-NN (ESP32)
+    # loops of the same shape
+    proxy = library
+    if library == "microinfer":
+        proxy = next((lib for lib in ("cmsis-nn", "esp-nn") if lib in board.core.kernel_libraries), "tflm-reference")
+    kernel = kernel_for(g.kind, proxy, board.core.kernel_path(proxy))
     cpi = board.core.cycles
-    work = kernel_work(g, kernel)
     instructions = cycles = 0.0
-    for driver, units in work.items():
-        mix = kernel.drivers.get(driver)
-        if mix is None or not units:
-            continue
-        instructions += mix.instructions * units
-        cycles += mix.cycles(cpi) * units
-    macs = int(work.get("mac", 0))
+    calibrated = library_work(sg, op, library, path) if library in CALIBRATED else None
+    if calibrated is not None:
+        work, constants = calibrated
+        source, name = "calibrated", work.function
+        for unit, count in work.units.items():
+            n = count * constants.get(unit, 0.0)
+            mix = unit_mix(kernel, unit)
+            instructions += n
+            cycles += n * mix.cycles(cpi) / mix.instructions
+        if counted is None:
+            counted = measured_counts(library).get(path, {}).get(signature(work.function, work.units))
+            counted_source = "measured"
+        if counted is not None and instructions:
+            cycles *= counted / instructions
+            instructions, source = float(counted), counted_source
+        if library != "microinfer":
+            # TFLite Micro's interpreter step and the kernel's Eval prologue around the library call
+            # (`microinfer build`'s library calls its kernels directly: the emulated and measured
+            # counts of its layers hold the whole call)
+            instructions += OP_OVERHEAD.instructions
+            cycles += OP_OVERHEAD.cycles(cpi)
+    else:
+        source = "generic" if g.kind == "simple" and op.op not in _SIMPLE_MODELLED else "loop model"
+        name = kernel.source
+        for driver, units in kernel_work(g, kernel).items():
+            mix = kernel.drivers.get(driver)
+            if mix is None or not units:
+                continue
+            instructions += mix.instructions * units
+            cycles += mix.cycles(cpi) * units
+    macs = int(operator_macs(sg, op))
     weight_read = macs * kernel.weight_reads if macs else g.weight_bytes
     arena_read = g.input_bytes * g.input_rereads
     weights_region, arena_region = board.region(weights_in), board.region(arena_in)
@@ -159,9 +228,19 @@ def layer_cost(sg: Subgraph, op: Operator, board: Board, library: str, weights_i
         if n:
             bytes_read[region] = bytes_read.get(region, 0.0) + n
     cost = Cost(cycles + stall, instructions, macs, stall, bytes_read)
-    return LayerCost(op.index, op.op, g.kind, kernel.source, cost)
+    return LayerCost(op.index, op.op, g.kind, name, cost, source)
 
 
-def model_layer_costs(model: Model, board: Board, library: str, weights_in: str, arena_in: str) -> list[LayerCost]:
+# element-wise operators whose per-element loop ELEMENTWISE_SIMPLE describes (quantize, activations...)
+_SIMPLE_MODELLED = frozenset({"QUANTIZE", "DEQUANTIZE", "RELU", "RELU6", "RELU_N1_TO_1", "LEAKY_RELU", "LOGISTIC",
+                              "TANH", "HARD_SWISH", "PRELU"})
+
+
+def model_layer_costs(model: Model, board: Board, library: str, weights_in: str, arena_in: str,
+                      counted: dict[int, tuple[float, str]] | None = None) -> list[LayerCost]:
+    """Every layer of the main subgraph; ``counted``: operator index -> (instructions, source) of
+    layers whose kernel's count was measured or emulated."""
     sg = model.main
-    return [layer_cost(sg, op, board, library, weights_in, arena_in) for op in sg.operators]
+    counted = counted or {}
+    return [layer_cost(sg, op, board, library, weights_in, arena_in, *counted.get(op.index, (None, "")))
+            for op in sg.operators]

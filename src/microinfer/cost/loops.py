@@ -354,7 +354,82 @@ CODE_BYTES: dict[str, dict[str, int]] = {
                        "elementwise_quantized": 3000, "softmax": 3000, "copy": 1000, "simple": 2000},
     "cmsis-nn": {"conv": 9000, "conv_1x1": 3000, "depthwise": 9000, "fully_connected": 4000, "pool": 3500,
                  "elementwise_quantized": 3500, "softmax": 3000, "copy": 1000, "simple": 2000},
+    "microinfer": {"conv": 6000, "conv_1x1": 3000, "depthwise": 6000, "fully_connected": 3000, "pool": 2500,
+                   "elementwise_quantized": 2500, "softmax": 2500, "copy": 1000, "simple": 2000},
     "esp-nn": {"conv": 12000, "conv_1x1": 4000, "depthwise": 10000, "fully_connected": 4000, "pool": 4000,
                "elementwise_quantized": 3500, "softmax": 3000, "copy": 1000, "simple": 2000},
 }
 RUNTIME_CODE_BYTES = 40_000  # MicroInterpreter, allocator, planner, op resolver, error reporter
+
+
+# -- calibrated loops: instructions per loop unit, read off measured and emulated counts -------------------
+# Which hand-read Mix of a kernel gives the instruction classes of each loop unit of trips.py: the
+# calibrated tables say how many instructions a unit runs, the Mix what kind they are.
+UNIT_DRIVERS = {"mac": "mac", "mac_slow": "mac", "im2col": "im2col", "im2col_padding": "im2col", "weight": "im2col",
+                "output": "output", "output_group": "output", "pixel": "pixel", "tap": "pixel", "row": "pixel",
+                "call": "op", "window": "window", "element": "element", "byte": "byte",
+                # microinfer's C kernels (trips.microinfer_work)
+                "gemm": "pixel", "group": "pixel", "tile": "pixel", "tile_any": "pixel", "mac_any": "mac",
+                "tile_single": "pixel", "mac_single": "mac", "narrow_pixel": "pixel", "narrow_group": "pixel",
+                "narrow_tap": "pixel", "narrow_mac": "mac", "narrow_output": "output",
+                "run": "im2col", "widen": "im2col", "block": "pixel", "edge": "pixel", "partial": "pixel",
+                "slide_block": "pixel", "tap4_block": "pixel", "slide_row": "mac", "tap4_row": "mac",
+                "edge_row": "mac", "edge_tap": "mac", "block_tap": "mac", "max_group": "pixel", "max_window": "window",
+                "max_output": "output", "broadcast_element": "element"}
+# keys of c_kernel_loops.toml that describe a loop's shape, not its cost
+SHAPE_KEYS = frozenset({"lanes", "mac_per_iteration", "outputs_per_iteration", "requantization_lanes", "layers",
+                        "tile_rows", "tile_cols", "copy_lanes", "group_channels", "widen_chunk", "few_in_channels",
+                        "vector_rows"})
+
+# (kernel library) -> file under targets/ with its calibrated loop table, and how it was calibrated
+CALIBRATED = {
+    "cmsis-nn": ("loops/cmsis-nn.toml", "loop model fitted to measured CMSIS-NN counts"),
+    "microinfer": ("emulation/c_kernel_loops.toml", "loop model read off emulated runs"),
+}
+
+
+def loop_table(library: str) -> dict[str, dict[str, dict[str, float]]]:
+    """path -> kernel function -> {unit: instructions per unit} of a calibrated library ({} if none)."""
+    from ..targets import builtin_dir, read_toml
+
+    if library not in CALIBRATED:
+        return {}
+    return _loop_table(str(builtin_dir() / CALIBRATED[library][0]))
+
+
+_TABLES: dict[str, dict] = {}
+
+
+def _loop_table(path: str) -> dict:
+    from pathlib import Path
+
+    from ..targets import read_toml
+
+    stamp = Path(path).stat().st_mtime_ns if Path(path).is_file() else 0
+    cached = _TABLES.get(path)
+    if cached and cached[0] == stamp:
+        return cached[1]
+    table = read_toml(Path(path)) if stamp else {}
+    def number(v) -> bool:
+        return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+    parsed = {isa: {name: ({k: float(v) for k, v in entry.items() if number(v)} if isinstance(entry, dict)
+                           else float(entry))
+                    for name, entry in kinds.items() if isinstance(entry, dict) or number(entry)}
+              for isa, kinds in table.items() if isinstance(kinds, dict)}
+    _TABLES[path] = (stamp, parsed)
+    return parsed
+
+
+def measured_counts(library: str) -> dict[str, dict[str, float]]:
+    """path -> loop signature (trips.signature) -> instructions measured for a layer with those loops."""
+    from ..targets import builtin_dir
+
+    if library != "cmsis-nn":
+        return {}
+    return _loop_table(str(builtin_dir() / "loops" / "cmsis-nn-measured.toml"))
+
+
+# Cycles per instruction of a loop unit: the class mix of the hand-read loop it corresponds to.
+def unit_mix(kernel: Kernel, unit: str) -> Mix:
+    return kernel.drivers.get(UNIT_DRIVERS.get(unit, "op")) or OP_OVERHEAD

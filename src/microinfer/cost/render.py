@@ -9,8 +9,10 @@ import json
 from ..render import size, table, thousands
 from ..targets import UNLIMITED_BYTES
 from .estimate import FitResult
+from .layers import SOURCES
 
-LAYER_COLUMNS = ("index", "op", "macs", "cycles", "instructions", "stall_cycles", "cycles_per_mac", "share")
+LAYER_COLUMNS = ("index", "op", "macs", "cycles", "instructions", "stall_cycles", "cycles_per_mac", "share", "source",
+                 "kernel")
 SUMMARY_COLUMNS = ("board", "core", "clock_mhz", "kernels", "fits", "latency_ms", "cycles", "ram_bytes",
                    "ram_margin_bytes", "flash_bytes", "flash_margin_bytes", "energy_uj")
 
@@ -76,13 +78,20 @@ def fit_table(result: FitResult) -> str:
     ]
     lines += [f"  try: {tip}" for tip in result.suggestions]
     lines.append("")
-    arena = "TFLite Micro's arena" + ("" if result.arena_exact else ", est. for this ABI and kernel library")
-    lines += _budget(f"RAM ({arena}; stack and runtime est.):", result.ram)
+    if result.kernels == "microinfer":
+        arena = "the generated library" + ("; measured" if "ram" in result.measured else "; stack and runtime est.")
+        code = "measured" if "flash" in result.measured else "code sizes est."
+    else:
+        arena = "TFLite Micro's arena" + ("" if result.arena_exact else ", est. for this ABI and kernel library")
+        arena += "; stack and runtime est."
+        code = "code sizes est."
+    lines += _budget(f"RAM ({arena}):", result.ram)
     lines.append("")
-    lines += _budget("flash (code sizes est.):", result.flash)
+    lines += _budget(f"flash ({code}):", result.flash)
     lines.append("")
     lines.append(f"latency: est. {result.latency_ms:,.2f} ms = {thousands(result.cycles)} cycles "
-                 f"({thousands(round(c.instructions))} instructions, {thousands(round(c.stall_cycles))} "
+                 f"({thousands(round(c.instructions))} instructions"
+                 f"{' (measured)' if 'instructions' in result.measured else ''}, {thousands(round(c.stall_cycles))} "
                  f"memory-stall cycles, {thousands(c.macs)} MACs, "
                  f"{(c.cycles / c.macs if c.macs else 0):.2f} cycles/MAC)")
     if result.energy_uj is not None:
@@ -109,9 +118,14 @@ def layer_table(result: FitResult) -> str:
         c = layer.cost
         rows.append([layer.index, layer.op, thousands(c.macs), thousands(round(c.cycles)),
                      thousands(round(c.instructions)), f"{c.cycles / c.macs:.2f}" if c.macs else "-",
-                     f"{c.cycles / total:.1%}" if total else "-"])
-    return table(["#", "op", "MACs", "est. cycles", "est. instr.", "est. cycles/MAC", "est. share"], rows,
-                 right=(2, 3, 4, 5, 6))
+                     f"{c.cycles / total:.1%}" if total else "-", layer.source,
+                     layer.kernel if layer.source in ("measured", "emulated", "calibrated") else ""])
+    used = [s for s in SOURCES if any(layer.source == s for layer in result.layers)]
+    legend = ["instructions from: " + "; ".join(f"{s} = {SOURCES[s]}" for s in used),
+              "each layer's instructions include about 600 for the interpreter's step around the kernel; "
+              "cycles are est. from the core's cycles per instruction class"]
+    return table(["#", "op", "MACs", "est. cycles", "instr.", "est. cycles/MAC", "est. share", "instr. from",
+                  "kernel function"], rows, right=(2, 3, 4, 5, 6)) + "\n" + "\n".join(legend)
 
 
 def ranking_table(results: list[FitResult]) -> str:

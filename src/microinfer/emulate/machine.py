@@ -27,6 +27,10 @@ INSTALL_HINT = (
     "install them with: apt-get install -y --no-install-recommends "
     "gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm"
 )
+RISCV_INSTALL_HINT = (
+    "install them with: apt-get install -y --no-install-recommends "
+    "qemu-system-misc gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf"
+)
 _REPOSITORY = build.kernels_dir().parent  # the source checkout: kernels_c/ and targets/ side by side
 NANOSECONDS_PER_INSTRUCTION = 128  # -icount shift=7
 SYSTICK_RELOAD_TICKS = 1 << 24
@@ -55,6 +59,9 @@ class EmulatedMachine:
     systick_hz: int
     code: AddressRange
     ram: AddressRange
+    counter: str = "systick"  # "systick": SysTick under -icount (Cortex-M); "minstret": the RISC-V CSR
+    qemu: str = "qemu-system-arm"
+    qemu_args: tuple[str, ...] = ()
 
     def instructions(self, ticks: int) -> int:
         return round(ticks * 1e9 / (self.systick_hz * NANOSECONDS_PER_INSTRUCTION))
@@ -62,7 +69,7 @@ class EmulatedMachine:
 
 @dataclass(frozen=True)
 class EmulatedCore:
-    """A Cortex-M core as compiled for (flags, ISA path) and the machines that emulate it."""
+    """A core as compiled for (flags, ISA path) and the machines that emulate it."""
 
     name: str
     cflags: tuple[str, ...]
@@ -70,6 +77,13 @@ class EmulatedCore:
     machine: EmulatedMachine
     small_machine: EmulatedMachine | None = None
     objdump_architecture: str = ""  # when the ELF attributes do not select the right decoder (MVE)
+    arch: str = "arm"  # "arm" or "riscv"
+    toolchain: str = "arm-none-eabi-"  # prefix of gcc, ar, objdump
+    startup: str = "startup.c"  # in targets/emulation/
+
+    @property
+    def install_hint(self) -> str:
+        return RISCV_INSTALL_HINT if self.arch == "riscv" else INSTALL_HINT
 
 
 def emulation_dir() -> Path:
@@ -107,24 +121,30 @@ def core_named(name: str) -> EmulatedCore:
 
 
 def _core(name: str, entry: dict) -> EmulatedCore:
-    machine = EmulatedMachine(entry["machine"], entry["systick_hz"], _region(entry["code"]), _region(entry["ram"]))
+    run = dict(counter=entry.get("counter", "systick"), qemu=entry.get("qemu", "qemu-system-arm"),
+               qemu_args=tuple(entry.get("qemu_args", ())))
+    machine = EmulatedMachine(entry["machine"], entry["systick_hz"], _region(entry["code"]), _region(entry["ram"]), **run)
     small = None
     if "small_machine" in entry:
         small = EmulatedMachine(entry["small_machine"], entry["small_systick_hz"],
-                                _region(entry["small_code"]), _region(entry["small_ram"]))
+                                _region(entry["small_code"]), _region(entry["small_ram"]), **run)
     return EmulatedCore(name, tuple(entry["cflags"]), entry["isa_path"], machine, small,
-                        entry.get("objdump_architecture", ""))
+                        entry.get("objdump_architecture", ""), entry.get("arch", "arm"),
+                        entry.get("toolchain", "arm-none-eabi-"), entry.get("startup", "startup.c"))
 
 
 def _region(entry: dict) -> AddressRange:
     return AddressRange(int(entry["origin"]), int(entry["length"]))
 
 
-def check_toolchain() -> None:
-    """Raise MissingDependencyError naming what is missing and how to install it."""
-    missing = [tool for tool in ("arm-none-eabi-gcc", "qemu-system-arm") if shutil.which(tool) is None]
+def check_toolchain(core: EmulatedCore | None = None) -> None:
+    """Raise MissingDependencyError naming what is missing (for ``core``, default the Arm cores) and
+    how to install it."""
+    tools = (f"{core.toolchain}gcc", core.machine.qemu) if core else ("arm-none-eabi-gcc", "qemu-system-arm")
+    missing = [tool for tool in tools if shutil.which(tool) is None]
     if missing:
-        raise MissingDependencyError(f"emulation needs {' and '.join(missing)}, not found on PATH; {INSTALL_HINT}")
+        hint = core.install_hint if core else INSTALL_HINT
+        raise MissingDependencyError(f"emulation needs {' and '.join(missing)}, not found on PATH; {hint}")
 
 
 @dataclass(frozen=True)
@@ -151,7 +171,7 @@ class LayerMeasurement:
 
 def run_layer(program: LayerProgram, core: EmulatedCore, small: bool = False, trace: bool = False) -> LayerMeasurement:
     """Build ``program`` for ``core`` and run it once under QEMU (``trace``: also record the blocks run)."""
-    check_toolchain()
+    check_toolchain(core)
     machine = core.small_machine if small and core.small_machine else core.machine
     library = kernel_library(core)
     with tempfile.TemporaryDirectory(prefix="microinfer-emulate-") as folder:
@@ -167,14 +187,14 @@ def run_layer(program: LayerProgram, core: EmulatedCore, small: bool = False, tr
 
 
 def _compile_flags(core: EmulatedCore) -> list[str]:
-    return [*core.cflags, "-mthumb", "-O2", "-std=c99", "-ffreestanding", "-fno-builtin",
+    return [*core.cflags, "-O2", "-std=c99", "-ffreestanding", "-fno-builtin",
             "-ffunction-sections", "-fdata-sections", "-Wall",
             f"-I{emulation_dir()}", f"-I{kernels_dir() / 'include'}", f"-I{kernels_dir() / 'src'}"]
 
 
 def kernel_library(core: EmulatedCore) -> Path:
     """The kernels (and harness runtime) compiled for ``core``, cached by a hash of sources and flags."""
-    runtime = [emulation_dir() / "startup.c", emulation_dir() / "harness.c"]
+    runtime = [emulation_dir() / core.startup, emulation_dir() / "harness.c"]
     sources = runtime + build.sources(kernels_dir())
     headers = sorted((kernels_dir()).rglob("*.h")) + [emulation_dir() / "emu.h"]
     digest = hashlib.sha256(" ".join(_compile_flags(core)).encode())
@@ -189,10 +209,11 @@ def kernel_library(core: EmulatedCore) -> Path:
         objects = []
         for number, source in enumerate(sources):
             obj = Path(folder) / f"{number}_{source.stem}.o"
-            _tool(["arm-none-eabi-gcc", *_compile_flags(core), "-c", str(source), "-o", str(obj)], f"compiling {source.name}")
+            _tool([f"{core.toolchain}gcc", *_compile_flags(core), "-c", str(source), "-o", str(obj)],
+                  f"compiling {source.name}")
             objects.append(str(obj))
         partial = archive.with_suffix(f".{os.getpid()}.tmp")
-        _tool(["arm-none-eabi-ar", "rcs", str(partial), *objects], "archiving the kernels")
+        _tool([f"{core.toolchain}ar", "rcs", str(partial), *objects], "archiving the kernels")
         partial.replace(archive)
     return archive
 
@@ -203,7 +224,7 @@ def _link_layer(program: LayerProgram, core: EmulatedCore, machine: EmulatedMach
     (work / "blobs.S").write_text(_blob_assembly(program.blobs, work))
     (work / "layer.ld").write_text(_linker_script(machine))
     elf = work / "layer.elf"
-    command = ["arm-none-eabi-gcc", *_compile_flags(core), "-nostdlib", "-nostartfiles",
+    command = [f"{core.toolchain}gcc", *_compile_flags(core), "-nostdlib", "-nostartfiles",
                "-Wl,--gc-sections", "-T", str(work / "layer.ld"),
                "-Wl,--whole-archive", str(library), "-Wl,--no-whole-archive",
                str(work / "layer.c"), str(work / "blobs.S"), "-lgcc", "-o", str(elf)]
@@ -240,8 +261,9 @@ def _tool(command: list[str], what: str) -> None:
 
 
 def _run_qemu(machine: EmulatedMachine, elf: Path, work: Path, trace: BlockTrace | None) -> str:
-    command = ["qemu-system-arm", "-M", machine.name, "-nographic", "-monitor", "none", "-serial", "none",
-               "-semihosting-config", "enable=on,target=native", "-icount", "shift=7", "-kernel", str(elf)]
+    command = [machine.qemu, "-M", machine.name, *machine.qemu_args, "-nographic", "-monitor", "none",
+               "-serial", "none", "-semihosting-config", "enable=on,target=native", "-icount", "shift=7",
+               "-kernel", str(elf)]
     reader = None
     if trace is not None:
         # Every translated and executed block is logged (chaining off) into a pipe, counted on the fly.
@@ -316,7 +338,7 @@ def _finish_reader(reader: threading.Thread, fifo: Path) -> None:
 
 def _disassembly(elf: Path, core: EmulatedCore) -> str:
     architecture = ["-m", core.objdump_architecture] if core.objdump_architecture else []
-    done = subprocess.run(["arm-none-eabi-objdump", "-d", "--no-show-raw-insn", *architecture, str(elf)],
+    done = subprocess.run([f"{core.toolchain}objdump", "-d", "--no-show-raw-insn", *architecture, str(elf)],
                           capture_output=True, text=True)
     if done.returncode != 0:
         raise EmulationError(f"disassembling {elf.name} failed: {done.stderr.strip()[-300:]}")
@@ -337,6 +359,11 @@ def _layer_instructions(stderr: str, machine: EmulatedMachine) -> int:
 
 
 def _elapsed(machine: EmulatedMachine, start: tuple[int, int], end: tuple[int, int]) -> int:
+    if machine.counter == "minstret":
+        # (high word, low word) of minstret, which QEMU under -icount derives from virtual time:
+        # NANOSECONDS_PER_INSTRUCTION per retired instruction
+        elapsed = ((end[0] << 32) | end[1]) - ((start[0] << 32) | start[1])
+        return round(elapsed / NANOSECONDS_PER_INSTRUCTION)
     wraps = end[0] - start[0]
     ticks = wraps * SYSTICK_RELOAD_TICKS + start[1] - end[1]
     return machine.instructions(ticks) - wraps * SYSTICK_HANDLER_INSTRUCTIONS

@@ -106,9 +106,21 @@ class _Writer:
             self.blobs[symbol] = array.tobytes()
             self.lines.append(f"extern const {_C_TYPES.get(array.dtype, 'uint8_t')} {symbol}[];")
         else:
-            raise EmulationError(f"an argument points at memory the prepared call does not own ({address:#x})")
+            inside = self._inside(address)
+            if inside is None:
+                raise EmulationError(f"an argument points at memory the prepared call does not own ({address:#x})")
+            start, offset = inside  # a pointer into an array (a block of a copy, a slice's first element)
+            return f"(void *)((uint8_t *){self.array(start).removeprefix('(void *)')} + {offset})"
         self.symbols[address] = symbol
         return f"(void *){symbol}"
+
+    def _inside(self, address: int) -> tuple[int, int] | None:
+        """(start, offset) of the array that holds ``address``, if one does."""
+        for arrays in (self.writable, self.constants):
+            for start, array in arrays.items():
+                if start < address < start + array.nbytes:
+                    return start, address - start
+        return None
 
     def struct(self, struct: ctypes.Structure) -> str:
         symbol = f"layer_struct_{len(self.lines)}"
@@ -137,7 +149,7 @@ class _Writer:
         if isinstance(value, ctypes.Structure):
             return self.struct(value)
         if isinstance(value, int):
-            if value in self.constants or value in self.writable:
+            if value in self.constants or value in self.writable or self._inside(value) is not None:
                 return self.array(value)
             return str(value)
         raise EmulationError(f"cannot write argument {value!r} as C")

@@ -89,7 +89,7 @@ def emulate(model: Model | str | Path | bytes, core: str, seed: int = 0, referen
     """
     target = core_named(core)
     timing = timing_table(core)
-    check_toolchain()
+    check_toolchain(target)
     from .. import c_backend
 
     host_library = c_backend.load_library()
@@ -132,7 +132,7 @@ def _emulate_layer(index, node, data, values, macs, core: EmulatedCore, timing: 
         measured = run_layer(program, core, trace=True)
     except EmulationError as error:  # reported on the layer (not bit-exact), the other layers still run
         return EmulatedLayer(index, op, macs, True, f"emulation failed: {error}", kernel=kernel_names)
-    mix = instruction_mix(measured)
+    mix = instruction_mix(measured, core.arch)
     expected = np.ascontiguousarray(values[node.op.outputs[0]], call.output.dtype)
     got = np.frombuffer(measured.output, call.output.dtype)
     mismatches = int(np.count_nonzero(got != expected.reshape(-1))) if got.size == expected.size else expected.size

@@ -93,7 +93,34 @@ def timing_table(core: str) -> TimingTable:
     return TimingTable(core, {key: float(entry[key]) for key in TIMING_KEYS}, str(entry.get("source", "")))
 
 
-def instruction_class(instruction: Instruction) -> str:
+_RISCV_BRANCHES = {"beq", "bne", "blt", "bge", "bltu", "bgeu", "beqz", "bnez", "blez", "bgez", "bltz", "bgtz", "bgt",
+                   "ble", "bgtu", "bleu", "j", "c.j", "c.beqz", "c.bnez"}
+
+
+def riscv_instruction_class(instruction: Instruction) -> str:
+    base = instruction.mnemonic.removeprefix("c.")
+    if base in ("jal", "call", "tail") or instruction.mnemonic == "c.jal":
+        return "call"
+    if base in ("jalr", "jr", "ret"):
+        return "indirect"
+    if instruction.mnemonic in _RISCV_BRANCHES or base in _RISCV_BRANCHES:
+        return "branch"
+    if base in ("lb", "lbu", "lh", "lhu", "lw", "lwsp"):
+        return "load"
+    if base in ("sb", "sh", "sw", "swsp"):
+        return "store"
+    if base in ("mulh", "mulhu", "mulhsu"):
+        return "long_multiply"
+    if base == "mul":
+        return "multiply"
+    if base in ("div", "divu", "rem", "remu"):
+        return "divide"
+    return "alu"
+
+
+def instruction_class(instruction: Instruction, arch: str = "arm") -> str:
+    if arch == "riscv":
+        return riscv_instruction_class(instruction)
     base = instruction.base
     if base == "bl":
         return "call"
@@ -127,7 +154,7 @@ def parse_disassembly(text: str) -> list[Instruction]:
     return sized
 
 
-def instruction_mix(measurement: LayerMeasurement) -> InstructionMix:
+def instruction_mix(measurement: LayerMeasurement, arch: str = "arm") -> InstructionMix:
     """The layer's executed instructions (harness functions excluded), from a traced run."""
     by_address = {i.address: i for i in parse_disassembly(measurement.disassembly)}
     trace = measurement.trace
@@ -141,18 +168,18 @@ def instruction_mix(measurement: LayerMeasurement) -> InstructionMix:
         instructions = blocks.get(block)
         if instructions is not None:
             for instruction in instructions:
-                name = instruction_class(instruction)
+                name = instruction_class(instruction, arch)
                 mix.classes[name] += times
                 if name in ("load_multiple", "store_multiple"):
                     mix.registers += times * _register_count(instruction.operands)
         before = blocks.get(previous)
-        if before and _taken(before[-1], trace.blocks[block][1][0] if trace.blocks[block][1] else -1):
+        if before and _taken(before[-1], trace.blocks[block][1][0] if trace.blocks[block][1] else -1, arch):
             mix.taken_branches += times
     return mix
 
 
-def _taken(last: Instruction, next_start: int) -> bool:
-    if instruction_class(last) != "branch":
+def _taken(last: Instruction, next_start: int, arch: str = "arm") -> bool:
+    if instruction_class(last, arch) != "branch":
         return False
     return next_start != last.address + last.size
 

@@ -20,6 +20,7 @@ import numpy as np
 from ..tflite.model import Tensor
 from ..tflite.types import Padding, TensorType
 from . import common
+from . import _hybrid
 from .fixedpoint import (
     DOUBLE,
     Rescale,
@@ -105,10 +106,12 @@ class Requantizer:
     act_max: int
     dtype: np.dtype
 
-    def __call__(self, acc: np.ndarray) -> np.ndarray:
-        """``acc``: exact int64 sums of products, output channels on the last axis."""
-        if self.bias is not None:
-            acc = acc + self.bias
+    def __call__(self, acc: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray:
+        """``acc``: exact int64 sums of products, output channels on the last axis; ``bias``: a
+        bias computed at run time, in place of the constant one."""
+        bias = self.bias if bias is None else np.asarray(bias, np.int64).reshape(-1)
+        if bias is not None:
+            acc = acc + bias
         if self.wide:
             scaled = multiply_by_quantized_multiplier_int64(acc, self.multiplier, self.shift)
         else:
@@ -132,7 +135,9 @@ def make_requantizer(
     # with double rounding, as TFLite Micro does: measured against ai-edge-litert 2.3.0, single
     # rounding differs in the last place on ties. (The two references' multiplier quantization
     # differs only for shifts above 30, which multipliers_in_range rejects.)
-    pairs = [quantize_multiplier(m) for m in real_multipliers(x, w, y, channels)]
+    reals = [common.uint8_real_multiplier(x, w, y)] * channels if x.type is TensorType.UINT8 else \
+        real_multipliers(x, w, y, channels)
+    pairs = [quantize_multiplier(m) for m in reals]
     lo, hi = common.activation_range_quantized(activation, y)
     multiplier = np.array([m for m, _ in pairs], np.int64)
     shift = np.array([s for _, s in pairs], np.int64)
@@ -142,7 +147,7 @@ def make_requantizer(
         shift=shift,
         rescale=Rescale.of(multiplier, shift, DOUBLE),
         wide=wide,
-        output_offset=common.zero_point_of(y) if y.type is TensorType.INT8 else 0,
+        output_offset=common.zero_point_of(y) if y.type in (TensorType.INT8, TensorType.UINT8) else 0,
         act_min=lo,
         act_max=hi,
         dtype=y.type.numpy_dtype,
@@ -156,9 +161,13 @@ def multipliers_in_range(x: Tensor, w: Tensor, y: Tensor, channels: int, wide: b
     and TFLite Micro were measured to disagree), or the int64 requantizer's right shift turns
     negative.
     """
-    if not all(float(s) > 0 for s in (common.scale_of(x), common.scale_of(y), *common.channel_scales(w))):
-        return True  # left to positive_scales
+    activation_scales = (common.scale_of(x), common.scale_of(y))
+    if not all(0 < float(s) < float("inf") for s in activation_scales) or not all(
+            0 <= float(s) < float("inf") for s in common.channel_scales(w)):
+        return True  # left to positive_scales and the model validation
     limit = MAX_WIDE_SHIFT if wide else MAX_SHIFT
+    if x.type is TensorType.UINT8:
+        return quantize_multiplier(common.uint8_real_multiplier(x, w, y))[1] <= limit
     return all(quantize_multiplier(m)[1] <= limit for m in real_multipliers(x, w, y, channels))
 
 
@@ -185,20 +194,23 @@ def patches(x: np.ndarray, pad_h: int, pad_w: int, out_h: int, out_w: int, kh: i
 class OutputStage:
     """The end of a convolution: float bias and activation clamp, or requantization of the sums."""
 
-    kind: str  # "int8", "int16x8", "float32"
-    input_offset: int  # added to int8 inputs before the products (minus the zero point)
+    kind: str  # "int8", "int16x8", "uint8", "float32"
+    input_offset: int  # added to int8/uint8 inputs before the products (minus the zero point)
     requantize: Requantizer | None
     float_bias: np.ndarray | None
     act_min: float
     act_max: float
+    filter_offset: int = 0  # added to uint8 filter values (minus the filter's zero point)
 
-    def __call__(self, acc: np.ndarray) -> np.ndarray:
-        """``acc``: the sums of products, output channels last (``float_bias`` broadcasts onto it)."""
+    def __call__(self, acc: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray:
+        """``acc``: the sums of products, output channels last (``float_bias`` broadcasts onto it);
+        ``bias``: a bias computed at run time, in place of the constant one."""
         if self.kind == "float32":
-            if self.float_bias is not None:
-                acc = acc + self.float_bias
+            bias = self.float_bias if bias is None else np.asarray(bias, np.float32).reshape(-1)
+            if bias is not None:
+                acc = acc + bias
             return np.clip(acc, self.act_min, self.act_max).astype(np.float32)
-        return self.requantize(acc.astype(np.int64))
+        return self.requantize(acc.astype(np.int64), bias)
 
 
 def make_output_stage(node: Node, x: Tensor, w: Tensor, b: Tensor | None, y: Tensor, channels: int,
@@ -210,16 +222,28 @@ def make_output_stage(node: Node, x: Tensor, w: Tensor, b: Tensor | None, y: Ten
         return OutputStage("float32", 0, None, bias, lo, hi)
     int16 = x.type is TensorType.INT16
     return OutputStage(
-        kind="int16x8" if int16 else "int8",
+        kind={TensorType.INT16: "int16x8", TensorType.UINT8: "uint8"}.get(x.type, "int8"),
         input_offset=0 if int16 else -common.zero_point_of(x),
         requantize=make_requantizer(node, x, w, b, y, channels, activation, wide=wide),
         float_bias=None, act_min=0, act_max=0,
+        filter_offset=filter_offset(w),
     )
 
 
 def max_input_magnitude(x: Tensor) -> int:
-    """The largest |input + offset| of a quantized convolution: 32768 for int16, 255 for int8."""
+    """The largest |input + offset| of a quantized convolution: 32768 for int16, 255 for int8/uint8."""
     return 32768 if x.type is TensorType.INT16 else 255
+
+
+def max_filter_magnitude(w: Tensor) -> int:
+    """The largest |filter + offset|: 255 for a uint8 filter (zero point anywhere), else 128."""
+    return 255 if w.type is TensorType.UINT8 else 128
+
+
+def filter_offset(w: Tensor) -> int:
+    """What the reference adds to every filter value: minus the zero point of a uint8 filter
+    (LiteRT's weights offset), 0 for other filters (their zero points are 0)."""
+    return -common.zero_point_of(w) if w.type is TensorType.UINT8 else 0
 
 
 # -- constraints shared by the three kernels (docstrings are user-facing) ----------------------
@@ -235,25 +259,31 @@ def types_supported(x: Tensor | None, w: Tensor | None, y: Tensor) -> bool:
     return x is not None and w is not None and (x.type, w.type, y.type) in TYPE_COMBOS
 
 
-def filter_types_supported(node: Node) -> bool:
-    """Input/output int8 with int8 filter, int16 with int8 filter, or all float32"""
-    return types_supported(node.input(0), node.input(1), node.outputs[0])
-
-
 # int4 filters (TensorType.INT4, two values a byte) are unpacked to int8 values by the loader, as
 # TFLite Micro unpacks them in Prepare (LiteRT too): the arithmetic is then that of int8 filters.
 INT4_FILTER_COMBOS = TYPE_COMBOS | {(TensorType.INT8, TensorType.INT4, TensorType.INT8)}
+# LiteRT's legacy asymmetric scheme (CONV_2D and DEPTHWISE_CONV_2D; TFLite Micro refuses it).
+UINT8_COMBO = (TensorType.UINT8, TensorType.UINT8, TensorType.UINT8)
 
 
-def filter_types_supported_int4(node: Node) -> bool:
-    """Input/output int8 with int8 or int4 filter, int16 with int8 filter, or all float32"""
-    x, w, y = node.input(0), node.input(1), node.outputs[0]
-    return x is not None and w is not None and (x.type, w.type, y.type) in INT4_FILTER_COMBOS
+filter_and_bias_available = common.weights_and_bias_available("Filter", "filters")
+is_hybrid = _hybrid.is_hybrid
 
 
-def constant_filter_and_bias(node: Node) -> bool:
-    """Filter (and bias, when given) are constant tensors"""
-    return all(t is None or t.is_constant for t in node.inputs[1:3])
+def filter_types(hybrid_filters: tuple[TensorType, ...], doc: str):
+    """A constraint: the int4-capable type combinations, all uint8, plus float32 input and output
+    with a filter of one of ``hybrid_filters`` (hybrid). ``doc`` is its sentence."""
+    combos = INT4_FILTER_COMBOS | {UINT8_COMBO} | {(TensorType.FLOAT32, t, TensorType.FLOAT32) for t in hybrid_filters}
+
+    def check(node: Node) -> bool:
+        x, w, y = node.input(0), node.input(1), node.outputs[0]
+        return x is not None and w is not None and (x.type, w.type, y.type) in combos
+
+    check.__doc__ = doc
+    return check
+
+
+hybrid_needs_litert = _hybrid.needs_litert()
 
 
 def strides_dilations_positive(node: Node) -> bool:
@@ -289,20 +319,21 @@ def spatial_output_size(node: Node, x: Tensor, w: Tensor) -> tuple[int, int]:
 
 
 def zero_filter_zero_points(node: Node) -> bool:
-    """Quantized filters have all zero points equal to 0"""
+    """Quantized int8 and int4 filters have all zero points equal to 0 (hybrid layers: LiteRT ignores them)"""
     w = node.input(1)
-    if w is None or w.type is TensorType.FLOAT32 or w.quantization is None:
+    if w is None or w.type in (TensorType.FLOAT32, TensorType.UINT8) or w.quantization is None or is_hybrid(node):
         return True
     return all(int(z) == 0 for z in w.quantization.zero_point)
 
 
 
 def positive_scales(node: Node) -> bool:
-    """Quantized input, filter and output scales are positive"""
+    """Quantized input and output scales are positive, filter scales positive or zero (an all-zero channel)"""
     tensors = [t for t in (*node.inputs, *node.outputs) if t is not None]
     for t in tensors:
-        if t.type in (TensorType.INT8, TensorType.INT16, TensorType.INT4) and t.quantization is not None:
-            if any(not float(s) > 0 for s in t.quantization.scale):
+        if t.type in (TensorType.INT8, TensorType.UINT8, TensorType.INT16, TensorType.INT4) and t.quantization is not None:
+            smallest = 0.0 if t.is_constant else float.fromhex("0x1p-149")
+            if any(not float(s) >= smallest for s in t.quantization.scale):
                 return False
     return True
 
@@ -340,7 +371,7 @@ def bias_per_output_channel(inputs: tuple[int, int, int], tflm_int16x8_bias: Ten
             return True
         if b.num_elements != w.shape[0]:
             return False
-        if x.type is TensorType.INT8:
+        if x.type in (TensorType.INT8, TensorType.UINT8):
             return b.type is TensorType.INT32
         if x.type is TensorType.INT16:
             return b.type is TensorType.INT64 or (b.type is tflm_int16x8_bias and node.reference == TFLM)
@@ -348,3 +379,25 @@ def bias_per_output_channel(inputs: tuple[int, int, int], tflm_int16x8_bias: Ten
 
     check.__doc__ = doc
     return check
+
+
+# -- uint8 (LiteRT's legacy asymmetric quantization) ---------------------------------------------
+
+def uint8_filter_per_tensor(node: Node) -> bool:
+    """uint8 (LiteRT): the filter has one scale and zero point, and the bias zero point is 0"""
+    x, w, b = node.input(0), node.input(1), node.input(2)
+    if x is None or x.type is not TensorType.UINT8 or w is None:
+        return True
+    per_tensor = w.quantization is not None and len(w.quantization.scale) == 1
+    return per_tensor and (b is None or common.zero_point_of(b) == 0)
+
+
+def uint8_bias_scale_matches(node: Node) -> bool:
+    """uint8 (LiteRT): input scale x filter scale and the bias scale differ by at most 0.02 x the output scale"""
+    x, w, b, y = node.input(0), node.input(1), node.input(2), node.outputs[0]
+    if x is None or x.type is not TensorType.UINT8 or w is None or b is None or not common.scale_of(y) > 0:
+        return True
+    bias_scales = [] if b.quantization is None else list(b.quantization.scale)
+    bias_scale = float(np.float32(bias_scales[0])) if len(bias_scales) == 1 else 0.0
+    product = float(common.scale_of(x)) * float(common.scale_of(w))
+    return abs(product - bias_scale) / float(common.scale_of(y)) <= 0.02

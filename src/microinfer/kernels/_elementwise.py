@@ -8,6 +8,7 @@ the vectorised arithmetic.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,9 +25,12 @@ from .fixedpoint import (
     rounding_divide_by_pot,
     wrap_int32,
 )
+from ._shapes import type_names
 from .registry import TFLM, Kernel, Node
 
 NUMPY_INT = {TensorType.INT8: np.int8, TensorType.INT16: np.int16}
+# The quantized types of any kernel: also TFLite's legacy uint8, which LiteRT's reference kernels take.
+QUANTIZED_NUMPY = {**NUMPY_INT, TensorType.UINT8: np.uint8}
 
 
 # -- shapes ------------------------------------------------------------------------------------
@@ -68,14 +72,14 @@ def per_tensor(t: Tensor | None) -> bool:
 def all_per_tensor(node: Node) -> bool:
     """Quantized inputs and output are quantized per tensor (one scale and zero point)"""
     return all(
-        t is None or t.type not in NUMPY_INT or per_tensor(t) for t in (*node.inputs, *node.outputs)
+        t is None or t.type not in QUANTIZED_NUMPY or per_tensor(t) for t in (*node.inputs, *node.outputs)
     )
 
 
 def positive_scales(node: Node) -> bool:
     """Quantized tensors have positive, finite scales"""
     for t in (*node.inputs, *node.outputs):
-        if t is not None and t.type in NUMPY_INT:
+        if t is not None and t.type in QUANTIZED_NUMPY:
             s = float(common.scale_of(t))
             if not (s > 0 and math.isfinite(s)):
                 return False
@@ -85,7 +89,7 @@ def positive_scales(node: Node) -> bool:
 def zero_points_in_range(node: Node) -> bool:
     """Zero points lie within the range of their tensor's type"""
     for t in (*node.inputs, *node.outputs):
-        if t is not None and t.type in NUMPY_INT:
+        if t is not None and t.type in QUANTIZED_NUMPY:
             lo, hi = common.INTEGER_RANGE[t.type]
             if not lo <= common.zero_point_of(t) <= hi:
                 return False
@@ -153,9 +157,9 @@ class AddSubData:
 
 
 def add_sub_types(node: Node) -> bool:
-    """Inputs and output are all int8, all int16, all float32 or all int32 (or, with reference='tflite', all int64)"""
+    """Inputs and output are all int8, all int16, all float32 or all int32 (or, with reference='tflite', all int64 or all uint8)"""
     types = {t.type for t in (node.input(0), node.input(1), node.outputs[0]) if t is not None}
-    allowed = {TensorType.INT8, TensorType.INT16, TensorType.FLOAT32, TensorType.INT32}
+    allowed = {TensorType.INT8, TensorType.INT16, TensorType.FLOAT32, TensorType.INT32, TensorType.UINT8}
     if node.reference != TFLM:
         allowed.add(TensorType.INT64)
     return len(node.inputs) == 2 and len(types) == 1 and types <= allowed
@@ -223,7 +227,7 @@ def prepare_add_sub(node: Node, sign: int, negate_in_litert: bool) -> AddSubData
         lo, hi = common.activation_range_int(activation, y.type)
         return AddSubData("int", shape, UNQUANTIZED_INT[y.type], sign, rounding, act_min=lo, act_max=hi)
     lo, hi = common.activation_range_quantized(activation, y)
-    dtype = NUMPY_INT[y.type]
+    dtype = QUANTIZED_NUMPY[y.type]
     if uses_pot_int16_path(node):
         shift1, shift2 = _pot_shifts(node)
         return AddSubData("pot", shape, dtype, sign, rounding, input1_shift=shift1, input2_shift=shift2,
@@ -278,7 +282,7 @@ def eval_add_sub(data: AddSubData, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def add_sub_output_multiplier_below_one(node: Node) -> bool:
     """The output rescale factor 2*max(input scales) / (2**left_shift * output scale) is below 1"""
-    if node.outputs[0].type not in NUMPY_INT or uses_pot_int16_path(node):
+    if node.outputs[0].type not in QUANTIZED_NUMPY or uses_pot_int16_path(node):
         return True
     return real_add_sub_multipliers(node)[2] < 1.0
 
@@ -312,6 +316,22 @@ def same_type_in(*types: TensorType):
     return check
 
 
+def types_per_reference(tflm: Sequence[TensorType], tflite: Sequence[TensorType]):
+    """A constraint: input and output share a type that the node's reference takes."""
+
+    def check(node: Node) -> bool:
+        x, y = node.input(0), node.outputs[0]
+        allowed = tflm if node.reference == TFLM else tflite
+        return x.type is y.type and x.type in allowed
+
+    if tuple(tflm) == tuple(tflite):
+        check.__doc__ = f"Input and output share one type: {type_names(tflm)}"
+    else:
+        check.__doc__ = (f"Input and output share one type: {type_names(tflm)} with reference='tflm', "
+                         f"{type_names(tflite)} with reference='tflite'")
+    return check
+
+
 def litert_int16_zero_points(node: Node) -> bool:
     """int16 (LiteRT reference): input and output have zero point 0"""
     if node.reference == TFLM or node.outputs[0].type is not TensorType.INT16:
@@ -337,16 +357,18 @@ ELEMENTWISE_ROUNDING = DOUBLE
 
 def shift_fits(real: float) -> bool:
     """Whether QuantizeMultiplier(real) has a left shift of at most 30: larger shifts make the
-    references' ``1 << shift`` undefined (x86 masks the count), so such models are refused."""
-    return quantize_multiplier(float(real))[1] <= 30
+    references' ``1 << shift`` undefined (x86 masks the count), so such models are refused, as
+    are infinite factors (a float32 quotient that overflowed)."""
+    return math.isfinite(real) and quantize_multiplier(float(real))[1] <= 30
 
 
 def multipliers_fit(*reals_of):
     """A constraint: every real multiplier the kernel derives (functions of the node) is below 2**30."""
 
     def check(node: Node) -> bool:
-        if node.outputs[0].type not in NUMPY_INT:
-            return True
+        if node.outputs[0].type not in QUANTIZED_NUMPY or not (
+                common.quantized_tensors_have_parameters(node) and positive_scales(node)):
+            return True  # nothing to rescale, or already refused for its scales
         return all(shift_fits(f(node)) for f in reals_of)
 
     check.__doc__ = "The rescale factors between input and output scales are below 2**30"
@@ -366,6 +388,7 @@ QUANTIZATION_CONSTRAINTS = (
 # The first constraints of ADD, SUB and MUL.
 BINARY_ARITHMETIC_CONSTRAINTS = (
     add_sub_types,
+    common.tflm_refuses_uint8,
     binary_output_is_broadcast,
     max_rank(6),
     common.supported_activation,

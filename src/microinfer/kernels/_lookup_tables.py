@@ -20,8 +20,21 @@ def _round_double(x: float) -> float:
     return math.copysign(math.floor(abs(x) + 0.5), x)
 
 
+class UndefinedTableEntry(ValueError):
+    """A lookup-table entry the reference converts to an integer from a NaN or from a value
+    outside int32: undefined behaviour in C++, so the model is refused."""
+
+
+def _int32_of_float(value) -> int:
+    """static_cast<int32_t> of a float or double, refusing what C++ leaves undefined."""
+    if not (np.isfinite(value) and -(2.0**31) <= float(value) < 2.0**31):
+        raise UndefinedTableEntry(f"{float(value)} does not convert to int32")
+    return int(value)
+
+
 # -- lookup tables ----------------------------------------------------------------------------
 
+@np.errstate(all="ignore")  # overflow to inf and NaN are the C float arithmetic's too
 def lut_int16(func, input_min, input_max, output_min, output_max, dtype) -> np.ndarray:
     """The 513-entry int16->int16 interpolation table builder (gen_lut / LUTPopulateInt16).
 
@@ -45,9 +58,26 @@ def lut_int16(func, input_min, input_max, output_min, output_max, dtype) -> np.n
         interp = rnd(f(f(f(val_next * scaling_inv) + rnd(f(val * scaling_inv))) / f(2)))
         mid = rnd(f(val_mid * scaling_inv))
         bias = rnd(f(f(interp - mid) / f(2)))
-        table[i] = int(min(max(f(sample - bias), f(-32768)), f(32767)))
-    table[steps] = int(min(max(rnd(f(func(input_max) * scaling_inv)), f(-32768)), f(32767)))
+        table[i] = _clamped_int16(f(sample - bias))
+    table[steps] = _clamped_int16(rnd(f(func(input_max) * scaling_inv)))
     return table
+
+
+def _clamped_int16(value) -> int:
+    """static_cast<int16_t>(std::min(std::max(value, -32768), 32767)); NaN stays NaN there."""
+    if np.isnan(value):
+        raise UndefinedTableEntry("a NaN table entry")
+    return int(min(max(value, -32768.0), 32767.0))
+
+
+@np.errstate(all="ignore")
+def lut_int16_quantized(func, input_scale, input_zero_point: int, output_scale, output_zero_point: int):
+    """LiteRT's LUTPopulate<int16_t> (float32 arithmetic): the 513-entry table of ``func`` over the
+    input tensor's real range, onto the output tensor's range."""
+    f = np.float32
+    scale_in, scale_out = f(input_scale), f(output_scale)
+    return lut_int16(func, f(scale_in * f(-32768 - input_zero_point)), f(scale_in * f(32767 - input_zero_point)),
+                     f(scale_out * f(-32768 - output_zero_point)), f(scale_out * f(32767 - output_zero_point)), f)
 
 
 def lut_lookup_int16(value, lut: np.ndarray):
@@ -56,22 +86,26 @@ def lut_lookup_int16(value, lut: np.ndarray):
     index = 256 + (value >> 7)
     offset = value & 0x7F
     base = lut[index]
-    slope = lut[index + 1] - base
+    slope = wrap(lut[index + 1] - base, 16)  # an int16_t in the C code: a jump of more than 32767 wraps
     delta = (slope * offset + 64) >> 7
     return wrap(base + delta, 16)
 
 
-def lut_int8(input_scale, input_zero_point: int, output_scale, output_zero_point: int, func) -> np.ndarray:
-    """LiteRT's LUTPopulate<int8_t> in float32; the table is indexed by value + 128."""
+@np.errstate(all="ignore")
+def lut_int8(input_scale, input_zero_point: int, output_scale, output_zero_point: int, func,
+             dtype=np.int8) -> np.ndarray:
+    """LiteRT's LUTPopulate<int8_t> (or <uint8_t>, ``dtype``) in float32; the table is indexed
+    by value minus the type's lowest value."""
+    info = np.iinfo(dtype)
     inverse_scale = np.float32(np.float32(1) / np.float32(output_scale))
-    values = np.arange(-128, 128)
-    table = np.zeros(256, np.int64)
+    values = np.arange(info.min, info.max + 1)
+    table = np.zeros(values.size, np.int64)
     for i, v in enumerate(values):
         dequantized = np.float32(np.float32(input_scale) * np.float32(v - input_zero_point))
         transformed = func(dequantized)
         rescaled = roundf(np.float32(transformed * inverse_scale))
-        quantized = int(np.float32(rescaled + np.float32(output_zero_point)))  # truncating cast
-        table[i] = min(max(quantized, -128), 127)
+        quantized = _int32_of_float(np.float32(rescaled + np.float32(output_zero_point)))  # truncating
+        table[i] = min(max(quantized, info.min), info.max)
     return table
 
 
@@ -115,20 +149,36 @@ def int16_sigmoid_params(input_scale: float, pot_shifts: tuple[int, ...]) -> tup
     left_shift = 12 + log2
     if is_pot and left_shift in pot_shifts:
         return 0, left_shift
+    multiplier, left_shift = _int16_sigmoid_real_multiplier(input_scale)
+    return int(multiplier), left_shift
+
+
+def _int16_sigmoid_real_multiplier(input_scale: float) -> tuple[float, int]:
+    """input_scale * 3 * 4096 doubled until above 32767 / 2 (at most 31 times), and the doublings."""
     multiplier = float(np.float32(input_scale)) * 4096.0 * 3.0
     left_shift = 0
     while multiplier <= 32767.0 / 2.0 and left_shift <= 30:
         left_shift += 1
         multiplier *= 2.0
-    return int(multiplier), left_shift
+    return multiplier, left_shift
+
+
+def int16_sigmoid_multiplier_fits(input_scale: float) -> bool:
+    """Whether the int16 LOGISTIC/TANH input multiplier converts to int32 (the references'
+    static_cast of the double is undefined from 2**31 on, an input scale of about 174763)."""
+    return _int16_sigmoid_real_multiplier(input_scale)[0] < 2.0**31
 
 
 def _int16_rescaled_input(x, multiplier: int, left_shift: int):
-    """((x * multiplier) + round) >> left_shift, the int16 kernels' input rescaling."""
+    """((x * multiplier) + round) >> left_shift, the int16 kernels' input rescaling, in int32.
+
+    With input scales above 65537 / 12288 (about 5.33) the multiplier exceeds 65536 and the int32
+    product overflows for the largest inputs; both references' x86 builds wrap it (measured on
+    every int16 input for scales up to 174762), and so does this."""
     if multiplier == 0:  # power-of-two scale: the factor 3 folded into a left shift
         multiplier, left_shift = 3 << left_shift, 0
     round_ = (1 << (left_shift - 1)) if left_shift > 0 else 0
-    return (np.asarray(x, np.int64) * multiplier + round_) >> left_shift
+    return wrap_int32(np.asarray(x, np.int64) * multiplier + round_) >> left_shift
 
 
 def logistic_int16(x, multiplier: int, left_shift: int) -> np.ndarray:

@@ -2,8 +2,9 @@
 
 Both references (TFLite Micro and LiteRT) use the same reference pooling loops: the window of each
 output pixel is clipped to the input (padding cells are never read), the quantized kernels work on
-the raw integers (input and output must share scale and zero point), and the fused activation is
-applied as a clamp.
+the raw integers (int8/int16 input and output must share scale and zero point; LiteRT's legacy
+uint8 kernels do not check it and pool the raw values whatever the output's quantization), and the
+fused activation is applied as a clamp on the output's quantization.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from . import common
 from ._conv_util import patches
 from .registry import Node
 
-TYPES = (TensorType.FLOAT32, TensorType.INT8, TensorType.INT16)
+TYPES = (TensorType.FLOAT32, TensorType.INT8, TensorType.INT16, TensorType.UINT8)
 
 
 def _out_size(padding: Padding, image: int, filter_size: int, stride: int) -> int:
@@ -108,7 +109,7 @@ def window_taps(data, geo: PoolGeometry):
 # -- constraints (docstrings are user-facing) ---------------------------------------------------
 
 def types_supported(node: Node) -> bool:
-    """Input and output are both float32, both int8 or both int16"""
+    """Input and output are both float32, both int8, both int16 or (LiteRT) both uint8"""
     x, y = node.input(0), node.outputs[0]
     return x is not None and x.type in TYPES and y.type == x.type
 
@@ -153,6 +154,7 @@ def same_quantization(node: Node) -> bool:
 
 CONSTRAINTS = (
     types_supported,
+    common.tflm_refuses_uint8,
     one_input_4d,
     positive_window,
     output_shape_matches,

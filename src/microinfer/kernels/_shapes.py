@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
+from ..errors import InvalidInputError
 from ..tflite.model import Tensor
 from ..tflite.types import TensorType
 from .registry import TFLITE, TFLM, Node
@@ -141,5 +142,5 @@ def check_indices(op: str, indices: np.ndarray, size: int) -> None:
     bad = (indices < 0) | (indices >= size)
     if bad.any():
         value = int(np.asarray(indices)[bad].reshape(-1)[0])
-        raise ValueError(f"{op}: index {value} is outside [0, {size}) (TFLite Micro and LiteRT fail "
+        raise InvalidInputError(f"{op}: index {value} is outside [0, {size}) (TFLite Micro and LiteRT fail "
                          f"the same way)")

@@ -1,4 +1,5 @@
-"""ADD: element-wise sum with broadcasting and a fused activation, int8 / int16 / float32.
+"""ADD: element-wise sum with broadcasting and a fused activation, int8 / int16 / float32
+/ int32, and (LiteRT) int64 and uint8.
 
 Quantized inputs use the left-shift scheme of :mod:`._elementwise` (20 bits for int8, 15 for
 int16). TFLite Micro always takes that general path; LiteRT takes its power-of-two int16 path when
@@ -16,7 +17,8 @@ def _pot_path_same_shapes(node: Node) -> bool:
     return not ew.uses_pot_int16_path(node) or not ew.needs_broadcast(node)
 
 
-@register("ADD", versions=range(1, 6), types=("int8", "int16", "float32", "int32", "int64"))
+@register("ADD", versions=range(1, 6), types=("int8", "int16", "uint8", "float32", "int32", "int64"),
+          inputs=2, outputs=1)
 class Add(ew.AddSubKernel):
     constraints = (*ew.ADD_SUB_CONSTRAINTS, _pot_path_same_shapes)
 

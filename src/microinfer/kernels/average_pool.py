@@ -1,4 +1,4 @@
-"""AVERAGE_POOL_2D: float32, int8 and int16 (same quantization in and out).
+"""AVERAGE_POOL_2D: float32, int8 and int16 (same quantization in and out), and (LiteRT) uint8.
 
 The quantized average is the integer window sum divided by the number of cells read, rounded half
 away from zero with C's truncating division (``(sum +- count/2) / count``); both references do the
@@ -18,7 +18,7 @@ from .registry import Kernel, Node, register
 
 @dataclass(frozen=True)
 class AveragePoolData:
-    kind: str  # "float32", "int8", "int16"
+    kind: str  # "float32", "int8", "int16", "uint8"
     geometry: pool.PoolGeometry
     count: np.ndarray  # (1, out_h, out_w, 1) number of cells in each window
     act_min: float
@@ -33,7 +33,8 @@ def _int16_sum_fits(node: Node) -> bool:
     return node.options.filter_height * node.options.filter_width <= 65536
 
 
-@register("AVERAGE_POOL_2D", versions=range(1, 4), types=("float32", "int8", "int16"))
+@register("AVERAGE_POOL_2D", versions=range(1, 4), types=("float32", "int8", "int16", "uint8"),
+          inputs=1, outputs=1)
 class AveragePool(Kernel):
     constraints = (*pool.CONSTRAINTS, _int16_sum_fits)
 
@@ -56,4 +57,4 @@ class AveragePool(Kernel):
         numerator = np.where(total > 0, total + half, total - half)
         quotient = np.abs(numerator) // data.count * np.sign(numerator)  # C truncating division
         out = np.clip(quotient, data.act_min, data.act_max)
-        return [out.astype(np.int8 if data.kind == "int8" else np.int16)]
+        return [out.astype(x.dtype)]

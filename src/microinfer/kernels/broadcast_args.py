@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import InvalidInputError
 from ..tflite.types import TensorType
 from . import _shapes
 from .registry import Kernel, Node, register
@@ -46,7 +47,7 @@ class BroadcastArgs(Kernel):
             x = int(a[-i]) if i <= a.size else 1
             y = int(b[-i]) if i <= b.size else 1
             if x != y and x != 1 and y != 1:
-                raise ValueError(f"BROADCAST_ARGS: shapes {a.tolist()} and {b.tolist()} do not broadcast "
+                raise InvalidInputError(f"BROADCAST_ARGS: shapes {a.tolist()} and {b.tolist()} do not broadcast "
                                  f"(TFLite Micro and LiteRT abort)")
             out[-i] = y if x == 1 else x
         return [out]

@@ -2,6 +2,9 @@
 
 Both references copy the quantized values unchanged, so they insist that every int8 input has the
 output's scale and zero point, and that int16 zero points are 0; no fused activation is allowed.
+LiteRT's legacy uint8 kernel (``ConcatenationWithScaling``) copies the inputs quantized like the
+output and rescales the others in float32: ``round(x * (s_in * (1 / s_out)) + -zp_in * that) +
+zp_out``, clamped to [0, 255]. TFLite Micro has no uint8 concatenation.
 """
 
 from __future__ import annotations
@@ -11,7 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..tflite.types import ActivationFunction, TensorType
-from . import _shapes
+from . import _shapes, common
+from .fixedpoint import wrap_int32
 from .registry import Kernel, Node, register
 
 TYPES = (
@@ -22,9 +26,19 @@ LITERT_TYPES = TYPES + (TensorType.UINT8,)  # LiteRT also takes these
 
 
 @dataclass(frozen=True)
+class Rescaling:
+    """The float32 scale and bias that map one uint8 input onto the output's quantization."""
+
+    scale: np.float32
+    bias: np.float32
+    output_zero_point: int
+
+
+@dataclass(frozen=True)
 class ConcatenationData:
     axis: int
     dtype: np.dtype
+    rescalings: tuple[Rescaling | None, ...] = ()  # uint8: per input, None where it is copied
 
 
 def _axis(node: Node) -> int | None:
@@ -66,7 +80,8 @@ def _quantization(node: Node) -> bool:
     return True
 
 
-@register("CONCATENATION", versions=range(1, 5), types=_shapes.type_labels(LITERT_TYPES))
+@register("CONCATENATION", versions=range(1, 5), types=_shapes.type_labels(LITERT_TYPES),
+          inputs=(1, None), outputs=1)
 class Concatenation(Kernel):
     constraints = (
         _inputs,
@@ -74,10 +89,30 @@ class Concatenation(Kernel):
         _no_activation,
         _shapes_concatenate,
         _quantization,
+        common.tflm_refuses_uint8,
+        common.uint8_tensors_have_parameters,
     )
 
     def prepare(self, node: Node) -> ConcatenationData:
-        return ConcatenationData(_axis(node), node.outputs[0].type.numpy_dtype)
+        y = node.outputs[0]
+        rescalings = tuple(_rescaling(t, y) for t in node.inputs) if y.type is TensorType.UINT8 else ()
+        return ConcatenationData(_axis(node), y.type.numpy_dtype, rescalings)
 
     def eval(self, data: ConcatenationData, inputs):
+        if data.rescalings:
+            inputs = [x if r is None else _rescale(x, r) for x, r in zip(inputs, data.rescalings)]
         return [np.concatenate(inputs, axis=data.axis).astype(data.dtype, copy=False)]
+
+
+def _rescaling(x, y) -> Rescaling | None:
+    in_scale, out_scale = common.scale_of(x), common.scale_of(y)
+    if common.zero_point_of(x) == common.zero_point_of(y) and in_scale == out_scale:
+        return None
+    scale = np.float32(in_scale * np.float32(np.float32(1) / out_scale))
+    return Rescaling(scale, np.float32(np.float32(-common.zero_point_of(x)) * scale), common.zero_point_of(y))
+
+
+def _rescale(x: np.ndarray, r: Rescaling) -> np.ndarray:
+    with np.errstate(over="ignore", invalid="ignore"):
+        whole = common.roundf_to_int32((x.astype(np.float32) * r.scale + r.bias).astype(np.float32))
+    return np.clip(wrap_int32(whole + r.output_zero_point), 0, 255).astype(np.uint8)

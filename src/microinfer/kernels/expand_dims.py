@@ -29,19 +29,14 @@ def expanded_shape(node: Node) -> tuple[int, ...] | None:
     return shape[:position] + (1,) + shape[position:]
 
 
-def _two_inputs(node: Node) -> bool:
-    """The operator has two inputs (the data and the axis) and one output"""
-    return len(node.inputs) == 2 and None not in node.inputs and len(node.outputs) == 1
-
-
 def _constant_axis(node: Node) -> bool:
     """The axis is a constant int32 or int64 tensor of one element, in [-rank-1, rank]"""
-    return len(node.inputs) == 2 and expanded_shape(node) is not None
+    return expanded_shape(node) is not None
 
 
 def _output_shape(node: Node) -> bool:
     """The output tensor has the input's shape with a 1 inserted at the axis"""
-    return len(node.inputs) == 2 and expanded_shape(node) == tuple(node.outputs[0].shape)
+    return expanded_shape(node) == tuple(node.outputs[0].shape)
 
 
 def _litert_quantization(node: Node) -> bool:
@@ -51,10 +46,9 @@ def _litert_quantization(node: Node) -> bool:
     return _shapes.same_quantization((x, y))
 
 
-@register("EXPAND_DIMS", versions=range(1, 2), types=_shapes.type_labels(LITERT_TYPES))
+@register("EXPAND_DIMS", versions=range(1, 2), types=_shapes.type_labels(LITERT_TYPES), inputs=2, outputs=1)
 class ExpandDims(Kernel):
     constraints = (
-        _two_inputs,
         *_shapes.types_by_reference(TYPES, LITERT_TYPES, inputs=(0,)),
         _constant_axis,
         _shapes.tflm_only(

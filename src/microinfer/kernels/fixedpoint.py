@@ -404,6 +404,72 @@ def tanh_fixed(a, integer_bits: int, bits: int = 32):
     return np.where(a == 0, 0, np.where(negative, wrap(-t, bits), t))
 
 
+def saturating_add(a, b):
+    """TFLite's SaturatingAddNonGemmlowp on int32: the sum clamped to the int32 range."""
+    return saturate_raw(np.asarray(a, np.int64) + b, 32)
+
+
+def saturating_sub(a, b):
+    """TFLite's SaturatingSub on int32: the difference clamped to the int32 range."""
+    return saturate_raw(np.asarray(a, np.int64) - b, 32)
+
+
+def saturating_rounding_mul_by_pot_param(x, exponent):
+    """TFLite's SaturatingRoundingMultiplyByPOTParam: x * 2**exponent saturated to int32 for an
+    exponent (an array or a number) of 0 or more."""
+    x = np.asarray(x, np.int64)
+    return saturate_raw(x << np.asarray(exponent, np.int64), 32)
+
+
+# Constants of log_x_for_x_greater_than_or_equal_to_1, Q0.31 raw values.
+_LOG_2 = 1488522236  # log(2)
+_SQRT_SQRT_HALF = 1805811301  # 0.5 ** 0.25
+_SQRT_HALF = 1518500250  # sqrt(0.5)
+_ONE_QUARTER = 536870912
+_LOG_ALPHA_N = 117049297  # 11/240 * 2**0.25
+_LOG_ALPHA_D = 127690142  # 1/20 * 2**0.25
+_LOG_ALPHA_I = 1057819769  # 2 / 2**0.25 - 2**0.25
+_LOG_ALPHA_F = 638450708  # 1/4 * 2**0.25
+
+
+def log_x_for_x_greater_than_or_equal_to_1(x, output_integer_bits: int, input_integer_bits: int):
+    """TFLite's log_x_for_x_greater_than_or_equal_to_1<output, input> (common.h): the natural log
+    of positive Q(input_integer_bits) raw values, as Q(output_integer_bits) raw values.
+
+    The input is renormalised twice (as is, and times sqrt(1/2)), the better of the two mantissas
+    goes through a rational approximation, and the exponent times log(2) is added back, all in a
+    Q(output_integer_bits + 1) accumulator."""
+    accum_bits = output_integer_bits + 1
+    mul = saturating_rounding_doubling_high_mul
+    z_a = np.asarray(x, np.int64)
+    shifted_quarter = rescale(_ONE_QUARTER, 0, accum_bits)
+    z_a_headroom_plus_1 = count_leading_zeros_u32(z_a)
+    r_a_tmp = saturating_rounding_mul_by_pot_param(z_a, z_a_headroom_plus_1 - 1)
+    r_a = saturating_rounding_mul_by_pot_param(mul(r_a_tmp, _SQRT_HALF), 1)
+    z_a_pow_2_adj = saturating_add(
+        saturating_rounding_mul_by_pot_param(input_integer_bits - z_a_headroom_plus_1, 31 - accum_bits),
+        shifted_quarter)
+    z_b = mul(z_a, _SQRT_HALF)
+    z_b_headroom = count_leading_zeros_u32(z_b) - 1
+    r_b = saturating_rounding_mul_by_pot_param(z_a, z_b_headroom)
+    z_b_pow_2_adj = saturating_sub(
+        saturating_rounding_mul_by_pot_param(input_integer_bits - z_b_headroom, 31 - accum_bits),
+        shifted_quarter)
+    r = np.minimum(r_a, r_b)
+    z_pow_2_adj = np.maximum(z_a_pow_2_adj, z_b_pow_2_adj)
+    p = _rounding_half_sum(r, _SQRT_SQRT_HALF)
+    q = wrap_int32(r - _SQRT_SQRT_HALF)
+    q = wrap_int32(q + q)
+    common_sq = mul(q, q)
+    num = wrap_int32(mul(q, r) + mul(mul(q, common_sq), _LOG_ALPHA_N))
+    denominator_factor = wrap_int32(wrap_int32(_LOG_ALPHA_I + q) + mul(_LOG_ALPHA_D, common_sq))
+    denom_minus_one = wrap_int32(mul(p, denominator_factor) + mul(_LOG_ALPHA_F, q))
+    recip_denom = one_over_one_plus_x_for_x_in_0_1(denom_minus_one)
+    num_scaled = rescale(num, 0, accum_bits)
+    total = wrap_int32(mul(z_pow_2_adj, _LOG_2) + mul(num_scaled, recip_denom))
+    return rescale(total, accum_bits, output_integer_bits)
+
+
 def inv_sqrt_quantized_multiplier_exp(x, reverse_shift: int = -1) -> tuple[np.ndarray, np.ndarray]:
     """TFLite's GetInvSqrtQuantizedMultiplierExp for int32 ``x >= 0``: (multiplier, shift) with
     ``1/sqrt(x)`` = multiplier * 2**(shift-31) once ``shift`` is multiplied back by

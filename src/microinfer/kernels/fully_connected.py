@@ -1,8 +1,17 @@
-"""FULLY_CONNECTED: y = activation(x W^T + b), int8 / int16x8 / float32.
+"""FULLY_CONNECTED: y = activation(x W^T + b), int8 / int16x8 / float32, hybrid, and (LiteRT)
+uint8 with a weights zero point.
 
 int8 activations may also come with int4 weights (TensorType.INT4, two values a byte): the loader
 unpacks them to int8 values as both references do before running their int8 kernel, so the
 arithmetic is that of int8 weights.
+
+Hybrid (dynamic-range) layers take float32 input and output with int8 (or int4) weights: LiteRT
+quantizes each input row at run time (see :mod:`._hybrid`); TFLite Micro cannot run them.
+
+Weights and bias may be computed at run time (by an earlier operator, or model inputs): both
+references read them when the layer runs, so what prepare derives from constant weights (the
+input offset folded into the bias, the transposed weights) is then derived in eval; the
+requantization still comes from the tensors' quantization, which is static.
 """
 
 from __future__ import annotations
@@ -11,8 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..tflite.types import TensorType
-from . import common
+from ..tflite.types import ActivationFunction, TensorType
+from . import _hybrid, common
 from .fixedpoint import (
     DOUBLE,
     Rescale,
@@ -25,7 +34,7 @@ from .registry import TFLM, Kernel, Node, register
 
 @dataclass(frozen=True)
 class FullyConnectedData:
-    kind: str  # "int8", "int16x8", "float32"
+    kind: str  # "int8", "int16x8", "uint8", "float32"
     output_shape: tuple[int, ...]
     weights_t: np.ndarray  # (depth, units): float32/float64 holding exact integers, or float32
     bias: np.ndarray | None  # int64 with the input offset folded in (sum_k offset*w[u,k]), or float32
@@ -38,26 +47,120 @@ class FullyConnectedData:
     wide_accumulator: bool  # int16x8 with 64-bit bias: 64-bit sums (and TFLM's int64 requantizer)
     may_wrap: bool  # the reference's int32 sum can overflow (huge bias): wrap as it does
     real_scale: np.ndarray | None = None  # LiteRT: per-unit scale applied in double, see _scale_in_double
+    # Weights or bias computed at run time: eval derives weights_t and bias from them.
+    runtime_weights: bool = False
+    runtime_bias: bool = False
+    weights_zero_point: int = 0
+    input_offset: int = 0
+    weights_dtype: type = np.float64
+
+
+@dataclass(frozen=True)
+class HybridFullyConnectedData:
+    """Float32 input and output, int8 weights: LiteRT's EvalHybrid."""
+
+    output_shape: tuple[int, ...]
+    depth: int
+    product: _hybrid.SseMatrixProduct | None  # None: weights computed at run time
+    filter_scale: np.ndarray  # float32: one scale, or one per unit
+    bias: np.ndarray | None  # float32 (None: no bias, or computed at run time)
+    runtime_bias: bool
+    asymmetric: bool
+    activation: ActivationFunction
+
+
+_COMBOS = {
+    (TensorType.INT8, TensorType.INT8, TensorType.INT8),
+    (TensorType.INT8, TensorType.INT4, TensorType.INT8),
+    (TensorType.INT16, TensorType.INT8, TensorType.INT16),
+    (TensorType.UINT8, TensorType.UINT8, TensorType.UINT8),  # LiteRT
+    (TensorType.FLOAT32, TensorType.FLOAT32, TensorType.FLOAT32),
+    (TensorType.FLOAT32, TensorType.INT8, TensorType.FLOAT32),  # hybrid
+    (TensorType.FLOAT32, TensorType.INT4, TensorType.FLOAT32),  # hybrid
+}
 
 
 def _types_supported(node: Node) -> bool:
-    """Input/output int8 with int8 or int4 weights, int16 with int8 weights, or all float32"""
+    """Input/output int8 with int8 or int4 weights, int16 with int8 weights, all uint8 (LiteRT), all float32, or float32 with int8 or int4 weights (hybrid)"""
     x, w = node.input(0), node.input(1)
     y = node.outputs[0]
     if w is None:
         return False
-    combos = {
-        (TensorType.INT8, TensorType.INT8, TensorType.INT8),
-        (TensorType.INT8, TensorType.INT4, TensorType.INT8),
-        (TensorType.INT16, TensorType.INT8, TensorType.INT16),
-        (TensorType.FLOAT32, TensorType.FLOAT32, TensorType.FLOAT32),
-    }
-    return (x.type, w.type, y.type) in combos
+    return (x.type, w.type, y.type) in _COMBOS
 
 
-def _constant_weights(node: Node) -> bool:
-    """Weights (and bias, when given) are constant tensors"""
-    return all(t is None or t.is_constant for t in node.inputs[1:3])
+def _is_hybrid(node: Node) -> bool:
+    return _hybrid.is_hybrid(node)
+
+
+def _hybrid_asymmetric_constant(node: Node) -> bool:
+    """Hybrid with asymmetric_quantize_inputs: the weights are constant (LiteRT keeps the weight row sums of its first run)"""
+    w = node.input(1)
+    return not (_is_hybrid(node) and node.options.asymmetric_quantize_inputs) or w.is_constant
+
+
+def _hybrid_quantization(node: Node) -> bool:
+    """Hybrid: the weights have one scale, or one per unit (dimension 0), and the bias, when given, is float32"""
+    if not _is_hybrid(node):
+        return True
+    w, b = node.input(1), node.input(2)
+    if b is not None and b.type is not TensorType.FLOAT32:
+        return False
+    q = w.quantization
+    if q is None or len(q.scale) == 0:
+        return False
+    return len(q.scale) == 1 or (len(w.shape) == 2 and q.quantized_dimension == 0 and len(q.scale) == w.shape[0])
+
+
+def _activation_supported(node: Node) -> bool:
+    """The fused activation is NONE, RELU, RELU_N1_TO_1 or RELU6 (hybrid: also TANH or SIGN_BIT)"""
+    activation = node.options.fused_activation_function
+    if _is_hybrid(node):
+        return activation in _hybrid.HYBRID_ACTIVATIONS
+    return common.supported_activation(node)
+
+
+def _uint8_weights_per_tensor(node: Node) -> bool:
+    """uint8 (LiteRT): the weights have one scale and zero point"""
+    w = node.input(1)
+    if w is None or w.type is not TensorType.UINT8:
+        return True
+    return w.quantization is not None and len(w.quantization.scale) == 1
+
+
+def _multiplier_in_range(node: Node) -> bool:
+    """uint8 (LiteRT): input scale x weight scale / output scale is below 2**30"""
+    x, w, y = node.input(0), node.input(1), node.outputs[0]
+    if x.type is not TensorType.UINT8 or not all(float(common.scale_of(t)) > 0 for t in (x, w, y)):
+        return True
+    return quantize_multiplier(_real_multipliers(x, w, y)[0])[1] <= 30
+
+
+def _uint8_shifted_sums_fit(node: Node) -> bool:
+    """uint8 (LiteRT): where input scale x weight scale / output scale is 1 or more, every sum shifted left by the multiplier's exponent fits in int32 (LiteRT's legacy kernel overflows there, with an undefined result)"""
+    x, w, b, y = node.input(0), node.input(1), node.input(2), node.outputs[0]
+    if x.type is not TensorType.UINT8 or not all(float(common.scale_of(t)) > 0 for t in (x, w, y)):
+        return True
+    if not _weights_2d(node) or not _multiplier_in_range(node):
+        return True  # left to those constraints
+    shift = quantize_multiplier(_real_multipliers(x, w, y)[0])[1]
+    if shift <= 0:
+        return True
+    x_zero, w_zero = common.zero_point_of(x), common.zero_point_of(w)
+    largest_input = max(x_zero, 255 - x_zero)
+    units, depth = w.shape
+    if w.is_constant:
+        weight_sums = np.abs(np.asarray(w.data, np.int64) - w_zero).sum(axis=1)
+    else:
+        weight_sums = np.full(units, depth * max(w_zero, 255 - w_zero), np.int64)
+    if b is None:
+        bias = np.zeros(units, np.int64)
+    elif b.is_constant:
+        bias = np.abs(np.asarray(b.data, np.int64).reshape(-1))
+    else:
+        bias = np.full(units, 1 << 31, np.int64)
+    largest_sum = int((largest_input * weight_sums + bias).max(initial=0))
+    return largest_sum << shift < 1 << 31
 
 
 def _weights_2d(node: Node) -> bool:
@@ -65,6 +168,34 @@ def _weights_2d(node: Node) -> bool:
     w = node.input(1)
     x = node.input(0)
     return w is not None and len(w.shape) == 2 and w.shape[1] > 0 and x.num_elements % w.shape[1] == 0
+
+
+def _output_shape(node: Node) -> bool:
+    """The output's last dimension is the weights' units and it holds one row per input row (with keep_num_dims: the input's shape with units last)"""
+    x, w, y = node.input(0), node.input(1), node.outputs[0]
+    if not _weights_2d(node) or not y.shape:
+        return True  # refused for its weights
+    units, depth = w.shape
+    rows = x.num_elements // depth
+    if node.options.keep_num_dims and tuple(y.shape) != (*x.shape[:-1], units):
+        return False
+    return y.shape[-1] == units and y.num_elements == rows * units
+
+
+def _bias_size(node: Node) -> bool:
+    """The bias, when given, has one element per unit"""
+    w, b = node.input(1), node.input(2)
+    return b is None or not _weights_2d(node) or b.num_elements == w.shape[0]
+
+
+_BIAS_TYPES = {TensorType.INT8: (TensorType.INT32,), TensorType.UINT8: (TensorType.INT32,),
+               TensorType.INT16: (TensorType.INT64, TensorType.INT32), TensorType.FLOAT32: (TensorType.FLOAT32,)}
+
+
+def _bias_type(node: Node) -> bool:
+    """The bias, when given, is int32 (int8 and uint8 inputs), int64 or int32 (int16) or float32 (float32, hybrid): the type the kernels read"""
+    x, b = node.input(0), node.input(2)
+    return b is None or b.type in _BIAS_TYPES.get(x.type, (b.type,))
 
 
 def _default_weights_format(node: Node) -> bool:
@@ -92,7 +223,7 @@ def _bias_scale_matches(node: Node) -> bool:
     """Quantized, with per-tensor weights and a bias: input scale x weight scale and the bias scale differ by at most 0.02 x the output scale (both references check it; a bias without quantization has scale 0, and so has, for LiteRT, a bias with per-channel scales)"""
     x, w, b, y = node.input(0), node.input(1), node.input(2), node.outputs[0]
     if b is None or x is None or x.type is TensorType.FLOAT32 or w is None or w.quantization is None:
-        return True
+        return True  # (float32 and hybrid layers have float32 biases)
     if len(w.quantization.scale) != 1 or y.quantization is None:
         return True
     # (kernel_util.cc, GetQuantizedConvolutionMultipler with a bias: the scale TfLiteTensor.params
@@ -105,50 +236,72 @@ def _bias_scale_matches(node: Node) -> bool:
     return abs(product - bias_scale) / float(common.scale_of(y)) <= 0.02
 
 
-@register("FULLY_CONNECTED", versions=range(1, 14), types=("int8", "int4x8", "int16x8", "float32"))
+@register("FULLY_CONNECTED", versions=range(1, 14), types=("int8", "int4x8", "int16x8", "uint8", "float32", "hybrid"),
+          inputs=(2, 3), outputs=1, optional_inputs=(2,))
 class FullyConnected(Kernel):
     constraints = (
         _types_supported,
-        _constant_weights,
+        _hybrid.needs_litert(),
+        common.tflm_refuses_uint8,
+        common.weights_and_bias_available("Weights", "weights"),
+        _hybrid_asymmetric_constant,
         _weights_2d,
+        _output_shape,
+        _bias_size,
+        _bias_type,
         _default_weights_format,
         _int4_weights_quantized,
         _int4_per_tensor_for_tflm,
-        common.supported_activation,
+        _hybrid_quantization,
+        _activation_supported,
         common.quantized_tensors_have_parameters,
+        _uint8_weights_per_tensor,
         _bias_scale_matches,
+        _multiplier_in_range,
+        _uint8_shifted_sums_fit,
     )
 
-    def prepare(self, node: Node) -> FullyConnectedData:
+    def prepare(self, node: Node) -> FullyConnectedData | HybridFullyConnectedData:
         x, w, b = node.input(0), node.input(1), node.input(2)
         y = node.outputs[0]
         activation = node.options.fused_activation_function
+        if _is_hybrid(node):
+            return _prepare_hybrid(node)
+        runtime_weights, runtime_bias = not w.is_constant, b is not None and not b.is_constant
         if x.type is TensorType.FLOAT32:
             lo, hi = common.activation_range_float(activation)
-            bias = None if b is None else np.asarray(b.data, np.float32)
+            weights_t = None if runtime_weights else np.ascontiguousarray(np.asarray(w.data, np.float32).T)
+            bias = None if b is None or runtime_bias else np.asarray(b.data, np.float32)
             return FullyConnectedData(
-                "float32", y.shape, np.ascontiguousarray(np.asarray(w.data, np.float32).T), bias,
-                None, np.zeros(0), np.zeros(0), 0, lo, hi, False, False,
+                "float32", y.shape, weights_t, bias, None, np.zeros(0), np.zeros(0), 0, lo, hi, False, False,
+                runtime_weights=runtime_weights, runtime_bias=runtime_bias,
             )
         reals = _real_multipliers(x, w, y)
         multipliers = [quantize_multiplier(m) for m in reals]
         units, depth = w.shape
         multiplier = np.broadcast_to(np.array([m for m, _ in multipliers], np.int64), units)
         shift = np.broadcast_to(np.array([s for _, s in multipliers], np.int64), units)
-        weights = np.asarray(w.data, np.int64) - common.zero_point_of(w)
         input_offset = -common.zero_point_of(x)
-        bias = np.zeros(units, np.int64) if b is None else np.asarray(b.data, np.int64).copy()
-        bias += input_offset * weights.sum(axis=1)  # (x + offset).w = x.w + offset*sum(w)
-        max_input = 1 << (15 if x.type is TensorType.INT16 else 7)
-        max_weight = int(np.abs(weights).max(initial=0))
-        bound = depth * (max_input + abs(input_offset)) * max_weight + int(np.abs(bias).max(initial=0))
+        max_input = {TensorType.INT16: 1 << 15, TensorType.UINT8: 255}.get(x.type, 1 << 7)
+        if runtime_weights or runtime_bias:
+            weights_t, bias = None, None
+            max_weight, may_wrap = 255, True  # wrapping a sum that does not overflow changes nothing
+        else:
+            weights_t, bias = _integer_terms(w.data, common.zero_point_of(w), input_offset, None if b is None else b.data,
+                                             np.float64)
+            max_weight = int(np.abs(weights_t).max(initial=0))
+            bound = depth * (max_input + abs(input_offset)) * max_weight + int(np.abs(bias).max(initial=0))
+            may_wrap = bound >= 1 << 31
+        weights_dtype = _exact_dtype(depth * max_input * max_weight)
         lo, hi = common.activation_range_quantized(activation, y)
         wide = x.type is TensorType.INT16 and (b is None or b.type is TensorType.INT64)
-        litert = node.reference != TFLM
+        # LiteRT scales int8/int16 sums in double; its legacy uint8 kernel uses the fixed-point
+        # multiplier as TFLite Micro does.
+        litert = node.reference != TFLM and x.type is not TensorType.UINT8
         return FullyConnectedData(
-            kind="int16x8" if x.type is TensorType.INT16 else "int8",
+            kind={TensorType.INT16: "int16x8", TensorType.UINT8: "uint8"}.get(x.type, "int8"),
             output_shape=y.shape,
-            weights_t=np.ascontiguousarray(weights.T.astype(_exact_dtype(depth * max_input * max_weight))),
+            weights_t=None if weights_t is None else np.ascontiguousarray(weights_t.astype(weights_dtype)),
             bias=bias,
             rescale=None if litert else Rescale.of(multiplier, shift, DOUBLE),
             multiplier=multiplier,
@@ -157,20 +310,36 @@ class FullyConnected(Kernel):
             act_min=lo,
             act_max=hi,
             wide_accumulator=wide,
-            may_wrap=not wide and bound >= 1 << 31,
+            may_wrap=not wide and may_wrap,
             real_scale=np.broadcast_to(np.array(reals, np.float64), units).copy() if litert else None,
+            runtime_weights=runtime_weights,
+            runtime_bias=runtime_bias,
+            weights_zero_point=common.zero_point_of(w),
+            input_offset=input_offset,
+            weights_dtype=weights_dtype,
         )
 
-    def eval(self, data: FullyConnectedData, inputs):
-        rows = inputs[0].reshape(-1, data.weights_t.shape[0])
+    def eval(self, data, inputs):
+        if isinstance(data, HybridFullyConnectedData):
+            return [_eval_hybrid(data, inputs)]
+        weights_t, bias = data.weights_t, data.bias
         if data.kind == "float32":
-            out = rows.astype(np.float32) @ data.weights_t
-            if data.bias is not None:
-                out = out + data.bias
+            if data.runtime_weights:
+                weights_t = np.ascontiguousarray(inputs[1].astype(np.float32).T)
+            if data.runtime_bias:
+                bias = inputs[2].astype(np.float32)
+            rows = inputs[0].reshape(-1, weights_t.shape[0])
+            out = rows.astype(np.float32) @ weights_t
+            if bias is not None:
+                out = out + bias
             return [np.clip(out, data.act_min, data.act_max).astype(np.float32).reshape(data.output_shape)]
+        if data.runtime_weights or data.runtime_bias:
+            weights_t, bias = _integer_terms(inputs[1], data.weights_zero_point, data.input_offset, inputs[2],
+                                             data.weights_dtype)
+        rows = inputs[0].reshape(-1, weights_t.shape[0])
         # Integer products summed in floating point are exact while below 2**24 (float32) or
         # 2**53 (float64), so BLAS does the multiply-accumulates.
-        acc = (rows.astype(data.weights_t.dtype) @ data.weights_t).astype(np.int64) + data.bias
+        acc = (rows.astype(weights_t.dtype) @ weights_t).astype(np.int64) + bias
         if data.may_wrap:
             acc = wrap_int32(acc)
         if data.real_scale is not None:
@@ -180,8 +349,48 @@ class FullyConnected(Kernel):
         else:
             out = data.rescale(acc) + data.output_offset
         out = np.clip(out, data.act_min, data.act_max)
-        dtype = np.int16 if data.kind == "int16x8" else np.int8
+        dtype = {"int16x8": np.int16, "uint8": np.uint8}.get(data.kind, np.int8)
         return [out.astype(dtype).reshape(data.output_shape)]
+
+
+def _integer_terms(weights, weights_zero_point: int, input_offset: int, bias, dtype) -> tuple[np.ndarray, np.ndarray]:
+    """(weights - zero point) transposed to (depth, units) in ``dtype``, and the int64 bias with
+    the input offset folded in: (x + offset).w = x.w + offset * sum(w)."""
+    w = np.asarray(weights, np.int64) - weights_zero_point
+    folded = np.zeros(w.shape[0], np.int64) if bias is None else np.asarray(bias, np.int64).reshape(-1).copy()
+    folded += input_offset * w.sum(axis=1)
+    return np.ascontiguousarray(w.T.astype(dtype)), folded
+
+
+def _prepare_hybrid(node: Node) -> HybridFullyConnectedData:
+    x, w, b, y = node.input(0), node.input(1), node.input(2), node.outputs[0]
+    return HybridFullyConnectedData(
+        output_shape=y.shape,
+        depth=w.shape[1],
+        product=_hybrid.SseMatrixProduct.of(w.data) if w.is_constant else None,
+        filter_scale=common.channel_scales(w),
+        bias=None if b is None or not b.is_constant else np.asarray(b.data, np.float32),
+        runtime_bias=b is not None and not b.is_constant,
+        asymmetric=bool(node.options.asymmetric_quantize_inputs),
+        activation=node.options.fused_activation_function,
+    )
+
+
+def _eval_hybrid(data: HybridFullyConnectedData, inputs) -> np.ndarray:
+    """LiteRT's EvalHybridDense: quantize each row, int32 sums, bias + sum * scale, activation."""
+    x = inputs[0].reshape(-1, data.depth)
+    bias = inputs[2].astype(np.float32) if data.runtime_bias else data.bias
+    units = data.output_shape[-1]
+    out = np.zeros((x.shape[0], units), np.float32) if bias is None else np.tile(bias, (x.shape[0], 1))
+    if x.any():  # LiteRT leaves the output at the bias when the whole input is zero
+        rows = _hybrid.quantize_rows(x, data.asymmetric)
+        product = data.product or _hybrid.SseMatrixProduct.of(inputs[1])
+        if len(data.filter_scale) == 1:
+            scale = (rows.scale * data.filter_scale[0]).astype(np.float32)[:, None]
+        else:
+            scale = (data.filter_scale[None, :] * rows.scale[:, None]).astype(np.float32)
+        out = (out + (product(rows).astype(np.float32) * scale).astype(np.float32)).astype(np.float32)
+    return _hybrid.apply_activation(out, data.activation).reshape(data.output_shape)
 
 
 def _scale_in_double(acc: np.ndarray, real_scale: np.ndarray) -> np.ndarray:
@@ -208,7 +417,10 @@ def _exact_dtype(largest_sum: int) -> type:
 
 
 def _real_multipliers(x, w, y) -> list[float]:
-    """input_scale * weight_scale / output_scale, per channel or per tensor, in double."""
+    """input_scale * weight_scale / output_scale, per channel or per tensor, in double (uint8:
+    the two scales multiplied in float32 first, as LiteRT's legacy kernel does)."""
+    if x.type is TensorType.UINT8:
+        return [common.uint8_real_multiplier(x, w, y)]
     input_scale = float(common.scale_of(x))
     output_scale = float(common.scale_of(y))
     return [input_scale * float(s) / output_scale for s in common.channel_scales(w)]

@@ -1,6 +1,6 @@
-"""HARD_SWISH: x * relu6(x + 3) / 6, float32 and int8.
+"""HARD_SWISH: x * relu6(x + 3) / 6, float32 and int8; uint8 with LiteRT.
 
-The int8 path is TFLite's 16-bit fixed-point evaluation (identical in both references): the input
+The int8 (uint8) path is TFLite's 16-bit fixed-point evaluation (identical in both references): the input
 is moved onto a "hires" scale (x 128), multiplied by a 16-bit output multiplier, and by a
 "relu-ish" factor in [0, 1] obtained by rescaling x from [-3, 3] with saturation; the multipliers
 are computed in float32 and reduced to 16 bits.
@@ -8,6 +8,7 @@ are computed in float32 and reduced to 16 bits.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,7 +30,8 @@ INT16_MIN, INT16_MAX = -(1 << 15), (1 << 15) - 1
 
 @dataclass(frozen=True)
 class HardSwishData:
-    kind: str  # "float32" or "int8"
+    kind: str  # "float32" or "quantized"
+    dtype: type = np.float32
     input_zero_point: int = 0
     output_zero_point: int = 0
     output_multiplier: int = 0  # 16-bit
@@ -40,8 +42,9 @@ class HardSwishData:
 
 def _multipliers(node: Node) -> tuple[float, float]:
     s_in, s_out = common.scale_of(node.input(0)), common.scale_of(node.outputs[0])
-    hires = ew.f32(ew.f32(1.0 / 128.0) * s_in)
-    return float(ew.f32(hires / s_out)), float(ew.f32(hires / ew.f32(3.0 / 32768.0)))
+    with np.errstate(all="ignore"):
+        hires = ew.f32(ew.f32(1.0 / 128.0) * s_in)
+        return float(ew.f32(hires / s_out)), float(ew.f32(hires / ew.f32(3.0 / 32768.0)))
 
 
 def _downscale_to_int16(multiplier: int) -> int:
@@ -55,17 +58,21 @@ INT32_MAX_MINUS_ROUNDING = (1 << 31) - 1 - (1 << 15)
 
 
 def _exponents_valid(node: Node) -> bool:
-    """int8: the output rescale (input scale / 128 / output scale) is at most 1 and the relu-ish exponent at most 30"""
-    if node.input(0).type is not TensorType.INT8:
+    """int8/uint8: the output rescale (input scale / 128 / output scale) is at most 1 and the relu-ish exponent at most 30"""
+    if node.input(0).type not in (TensorType.INT8, TensorType.UINT8) or not ew.positive_scales(node):
         return True
     out_real, reluish_real = _multipliers(node)
+    if not (math.isfinite(out_real) and math.isfinite(reluish_real)):
+        return False  # a float32 quotient overflowed
     return quantize_multiplier(out_real)[1] <= 0 and quantize_multiplier(reluish_real)[1] <= 30
 
 
-@register("HARD_SWISH", versions=range(1, 2), types=("int8", "float32"))
+@register("HARD_SWISH", versions=range(1, 2), types=("int8", "float32", "uint8"),
+          inputs=1, outputs=1)
 class HardSwish(Kernel):
     constraints = (
-        *ew.unary_constraints(TensorType.FLOAT32, TensorType.INT8),
+        *ew.unary_constraints(TensorType.FLOAT32, TensorType.INT8, TensorType.UINT8),
+        common.tflm_refuses_uint8,
         _exponents_valid,
     )
 
@@ -76,7 +83,8 @@ class HardSwish(Kernel):
         out_m, out_e = quantize_multiplier(out_real)
         rel_m, rel_e = quantize_multiplier(reluish_real)
         return HardSwishData(
-            "int8", common.zero_point_of(node.input(0)), common.zero_point_of(node.outputs[0]),
+            "quantized", ew.QUANTIZED_NUMPY[node.input(0).type], common.zero_point_of(node.input(0)),
+            common.zero_point_of(node.outputs[0]),
             _downscale_to_int16(out_m), out_e, _downscale_to_int16(rel_m), rel_e,
         )
 
@@ -101,4 +109,5 @@ class HardSwish(Kernel):
         preshift = wrap(np.where(product >= 0, product >> 15, -((-product) >> 15)), 16)
         preshift = np.where((reluish == INT16_MIN) & (preshift_output == INT16_MIN), INT16_MAX, preshift)
         out = wrap(rounding_divide_by_pot(preshift, -data.output_exponent, bits=16) + data.output_zero_point, 16)
-        return [np.clip(out, -128, 127).astype(np.int8)]
+        info = np.iinfo(data.dtype)
+        return [np.clip(out, info.min, info.max).astype(data.dtype)]

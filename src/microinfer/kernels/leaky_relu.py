@@ -1,4 +1,4 @@
-"""LEAKY_RELU: x if x > 0 else alpha * x, float32 / int8 / int16.
+"""LEAKY_RELU: x if x > 0 else alpha * x, float32 / int8 / int16; uint8 with LiteRT.
 
 Quantized: the non-negative side is requantized by ``s_in / s_out``, the negative side by
 ``s_in * alpha / s_out`` (alpha may be negative or zero). LiteRT computes both multipliers in
@@ -42,13 +42,16 @@ def _reals(node: Node) -> tuple[float, float]:
     alpha = ew.f32(node.options.alpha)
     if node.reference == TFLM:  # double arithmetic
         return float(s_in) / float(s_out), float(s_in) * float(alpha) / float(s_out)
-    return float(ew.f32(s_in / s_out)), float(ew.f32(ew.f32(s_in * alpha) / s_out))  # float32
+    with np.errstate(all="ignore"):
+        return float(ew.f32(s_in / s_out)), float(ew.f32(ew.f32(s_in * alpha) / s_out))  # float32
 
 
-@register("LEAKY_RELU", versions=range(1, 3), types=("int8", "int16", "float32"))
+@register("LEAKY_RELU", versions=range(1, 3), types=("int8", "int16", "float32", "uint8"),
+          inputs=1, outputs=1)
 class LeakyRelu(Kernel):
     constraints = (
-        ew.same_type_in(TensorType.FLOAT32, TensorType.INT8, TensorType.INT16),
+        ew.same_type_in(TensorType.FLOAT32, TensorType.INT8, TensorType.INT16, TensorType.UINT8),
+        common.tflm_refuses_uint8,
         ew.unary_same_shape,
         _finite_alpha,
         common.quantized_tensors_have_parameters,
@@ -67,7 +70,7 @@ class LeakyRelu(Kernel):
         real_identity, real_alpha = _reals(node)
         m_alpha, sh_alpha = quantize_multiplier(real_alpha)
         m_id, sh_id = quantize_multiplier(real_identity)
-        return LeakyReluData("quantized", ew.NUMPY_INT[y.type], alpha, common.zero_point_of(x),
+        return LeakyReluData("quantized", ew.QUANTIZED_NUMPY[y.type], alpha, common.zero_point_of(x),
                              common.zero_point_of(y), m_id, sh_id, m_alpha, sh_alpha)
 
     def eval(self, data: LeakyReluData, inputs):

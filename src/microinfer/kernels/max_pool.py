@@ -1,4 +1,4 @@
-"""MAX_POOL_2D: float32, int8 and int16 (same quantization in and out).
+"""MAX_POOL_2D: float32, int8 and int16 (same quantization in and out), and (LiteRT) uint8.
 
 The maximum over the window clipped to the input, then the fused activation as a clamp; identical
 in both references.
@@ -22,7 +22,8 @@ class MaxPoolData:
     act_max: float
 
 
-@register("MAX_POOL_2D", versions=range(1, 4), types=("float32", "int8", "int16"))
+@register("MAX_POOL_2D", versions=range(1, 4), types=("float32", "int8", "int16", "uint8"),
+          inputs=1, outputs=1)
 class MaxPool(Kernel):
     constraints = pool.CONSTRAINTS
 

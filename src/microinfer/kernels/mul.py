@@ -1,4 +1,5 @@
-"""MUL: element-wise product with broadcasting and a fused activation, int8 / int16 / float32.
+"""MUL: element-wise product with broadcasting and a fused activation, int8 / int16 / float32
+/ int32, and (LiteRT) int64 and uint8.
 
 ``out = zp_out + requantize((a - zp_a) * (b - zp_b), s_a * s_b / s_out)``. TFLite Micro computes
 the real multiplier in double, LiteRT in float32 (then widens it); both requantize with double
@@ -47,7 +48,8 @@ def real_multiplier(node: Node) -> float:
     return float(ew.f32(ew.f32(s1 * s2) / so))
 
 
-@register("MUL", versions=range(1, 8), types=("int8", "int16", "float32", "int32", "int64"))
+@register("MUL", versions=range(1, 8), types=("int8", "int16", "uint8", "float32", "int32", "int64"),
+          inputs=2, outputs=1)
 class Mul(Kernel):
     constraints = (
         *ew.BINARY_ARITHMETIC_CONSTRAINTS,
@@ -71,7 +73,7 @@ class Mul(Kernel):
         multiplier, shift = quantize_multiplier(real_multiplier(node))
         lo, hi = common.activation_range_quantized(activation, y)
         return MulData(
-            "quantized", shape, ew.NUMPY_INT[y.type],
+            "quantized", shape, ew.QUANTIZED_NUMPY[y.type],
             -common.zero_point_of(node.input(0)), -common.zero_point_of(node.input(1)),
             common.zero_point_of(y), multiplier, shift, rounding, lo, hi,
         )

@@ -23,10 +23,9 @@ def pack_axis(node: Node) -> int | None:
     return _shapes.normalize_axis(node.options.axis, len(node.outputs[0].shape))
 
 
-def _arity(node: Node) -> bool:
-    """values_count inputs (none omitted) and one output"""
-    return len(node.inputs) >= 1 and None not in node.inputs and len(node.outputs) == 1 \
-        and node.options.values_count == len(node.inputs)
+def _values_count(node: Node) -> bool:
+    """values_count equals the number of inputs"""
+    return node.options.values_count == len(node.inputs)
 
 
 def _output_shape(node: Node) -> bool:
@@ -40,10 +39,10 @@ def _output_shape(node: Node) -> bool:
     return shape[:axis] + (len(node.inputs),) + shape[axis:] == tuple(node.outputs[0].shape)
 
 
-@register("PACK", versions=range(1, 5), types=_shapes.type_labels(LITERT_TYPES))
+@register("PACK", versions=range(1, 5), types=_shapes.type_labels(LITERT_TYPES), inputs=(1, None), outputs=1)
 class Pack(Kernel):
     constraints = (
-        _arity,
+        _values_count,
         *_shapes.types_by_reference(TYPES, LITERT_TYPES),
         _output_shape,
         _shapes.litert_only(

@@ -44,12 +44,6 @@ def _constant_value(node: Node):
     return node.input(2) if len(node.inputs) == 3 else None
 
 
-def _arity(node: Node) -> bool:
-    """Two inputs (data, paddings) or three (data, paddings, constant value), and one output"""
-    return len(node.inputs) in (2, 3) and node.inputs[0] is not None and node.input(1) is not None \
-        and len(node.outputs) == 1
-
-
 def _rank(node: Node) -> bool:
     """The input has at most 5 dimensions"""
     return len(node.inputs[0].shape) <= MAX_RANK
@@ -101,7 +95,6 @@ def _quantized(t) -> bool:
 
 class PadBase(Kernel):
     constraints = (
-        _arity,
         *_shapes.types_by_reference(TYPES, LITERT_TYPES, inputs=(0,)),
         _rank,
         _paddings,
@@ -134,6 +127,7 @@ class PadBase(Kernel):
         return [out]
 
 
-@register("PAD", versions=range(1, 5), types=_shapes.type_labels(LITERT_TYPES))
+@register("PAD", versions=range(1, 5), types=_shapes.type_labels(LITERT_TYPES), inputs=(2, 3), outputs=1,
+          optional_inputs=(2,))
 class Pad(PadBase):
     pass

@@ -34,12 +34,15 @@ class PreluData:
 
 
 def _types(node: Node) -> bool:
-    """Input, alpha and output are all float32 or all int8, or int16 input and output with int8 alpha"""
+    """Input, alpha and output are all float32, all int8 or all uint8, or int16 input and output with int8 alpha"""
     x, alpha, y = node.input(0), node.input(1), node.outputs[0]
     if x is None or alpha is None or len(node.inputs) != 2:
         return False
-    combos = {(TensorType.FLOAT32,) * 3, (TensorType.INT8,) * 3, (TensorType.INT16, TensorType.INT8, TensorType.INT16)}
-    return (x.type, alpha.type, y.type) in combos
+    return (x.type, alpha.type, y.type) in _TYPE_COMBOS
+
+
+_TYPE_COMBOS = {(TensorType.FLOAT32,) * 3, (TensorType.INT8,) * 3, (TensorType.UINT8,) * 3,
+                (TensorType.INT16, TensorType.INT8, TensorType.INT16)}
 
 
 def _output_is_input_shape(node: Node) -> bool:
@@ -59,13 +62,16 @@ def _reals(node: Node) -> tuple[float, float]:
     s_in, s_alpha, s_out = (common.scale_of(t) for t in (node.input(0), node.input(1), node.outputs[0]))
     if node.reference == TFLM:
         return float(s_in) / float(s_out), float(s_in) * float(s_alpha) / float(s_out)
-    return float(ew.f32(s_in / s_out)), float(ew.f32(ew.f32(s_in * s_alpha) / s_out))
+    with np.errstate(all="ignore"):
+        return float(ew.f32(s_in / s_out)), float(ew.f32(ew.f32(s_in * s_alpha) / s_out))
 
 
-@register("PRELU", versions=range(1, 2), types=("int8", "int16x8", "float32"))
+@register("PRELU", versions=range(1, 2), types=("int8", "int16x8", "float32", "uint8"),
+          inputs=2, outputs=1)
 class Prelu(Kernel):
     constraints = (
         _types,
+        common.tflm_refuses_uint8,
         _output_is_input_shape,
         _rank,
         *ew.QUANTIZATION_CONSTRAINTS,
@@ -80,7 +86,7 @@ class Prelu(Kernel):
         real_1, real_2 = _reals(node)
         m1, sh1 = quantize_multiplier(real_1)
         m2, sh2 = quantize_multiplier(real_2)
-        return PreluData("quantized", shape, ew.NUMPY_INT[y.type], -common.zero_point_of(x),
+        return PreluData("quantized", shape, ew.QUANTIZED_NUMPY[y.type], -common.zero_point_of(x),
                          -common.zero_point_of(alpha), common.zero_point_of(y), m1, sh1, m2, sh2)
 
     def eval(self, data: PreluData, inputs):

@@ -33,6 +33,7 @@ class Node:
     outputs: tuple[Tensor, ...]
     model: Model
     reference: str  # TFLM or TFLITE: whose arithmetic to reproduce
+    subgraph: int = 0  # index of the subgraph the operator belongs to
 
     @property
     def options(self):
@@ -57,6 +58,10 @@ class Kernel:
     ``inputs``/``outputs`` (set by :func:`register`) bound how many tensors the node lists, and
     ``optional_inputs`` are the positions that may be omitted (-1); they are checked before any
     constraint, so constraints may index the inputs they declare.
+
+    A kernel that keeps state across invokes in buffers of its own (as TFLite Micro's stateful
+    custom operators keep it in persistent buffers) holds it in a mutable member of its prepared
+    data and defines ``reset(data)``, which ``Interpreter.reset_variables`` calls.
     """
 
     op: str = ""
@@ -93,6 +98,19 @@ class Kernel:
             if not holds:
                 reasons.append(_first_line(constraint.__doc__))
         return reasons
+
+    @classmethod
+    def arity_text(cls) -> str | None:
+        """The declared input and output counts as a sentence ("2 or 3 inputs (input 2 may be
+        omitted) and 1 output"), or None when undeclared."""
+        if cls.inputs is None or cls.outputs is None:
+            return None
+        text = _count_text(cls.inputs, "input")
+        if cls.optional_inputs:
+            positions = sorted(cls.optional_inputs)
+            listed = ", ".join(str(p) for p in positions)
+            text += f" (input{'s' if len(positions) > 1 else ''} {listed} may be omitted)"
+        return f"Takes {text} and {_count_text(cls.outputs, 'output')}"
 
     @classmethod
     def wiring_problems(cls, node: Node) -> list[str]:
@@ -133,7 +151,8 @@ def register(op: str, *, versions: range, types: tuple[str, ...],
             cls.inputs = _bounds(inputs)
         if outputs is not None:
             cls.outputs = _bounds(outputs)
-        cls.optional_inputs = frozenset(optional_inputs)
+        if optional_inputs:
+            cls.optional_inputs = frozenset(optional_inputs)
         REGISTRY[op] = cls
         return cls
 
@@ -155,6 +174,8 @@ def _count_text(bounds: tuple[int, int | None], kind: str) -> str:
         return f"{low} {kind}{'s' if low != 1 else ''}"
     if high is None:
         return f"at least {low} {kind}{'s' if low != 1 else ''}"
+    if high == low + 1:
+        return f"{low} or {high} {kind}s"
     return f"{low} to {high} {kind}s"
 
 

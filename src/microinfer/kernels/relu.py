@@ -1,4 +1,4 @@
-"""RELU: max(x, 0), float32 / int8 / int16 (int16 with zero points 0).
+"""RELU: max(x, 0), float32 / int8 / int16 (int16 with zero points 0); uint8 with LiteRT.
 
 Quantized: ``zp_out + requantize(x - zp_in, s_in / s_out)`` clamped below at the output's zero
 point. TFLite Micro divides the scales in double (activations_common.cc, CalculateReluOpData);
@@ -35,10 +35,11 @@ def relux_range_fits(upper: float | None):
 
     def check(node: Node) -> bool:
         y = node.outputs[0]
-        if y.type not in ew.NUMPY_INT:
+        if y.type not in ew.QUANTIZED_NUMPY:
             return True
         bounds = [0.0] + ([] if upper is None else [upper])
-        return all(ew.float_to_int32_fits(ew.round_half_away_f32(ew.f32(v) / common.scale_of(y))) for v in bounds)
+        with np.errstate(all="ignore"):
+            return all(ew.float_to_int32_fits(ew.round_half_away_f32(ew.f32(v) / common.scale_of(y))) for v in bounds)
 
     check.__doc__ = "The activation bounds divided by the output scale fit in int32"
     return check
@@ -48,7 +49,8 @@ def relux_real(node: Node) -> float:
     s_in, s_out = common.scale_of(node.input(0)), common.scale_of(node.outputs[0])
     if node.reference == TFLM:
         return float(s_in) / float(s_out)
-    return float(ew.f32(s_in / s_out))
+    with np.errstate(all="ignore"):
+        return float(ew.f32(s_in / s_out))
 
 
 def prepare_relux(node: Node, lower: float, upper: float | None) -> ReluXData:
@@ -61,7 +63,7 @@ def prepare_relux(node: Node, lower: float, upper: float | None) -> ReluXData:
     zp = common.zero_point_of(y)
     act_min = max(qmin, zp + int(ew.round_half_away_f32(ew.f32(lower) / common.scale_of(y))))
     act_max = qmax if upper is None else min(qmax, zp + int(ew.round_half_away_f32(ew.f32(upper) / common.scale_of(y))))
-    return ReluXData("quantized", ew.NUMPY_INT[y.type], common.zero_point_of(x), zp, multiplier, shift,
+    return ReluXData("quantized", ew.QUANTIZED_NUMPY[y.type], common.zero_point_of(x), zp, multiplier, shift,
                      act_min, act_max)
 
 
@@ -80,10 +82,12 @@ def int16_zero_points(node: Node) -> bool:
     return common.zero_point_of(node.input(0)) == 0 and common.zero_point_of(node.outputs[0]) == 0
 
 
-@register("RELU", versions=range(1, 4), types=("int8", "int16", "float32"))
+@register("RELU", versions=range(1, 4), types=("int8", "int16", "float32", "uint8"),
+          inputs=1, outputs=1)
 class Relu(Kernel):
     constraints = (
-        *ew.unary_constraints(TensorType.FLOAT32, TensorType.INT8, TensorType.INT16),
+        *ew.unary_constraints(TensorType.FLOAT32, TensorType.INT8, TensorType.INT16, TensorType.UINT8),
+        common.tflm_refuses_uint8,
         int16_zero_points,
         relux_range_fits(None),
         ew.multipliers_fit(relux_real),

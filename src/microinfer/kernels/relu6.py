@@ -1,4 +1,4 @@
-"""RELU6: min(max(x, 0), 6), float32 / int8 / int16.
+"""RELU6: min(max(x, 0), 6), float32 / int8 / int16; uint8 with LiteRT.
 
 The references differ on quantized tensors: TFLite Micro clamps the raw input between its zero
 point and the quantized value of 6 on the *input* scale (the output's parameters are ignored),
@@ -37,7 +37,7 @@ def _tflm_six(node: Node) -> int:
 def _six_fits(node: Node) -> bool:
     """The quantized value of 6.0 (on the input scale for TFLM, the output scale for LiteRT) fits in int32"""
     x = node.input(0)
-    if x.type not in ew.NUMPY_INT:
+    if x.type not in ew.QUANTIZED_NUMPY:
         return True
     if node.reference == TFLM:
         value = ew.round_half_away_f32(ew.f32(6.0) / common.scale_of(x)) + ew.f32(common.zero_point_of(x))
@@ -50,10 +50,12 @@ def _litert_multiplier_fits(node: Node) -> bool:
     return node.reference == TFLM or ew.multipliers_fit(relux_real)(node)
 
 
-@register("RELU6", versions=range(1, 4), types=("int8", "int16", "float32"))
+@register("RELU6", versions=range(1, 4), types=("int8", "int16", "float32", "uint8"),
+          inputs=1, outputs=1)
 class Relu6(Kernel):
     constraints = (
-        *ew.unary_constraints(TensorType.FLOAT32, TensorType.INT8, TensorType.INT16),
+        *ew.unary_constraints(TensorType.FLOAT32, TensorType.INT8, TensorType.INT16, TensorType.UINT8),
+        common.tflm_refuses_uint8,
         ew.litert_int16_zero_points,
         _six_fits,
         _litert_multiplier_fits,

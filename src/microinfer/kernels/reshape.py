@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import InvalidInputError
 from ..tflite.types import TensorType
 from . import _shapes
 from .registry import TFLITE, Kernel, Node, register
@@ -70,11 +71,6 @@ def _litert_shape(node: Node):
     return stretch(requested, node.inputs[0].num_elements)
 
 
-def _one_or_two_inputs(node: Node) -> bool:
-    """The operator has one input (the data) or two (the data and a shape), and one output"""
-    return len(node.inputs) in (1, 2) and node.inputs[0] is not None and len(node.outputs) == 1
-
-
 def _output_fits(node: Node) -> bool:
     """The output tensor's shape (with at most one -1 dimension) holds exactly the input's elements"""
     return _tflm_shape(node) is not None
@@ -85,10 +81,10 @@ def _litert_shape_agrees(node: Node) -> bool:
     return shape == "dynamic" or (shape is not None and shape == _tflm_shape(node))
 
 
-@register("RESHAPE", versions=range(1, 2), types=tuple(t.name.lower() for t in TYPES))
+@register("RESHAPE", versions=range(1, 2), types=tuple(t.name.lower() for t in TYPES), inputs=(1, 2),
+          outputs=1, optional_inputs=(1,))
 class Reshape(Kernel):
     constraints = (
-        _one_or_two_inputs,
         _shapes.same_type_among(TYPES, inputs=(0,)),
         _output_fits,
         _shapes.litert_only(
@@ -109,7 +105,7 @@ class Reshape(Kernel):
         if shape is None:
             shape = stretch(np.asarray(inputs[1]).reshape(-1), x.size)
             if shape is None:
-                raise ValueError(
+                raise InvalidInputError(
                     f"RESHAPE: the shape input {np.asarray(inputs[1]).tolist()} cannot hold the "
                     f"{x.size} elements of the input (LiteRT fails the same way)"
                 )

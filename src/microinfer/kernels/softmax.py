@@ -1,4 +1,5 @@
-"""SOFTMAX over the last axis: float32, int8 -> int8, int8 -> int16 and int16 -> int16.
+"""SOFTMAX over the last axis: float32, int8 -> int8, int8 -> int16 and int16 -> int16; with LiteRT
+also uint8 -> uint8 and uint8 -> int16 (the int8 arithmetic, its output unchecked).
 
 int8 input: gemmlowp fixed point. The input difference to the row maximum is scaled by
 ``beta * input_scale`` into Q5.26 (``PreprocessSoftmaxScaling``), differences below ``diff_min``
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import MicroinferError
+from ..errors import InvalidInputError
 from ..tflite.types import TensorType
 from . import common
 from ._libm import expf
@@ -39,6 +40,7 @@ from .fixedpoint import (
     saturating_rounding_doubling_high_mul,
     wrap_int32,
 )
+from ._unary import tflm_allocates
 from .registry import TFLITE, TFLM, Kernel, Node, register
 
 SCALED_DIFF_INTEGER_BITS = 5
@@ -65,11 +67,14 @@ _COMBOS = {
     (TensorType.INT8, TensorType.INT8),
     (TensorType.INT8, TensorType.INT16),
     (TensorType.INT16, TensorType.INT16),
+    (TensorType.UINT8, TensorType.UINT8),  # LiteRT only (common.tflm_refuses_uint8)
+    (TensorType.UINT8, TensorType.INT16),
 }
+EIGHT_BIT = (TensorType.INT8, TensorType.UINT8)
 
 
 def _types_supported(node: Node) -> bool:
-    """Input/output float32/float32, int8/int8, int8/int16 or int16/int16"""
+    """Input/output float32/float32, int8/int8, int8/int16, int16/int16, uint8/uint8 or uint8/int16"""
     x = node.input(0)
     return x is not None and (x.type, node.outputs[0].type) in _COMBOS
 
@@ -86,22 +91,26 @@ def _near(value: float, target: float) -> bool:
 
 
 def _output_quantization(node: Node) -> bool:
-    """Quantized output is scale 1/256 zero point -128 (int8), 1/65536 and -32768 (int16 from int8), 1/32768 and 0 (int16)"""
+    """Quantized output: int8 scale 1/256 (TFLite Micro exactly, LiteRT within 0.1%) and zero point -128; int16 from int16 scale 1/32768 within 0.1% and zero point 0; int16 from int8 (TFLite Micro only) 1/65536 within 0.1% and -32768; from uint8 (LiteRT) any"""
     x, y = node.input(0), node.outputs[0]
     if x is None or x.type is TensorType.FLOAT32 or y.quantization is None:
         return x is not None and (x.type is TensorType.FLOAT32 or y.quantization is not None)
+    if x.type is TensorType.UINT8:  # LiteRT writes p * 256 (or -32768 + p * 65536) unchecked
+        return True
     scale, zero_point = float(common.scale_of(y)), common.zero_point_of(y)
     if x.type is TensorType.INT16:
         return zero_point == 0 and _near(scale, 1.0 / 32768)
-    if y.type is TensorType.INT16:
-        return zero_point == -32768 and _near(scale, 1.0 / 65536)
-    return zero_point == -128 and np.float32(scale) == np.float32(1.0 / 256)
+    if y.type is TensorType.INT16:  # LiteRT writes -32768 + 65536 * p whatever the tensor says
+        return node.reference != TFLM or (zero_point == -32768 and _near(scale, 1.0 / 65536))
+    if node.reference == TFLM:
+        return zero_point == -128 and np.float32(scale) == np.float32(1.0 / 256)
+    return zero_point == -128 and _near(scale, 1.0 / 256)
 
 
 def _int16_input_zero_point(node: Node) -> bool:
-    """int16 input has zero point 0 (LiteRT)"""
+    """int16 input has zero point 0"""
     x = node.input(0)
-    if node.reference != TFLITE or x is None or x.type is not TensorType.INT16:
+    if x is None or x.type is not TensorType.INT16:
         return True
     return x.quantization is not None and common.zero_point_of(x) == 0
 
@@ -115,9 +124,9 @@ def _int16_rank(node: Node) -> bool:
 
 
 def _int8_multiplier_above_one(node: Node) -> bool:
-    """int8 input: beta * input_scale * 2**26 is greater than 1"""
+    """int8/uint8 input: beta * input_scale * 2**26 is greater than 1"""
     x = node.input(0)
-    if x is None or x.type is not TensorType.INT8 or x.quantization is None:
+    if x is None or x.type not in EIGHT_BIT or x.quantization is None:
         return True
     return _int8_real_multiplier(node) > 1.0
 
@@ -170,11 +179,14 @@ def _int16_luts(reference: str) -> tuple[np.ndarray, np.ndarray]:
     return _LUT_CACHE[reference]
 
 
-@register("SOFTMAX", versions=range(1, 4), types=("float32", "int8", "int16"))
+@register("SOFTMAX", versions=range(1, 4), types=("float32", "int8", "int16", "uint8"),
+          inputs=1, outputs=1)
 class Softmax(Kernel):
     constraints = (
         _types_supported,
+        common.tflm_refuses_uint8,
         _one_input,
+        tflm_allocates,
         common.quantized_tensors_have_parameters,
         _output_quantization,
         _int16_input_zero_point,
@@ -189,18 +201,20 @@ class Softmax(Kernel):
         rounding = DOUBLE  # both references, see the module docstring
         if x.type is TensorType.FLOAT32:
             return SoftmaxData("float32", beta, np.float32, 0, 0, 0, "", None, None)
-        if x.type is TensorType.INT8:
+        if x.type in EIGHT_BIT:
             multiplier, left_shift = quantize_multiplier(_int8_real_multiplier(node))
             radius = calculate_input_radius(SCALED_DIFF_INTEGER_BITS, left_shift)
-            out_dtype = np.int8 if y.type is TensorType.INT8 else np.int16
+            out_dtype = {TensorType.INT8: np.int8, TensorType.UINT8: np.uint8, TensorType.INT16: np.int16}[y.type]
             data = SoftmaxData("int8", beta, out_dtype, multiplier, left_shift, -radius, rounding, None, None)
-            return dataclasses.replace(data, exp_lut=_int8_exp_table(data))
+            return dataclasses.replace(data, exp_lut=int8_difference_exps(multiplier, left_shift))
         multiplier, shift = quantize_multiplier(_int16_real_multiplier(node))
         exp_lut, recip_lut = _int16_luts(node.reference)
         return SoftmaxData("int16", beta, np.int16, multiplier, shift, 0, rounding, exp_lut, recip_lut)
 
     def eval(self, data: SoftmaxData, inputs):
         x = inputs[0]
+        if x.size == 0:
+            return [np.zeros(x.shape, data.out_dtype)]
         if data.kind == "float32":
             return [_softmax_float(x, data.beta)]
         if data.kind == "int8":
@@ -215,19 +229,23 @@ def _softmax_float(x, beta: float):
     return (e / e.sum(axis=-1, keepdims=True, dtype=np.float32)).astype(np.float32)
 
 
-def _scale_diff(diff, data: SoftmaxData):
-    """MultiplyByQuantizedMultiplierGreaterThanOne (double rounding)."""
-    return saturating_rounding_doubling_high_mul(wrap_int32(diff << data.left_shift), data.multiplier)
+INT8_DIFFERENCES = np.arange(-255, 1, dtype=np.int64)  # x - max(row) of int8 values, at index d + 255
 
 
-def _int8_exp_table(data: SoftmaxData) -> np.ndarray:
-    """exp(diff) and its accumulation-format value for every int8 difference -255..0.
+def scaled_int8_differences(multiplier: int, left_shift: int) -> np.ndarray:
+    """MultiplyByQuantizedMultiplierGreaterThanOne (double rounding) of every int8 difference
+    -255..0: the differences scaled into Q5.26 (SOFTMAX and LOG_SOFTMAX)."""
+    return saturating_rounding_doubling_high_mul(wrap_int32(INT8_DIFFERENCES << left_shift), multiplier)
+
+
+def int8_difference_exps(multiplier: int, left_shift: int) -> np.ndarray:
+    """exp() of every scaled int8 difference -255..0 (Q0.31) and its value in the Q12.19
+    accumulator the row sums are kept in, stacked.
 
     A difference of int8 values takes only 256 values, so the fixed-point exp is computed once
-    here, with exactly the operations the reference applies per element.
+    (at prepare time), with exactly the operations the reference applies per element.
     """
-    diff = np.arange(-255, 1, dtype=np.int64)
-    exps = exp_on_negative_values(_scale_diff(diff, data), SCALED_DIFF_INTEGER_BITS)
+    exps = exp_on_negative_values(scaled_int8_differences(multiplier, left_shift), SCALED_DIFF_INTEGER_BITS)
     return np.stack([exps, rescale(exps, 0, ACCUMULATION_INTEGER_BITS)])
 
 
@@ -244,7 +262,7 @@ def _softmax_int8(x, data: SoftmaxData):
     out_bits = np.iinfo(data.out_dtype).bits
     exponent = bits_over_unit + 31 - out_bits
     if np.any((exponent < 0) | (exponent > 31)):
-        raise MicroinferError("SOFTMAX: the sum of exponentials is out of the range the reference kernel checks "
+        raise InvalidInputError("SOFTMAX: the sum of exponentials is out of the range the reference kernel checks "
                               "(it aborts on this input)")
     unsaturated = rounding_divide_by_pot(saturating_rounding_doubling_high_mul(shifted_scale, exps), exponent)
     info = np.iinfo(data.out_dtype)

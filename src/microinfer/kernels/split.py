@@ -27,10 +27,9 @@ def split_axis(node: Node) -> int | None:
     return _shapes.normalize_axis(int(axis[0]), len(node.input(1).shape))
 
 
-def _arity(node: Node) -> bool:
-    """Two inputs (axis, data) and num_splits outputs"""
-    return len(node.inputs) == 2 and None not in node.inputs and len(node.outputs) >= 1 \
-        and node.options.num_splits == len(node.outputs)
+def _num_splits(node: Node) -> bool:
+    """num_splits equals the number of outputs"""
+    return node.options.num_splits == len(node.outputs)
 
 
 def _axis(node: Node) -> bool:
@@ -51,9 +50,10 @@ def _output_shapes(node: Node) -> bool:
     return all(tuple(t.shape) == tuple(shape) for t in node.outputs)
 
 
-@register("SPLIT", versions=range(1, 5), types=_shapes.type_labels(LITERT_TYPES))
+@register("SPLIT", versions=range(1, 5), types=_shapes.type_labels(LITERT_TYPES), inputs=2,
+          outputs=(1, None))
 class Split(Kernel):
-    constraints = (_arity, *_shapes.types_by_reference(TYPES, LITERT_TYPES, inputs=(1,)), _axis, _output_shapes)
+    constraints = (_num_splits, *_shapes.types_by_reference(TYPES, LITERT_TYPES, inputs=(1,)), _axis, _output_shapes)
 
     def prepare(self, node: Node) -> SplitData:
         return SplitData(split_axis(node), len(node.outputs))

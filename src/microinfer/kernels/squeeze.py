@@ -35,11 +35,6 @@ def squeezed_shape(node: Node) -> tuple[int, ...] | None:
     return tuple(d for i, d in enumerate(shape) if i not in drop)
 
 
-def _one_input(node: Node) -> bool:
-    """The operator has one input and one output"""
-    return len(node.inputs) == 1 and node.inputs[0] is not None and len(node.outputs) == 1
-
-
 def _valid_dims(node: Node) -> bool:
     """Every squeeze_dims entry lies in [-rank, rank) and names a dimension of size 1 (at most 8 entries)"""
     dims = tuple(node.options.squeeze_dims or ()) if node.options is not None else ()
@@ -51,9 +46,9 @@ def _output_shape(node: Node) -> bool:
     return squeezed_shape(node) == tuple(node.outputs[0].shape)
 
 
-@register("SQUEEZE", versions=range(1, 2), types=tuple(t.name.lower() for t in TYPES))
+@register("SQUEEZE", versions=range(1, 2), types=tuple(t.name.lower() for t in TYPES), inputs=1, outputs=1)
 class Squeeze(Kernel):
-    constraints = (_one_input, _shapes.same_type_among(TYPES), _valid_dims, _output_shape)
+    constraints = (_shapes.same_type_among(TYPES), _valid_dims, _output_shape)
 
     def prepare(self, node: Node) -> SqueezeData:
         return SqueezeData(tuple(node.outputs[0].shape))

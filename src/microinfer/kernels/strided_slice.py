@@ -77,11 +77,6 @@ def _ranges(node: Node):
     return out
 
 
-def _arity(node: Node) -> bool:
-    """Four inputs (data, begin, end, strides) and one output"""
-    return len(node.inputs) == 4 and None not in node.inputs and len(node.outputs) == 1
-
-
 def _rank(node: Node) -> bool:
     """The input has 1 to 5 dimensions"""
     return 1 <= len(node.inputs[0].shape) <= MAX_RANK
@@ -114,10 +109,9 @@ def _output_shape(node: Node) -> bool:
     return expected == tuple(node.outputs[0].shape)
 
 
-@register("STRIDED_SLICE", versions=range(1, 9), types=_shapes.type_labels(LITERT_TYPES))
+@register("STRIDED_SLICE", versions=range(1, 9), types=_shapes.type_labels(LITERT_TYPES), inputs=4, outputs=1)
 class StridedSlice(Kernel):
     constraints = (
-        _arity,
         _shapes.litert_only(lambda node: node.op.version <= 4,
                             "With reference='tflite': the operator version is at most 4 (LiteRT's reference resolver)"),
         *_shapes.types_by_reference(TYPES, LITERT_TYPES, inputs=(0,)),

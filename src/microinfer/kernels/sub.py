@@ -1,4 +1,5 @@
-"""SUB: element-wise difference with broadcasting and a fused activation, int8 / int16 / float32.
+"""SUB: element-wise difference with broadcasting and a fused activation, int8 / int16 / float32
+/ int32, and (LiteRT) int64 and uint8.
 
 Same left-shift scheme as ADD, with the same real multipliers (in double). LiteRT negates the
 second input's multiplier and runs the ADD arithmetic.
@@ -10,7 +11,8 @@ from . import _elementwise as ew
 from .registry import Node, register
 
 
-@register("SUB", versions=range(1, 6), types=("int8", "int16", "float32", "int32", "int64"))
+@register("SUB", versions=range(1, 6), types=("int8", "int16", "uint8", "float32", "int32", "int64"),
+          inputs=2, outputs=1)
 class Sub(ew.AddSubKernel):
 
     def prepare(self, node: Node) -> ew.AddSubData:

@@ -18,7 +18,14 @@ requantize. Differences between the references, all measured against the live in
   Micro ignores it). TFLite Micro also accepts an int8 state with int8 time weights and honours
   the state zero point (clamp to the state type, add the zero point, narrow with a wrapping cast);
   LiteRT only takes an int16 state and ignores its zero point;
-* TFLite Micro requires the bias (it dereferences it), LiteRT does not.
+* TFLite Micro requires the bias (it dereferences it), LiteRT does not;
+* int8 input with int8 time weights and state: TFLite Micro runs it; LiteRT reads both as int16
+  (past their ends), so microinfer refuses it there.
+
+Hybrid (LiteRT only): float32 input, state and output with int8 feature and time weights. The
+feature projection quantizes each input row at run time (see :mod:`._hybrid`; LiteRT skips it for
+an all-zero input), the time weights are dequantized to float32 once, and the rest is the float32
+SVDF.
 """
 
 from __future__ import annotations
@@ -28,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..tflite.types import ActivationFunction, TensorType
-from . import common
+from . import _hybrid, common
 from .fixedpoint import DOUBLE, multiply_by_quantized_multiplier, quantize_multiplier, wrap_int32
 from .registry import TFLM, Kernel, Node, register
 
@@ -57,6 +64,10 @@ class SvdfData:
     shift_2: int
     rounding: str
     activation: ActivationFunction
+    # hybrid only
+    feature_product: _hybrid.SseMatrixProduct | None = None
+    feature_scale: np.float32 = np.float32(0)
+    asymmetric: bool = False
 
 
 _FLOAT_ACTIVATIONS = (
@@ -72,21 +83,20 @@ def _int8(node: Node) -> bool:
     return node.input(0) is not None and node.input(0).type is TensorType.INT8
 
 
-def _five_inputs(node: Node) -> bool:
-    """The operator has 5 inputs (input, feature weights, time weights, bias, state) and 1 output"""
-    return len(node.inputs) == 5 and len(node.outputs) == 1 and all(
-        node.inputs[i] is not None for i in (0, 1, 2, 4)
-    )
+def _is_hybrid(node: Node) -> bool:
+    return _hybrid.is_hybrid(node, types=(TensorType.INT8,))
 
 
 def _types_supported(node: Node) -> bool:
-    """Types are all float32, or int8 input/feature weights/output with int32 bias and int16 time weights and state (TFLite Micro also: int8 time weights and state)"""
+    """Types are all float32; float32 input, state, bias and output with int8 feature and time weights (hybrid); or int8 input/feature weights/output with int32 bias and int16 time weights and state (TFLite Micro also: int8 time weights and state, which LiteRT reads as int16 past their ends)"""
     x, wf, wt, b, s = (node.input(i) for i in range(5))
     y = node.outputs[0]
     if x is None or wf is None or wt is None or s is None:
         return False
     if x.type is TensorType.FLOAT32:
-        return all(t.type is TensorType.FLOAT32 for t in (wf, wt, s, y)) and (b is None or b.type is TensorType.FLOAT32)
+        weights = (TensorType.INT8,) * 2 if wf.type is TensorType.INT8 else (TensorType.FLOAT32,) * 2
+        return ((wf.type, wt.type) == weights and all(t.type is TensorType.FLOAT32 for t in (s, y))
+                and (b is None or b.type is TensorType.FLOAT32))
     if x.type is not TensorType.INT8 or wf.type is not TensorType.INT8 or y.type is not TensorType.INT8:
         return False
     if b is not None and b.type is not TensorType.INT32:
@@ -98,8 +108,6 @@ def _types_supported(node: Node) -> bool:
 
 def _shapes(node: Node) -> bool:
     """Input (batch, input_size), feature weights (filters, input_size), time weights (filters, memory), bias (units,), state (batch, memory*filters), output (batch, units) with filters = units*rank, rank >= 1"""
-    if not _five_inputs(node):
-        return False
     x, wf, wt, b, s = (node.input(i) for i in range(5))
     y = node.outputs[0]
     rank = node.options.rank
@@ -155,11 +163,14 @@ def _per_tensor(node: Node) -> bool:
     )
 
 
-@register("SVDF", versions=range(1, 5), types=("int8", "float32"))
+@register("SVDF", versions=range(1, 5), types=("int8", "float32", "hybrid"), inputs=5, outputs=1,
+          optional_inputs=(3,))
 class Svdf(Kernel):
+    """Inputs: input, feature weights, time weights, bias, activation state."""
+
     constraints = (
-        _five_inputs,
         _types_supported,
+        _hybrid.needs_litert(types=(TensorType.INT8,)),
         _shapes,
         _state_is_variable,
         _constant_weights,
@@ -178,11 +189,18 @@ class Svdf(Kernel):
         filters, memory = wt.shape
         act = node.options.fused_activation_function
         if x.type is TensorType.FLOAT32:
+            hybrid = _is_hybrid(node)
+            # Hybrid: the time weights dequantized once, int8 x float32 scale in float32.
+            weights_time = (np.asarray(wt.data, np.float32) * common.scale_of(wt)).astype(np.float32) if hybrid \
+                else np.asarray(wt.data, np.float32)
             return SvdfData(
-                "float32", node.reference, batch, filters, filters // rank, rank, memory,
-                np.asarray(wf.data, np.float32), np.asarray(wt.data, np.float32),
+                "hybrid" if hybrid else "float32", node.reference, batch, filters, filters // rank, rank, memory,
+                None if hybrid else np.asarray(wf.data, np.float32), weights_time,
                 None if b is None else np.asarray(b.data, np.float32),
                 0, 0, 0, 0, 0, np.float32, 0, 0, 0, 0, "", act,
+                feature_product=_hybrid.SseMatrixProduct.of(wf.data) if hybrid else None,
+                feature_scale=common.scale_of(wf),
+                asymmetric=bool(node.options.asymmetric_quantize_inputs),
             )
         # Measured: both references requantize SVDF with double rounding (LiteRT included); TFLite
         # Micro computes the effective scales in double, LiteRT in float32.
@@ -229,6 +247,9 @@ class Svdf(Kernel):
             feature = x.astype(np.float32) @ data.weights_feature.T  # (batch, filters)
             window[:, :, -1] = feature
             out = _time_and_reduce_float(data, window)
+        elif data.kind == "hybrid":
+            window[:, :, -1] = _hybrid_feature(data, x)
+            out = _time_and_reduce_float(data, window)
         else:
             acc = ((x.astype(np.float64) - data.input_zero_point) @ data.weights_feature.T).astype(np.int64)
             feature = multiply_by_quantized_multiplier(acc, data.multiplier_1, data.shift_1, data.rounding)
@@ -246,6 +267,15 @@ class Svdf(Kernel):
             scaled = multiply_by_quantized_multiplier(sums, data.multiplier_2, data.shift_2, data.rounding)
             out = np.clip(scaled + data.output_zero_point, -128, 127).astype(np.int8)
         return [out]
+
+
+def _hybrid_feature(data: SvdfData, x: np.ndarray) -> np.ndarray:
+    """LiteRT's EvalHybridSVDF projection: 0 + sum * (input scale * feature scale), per row."""
+    if not x.any():
+        return np.zeros((data.batch, data.filters), np.float32)
+    rows = _hybrid.quantize_rows(x, data.asymmetric)
+    scale = (rows.scale * data.feature_scale).astype(np.float32)[:, None]
+    return (np.float32(0) + (data.feature_product(rows).astype(np.float32) * scale).astype(np.float32)).astype(np.float32)
 
 
 def _effective_scale(a: np.float32, b: np.float32, c: np.float32, reference: str) -> float:

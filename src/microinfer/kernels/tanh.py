@@ -1,4 +1,4 @@
-"""TANH: float32, int8 and int16; see :mod:`._sigmoid_common` for the arithmetic."""
+"""TANH: float32, int8 and int16; uint8 with LiteRT. See :mod:`._sigmoid_common` for the arithmetic."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ from .registry import Kernel, Node, register
 
 SPEC = sc.SigmoidSpec(
     name="TANH",
-    output_scale=1.0 / 128,
     output_zero_point=0,
+    tflm_output_zero_point=None,
+    litert_output_scale=None,
+    int8_output_rule="",  # neither checks it: TFLite Micro writes 1/128 and 0, LiteRT's table uses it
     pot_shifts=(0, 1),
     fixed_point=tanh_fixed,
     output_shift=31 - 7,
@@ -23,7 +25,8 @@ SPEC = sc.SigmoidSpec(
 )
 
 
-@register("TANH", versions=range(1, 4), types=("float32", "int8", "int16"))
+@register("TANH", versions=range(1, 4), types=("float32", "int8", "int16", "uint8"),
+          inputs=1, outputs=1)
 class Tanh(Kernel):
     constraints = sc.make_constraints(SPEC)
 

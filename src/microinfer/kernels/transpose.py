@@ -30,11 +30,6 @@ def permutation(node: Node) -> tuple[int, ...] | None:
     return perm if sorted(perm) == list(range(rank)) else None
 
 
-def _arity(node: Node) -> bool:
-    """Two inputs (data, permutation) and one output"""
-    return len(node.inputs) == 2 and None not in node.inputs and len(node.outputs) == 1
-
-
 def _rank(node: Node) -> bool:
     """The input has 1 to 6 dimensions"""
     return 1 <= len(node.inputs[0].shape) <= MAX_RANK
@@ -52,10 +47,9 @@ def _output_shape(node: Node) -> bool:
     return perm is not None and tuple(shape[i] for i in perm) == tuple(node.outputs[0].shape)
 
 
-@register("TRANSPOSE", versions=range(1, 7), types=_shapes.type_labels(LITERT_TYPES))
+@register("TRANSPOSE", versions=range(1, 7), types=_shapes.type_labels(LITERT_TYPES), inputs=2, outputs=1)
 class Transpose(Kernel):
     constraints = (
-        _arity,
         *_shapes.types_by_reference(TYPES, LITERT_TYPES, inputs=(0,)),
         _rank,
         _shapes.tflm_only(lambda node: len(node.inputs[0].shape) <= 5,

@@ -5,6 +5,12 @@ input pixel scatters ``input[b, y, x, :] @ weights[:, i, j, :].T`` to output pix
 ``(y * stride_h - pad_h + i, x * stride_w - pad_w + j)``. One float64 BLAS matmul computes every
 (pixel, tap) product, then one strided add per tap scatters them (exact integers in float64).
 The padding comes from the output size, as TFLite computes it.
+
+The output_shape input: TFLite Micro ignores it (constant or fed at run time, whatever its type or
+values) and computes the output tensor's declared shape. LiteRT sizes the output from it: a
+constant must equal the declared shape, and one fed at run time must hold the declared shape when
+the model runs (microinfer's shapes are static), else ``eval`` raises (LiteRT would resize the
+output to the fed shape, or fail when it does not fit the input).
 """
 
 from __future__ import annotations
@@ -13,9 +19,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import InvalidInputError
 from ..tflite.types import TensorType
 from . import _conv_util as cu
-from . import common
+from . import _shapes, common
 from .registry import TFLM, Kernel, Node, register
 
 _OUTPUT_SHAPE, _WEIGHTS, _INPUT, _BIAS = 0, 1, 2, 3
@@ -24,6 +31,7 @@ _OUTPUT_SHAPE, _WEIGHTS, _INPUT, _BIAS = 0, 1, 2, 3
 @dataclass(frozen=True)
 class TransposeConvData:
     output_shape: tuple[int, ...]
+    check_fed_shape: bool  # LiteRT with an output_shape fed at run time: it must be output_shape
     weights: np.ndarray  # (in_channels, kh * kw * out_channels), float64
     kernel: tuple[int, int]
     stride: tuple[int, int]
@@ -37,16 +45,24 @@ def _types_supported(node: Node) -> bool:
 
 
 def _constant_tensors(node: Node) -> bool:
-    """output_shape, weights (and bias, when given) are constant tensors"""
-    return all(t is None or t.is_constant for i, t in enumerate(node.inputs) if i != _INPUT)
+    """Weights (and bias, when given) are constant tensors"""
+    return all(t is None or t.is_constant for t in (node.input(_WEIGHTS), node.input(_BIAS)))
 
 
-def _output_shape_tensor(node: Node) -> bool:
-    """output_shape is a 1-D int32 tensor of 4 values equal to the output tensor's shape"""
+def _litert_output_shape(node: Node) -> bool:
     s, y = node.input(_OUTPUT_SHAPE), node.outputs[0]
-    if s is None or s.type is not TensorType.INT32 or len(s.shape) != 1 or s.data is None:
+    if s is None or s.type is not TensorType.INT32 or tuple(s.shape) != (4,):
         return False
-    return tuple(int(v) for v in np.asarray(s.data).reshape(-1)) == tuple(y.shape) and len(y.shape) == 4
+    if not s.is_constant:
+        return True
+    return tuple(int(v) for v in np.asarray(s.data).reshape(-1)) == tuple(y.shape)
+
+
+_output_shape_tensor = _shapes.litert_only(
+    _litert_output_shape,
+    "With reference='tflite': output_shape is a 1-D int32 tensor of 4 values, fed at run time or "
+    "constant and equal to the output tensor's shape (TFLite Micro ignores it)",
+)
 
 
 def _shapes_consistent(node: Node) -> bool:
@@ -102,7 +118,8 @@ def _weights_zero_points(node: Node) -> bool:
     return cu.zero_filter_zero_points(node)
 
 
-@register("TRANSPOSE_CONV", versions=range(1, 6), types=("int8", "int16x8", "float32"))
+@register("TRANSPOSE_CONV", versions=range(1, 6), types=("int8", "int16x8", "float32"), inputs=(3, 4), outputs=1,
+          optional_inputs=(3,))
 class TransposeConv(Kernel):
     constraints = (
         _types_supported,
@@ -134,13 +151,18 @@ class TransposeConv(Kernel):
         )
         if x.type is not TensorType.FLOAT32:
             cu.assert_exact_in_float64(kh * kw * cin, cu.max_input_magnitude(x))
+        fed = node.input(_OUTPUT_SHAPE)
         return TransposeConvData(
-            output_shape=tuple(y.shape), weights=weights, kernel=(kh, kw),
+            output_shape=tuple(y.shape),
+            check_fed_shape=node.reference != TFLM and fed is not None and not fed.is_constant,
+            weights=weights, kernel=(kh, kw),
             stride=(o.stride_h, o.stride_w), pad=(pad_h, pad_w),
             output=cu.make_output_stage(node, x, w, b, y, cout, wide=x.type is TensorType.INT16),
         )
 
     def eval(self, data: TransposeConvData, inputs):
+        if data.check_fed_shape:
+            _check_fed_output_shape(inputs[_OUTPUT_SHAPE], data.output_shape)
         x = inputs[_INPUT]
         n, oh, ow, cout = data.output_shape
         _, ih, iw, cin = x.shape
@@ -159,3 +181,16 @@ class TransposeConv(Kernel):
                 acc[:, i : i + (ih - 1) * sh + 1 : sh, j : j + (iw - 1) * sw + 1 : sw, :] += products[:, :, :, i, j, :]
         acc = acc[:, pad_h : pad_h + oh, pad_w : pad_w + ow, :]
         return [data.output(acc)]
+
+
+def _check_fed_output_shape(fed: np.ndarray, declared: tuple[int, ...]) -> None:
+    """LiteRT: an output_shape fed at run time decides the output's shape; it must be the
+    declared one, which is all a static shape can hold."""
+    values = [int(v) for v in np.asarray(fed).reshape(-1)]
+    if tuple(values) != tuple(declared):
+        raise InvalidInputError(
+            f"TRANSPOSE_CONV: the output_shape input is {values} but the output tensor is declared "
+            f"{list(declared)}; LiteRT would resize the output to the fed shape (or fail when it does "
+            f"not fit the input), which a static shape cannot follow. TFLite Micro ignores the fed "
+            f"value (reference='tflm')"
+        )

@@ -1,4 +1,8 @@
-"""UNIDIRECTIONAL_SEQUENCE_LSTM: the standard LSTM (no CIFG, peephole, projection or layer norm).
+"""UNIDIRECTIONAL_SEQUENCE_LSTM: the standard LSTM; float32 and hybrid also with LiteRT's variants.
+
+float32 (both references; LiteRT also with CIFG, peephole, projection, layer norm and other cell
+activations) and hybrid (LiteRT only) run in :mod:`._float_lstm`. The quantized LSTMs below are
+the standard one (no CIFG, peephole, projection or layer norm).
 
 Per time step, for the input (i), forget (f), cell (g) and output (o) gates::
 
@@ -45,7 +49,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..tflite.types import ActivationFunction, TensorType
-from . import common
+from . import _float_lstm, _hybrid, common
 from ._lookup_tables import logistic_int16, tanh_int16
 from .fixedpoint import (
     DOUBLE,
@@ -56,6 +60,7 @@ from .fixedpoint import (
     rounding_divide_by_pot,
     saturate_raw,
     tanh_fixed,
+    wrap_int32,
 )
 from .registry import TFLM, Kernel, Node, register
 
@@ -102,12 +107,44 @@ def _all_inputs(node: Node) -> bool:
 
 
 def _standard_lstm(node: Node) -> bool:
-    """A standard LSTM: all eight gate weight matrices and four biases given; no CIFG, peephole, projection or layer norm"""
+    """A standard LSTM: every gate weight matrix and bias given, no CIFG, peephole, projection or layer norm."""
     if not _all_inputs(node):
         return False
     required = (INPUT, *INPUT_WEIGHTS, *RECURRENT_WEIGHTS, *BIASES, HIDDEN_STATE, CELL_STATE)
     absent = (*PEEPHOLE, *PROJECTION, *LAYER_NORM)
     return all(node.inputs[i] is not None for i in required) and all(node.inputs[i] is None for i in absent)
+
+
+def _lstm_wiring(node: Node) -> bool:
+    """The forget, cell and output gates have both weight matrices and a bias, and the input gate all three or none (CIFG); peephole weights, layer norm coefficients (one per gate present) and the projection weights are each all given or all omitted; a projection bias needs projection weights"""
+    if not _all_inputs(node):
+        return False
+    given = [t is not None for t in node.inputs]
+    if not all(given[i] for i in (INPUT, HIDDEN_STATE, CELL_STATE, *INPUT_WEIGHTS[1:], *RECURRENT_WEIGHTS[1:], *BIASES[1:])):
+        return False
+    cifg = not given[INPUT_WEIGHTS[0]]
+    if any(given[i] != (not cifg) for i in (RECURRENT_WEIGHTS[0], BIASES[0])):
+        return False
+    gated = lambda group: [given[i] for j, i in enumerate(group) if not (cifg and j == 0)]  # noqa: E731
+    for group in (PEEPHOLE, LAYER_NORM):
+        present = gated(group)
+        if any(present) and not all(present):
+            return False
+        if cifg and given[group[0]]:
+            return False
+    return given[PROJECTION[0]] or not given[PROJECTION[1]]
+
+
+def _standard_unless_litert_float(node: Node) -> bool:
+    """A standard LSTM (no CIFG, peephole, projection or layer norm), except float32 and hybrid ones under reference='tflite' (TFLite Micro fails to allocate the others; microinfer's quantized LSTMs are standard)"""
+    if node.reference != TFLM and _is_float(node):
+        return True
+    return _standard_lstm(node)
+
+
+def _is_float(node: Node) -> bool:
+    x = node.input(INPUT)
+    return x is not None and x.type is TensorType.FLOAT32
 
 
 def _is_int8(node: Node) -> bool:
@@ -125,15 +162,23 @@ def _is_quantized(node: Node) -> bool:
 
 
 def _types_supported(node: Node) -> bool:
-    """All float32; int8 input/weights/hidden state/output with int32 biases and an int16 cell state; or int16 input/hidden state/output/cell state with int8 weights and int64 biases"""
-    if not _standard_lstm(node):
+    """All float32; float32 with int8 weights (gate, peephole and projection weights; hybrid); int8 input/weights/hidden state/output with int32 biases and an int16 cell state; or int16 input/hidden state/output/cell state with int8 weights and int64 biases"""
+    if not _lstm_wiring(node):
         return False
     x, y = node.inputs[INPUT], node.outputs[0]
+    present = [node.inputs[i] for i in range(24) if node.inputs[i] is not None]
+    weights = [node.inputs[i] for i in (*INPUT_WEIGHTS, *RECURRENT_WEIGHTS, *PEEPHOLE, PROJECTION[0])
+               if node.inputs[i] is not None]
+    if x.type is TensorType.FLOAT32:
+        weight_type = weights[0].type
+        floats = [t for t in (*present, y) if not any(t is w for w in weights)]
+        return (weight_type in (TensorType.FLOAT32, TensorType.INT8) and all(t.type is weight_type for t in weights)
+                and all(t.type is TensorType.FLOAT32 for t in floats))
+    if not _standard_lstm(node):
+        return True  # left to _standard_unless_litert_float
     weights = [node.inputs[i] for i in (*INPUT_WEIGHTS, *RECURRENT_WEIGHTS)]
     biases = [node.inputs[i] for i in BIASES]
     h, c = node.inputs[HIDDEN_STATE], node.inputs[CELL_STATE]
-    if x.type is TensorType.FLOAT32:
-        return all(t.type is TensorType.FLOAT32 for t in (*weights, *biases, h, c, y))
     if x.type is TensorType.INT16:
         activation, bias_type = TensorType.INT16, TensorType.INT64
     else:
@@ -149,45 +194,67 @@ def _types_supported(node: Node) -> bool:
 
 
 def _shapes(node: Node) -> bool:
-    """Input and output are 3-D (batch/time by features), weights (cells, inputs) and (cells, cells), biases (cells,), states hold batch*cells values"""
-    if not _standard_lstm(node):
+    """Input and output are 3-D (batch/time by features); gate weights (cells, inputs) and recurrent weights (cells, outputs); biases, peephole weights and layer norm coefficients (cells,); projection weights (outputs, cells) and bias (outputs,); the hidden state holds batch*outputs values, the cell state batch*cells; outputs = cells without projection"""
+    if not _lstm_wiring(node):
         return False
     x, y = node.inputs[INPUT], node.outputs[0]
-    if len(x.shape) != 3 or len(y.shape) != 3:
+    if len(x.shape) != 3 or len(y.shape) != 3 or len(node.inputs[RECURRENT_WEIGHTS[1]].shape) != 2:
         return False
     time_major = node.options.time_major
     batch = x.shape[1] if time_major else x.shape[0]
     n_input = x.shape[2]
-    n_cell = node.inputs[INPUT_WEIGHTS[1]].shape[0] if len(node.inputs[INPUT_WEIGHTS[1]].shape) == 2 else -1
-    if n_cell < 1:
+    n_cell, n_output = node.inputs[RECURRENT_WEIGHTS[1]].shape
+    if n_cell < 1 or n_output < 1:
         return False
-    ok = all(node.inputs[i].shape == (n_cell, n_input) for i in INPUT_WEIGHTS)
-    ok = ok and all(node.inputs[i].shape == (n_cell, n_cell) for i in RECURRENT_WEIGHTS)
-    ok = ok and all(node.inputs[i].shape == (n_cell,) for i in BIASES)
-    ok = ok and all(node.inputs[i].num_elements == batch * n_cell for i in (HIDDEN_STATE, CELL_STATE))
-    return ok and y.shape == (*x.shape[:2], n_cell)
+    expected = {i: (n_cell, n_input) for i in INPUT_WEIGHTS}
+    expected.update({i: (n_cell, n_output) for i in RECURRENT_WEIGHTS})
+    expected.update({i: (n_cell,) for i in (*BIASES, *PEEPHOLE, *LAYER_NORM)})
+    expected.update({PROJECTION[0]: (n_output, n_cell), PROJECTION[1]: (n_output,)})
+    ok = all(node.inputs[i] is None or node.inputs[i].shape == shape for i, shape in expected.items())
+    ok = ok and (node.inputs[PROJECTION[0]] is not None or n_output == n_cell)
+    ok = ok and node.inputs[HIDDEN_STATE].num_elements == batch * n_output
+    ok = ok and node.inputs[CELL_STATE].num_elements == batch * n_cell
+    return ok and y.shape == (*x.shape[:2], n_output)
 
 
 def _constant_parameters(node: Node) -> bool:
-    """Weights and biases are constant tensors"""
-    return _standard_lstm(node) and all(node.inputs[i].is_constant for i in (*INPUT_WEIGHTS, *RECURRENT_WEIGHTS, *BIASES))
+    """Weights, biases, peephole weights, projection and layer norm coefficients are constant tensors"""
+    return _lstm_wiring(node) and all(
+        node.inputs[i] is None or node.inputs[i].is_constant for i in range(24) if i not in (INPUT, HIDDEN_STATE, CELL_STATE)
+    )
 
 
 def _variable_states(node: Node) -> bool:
     """The hidden state (input 18) and the cell state (input 19) are variable tensors"""
-    return _standard_lstm(node) and all(
+    return _lstm_wiring(node) and all(
         node.inputs[i].is_variable and not node.inputs[i].is_constant for i in (HIDDEN_STATE, CELL_STATE)
     )
 
 
-def _tanh_activation(node: Node) -> bool:
-    """The cell gate's activation is TANH"""
-    return node.options.fused_activation_function == ActivationFunction.TANH
+# NONE is not among them: LiteRT's LSTM then leaves the activation's output buffer unwritten.
+LITERT_FLOAT_ACTIVATIONS = tuple(a for a in _hybrid.HYBRID_ACTIVATIONS if a != ActivationFunction.NONE)
+
+
+def _cell_activation(node: Node) -> bool:
+    """The cell activation is TANH (float32 and hybrid under reference='tflite': also RELU, RELU_N1_TO_1, RELU6 or SIGN_BIT; LiteRT leaves NONE's output unwritten)"""
+    activation = node.options.fused_activation_function
+    if node.reference != TFLM and _is_float(node):
+        return activation in LITERT_FLOAT_ACTIVATIONS
+    return activation == ActivationFunction.TANH
 
 
 def _plain_options(node: Node) -> bool:
-    """cell_clip >= 0 and diagonal_recurrent_tensors is false"""
-    return node.options.cell_clip >= 0 and not node.options.diagonal_recurrent_tensors
+    """cell_clip >= 0, proj_clip >= 0 and diagonal_recurrent_tensors is false"""
+    o = node.options
+    return o.cell_clip >= 0 and o.proj_clip >= 0 and not o.diagonal_recurrent_tensors
+
+
+def _hybrid_per_tensor(node: Node) -> bool:
+    """Hybrid: the int8 weights are quantized per tensor (LiteRT reads one scale)"""
+    if not _float_lstm.is_hybrid(node) or not _lstm_wiring(node):
+        return True
+    return all(t.quantization is not None and len(t.quantization.scale) == 1
+               for t in node.inputs if t is not None and t.type is TensorType.INT8)
 
 
 def _symmetric_per_tensor_weights(node: Node) -> bool:
@@ -248,17 +315,26 @@ def _int16_gate_scales(node: Node) -> bool:
     return all(int(np.abs(np.asarray(node.inputs[i].data, np.int64)).max(initial=0)) < 1 << 40 for i in BIASES)
 
 
-@register("UNIDIRECTIONAL_SEQUENCE_LSTM", versions=range(1, 5), types=("int8", "int16x8", "float32"))
+# The schema's 24 inputs; CIFG drops the input gate's tensors, and peepholes, projection and
+# layer norm are optional.
+OPTIONAL_INPUTS = (1, 5, 9, 10, 11, 12, 16, 17, 20, 21, 22, 23)
+
+
+@register("UNIDIRECTIONAL_SEQUENCE_LSTM", versions=range(1, 5), types=("int8", "int16x8", "float32", "hybrid"),
+          inputs=24, outputs=1, optional_inputs=OPTIONAL_INPUTS)
 class UnidirectionalSequenceLstm(Kernel):
     constraints = (
-        _all_inputs,
-        _standard_lstm,
+        _lstm_wiring,
+        _standard_unless_litert_float,
         _types_supported,
+        _hybrid.needs_litert("it runs this LSTM, but its outputs come out NaN", weights=INPUT_WEIGHTS[1],
+                             types=(TensorType.INT8,)),
         _shapes,
         _constant_parameters,
         _variable_states,
-        _tanh_activation,
+        _cell_activation,
         _plain_options,
+        _hybrid_per_tensor,
         _symmetric_per_tensor_weights,
         _cell_scale_power_of_two,
         _litert_hidden_intermediate,
@@ -279,14 +355,7 @@ class UnidirectionalSequenceLstm(Kernel):
         )
         cell_clip = float(np.float32(node.options.cell_clip))
         if x.type is TensorType.FLOAT32:
-            return LstmData(
-                kind="float32",
-                input_weights=tuple(np.asarray(node.inputs[i].data, np.float32) for i in INPUT_WEIGHTS),
-                recurrent_weights=tuple(np.asarray(node.inputs[i].data, np.float32) for i in RECURRENT_WEIGHTS),
-                biases=tuple(np.asarray(node.inputs[i].data, np.float32) for i in BIASES),
-                cell_clip=cell_clip,
-                **common_args,
-            )
+            return _float_lstm.prepare(node)
         h, c = node.inputs[HIDDEN_STATE], node.inputs[CELL_STATE]
         input_scale, hidden_scale, cell_scale = (common.scale_of(t) for t in (x, h, c))
         cell_power = int(round(np.log2(float(cell_scale))))
@@ -341,10 +410,11 @@ class UnidirectionalSequenceLstm(Kernel):
         hidden_state, cell_state = inputs[HIDDEN_STATE], inputs[CELL_STATE]
         sequence = x if data.time_major else np.swapaxes(x, 0, 1)  # (time, batch, features)
         batch = sequence.shape[1]
-        h = hidden_state.reshape(batch, data.n_cell)  # views: updated in place
-        c = cell_state.reshape(batch, data.n_cell)
-        step = {"float32": _step_float, "int8": _step_int8, "int16x8": _step_int16x8}[data.kind]
-        outputs = np.empty((sequence.shape[0], batch, data.n_cell), hidden_state.dtype)
+        c = cell_state.reshape(batch, data.n_cell)  # views of the states: updated in place
+        step = {"float32": _float_lstm.step, "hybrid": _float_lstm.step, "int8": _step_int8,
+                "int16x8": _step_int16x8}[data.kind]
+        h = hidden_state.reshape(batch, -1)
+        outputs = np.empty((sequence.shape[0], batch, h.shape[1]), hidden_state.dtype)
         for t in range(sequence.shape[0]):
             new_h, new_c = step(data, sequence[t], h, c)
             h[...] = new_h
@@ -378,8 +448,9 @@ def _step_int8(data: LstmData, x, h, c):
     tflm = data.reference == TFLM
     gates = []
     for g in range(4):
-        acc_x = (xs @ data.input_weights[g].T).astype(np.int64) + data.biases[g]
-        acc_h = (hs @ data.recurrent_weights[g].T).astype(np.int64)
+        # The references sum in int32, wrapping when a huge bias overflows it.
+        acc_x = wrap_int32((xs @ data.input_weights[g].T).astype(np.int64) + data.biases[g])
+        acc_h = wrap_int32((hs @ data.recurrent_weights[g].T).astype(np.int64))
         part_x = _sat16(multiply_by_quantized_multiplier(acc_x, *data.input_multipliers[g], data.rounding))
         part_h = multiply_by_quantized_multiplier(acc_h, *data.recurrent_multipliers[g], data.rounding)
         if tflm:
@@ -430,19 +501,3 @@ def _step_int16x8(data: LstmData, x, h, c):
     t = _tflm_tanh(new_c, data.cell_scale_power)
     hidden = multiply_by_quantized_multiplier(t * o, *data.hidden_mul, data.rounding) + data.output_zero_point
     return np.clip(hidden, -32768, 32767).astype(np.int16), new_c.astype(np.int16)
-
-
-def _sigmoid(v):
-    return (1.0 / (1.0 + np.exp(-v.astype(np.float64)))).astype(np.float32)
-
-
-def _step_float(data: LstmData, x, h, c):
-    x = x.astype(np.float32)
-    h = h.astype(np.float32)
-    pre = [x @ data.input_weights[g].T + data.biases[g] + h @ data.recurrent_weights[g].T for g in range(4)]
-    i, f, o = _sigmoid(pre[GATE_INPUT]), _sigmoid(pre[GATE_FORGET]), _sigmoid(pre[GATE_OUTPUT])
-    g = np.tanh(pre[GATE_CELL]).astype(np.float32)
-    new_c = (f * c + i * g).astype(np.float32)
-    if data.cell_clip > 0:
-        new_c = np.clip(new_c, -data.cell_clip, data.cell_clip).astype(np.float32)
-    return (o * np.tanh(new_c)).astype(np.float32), new_c

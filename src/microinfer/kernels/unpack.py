@@ -23,10 +23,9 @@ def unpack_axis(node: Node) -> int | None:
     return _shapes.normalize_axis(node.options.axis, len(node.inputs[0].shape))
 
 
-def _arity(node: Node) -> bool:
-    """One input and num outputs"""
-    return len(node.inputs) == 1 and node.inputs[0] is not None and len(node.outputs) >= 1 \
-        and node.options.num == len(node.outputs)
+def _num(node: Node) -> bool:
+    """num equals the number of outputs"""
+    return node.options.num == len(node.outputs)
 
 
 def _output_shapes(node: Node) -> bool:
@@ -38,10 +37,11 @@ def _output_shapes(node: Node) -> bool:
     return all(tuple(t.shape) == shape[:axis] + shape[axis + 1:] for t in node.outputs)
 
 
-@register("UNPACK", versions=range(1, 5), types=_shapes.type_labels(LITERT_TYPES))
+@register("UNPACK", versions=range(1, 5), types=_shapes.type_labels(LITERT_TYPES), inputs=1,
+          outputs=(1, None))
 class Unpack(Kernel):
     constraints = (
-        _arity,
+        _num,
         *_shapes.types_by_reference(TYPES, LITERT_TYPES),
         _output_shapes,
         _shapes.litert_only(

@@ -11,9 +11,11 @@ kernel data, variable tensors).
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from ..errors import UnsupportedTargetError
+from ..validation import check_structure
 from ..tflite import load
 from ..tflite.model import Model
 from . import tail
@@ -76,6 +78,12 @@ class ArenaPlan:
     def total_bytes(self) -> int | None:
         return None if self.tail_bytes is None else self.head_bytes + self.tail_bytes
 
+    def _repr_html_(self) -> str:
+        """The arena layout as an SVG chart and the figures, for notebooks."""
+        from ..report import plan_html
+
+        return plan_html(self)
+
 
 ABIS = ("x86_64", "arm32")
 KERNEL_LIBRARIES = ("tflm-reference", "cmsis-nn")
@@ -91,7 +99,8 @@ def plan(
     core: str | None = None,
     in_place_depthwise: bool = True,
     reorder: bool = True,
-    resource_variables: int = 0,
+    resource_variables: int | None = None,
+    progress: Callable[[int, int | None], None] | None = None,
 ) -> ArenaPlan:
     """The whole TFLite Micro arena for ``model``: head planned by ``planner``, persistent tail
     and the smallest working arena, for an ABI (``x86_64`` host, ``arm32`` targets).
@@ -116,7 +125,10 @@ def plan(
 
     ``resource_variables``: the slots of the ``MicroResourceVariables`` the application creates
     and hands the interpreter (two tail allocations; TFLM's generic benchmark tool creates 100,
-    its examples none). 0 by default.
+    its examples none). By default (None) as TFLite Micro's Python interpreter does: one slot
+    per distinct shared_name of the model's VAR_HANDLEs, none for a model without them.
+
+    ``progress(done, None)`` is called after each placement the ``best`` planner tries.
     """
     if abi not in ABIS:
         raise UnsupportedTargetError(f"ABI {abi!r} is not supported; choose one of {', '.join(ABIS)}")
@@ -139,11 +151,11 @@ def plan(
             f"core {core!r}: a core only selects CMSIS-NN scratch sizes; use kernels='cmsis-nn' "
             f"(kernel libraries: {', '.join(KERNEL_LIBRARIES)})")
     model = model if isinstance(model, Model) else load(model)
-    scratch = [(model.main.index, op, size)
-               for op, size in tail.scratch_requests(model, abi=abi, **target)]
+    check_structure(model)
+    scratch = tail.subgraph_scratch_requests(model, abi=abi, **target)
     head = plan_head(model, planner, scratch, alias=alias, in_place=in_place,
-                     in_place_depthwise=in_place_depthwise, reorder=reorder)
-    if not isinstance(resource_variables, int) or resource_variables < 0:
+                     in_place_depthwise=in_place_depthwise, reorder=reorder, progress=progress)
+    if resource_variables is not None and (not isinstance(resource_variables, int) or resource_variables < 0):
         raise UnsupportedTargetError(
             f"resource_variables (MicroResourceVariables slots) must be a count >= 0, "
             f"not {resource_variables!r}")
@@ -159,8 +171,21 @@ def plan(
             model, head.head_bytes, abi, resource_variables=resource_variables, **target),
         # CMSIS-NN figures are never exact: rules read from source, not measured
         exact=all(a.exact for a in allocations) and not target and not unknown and not from_source,
-        notes=head.notes + _operator_notes(unknown, from_source),
+        notes=head.notes + _operator_notes(unknown, from_source) + _refusal_notes(model),
     )
+
+
+def _refusal_notes(model: Model) -> tuple[str, ...]:
+    """What keeps microinfer (with TFLite Micro's rules) from running the model, when anything
+    does: the plan is then what TFLite Micro would lay out if it prepared the model."""
+    from ..validation import refusals
+
+    problems = refusals(model)
+    if not problems:
+        return ()
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    return (f"microinfer refuses to run this model with reference='tflm': {problems[0]}{more}; "
+            f"TFLite Micro may refuse it too",)
 
 
 def _operator_notes(unknown: list[str], from_source: list[str]) -> tuple[str, ...]:
@@ -185,6 +210,7 @@ def plan_head(
     in_place: bool = True,
     in_place_depthwise: bool = True,
     reorder: bool = True,
+    progress: Callable[[int, int | None], None] | None = None,
 ) -> ArenaPlan:
     """Plan the activation buffers of ``model`` with TFLite Micro's planner or a better one.
 
@@ -201,7 +227,8 @@ def plan_head(
     allowed = (("alias", alias), ("in-place", in_place), ("in-place-depthwise", in_place_depthwise),
                ("reorder", reorder))
     transforms = tuple(name for name, on in allowed if on)
-    options = dict(alias=alias, in_place=in_place, in_place_depthwise=in_place_depthwise)
+    options = dict(alias=alias, in_place=in_place, in_place_depthwise=in_place_depthwise,
+                   tick=_ticker(progress))
     buffers, offsets, optimal = _best_of_order(model, buffers, offsets, **options)
     order = None
     if reorder and can_reorder(model):
@@ -250,11 +277,23 @@ def _original_operator(b: BufferLifetime, order: tuple[int, ...]) -> BufferLifet
     return replace(b, operator=old, name=b.name.replace(f"op {b.operator}", f"op {old}", 1))
 
 
-def _best_of_order(model: Model, buffers: list[BufferLifetime], baseline: list[int], **options):
+def _ticker(progress) -> Callable[[], None]:
+    count = [0]
+
+    def tick() -> None:
+        count[0] += 1
+        if progress:
+            progress(count[0], None)
+
+    return tick
+
+
+def _best_of_order(model: Model, buffers: list[BufferLifetime], baseline: list[int],
+                   tick: Callable[[], None] = lambda: None, **options):
     """The best plan of the buffers of ``model``'s operator order: unmerged, or with the merges
     ``options`` allow (with and without in-place depthwise convolutions, whose temporaries cost
     scratch). Ties go to in-place depthwise last and other merges first."""
-    offsets, optimal = _best_offsets(buffers, baseline)
+    offsets, optimal = _best_offsets(buffers, baseline, tick)
     candidates = [(arena_size(buffers, offsets), 1, buffers, offsets, optimal)]
     pairs = merges(model, buffers, **options)
     subsets = [(0, pairs)]
@@ -264,7 +303,7 @@ def _best_of_order(model: Model, buffers: list[BufferLifetime], baseline: list[i
         if not subset:
             continue
         merged = merged_buffers(buffers, subset, model.main.index) + _depthwise_scratch(model, buffers, subset)
-        merged_offsets, merged_optimal = _best_offsets(merged, tflm_greedy_offsets(merged))
+        merged_offsets, merged_optimal = _best_offsets(merged, tflm_greedy_offsets(merged), tick)
         candidates.append((arena_size(merged, merged_offsets), rank, merged, merged_offsets, merged_optimal))
     _, _, buffers, offsets, optimal = min(candidates, key=lambda c: c[:2])
     return buffers, offsets, optimal
@@ -302,7 +341,8 @@ EXACT_SEARCH_BUFFERS = 12  # exact search for graphs with at most this many buff
 EXACT_SEARCH_STEPS = 20_000  # placements one exact search may try
 
 
-def _best_offsets(buffers: list[BufferLifetime], baseline: list[int]) -> tuple[list[int], bool]:
+def _best_offsets(buffers: list[BufferLifetime], baseline: list[int],
+                  tick: Callable[[], None] = lambda: None) -> tuple[list[int], bool]:
     """The smallest of several orderings under first fit and best fit, then, for small graphs,
     an exact search for a smaller plan; never worse than ``baseline``. Returns the offsets and
     whether they are proven optimal."""
@@ -321,6 +361,7 @@ def _best_offsets(buffers: list[BufferLifetime], baseline: list[int]) -> tuple[l
         order = offline + sorted(online, key=key)
         for place in (first_fit_offsets, best_fit_offsets):
             candidate = place(buffers, order)
+            tick()
             if arena_size(buffers, candidate) < arena_size(buffers, best):
                 best = candidate
     size = arena_size(buffers, best)

@@ -26,6 +26,7 @@ kernel OpData are recorded as ``("APPROX", x86_64 size, arm32 size)``; see ``KER
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 
@@ -151,14 +152,34 @@ STRUCTS: dict[str, list] = {
                       "f32"],
     # embedding_lookup.cc OpData {float scale; size_t num_columns}, allocated in Prepare.
     "OpDataEmbeddingLookup": ["f32", "size_t"],
+    # kernels/batch_matmul.h OpDataBatchMatmul: quantization, lhs/rhs transposed-tensor
+    # pointers, rhs_is_transposed, lhs/rhs_is_constant_tensor.
+    "OpDataBatchMatmul": ["ptr", "ptr", "ptr", "bool", "bool", "bool"],
     # kernels/dequantize.h / quantize.h: tflite::QuantizationParams {int32 zero_point; double
     # scale} + output_multiplier, output_shift, zero point.
     "OpDataQuantize": ["i32", "f64", "i32", "int", "i32"],
+    # call_once.cc OpData {init_subgraph_index; bool has_run}
+    "OpDataCallOnce": ["int", "bool"],
+    # assign_variable.cc: an OpData {scratch_index} and an Init only with USE_TFLM_COMPRESSION
+    "OpDataAssignVariable": [("compression", "int")],
+    # elementwise.cc (ABS, RSQRT) {multiplier; shift; input_offset; output_offset; needs_rescale;
+    # TfLiteQuantizationType input_quantization_type; TfLiteType input_type}
+    "OpDataAbsRsqrt": ["i32", "int", "int", "int", "bool", "enum", "enum"],
+    # log_softmax.cc {input_multiplier; input_left_shift; reverse_scaling_divisor;
+    # reverse_scaling_right_shift; int diff_min; size_t outer_size; size_t depth}
+    "LogSoftmaxOpData": ["i32", "i32", "i32", "i32", "int", "size_t", "size_t"],
+    # kernels/detection_postprocess.cc OpData: max_detections, max_classes_per_detection,
+    # detections_per_class, two thresholds, num_classes, use_regular_nms, CenterSizeEncoding
+    # scale_values (4 floats), eleven scratch-buffer indices, three TfLiteQuantizationParams
+    # {float scale; int32 zero_point}.
+    "OpDataDetectionPostProcess": ["int", "int", "int", "f32", "f32", "int", "bool", ("f32", 4),
+                                   ("int", 11), ("f32", 1), "i32", ("f32", 1), "i32", ("f32", 1), "i32"],
 }
 
 
+@functools.lru_cache(maxsize=None)
 def layout(name: str, abi_: Abi | str) -> tuple[int, int]:
-    """(sizeof, alignof) of the struct ``name`` under ``abi_``."""
+    """(sizeof, alignof) of the struct ``name`` under ``abi_`` (cached: the tables are fixed)."""
     a = abi(abi_)
     offset, align = 0, 1
     for member in STRUCTS[name]:
@@ -239,18 +260,30 @@ _BUILTIN_STRUCTS: dict[str, list] = {
     "TfLiteSplitParams": ["int"],
     # TfLiteStridedSliceParams {five masks; bool offset}
     "TfLiteStridedSliceParams": ["int", "int", "int", "int", "int", "bool"],
-    "TfLiteSVDFParams": ["int", "enum", "bool"],
-    "TfLiteDivParams": ["enum"],  # {activation}  # {rank; activation; asymmetric_quantize_inputs}
+    "TfLiteSVDFParams": ["int", "enum", "bool"],  # {rank; activation; asymmetric_quantize_inputs}
+    "TfLiteDivParams": ["enum"],  # {activation}
+    # TfLiteBatchMatMulParams {bool adj_x; bool adj_y; bool asymmetric_quantize_inputs}
+    "TfLiteBatchMatMulParams": ["bool", "bool", "bool"],
+    # TfLiteResizeBilinearParams / TfLiteResizeNearestNeighborParams {bool align_corners;
+    # bool half_pixel_centers}
+    "TfLiteResizeParams": ["bool", "bool"],
     # TfLiteTransposeConvParams {padding; stride w/h; activation; quantized_bias_type}
     "TfLiteTransposeConvParams": ["enum", "int", "int", "enum", "enum"],
     # TfLiteUnidirectionalSequenceLSTMParams {activation; cell_clip; proj_clip; time_major;
     # asymmetric_quantize_inputs; diagonal_recurrent_tensors}
     "TfLiteUnidirectionalSequenceLSTMParams": ["enum", "f32", "f32", "bool", "bool", "bool"],
+    # control flow and resource variables: TfLiteIfParams {then; else}, TfLiteWhileParams {cond;
+    # body}, TfLiteCallOnceParams {init}, TfLiteVarHandleParams {const char* container, shared_name}
+    "TfLiteIfParams": ["int", "int"],
+    "TfLiteWhileParams": ["int", "int"],
+    "TfLiteCallOnceParams": ["int"],
+    "TfLiteVarHandleParams": ["ptr", "ptr"],
 }
 STRUCTS.update(_BUILTIN_STRUCTS)
 
 BUILTIN_PARAMS: dict[str, str] = {
     "ADD": "TfLiteAddParams", "SUB": "TfLiteAddParams", "MUL": "TfLiteMulParams",
+    "BATCH_MATMUL": "TfLiteBatchMatMulParams",
     "AVERAGE_POOL_2D": "TfLitePoolParams", "MAX_POOL_2D": "TfLitePoolParams",
     "CONCATENATION": "TfLiteConcatenationParams", "CONV_2D": "TfLiteConvParams",
     "DEPTHWISE_CONV_2D": "TfLiteDepthwiseConvParams",
@@ -261,6 +294,7 @@ BUILTIN_PARAMS: dict[str, str] = {
     "CUMSUM": "TfLiteCumsumParams", "L2_NORMALIZATION": "TfLiteL2NormParams", "L2_POOL_2D": "TfLitePoolParams",
     "PACK": "TfLitePackParams", "UNPACK": "TfLitePackParams",
     "RESHAPE": "TfLiteReshapeParams", "SOFTMAX": "TfLiteFloatParam", "SPLIT": "TfLiteSplitParams",
+    "RESIZE_BILINEAR": "TfLiteResizeParams", "RESIZE_NEAREST_NEIGHBOR": "TfLiteResizeParams",
     "SQUEEZE": "TfLiteReshapeParams", "STRIDED_SLICE": "TfLiteStridedSliceParams",
     "SVDF": "TfLiteSVDFParams", "TRANSPOSE_CONV": "TfLiteTransposeConvParams",
     "UNIDIRECTIONAL_SEQUENCE_LSTM": "TfLiteUnidirectionalSequenceLSTMParams",
@@ -269,6 +303,9 @@ BUILTIN_PARAMS: dict[str, str] = {
     "SHAPE": "TfLiteShapeParams", "SPLIT_V": "TfLiteSplitVParams", "GATHER": "TfLiteGatherParams",
     "CAST": "TfLiteCastParams", "DEPTH_TO_SPACE": "TfLiteDepthToSpaceParams",
     "SPACE_TO_DEPTH": "TfLiteDepthToSpaceParams", "MIRROR_PAD": "TfLiteMirrorPaddingParams",
+    # control flow and resource variables
+    "IF": "TfLiteIfParams", "WHILE": "TfLiteWhileParams", "CALL_ONCE": "TfLiteCallOnceParams",
+    "VAR_HANDLE": "TfLiteVarHandleParams",
 }
 
 # Per-kernel OpData that each reference kernel's Init allocates with AllocatePersistentBuffer
@@ -278,14 +315,16 @@ BUILTIN_PARAMS: dict[str, str] = {
 # Entries marked APPROX contain pointers whose count we did not verify for arm32.
 KERNEL_OPDATA: dict[str, object] = {
     "ADD": 60, "SUB": 52, "MUL": 36, "AVERAGE_POOL_2D": 32, "MAX_POOL_2D": 32,
-    "CONV_2D": "OpDataConv", "DEPTHWISE_CONV_2D": "OpDataConv",
+    "BATCH_MATMUL": "OpDataBatchMatmul", "CONV_2D": "OpDataConv", "DEPTHWISE_CONV_2D": "OpDataConv",
     "FULLY_CONNECTED": "OpDataFullyConnected", "SOFTMAX": "SoftmaxParams",
     "QUANTIZE": "OpDataQuantize", "DEQUANTIZE": "OpDataQuantize",
+    "TFLite_Detection_PostProcess": "OpDataDetectionPostProcess",
     "HARD_SWISH": 20, "LEAKY_RELU": 24, "LOGISTIC": 16, "TANH": 16, "MEAN": 44, "SUM": 44,
     "REDUCE_MAX": 44, "REDUCE_MIN": 44, "REDUCE_ALL": 44,
     "L2_NORMALIZATION": 4,  # L2NormalizationParams {input_zero_point}
     "PAD": 56, "PADV2": 56, "SELECT_V2": 1, "SPACE_TO_BATCH_ND": 4, "MIRROR_PAD": 20, "PRELU": 28,
     "RELU": 28, "RELU6": 8, "STRIDED_SLICE": 84, "SVDF": 36,
+    "ABS": "OpDataAbsRsqrt", "RSQRT": "OpDataAbsRsqrt", "ELU": 256,  # ELU: {int8_t table[256]}
     # APPROX on arm32 (pointer members not itemised): x86_64 sizes measured on the wheel.
     "CONCATENATION": ("APPROX", 80, 48), "TRANSPOSE_CONV": ("APPROX", 88, 72),
     "UNIDIRECTIONAL_SEQUENCE_LSTM": ("APPROX", 688, 400),
@@ -297,6 +336,11 @@ KERNEL_OPDATA: dict[str, object] = {
     "LESS_EQUAL": 32,
     # SQUARED_DIFFERENCE's {bool; ArithmeticParams} (int64 members): 112 measured on x86_64
     "SQUARED_DIFFERENCE": ("APPROX", 112, 112),
+    # control flow and resource variables: IF's and WHILE's OpData are two subgraph indices
+    # (the wheel's IF keeps no intermediate buffers), VAR_HANDLE's the variable's id;
+    # READ_VARIABLE has no Init
+    "IF": 8, "WHILE": 8, "CALL_ONCE": "OpDataCallOnce", "VAR_HANDLE": 4,
+    "ASSIGN_VARIABLE": "OpDataAssignVariable",
 }
 
 
@@ -314,7 +358,8 @@ def kernel_opdata(op: str, abi_: Abi | str) -> tuple[int, bool] | None:
     if isinstance(entry, int):
         return entry, True
     if isinstance(entry, str):
-        return sizeof(entry, abi_), True
+        size = sizeof(entry, abi_)
+        return (size, True) if size else None  # an empty struct: the kernel has no Init
     _, x86, arm = entry
     return (x86, True) if abi(abi_).pointer == 8 else (arm, False)
 
@@ -335,3 +380,75 @@ STRUCTS.update({
     # two scratch indices, three zero points, int32_t* kernel_sums
     "CmsisNnOpDataSvdf": ["i32", "i32", "int", "int", "int", "int", "int", "int", "int", "ptr"],
 })
+
+
+# -- TFLite Micro's custom operators: the signal library (signal/micro/kernels) and
+# CIRCULAR_BUFFER. Their Init allocates the parameter struct below (and some a state buffer, see
+# tail._op_init_persistent); member lists from the kernels' sources.
+STRUCTS.update({
+    "TFLMSignalInt32Pair": ["i32", "i32"],  # Window {shift; input_size}, Energy {end; start}
+    "TFLMSignalLogParams": ["int", "int"],  # {input_correction_bits; output_scale}
+    "TfLitePcanParams": ["int"],  # {snr_shift}
+    # signal/src/filter_bank.h FilterbankConfig {num_channels; four table pointers and the two
+    # weight pointers; output_scale; input_correction_bits}, then the work area pointer
+    "FilterbankConfig": ["i32", "ptr", "ptr", "ptr", "ptr", "ptr", "i32", "i32"],
+    "TFLMSignalFilterBankParams": [("struct", "FilterbankConfig"), "ptr"],
+    # SpectralSubtractionConfig {num_channels; seven uint32 constants; bool clamping}, then the
+    # noise estimate pointer and its size in bytes
+    "SpectralSubtractionConfig": ["i32", "u32", "u32", "u32", "u32", "u32", "u32", "u32", "bool"],
+    "TFLMSignalSpectralSubtractionParams": [("struct", "SpectralSubtractionConfig"), "ptr", "size_t"],
+    # {frame_size; delay_length; outer_dims; state_buffers; circular_buffers}
+    "TFLMSignalFrontendDelayParams": ["i32", "i32", "i32", "ptr", "ptr"],
+    # {frame_size; frame_step; outer_dims; n_frames; prefill; state_buffers; circular_buffers}
+    "TFLMSignalFramerParams": ["i32", "i32", "i32", "i32", "bool", "ptr", "ptr"],
+    # {four int32 options; buffer_size; step_size; stacker_has_first_frame; state; circular_buffer}
+    "TFLMSignalStackerParams": ["i32", "i32", "i32", "i32", "size_t", "size_t", "bool", "ptr", "ptr"],
+    # {frame_size; frame_step; outer_dims; n_frames; type; state_buffers}
+    "TFLMSignalOverlapAddParams": ["i32", "i32", "i32", "i32", "enum", "ptr"],
+    # {fft_length; input_size; input_length; output_length; fft_type; work_area;
+    # scratch_buffer_index; state}
+    "TfLiteAudioFrontendRfftParams": ["i32", "i32", "i32", "i32", "enum", "ptr", "int", "ptr"],
+    "TfLiteAudioFrontendIrfftParams": ["i32", "i32", "i32", "i32", "enum", "ptr"],
+    "OpDataCircularBuffer": ["int", "int"],  # {cycles_until_run; cycles_max}
+    # signal/src/circular_buffer.h {capacity; read; write; empty; buffer_size; buffer}
+    "CircularBuffer": ["size_t", "size_t", "size_t", "i32", "i32", "ptr"],
+    # kissfft: kiss_fftr_state {substate; tmpbuf; super_twiddles}; kiss_fft_state {nfft; inverse;
+    # factors[64]; twiddles[1]} with a complex of int16 or of 4-byte parts; IrfftFloatState
+    # {fft_length; cfg}
+    "kiss_fftr_state": ["ptr", "ptr", "ptr"],
+    "kiss_fft_state/int16": ["int", "int", ("int", 64), ("i16", 2)],
+    "kiss_fft_state/int32": ["int", "int", ("int", 64), ("i32", 2)],
+    "IrfftFloatState": ["i32", "ptr"],
+    # kernels/decode_state_lut.h DecodeStateLut: vptr, context_, micro_profiler_ (DecodeState),
+    # compressed_indices_, count_indices_, num_channels_, elements_per_channel_, value_table_,
+    # value_table_channel_stride_, compressed_bit_width_, use_alternate_axis_
+    "DecodeStateLut": ["ptr", "ptr", "ptr", "ptr", "size_t", "size_t", "size_t", "ptr", "u8", "u8", "bool"],
+    # kernels/decode_state_prune.h DecodeStatePrune: the DecodeState members, compressed_indices_,
+    # count_indices_, num_channels_, elements_per_channel_, value_table_, zero_points_,
+    # single_zero_point_, use_alternate_axis_
+    "DecodeStatePrune": ["ptr", "ptr", "ptr", "ptr", "size_t", "size_t", "size_t", "ptr", "ptr", "i8", "bool"],
+})
+KERNEL_OPDATA.update({
+    "SignalWindow": "TFLMSignalInt32Pair", "SignalEnergy": "TFLMSignalInt32Pair",
+    "SignalFilterBankLog": "TFLMSignalLogParams", "SignalPCAN": "TfLitePcanParams",
+    "SignalFilterBank": "TFLMSignalFilterBankParams",
+    "SignalFilterBankSpectralSubtraction": "TFLMSignalSpectralSubtractionParams",
+    "SignalDelay": "TFLMSignalFrontendDelayParams", "SignalFramer": "TFLMSignalFramerParams",
+    "SignalStacker": "TFLMSignalStackerParams", "SignalOverlapAdd": "TFLMSignalOverlapAddParams",
+    "SignalRfft": "TfLiteAudioFrontendRfftParams", "SignalIrfft": "TfLiteAudioFrontendIrfftParams",
+    "CIRCULAR_BUFFER": "OpDataCircularBuffer",
+})
+
+
+def circular_buffer_bytes(capacity: int, abi_: Abi | str) -> int:
+    """CircularBufferGetNeededMemory: the struct, then two copies of ``capacity`` int16s."""
+    return sizeof("CircularBuffer", abi_) + 4 * capacity
+
+
+def kiss_fftr_bytes(fft_length: int, part_bytes: int, abi_: Abi | str) -> int:
+    """kiss_fftr_alloc's memneeded for a real FFT of ``fft_length`` with complex parts of
+    ``part_bytes`` (2: int16, 4: int32 or float)."""
+    n = fft_length // 2
+    state = sizeof("kiss_fft_state/int16" if part_bytes == 2 else "kiss_fft_state/int32", abi_)
+    complex_bytes = 2 * part_bytes
+    return sizeof("kiss_fftr_state", abi_) + state + complex_bytes * (n - 1) + complex_bytes * (n * 3 // 2)

@@ -179,13 +179,16 @@ def _dtype(t: Tensor) -> str:
     return t.dtype_name
 
 
-def op_needs(sg: Subgraph, op: Operator, path: str) -> OpNeeds:
-    """Scratch requests and Prepare-time persistent buffers of the cmsis_nn kernel for ``op``."""
+def op_needs(sg: Subgraph, op: Operator, path: str, abi: str | S.Abi = "arm32") -> OpNeeds:
+    """Scratch requests and Prepare-time persistent buffers of the cmsis_nn kernel for ``op``
+    (struct sizes laid out for ``abi``)."""
     from . import tail
 
     t = sg.tensors
     name = op.op
     o = op.options
+    if not _expected_ranks(sg, op):
+        return OpNeeds(exact=False)  # TFLite Micro refuses such a node in Prepare
     if name == "CONV_2D":
         x, w, y = t[op.inputs[0]], t[op.inputs[1]], t[op.outputs[0]]
         if _dtype(x) not in ("int8", "int16"):
@@ -256,8 +259,23 @@ def op_needs(sg: Subgraph, op: Operator, path: str) -> OpNeeds:
         return OpNeeds((4 * batch * filters, 4 * batch * units), persistent)
     # reference kernels (or glue identical to them in what it allocates)
     scratch = tuple(tail._op_scratch(sg, op, pointer=4))
-    persistent = tuple(tail._op_prepare_persistent(sg, op))
+    persistent = tuple(tail._op_prepare_persistent(sg, op, abi))
     return OpNeeds(scratch, persistent, exact=name not in UNVERIFIED_GLUE)
+
+
+# The ranks op_needs reads of (input, weights, output), by operator.
+_RANKS = {"CONV_2D": (4, 4, 4), "DEPTHWISE_CONV_2D": (4, 4, 4), "FULLY_CONNECTED": (None, 2, None),
+          "AVERAGE_POOL_2D": (4, None, 4), "SVDF": (2, 2, 2)}
+
+
+def _expected_ranks(sg: Subgraph, op: Operator) -> bool:
+    ranks = _RANKS.get(op.op)
+    if ranks is None:
+        return True
+    indices = (op.inputs[0] if op.inputs else -1, op.inputs[1] if len(op.inputs) > 1 else -1,
+               op.outputs[0] if op.outputs else -1)
+    return all(rank is None or (i >= 0 and len(sg.tensors[i].shape) == rank)
+               for rank, i in zip(ranks, indices))
 
 
 def scratch_requests(model: Model, core: str) -> list[tuple[int, int]]:

@@ -27,35 +27,52 @@ def tflm_greedy_offsets(buffers: Sequence[BufferLifetime]) -> list[int]:
 
 
 def first_fit_offsets(buffers: Sequence[BufferLifetime], order: Sequence[int]) -> list[int]:
-    """Place buffers in ``order``, each in the lowest gap among time-overlapping placed buffers."""
+    """Place buffers in ``order``, each in the lowest gap among time-overlapping placed buffers.
+
+    TFLite Micro scans every placed buffer in address order, skipping those that do not overlap
+    in time (quadratic in the buffer count). Only the ones that do overlap decide the result, in
+    address order (among equal offsets the order does not matter), so they are looked up by scope
+    instead: close to O(n log n) when lifetimes are short, as in long chains.
+    """
     offsets = [0] * len(buffers)
-    placed: list[int] = []  # indices, kept sorted by offset
+    by_scope = _ScopeIndex(buffers)
     for i in order:
         wanted = buffers[i]
         if wanted.offline_offset is not None:
             offset = wanted.offline_offset
         else:
             offset = 0
-            for j in placed:
-                other = buffers[j]
-                if not overlap_in_time(wanted, other):
-                    continue
-                if offsets[j] - offset >= wanted.size:
+            for start, end in by_scope.busy(wanted, offsets):
+                if start - offset >= wanted.size:
                     break
-                offset = max(offset, offsets[j] + other.size)
+                offset = max(offset, end)
         offsets[i] = offset
-        _insert_sorted(placed, i, offsets)
+        by_scope.add(i)
     return offsets
 
 
-def _insert_sorted(placed: list[int], i: int, offsets: list[int]) -> None:
-    # TFLite Micro inserts after every entry with an offset <= the new one.
-    position = len(placed)
-    for k, j in enumerate(placed):
-        if offsets[j] > offsets[i]:
-            position = k
-            break
-    placed.insert(position, i)
+class _ScopeIndex:
+    """Placed buffers by the scopes they are alive in: the ones overlapping a buffer in time,
+    without scanning all placed buffers."""
+
+    def __init__(self, buffers: Sequence[BufferLifetime]):
+        self.buffers = buffers
+        self.scopes: dict[int, list[int]] = {}
+
+    def add(self, i: int) -> None:
+        b = self.buffers[i]
+        for t in range(b.first, b.last + 1):
+            self.scopes.setdefault(t, []).append(i)
+
+    def overlapping(self, wanted: BufferLifetime) -> set[int]:
+        found: set[int] = set()
+        for t in range(wanted.first, wanted.last + 1):
+            found.update(self.scopes.get(t, ()))
+        return found
+
+    def busy(self, wanted: BufferLifetime, offsets: Sequence[int]) -> list[tuple[int, int]]:
+        """(start, end) of the placed buffers alive together with ``wanted``, by address."""
+        return sorted((offsets[j], offsets[j] + self.buffers[j].size) for j in self.overlapping(wanted))
 
 
 def arena_size(buffers: Sequence[BufferLifetime], offsets: Sequence[int]) -> int:
@@ -65,28 +82,44 @@ def arena_size(buffers: Sequence[BufferLifetime], offsets: Sequence[int]) -> int
 def best_fit_offsets(buffers: Sequence[BufferLifetime], order: Sequence[int]) -> list[int]:
     """Like :func:`first_fit_offsets`, but each buffer takes the smallest gap that holds it."""
     offsets = [0] * len(buffers)
-    placed: list[int] = []
+    by_scope = _ScopeIndex(buffers)
     for i in order:
         wanted = buffers[i]
-        busy = sorted(
-            (offsets[j], offsets[j] + buffers[j].size) for j in placed if overlap_in_time(wanted, buffers[j])
-        )
         best, best_gap, cursor = None, None, 0
-        for start, end in busy:
+        for start, end in by_scope.busy(wanted, offsets):
             gap = start - cursor
             if gap >= wanted.size and (best_gap is None or gap < best_gap):
                 best, best_gap = cursor, gap
             cursor = max(cursor, end)
         offsets[i] = cursor if best is None else best
-        placed.append(i)
+        by_scope.add(i)
     return offsets
 
 
 def live_set_lower_bound(buffers: Sequence[BufferLifetime]) -> int:
     """No plan can be smaller than the most bytes alive at one moment (buffers of the model's
     offline plan count by the bytes they cover together, since that plan may overlap them)."""
-    scopes = {b.first for b in buffers} | {b.last for b in buffers}
-    return max((_live_bytes([b for b in buffers if b.first <= t <= b.last]) for t in scopes), default=0)
+    if not buffers:
+        return 0
+    # online bytes alive at each scope by a difference array; offline ones scope by scope
+    scopes = sorted({b.first for b in buffers} | {b.last for b in buffers})
+    delta: dict[int, int] = {}
+    offline: dict[int, list[BufferLifetime]] = {}
+    for b in buffers:
+        if b.offline_offset is None:
+            delta[b.first] = delta.get(b.first, 0) + b.size
+            delta[b.last + 1] = delta.get(b.last + 1, 0) - b.size
+        else:
+            for t in range(b.first, b.last + 1):
+                offline.setdefault(t, []).append(b)
+    best, online, changes = 0, 0, sorted(delta)
+    k = 0
+    for t in scopes:
+        while k < len(changes) and changes[k] <= t:
+            online += delta[changes[k]]
+            k += 1
+        best = max(best, online + (_live_bytes(offline[t]) if t in offline else 0))
+    return best
 
 
 def _live_bytes(live: Sequence[BufferLifetime]) -> int:
@@ -111,17 +144,30 @@ def check_plan(buffers: Sequence[BufferLifetime], offsets: Sequence[int]) -> Non
             if (b.subgraph, t) in seen:
                 raise ValueError(f"plan gives tensor {t} of subgraph {b.subgraph} two buffers")
             seen.add((b.subgraph, t))
-    for i, a in enumerate(buffers):
-        for j in range(i + 1, len(buffers)):
-            b = buffers[j]
-            if a.offline_offset is not None and b.offline_offset is not None:
-                continue
-            if overlap_in_time(a, b) and offsets[i] < offsets[j] + b.size and offsets[j] < offsets[i] + a.size:
+    # scope by scope, the live buffers by address: each must start at or after the end of every
+    # earlier one (online ones; two offline ones may overlap)
+    live: dict[int, list[int]] = {}
+    for i, b in enumerate(buffers):
+        if b.size > 0:
+            for t in range(b.first, b.last + 1):
+                live.setdefault(t, []).append(i)
+    for t in sorted(live):
+        end_all = end_online = (-1, None)
+        for i in sorted(live[t], key=lambda i: offsets[i]):
+            b = buffers[i]
+            reach, other = end_all if b.offline_offset is None else end_online
+            if other is not None and offsets[i] < reach:
+                a, j = buffers[other], other
                 raise ValueError(
-                    f"plan overlaps: {a.name} [{offsets[i]}, {offsets[i] + a.size}) and {b.name} "
-                    f"[{offsets[j]}, {offsets[j] + b.size}) are alive together (scopes {a.first}-{a.last}, "
+                    f"plan overlaps: {a.name} [{offsets[j]}, {offsets[j] + a.size}) and {b.name} "
+                    f"[{offsets[i]}, {offsets[i] + b.size}) are alive together (scopes {a.first}-{a.last}, "
                     f"{b.first}-{b.last})"
                 )
+            end = (offsets[i] + b.size, i)
+            if end[0] > end_all[0]:
+                end_all = end
+            if b.offline_offset is None and end[0] > end_online[0]:
+                end_online = end
 
 
 def offline_overlaps(buffers: Sequence[BufferLifetime]) -> list[tuple[BufferLifetime, BufferLifetime]]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ..errors import ModelError
 from ..tflite.model import Model, Operator
 
 ALIGNMENT = 16
@@ -82,7 +83,9 @@ def buffer_lifetimes(
             # TFLite Micro looks up every subgraph's tensor i at offsets[i], as if each
             # subgraph's plan began the list; only the count covers all subgraphs.
             planned = offline[t.index] if offline is not None else -1
-            if t.is_constant or t.is_variable or t.nbytes == 0:
+            # TFLite Micro plans a variable tensor like an activation when the offline plan
+            # places it; otherwise the variable lives in the persistent tail.
+            if t.is_constant or (t.is_variable and planned < 0) or t.nbytes == 0:
                 continue
             # A tensor no operator touches keeps the lifetime (-1, -1): TFLite Micro still plans
             # it, overlapping every other such tensor.
@@ -111,7 +114,8 @@ def buffer_lifetimes(
     return buffers
 
 
-def _mark(model: Model, sg_index: int, scope: int, spans, scratch, scratch_spans) -> int:
+def _mark(model: Model, sg_index: int, scope: int, spans, scratch, scratch_spans,
+          running: tuple[int, ...] = (0,)) -> int:
     sg = model.subgraphs[sg_index]
     mine = spans[sg_index]
     for t in (*sg.inputs, *sg.outputs):
@@ -121,8 +125,8 @@ def _mark(model: Model, sg_index: int, scope: int, spans, scratch, scratch_spans
         for t in op.outputs:
             mine[t].create(scope)
         start = scope
-        for called in called_subgraphs(op):
-            scope = _mark(model, called, scope + 1, spans, scratch, scratch_spans)
+        for called in _checked_calls(model, sg_index, op, running):
+            scope = _mark(model, called, scope + 1, spans, scratch, scratch_spans, (*running, called))
         for t in op.inputs:
             if t >= 0:
                 mine[t].use(scope)
@@ -145,23 +149,45 @@ def operator_scopes(model: Model, sg_index: int = 0, start: int = 0) -> list[tup
     for op in model.subgraphs[sg_index].operators:
         scope += 1
         first = scope
-        for called in called_subgraphs(op):
-            scope = _last_scope(model, called, scope + 1)
+        for called in _checked_calls(model, sg_index, op, (sg_index,)):
+            scope = _last_scope(model, called, scope + 1, (sg_index, called))
         scopes.append((first, scope))
     return scopes
 
 
-def _last_scope(model: Model, sg_index: int, scope: int) -> int:
+def _last_scope(model: Model, sg_index: int, scope: int, running: tuple[int, ...]) -> int:
     for op in model.subgraphs[sg_index].operators:
         scope += 1
-        for called in called_subgraphs(op):
-            scope = _last_scope(model, called, scope + 1)
+        for called in _checked_calls(model, sg_index, op, running):
+            scope = _last_scope(model, called, scope + 1, (*running, called))
     return scope
 
 
 def called_subgraphs(op: Operator) -> list[int]:
     fields = _CONTROL_FLOW_SUBGRAPHS.get(op.op, ())
     return [getattr(op.options, f) for f in fields if op.options is not None]
+
+
+def _checked_calls(model: Model, sg_index: int, op: Operator, running: tuple[int, ...]) -> list[int]:
+    """The subgraphs ``op`` calls; ModelError for one the model lacks or one already running
+    (TFLite Micro fails on the first and recurses without end on the second)."""
+    calls = called_subgraphs(op)
+    where = f"subgraph {sg_index} operator {op.index} ({op.op})"
+    for called in calls:
+        if not 0 < called < len(model.subgraphs):
+            raise ModelError(f"{where} calls subgraph {called}, which is not one of the model's "
+                             f"subgraphs 1..{len(model.subgraphs) - 1}")
+        if called in running:
+            raise ModelError(f"{where} calls subgraph {called}, which is already running: "
+                             f"TFLite Micro would recurse without end")
+    return calls
+
+
+def offline_planned_variable(model: Model, t) -> bool:
+    """Whether variable tensor ``t`` has an offset in the model's offline plan (TFLite Micro then
+    keeps it in the planned head instead of the tail)."""
+    offline = _offline_offsets(model)
+    return t.is_variable and offline is not None and offline[t.index] >= 0
 
 
 def _offline_offsets(model: Model) -> list[int] | None:

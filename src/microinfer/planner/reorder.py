@@ -2,8 +2,8 @@
 live set peaks lower, then plan that order.
 
 Results stay bit-identical: every operator still reads exactly the values it read before (data
-dependencies are kept; operators touching one variable tensor, or a tensor written twice, keep
-their relative order). TFLite Micro runs operators in file order, so a plan for another order
+dependencies are kept; operators touching one variable tensor, or a tensor written twice, and
+the reads and assignments of resource variables keep their relative order). TFLite Micro runs operators in file order, so a plan for another order
 needs the model rewritten in it: :func:`reordered_model`, then ``microinfer.tflite.serialize``.
 
 The search minimises the most bytes alive at one operator under TFLite Micro's lifetime rules
@@ -23,7 +23,8 @@ from dataclasses import replace
 from ..tflite.model import Model
 from .lifetimes import align, called_subgraphs
 
-SEARCH_STATES = 200_000  # most sets of operators the exact search may visit
+SEARCH_STATES = 50_000  # most steps (sets of operators entered) the exact search may take
+RESOURCE_VARIABLE_OPS = frozenset({"READ_VARIABLE", "ASSIGN_VARIABLE"})
 
 
 def can_reorder(model: Model) -> bool:
@@ -57,6 +58,10 @@ def predecessors(model: Model) -> list[set[int]]:
         if tensor.is_variable or len(writers.get(t, ())) > 1:
             for a, b in zip(ops, ops[1:]):  # keep the original relative order
                 before[b].add(a)
+    # reads and assignments of resource variables keep their order (no tensor links them)
+    stateful = [op.index for op in sg.operators if op.op in RESOURCE_VARIABLE_OPS]
+    for a, b in zip(stateful, stateful[1:]):
+        before[b].add(a)
     for i, ps in enumerate(before):
         if any(p >= i for p in ps):
             raise ValueError("operators are not in a topological order")
@@ -90,7 +95,13 @@ class _Graph:
         sg = model.main
         n = len(sg.operators)
         self.n = n
-        self.before = [sum(1 << p for p in ps) for ps in predecessors(model)]
+        preceding = predecessors(model)
+        self.before = [sum(1 << p for p in ps) for ps in preceding]
+        self.needs = [len(set(ps)) for ps in preceding]  # distinct predecessors of each operator
+        self.waiting_for: list[list[int]] = [[] for _ in preceding]  # op -> the ops it must precede
+        for j, ps in enumerate(preceding):
+            for p in set(ps):
+                self.waiting_for[p].append(j)
         self.scratch = [0] * n
         for sg_index, op, size in scratch:
             if sg_index == sg.index:
@@ -106,6 +117,7 @@ class _Graph:
         self.created = [0] * n  # bytes of the outputs an operator writes
         self.kept = [0] * n  # of them, bytes still alive after it
         self.last_readers: list[tuple[int, int]] = []  # (readers mask, bytes) of each freeable tensor
+        self.frees: list[list[tuple[int, int]]] = [[] for _ in range(n)]  # of them, those each op reads
         self.base = 0  # bytes alive before any operator runs and until their last reader
         self.base_unread = 0  # of them, graph inputs nothing reads: alive at scope 0 only
         for t in sg.tensors:
@@ -128,9 +140,11 @@ class _Graph:
                 mask = sum(1 << r for r in readers if r != p)
                 if mask:
                     self.last_readers.append((mask, size))
+                    for r in readers:
+                        if r != p:
+                            self.frees[r].append((mask, size))
                 elif p is None:
                     self.base_unread += size
-        self.frees = [[(m, s) for m, s in self.last_readers if m >> i & 1] for i in range(n)]
 
     def step(self, done: int, live: int, op: int) -> tuple[int, int]:
         """Bytes alive while ``op`` runs after ``done``, and after it."""
@@ -147,6 +161,13 @@ class _Graph:
 
     def ready(self, done: int) -> list[int]:
         return [i for i in range(self.n) if not done >> i & 1 and self.before[i] & done == self.before[i]]
+
+    def ready_after(self, ready: list[int], done: int, op: int) -> list[int]:
+        """``ready(done | 1 << op)`` from ``ready`` (= ``ready(done)``), looking only at the
+        operators that wait for ``op``."""
+        now = done | 1 << op
+        unlocked = [j for j in self.waiting_for[op] if self.before[j] & now == self.before[j]]
+        return [r for r in ready if r != op] + unlocked
 
     def peak(self, order: Sequence[int]) -> int:
         done, live, peak = 0, self.start(), self.base
@@ -185,12 +206,21 @@ _GREEDY_KEYS = (
 
 
 def _greedy(graph: _Graph, key) -> tuple[int, ...]:
+    """Run, at each step, the ready operator ``key`` likes best. The ready set is kept up to date
+    as operators finish (counting each one's unfinished predecessors), not recomputed."""
     done, live, order = 0, graph.start(), []
+    waiting = list(graph.needs)
+    ready = {i for i in range(graph.n) if not waiting[i]}
     for _ in range(graph.n):
-        choice = min(graph.ready(done), key=lambda op: key(*graph.step(done, live, op), live, op))
+        choice = min(ready, key=lambda op: key(*graph.step(done, live, op), live, op))
         _, live = graph.step(done, live, choice)
         done |= 1 << choice
         order.append(choice)
+        ready.discard(choice)
+        for successor in graph.waiting_for[choice]:
+            waiting[successor] -= 1
+            if not waiting[successor]:
+                ready.add(successor)
     return tuple(order)
 
 
@@ -207,25 +237,29 @@ def _exact(graph: _Graph, max_states: int) -> tuple[int, ...] | None:
     class _Abort(Exception):
         pass
 
-    def solve(done: int, live: int) -> int:
+    steps = 0
+
+    def solve(done: int, live: int, ready: list[int]) -> int:
+        nonlocal steps
         hit = memo.get(done)
         if hit is not None:
             return hit[0]
-        if len(memo) > max_states:
+        steps += 1
+        if steps > max_states:
             raise _Abort
         best, choice = None, -1
-        for op in graph.ready(done):
+        for op in ready:
             during, after = graph.step(done, live, op)
             if best is not None and during >= best:
                 continue
-            peak = max(during, solve(done | 1 << op, after))
+            peak = max(during, solve(done | 1 << op, after, graph.ready_after(ready, done, op)))
             if best is None or peak < best:
                 best, choice = peak, op
         memo[done] = (best, choice)
         return best
 
     try:
-        solve(0, graph.start())
+        solve(0, graph.start(), graph.ready(0))
     except _Abort:
         return None
     order, done = [], 0

@@ -15,18 +15,20 @@ from .op_models import ALL_DTYPES  # noqa: F401
 
 ACTIVATIONS = [ActivationFunction.NONE, ActivationFunction.RELU, ActivationFunction.RELU6,
                ActivationFunction.RELU_N1_TO_1]
-RANGES = {"int8": (-128, 127), "int16": (-32768, 32767)}
-VERSION = {"float32": 1, "int8": 2, "int16": 3}
+RANGES = {"int8": (-128, 127), "int16": (-32768, 32767), "uint8": (0, 255)}
+VERSION = {"float32": 1, "int8": 2, "int16": 3, "uint8": 1}
 # "nice" scales make exact rounding ties (where the references' rounding rules show), the others
 # are arbitrary, tiny or large.
 NICE_SCALES = [2.0**-k * m for k in (1, 4, 8, 12) for m in (1.0, 1.25, 1.5, 1.75)]
 INT8_ZERO_POINTS = st.one_of(st.sampled_from([-128, 127, 0]), st.integers(-128, 127))
+UINT8_ZERO_POINTS = st.one_of(st.sampled_from([0, 128, 255]), st.integers(0, 255))
 SEEDS = st.integers(0, 2**32 - 1)
 # The dtypes a user names ("int16x8": int16 activations, int8 weights) and the activation type
 # the strategies below take.
 DTYPES = ("int8", "int16x8", "float32")
 ACTIVATION_TYPE = {"int8": "int8", "int16x8": "int16", "float32": "float32", "uint8": "uint8",
-                   "int32": "int32", "int64": "int64", "bool": "bool"}
+                   "int32": "int32", "int64": "int64", "bool": "bool", "uint32": "uint32", "uint64": "uint64",
+                   "float16": "float16", "hybrid": "hybrid"}  # hybrid: float32 activations, int8 weights
 
 
 @dataclass

@@ -49,10 +49,12 @@ from .op_models import random_inputs
 
 from ._draw import (  # noqa: F401  (building blocks, re-exported)
     ACTIVATION_TYPE, ACTIVATIONS, ALL_DTYPES, DTYPES, INT8_ZERO_POINTS, NICE_SCALES, RANGES, SEEDS,
-    VERSION, OpExample, binary_model, broadcast_pair, qparams, scales, shapes, unary_model, values,
+    UINT8_ZERO_POINTS, VERSION, OpExample, binary_model, broadcast_pair, qparams, scales, shapes, unary_model,
+    values,
 )
 from ._draw import qkw as _qkw
 from .families import GENERATED as _FAMILY_GENERATED
+from .families import merge as _merge
 
 
 # -- convolutions ----------------------------------------------------------------------------------
@@ -317,7 +319,7 @@ def mul_case(draw, dtypes=("int8", "int8", "int16", "float32")):
 def prelu_case(draw, dtypes=("int8", "int16", "float32")):
     """A PRELU model with a broadcast constant alpha: (model, shape, dtype)."""
     dtype = draw(st.sampled_from(dtypes))
-    alpha_dtype = "float32" if dtype == "float32" else "int8"
+    alpha_dtype = dtype if dtype in ("float32", "uint8") else "int8"
     shape = draw(shapes(4))
     k = draw(st.integers(1, len(shape)))
     alpha_shape = tuple(1 if draw(st.booleans()) else d for d in shape[len(shape) - k:])
@@ -345,33 +347,6 @@ def unary_case(draw, op, dtypes):
         options = O.LeakyReluOptions(alpha=alpha)
     shape = draw(shapes(4))
     return unary_model(op, shape, dtype, dtype, qi, qo, options), shape, dtype
-
-
-QUANTIZE_PAIRS = [("float32", "int8"), ("float32", "int16"), ("int8", "int8"), ("int8", "int16"),
-                  ("int16", "int8"), ("int16", "int16"), ("int8", "int32"), ("int16", "int32")]
-
-
-@st.composite
-def quantize_case(draw, pairs=QUANTIZE_PAIRS):
-    """A QUANTIZE (or requantize) model: (model, shape, input dtype, input spread)."""
-    din, dout = draw(st.sampled_from(pairs))
-    qi = draw(qparams(din, symmetric=din == "int16" and draw(st.booleans())))
-    if dout == "int32":
-        qo = dict(scale=draw(scales()), zero_point=draw(st.sampled_from([0, -(2**31), 2**31 - 1]) | st.integers(-1000, 1000)))
-    else:
-        qo = draw(qparams(dout, symmetric=dout == "int16" and draw(st.booleans())))
-    shape = draw(shapes(4))
-    spread = draw(st.sampled_from([1.0, 100.0, 1e6]))
-    return unary_model("QUANTIZE", shape, din, dout, qi, qo), shape, din, spread
-
-
-@st.composite
-def dequantize_case(draw, dtypes=("int8", "int16")):
-    """A DEQUANTIZE model: (model, shape, dtype)."""
-    dtype = draw(st.sampled_from(dtypes))
-    q = draw(qparams(dtype, symmetric=dtype == "int16" and draw(st.booleans())))
-    shape = draw(shapes(4))
-    return unary_model("DEQUANTIZE", shape, dtype, "float32", q, {}), shape, dtype
 
 
 # -- pooling, softmax, sigmoid family ----------------------------------------------------------
@@ -415,6 +390,8 @@ SOFTMAX_OUT = {
     ("int8", "int16"): (1 / 65536, -32768),
     ("int16", "int16"): (1 / 32768, 0),
     ("float32", "float32"): (None, None),
+    ("uint8", "uint8"): (1 / 256, 0),  # LiteRT only
+    ("uint8", "int16"): (1 / 65536, -32768),
 }
 
 
@@ -435,8 +412,8 @@ def softmax_cases(draw, dtypes=("int8", "int16", "float32")):
     shape = tuple(draw(st.lists(st.integers(1, 12), min_size=1, max_size=4)))
     beta = draw(st.one_of(st.sampled_from([1.0, 0.5, 2.0, 1e-3, 40.0, 1e4]), st.floats(0.01, 50.0)))
     scale = draw(POOL_SCALES)
-    if in_dtype == "int8":
-        zero_point = draw(INT8_ZERO_POINTS)
+    if in_dtype in ("int8", "uint8"):
+        zero_point = draw(INT8_ZERO_POINTS if in_dtype == "int8" else UINT8_ZERO_POINTS)
         assume(float(np.float32(beta)) * float(np.float32(scale)) * 2 ** 26 > 1.0)
     else:
         zero_point = 0
@@ -446,13 +423,14 @@ def softmax_cases(draw, dtypes=("int8", "int16", "float32")):
 
 
 SIGMOID_OUT = {"LOGISTIC": (1 / 256, -128), "TANH": (1 / 128, 0)}
+SIGMOID_UINT8_OUT = {"LOGISTIC": (1 / 256, 0), "TANH": (1 / 128, 128)}
 
 
 def sigmoid_model(op, dtype, shape, scale, zero_point, out_q=None) -> bytes:
     b = ModelBuilder()
     g = b.main
     if out_q is None:
-        out_q = SIGMOID_OUT[op] if dtype == "int8" else (2.0 ** -15, 0)
+        out_q = {"int8": SIGMOID_OUT, "uint8": SIGMOID_UINT8_OUT}.get(dtype, {}).get(op, (2.0 ** -15, 0))
     x = g.add_input("x", shape, dtype, **_qkw(dtype, scale, zero_point))
     y = g.add_output("y", shape, dtype, **_qkw(dtype, *out_q))
     g.add_operator(op, [x], [y], version=VERSION[dtype])
@@ -465,14 +443,44 @@ def sigmoid_cases(draw, dtypes=("int8", "int16", "float32")):
     dtype = draw(st.sampled_from(dtypes))
     shape = tuple(draw(st.lists(st.integers(1, 16), min_size=1, max_size=4)))
     if dtype == "int16":
-        scale = draw(st.one_of(st.sampled_from([2.0 ** -12, 2.0 ** -11, 2.0 ** -10, 2.0 ** -15, 1e-6, 2.5]),
-                               st.floats(1e-6, 2.6)))
+        # above 2.67 the input multiplier passes 32767, above 5.33 its int32 product wraps
+        scale = draw(st.one_of(st.sampled_from([2.0 ** -12, 2.0 ** -11, 2.0 ** -10, 2.0 ** -15, 1e-6, 2.5, 2.7,
+                                                5.34, 1e3, 174762.0]),
+                               st.floats(1e-6, 2.6), st.floats(2.6, 174000.0)))
         zero_point = 0
     else:
         scale = draw(st.one_of(st.sampled_from([2.0 ** -27, 1e-5, 0.0039, 0.1, 1.0, 30.0, 1000.0]),
                                st.floats(1e-4, 50.0)))
-        zero_point = draw(INT8_ZERO_POINTS)
+        zero_point = draw(INT8_ZERO_POINTS if dtype == "int8" else UINT8_ZERO_POINTS)
     return dtype, shape, scale, zero_point
+
+
+# int8 output quantizations beyond the usual ones that a reference takes: TFLite Micro's LOGISTIC
+# ignores the scale (zero point -128), LiteRT's the zero point (scale 1/256); neither checks TANH's.
+SIGMOID_INT8_OUT = {
+    "LOGISTIC": st.sampled_from([(1 / 256, 0), (1 / 256, 40), (0.01, -128), (1 / 128, -128)]),
+    "TANH": st.tuples(st.sampled_from([1 / 256, 1 / 64, 0.01, 0.05]), INT8_ZERO_POINTS),
+}
+
+
+@st.composite
+def sigmoid_example(draw, op, dtypes=("int8", "int16", "float32")):
+    """A LOGISTIC or TANH model; int8 outputs are sometimes quantized as only one reference takes."""
+    case = draw(sigmoid_cases(dtypes))
+    out_q = draw(SIGMOID_INT8_OUT[op]) if case[0] == "int8" and draw(st.integers(0, 3)) == 0 else None
+    return sigmoid_model(op, *case, out_q=out_q)
+
+
+@st.composite
+def softmax_example(draw, dtypes=("int8", "int16", "float32")):
+    """A SOFTMAX model; an int8 input's output is sometimes quantized as only LiteRT takes it
+    (int16 with any scale and zero point, int8 within 0.1% of 1/256)."""
+    case = draw(softmax_cases(dtypes))
+    out_q = None
+    if case[0] == "int8" and draw(st.integers(0, 3)) == 0:
+        out_q = ((1 / 256 * draw(st.sampled_from([0.9995, 1.0005])), -128) if case[1] == "int8"
+                 else draw(st.tuples(st.sampled_from([2.0 ** -15, 1e-4, 1 / 65536]), st.integers(-32768, 32767))))
+    return softmax_model(*case, out_q=out_q)
 
 
 # -- one strategy for every operator and dtype -----------------------------------------------------
@@ -485,7 +493,9 @@ def _first(case, *args):
     return lambda act: case(*args, dtypes=(act,)).map(lambda c: c[0])
 
 
-_GENERATED: dict[str, tuple[tuple[str, ...], Callable]] = {
+LITERT_UINT8 = (*DTYPES, "uint8")  # the activations LiteRT also runs on uint8
+
+_GENERATED: dict[str, tuple[tuple[str, ...], Callable]] = _merge({
     "CONV_2D": (DTYPES, _params_then(conv_params, conv_model)),
     "DEPTHWISE_CONV_2D": (DTYPES, _params_then(depthwise_params, depthwise_model)),
     "TRANSPOSE_CONV": (DTYPES, _params_then(transpose_conv_params, transpose_conv_model)),
@@ -493,27 +503,25 @@ _GENERATED: dict[str, tuple[tuple[str, ...], Callable]] = {
     "ADD": (DTYPES, _first(add_sub_case, "ADD")),
     "SUB": (DTYPES, _first(add_sub_case, "SUB")),
     "MUL": (DTYPES, _first(mul_case)),
-    "PRELU": (DTYPES, _first(prelu_case)),
-    "RELU": (DTYPES, lambda act: unary_case("RELU", (act,)).map(lambda c: c[0])),
-    "RELU6": (DTYPES, lambda act: unary_case("RELU6", (act,)).map(lambda c: c[0])),
-    "LEAKY_RELU": (DTYPES, lambda act: unary_case("LEAKY_RELU", (act,)).map(lambda c: c[0])),
-    "HARD_SWISH": (("int8", "float32"), lambda act: unary_case("HARD_SWISH", (act,)).map(lambda c: c[0])),
-    "QUANTIZE": (DTYPES, lambda act: quantize_case([p for p in QUANTIZE_PAIRS if act in p]).map(lambda c: c[0])),
-    "DEQUANTIZE": (("int8", "int16x8"), _first(dequantize_case)),
+    "PRELU": (LITERT_UINT8, _first(prelu_case)),
+    "RELU": (LITERT_UINT8, lambda act: unary_case("RELU", (act,)).map(lambda c: c[0])),
+    "RELU6": (LITERT_UINT8, lambda act: unary_case("RELU6", (act,)).map(lambda c: c[0])),
+    "LEAKY_RELU": (LITERT_UINT8, lambda act: unary_case("LEAKY_RELU", (act,)).map(lambda c: c[0])),
+    "HARD_SWISH": (("int8", "float32", "uint8"), lambda act: unary_case("HARD_SWISH", (act,)).map(lambda c: c[0])),
     "AVERAGE_POOL_2D": (DTYPES, lambda act: pool_cases((act,)).map(lambda c: pool_model("AVERAGE_POOL_2D", *c))),
     "MAX_POOL_2D": (DTYPES, lambda act: pool_cases((act,)).map(lambda c: pool_model("MAX_POOL_2D", *c))),
-    "SOFTMAX": (DTYPES, lambda act: softmax_cases((act,)).map(lambda c: softmax_model(*c))),
-    "LOGISTIC": (DTYPES, lambda act: sigmoid_cases((act,)).map(lambda c: sigmoid_model("LOGISTIC", *c))),
-    "TANH": (DTYPES, lambda act: sigmoid_cases((act,)).map(lambda c: sigmoid_model("TANH", *c))),
-    **_FAMILY_GENERATED,
-}
+    "SOFTMAX": (LITERT_UINT8, lambda act: softmax_example((act,))),
+    "LOGISTIC": (LITERT_UINT8, lambda act: sigmoid_example("LOGISTIC", (act,))),
+    "TANH": (LITERT_UINT8, lambda act: sigmoid_example("TANH", (act,))),
+}, _FAMILY_GENERATED)
+_GENERATED_PAIRS = {(op, dtype) for op, (dtypes, _) in _GENERATED.items() for dtype in dtypes}
 
 
 def _catalogue() -> dict[tuple[str, str], list[op_models.OpCase]]:
-    """The fixed catalogue models of the operators no generator above draws."""
+    """The fixed catalogue models of the (operator, dtype) pairs no generator above draws."""
     by_key: dict[tuple[str, str], list[op_models.OpCase]] = {}
     for c in op_models.OP_CASES:
-        if c.op not in _GENERATED:
+        if (c.op, c.dtype) not in _GENERATED_PAIRS:
             by_key.setdefault((c.op, c.dtype), []).append(c)
     return by_key
 
@@ -550,7 +558,7 @@ def op_examples(op: str | None = None, dtype: str | None = None):
 @st.composite
 def _op_examples(draw, pairs: list[tuple[str, str]]) -> OpExample:
     chosen_op, chosen_dtype = draw(st.sampled_from(pairs))
-    if chosen_op in _GENERATED:
+    if (chosen_op, chosen_dtype) in _GENERATED_PAIRS:
         model = draw(_GENERATED[chosen_op][1](ACTIVATION_TYPE[chosen_dtype]))
     else:
         model = draw(st.sampled_from(_CATALOGUE[(chosen_op, chosen_dtype)])).build()

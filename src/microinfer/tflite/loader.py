@@ -56,18 +56,35 @@ def load(source: str | os.PathLike | bytes | bytearray | memoryview) -> Model:
         ) from None
 
 
+MAX_MODEL_BYTES = 2**31  # flatbuffers address 2 GiB; larger files are not TFLite models
+
+
 def _read_bytes(source) -> bytes:
     if isinstance(source, bytes):
         return source
     if isinstance(source, (bytearray, memoryview)):
         return bytes(source)
     if isinstance(source, (str, os.PathLike)):
-        path = Path(source)
-        try:
-            return path.read_bytes()
-        except OSError as exc:
-            raise ModelError(f"cannot read model file {str(path)!r}: {exc.strerror}") from None
+        return _read_file(Path(source))
     raise TypeError(f"load() takes a path or bytes, not {type(source).__name__}")
+
+
+def _read_file(path: Path) -> bytes:
+    """A regular file's bytes, refusing devices, pipes and directories (``/dev/zero`` never
+    ends) and anything larger than a model can be."""
+    try:
+        if not path.is_file():
+            what = ("Is a directory" if path.is_dir() else "not a regular file (a device, pipe or socket)"
+                    if path.exists() else "No such file or directory")
+            raise ModelError(f"cannot read model file {str(path)!r}: {what}")
+        with path.open("rb") as f:
+            data = f.read(MAX_MODEL_BYTES + 1)
+    except OSError as exc:
+        raise ModelError(f"cannot read model file {str(path)!r}: {exc.strerror or exc}") from None
+    if len(data) > MAX_MODEL_BYTES:
+        raise ModelError(f"model file {str(path)!r} is larger than {MAX_MODEL_BYTES:,} bytes, the most a "
+                         f"TFLite flatbuffer can address")
+    return data
 
 
 def _dims(dims: tuple[int, ...] | None, path: str) -> tuple[int, ...] | None:
@@ -342,6 +359,9 @@ def _decode_options(cls: type[Options], table: Table) -> Options:
                     f"{table.path}.{f.name}: {len(vector)} entries exceed the rank limit of {MAX_RANK}"
                 )
             values[f.name] = vector
+            continue
+        if kind == "str":
+            values[f.name] = table.string(slot, f.name)
             continue
         if kind.startswith("["):
             vector = table.vector(slot, kind[1:-1], f.name)

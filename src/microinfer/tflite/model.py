@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -89,7 +90,7 @@ class OperatorCode:
     custom_code: str | None = None
     deprecated_builtin_code: int = 0
 
-    @property
+    @functools.cached_property  # frozen: computed once (planning a 20,000-operator graph asks often)
     def name(self) -> str:
         if self.custom_code is not None and self.builtin_code == 32:  # CUSTOM
             return self.custom_code
@@ -107,7 +108,7 @@ class Operator:
     intermediates: tuple[int, ...] = ()
     custom_options: bytes | None = None
 
-    @property
+    @functools.cached_property
     def op(self) -> str:
         return self.opcode.name
 
@@ -178,6 +179,12 @@ class Model:
     def refusals(self, reference: str) -> list[ModelWarning]:
         """The warnings for which ``reference`` ("tflm" or "tflite") refuses the model."""
         return [w for w in self.warnings if reference in w.refused_by]
+
+    def _repr_html_(self) -> str:
+        """The operator table, for notebooks."""
+        from ..report import model_html
+
+        return model_html(self)
 
     @property
     def main(self) -> Subgraph:

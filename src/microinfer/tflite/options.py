@@ -16,7 +16,7 @@ from .types import ActivationFunction, FullyConnectedWeightsFormat, Padding, Ten
 
 
 def _wire(kind: str, default, enum=None):
-    """A dataclass field stored on the wire as ``kind`` ('i32', 'bool', '[i32]', ...)."""
+    """A dataclass field stored on the wire as ``kind`` ('i32', 'bool', '[i32]', 'str', ...)."""
     return field(default=default, metadata={"wire": kind, "enum": enum})
 
 
@@ -290,6 +290,14 @@ class WhileOptions(Options):
 
 
 @dataclass(frozen=True)
+class VarHandleOptions(Options):
+    """A resource variable's name: ``None`` where the table leaves the string out."""
+
+    container: str | None = _wire("str", None)
+    shared_name: str | None = _wire("str", None)
+
+
+@dataclass(frozen=True)
 class CumsumOptions(Options):
     exclusive: bool = _wire("bool", False)
     reverse: bool = _wire("bool", False)
@@ -339,6 +347,8 @@ BatchToSpaceNDOptions = _empty("BatchToSpaceNDOptions")
 SpaceToBatchNDOptions = _empty("SpaceToBatchNDOptions")
 DynamicUpdateSliceOptions = _empty("DynamicUpdateSliceOptions")
 TileOptions = _empty("TileOptions")
+ReadVariableOptions = _empty("ReadVariableOptions")
+AssignVariableOptions = _empty("AssignVariableOptions")
 
 
 @dataclass(frozen=True)
@@ -370,6 +380,7 @@ OPTIONS_CLASSES: dict[str, type[Options]] = {
         LogicalAndOptions, LogicalOrOptions, LogicalNotOptions, AddNOptions, MirrorPadOptions, SliceOptions, FillOptions, ReverseV2Options,
         GatherNdOptions, ZerosLikeOptions, BroadcastToOptions, SelectV2Options,
         BatchToSpaceNDOptions, SpaceToBatchNDOptions, DynamicUpdateSliceOptions, TileOptions,
+        VarHandleOptions, ReadVariableOptions, AssignVariableOptions,
     )
 }
 
@@ -432,6 +443,9 @@ OPERATOR_OPTIONS: dict[str, type[Options]] = {
     "CALL_ONCE": CallOnceOptions,
     "IF": IfOptions,
     "WHILE": WhileOptions,
+    "VAR_HANDLE": VarHandleOptions,
+    "READ_VARIABLE": ReadVariableOptions,
+    "ASSIGN_VARIABLE": AssignVariableOptions,
     "MAXIMUM": MaximumMinimumOptions,
     "MINIMUM": MaximumMinimumOptions,
     "EXP": ExpOptions,

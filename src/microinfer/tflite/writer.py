@@ -200,12 +200,14 @@ class _Writer:
             kind = f.metadata.get("wire", "")
             if kind.startswith("[") and value is not None:
                 vectors[f.name] = self._numbers(value, kind[1:-1])
+            elif kind == "str" and value is not None:
+                vectors[f.name] = b.CreateString(value)
         b.StartObject(len(fields))
         for slot, f in enumerate(fields):
             kind = f.metadata.get("wire")
             if kind is None:
                 continue
-            if kind.startswith("["):
+            if kind.startswith("[") or kind == "str":
                 if f.name in vectors:
                     b.PrependUOffsetTRelativeSlot(slot, vectors[f.name], 0)
                 continue

@@ -8,6 +8,7 @@ from ctypes import POINTER, c_int32, c_void_p
 import numpy as np
 
 from ...kernels.registry import Node
+from ..binding import Input, bound_call
 from ..binding import INT32_LIMIT, CCall, Fallback, address
 
 MAX_RANK = 6
@@ -86,5 +87,5 @@ def binary_call(op: str, fn, params: ctypes.Structure, node: Node, output_shape,
     head = (ctypes.pointer(params), ctypes.pointer(shape))
     out = address(output)
     sizes = tuple(int(np.prod(node.input(i).shape)) for i in (0, 1))
-    return CCall(op, lambda a, b: fn(*head, a, b, out), (np.dtype(dtype),) * 2, sizes, output, [output, head],
+    return CCall(op, bound_call(fn, [*head, Input(0), Input(1), out]), (np.dtype(dtype),) * 2, sizes, output, [output, head],
                  input_positions=(0, 1))

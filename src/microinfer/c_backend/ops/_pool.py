@@ -10,6 +10,7 @@ import numpy as np
 
 from ...kernels._pool_util import PoolGeometry
 from ...kernels.registry import Node
+from ..binding import Input, bound_call
 from ..binding import INT32_LIMIT, CCall, Fallback, address, dims, pointers, scratch
 from ..structs import Activation, Context, Dims, Tile
 
@@ -60,5 +61,5 @@ def pool_call(op: str, lib, name: str, node: Node, kind: str, geometry: PoolGeom
     fn.argtypes = ARGTYPES
     head = pointers(context, params, dims(input_shape))
     tail = (*pointers(Dims(1, geometry.filter_h, geometry.filter_w, 1), dims(geometry.output_shape)), address(output))
-    return CCall(op, lambda x: fn(*head, x, *tail), (dtype,), (int(np.prod(input_shape)),), output,
+    return CCall(op, bound_call(fn, [*head, Input(0), *tail]), (dtype,), (int(np.prod(input_shape)),), output,
                  [buffer, output, head, tail])

@@ -6,19 +6,23 @@ Grouped convolutions and float32 run in NumPy.
 from __future__ import annotations
 
 from ...kernels._conv_util import Requantizer
-from ...kernels.conv import ConvData
+from ...kernels.conv import ConvData, HybridConvData
 from ...kernels.registry import Node
-from ..binding import CCall, CKernel, Fallback, register_c
+from ..binding import HYBRID_IN_NUMPY, RUNTIME_WEIGHTS_IN_NUMPY, CCall, CKernel, Fallback, register_c
 from ..conv_common import ConvFamilyCall, activation, bias_arrays, conv_tiles
 from ..structs import ConvParams
 
 
 @register_c("CONV_2D")
 class Conv2DC(CKernel):
-    def prepare(self, node: Node, spec: ConvData) -> CCall:
+    def prepare(self, node: Node, spec: ConvData | HybridConvData) -> CCall:
+        if isinstance(spec, HybridConvData):
+            raise Fallback(HYBRID_IN_NUMPY)
         stage = spec.output
         if stage.kind not in ("int8", "int16x8"):
             raise Fallback(f"{stage.kind} runs in NumPy")
+        if spec.runtime_filter or spec.runtime_bias:
+            raise Fallback(RUNTIME_WEIGHTS_IN_NUMPY)
         if spec.groups != 1:
             raise Fallback("grouped convolution runs in NumPy")
         q: Requantizer = stage.requantize
@@ -26,7 +30,8 @@ class Conv2DC(CKernel):
         x, w = node.input(0), node.input(1)
         params = ConvParams(stage.input_offset, q.output_offset, *conv_tiles(spec.stride, spec.pad, spec.dilation),
                             activation(q))
-        call = ConvFamilyCall(self.lib, "CONV_2D", x.shape, w.shape, spec.output_shape, int16, w.data)
+        call = ConvFamilyCall(self.lib, "CONV_2D", x.shape, w.shape, spec.output_shape, int16, w.data,
+                              window=(spec.stride, spec.pad, spec.dilation))
         cout, kh, kw, cin = w.shape
         if int16:
             # int32 partial sums over one pixel's channels, int64 across taps

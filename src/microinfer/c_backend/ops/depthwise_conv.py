@@ -8,7 +8,7 @@ from __future__ import annotations
 from ...kernels._conv_util import Requantizer
 from ...kernels.depthwise_conv import DepthwiseData
 from ...kernels.registry import Node
-from ..binding import CCall, CKernel, Fallback, register_c
+from ..binding import HYBRID_IN_NUMPY, RUNTIME_WEIGHTS_IN_NUMPY, CCall, CKernel, Fallback, register_c
 from ..conv_common import ConvFamilyCall, activation, bias_arrays, conv_tiles
 from ..structs import DwConvParams
 
@@ -17,14 +17,19 @@ from ..structs import DwConvParams
 class DepthwiseConv2DC(CKernel):
     def prepare(self, node: Node, spec: DepthwiseData) -> CCall:
         stage = spec.output
+        if stage is None:
+            raise Fallback(HYBRID_IN_NUMPY)
         if stage.kind not in ("int8", "int16x8"):
             raise Fallback(f"{stage.kind} runs in NumPy")
+        if spec.runtime_filter or spec.runtime_bias:
+            raise Fallback(RUNTIME_WEIGHTS_IN_NUMPY)
         q: Requantizer = stage.requantize
         int16 = stage.kind == "int16x8"
         x, w = node.input(0), node.input(1)
         params = DwConvParams(stage.input_offset, q.output_offset, spec.multiplier,
                               *conv_tiles(spec.stride, spec.pad, spec.dilation), activation(q))
-        call = ConvFamilyCall(self.lib, "DEPTHWISE_CONV_2D", x.shape, w.shape, spec.output_shape, int16, w.data)
+        call = ConvFamilyCall(self.lib, "DEPTHWISE_CONV_2D", x.shape, w.shape, spec.output_shape, int16, w.data,
+                              window=(spec.stride, spec.pad, spec.dilation))
         _, kh, kw, _ = w.shape
         if int16:
             size = self.lib.mi_depthwise_conv_s16_get_buffer_size

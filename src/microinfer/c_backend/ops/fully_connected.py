@@ -11,18 +11,22 @@ import ctypes
 import numpy as np
 
 from ...kernels.fixedpoint import wrap_int32
-from ...kernels.fully_connected import FullyConnectedData
+from ...kernels.fully_connected import FullyConnectedData, HybridFullyConnectedData
 from ...kernels.registry import Node
-from ..binding import CCall, one_input_call, CKernel, Fallback, accumulator_bound, address, contiguous, matrix_dims, pointers, register_c, requant, \
+from ..binding import HYBRID_IN_NUMPY, RUNTIME_WEIGHTS_IN_NUMPY, CCall, one_input_call, CKernel, Fallback, accumulator_bound, address, contiguous, matrix_dims, pointers, register_c, requant, \
     require_sum_bound, scratch
 from ..structs import Activation, FcParams, kernel_argtypes, kernel_argtypes_s16
 
 
 @register_c("FULLY_CONNECTED")
 class FullyConnectedC(CKernel):
-    def prepare(self, node: Node, spec: FullyConnectedData) -> CCall:
+    def prepare(self, node: Node, spec: FullyConnectedData | HybridFullyConnectedData) -> CCall:
+        if isinstance(spec, HybridFullyConnectedData):
+            raise Fallback(HYBRID_IN_NUMPY)
         if spec.kind not in ("int8", "int16x8"):
             raise Fallback(f"{spec.kind} runs in NumPy")
+        if spec.runtime_weights or spec.runtime_bias:
+            raise Fallback(RUNTIME_WEIGHTS_IN_NUMPY)
         int16 = spec.kind == "int16x8"
         weights = contiguous(node.input(1).data, np.int8)
         units, depth = weights.shape

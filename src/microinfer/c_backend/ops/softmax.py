@@ -17,6 +17,8 @@ import numpy as np
 from ...kernels.fixedpoint import DOUBLE
 from ...kernels.registry import Node
 from ...kernels.softmax import Softmax, SoftmaxData
+from ...tflite.types import TensorType
+from ..binding import Input, bound_call
 from ..binding import INT32_LIMIT, MAX_SHIFT, MIN_SHIFT, CCall, CKernel, CKernelError, Fallback, address, contiguous, \
     register_c
 
@@ -83,7 +85,8 @@ class SoftmaxC(CKernel):
         out_dtype = np.dtype(spec.out_dtype)
         shape = tuple(int(d) for d in node.inputs[0].shape)
         rows, row_length = rows_of(shape)
-        if spec.kind == "int8" and out_dtype in INT8_INPUT_FUNCTION:
+        int8_input = node.inputs[0].type is TensorType.INT8  # (LiteRT's uint8 input runs in NumPy)
+        if spec.kind == "int8" and int8_input and out_dtype in INT8_INPUT_FUNCTION:
             in_dtype, name = np.dtype(np.int8), INT8_INPUT_FUNCTION[out_dtype]
             params, tables = int8_input_params(spec)
         elif spec.kind == "int16" and out_dtype == np.int16:
@@ -96,7 +99,7 @@ class SoftmaxC(CKernel):
         fn.argtypes = [POINTER(type(params)), c_int32, c_int32, c_void_p, c_void_p]
         head = (ctypes.pointer(params), rows, row_length)
         out = address(output)
-        call = SoftmaxCall("SOFTMAX", lambda x: fn(*head, x, out), (in_dtype,), (int(np.prod(shape)),), output,
+        call = SoftmaxCall("SOFTMAX", bound_call(fn, [*head, Input(0), out]), (in_dtype,), (int(np.prod(shape)),), output,
                            [output, head, tables])
         call.spec = spec
         return call

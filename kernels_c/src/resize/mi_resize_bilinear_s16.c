@@ -1,0 +1,12 @@
+/* int16 RESIZE_BILINEAR (TFLite's integer kernel), NHWC. */
+#include "mi_resize_common.h"
+
+mi_status mi_resize_bilinear_s16(const mi_resize_bilinear_params *params, const mi_dims *input_dims,
+                                 const int16_t *input, const mi_dims *output_dims, int16_t *output)
+{
+    if (!mi_resize_shapes_agree(input_dims, output_dims)) {
+        return MI_ARG_ERROR;
+    }
+    MI_RESIZE_BILINEAR(int16_t, params, input_dims, input, output_dims, output);
+    return MI_OK;
+}

@@ -1,0 +1,12 @@
+/* int8 RESIZE_BILINEAR (TFLite's integer kernel), NHWC. */
+#include "mi_resize_common.h"
+
+mi_status mi_resize_bilinear_s8(const mi_resize_bilinear_params *params, const mi_dims *input_dims,
+                                const int8_t *input, const mi_dims *output_dims, int8_t *output)
+{
+    if (!mi_resize_shapes_agree(input_dims, output_dims)) {
+        return MI_ARG_ERROR;
+    }
+    MI_RESIZE_BILINEAR(int8_t, params, input_dims, input, output_dims, output);
+    return MI_OK;
+}

@@ -1,0 +1,231 @@
+"""Every model that loads is validated before anything runs it: one class of malformed model per
+test, each refused with microinfer's own error naming what is wrong (issue 17)."""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from microinfer import Interpreter, ModelError, UnsupportedOpError, c_backend, load, plan
+from microinfer.testing import build, random_inputs
+from microinfer.tflite import ModelBuilder
+from microinfer.tflite.model import Quantization
+from microinfer.tflite.options import AddOptions, Conv2DOptions, DepthwiseConv2DOptions
+from microinfer.tflite.types import Padding
+from microinfer.tflite.writer import serialize
+
+
+def _replace_operator(data: bytes, **changes) -> bytes:
+    model = load(data)
+    sg = model.main
+    ops = list(sg.operators)
+    ops[0] = dataclasses.replace(ops[0], **changes)
+    return serialize(dataclasses.replace(model, subgraphs=(dataclasses.replace(sg, operators=tuple(ops)),)))
+
+
+def _replace_tensor(data: bytes, index: int, **changes) -> bytes:
+    model = load(data)
+    sg = model.main
+    tensors = list(sg.tensors)
+    tensors[index] = dataclasses.replace(tensors[index], **changes)
+    return serialize(dataclasses.replace(model, subgraphs=(dataclasses.replace(sg, tensors=tuple(tensors)),)))
+
+
+def _replace_subgraph(data: bytes, **changes) -> bytes:
+    model = load(data)
+    return serialize(dataclasses.replace(model, subgraphs=(dataclasses.replace(model.main, **changes),)))
+
+
+def _refused(data: bytes, error, *fragments: str) -> str:
+    with pytest.raises(error) as info:
+        Interpreter(data)
+    message = str(info.value)
+    for fragment in fragments:
+        assert fragment in message, f"{fragment!r} not in {message!r}"
+    return message
+
+
+# -- arity and omitted inputs ------------------------------------------------------------------------
+def test_missing_input_is_named_not_a_traceback():
+    add = build("ADD/int8")
+    one_input = _replace_operator(add, inputs=load(add).main.operators[0].inputs[:1])
+    _refused(one_input, UnsupportedOpError, "operator 0 ADD", "takes 2 inputs, the model gives 1")
+
+
+def test_omitted_required_input_is_named():
+    add = build("ADD/int8")
+    a, _ = load(add).main.operators[0].inputs
+    _refused(_replace_operator(add, inputs=(a, -1)), UnsupportedOpError, "input 1 is omitted (-1) but required")
+
+
+def test_planning_a_node_tflite_micro_cannot_prepare_is_a_model_error():
+    add = build("ADD/int8")
+    with pytest.raises(ModelError, match=r"operators\[0\] \(ADD\) takes 2 inputs, the model gives 3"):
+        plan(load(_replace_operator(add, inputs=(*load(add).main.operators[0].inputs, 0))))
+
+
+# -- quantization ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("scale", [0.0, -0.0, float("nan"), float("inf"), -0.5])
+def test_bad_output_scales_are_refused(scale):
+    conv = build("CONV_2D/int8/per_tensor")
+    out = load(conv).main.outputs[0]
+    bad = _replace_tensor(conv, out, quantization=Quantization(np.array([scale], "<f4"), np.array([2], "<i8")))
+    _refused(bad, (UnsupportedOpError, ModelError), "scale")
+
+
+@pytest.mark.parametrize("scale", [float("nan"), float("inf")])
+def test_weights_with_a_non_finite_scale_are_refused(scale):
+    """The references cast scale products to int32 multipliers; C leaves inf and NaN undefined."""
+    conv = build("CONV_2D/int8/per_channel")
+    filt = load(conv).main.operators[0].inputs[1]
+    q = load(conv).main.tensors[filt].quantization
+    scales = np.array(q.scale, "<f4")
+    scales[0] = scale
+    bad = _replace_tensor(conv, filt, quantization=dataclasses.replace(q, scale=scales))
+    _refused(bad, ModelError, f"tensor {filt}", "quantized weights need finite scales")
+
+
+@pytest.mark.parametrize("case", ["CONV_2D/int8/per_channel", "DEPTHWISE_CONV_2D/int8/multiplier2",
+                                  "TRANSPOSE_CONV/int8"])
+def test_weights_with_zero_scale_channels_run_as_the_references_do(case, reference_worker):
+    """Real models have all-zero channels quantized with scale 0; both references run them."""
+    conv = build(case)
+    filt = load(conv).main.operators[0].inputs[1]
+    q = load(conv).main.tensors[filt].quantization
+    scales = np.array(q.scale, "<f4")
+    scales[0] = 0.0
+    model = _replace_tensor(conv, filt, quantization=dataclasses.replace(q, scale=scales))
+    x = random_inputs(load(model), np.random.default_rng(1))
+    for ref in ("tflm", "tflite"):
+        expected = reference_worker.run_many(ref, model, [x])[0].outputs
+        for backend in ("numpy", "c"):
+            got = Interpreter(model, reference=ref, backend=backend).run(x)
+            np.testing.assert_array_equal(got[0], np.asarray(expected[0]).reshape(got[0].shape))
+
+
+def test_zero_point_outside_the_type_is_refused():
+    """TFLite Micro saturates an int8 output zero point of 128; the C kernels wrapped it."""
+    conv = build("CONV_2D/int8/per_tensor")
+    out = load(conv).main.outputs[0]
+    scale = load(conv).main.tensors[out].quantization.scale
+    bad = _replace_tensor(conv, out, quantization=Quantization(scale, np.array([128], "<i8")))
+    _refused(bad, ModelError, f"tensor {out}", "zero point 128, outside int8's range [-128, 127]")
+
+
+# -- shapes ------------------------------------------------------------------------------------------
+def test_declared_output_shape_that_the_operator_does_not_produce_is_refused():
+    conv = build("CONV_2D/int8/per_tensor")
+    out = load(conv).main.outputs[0]
+    _refused(_replace_tensor(conv, out, shape=(1, 7, 6, 4)), UnsupportedOpError, "operator 0 CONV_2D", "output shape")
+
+
+def _relu(shape) -> bytes:
+    b = ModelBuilder()
+    g = b.main
+    x = g.add_input("x", shape, "int8", scale=0.1, zero_point=0)
+    y = g.add_output("y", shape, "int8", scale=0.1, zero_point=0)
+    g.add_operator("RELU", [x], [y], version=2)
+    return b.build()
+
+
+def test_unknown_dimensions_are_refused():
+    _refused(_relu((-1, 4)), ModelError, "has shape [-1, 4]", "needs every dimension known")
+
+
+# -- wiring ------------------------------------------------------------------------------------------
+def test_reading_a_tensor_nothing_writes_is_refused():
+    add = build("ADD/int8")
+    model = load(add)
+    a, b = model.main.inputs
+    _refused(_replace_subgraph(add, inputs=(a,)), ModelError, "reads tensor", "which no earlier operator writes")
+
+
+def test_an_output_nothing_writes_is_refused():
+    """A model output that no operator writes: TFLite Micro hands back arena garbage."""
+    b = ModelBuilder()
+    g = b.main
+    x = g.add_input("x", (4,), "int8", scale=0.1, zero_point=0)
+    y = g.add_output("y", (4,), "int8", scale=0.1, zero_point=0)
+    lost = g.add_output("lost", (4,), "int8", scale=0.1, zero_point=0)
+    g.add_operator("RELU", [x], [y])
+    _refused(b.build(), ModelError, f"output {lost} 'lost' is written by no operator")
+
+
+def test_a_tensor_written_twice_is_refused():
+    b = ModelBuilder()
+    g = b.main
+    x = g.add_input("x", (4,), "int8", scale=0.1, zero_point=0)
+    y = g.add_output("y", (4,), "int8", scale=0.1, zero_point=0)
+    g.add_operator("RELU", [x], [y])
+    g.add_operator("RELU", [x], [y])
+    _refused(b.build(), ModelError, "writes tensor", "which operator 0 already wrote")
+
+
+def test_a_constant_model_input_is_refused():
+    add = build("ADD/int8")
+    model = load(add)
+    weights = next(t.index for t in load(build("CONV_2D/int8/per_tensor")).main.tensors if t.is_constant)
+    del weights
+    const = _replace_subgraph(build("CONV_2D/int8/per_tensor"),
+                              inputs=(*load(build("CONV_2D/int8/per_tensor")).main.inputs, 1))
+    _refused(const, ModelError, "is a constant tensor")
+    del model
+
+
+def test_constant_marked_variable_is_refused():
+    conv = build("CONV_2D/int8/per_tensor")
+    weights = load(conv).main.operators[0].inputs[1]
+    _refused(_replace_tensor(conv, weights, is_variable=True), ModelError, "is constant and marked variable")
+
+
+# -- memory ------------------------------------------------------------------------------------------
+def test_absurd_tensor_sizes_are_refused_before_any_allocation():
+    """1.5 GiB tensors: the loader takes them (a flatbuffer addresses 2 GiB), the interpreter
+    refuses them before allocating anything."""
+    _refused(_relu((1, 1536, 1024, 1024)), ModelError, "would take 1,610,612,736 bytes, more than the")
+
+
+# -- the C backend never sees a node whose index arithmetic overflows --------------------------------
+@pytest.mark.skipif(not c_backend.available(), reason=f"C kernel library: {c_backend.unavailable_reason()}")
+@pytest.mark.parametrize("op", ["CONV_2D", "DEPTHWISE_CONV_2D"])
+def test_a_huge_dilation_falls_back_to_numpy_instead_of_crashing(tmp_path, op):
+    b = ModelBuilder()
+    g = b.main
+    x = g.add_input("x", (1, 5, 5, 2), "int8", scale=0.05, zero_point=-3)
+    if op == "CONV_2D":
+        w = g.add_constant("w", np.ones((3, 3, 3, 2), np.int8), scale=[0.01] * 3, zero_point=0)
+        options = Conv2DOptions(Padding.VALID, 1, 1, dilation_w_factor=2**31 - 1, dilation_h_factor=1)
+        cout, out_w = 3, None
+    else:
+        w = g.add_constant("w", np.ones((1, 3, 3, 4), np.int8), scale=[0.01] * 4, zero_point=0, axis=3)
+        options = DepthwiseConv2DOptions(Padding.SAME, 1, 1, 2, dilation_w_factor=2**31 - 1,
+                                         dilation_h_factor=2**31 - 1)
+        cout, out_w = 4, 5
+    bias = g.add_constant("b", np.zeros(cout, np.int32), scale=[5e-4] * cout, zero_point=0)
+    shape = (1, 5, 5, cout) if out_w else (1, 3, 1, cout)
+    y = g.add_output("y", shape, "int8", scale=0.1, zero_point=2)
+    g.add_operator(op, [x, w, bias], [y], options, version=3)
+    path = tmp_path / "dilated.tflite"
+    path.write_bytes(b.build())
+    # in a child process: a crash must fail this test, not the test session
+    code = ("import numpy as np\nfrom microinfer import Interpreter\nfrom microinfer.errors import MicroinferError\n"
+            f"try:\n    it = Interpreter({str(path)!r}, backend='c')\n"
+            "except MicroinferError as exc:\n    print('refused:', exc)\n    raise SystemExit(0)\n"
+            "print(it.op_backends)\nit.run([np.ones((1, 5, 5, 2), np.int8)])\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "refused:" in done.stdout or "int32 arithmetic" in done.stdout
+
+
+def test_add_options_default_when_another_table_is_given():
+    """TFLite Micro parses a wrong options table as absent: the defaults apply, with a warning."""
+    add = build("ADD/int8")
+    from microinfer.tflite.options import MulOptions
+    mixed = _replace_operator(add, options=MulOptions())
+    model = load(mixed)
+    assert model.main.operators[0].options == AddOptions()
+    assert any("carries MulOptions, expected AddOptions" in str(w) for w in model.warnings)
