@@ -381,6 +381,18 @@ def test_requantizer_bit_exact_on_every_core(core):
 
 @requires_toolchain
 @requires_c
+def test_svdf_runs_on_the_state_it_read():
+    """SVDF reads its state (input 4, a variable tensor) and updates it in place: the emulated layer
+    gets that input (not input 1, the weights), in RAM, as it was before the run, and matches the
+    NumPy kernel bit for bit."""
+    model = load(shared_model_path("keyword_scrambled.tflite"))
+    result = emulate(model, "cortex-m4f", layers={1, 3})
+    svdf = [layer for layer in result.covered if layer.op == "SVDF"]
+    assert len(svdf) == 2 and all(layer.bit_exact for layer in svdf), [layer.reason for layer in svdf]
+
+
+@requires_toolchain
+@requires_c
 def test_a_layer_that_fails_to_run_is_reported_not_bit_exact(monkeypatch):
     from microinfer.emulate import run as emulation_run
 
