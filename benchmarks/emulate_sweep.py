@@ -1,8 +1,11 @@
 """Every C-covered layer of every shared model on the emulated cores (three Cortex-M, one RV32IMC).
 
 Checks each layer's output bit for bit against the NumPy kernels, and prints the measured
-instructions per MAC by core and op type, and the analytic model's per-layer instruction estimate
-next to the measured count (median relative difference per core).
+instructions per MAC by core and op type, the analytic model's per-layer instruction estimate
+next to the measured count (median relative difference per core), and the instructions
+``microinfer fit --kernels microinfer`` prices each layer at on the core (or, for rv32imc, on the
+ESP32-C3, whose ISA path it is) against the same measured counts: issue 16's acceptance, median
+|error| at most 10% per core and at least 90% of layers within 25%.
 
     PYTHONPATH=src python benchmarks/emulate_sweep.py [--models DIR] [--json FILE] [--from-json FILE]
 
@@ -28,6 +31,8 @@ from microinfer.tflite import load
 from shared_paths import SHARED_MODELS
 
 CORES = ("cortex-m0plus", "cortex-m4f", "cortex-m55", "rv32imc")
+FIT_CORES = {"cortex-m0plus": "cortex-m0plus", "cortex-m4f": "cortex-m4f", "cortex-m55": "cortex-m55",
+             "rv32imc": "esp32c3"}  # the core `fit` prices for each emulated one (the same ISA path)
 
 
 def sweep(models: list[Path], cores=CORES) -> list[dict]:
@@ -74,6 +79,40 @@ def add_analytic(rows: list[dict], models: Path) -> None:
         row["analytic_instructions"] = estimates[row["index"]]
         row["cost_model_instructions"] = cmsis_nn[row["index"]]
         row["kind"] = kinds[row["index"]]
+
+
+def add_fit(rows: list[dict], models: Path) -> None:
+    """Each row gains the instructions ``microinfer fit --kernels microinfer`` prices the layer at
+    (None where fit refuses the model: microinfer build has no kernel for one of its operators)."""
+    from microinfer.cost import estimate
+
+    cache = {}
+    for row in rows:
+        key = row["model"], row["core"]
+        if key not in cache:
+            try:
+                result = estimate(load(models / row["model"]), core=FIT_CORES[row["core"]], kernels="microinfer")
+                cache[key] = {layer.index: layer.cost.instructions for layer in result.layers}
+            except MicroinferError as error:
+                print(f"fit {row['model']} on {FIT_CORES[row['core']]}: {error}", file=sys.stderr)
+                cache[key] = {}
+        row["fit_instructions"] = cache[key].get(row["index"])
+
+
+def fit_summary(rows: list[dict]) -> tuple[str, dict[str, tuple[float, float]]]:
+    """Per core: layers, median |fit - measured| / measured, share within 25%, and whether both
+    bounds of issue 16 hold."""
+    errors = defaultdict(list)
+    for row in rows:
+        if row.get("fit_instructions") is not None:
+            errors[row["core"]].append(abs(row["fit_instructions"] / row["instructions"] - 1))
+    figures = {core: (statistics.median(e), sum(x <= 0.25 for x in e) / len(e)) for core, e in errors.items()}
+    body = [(core, FIT_CORES[core], len(errors[core]), f"{100 * figures[core][0]:.1f}%",
+             f"{100 * figures[core][1]:.0f}%", "yes" if figures[core][0] <= 0.10 and figures[core][1] >= 0.9 else "NO")
+            for core in CORES if core in figures]
+    text = table(("emulated core", "fit core", "layers", "median |error|", "within 25%", "meets issue 16"), body,
+                 right=(2, 3, 4))
+    return text, figures
 
 
 def analytic_table(rows: list[dict]) -> tuple[str, str]:
@@ -125,6 +164,10 @@ def main(argv: list[str] | None = None) -> int:
     print("\nAnalytic instruction estimate vs measured, per layer:\n")
     print(layers)
     print("\n" + summary)
+    add_fit(rows, args.models)
+    fit_text, _ = fit_summary(rows)
+    print("\n`microinfer fit --kernels microinfer` per layer vs measured (median <= 10%, >= 90% within 25%):\n")
+    print(fit_text)
     return 0 if exact == len(rows) else 1
 
 

@@ -84,3 +84,54 @@ def test_requantizer_bit_exact():
     expected = multiply_by_quantized_multiplier(acc, multiplier, shift).astype(np.int32)
     measured = run_layer(_requantize_program(acc, multiplier, shift), core_named(CORE))
     assert np.array_equal(np.frombuffer(measured.output[:4 * n], "<i4"), expected)
+
+
+def test_loop_work_follows_the_portable_paths():
+    """rv32imc runs the host's C paths: FULLY_CONNECTED as one vector-matrix product per row (4
+    channels a pass, the rest one at a time, blocks of 64), 1x1 convolutions of up to 8 input
+    channels summed pixel by pixel over a transposed filter, the others in 2x4 tiles of two rows."""
+    from microinfer.emulate.analytic import loop_constants, loop_work
+
+    constants = loop_constants()["rv32"]
+    ad01 = load(shared_model_path("ad01_int8.tflite")).main
+    fc = loop_work(ad01, ad01.operators[0], constants, "rv32")  # 640 -> 128
+    assert fc.kind == "fully_connected"
+    assert (fc.units["group"], fc.units["tile"], fc.units["tile_single"]) == (2, 32, 0)
+    assert fc.units["mac"] == 32 * 640 and fc.units["output"] == 128
+    vww = load(shared_model_path("vww_96_int8.tflite")).main
+    narrow = loop_work(vww, vww.operators[2], constants, "rv32")  # 1x1, 8 -> 16 channels on 48x48
+    assert narrow.units["narrow_mac"] == 48 * 48 * 8 * 16 and narrow.units["weight"] == 16 * 8
+    assert "tile" not in narrow.units
+    kws = load(shared_model_path("kws_ref_model.tflite")).main
+    wide = loop_work(kws, kws.operators[2], constants, "rv32")  # 1x1, 64 -> 64 on 25x5
+    assert wide.units["tile"] == 62 * 16 and wide.units["tile_single"] == 16  # 62 row pairs, 1 row left
+    assert wide.units["widen"] == 63 * 64 and wide.units["mac"] == 62 * 16 * 64
+
+
+@requires_riscv
+@requires_c
+def test_analytic_loop_model_within_15_percent():
+    """The loop model against the emulator on layers whose shapes the calibration did not see (vww's
+    depthwise and 1x1 layers 3 to 7)."""
+    from microinfer.emulate.analytic import analytic_layer_instructions
+
+    model = load(shared_model_path("vww_96_int8.tflite"))
+    result = emulate(model, CORE, layers={3, 4, 5, 6, 7})
+    estimates = analytic_layer_instructions(model, CORE)
+    differences = [abs(estimates[layer.index] / layer.instructions - 1) for layer in result.covered]
+    assert len(differences) == 5 and np.median(differences) <= 0.15, differences
+
+
+@requires_riscv
+@requires_c
+def test_fit_prices_microinfer_layers_as_emulate_counts_them():
+    """Issue 16 on the ESP32-C3 (the rv32 path): fit's per-layer instructions against the emulated
+    rv32imc counts of kws_ref_model."""
+    from microinfer.cost import estimate
+
+    model = load(shared_model_path("kws_ref_model.tflite"))
+    result = emulate(model, CORE)
+    fitted = {layer.index: layer.cost.instructions for layer in estimate(model, core="esp32c3", kernels="microinfer").layers}
+    errors = [abs(fitted[layer.index] / layer.instructions - 1) for layer in result.covered]
+    assert len(errors) == 12
+    assert np.median(errors) <= 0.10 and sum(e <= 0.25 for e in errors) >= 0.9 * len(errors), errors

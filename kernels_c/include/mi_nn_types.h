@@ -58,8 +58,17 @@ typedef struct {
     const int32_t *shift;
     const double *real_scale; /* MI_ROUND_REAL only (may be NULL otherwise) */
     int32_t rounding;         /* mi_rounding */
+    int32_t fast;             /* MI_ROUND_DOUBLE only, set by the caller when every multiplier is >= 0,
+                                 every shift is in [-31, -1] and every accumulator the kernel
+                                 requantizes lies in (-2**30, 2**30): the kernels may then use
+                                 mi_requantize_fast (same bits, fewer instructions). 0 is always safe. */
 } mi_requant;
 
+/* folded_bias (int8 kernels): per output channel c, bias[c] + input_offset * (the sum of output
+   channel c's filter weights), wrapped to int32; computed once, at prepare time (CMSIS-NN's kernel
+   sums). With it the kernels sum raw int8 products and pad with the input zero point (whose
+   offset input is 0). Required by mi_convolve_s8/_1x1_s8 and the int8 depthwise kernels; the
+   int16 kernels ignore it. */
 typedef struct {
     int32_t input_offset;  /* minus the input zero point (0 for int16) */
     int32_t output_offset; /* the output zero point */
@@ -67,6 +76,7 @@ typedef struct {
     mi_tile padding; /* before the first row / column */
     mi_tile dilation;
     mi_activation activation;
+    const int32_t *folded_bias;
 } mi_conv_params;
 
 typedef struct {
@@ -77,6 +87,7 @@ typedef struct {
     mi_tile padding;
     mi_tile dilation;
     mi_activation activation;
+    const int32_t *folded_bias;
 } mi_dw_conv_params;
 
 typedef struct {

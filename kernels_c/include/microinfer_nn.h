@@ -16,7 +16,7 @@ extern "C" {
 #endif
 
 /* Version of this interface; the Python loader checks it. */
-#define MI_NN_ABI_VERSION 1
+#define MI_NN_ABI_VERSION 2
 int32_t mi_nn_abi_version(void);
 
 /* -- CONV_2D --------------------------------------------------------------------------------- */

@@ -87,6 +87,120 @@ static inline int32_t mi_requantize_double(int32_t acc, int32_t multiplier, int3
 #endif
 }
 
+/* Cores with the Thumb-1 instruction set only (ARMv6-M: Cortex-M0/M0+): no 32x32 -> 64-bit
+   multiply, no DSP extension. */
+#if defined(__ARM_ARCH_ISA_THUMB) && __ARM_ARCH_ISA_THUMB == 1
+#define MI_THUMB1 1
+#endif
+
+/* mi_requantize_double for the common case the caller marks with mi_requant.fast: multiplier >= 0,
+   shift in [-31, -1] (a right shift by e = -shift >= 1), |acc| < 2**30. Same bits, shorter:
+   - the doubling high multiply never saturates (multiplier >= 0) and is
+     h = floor((2 acc m + 2**31) / 2**32), one SMMLAR of 2 acc (no overflow: |acc| < 2**30);
+   - RoundingDivideByPOT(h, e) = floor((h + 2**(e-1) - [h < 0]) / 2**e), and [h < 0] may be
+     replaced by [acc < 0]: for acc < 0 (and m >= 0) h <= 0, and where h = 0 both give 0.
+   SMMLAR adds the rounding term (times 2**32) before taking the high word, so the whole
+   requantization is SMMLAR and one shift. On Thumb-1 cores the 64-bit product is built from
+   16-bit halves (four MULS), still far shorter than a 64-bit multiply and shift. */
+static inline int32_t mi_requantize_fast(int32_t acc, int32_t multiplier, int32_t shift)
+{
+    const int32_t e = -shift;
+    const int32_t round = (int32_t)(UINT32_C(1) << (e - 1)) + (acc >> 31);
+#if defined(ARM_MATH_DSP)
+    int32_t high;
+    __asm__("smmlar %0, %1, %2, %3" : "=r"(high) : "r"(acc * 2), "r"(multiplier), "r"(round));
+    return high >> e;
+#elif defined(MI_THUMB1)
+    /* acc * m = hi * 2**32 + lo from the halves of acc (al unsigned, ah signed, |ah| < 2**14) and
+       of m (both unsigned, mh < 2**15): every partial product fits 32 bits. */
+    const uint32_t al = (uint32_t)acc & 0xFFFFu;
+    const int32_t ah = acc >> 16;
+    const uint32_t ml = (uint32_t)multiplier & 0xFFFFu;
+    const uint32_t mh = (uint32_t)multiplier >> 16;
+    const int32_t cross_a = ah * (int32_t)ml;
+    const uint32_t cross_m = al * mh;
+    uint32_t lo = al * ml;
+    uint32_t part = (uint32_t)cross_a << 16;
+    int32_t hi = ah * (int32_t)mh + (cross_a >> 16) + (int32_t)(cross_m >> 16);
+    lo += part;
+    hi += lo < part ? 1 : 0;
+    part = cross_m << 16;
+    lo += part;
+    hi += lo < part ? 1 : 0;
+    {
+        /* h = floor((acc * m + 2**30) / 2**31) = 2 hi + floor((lo / 2 + 2**29) / 2**30) */
+        const int32_t high = (int32_t)((uint32_t)hi * 2u) + (int32_t)(((lo >> 1) + (UINT32_C(1) << 29)) >> 30);
+        return (high + round) >> e;
+    }
+#else
+    const int32_t high = (int32_t)(((int64_t)acc * multiplier + ((int64_t)1 << 30)) >> 31);
+    return (high + round) >> e;
+#endif
+}
+
+/* mi_requantize_double for shift 0, multiplier >= 0 and |acc| < 2**30: the doubling high multiply
+   alone (SMMULR of 2 acc where there is a DSP extension). */
+static inline int32_t mi_requantize_fast_unshifted(int32_t acc, int32_t multiplier)
+{
+#if defined(ARM_MATH_DSP)
+    int32_t high;
+    __asm__("smmulr %0, %1, %2" : "=r"(high) : "r"(acc * 2), "r"(multiplier));
+    return high;
+#elif defined(MI_THUMB1)
+    /* mi_requantize_fast's high part with a right shift of 1 undone: (h + 1 - [acc < 0]) >> 1 is
+       not invertible, so build h directly as there */
+    const uint32_t al = (uint32_t)acc & 0xFFFFu;
+    const int32_t ah = acc >> 16;
+    const uint32_t ml = (uint32_t)multiplier & 0xFFFFu;
+    const uint32_t mh = (uint32_t)multiplier >> 16;
+    const int32_t cross_a = ah * (int32_t)ml;
+    const uint32_t cross_m = al * mh;
+    uint32_t lo = al * ml;
+    uint32_t part = (uint32_t)cross_a << 16;
+    int32_t hi = ah * (int32_t)mh + (cross_a >> 16) + (int32_t)(cross_m >> 16);
+    lo += part;
+    hi += lo < part ? 1 : 0;
+    part = cross_m << 16;
+    lo += part;
+    hi += lo < part ? 1 : 0;
+    return (int32_t)((uint32_t)hi * 2u) + (int32_t)(((lo >> 1) + (UINT32_C(1) << 29)) >> 30);
+#else
+    return (int32_t)(((int64_t)acc * multiplier + ((int64_t)1 << 30)) >> 31);
+#endif
+}
+
+/* Values of mi_requant.fast: every multiplier >= 0 and every shift a right shift, and either every
+   accumulator proven within (-2**30, 2**30) (BOUNDED) or not (CHECKED: the kernels compare each
+   accumulator with the bound and requantize the rare one outside it with mi_requantize_double;
+   Helium's VQRDMULH needs no bound). */
+#define MI_FAST_BOUNDED 1
+#define MI_FAST_CHECKED 2
+
+/* mi_requantize_fast for any accumulator (mi_requantize_double outside the bound). */
+static inline int32_t mi_requantize_fast_checked(int32_t acc, int32_t multiplier, int32_t shift)
+{
+    if ((uint32_t)acc + (UINT32_C(1) << 30) < (UINT32_C(1) << 31)) {
+        return mi_requantize_fast(acc, multiplier, shift);
+    }
+    return mi_requantize_double(acc, multiplier, shift);
+}
+
+/* The requantizer for mi_requant.fast == `fast` (a constant where the caller specializes). */
+static inline int32_t mi_requantize_fast_mode(int32_t acc, int32_t multiplier, int32_t shift, int32_t fast)
+{
+    return fast == MI_FAST_CHECKED ? mi_requantize_fast_checked(acc, multiplier, shift)
+                                   : mi_requantize_fast(acc, multiplier, shift);
+}
+
+/* mi_requantize_fast_mode, the output offset added and clamped to the activation range. */
+static inline int32_t mi_requantize_fast_output(int32_t acc, int32_t multiplier, int32_t shift, int32_t fast,
+                                                int32_t offset, mi_activation act)
+{
+    int32_t value = mi_requantize_fast_mode(acc, multiplier, shift, fast) + offset;
+    value = value < act.min ? act.min : value;
+    return value > act.max ? act.max : value;
+}
+
 /* LiteRT's static_cast<int32_t>(round(static_cast<double>(acc) * scale)): ties away from zero,
    INT32_MIN for a result outside int32 (x86's conversion; in C that cast would be undefined). */
 static inline int32_t mi_scale_real(int64_t acc, double scale)
@@ -232,6 +346,23 @@ static inline int32_t mi_requantize_block_double_mve(const int32_t *acc, int32_t
     }
     return i;
 }
+
+/* The same for mi_requant.fast (every shift a right shift): the rounding fix-up is the sign of
+   the high product (e >= 1), no left shift. Returns how many channels it did (a multiple of 4). */
+static inline int32_t mi_requantize_block_fast_mve(const int32_t *acc, int32_t count, const int32_t *multiplier,
+                                                   const int32_t *shift, int32_t offset, mi_activation act,
+                                                   int8_t *out)
+{
+    int32_t i = 0;
+    for (; i + 4 <= count; i += 4) {
+        const int32x4_t high = vqrdmulhq_s32(vldrwq_s32(acc + i), vldrwq_s32(multiplier + i));
+        int32x4_t result = vrshlq_s32(vqaddq_s32(high, vshrq_n_s32(high, 31)), vldrwq_s32(shift + i));
+        result = vaddq_s32(result, vdupq_n_s32(offset));
+        result = vminq_s32(vmaxq_s32(result, vdupq_n_s32(act.min)), vdupq_n_s32(act.max));
+        vstrbq_s32(out + i, result);
+    }
+    return i;
+}
 #endif
 
 /* Outputs of channels first .. first + count - 1 from their int32 accumulators (bias included),
@@ -246,10 +377,18 @@ static inline void mi_requantize_block_s8(const int32_t *acc, int32_t count, con
 #if defined(__AVX2__)
         i = mi_requantize_block_double_avx2(acc, count, multiplier, shift, offset, act, out);
 #elif defined(ARM_MATH_MVEI)
-        i = mi_requantize_block_double_mve(acc, count, multiplier, shift, offset, act, out);
+        i = quant->fast ? mi_requantize_block_fast_mve(acc, count, multiplier, shift, offset, act, out)
+                        : mi_requantize_block_double_mve(acc, count, multiplier, shift, offset, act, out);
 #else
         i = 0;
 #endif
+        if (quant->fast) {
+            const int32_t fast = quant->fast;
+            for (; i < count; i++) {
+                out[i] = (int8_t)mi_requantize_fast_output(acc[i], multiplier[i], shift[i], fast, offset, act);
+            }
+            return;
+        }
         for (; i < count; i++) {
             out[i] = (int8_t)mi_clamp((int64_t)mi_requantize_double(acc[i], multiplier[i], shift[i]) + offset, act);
         }

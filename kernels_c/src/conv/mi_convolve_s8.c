@@ -1,33 +1,46 @@
-#include <string.h>
-
 #include "microinfer_nn.h"
+#include "support/mi_nn_copy.h"
 #include "support/mi_nn_support.h"
+
+/* im2col rows (output pixels) gathered before one matrix multiply. */
+#define MI_IM2COL_ROWS 4
 
 int32_t mi_convolve_s8_get_buffer_size(const mi_dims *input_dims, const mi_dims *filter_dims)
 {
     (void)input_dims;
-    return 2 * filter_dims->h * filter_dims->w * filter_dims->c * (int32_t)sizeof(int16_t);
+    return MI_IM2COL_ROWS * filter_dims->h * filter_dims->w * filter_dims->c * (int32_t)sizeof(int8_t);
 }
 
-/* One im2col column: the window of output pixel (oy, ox), input offset added, padding as 0. */
-static void im2col_column(const mi_conv_params *params, const mi_dims *input_dims, const int8_t *image,
-                          const mi_dims *filter_dims, int32_t oy, int32_t ox, int16_t *col)
+/* One im2col row: the window of output pixel (oy, ox) as raw int8, padding as the input zero
+   point (its offset input is 0, so it adds nothing to the folded sums). A filter row that lies
+   inside the image is one contiguous run of kw * in_ch bytes (dilation 1). */
+static void im2col_row(const mi_conv_params *params, const mi_dims *input_dims, const int8_t *image,
+                       const mi_dims *filter_dims, int32_t oy, int32_t ox, int8_t *col)
 {
     const int32_t in_ch = input_dims->c;
+    const int32_t run = filter_dims->w * in_ch;
+    const int8_t zero_point = (int8_t)-params->input_offset;
+    const int32_t ix0 = ox * params->stride.w - params->padding.w;
+    const int whole_rows = params->dilation.w == 1 && ix0 >= 0 && ix0 + filter_dims->w <= input_dims->w;
     int32_t ky;
     for (ky = 0; ky < filter_dims->h; ky++) {
         const int32_t iy = oy * params->stride.h - params->padding.h + ky * params->dilation.h;
-        int32_t kx;
-        for (kx = 0; kx < filter_dims->w; kx++) {
-            const int32_t ix = ox * params->stride.w - params->padding.w + kx * params->dilation.w;
-            if (iy < 0 || iy >= input_dims->h || ix < 0 || ix >= input_dims->w) {
-                memset(col, 0, (size_t)in_ch * sizeof(int16_t));
-            } else {
-                mi_q7_to_q15_with_offset(image + ((int64_t)iy * input_dims->w + ix) * in_ch, col, in_ch,
-                                         (int16_t)params->input_offset);
+        if (iy < 0 || iy >= input_dims->h) {
+            mi_fill_s8(col, zero_point, run);
+        } else if (whole_rows) {
+            mi_copy_s8(col, image + ((int64_t)iy * input_dims->w + ix0) * in_ch, run);
+        } else {
+            int32_t kx;
+            for (kx = 0; kx < filter_dims->w; kx++) {
+                const int32_t ix = ix0 + kx * params->dilation.w;
+                if (ix < 0 || ix >= input_dims->w) {
+                    mi_fill_s8(col + kx * in_ch, zero_point, in_ch);
+                } else {
+                    mi_copy_s8(col + kx * in_ch, image + ((int64_t)iy * input_dims->w + ix) * in_ch, in_ch);
+                }
             }
-            col += in_ch;
         }
+        col += run;
     }
 }
 
@@ -37,35 +50,40 @@ mi_status mi_convolve_s8(const mi_context *ctx, const mi_conv_params *params, co
 {
     const int32_t num_col = filter_dims->h * filter_dims->w * filter_dims->c;
     const int32_t out_ch = output_dims->c;
-    int16_t *cols = (int16_t *)(ctx != 0 ? ctx->buf : 0);
-    int32_t pending = 0; /* im2col columns waiting for the 2x2 tile */
+    int8_t *cols = (int8_t *)(ctx != 0 ? ctx->buf : 0);
+    mi_nn_output_stage stage;
+    int32_t pending = 0; /* im2col rows waiting for the matrix multiply */
     int8_t *out = output;
     int32_t b;
-    if (filter_dims->c != input_dims->c || filter_dims->n != out_ch || input_dims->n != output_dims->n) {
+    (void)bias; /* folded into params->folded_bias */
+    if (filter_dims->c != input_dims->c || filter_dims->n != out_ch || input_dims->n != output_dims->n ||
+        params->folded_bias == 0) {
         return MI_ARG_ERROR;
     }
     if (cols == 0 || ctx->size < mi_convolve_s8_get_buffer_size(input_dims, filter_dims)) {
         return MI_ARG_ERROR;
     }
+    stage.bias = params->folded_bias;
+    stage.quant = quant;
+    stage.output_offset = params->output_offset;
+    stage.activation = params->activation;
     for (b = 0; b < input_dims->n; b++) {
         const int8_t *image = input + (int64_t)b * input_dims->h * input_dims->w * input_dims->c;
         int32_t oy;
         for (oy = 0; oy < output_dims->h; oy++) {
             int32_t ox;
             for (ox = 0; ox < output_dims->w; ox++) {
-                im2col_column(params, input_dims, image, filter_dims, oy, ox, cols + pending * num_col);
-                pending++;
-                if (pending == 2) {
-                    out = mi_nn_mat_mult_kernel_s8_s16(filter, cols, out_ch, quant, params->output_offset,
-                                                       params->activation, num_col, bias, out);
+                im2col_row(params, input_dims, image, filter_dims, oy, ox, cols + pending * num_col);
+                if (++pending == MI_IM2COL_ROWS) {
+                    mi_nn_mat_mult_nt_t_s8(cols, pending, num_col, filter, out_ch, num_col, &stage, out);
+                    out += pending * out_ch;
                     pending = 0;
                 }
             }
         }
     }
-    if (pending == 1) {
-        mi_nn_mat_mult_s8_s16_single(filter, cols, out_ch, quant, params->output_offset, params->activation,
-                                     num_col, bias, out);
+    if (pending > 0) {
+        mi_nn_mat_mult_nt_t_s8(cols, pending, num_col, filter, out_ch, num_col, &stage, out);
     }
     return MI_OK;
 }

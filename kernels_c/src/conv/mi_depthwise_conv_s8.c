@@ -23,6 +23,10 @@ mi_status mi_depthwise_conv_s8(const mi_context *ctx, const mi_dw_conv_params *p
     if (!mi_depthwise_dims_consistent(params, input_dims, filter_dims, output_dims)) {
         return MI_ARG_ERROR;
     }
+    if (params->ch_mult == 1) { /* no scratch needed */
+        mi_nn_depthwise_conv_m1_s8(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output);
+        return MI_OK;
+    }
     if (acc == 0 || ctx->size < mi_depthwise_conv_s8_get_buffer_size(output_dims)) {
         return MI_ARG_ERROR;
     }

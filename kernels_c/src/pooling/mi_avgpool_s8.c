@@ -1,5 +1,6 @@
 /* int8 AVERAGE_POOL_2D, NHWC. */
 #include "mi_pool_window.h"
+#include "support/mi_nn_support.h"
 
 int32_t mi_avgpool_s8_get_buffer_size(int32_t channels)
 {
@@ -10,7 +11,5 @@ mi_status mi_avgpool_s8(const mi_context *ctx, const mi_pool_params *params, con
                         const int8_t *input, const mi_dims *filter_dims, const mi_dims *output_dims,
                         int8_t *output)
 {
-    const mi_pool_input in = {input, 0};
-    const mi_pool_output out = {output, 0};
-    return mi_pool(MI_POOL_AVERAGE, ctx, params, input_dims, in, filter_dims, output_dims, out);
+    return mi_nn_pool_s8(1, ctx, params, input_dims, input, filter_dims, output_dims, output);
 }

@@ -19,7 +19,7 @@ static void tap_channels_isa(const int8_t *in, const int8_t *filter, int32_t *ac
             "   vadd.i32 q2, q2, q0\n"
             "   vstrw.32 q2, [%[a]], #16\n"
             "   letp lr, 1b\n"
-            : [x] "+r"(in), [f] "+r"(filter), [a] "+r"(acc)
+            : [x] "+l"(in), [f] "+l"(filter), [a] "+r"(acc)
             : [n] "r"(in_ch), [o] "r"(input_offset)
             : "q0", "q1", "q2", "lr", "memory");
     }

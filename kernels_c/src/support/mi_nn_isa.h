@@ -9,6 +9,10 @@
 #if defined(ARM_MATH_DSP) || defined(ARM_MATH_MVEI)
 #include <arm_acle.h>
 
+/* A helper whose constant arguments (tail or not, filter width 3 or any...) must specialize it at
+   each call: GCC does not inline large functions by itself. */
+#define MI_SPECIALIZED static inline __attribute__((always_inline))
+
 /* Four int8 (or two int16) values as one word; Cortex-M4 and later load unaligned words. */
 static inline int32_t mi_read_word(const void *at)
 {

@@ -209,19 +209,47 @@ def matrix_dims(rows: int, cols: int) -> Dims:
     return dims((rows, 1, 1, cols))
 
 
-def requant(multiplier, shift, channels: int, real_scale=None, wide: bool = False) -> tuple[Requant, list]:
+# mi_requant.fast (MI_FAST_BOUNDED / MI_FAST_CHECKED): the kernels' short requantizer needs
+# accumulators below this in magnitude; unless proven, the kernels check each one.
+FAST_ACCUMULATOR_LIMIT = 1 << 30
+FAST_BOUNDED = 1
+FAST_CHECKED = 2
+
+
+def requant(multiplier, shift, channels: int, real_scale=None, wide: bool = False,
+            accumulator_bound: int | None = None) -> tuple[Requant, list]:
     """The C requantization struct and the arrays it points into (keep them alive): double
     rounding with ``multiplier``/``shift``, or, given ``real_scale`` (per channel, float64),
-    LiteRT's scaling in double."""
+    LiteRT's scaling in double. ``accumulator_bound``: the largest magnitude any int32 accumulator
+    of the kernel can reach (bias included), given by kernels that take the short requantizer
+    (mi_requantize_fast, same bits): when every multiplier is >= 0 and every shift a right shift,
+    the struct is marked fast, BOUNDED when the bound is below 2**30, else CHECKED."""
     m = contiguous(np.broadcast_to(multiplier, (channels,)), np.int32)
     s = contiguous(np.broadcast_to(shift, (channels,)), np.int32)
     if real_scale is not None:
         scale = np.ascontiguousarray(np.broadcast_to(real_scale, (channels,)), np.float64)
-        return Requant(m.ctypes.data, s.ctypes.data, scale.ctypes.data, ROUND_REAL), [m, s, scale]
+        return Requant(m.ctypes.data, s.ctypes.data, scale.ctypes.data, ROUND_REAL, 0), [m, s, scale]
     highest = MAX_WIDE_SHIFT if wide else MAX_SHIFT
     if channels and (s.min() < MIN_SHIFT or s.max() > highest):
         raise Fallback(f"requantization shifts outside [{MIN_SHIFT}, {highest}]")
-    return Requant(m.ctypes.data, s.ctypes.data, None, ROUND_DOUBLE), [m, s]
+    fast = 0
+    if not wide and accumulator_bound is not None and channels > 0 and int(m.min()) >= 0:
+        # a zero multiplier gives 0 whatever the shift: give it a right shift, same bits
+        s = np.where(m == 0, np.minimum(s, -1), s).astype(np.int32)
+        if int(s.max()) <= -1:
+            fast = FAST_BOUNDED if accumulator_bound < FAST_ACCUMULATOR_LIMIT else FAST_CHECKED
+    return Requant(m.ctypes.data, s.ctypes.data, None, ROUND_DOUBLE, fast), [m, s]
+
+
+def accumulator_bound(bias, weights: np.ndarray, input_offset: int, max_input: int = 127,
+                      min_input: int = -128) -> int:
+    """The largest |bias[c] + sum_k (x_k + input_offset) * weights[c, k]| over int8 inputs x
+    (``weights`` one row per output channel, ``bias`` None or per channel): the magnitude the
+    kernels' int32 accumulators can reach (fewer terms, at padding, only lower it)."""
+    w = np.abs(np.asarray(weights, np.int64).reshape(weights.shape[0], -1)).sum(axis=1)
+    largest_input = max(abs(min_input + input_offset), abs(max_input + input_offset))
+    b = np.zeros(w.shape, np.int64) if bias is None else np.abs(np.asarray(bias, np.int64)).reshape(-1)
+    return int((b + w * largest_input).max(initial=0))
 
 
 def scratch(size: int) -> tuple[Context, np.ndarray | None]:

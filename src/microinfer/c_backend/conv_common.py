@@ -8,8 +8,10 @@ from ctypes import POINTER, c_int32
 import numpy as np
 
 from ..kernels._conv_util import Requantizer
+from ..kernels.fixedpoint import wrap_int32
 from . import binding
-from .binding import CCall, one_input_call, Fallback, address, contiguous, dims, pointers, requant, scratch
+from .binding import CCall, one_input_call, Fallback, accumulator_bound, address, contiguous, dims, pointers, \
+    requant, scratch
 from .structs import Activation, Dims, Tile, kernel_argtypes, kernel_argtypes_s16
 
 
@@ -41,6 +43,17 @@ def bias_arrays(q: Requantizer, int16: bool) -> tuple:
     if q.wide:
         return (None if q.bias is None else contiguous(q.bias, np.int64), None, 1)
     return (None, None if q.bias is None else contiguous(q.bias, np.int32), 0)
+
+
+def folded_bias(q: Requantizer, input_offset: int, channel_weights: np.ndarray) -> np.ndarray:
+    """bias[c] + input_offset * sum(channel_weights[c]), wrapped to int32 (CMSIS-NN's kernel sums,
+    computed once here): with it the int8 kernels sum raw products; the reference's int32 sum
+    wraps the same way, so the wrapped sums agree."""
+    sums = np.asarray(channel_weights, np.int64).reshape(channel_weights.shape[0], -1).sum(axis=1)
+    bias = np.zeros(sums.shape, np.int64) if q.bias is None else np.asarray(q.bias, np.int64).reshape(-1)
+    if bias.shape != sums.shape:
+        raise Fallback(f"{bias.size} biases for {sums.size} output channels")
+    return contiguous(wrap_int32(bias + input_offset * sums), np.int32)
 
 
 class ConvFamilyCall:
@@ -77,11 +90,19 @@ class ConvFamilyCall:
     def output_dims_pointer(self):
         return ctypes.pointer(self.out_dims)
 
+    def fold_offset(self, params, q: Requantizer, input_offset: int, channel_weights: np.ndarray) -> None:
+        """int8: gives ``params`` its folded bias (kept alive with the call) and bounds the
+        accumulators for the requantizer's fast form. ``channel_weights``: one row per output channel."""
+        self.folded = folded_bias(q, input_offset, channel_weights)
+        params.folded_bias = self.folded.ctypes.data
+        self.accumulator_bound = accumulator_bound(q.bias, channel_weights, input_offset)
+
     def finish(self, function: str, params, q: Requantizer, *biases, scratch_size: int) -> CCall:
         for bias in biases:
             if isinstance(bias, np.ndarray) and bias.size != self.channels:
                 raise Fallback(f"{self.op}: {bias.size} biases for {self.channels} output channels")
-        quant, quant_arrays = requant(q.multiplier, q.shift, self.channels, wide=self.int16 and q.wide)
+        quant, quant_arrays = requant(q.multiplier, q.shift, self.channels, wide=self.int16 and q.wide,
+                                      accumulator_bound=getattr(self, "accumulator_bound", None))
         context, buffer = scratch(int(scratch_size))
         fn = getattr(self.lib, function)
         fn.argtypes = (kernel_argtypes_s16 if self.int16 else kernel_argtypes)(type(params))
@@ -90,6 +111,6 @@ class ConvFamilyCall:
         bias_args = [address(b) if isinstance(b, np.ndarray) or b is None else b for b in biases]
         tail = (ctypes.pointer(self.filter_dims), address(self.filter), *bias_args, ctypes.pointer(self.out_dims),
                 address(self.output))
-        keep = [self.filter, quant_arrays, buffer, biases, head, tail, params]
+        keep = [self.filter, quant_arrays, buffer, biases, head, tail, params, getattr(self, "folded", None)]
         return CCall(self.op, one_input_call(fn, head, tail), (np.dtype(np.int16 if self.int16 else np.int8),),
                      (self.input_size,), self.output, keep)

@@ -17,7 +17,7 @@ from ..errors import MissingDependencyError
 
 ENV_VAR = "MICROINFER_KERNELS_LIB"
 LIBRARY_NAME = "libmicroinfer_nn.so"
-ABI_VERSION = 1  # MI_NN_ABI_VERSION in kernels_c/include/microinfer_nn.h
+ABI_VERSION = 2  # MI_NN_ABI_VERSION in kernels_c/include/microinfer_nn.h
 REBUILD_HINT = (
     "rebuild it with `pip install -e .` (needs a C compiler) or `python -m microinfer.c_backend.build`, "
     f"or point {ENV_VAR} at a built {LIBRARY_NAME}"

@@ -27,17 +27,18 @@ class Activation(ctypes.Structure):
 
 
 class Requant(ctypes.Structure):
-    _fields_ = [("multiplier", c_void_p), ("shift", c_void_p), ("real_scale", c_void_p), ("rounding", c_int32)]
+    _fields_ = [("multiplier", c_void_p), ("shift", c_void_p), ("real_scale", c_void_p), ("rounding", c_int32),
+                ("fast", c_int32)]
 
 
 class ConvParams(ctypes.Structure):
     _fields_ = [("input_offset", c_int32), ("output_offset", c_int32), ("stride", Tile), ("padding", Tile),
-                ("dilation", Tile), ("activation", Activation)]
+                ("dilation", Tile), ("activation", Activation), ("folded_bias", c_void_p)]
 
 
 class DwConvParams(ctypes.Structure):
     _fields_ = [("input_offset", c_int32), ("output_offset", c_int32), ("ch_mult", c_int32), ("stride", Tile),
-                ("padding", Tile), ("dilation", Tile), ("activation", Activation)]
+                ("padding", Tile), ("dilation", Tile), ("activation", Activation), ("folded_bias", c_void_p)]
 
 
 class FcParams(ctypes.Structure):

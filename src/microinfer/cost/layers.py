@@ -161,7 +161,7 @@ def library_work(sg: Subgraph, op: Operator, library: str, path: str) -> tuple[L
     if not table:
         return None
     try:
-        work = cmsis_nn_work(sg, op, path) if library == "cmsis-nn" else microinfer_work(sg, op, table)
+        work = cmsis_nn_work(sg, op, path) if library == "cmsis-nn" else microinfer_work(sg, op, table, path)
     except (ValueError, IndexError, TypeError, AttributeError, ZeroDivisionError):
         work = None  # shapes the kernels do not take (a malformed model): the source-read loops price it
     if work is None:
@@ -201,9 +201,12 @@ def layer_cost(sg: Subgraph, op: Operator, board: Board, library: str, weights_i
         if counted is not None and instructions:
             cycles *= counted / instructions
             instructions, source = float(counted), counted_source
-        # TFLite Micro's interpreter step and the kernel's Eval prologue around the library call
-        instructions += OP_OVERHEAD.instructions
-        cycles += OP_OVERHEAD.cycles(cpi)
+        if library != "microinfer":
+            # TFLite Micro's interpreter step and the kernel's Eval prologue around the library call
+            # (`microinfer build`'s library calls its kernels directly: the emulated and measured
+            # counts of its layers hold the whole call)
+            instructions += OP_OVERHEAD.instructions
+            cycles += OP_OVERHEAD.cycles(cpi)
     else:
         source = "generic" if g.kind == "simple" and op.op not in _SIMPLE_MODELLED else "loop model"
         name = kernel.source

@@ -141,8 +141,8 @@ REFERENCE: dict[str, Kernel] = {
 # -- CMSIS-NN, DSP path (Cortex-M4/M7/M33) ---------------------------------------------------------------
 # A 2x2 output tile keeps 4 accumulators, 4 operand words and 4 pointers live: more than the 13 free
 # core registers, so GCC spills. GCC 12 -O2 -mcpu=cortex-m4 on a CMSIS-style 2x2 SXTB16/SMLAD tile
-# loop (the project's C kernels, mi_nn_mat_mult_kernel_s8_s16) emits 4 reloads and 3 stores to the
-# stack per pass; address increments fold into post-indexed loads (3 ALU instructions per pass).
+# loop written in C emits 4 reloads and 3 stores to the stack per pass; address increments fold
+# into post-indexed loads (3 ALU instructions per pass).
 TILE_SPILLS = Mix(load=4, store=3)
 CMSIS_NN_DSP: dict[str, Kernel] = {
     # arm_nn_mat_mult_kernel_s8_s16: 2 filter rows x 2 im2col columns x 4 depth = 16 MACs per pass:
@@ -367,9 +367,19 @@ RUNTIME_CODE_BYTES = 40_000  # MicroInterpreter, allocator, planner, op resolver
 # calibrated tables say how many instructions a unit runs, the Mix what kind they are.
 UNIT_DRIVERS = {"mac": "mac", "mac_slow": "mac", "im2col": "im2col", "im2col_padding": "im2col", "weight": "im2col",
                 "output": "output", "output_group": "output", "pixel": "pixel", "tap": "pixel", "row": "pixel",
-                "call": "op", "window": "window", "element": "element", "byte": "byte"}
+                "call": "op", "window": "window", "element": "element", "byte": "byte",
+                # microinfer's C kernels (trips.microinfer_work)
+                "gemm": "pixel", "group": "pixel", "tile": "pixel", "tile_any": "pixel", "mac_any": "mac",
+                "tile_single": "pixel", "mac_single": "mac", "narrow_pixel": "pixel", "narrow_group": "pixel",
+                "narrow_tap": "pixel", "narrow_mac": "mac", "narrow_output": "output",
+                "run": "im2col", "widen": "im2col", "block": "pixel", "edge": "pixel", "partial": "pixel",
+                "slide_block": "pixel", "tap4_block": "pixel", "slide_row": "mac", "tap4_row": "mac",
+                "edge_row": "mac", "edge_tap": "mac", "block_tap": "mac", "max_group": "pixel", "max_window": "window",
+                "max_output": "output", "broadcast_element": "element"}
 # keys of c_kernel_loops.toml that describe a loop's shape, not its cost
-SHAPE_KEYS = frozenset({"lanes", "mac_per_iteration", "outputs_per_iteration", "requantization_lanes", "layers"})
+SHAPE_KEYS = frozenset({"lanes", "mac_per_iteration", "outputs_per_iteration", "requantization_lanes", "layers",
+                        "tile_rows", "tile_cols", "copy_lanes", "group_channels", "widen_chunk", "few_in_channels",
+                        "vector_rows"})
 
 # (kernel library) -> file under targets/ with its calibrated loop table, and how it was calibrated
 CALIBRATED = {

@@ -26,8 +26,11 @@ from dataclasses import dataclass
 
 from ..tflite.model import Operator, Subgraph
 
-DEPTHWISE_3X3_BLOCK = 32  # channels mi_depthwise_conv_3x3_s8 sums together (MI_DW3X3_BLOCK)
-FEW_INPUT_CHANNELS_1X1 = 8  # up to this, mi_convolve_1x1_s8 sums across a transposed filter (MI_1X1_FEW_IN_CH)
+# microinfer's C kernels (kernels_c/): their tiles and blocks
+IM2COL_ROWS = 4  # im2col rows (output pixels) per matrix multiply (MI_IM2COL_ROWS)
+GEMM_BLOCK = 64  # output channels summed before a requantization pass (MI_GEMM_BLOCK)
+PORTABLE_DW_BLOCK = 32  # channels per block of the portable depthwise path (MI_DW_BLOCK)
+POOL_SHORT_SUMS = 256  # windows up to this size sum in 16 bits on the Cortex-M paths
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,7 @@ class LoopWork:
 
     @property
     def kind(self) -> str:
-        """The kernel kind (microinfer's C kernels name their loops by kind: conv, depthwise_3x3...)."""
+        """The kernel kind (microinfer's C kernels name their loops by kind: conv, depthwise_m1...)."""
         return self.function
 
 
@@ -209,21 +212,23 @@ def cmsis_nn_work(sg: Subgraph, op: Operator, path: str) -> LoopWork | None:
     return None
 
 
-# -- microinfer's C kernels (kernels_c/, as the C backend and emulate call them) ---------------------------
+# -- microinfer's C kernels (kernels_c/, as the C backend, emulate and build call them) -----------------------
+# The trip counts follow the kernels' own decisions (which pixels a depthwise kernel takes four at a
+# time, which im2col rows are one copy, how a matrix multiply tiles its outputs). ISA paths: "mve"
+# (Helium), "dsp" (SXTB16/SMLAD), "scalar" (Thumb-1) and "rv32" (the portable C); the last two share
+# every loop structure but the matrix multiply's tiles, which c_kernel_loops.toml's shape keys say
+# (tile_rows x tile_cols outputs a tile, lanes columns a pass, widen_chunk columns widened at a time).
 def microinfer_kind(sg: Subgraph, op: Operator) -> str:
     """The kernel path microinfer's C wrappers take for this operator."""
     if op.op == "FULLY_CONNECTED":
         return "fully_connected"
     if op.op == "CONV_2D" and len(_shape(sg, op, 1)) == 4:
-        _, kh, kw, cin = _shape(sg, op, 1)
-        if (kh, kw) != (1, 1):
-            return "conv"
-        return "conv_1x1" if cin > FEW_INPUT_CHANNELS_1X1 else "conv_1x1_narrow"  # 1x1 is never padded
-    if op.op == "DEPTHWISE_CONV_2D" and len(_shape(sg, op, 1)) == 4:
         _, kh, kw, _ = _shape(sg, op, 1)
-        o = op.options
-        simple = (kh, kw) == (3, 3) and o.depth_multiplier == 1 and o.dilation_h_factor == o.dilation_w_factor == 1
-        return "depthwise_3x3" if simple else "depthwise"
+        return "conv_1x1" if (kh, kw) == (1, 1) else "conv"  # a 1x1 filter is never padded
+    if op.op == "DEPTHWISE_CONV_2D" and len(_shape(sg, op, 1)) == 4:
+        # depth multiplier 1 (as many outputs as input channels): mi_nn_depthwise_conv_m1_s8, whatever
+        # the filter's size and dilation
+        return "depthwise_m1" if _shape(sg, op, 1)[3] == _shape(sg, op, 0)[-1] else "depthwise"
     if op.op in ("AVERAGE_POOL_2D", "MAX_POOL_2D"):
         return "pool"
     if op.op == "SOFTMAX":
@@ -233,58 +238,227 @@ def microinfer_kind(sg: Subgraph, op: Operator) -> str:
     return op.op.lower()
 
 
-def microinfer_work(sg: Subgraph, op: Operator, path_constants: dict) -> LoopWork | None:
-    """Loop units of microinfer's C kernel for ``op`` (``path_constants``: the ISA path's section of
-    c_kernel_loops.toml, for the vector widths); None where no C kernel is modelled."""
-    work = _microinfer_loop_work(sg, op, path_constants)
-    group = path_constants[work.function].get("requantization_lanes") if work else None
-    if group:  # a vector requantizer handles `group` outputs per pass (mi_requantize_block_s8)
-        work.units["output_group"] = math.ceil(work.units["output"] / group)
-    return work
-
-
-def _microinfer_loop_work(sg: Subgraph, op: Operator, path_constants: dict) -> LoopWork | None:
+def microinfer_work(sg: Subgraph, op: Operator, path_constants: dict, isa_path: str) -> LoopWork | None:
+    """The trip count of every costed loop of microinfer's C kernel for ``op`` on ISA path
+    ``isa_path`` (``path_constants``: that path's section of c_kernel_loops.toml, for its shape
+    keys); None where no C kernel is modelled."""
     kind = microinfer_kind(sg, op)
     if kind not in path_constants:
         return None
-    lanes = int(path_constants[kind].get("lanes", 1))
+    keys = path_constants[kind]
     shape = lambda i: _shape(sg, op, i)  # noqa: E731
     out = _out(sg, op)
     outputs = math.prod(out)
     if kind == "fully_connected":
         depth = shape(1)[-1]
-        return LoopWork(kind, {"call": 1, "row": outputs // out[-1], "output": outputs,
-                               "mac": outputs * padded(depth, lanes)})
-    if kind in ("conv_1x1", "conv_1x1_narrow"):
-        cout, _, _, cin = shape(1)
-        pixels = outputs // cout
-        units = {"call": 1, "pixel": pixels, "im2col": pixels * padded(cin, lanes), "output": outputs,
-                 "mac": outputs * padded(cin, lanes)}
-        if kind == "conv_1x1_narrow":
-            units["weight"] = cout * cin  # the filter transposed to int16 on each call
-        return LoopWork(kind, units)
+        channels = out[-1]
+        if keys.get("vector_rows"):  # one vector-matrix product per batch row (mi_nn_vec_mat_mult_t_s8)
+            return LoopWork(kind, _vec_mat_units(outputs // channels, channels, depth, keys))
+        return LoopWork(kind, {"call": 1, **_gemm_units(outputs // channels, channels, depth, 1, keys, isa_path)})
+    if kind == "conv_1x1":
+        n, oh, ow, channels = out
+        cin = shape(1)[3]
+        if cin <= keys.get("few_in_channels", 0):  # summed across a transposed int16 filter, pixel by pixel
+            pixels = n * oh * ow
+            blocks = math.ceil(channels / GEMM_BLOCK)
+            return LoopWork(kind, {"call": 1, "weight": padded(channels, 8) * cin, "narrow_pixel": pixels,
+                                   "narrow_group": pixels * blocks, "narrow_tap": pixels * blocks * cin,
+                                   "narrow_mac": pixels * cin * channels, "narrow_output": pixels * channels})
+        stride_1 = op.options.stride_h == op.options.stride_w == 1
+        calls = n if stride_1 else n * oh
+        units = _gemm_units(oh * ow * n // calls, channels, cin, calls, keys, isa_path)
+        if not stride_1 and isa_path == "dsp":  # rows apart: the tile loop in C, not the written-out one
+            units["tile_any"], units["mac_any"] = units.pop("tile"), units.pop("mac")
+        return LoopWork(kind, {"call": 1, **units})
     if kind == "conv":
-        n, oh, ow, cout = out
-        _, kh, kw, cin = shape(1)
-        pixels = n * oh * ow
-        return LoopWork(kind, {"call": 1, "pixel": pixels, "tap": pixels * kh * kw,
-                               "im2col": pixels * kh * kw * padded(cin, lanes), "output": outputs,
-                               "mac": outputs * padded(kh * kw * cin, lanes)})
-    if kind in ("depthwise_3x3", "depthwise"):
+        return LoopWork(kind, _conv_units(sg, op, keys, isa_path))
+    if kind == "depthwise_m1":
+        return LoopWork(kind, _depthwise_m1_units(sg, op, isa_path))
+    if kind == "depthwise":
         n, oh, ow, cout = out
         _, ih, iw, cin = shape(0)
         _, kh, kw, _ = shape(1)
         valid = valid_taps(op, ih, iw, oh, ow, kh, kw) * n
-        blocks = math.ceil(cout / DEPTHWISE_3X3_BLOCK) if kind == "depthwise_3x3" else 1
-        per_block = min(cout, DEPTHWISE_3X3_BLOCK) if kind == "depthwise_3x3" else cin
-        return LoopWork(kind, {"call": 1, "pixel": n * oh * ow, "tap": valid * blocks, "output": outputs,
-                               "mac": valid * blocks * padded(per_block, lanes) * (cout // cin)})
+        lanes = int(keys.get("lanes", 1))
+        return LoopWork(kind, {"call": 1, "pixel": n * oh * ow, "tap": valid, "output": outputs,
+                               "mac": valid * math.ceil(cin / lanes) * (cout // cin)})
     if kind == "pool":
-        n, oh, ow, channels = out
-        _, ih, iw, _ = shape(0)
-        options = op.options
-        valid = valid_taps(op, ih, iw, oh, ow, options.filter_height, options.filter_width) * n
-        return LoopWork(kind, {"call": 1, "pixel": n * oh * ow, "window": valid * channels, "output": outputs})
-    if kind in ("softmax", "add"):
+        return LoopWork(kind, _pool_units(sg, op, keys, isa_path))
+    if kind == "softmax":
         return LoopWork(kind, {"call": 1, "row": outputs // out[-1], "element": outputs})
+    if kind == "add":
+        lanes = int(keys.get("lanes", 1))
+        rows = outputs // out[-1]
+        # one input repeated along the innermost axis: rescaled once a row, not once an element
+        broadcast = any(shape(i)[-1] == 1 != out[-1] for i in (0, 1))
+        unit = "broadcast_element" if broadcast else "element"
+        return LoopWork(kind, {"call": 1, "row": rows, unit: rows * math.ceil(out[-1] / lanes)})
     return None
+
+
+def _gemm_units(rows: int, channels: int, cols: int, calls: int, keys: dict, isa_path: str) -> dict[str, float]:
+    """mi_nn_mat_mult_nt_t_s8 called ``calls`` times on ``rows`` lhs rows each: its tiles of
+    ``tile_rows`` x ``tile_cols`` outputs, the passes of their dot-product loops (``lanes`` columns
+    each), the per-group or per-block setup, and the requantization loop's outputs. Where the lhs
+    rows are widened to int16 ``widen_chunk`` columns at a time (the portable C path), every chunk
+    runs the block's tiles again, and ``widen`` counts the columns widened."""
+    lanes = int(keys.get("lanes", 1))
+    tile_rows = int(keys.get("tile_rows", 1))
+    tile_cols = int(keys.get("tile_cols", 1))
+    if isa_path == "mve":  # four channels over every row
+        groups = math.ceil(channels / 4)
+        tiles = rows * groups
+        return {"gemm": calls, "group": calls * groups, "tile": calls * tiles,
+                "mac": calls * tiles * math.ceil(cols / lanes), "output": 0}
+    row_groups = math.ceil(rows / tile_rows)
+    blocks = math.ceil(channels / GEMM_BLOCK)
+    tiles = row_groups * math.ceil(channels / tile_cols)
+    units = {"gemm": calls, "group": calls * row_groups * blocks, "tile": calls * tiles,
+             "mac": calls * tiles * (cols // lanes + cols % lanes), "output": calls * rows * channels}
+    chunk = int(keys.get("widen_chunk", 0))
+    if chunk:  # a last single row takes a loop of its own (1 x tile_cols), on every chunk
+        chunks = math.ceil(cols / chunk)
+        per_row = math.ceil(channels / tile_cols)
+        single = calls * (rows % tile_rows) * per_row
+        units["tile"] = (calls * tiles - single) * chunks
+        units["mac"] = (calls * tiles - single) * cols
+        units["tile_single"] = single * chunks
+        units["mac_single"] = single * cols
+        units["widen"] = calls * row_groups * blocks * cols
+    return units
+
+
+def _vec_mat_units(rows: int, channels: int, cols: int, keys: dict) -> dict[str, float]:
+    """mi_nn_vec_mat_mult_t_s8 once per batch row: blocks of 64 output channels, ``vector_rows``
+    channels per pass of its dot-product loop and the 0 to vector_rows - 1 left one at a time."""
+    per_pass = int(keys["vector_rows"])
+    blocks = [min(GEMM_BLOCK, channels - first) for first in range(0, channels, GEMM_BLOCK)]
+    tiles = sum(count // per_pass for count in blocks)
+    singles = sum(count % per_pass for count in blocks)
+    return {"call": 1, "row": rows, "group": rows * len(blocks), "tile": rows * tiles, "mac": rows * tiles * cols,
+            "tile_single": rows * singles, "mac_single": rows * singles * cols, "output": rows * channels}
+
+
+def _conv_units(sg: Subgraph, op: Operator, keys: dict, isa_path: str) -> dict[str, float]:
+    """mi_convolve_s8: the im2col rows (one copy or fill per filter row inside the image, one per tap
+    where the row is cut by padding) and the matrix multiplies of four rows at a time."""
+    n, ih, iw, cin, oh, ow, channels, kh, kw = _conv_geometry(sg, op)
+    o = op.options
+    dil_h = getattr(o, "dilation_h_factor", 1) or 1
+    dil_w = getattr(o, "dilation_w_factor", 1) or 1
+    pad_h = _padding_before(o.padding.name, ih, oh, kh, o.stride_h, dil_h)
+    pad_w = _padding_before(o.padding.name, iw, ow, kw, o.stride_w, dil_w)
+    copy_lanes = int(keys.get("copy_lanes", 1))
+    runs = copied = 0
+    for oy in range(oh):
+        for ox in range(ow):
+            ix0 = ox * o.stride_w - pad_w
+            whole = dil_w == 1 and ix0 >= 0 and ix0 + kw <= iw
+            for ky in range(kh):
+                iy = oy * o.stride_h - pad_h + ky * dil_h
+                if iy < 0 or iy >= ih or whole:
+                    runs += 1
+                    copied += _passes(kw * cin, copy_lanes)
+                else:
+                    runs += kw
+                    copied += kw * _passes(cin, copy_lanes)
+    pixels = n * oh * ow
+    calls = math.ceil(pixels / IM2COL_ROWS)
+    gemm = _gemm_units(IM2COL_ROWS, channels, kh * kw * cin, calls, keys, isa_path)
+    return {"call": 1, "pixel": pixels, "run": runs * n, "im2col": copied * n, **gemm}
+
+
+def _passes(count: int, lanes: int) -> int:
+    """Passes of a copy loop of ``lanes`` bytes a pass and one byte for the rest (Helium: predicated)."""
+    if lanes >= 16:
+        return math.ceil(count / lanes)
+    return count // lanes + count % lanes
+
+
+def _depthwise_m1_units(sg: Subgraph, op: Operator, isa_path: str) -> dict[str, float]:
+    """mi_nn_depthwise_conv_m1_s8 (depth multiplier 1, any filter size and dilation): which pixels
+    take which path (Helium: blocks of three or four pixels with all taps inside horizontally,
+    single pixels elsewhere; DSP: every pixel, a 3-wide filter's whole rows written out where its
+    taps are all inside horizontally; portable C: every pixel, 32 channels a block), and their
+    loops. Filters 3 wide at dilation 1 have their taps written out (in the units ``*_row``), others
+    loop over them (``block_tap``, ``edge_tap``)."""
+    n, ih, iw, _, oh, ow, channels, kh, kw = _conv_geometry(sg, op)
+    rows_inside, cols_inside = _window_origins(op, ih, iw, oh, ow, kh, kw)
+    o = op.options
+    width3 = kw == 3 and (getattr(o, "dilation_w_factor", 1) or 1) == 1
+    units = {"call": 1.0}
+    add = lambda unit, count: units.__setitem__(unit, units.get(unit, 0.0) + count * n)  # noqa: E731
+    if isa_path == "mve":
+        groups = math.ceil(channels / 4)
+        slide3 = width3 and o.stride_w == 1
+        for rows in rows_inside:
+            ox = 0
+            while ox < ow:
+                if cols_inside[ox] == kw:
+                    npx = 1
+                    while npx < 4 and ox + npx < ow and cols_inside[ox + npx] == kw:
+                        npx += 1
+                    if slide3 and npx == 4:
+                        run = 4
+                        while run < 7 and ox + run < ow and cols_inside[ox + run] == kw:
+                            run += 1
+                        npx = 4 if run == 4 else 3
+                    if npx >= 3:
+                        kind = "slide" if slide3 and npx == 3 else "tap4"
+                        add("pixel", 1)
+                        add(f"{kind}_block", groups)
+                        add(f"{kind}_row", groups * rows)
+                        add("partial", groups * (rows < kh))
+                        if not width3:
+                            add("block_tap", groups * rows * kw)
+                        ox += npx
+                        continue
+                add("pixel", 1)
+                add("edge", groups)
+                add("edge_row", groups * rows)
+                add("edge_tap", groups * rows * cols_inside[ox])
+                ox += 1
+        return units
+    if isa_path == "dsp":
+        groups = channels // 4
+        for rows in rows_inside:
+            for cols in cols_inside:
+                add("pixel", 1)
+                add("group", groups)
+                whole_row3 = width3 and cols == 3
+                add("row" if whole_row3 else "edge_row", groups * rows)
+                if not whole_row3:
+                    add("edge_tap", groups * rows * cols)
+        add("output", oh * ow * channels)
+        return units
+    blocks = math.ceil(channels / PORTABLE_DW_BLOCK)
+    for rows in rows_inside:
+        for cols in cols_inside:
+            add("pixel", 1)
+            add("block", blocks)
+            add("tap", blocks * rows * cols)
+            add("mac", channels * rows * cols)
+    add("output", oh * ow * channels)
+    return units
+
+
+def _pool_units(sg: Subgraph, op: Operator, keys: dict, isa_path: str) -> dict[str, float]:
+    """mi_nn_pool_s8: per output pixel, its clipped window reduced a group of channels at a time
+    (16 on Helium, 8 on the DSP path for averages, 1 on the portable paths), then finalized."""
+    n, oh, ow, channels = _out(sg, op)
+    _, ih, iw, _ = _shape(sg, op, 0)
+    o = op.options
+    area = o.filter_height * o.filter_width
+    group = int(keys.get("group_channels", 1))
+    if isa_path != "mve" and op.op == "MAX_POOL_2D" and group > 1:
+        group = 4
+    if op.op == "AVERAGE_POOL_2D" and area > POOL_SHORT_SUMS:
+        group = 1
+    groups = math.ceil(channels / group) if group > 1 else channels
+    window = valid_taps(op, ih, iw, oh, ow, o.filter_height, o.filter_width) * n
+    pixels = n * oh * ow
+    if op.op == "MAX_POOL_2D":
+        return {"call": 1, "pixel": pixels, "max_group": pixels * groups, "max_window": window * groups,
+                "max_output": pixels * channels if group == 1 else 0}
+    return {"call": 1, "pixel": pixels, "group": pixels * groups, "window": window * groups,
+            "output": pixels * channels}

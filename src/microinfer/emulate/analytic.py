@@ -1,22 +1,25 @@
 """The analytic instruction count of microinfer's C kernels, layer by layer, to check against the
 counts measured on the emulated cores.
 
-The loop structure is code (how often each loop of a kernel runs, from the layer's shapes,
-padding included: ``microinfer.cost.trips``, shared with the cost model of ``microinfer fit``); the
-instructions per loop iteration are data, per ISA path, in ``targets/emulation/c_kernel_loops.toml``
-(read from the kernels' traced runs by ``benchmarks/emulate_loop_constants.py``).
+The loop structure is code: how often each loop of a kernel runs (its trip count), from the
+layer's shapes, padding included, following the kernel's own decisions (which pixels a depthwise
+kernel takes four at a time, which im2col rows are one copy). It lives in ``microinfer.cost.trips``,
+the one loop model ``microinfer fit --kernels microinfer`` prices too. The instructions per loop pass
+are data, per ISA path, in ``targets/emulation/c_kernel_loops.toml`` (the non-negative least-squares
+fit of counts measured on the emulated cores, by ``benchmarks/emulate_loop_constants.py``), with a few
+shape keys saying how a path tiles its loops.
 """
 
 from __future__ import annotations
 
-from ..cost.trips import DEPTHWISE_3X3_BLOCK, FEW_INPUT_CHANNELS_1X1, LoopWork, microinfer_kind, microinfer_work
+from ..cost.trips import LoopWork, microinfer_kind, microinfer_work
 from ..errors import MicroinferError
 from ..targets import read_toml
 from ..tflite import Model
 from ..tflite.model import Operator, Subgraph
 from .machine import core_named, emulation_dir
 
-__all__ = ["DEPTHWISE_3X3_BLOCK", "FEW_INPUT_CHANNELS_1X1", "LoopWork", "analytic_layer_instructions",
+__all__ = ["LoopWork", "analytic_layer_instructions",
            "cost_model_instructions", "layer_kinds", "loop_constants", "loop_work"]
 
 
@@ -28,19 +31,9 @@ def loop_constants() -> dict[str, dict[str, dict[str, float]]]:
                   for kind, entry in kinds.items()} for isa, kinds in table.items()}
 
 
-def path_constants(isa_path: str) -> dict[str, dict[str, float]]:
-    """One ISA path's loops; a path not calibrated yet gets the portable C loops' shapes (scalar) at
-    zero cost, for the calibration to fill in."""
-    constants = loop_constants()
-    if isa_path in constants:
-        return constants[isa_path]
-    return {kind: {k: v for k, v in entry.items() if k in ("lanes", "mac_per_iteration", "outputs_per_iteration")}
-            for kind, entry in constants["scalar"].items()}
-
-
 def layer_kinds(model: Model) -> list[str]:
     sg = model.main
-    return [_kind(sg, op) for op in sg.operators]
+    return [microinfer_kind(sg, op) for op in sg.operators]
 
 
 def analytic_layer_instructions(model: Model, core: str) -> list[float | None]:
@@ -52,7 +45,7 @@ def analytic_layer_instructions(model: Model, core: str) -> list[float | None]:
     sg = model.main
     estimates = []
     for op in sg.operators:
-        work = loop_work(sg, op, constants[isa_path])
+        work = loop_work(sg, op, constants[isa_path], isa_path)
         if work is None:
             estimates.append(None)
             continue
@@ -77,10 +70,8 @@ def cost_model_instructions(model: Model, core: str) -> list[float | None]:
     return estimates
 
 
-def loop_work(sg: Subgraph, op: Operator, path_constants: dict) -> LoopWork | None:
-    """How often each loop of microinfer's C kernel for ``op`` runs (microinfer.cost.trips: the same
-    loop model ``microinfer fit --kernels microinfer`` prices)."""
-    return microinfer_work(sg, op, path_constants)
+def loop_work(sg: Subgraph, op: Operator, path_constants: dict, isa_path: str) -> LoopWork | None:
+    """The trip count of every costed loop of the kernel ``op`` runs on ISA path ``isa_path``
+    (microinfer.cost.trips: the same loop model ``microinfer fit --kernels microinfer`` prices)."""
+    return microinfer_work(sg, op, path_constants, isa_path)
 
-
-_kind = microinfer_kind

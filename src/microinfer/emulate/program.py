@@ -155,13 +155,16 @@ class _Writer:
         raise EmulationError(f"cannot write argument {value!r} as C")
 
 
-def layer_program(call, calls: list[RecordedCall], input_arrays: list[np.ndarray]) -> LayerProgram:
-    """C source that repeats ``calls`` with their data, and puts the output in ``layer_output``."""
+def layer_program(call, calls: list[RecordedCall], input_arrays: list[np.ndarray],
+                  written_inputs: tuple[np.ndarray, ...] = ()) -> LayerProgram:
+    """C source that repeats ``calls`` with their data, and puts the output in ``layer_output``.
+    ``written_inputs``: inputs the kernel updates in place (recurrent state), placed in RAM."""
     arrays = [a for a in _flatten(call.keep_alive) if isinstance(a, np.ndarray)]
     output = call.output
     scratch = {_context_buffer(c) for rec in calls for c in rec.arguments if _is_context(c)}
     writable = {a.ctypes.data: a for a in arrays if a.ctypes.data in scratch or a is output}
     writable[output.ctypes.data] = output
+    writable.update((a.ctypes.data, a) for a in written_inputs)
     constants = {a.ctypes.data: a for a in arrays + list(input_arrays) if a.ctypes.data not in writable}
     writer = _Writer(constants, writable)
     statements = []

@@ -16,6 +16,7 @@ import numpy as np
 from ..errors import MicroinferError
 from ..info import operator_macs
 from ..interpreter import Interpreter
+from ..subgraphs import initial_variables
 from ..testing.op_models import random_inputs
 from ..tflite import Model, load
 from .machine import EmulatedCore, EmulationError, check_toolchain, core_named, run_layer
@@ -97,7 +98,9 @@ def emulate(model: Model | str | Path | bytes, core: str, seed: int = 0, referen
     model = model if isinstance(model, Model) else load(model)
     interpreter = Interpreter(model, reference=reference)
     interpreter.run(_random_inputs(model, np.random.default_rng(seed)))
-    values = interpreter.tensor_values()
+    # a layer runs on the state its operator read (the run started from the initial state), not
+    # the state the run left behind (SVDF updates its state tensor in place)
+    values = {**interpreter.tensor_values(), **initial_variables(model.main)}
     subgraph = model.main
     result = EmulationResult(name, core, target.machine.name, target.isa_path)
     steps = interpreter.prepared_nodes()
@@ -123,10 +126,16 @@ def _emulate_layer(index, node, data, values, macs, core: EmulatedCore, timing: 
     if isinstance(call, str):
         reason = call if call == "no C kernel" else f"runs in NumPy: {call}"
         return EmulatedLayer(index, op, macs, False, reason)
-    inputs = [values[i] for i in node.op.inputs if i >= 0 and i in values]
-    inputs = [np.ascontiguousarray(a) for a in inputs]
+    tensors = [node.inputs[position] for position in call.input_positions]  # what the C call reads
+    # own copies: the host's run writes recurrent state in place, and the program starts from the
+    # values the operator read
+    inputs = [np.array(values[t.index], order="C") for t in tensors]
+    before = [a.copy() for a in inputs]
     calls = record_call(call, library, inputs)
-    program = layer_program(call, calls, inputs)
+    for array, value in zip(inputs, before):
+        array[...] = value
+    state = tuple(a for a, t in zip(inputs, tensors) if t.is_variable)
+    program = layer_program(call, calls, inputs, state)
     kernel_names = "+".join(sorted({c.function for c in calls}))
     try:
         measured = run_layer(program, core, trace=True)

@@ -38,6 +38,7 @@ class Conv2DC(CKernel):
             call.require_sum_bound(cin, (1 << 15) * 128)
             return call.finish("mi_convolve_s16", params, q, *bias_arrays(q, int16=True), scratch_size=0)
         call.require_sum_bound(kh * kw * cin, 255 * 128)
+        call.fold_offset(params, q, stage.input_offset, call.filter)
         size = self.lib.mi_convolve_wrapper_s8_get_buffer_size
         size.argtypes = call.size_argtypes(ConvParams)
         scratch = size(*call.size_args(params))

@@ -37,6 +37,7 @@ class DepthwiseConv2DC(CKernel):
             return call.finish("mi_depthwise_conv_s16", params, q, *bias_arrays(q, int16=True),
                                scratch_size=size(call.output_dims_pointer()))
         call.require_sum_bound(kh * kw, 255 * 128)
+        call.fold_offset(params, q, stage.input_offset, call.filter.reshape(-1, call.filter.shape[3]).T)
         size = self.lib.mi_depthwise_conv_wrapper_s8_get_buffer_size
         size.argtypes = call.size_argtypes(DwConvParams)
         return call.finish("mi_depthwise_conv_wrapper_s8", params, q, *bias_arrays(q, int16=False),

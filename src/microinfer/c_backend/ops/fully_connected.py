@@ -14,7 +14,7 @@ from ...kernels import common
 from ...kernels.fixedpoint import wrap_int32
 from ...kernels.fully_connected import FullyConnectedData, HybridFullyConnectedData
 from ...kernels.registry import Node
-from ..binding import HYBRID_IN_NUMPY, RUNTIME_WEIGHTS_IN_NUMPY, CCall, one_input_call, CKernel, Fallback, address, contiguous, matrix_dims, pointers, register_c, requant, \
+from ..binding import HYBRID_IN_NUMPY, RUNTIME_WEIGHTS_IN_NUMPY, CCall, one_input_call, CKernel, Fallback, accumulator_bound, address, contiguous, matrix_dims, pointers, register_c, requant, \
     require_sum_bound, scratch
 from ..structs import Activation, FcParams, kernel_argtypes, kernel_argtypes_s16
 
@@ -38,7 +38,9 @@ class FullyConnectedC(CKernel):
         output = np.empty(spec.output_shape, np.int16 if int16 else np.int8)
         if output.size != rows * units:
             raise Fallback(f"output shape {spec.output_shape} does not hold {rows} x {units} values")
-        quant, quant_arrays = requant(spec.multiplier, spec.shift, units, spec.real_scale, wide=spec.wide_accumulator)
+        bound = None if int16 else accumulator_bound(spec.bias, weights, 0)  # the offset is in the bias
+        quant, quant_arrays = requant(spec.multiplier, spec.shift, units, spec.real_scale, wide=spec.wide_accumulator,
+                                      accumulator_bound=bound)
         params = FcParams(0, spec.output_offset, Activation(int(spec.act_min), int(spec.act_max)))
         context, buffer = scratch(0)
         in_dims, filter_dims, out_dims = matrix_dims(rows, depth), matrix_dims(units, depth), matrix_dims(rows, units)
