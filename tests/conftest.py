@@ -36,3 +36,17 @@ def reference_worker():
             pytest.skip(f"reference {name!r} needs {reference.PACKAGES[name]!r} (pip install -e '.[test]')")
     with reference.ReferenceWorker() as worker:
         yield worker
+
+
+# The campaigns take minutes each (and run their own worker processes): started first, they
+# overlap the many short tests instead of trailing after them on one pytest-xdist worker.
+LONG_TESTS = (
+    "test_campaign_every_op_and_dtype_against_both_references",
+    "test_mutants_raise_only_microinfer_errors_and_agree_with_tflite_micro",
+    "test_campaign_against_c_backend",
+    "test_c_kernel_tests_pass_under_asan_and_ubsan",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    items.sort(key=lambda item: item.name not in LONG_TESTS)

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from microinfer import UnsupportedOpError
+from microinfer import ModelError, UnsupportedOpError
 from microinfer.interpreter import Interpreter
-from microinfer.reference import ReferenceFailure
+from microinfer.reference import ReferenceCrash, ReferenceFailure
 from microinfer.testing import random_inputs
 from microinfer.tflite import ModelBuilder
 from microinfer.testing.families.quantization import conversion_model, dequantize_case, quantize_case
@@ -222,3 +222,29 @@ def test_dequantize_int4_constant(reference_worker, q):
     expected = (scale * (values - zero_point)).astype(np.float32)
     assert_each_reference_gives(reference_worker, model, [np.zeros((2, 3), np.float32)], {"tflite": expected})
     assert "float16 or int4" in refusal(model, "tflm")
+
+
+def test_litert_resizes_a_scalar_declared_quantize_output(reference_worker):
+    """A converter's QUANTIZE of constant weights declares a scalar output; LiteRT's Prepare resizes
+    it to the weights' shape, and the FULLY_CONNECTED reading it runs (nuvoton's gearbox model)."""
+    from microinfer.tflite.options import FullyConnectedOptions
+
+    b = ModelBuilder()
+    g = b.main
+    x = g.add_input("x", (1, 8), "float32")
+    weights = g.add_constant("w_float", np.linspace(-1, 1, 16, dtype=np.float32).reshape(2, 8))
+    quantized = g.add_tensor("w_uint8", (), "uint8", scale=2 / 255, zero_point=128)
+    restored = g.add_tensor("w", (), "float32")
+    y = g.add_output("y", (1, 2), "float32")
+    g.add_operator("QUANTIZE", [weights], [quantized])
+    g.add_operator("DEQUANTIZE", [quantized], [restored])
+    g.add_operator("FULLY_CONNECTED", [x, restored, -1], [y], FullyConnectedOptions(), version=1)
+    model = b.build()
+    inputs = inputs_for(model, 3)
+    assert_bit_exact(reference_worker, model, inputs, references=("tflite",))
+    interpreter = Interpreter(model, reference="tflite")
+    assert interpreter.subgraph.tensors[restored].shape == (2, 8)
+    with pytest.raises((ReferenceFailure, ReferenceCrash)):
+        reference_worker.run("tflm", model, inputs)
+    with pytest.raises((UnsupportedOpError, ModelError)):
+        Interpreter(model, reference="tflm")
