@@ -23,7 +23,8 @@ from microinfer.build.generate import generate_library
 from microinfer.build.verify import expected_outputs, seeded_inputs, verify_host
 from microinfer.c_backend import unavailable_reason
 from microinfer.examples import EXAMPLES
-from microinfer.tflite import ModelBuilder
+from microinfer.planner import plan as plan_arena
+from microinfer.tflite import ModelBuilder, load
 
 from build_models import mixed_model
 from conftest import shared_model_path
@@ -34,6 +35,8 @@ requires_cc = pytest.mark.skipif(shutil.which("cc") is None and shutil.which("gc
                                  reason="no host C compiler")
 _MISSING = [t for t in ("arm-none-eabi-gcc", "qemu-system-arm") if shutil.which(t) is None]
 requires_toolchain = pytest.mark.skipif(bool(_MISSING), reason=f"emulation needs {', '.join(_MISSING)}")
+_MISSING_RISCV = [t for t in ("riscv64-unknown-elf-gcc", "qemu-system-riscv32") if shutil.which(t) is None]
+requires_riscv = pytest.mark.skipif(bool(_MISSING_RISCV), reason=f"RISC-V emulation needs {', '.join(_MISSING_RISCV)}")
 pytestmark = requires_c
 
 
@@ -211,6 +214,20 @@ def test_emulated_core_is_bit_exact_and_smaller_than_tflm(core, model, ratio, tm
     # per-layer counts add up to the whole invoke (the glue between layers aside)
     layers = result.layer_instructions()
     assert len(layers) == len(result.operators)
+    assert abs(sum(layer.instructions for layer in layers) - result.instructions) < 0.01 * result.instructions
+
+
+@requires_riscv
+def test_rv32imc_library_is_bit_exact_against_a_32_bit_tflm_arena(tmp_path):
+    """The same generated library on a RISC-V core: its own startup, semihosting and minstret."""
+    result = build(shared_model_path("ad01_int8.tflite"), tmp_path / "lib", core="rv32imc", verify=True, inputs=5)
+    assert result.bit_exact and result.verified_inputs == 5
+    assert result.measurement.warnings == []
+    # TFLite Micro's plan with 32-bit pointers (ILP32, as arm32) and its reference kernels
+    assert result.tflm_arena_bytes == plan_arena(load(shared_model_path("ad01_int8.tflite")), "tflm",
+                                                 abi="arm32").total_bytes
+    assert result.ram_bytes <= 0.75 * result.tflm_arena_bytes, (result.ram_bytes, result.tflm_arena_bytes)
+    layers = result.layer_instructions()
     assert abs(sum(layer.instructions for layer in layers) - result.instructions) < 0.01 * result.instructions
 
 

@@ -8,6 +8,8 @@ typedef struct {
     uint32_t ticks_left; /* SysTick current value: counts down from 0xFFFFFF */
 } emu_count;
 
+/* One semihosting call (the ARM or RISC-V sequence of the core built for). */
+int emu_semihost(int operation, const void *argument);
 void emu_print(const char *text);
 void emu_print_hex(uint32_t value);
 int emu_write_file(const char *path, const void *data, uint32_t size);

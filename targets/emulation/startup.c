@@ -49,6 +49,8 @@ static int semihost(int operation, const void *argument)
     return r0;
 }
 
+int emu_semihost(int operation, const void *argument) { return semihost(operation, argument); }
+
 void emu_print(const char *text) { semihost(SYS_WRITE0, text); }
 
 void emu_print_hex(uint32_t value)

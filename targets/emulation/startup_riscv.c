@@ -47,6 +47,8 @@ __attribute__((noinline)) static int semihost(int operation, const void *argumen
     return a0;
 }
 
+int emu_semihost(int operation, const void *argument) { return semihost(operation, argument); }
+
 void emu_print(const char *text) { semihost(SYS_WRITE0, text); }
 
 void emu_print_hex(uint32_t value)

@@ -137,13 +137,17 @@ class BuildResult:
 
 
 def _tflm_arena(model: Model, core: str) -> tuple[int | None, int | None, int | None, str]:
-    """TFLite Micro's arena for the same target: arm32 with CMSIS-NN for a Cortex-M core, the x86_64
-    reference kernels for the host (head + tail)."""
+    """TFLite Micro's arena for the same target: arm32 with CMSIS-NN for a Cortex-M core, the
+    reference kernels with 32-bit pointers for a RISC-V core (RV32's ILP32 lays TFLite Micro's
+    structs out as arm32 does), the x86_64 reference kernels for the host (head + tail)."""
     from ..planner.cmsis_nn import CORES as CMSIS_CORES
 
     if core in CMSIS_CORES:
         arena = plan_arena(model, "tflm", abi="arm32", kernels="cmsis-nn", core=core)
         target = f"TFLite Micro, arm32, CMSIS-NN for {core}"
+    elif core != HOST:
+        arena = plan_arena(model, "tflm", abi="arm32")
+        target = f"TFLite Micro, 32-bit, reference kernels for {core}"
     else:
         arena = plan_arena(model, "tflm")
         target = "TFLite Micro, x86_64, reference kernels"

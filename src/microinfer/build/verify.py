@@ -31,7 +31,7 @@ from .lower import BuildError
 HOST_FLAGS = ("-std=c99", "-O2", "-Wall", "-Wextra")
 SANITIZE_FLAGS = ("-std=c99", "-O1", "-g", "-fno-omit-frame-pointer", "-fsanitize=address,undefined",
                   "-fno-sanitize-recover=undefined", "-Wall", "-Wextra")
-CORE_FLAGS = ("-mthumb", "-O2", "-std=c99", "-ffreestanding", "-fno-builtin", "-ffunction-sections",
+CORE_FLAGS = ("-O2", "-std=c99", "-ffreestanding", "-fno-builtin", "-ffunction-sections",
               "-fdata-sections", "-Wall", "-Wextra")
 RUN_TIMEOUT_SECONDS = 1800
 STACK_PAINT = 0xA5A5A5A5
@@ -271,10 +271,7 @@ extern uint32_t __bss_end;
 
 static int semihost(int operation, const void *argument)
 {
-    register int r0 __asm__("r0") = operation;
-    register const void *r1 __asm__("r1") = argument;
-    __asm__ volatile("bkpt 0xab" : "+r"(r0) : "r"(r1) : "memory");
-    return r0;
+    return emu_semihost(operation, argument);
 }
 
 static uint32_t length_of(const char *text)
@@ -334,7 +331,11 @@ void @NAME@_layer_hook(int32_t layer)
 static uint32_t stack_pointer(void)
 {
     uint32_t sp;
+#if defined(__riscv)
+    __asm__ volatile("mv %0, sp" : "=r"(sp));
+#else
     __asm__ volatile("mov %0, sp" : "=r"(sp));
+#endif
     return sp;
 }
 
@@ -456,18 +457,19 @@ _STACK = re.compile(r"^EMU-STACK ([0-9a-f]{8})$", re.MULTILINE)
 
 
 def _compile_core(folder: GeneratedFolder, core: emu.EmulatedCore, work: Path, harness: Path, hooks: bool):
-    flags = [*core.cflags, *CORE_FLAGS, f"-I{folder.src}", f"-I{emu.emulation_dir()}"]
+    thumb = ("-mthumb",) if core.toolchain.startswith("arm") else ()
+    flags = [*core.cflags, *thumb, *CORE_FLAGS, f"-I{folder.src}", f"-I{emu.emulation_dir()}"]
     if hooks:
         flags.append(f"-D{folder.name.upper()}_LAYER_HOOKS")
     objects, log = {}, ""
     sources = {"model": [folder.source_path], "kernels": list(folder.kernel_sources),
-               "harness": [emu.emulation_dir() / "startup.c", harness]}
+               "harness": [emu.emulation_dir() / core.startup, harness]}
     folder_objects = work / ("hooked" if hooks else "plain")
     folder_objects.mkdir(exist_ok=True)
     for part, files in sources.items():
         for source in files:
             obj = folder_objects / f"{part}__{source.stem}.o"
-            log += _run(["arm-none-eabi-gcc", *flags, "-c", str(source), "-o", str(obj)],
+            log += _run([f"{core.toolchain}gcc", *flags, "-c", str(source), "-o", str(obj)],
                         f"compiling {source.name} for {core.name}")
             objects[obj] = part
     return objects, log, flags
@@ -478,7 +480,7 @@ def _link_core(objects: dict[Path, str], flags: list[str], core: emu.EmulatedCor
     script = work / "image.ld"
     script.write_text(emu._linker_script(machine))
     elf = work / f"{tag}.elf"
-    _run(["arm-none-eabi-gcc", *flags, "-nostdlib", "-nostartfiles", "-Wl,--gc-sections", "-T", str(script),
+    _run([f"{core.toolchain}gcc", *flags, "-nostdlib", "-nostartfiles", "-Wl,--gc-sections", "-T", str(script),
           f"-Wl,-Map={work / (tag + '.map')}", *map(str, objects), "-lgcc", "-o", str(elf)],
          f"linking the test program for {core.name} ({machine.name})")
     return elf
@@ -486,7 +488,7 @@ def _link_core(objects: dict[Path, str], flags: list[str], core: emu.EmulatedCor
 
 def _qemu(core: emu.EmulatedCore, elf: Path, work: Path) -> str:
     machine = core.machine
-    command = ["qemu-system-arm", "-M", machine.name, "-nographic", "-monitor", "none", "-serial", "none",
+    command = [machine.qemu, "-M", machine.name, *machine.qemu_args, "-nographic", "-monitor", "none", "-serial", "none",
                "-semihosting-config", "enable=on,target=native", "-icount", "shift=7", "-kernel", str(elf)]
     try:
         done = subprocess.run(command, capture_output=True, text=True, cwd=work, timeout=RUN_TIMEOUT_SECONDS)
@@ -563,7 +565,7 @@ def verify_core(folder: GeneratedFolder, core_name: str, input_sets: list[list[n
                 expected: list[list[np.ndarray]], layers: bool = True) -> Verification:
     """Build the library for an emulated core, run every input set under QEMU, measure and count."""
     core = emu.core_named(core_name)
-    emu.check_toolchain()
+    emu.check_toolchain(core)
     result = Verification(core_name, len(input_sets))
     with tempfile.TemporaryDirectory(prefix="microinfer-build-") as tmp:
         work = Path(tmp)
@@ -571,7 +573,7 @@ def verify_core(folder: GeneratedFolder, core_name: str, input_sets: list[list[n
         harness = work / "harness.c"
         harness.write_text(_core_harness(folder, len(input_sets)))
         objects, log, flags = _compile_core(folder, core, work, harness, hooks=False)
-        result.warnings = [w for w in _warnings(log) if "harness" not in w and "startup.c" not in w]
+        result.warnings = [w for w in _warnings(log) if "harness" not in w and core.startup not in w]
         elf = _link_core(objects, flags, core, work, "plain")
         text = _qemu(core, elf, work)
         result.mismatches = _compare(folder, (work / "outputs.bin").read_bytes(), expected)
