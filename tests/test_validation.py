@@ -116,7 +116,39 @@ def test_zero_point_outside_the_type_is_refused():
     _refused(bad, ModelError, f"tensor {out}", "zero point 128, outside int8's range [-128, 127]")
 
 
+def test_weights_with_a_zero_point_outside_their_type_are_refused():
+    """A per-channel int8 filter whose first channel claims zero point 128 (a mutant TFLite Micro
+    read as an offset of -128 on every channel)."""
+    fc = build("FULLY_CONNECTED/int8/per_channel")
+    weights = load(fc).main.operators[0].inputs[1]
+    q = load(fc).main.tensors[weights].quantization
+    zero_points = np.zeros(len(q.scale), "<i8")
+    zero_points[0] = 128
+    bad = _replace_tensor(fc, weights, quantization=dataclasses.replace(q, zero_point=zero_points))
+    _refused(bad, ModelError, f"tensor {weights}", "zero point 128, outside int8's range [-128, 127]")
+
+
 # -- shapes ------------------------------------------------------------------------------------------
+def test_tensors_beyond_six_dimensions_are_refused_for_tflite_micro():
+    """TFLite Micro's RuntimeShape has room for six dimensions: an 8-D bias (of the right size)
+    overruns it, so its result is undefined. LiteRT's shapes grow as needed."""
+    fc = build("FULLY_CONNECTED/int8/per_tensor")
+    bias = load(fc).main.operators[0].inputs[2]
+    bad = _replace_tensor(fc, bias, shape=(1, 1, 1, 1, 1, 1, 1, load(fc).main.tensors[bias].shape[0]))
+    _refused(bad, ModelError, f"tensor {bias}", "has 8 dimensions", "at most 6")
+    Interpreter(bad, reference="tflite")
+
+
+def test_a_constraint_presuming_an_earlier_one_is_not_an_internal_error():
+    """Constraints read in order may presume the ones before: once one refuses, a later one that
+    fails on what it presumed adds nothing (the campaigns count an internal error as a bug)."""
+    q = build("QUANTIZE/int32/to_int16")
+    output = load(q).main.operators[0].outputs[0]
+    bad = _replace_tensor(q, output, quantization=None)
+    message = _refused(bad, UnsupportedOpError, "carries quantization parameters")
+    assert "internal error" not in message
+
+
 def test_declared_output_shape_that_the_operator_does_not_produce_is_refused():
     conv = build("CONV_2D/int8/per_tensor")
     out = load(conv).main.outputs[0]

@@ -20,6 +20,10 @@ TFLM = "tflm"
 LITERT = "tflite"
 TITLES = {TFLM: "TFLite Micro", LITERT: "LiteRT"}
 
+# TFLite Micro's RuntimeShape keeps dimensions in a fixed array; a kernel taking the shape of a
+# tensor with more dimensions writes past it.
+TFLM_MAX_RANK = 6
+
 # No microcontroller model comes near these; beyond them a malformed shape would only make the
 # host allocate gigabytes before failing.
 MAX_TENSOR_BYTES = 1 << 30
@@ -34,9 +38,25 @@ def check_model(model: Model, reference: str) -> None:
     problems += quantization_problems(model.main)
     if reference == TFLM:
         problems += offline_plan_problems(model)
+        problems += rank_problems(model)
     problems += memory_problems(model.main)
     if problems:
         raise ModelError("the model cannot run as it is:\n  " + "\n  ".join(problems))
+
+
+def rank_problems(model: Model) -> list[str]:
+    """Tensors an operator reads or writes with more dimensions than TFLite Micro's shapes hold."""
+    problems = []
+    for subgraph in model.subgraphs:
+        used = sorted({t for op in subgraph.operators for t in (*op.inputs, *op.outputs)
+                       if 0 <= t < len(subgraph.tensors)})
+        for index in used:
+            tensor = subgraph.tensors[index]
+            if len(tensor.shape) > TFLM_MAX_RANK:
+                problems.append(f"subgraphs[{subgraph.index}] tensor {index} {tensor.name!r} has {len(tensor.shape)} "
+                                f"dimensions: TFLite Micro's kernels hold shapes of at most {TFLM_MAX_RANK} "
+                                f"(a larger one overruns its RuntimeShape, so its results are undefined)")
+    return problems
 
 
 def operator_problems(nodes) -> list[str]:
@@ -154,9 +174,9 @@ _RANGES = {TensorType.INT8: (-128, 127), TensorType.UINT8: (0, 255), TensorType.
 
 
 def quantization_problems(sg: Subgraph) -> list[str]:
-    """Quantized activations (the tensors operators read and write, not the weights) with a
-    scale that is not finite and positive or a zero point outside their type: the kernels'
-    multipliers and clamps are meaningless (or undefined in C) for them."""
+    """Quantized tensors with a zero point outside their type, and activations (the tensors
+    operators read and write, not the weights) with a scale that is not finite and positive: the
+    kernels' multipliers and clamps are meaningless (or undefined in C) for them."""
     used = {i for op in sg.operators for i in (*op.inputs, *op.outputs) if i >= 0}
     problems = []
     for i in sorted(used):
@@ -166,11 +186,11 @@ def quantization_problems(sg: Subgraph) -> list[str]:
             continue
         if t.is_constant:
             problems += _weight_scale_problems(sg, i)
-            continue
-        bad_scale = next((float(s) for s in q.scale if not 0 < float(s) < float("inf")), None)
-        if bad_scale is not None:
-            problems.append(f"tensor {_name(sg, i)} has scale {bad_scale}: quantized activations need a "
-                            f"finite, positive scale")
+        else:
+            bad_scale = next((float(s) for s in q.scale if not 0 < float(s) < float("inf")), None)
+            if bad_scale is not None:
+                problems.append(f"tensor {_name(sg, i)} has scale {bad_scale}: quantized activations need a "
+                                f"finite, positive scale")
         lo, hi = _RANGES[t.type]
         bad_zero = next((int(z) for z in q.zero_point if not lo <= int(z) <= hi), None)
         if bad_zero is not None:
