@@ -211,3 +211,25 @@ def test_an_operator_without_a_kernel_is_noted():
     result = estimate(builder.build(), core="cortex-m4f")
     assert any(note.startswith("SKIP_GRAM: microinfer has no kernel") for note in result.notes)
     assert not estimate(EXAMPLES["magic-wand"](), core="cortex-m4f").notes
+
+
+def test_all_boards_plan_each_core_and_abi_once(monkeypatch):
+    """Boards that share a core and ABI share one arena plan; the figures stay each board's own."""
+    import sys
+
+    module = sys.modules["microinfer.cost.estimate"]
+    calls = []
+
+    def counting_plan(model, planner, **options):
+        calls.append((planner, tuple(sorted(options.items()))))
+        return plan(model, planner, **options)
+
+    monkeypatch.setattr(module, "plan", counting_plan)
+    monkeypatch.setattr(module, "_PLANS", type(module._PLANS)())
+    model = _pointwise(96)
+    results = estimate_all_boards(model)
+    assert len(calls) == len(set(calls)) < len(results)
+    for result in results:
+        module._PLANS.clear()
+        alone = estimate(model, result.board.name)
+        assert (alone.arena_bytes, alone.ram.fits) == (result.arena_bytes, result.ram.fits)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from ..errors import UnsupportedTargetError
@@ -258,13 +260,36 @@ def _default_library(board: Board) -> str:
     return "tflm-reference"
 
 
+# Boards share cores and ABIs: `fit --all-boards` plans each (planner, ABI, kernels, core) once.
+# Keyed by the model's identity; the entry holds the model, so the identity is not reused while
+# it is cached. Models are immutable.
+_PLANS: OrderedDict = OrderedDict()
+_PLANS_KEPT = 32
+_PLANS_LOCK = threading.Lock()
+
+
+def _plan_once(model: Model, planner: str, abi: str, kernels: str | None, core: str | None):
+    key = (id(model), planner, abi, kernels, core)
+    with _PLANS_LOCK:
+        if key in _PLANS:
+            _PLANS.move_to_end(key)
+            return _PLANS[key][1]
+    options = {"kernels": kernels, "core": core} if kernels else {}
+    arena_plan = plan(model, planner, abi=abi, **options)
+    with _PLANS_LOCK:
+        _PLANS[key] = (model, arena_plan)
+        while len(_PLANS) > _PLANS_KEPT:
+            _PLANS.popitem(last=False)
+    return arena_plan
+
+
 def _arena(model: Model, board: Board, library: str, planner: str) -> tuple[int, bool, tuple[str, ...]]:
     """TFLite Micro's arena for the core's ABI and kernels (the smallest working arena)."""
     notes = []
     if library == "cmsis-nn" and board.core.name in CMSIS_NN_CORES:
-        arena_plan = plan(model, planner, abi=board.core.abi, kernels="cmsis-nn", core=board.core.name)
+        arena_plan = _plan_once(model, planner, board.core.abi, "cmsis-nn", board.core.name)
     else:
-        arena_plan = plan(model, planner, abi=board.core.abi)
+        arena_plan = _plan_once(model, planner, board.core.abi, None, None)
         if library == "esp-nn":
             notes.append("arena: TFLite Micro reference kernels' arena; ESP-NN's scratch buffers are not counted")
         if library == "microinfer":
