@@ -105,8 +105,14 @@ def _set_tensor(sg: dict, index: int, **changes) -> None:
     sg["tensors"][index] = dataclasses.replace(sg["tensors"][index], **changes)
 
 
+MAX_RANDOM_ELEMENTS = 1 << 20
+
+
 def _random_data(rng, ttype: TensorType, count: int, like: np.ndarray | None) -> bytes:
-    """Constant data: the old values nudged, small integers (axes, shapes, indices), extremes."""
+    """Constant data: the old values nudged, small integers (axes, shapes, indices), extremes. A
+    mutated shape may ask for billions of elements: the data then stops short (a buffer smaller
+    than its shape, which the loader must refuse) instead of exhausting the campaign's memory."""
+    count = min(count, MAX_RANDOM_ELEMENTS)
     if ttype.numpy_dtype is None:
         return bytes(rng.getrandbits(8) for _ in range(min(count, 64)))
     dtype = np.dtype(ttype.numpy_dtype)

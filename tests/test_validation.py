@@ -261,3 +261,59 @@ def test_add_options_default_when_another_table_is_given():
     model = load(mixed)
     assert model.main.operators[0].options == AddOptions()
     assert any("carries MulOptions, expected AddOptions" in str(w) for w in model.warnings)
+
+
+# -- found by the campaign past the loader (benchmarks/fuzz_models.py, seed 8) ------------------------
+
+def test_runtime_weights_without_a_bias_run_as_tflite_micro(reference_worker):
+    """A FULLY_CONNECTED with weights fed at run time and no bias listed at all (two inputs)."""
+    fc = build("FULLY_CONNECTED/int8/runtime_weights")
+    op = load(fc).main.operators[0]
+    two_inputs = _replace_operator(fc, inputs=op.inputs[:2])
+    model = load(two_inputs)
+    inputs = random_inputs(model, np.random.default_rng(3))
+    expected = reference_worker.run("tflm", two_inputs, inputs).outputs
+    got = Interpreter(two_inputs).run(inputs)
+    assert all(np.array_equal(g, np.asarray(e).reshape(g.shape)) for g, e in zip(got, expected))
+
+
+def test_a_cell_clip_that_quantizes_to_zero_clips_as_each_reference_does(reference_worker):
+    """cell_clip 1e-30 is positive but quantizes to 0: TFLite Micro still clips (every cell state
+    becomes 0), LiteRT clips only for a positive quantized clip."""
+    lstm = build("UNIDIRECTIONAL_SEQUENCE_LSTM/int8")
+    options = dataclasses.replace(load(lstm).main.operators[0].options, cell_clip=1e-30)
+    model_bytes = _replace_operator(lstm, options=options)
+    inputs = random_inputs(load(model_bytes), np.random.default_rng(5))
+    for ref in ("tflm", "tflite"):
+        expected = reference_worker.run(ref, model_bytes, inputs).outputs
+        got = Interpreter(model_bytes, reference=ref).run(inputs)
+        assert all(np.array_equal(g, np.asarray(e).reshape(g.shape)) for g, e in zip(got, expected)), ref
+
+
+def test_int8_fully_connected_beyond_tflite_micros_shift_is_refused_there():
+    """An output scale of 1e-38 makes the rescale factor ~2**100: TFLite Micro would shift an
+    int32 left by that exponent; LiteRT rescales in double and runs it."""
+    fc = build("FULLY_CONNECTED/int8/per_channel")
+    out = load(fc).main.operators[0].outputs[0]
+    q = load(fc).main.tensors[out].quantization
+    tiny = _replace_tensor(fc, out, quantization=dataclasses.replace(q, scale=np.array([1e-38], np.float32)))
+    _refused(tiny, UnsupportedOpError, "below 2**30 for every unit")
+    Interpreter(tiny, reference="tflite")
+
+
+def test_best_plan_of_a_depthwise_with_a_3d_filter_is_no_traceback():
+    """A malformed depthwise filter gets no in-place plan (the planner needs no kernel to accept
+    it): a shape-preserving depthwise after a RELU, its filter 3-D."""
+    builder = ModelBuilder()
+    g = builder.main
+    x = g.add_input("x", (1, 4, 4, 2), "int8", scale=0.1, zero_point=0)
+    relu = g.add_tensor("relu", (1, 4, 4, 2), "int8", scale=0.1, zero_point=0)
+    w = g.add_constant("w", np.ones((3, 3, 2), np.int8), scale=0.1, zero_point=0)
+    b = g.add_constant("b", np.zeros(2, np.int32))
+    y = g.add_tensor("y", (1, 4, 4, 2), "int8", scale=0.1, zero_point=0)
+    g.add_operator("RELU", [x], [relu])
+    g.add_operator("DEPTHWISE_CONV_2D", [relu, w, b], [y],
+                   DepthwiseConv2DOptions(padding=Padding.SAME, stride_w=1, stride_h=1, depth_multiplier=1))
+    g.outputs.append(y)
+    arena = plan(load(builder.build()), planner="best")
+    assert arena.total_bytes > 0

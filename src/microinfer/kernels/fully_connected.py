@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..tflite.types import ActivationFunction, TensorType
+from . import _conv_util as cu
 from . import _float_sums, _hybrid, common
 from .fixedpoint import (
     DOUBLE,
@@ -134,6 +135,16 @@ def _multiplier_in_range(node: Node) -> bool:
     if x.type is not TensorType.UINT8 or not all(float(common.scale_of(t)) > 0 for t in (x, w, y)):
         return True
     return quantize_multiplier(_real_multipliers(x, w, y)[0])[1] <= 30
+
+
+def _tflm_int8_multipliers_in_range(node: Node) -> bool:
+    """With reference='tflm', int8: input scale x weight scale / output scale is below 2**30 for every unit (TFLite Micro shifts the int32 sum left by its exponent; LiteRT scales in double)"""
+    x, w, y = node.input(0), node.input(1), node.outputs[0]
+    if node.reference != TFLM or x.type is not TensorType.INT8 or y.type is not TensorType.INT8:
+        return True
+    if w is None or w.quantization is None or not _weights_2d(node) or not _weight_scale_count(node):
+        return True  # refused by those constraints
+    return cu.multipliers_in_range(x, w, y, w.shape[0], False)
 
 
 def _uint8_shifted_sums_fit(node: Node) -> bool:
@@ -255,6 +266,7 @@ class FullyConnected(Kernel):
         _hybrid_asymmetric_constant,
         _weights_2d,
         _weight_scale_count,
+        _tflm_int8_multipliers_in_range,
         _output_shape,
         _bias_size,
         _bias_type,
@@ -335,14 +347,15 @@ class FullyConnected(Kernel):
         if data.kind == "float32":
             if data.runtime_weights:
                 weights_t = np.ascontiguousarray(inputs[1].astype(np.float32).T)
-            if data.runtime_bias:
+            if data.runtime_bias and len(inputs) > 2:
                 bias = inputs[2].astype(np.float32)
             rows = inputs[0].reshape(-1, weights_t.shape[0]).astype(np.float32)
             # Both references: total += x[b, k] * w[u, k] in ascending k, then + bias, then clamp.
             sums = _float_sums.dot(rows.T[:, :, None], weights_t[:, None, :])
             return [common.float_bias_and_clamp(sums, bias, data.act_min, data.act_max).reshape(data.output_shape)]
         if data.runtime_weights or data.runtime_bias:
-            weights_t, bias = _integer_terms(inputs[1], data.weights_zero_point, data.input_offset, inputs[2],
+            bias_values = inputs[2] if len(inputs) > 2 else None
+            weights_t, bias = _integer_terms(inputs[1], data.weights_zero_point, data.input_offset, bias_values,
                                              data.weights_dtype)
         rows = inputs[0].reshape(-1, weights_t.shape[0])
         # Integer products summed in floating point are exact while below 2**24 (float32) or

@@ -87,7 +87,7 @@ class LstmData:
     input_weights: tuple[np.ndarray, ...]  # per gate (n_cell, n_input), float64 (int8 values) or float32
     recurrent_weights: tuple[np.ndarray, ...]  # per gate (n_cell, n_cell)
     biases: tuple[np.ndarray, ...]  # per gate (n_cell,), int64 or float32
-    cell_clip: float  # float32 clip, or the quantized int16 clip (0: none)
+    cell_clip: int | None  # the quantized int16 clip, None: no clipping
     # int8 only
     input_zero_point: int = 0
     hidden_zero_point: int = 0  # of the hidden-state tensor (recurrent input)
@@ -379,7 +379,10 @@ class UnidirectionalSequenceLstm(Kernel):
             forget_mul = input_mul = (0, 0)
             hidden_mul = quantize_multiplier(float(hidden_effective))
             output_zero_point = common.zero_point_of(hidden)
-        clip = int(np.trunc(np.clip(quantized_clip, -32768.0, 32767.0))) if cell_clip > 0 else 0
+        clip = int(np.trunc(np.clip(quantized_clip, -32768.0, 32767.0))) if cell_clip > 0 else None
+        if not tflm and clip is not None and clip <= 0:
+            clip = None  # LiteRT clips when the quantized clip is positive, TFLite Micro when the float one is
+
         int16 = x.type is TensorType.INT16
         return LstmData(
             kind="int16x8" if int16 else "int8",
@@ -469,7 +472,7 @@ def _step_int8(data: LstmData, x, h, c):
         fc = _sat16(rounding_divide_by_pot(f * c, 15))
         ig = _sat16(rounding_divide_by_pot(i * g, 30 + data.cell_scale_power))
     new_c = _sat16(fc + ig)
-    if data.cell_clip > 0:
+    if data.cell_clip is not None:
         new_c = np.clip(new_c, -data.cell_clip, data.cell_clip)
     if tflm:
         t = _tflm_tanh(new_c, data.cell_scale_power)
@@ -496,7 +499,7 @@ def _step_int16x8(data: LstmData, x, h, c):
     fc = _sat16(multiply_by_quantized_multiplier(f * c, *data.forget_mul, data.rounding))
     ig = _sat16(multiply_by_quantized_multiplier(i * g, *data.input_mul, data.rounding))
     new_c = _sat16(fc + ig)
-    if data.cell_clip > 0:
+    if data.cell_clip is not None:
         new_c = np.clip(new_c, -data.cell_clip, data.cell_clip)
     t = _tflm_tanh(new_c, data.cell_scale_power)
     hidden = multiply_by_quantized_multiplier(t * o, *data.hidden_mul, data.rounding) + data.output_zero_point

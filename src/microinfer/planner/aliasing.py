@@ -80,12 +80,18 @@ def merges(
                 continue
             if kind == "in-place" and op.op in BINARY_IN_PLACE_OPS and (a.shape != o.shape or a.type != o.type):
                 continue
-            if kind == "in-place-depthwise" and (a.shape != o.shape or a.type != o.type or len(a.shape) != 4):
+            if kind == "in-place-depthwise" and (a.shape != o.shape or a.type != o.type or len(a.shape) != 4
+                                                 or not _four_d_filter(sg, op)):
                 continue
             found.append((source, out, kind))
             group_last[out] = planned[out].last
             break
     return found
+
+
+def _four_d_filter(sg, op) -> bool:
+    """A filter tensor of (1, kh, kw, channels) shape (a malformed one gets no in-place plan)."""
+    return len(op.inputs) > 1 and 0 <= op.inputs[1] < len(sg.tensors) and len(sg.tensors[op.inputs[1]].shape) == 4
 
 
 def depthwise_scratch_bytes(model: Model, op_index: int) -> int:
