@@ -317,3 +317,23 @@ def test_best_plan_of_a_depthwise_with_a_3d_filter_is_no_traceback():
     g.outputs.append(y)
     arena = plan(load(builder.build()), planner="best")
     assert arena.total_bytes > 0
+
+
+def test_quantized_div_ties_round_as_each_reference_does(reference_worker):
+    """Scales 0.1 / (0.08 * 0.05) make many quotients exact ties: TFLite Micro's rescale factor
+    (computed in double) lands a hair above 25 and rounds them away from zero; LiteRT's float32 one
+    is exactly 25 (found by the campaign past the loader: a mutant's DIV)."""
+    builder = ModelBuilder()
+    g = builder.main
+    a = g.add_input("a", (1, 256), "int8", scale=0.1, zero_point=0)
+    b = g.add_input("b", (1, 256), "int8", scale=0.08, zero_point=6)
+    y = g.add_output("y", (1, 256), "int8", scale=0.05, zero_point=-3)
+    g.add_operator("DIV", [a, b], [y])
+    model_bytes = builder.build()
+    dividends = np.arange(-128, 128, dtype=np.int8).reshape(1, 256)
+    for divisor in (-128, -42, 8, 54):
+        inputs = [dividends, np.full((1, 256), divisor, np.int8)]
+        for ref in ("tflm", "tflite"):
+            expected = np.asarray(reference_worker.run(ref, model_bytes, inputs).outputs[0])
+            got = Interpreter(model_bytes, reference=ref).run(inputs)[0]
+            assert np.array_equal(got, expected.reshape(got.shape)), (ref, divisor)

@@ -5,7 +5,8 @@ float32: IEEE division clamped to the activation range, whose bounds without an 
 on a zero divisor, and on INT32_MIN / -1 TFLite Micro crashes while LiteRT returns INT32_MAX.
 Quantized (int8; int16 too with reference='tflite'): the divisor's reciprocal in fixed point
 (GetReciprocal), the dividend normalised by its headroom, then one rescale by
-``s1 / (s2 * s_out)`` computed in float32. A divisor equal to its zero point is an error in LiteRT;
+``s1 / (s2 * s_out)``, computed in double by TFLite Micro and in float32 by LiteRT (scales such as
+0.1 / (0.08 * 0.05) give exact ties, which round apart by that last bit). A divisor equal to its zero point is an error in LiteRT;
 TFLite Micro runs its arithmetic on it (the reciprocal of 0 with CountLeadingZeros(0) = 32), which
 microinfer reproduces.
 """
@@ -50,8 +51,11 @@ class DivConstants:
 
 
 def real_multiplier(node: Node) -> float:
-    """s1 / (s2 * s_out), in float32 as both references compute it."""
+    """s1 / (s2 * s_out): in double for TFLite Micro (measured: its ties follow the double
+    quotient), in float32 for LiteRT."""
     s1, s2, so = (common.scale_of(t) for t in (node.input(0), node.input(1), node.outputs[0]))
+    if node.reference == TFLM:
+        return float(s1) / (float(s2) * float(so))
     return float(ew.f32(s1 / ew.f32(s2 * so)))
 
 
