@@ -337,3 +337,21 @@ def test_quantized_div_ties_round_as_each_reference_does(reference_worker):
             expected = np.asarray(reference_worker.run(ref, model_bytes, inputs).outputs[0])
             got = Interpreter(model_bytes, reference=ref).run(inputs)[0]
             assert np.array_equal(got, expected.reshape(got.shape)), (ref, divisor)
+
+
+def test_float_fully_connected_with_a_column_shaped_bias_runs_as_tflite_micro(reference_worker):
+    """A bias of shape (units, 1) holds one value per unit; the references read it flat (seed 9)."""
+    from microinfer.tflite.options import FullyConnectedOptions
+
+    builder = ModelBuilder()
+    g = builder.main
+    x = g.add_input("x", (1, 8), "float32")
+    w = g.add_constant("w", np.linspace(-1, 1, 32, dtype=np.float32).reshape(4, 8))
+    b = g.add_constant("b", np.array([[0.5], [-0.25], [1.0], [2.0]], np.float32))
+    y = g.add_output("y", (1, 4), "float32")
+    g.add_operator("FULLY_CONNECTED", [x, w, b], [y], FullyConnectedOptions(), version=1)
+    model_bytes = builder.build()
+    inputs = random_inputs(load(model_bytes), np.random.default_rng(1))
+    expected = np.asarray(reference_worker.run("tflm", model_bytes, inputs).outputs[0])
+    got = Interpreter(model_bytes).run(inputs)[0]
+    assert np.array_equal(got, expected.reshape(got.shape))

@@ -292,7 +292,7 @@ class FullyConnected(Kernel):
         if x.type is TensorType.FLOAT32:
             lo, hi = common.activation_min_max_float(activation)
             weights_t = None if runtime_weights else np.ascontiguousarray(np.asarray(w.data, np.float32).T)
-            bias = None if b is None or runtime_bias else np.asarray(b.data, np.float32)
+            bias = None if b is None or runtime_bias else np.asarray(b.data, np.float32).reshape(-1)
             return FullyConnectedData(
                 "float32", y.shape, weights_t, bias, None, np.zeros(0), np.zeros(0), 0, lo, hi, False, False,
                 runtime_weights=runtime_weights, runtime_bias=runtime_bias,
@@ -348,7 +348,7 @@ class FullyConnected(Kernel):
             if data.runtime_weights:
                 weights_t = np.ascontiguousarray(inputs[1].astype(np.float32).T)
             if data.runtime_bias and len(inputs) > 2:
-                bias = inputs[2].astype(np.float32)
+                bias = inputs[2].astype(np.float32).reshape(-1)
             rows = inputs[0].reshape(-1, weights_t.shape[0]).astype(np.float32)
             # Both references: total += x[b, k] * w[u, k] in ascending k, then + bias, then clamp.
             sums = _float_sums.dot(rows.T[:, :, None], weights_t[:, None, :])
