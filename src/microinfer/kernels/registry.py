@@ -89,21 +89,19 @@ class Kernel:
         wiring = cls.wiring_problems(node)
         if wiring:  # the constraints below may index the declared inputs: do not run them
             return reasons + wiring
-        refused = bool(reasons)
         for constraint in cls.constraints:
             try:
                 holds = constraint(node)
             except Exception as exc:  # a constraint must never crash the check: report it
                 # Constraints are read in order, each presuming the ones before it: once one has
                 # refused the node, a later one failing on what it presumes is no bug.
-                if refused:
+                if reasons:
                     continue
                 reasons.append(f"{INTERNAL_ERROR} checking '{_first_line(constraint.__doc__)}': "
                                f"{type(exc).__name__}: {exc}")
                 continue
             if not holds:
                 reasons.append(_first_line(constraint.__doc__) + _detail(constraint, node))
-                refused = True
         return reasons
 
     @classmethod
