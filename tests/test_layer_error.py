@@ -280,3 +280,37 @@ def test_published_float_and_int8_pairs(quantized, original, how):
     operators = [op for op in microinfer.load(q).main.operators if op.op not in ("QUANTIZE", "DEQUANTIZE")]
     assert report.matched_by[how] >= len(operators) - 1  # at most the int8 output before DEQUANTIZE
     assert sorted(layer.rank for layer in report.ranked) == list(range(1, len(report.ranked) + 1))
+
+
+@pytest.mark.parametrize("dtype, scale, zero", [(np.int8, 0.05, -3), (np.int16, 0.001, 0), (np.uint8, 0.5, 128)])
+def test_error_sums_of_the_c_library_are_the_formulas(dtype, scale, zero):
+    from microinfer.layer_error import _c_error_sums, _Dequantizer
+
+    error_sums = _c_error_sums()
+    if error_sums is None:
+        pytest.skip("C kernel library unavailable")
+    rng = np.random.default_rng(3)
+    info = np.iinfo(dtype)
+    codes = rng.integers(info.min, info.max + 1, 1001).astype(dtype)  # not a multiple of any lane count
+    reference = rng.normal(0, 2, codes.size).astype(np.float32)
+
+    class Type:
+        numpy_dtype = dtype
+
+    class Tensor:
+        type = Type
+        quantization = Quantization(scale=[scale], zero_point=[zero])
+
+    table = _Dequantizer(Tensor).table
+    row = np.zeros(7)
+    row[6] = 0.25
+    error_sums(codes.ctypes.data, codes.itemsize, table.ctypes.data, reference.ctypes.data, codes.size, row.ctypes.data)
+    q = ((codes.astype(np.float32) - np.float32(zero)) * np.float32(scale)).astype(np.float64)  # in float32
+    f = reference.astype(np.float64)
+    d = q - f
+    np.testing.assert_allclose(row[:6], [codes.size, d @ d, np.abs(d).sum(), f @ f, q @ q, q @ f], rtol=1e-12)
+    assert row[6] == max(0.25, np.abs(d).max())
+    reference[500] = np.nan
+    row[:] = 0
+    error_sums(codes.ctypes.data, codes.itemsize, table.ctypes.data, reference.ctypes.data, codes.size, row.ctypes.data)
+    assert np.isnan(row[1]) and np.isnan(row[6])

@@ -41,6 +41,13 @@ mi_status mi_run_steps(const mi_step *steps, int32_t count, int32_t *failed);
 /* sizeof(mi_step), for the Python mirror's check. */
 int32_t mi_step_size(void);
 
+/* Host analysis, not a kernel: adds to sums[0..6] the element count, the sums of squared and of
+   absolute errors, of f*f, q*q and q*f, and keeps in sums[6] the largest absolute error, where q
+   = real[code] is the dequantized value of each code (the unsigned byte, code_bytes 1, or
+   halfword, code_bytes 2, of a quantized tensor) and f the float counterpart. */
+void mi_error_sums(const void *codes, int32_t code_bytes, const float *real, const float *reference, int32_t count,
+                   double sums[7]);
+
 #ifdef __cplusplus
 }
 #endif

@@ -268,7 +268,8 @@ class _Runner:
             self.original = Interpreter(float_bytes)
         sg = self.quantized.subgraph
         self.pairs = pairs
-        self.dequantize = [_dequantizer(sg.tensors[q]) for q, _ in pairs]
+        self.dequantizers = [_Dequantizer(sg.tensors[q]) for q, _ in pairs]
+        self.error_sums = _c_error_sums()
         self.output = sg.outputs[0]
         original = load(float_bytes).main
         self.float_output = original.outputs[0]
@@ -294,27 +295,49 @@ class _Runner:
         else:
             self.original.run(f_set)
             get_float = self.original.get_tensor
-        for m, ((qt, ft), dequantize) in enumerate(zip(self.pairs, self.dequantize)):
-            qv = dequantize(np.asarray(q.get_tensor(qt)).reshape(-1))
-            fv = np.asarray(get_float(ft)).reshape(-1)
-            if fv.dtype != np.float32:
-                fv = fv.astype(np.float32)
+        for (qt, ft), dequantizer, row in zip(self.pairs, self.dequantizers, stats):
+            qv = np.ascontiguousarray(q.get_tensor(qt)).reshape(-1)
+            fv = np.ascontiguousarray(get_float(ft), np.float32).reshape(-1)
             if fv.size != qv.size:
                 raise InputError(f"tensor {qt} has {qv.size} elements, its float counterpart {ft} {fv.size}")
-            d = qv - fv
-            absolute = np.abs(d)
-            row = stats[m]
-            # float32 dot products (sdot): OpenBLAS's float64 dot product goes multi-threaded and
-            # can take milliseconds for a few thousand elements on a busy machine
-            row[0] += d.size
-            row[1] += float(np.dot(d, d))
-            row[2] += float(absolute.sum())
-            row[3] += float(np.dot(fv, fv))
-            row[4] += float(np.dot(qv, qv))
-            row[5] += float(np.dot(qv, fv))
-            if d.size:
-                row[6] = max(row[6], float(absolute.max()))
+            if self.error_sums is not None and dequantizer.table is not None:
+                self.error_sums(qv.ctypes.data, qv.itemsize, dequantizer.table.ctypes.data, fv.ctypes.data, qv.size,
+                                row.ctypes.data)
+            else:
+                _add_error_sums(dequantizer.real(qv), fv, row)
         return _top1(q.get_tensor(self.output)), _top1(get_float(self.float_output))
+
+
+def _add_error_sums(real: np.ndarray, reference: np.ndarray, row: np.ndarray) -> None:
+    """NumPy's version of the C library's ``mi_error_sums``, in float64 as it is."""
+    q, f = real.astype(np.float64), reference.astype(np.float64)
+    error = q - f
+    absolute = np.abs(error)
+    row[0] += error.size
+    row[1] += float(np.dot(error, error))
+    row[2] += float(absolute.sum())
+    row[3] += float(np.dot(f, f))
+    row[4] += float(np.dot(q, q))
+    row[5] += float(np.dot(q, f))
+    if error.size:
+        row[6] = max(row[6], float(absolute.max()))
+
+
+def _c_error_sums():
+    """The C library's ``mi_error_sums`` with its argument types, or None without the library."""
+    import ctypes
+
+    from .c_backend.loader import load_library
+    from .errors import MissingDependencyError
+
+    try:
+        function = load_library().mi_error_sums
+    except (MissingDependencyError, AttributeError):
+        return None
+    function.argtypes = [ctypes.c_void_p, ctypes.c_int32, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int32,
+                         ctypes.c_void_p]
+    function.restype = None
+    return function
 
 
 def _top1(values) -> int:
@@ -335,21 +358,26 @@ def _litert(model_bytes: bytes):
     return interpreter
 
 
-def _dequantizer(tensor) -> Callable[[np.ndarray], np.ndarray]:
-    """Flat quantized values -> float32 real values: a lookup table for 8- and 16-bit types."""
-    scale, zero = _affine(tensor)
-    dtype = np.dtype(tensor.type.numpy_dtype)
-    if scale == 1.0 and zero == 0.0:
-        return lambda values: values.astype(np.float32)
-    scale32, zero32 = np.float32(scale), np.float32(zero)
+class _Dequantizer:
+    """A quantized tensor's real values, as float32 computes them: ``real(values)``, and for 8-
+    and 16-bit types ``table``, the real value of every code (the values read as unsigned)."""
 
-    def dequantize(values: np.ndarray) -> np.ndarray:
-        real = values.astype(np.float32)
-        real -= zero32
-        real *= scale32
-        return real
+    def __init__(self, tensor):
+        scale, zero = _affine(tensor)
+        self.identity = scale == 1.0 and zero == 0.0
+        self.scale, self.zero = np.float32(scale), np.float32(zero)
+        dtype = np.dtype(tensor.type.numpy_dtype)
+        self.table = None
+        if dtype.kind in "iu" and dtype.itemsize <= 2:
+            codes = np.arange(1 << (8 * dtype.itemsize), dtype=f"u{dtype.itemsize}").view(dtype)
+            self.table = np.ascontiguousarray(self.real(codes))
 
-    return dequantize
+    def real(self, values: np.ndarray) -> np.ndarray:
+        out = values.astype(np.float32)
+        if not self.identity:
+            out -= self.zero
+            out *= self.scale
+        return out
 
 
 def _affine(tensor) -> tuple[float, float]:
