@@ -1,6 +1,7 @@
 #include "microinfer_nn.h"
 #include "mi_requantize.h"
 #include "support/mi_nn_support.h"
+#include "support/mi_nn_host_simd.h"
 
 /* Up to this many input channels the host sums across output channels over a transposed filter
    (vectorized over the output channels): such short dot products cost more in their final
@@ -22,7 +23,7 @@ int32_t mi_convolve_1x1_s8_get_buffer_size(const mi_dims *input_dims, const mi_d
     return 0;
 }
 
-#if !defined(__ARM_ARCH)
+#if !defined(__ARM_ARCH) && !defined(MI_HOST_VNNI) /* AVX-512 hosts: the packed matrix multiply */
 /* Output channels summed together (a stack block). */
 #define MI_1X1_BLOCK 64
 
@@ -82,7 +83,7 @@ mi_status mi_convolve_1x1_s8(const mi_context *ctx, const mi_conv_params *params
     stage.quant = quant;
     stage.output_offset = params->output_offset;
     stage.activation = params->activation;
-#if !defined(__ARM_ARCH)
+#if !defined(__ARM_ARCH) && !defined(MI_HOST_VNNI) /* AVX-512 hosts: the packed matrix multiply */
     if (in_ch <= MI_1X1_FEW_IN_CH) {
         int16_t *transposed = (int16_t *)(ctx != 0 ? ctx->buf : 0);
         int8_t *out = output;

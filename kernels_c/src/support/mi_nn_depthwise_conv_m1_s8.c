@@ -1,6 +1,7 @@
 #include "mi_nn_support.h"
 #include "mi_requantize.h"
 #include "mi_nn_isa.h"
+#include "mi_nn_host_simd.h"
 #include "conv/mi_conv_geometry.h"
 
 /* DEPTHWISE_CONV_2D with depth multiplier 1, any filter size, stride, dilation and padding. No
@@ -464,6 +465,55 @@ static void pixel_dsp(const dw_call *k, const int8_t *first, int32_t ky0, int32_
         out[c] = (int8_t)mi_requantize_output(k->quant, c, sum, k->output_offset, k->act);
     }
 }
+#elif defined(MI_HOST_VNNI)
+/* Channels of one output pixel in `vectors` (1-4) AVX-512 registers of 16 int32 sums, kept in
+   registers across all taps: (x + offset) * w widened from bytes, wrapping as the reference's int32
+   sum. Lanes past `count` are masked out of every load. */
+MI_HOST_INLINE void block_avx512(const dw_call *k, const int8_t *first, int32_t ky0, int32_t ky1, int32_t kx0,
+                                 int32_t kx1, int32_t block, int32_t count, const int vectors, int8_t *out)
+{
+    const __m512i offset = _mm512_set1_epi32(k->input_offset);
+    __mmask16 mask[4];
+    __m512i acc[4];
+    int32_t v, ky, kx;
+    int32_t sums[64];
+    for (v = 0; v < vectors; v++) {
+        const int32_t left = count - 16 * v;
+        mask[v] = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1);
+        acc[v] = k->bias != 0 ? _mm512_maskz_loadu_epi32(mask[v], k->bias + block + 16 * v) : _mm512_setzero_si512();
+    }
+    for (ky = ky0; ky < ky1; ky++) {
+        for (kx = kx0; kx < kx1; kx++) {
+            const int8_t *x = first + (int64_t)(ky - ky0) * k->row_step + (kx - kx0) * k->tap_step + block;
+            const int8_t *w = k->filter + (ky * k->kw + kx) * k->channels + block;
+            for (v = 0; v < vectors; v++) {
+                const __m512i xv = _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(mask[v], x + 16 * v));
+                const __m512i wv = _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(mask[v], w + 16 * v));
+                acc[v] = _mm512_add_epi32(acc[v], _mm512_mullo_epi32(_mm512_add_epi32(xv, offset), wv));
+            }
+        }
+    }
+    for (v = 0; v < vectors; v++) {
+        _mm512_storeu_si512(sums + 16 * v, acc[v]);
+    }
+    mi_requantize_block_s8(sums, count, k->quant, block, k->output_offset, k->act, out + block);
+}
+
+/* One output pixel, taps [ky0, ky1) x [kx0, kx1) inside the image, 64 channels at a time. */
+static void pixel_avx512(const dw_call *k, const int8_t *first, int32_t ky0, int32_t ky1, int32_t kx0, int32_t kx1,
+                         int8_t *out)
+{
+    int32_t block;
+    for (block = 0; block < k->channels; block += 64) {
+        const int32_t count = k->channels - block < 64 ? k->channels - block : 64;
+        switch ((count + 15) / 16) {
+        case 1: block_avx512(k, first, ky0, ky1, kx0, kx1, block, count, 1, out); break;
+        case 2: block_avx512(k, first, ky0, ky1, kx0, kx1, block, count, 2, out); break;
+        case 3: block_avx512(k, first, ky0, ky1, kx0, kx1, block, count, 3, out); break;
+        default: block_avx512(k, first, ky0, ky1, kx0, kx1, block, count, 4, out); break;
+        }
+    }
+}
 #else
 /* Channels summed together on the stack (no scratch buffer needed). */
 #define MI_DW_BLOCK 32
@@ -610,6 +660,8 @@ void mi_nn_depthwise_conv_m1_s8(const mi_dw_conv_params *params, const mi_requan
                 pixel_mve(&k, first, ky0, ky1, kx0, kx1, out);
 #elif defined(ARM_MATH_DSP)
                 pixel_dsp(&k, first, ky0, ky1, kx0, kx1, out);
+#elif defined(MI_HOST_VNNI)
+                pixel_avx512(&k, first, ky0, ky1, kx0, kx1, out);
 #else
                 pixel_portable(&k, first, ky0, ky1, kx0, kx1, out);
 #endif

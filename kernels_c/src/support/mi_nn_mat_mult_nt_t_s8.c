@@ -1,6 +1,7 @@
 #include "mi_nn_support.h"
 #include "mi_requantize.h"
 #include "mi_nn_isa.h"
+#include "mi_nn_host_simd.h"
 
 /* Every path sums raw int8 products: the input offset is in stage->bias (folded in at prepare
    time, CMSIS-NN's kernel sums), so no instruction per product adds it. The sums (at most
@@ -20,7 +21,11 @@ static void requantize_sums(const int32_t *sum, int32_t count, const mi_nn_outpu
     const int32_t *bias = stage->bias != 0 ? stage->bias + first : 0;
     int32_t i;
 #if !defined(__ARM_ARCH)
-    if (quant->rounding == MI_ROUND_DOUBLE && count <= MI_GEMM_BLOCK) { /* the host's vector requantizer */
+    if (quant->rounding == MI_ROUND_DOUBLE && bias == 0) { /* the host's vector requantizer */
+        mi_requantize_block_s8(sum, count, quant, first, stage->output_offset, stage->activation, out);
+        return;
+    }
+    if (quant->rounding == MI_ROUND_DOUBLE && count <= MI_GEMM_BLOCK) {
         int32_t acc[MI_GEMM_BLOCK];
         for (i = 0; i < count; i++) {
             acc[i] = mi_wrap_add_s32(sum[i], bias != 0 ? bias[i] : 0);
@@ -432,6 +437,195 @@ static void rows_dsp(const int8_t *l0, const int8_t *l1, const int8_t *rhs, int3
         }
     }
 }
+#elif defined(MI_HOST_VNNI)
+/* out[r] = the sums of lhs row l[r] (as l + 128) with rhs rows w0..w3, r < rows (1-4): up to
+   sixteen VPDPBUSD accumulators over 64 columns a step. */
+MI_HOST_INLINE void tile4x4_vnni(const int8_t *const l[4], const int8_t *w0, const int8_t *w1, const int8_t *w2,
+                                 const int8_t *w3, int32_t cols, const int rows, __m128i out[4])
+{
+    const __m512i flip = _mm512_set1_epi8((char)0x80);
+    __m512i a[4][4];
+    int32_t r, k;
+    for (r = 0; r < rows; r++) {
+        a[r][0] = a[r][1] = a[r][2] = a[r][3] = _mm512_setzero_si512();
+    }
+    for (k = 0; k < cols; k += 64) {
+        const int32_t left = cols - k;
+        const __m512i r0 = mi_host_load_s8(w0 + k, left), r1 = mi_host_load_s8(w1 + k, left);
+        const __m512i r2 = mi_host_load_s8(w2 + k, left), r3 = mi_host_load_s8(w3 + k, left);
+        for (r = 0; r < rows; r++) {
+            const __m512i x = _mm512_xor_si512(mi_host_load_s8(l[r] + k, left), flip);
+            a[r][0] = _mm512_dpbusd_epi32(a[r][0], x, r0);
+            a[r][1] = _mm512_dpbusd_epi32(a[r][1], x, r1);
+            a[r][2] = _mm512_dpbusd_epi32(a[r][2], x, r2);
+            a[r][3] = _mm512_dpbusd_epi32(a[r][3], x, r3);
+        }
+    }
+    for (r = 0; r < rows; r++) {
+        out[r] = mi_host_sum_lanes4(a[r][0], a[r][1], a[r][2], a[r][3]);
+    }
+}
+
+/* Columns up to which a block of rhs rows is packed for the many-rows path (a stack copy). */
+#define MI_PACKED_MAX_COLS 256
+
+/* acc[j][v] = the sums of lhs row l[j] (as l + 128) with the 16 rhs rows of vector v of a packed
+   block (`packed`: per group of four columns, 64 rows x 4 bytes): one broadcast word of each lhs
+   row times 16 rows' four bytes a VPDPBUSD, no horizontal sums. */
+MI_HOST_INLINE void packed_tile_vnni(const int8_t *const l[4], const int8_t *packed, int32_t cols, const int vectors,
+                                     __m512i acc[4][4])
+{
+    const int32_t full = cols / 4;
+    int32_t g, j, v;
+    for (j = 0; j < 4; j++) {
+        for (v = 0; v < vectors; v++) {
+            acc[j][v] = _mm512_setzero_si512();
+        }
+    }
+    for (g = 0; g <= full; g++) {
+        __m512i w[4];
+        if (g == full && g * 4 == cols) {
+            break;
+        }
+        for (v = 0; v < vectors; v++) {
+            w[v] = _mm512_loadu_si512(packed + g * 256 + 64 * v);
+        }
+        for (j = 0; j < 4; j++) {
+            int32_t word = 0;
+            if (g < full) {
+                __builtin_memcpy(&word, l[j] + 4 * g, 4);
+            } else {
+                __builtin_memcpy(&word, l[j] + 4 * g, (size_t)(cols - 4 * g)); /* packed zeros pad the rest */
+            }
+            const __m512i x = _mm512_set1_epi32(word ^ (int32_t)0x80808080u);
+            for (v = 0; v < vectors; v++) {
+                acc[j][v] = _mm512_dpbusd_epi32(acc[j][v], x, w[v]);
+            }
+        }
+    }
+}
+
+/* A packed block of rhs rows and what its rows are multiplied with. */
+typedef struct {
+    const int8_t *lhs;
+    int32_t lhs_rows, lhs_stride, rhs_rows, cols;
+    const mi_nn_output_stage *unbiased; /* the bias is in offsets */
+    int8_t *dst;
+    const int8_t *packed; /* per group of four columns: 64 rhs rows x 4 bytes */
+    const int32_t *offsets;
+    int32_t first, count; /* the block's rhs rows */
+} packed_block;
+
+/* Every lhs row times a packed block, four lhs rows at a time. */
+MI_HOST_INLINE void packed_rows_vnni(const packed_block *b, const int vectors)
+{
+    int32_t r, j, v;
+    for (r = 0; r < b->lhs_rows; r += 4) {
+        const int32_t rows = b->lhs_rows - r < 4 ? b->lhs_rows - r : 4;
+        const int8_t *l[4];
+        __m512i acc[4][4];
+        int32_t sums[64];
+        for (j = 0; j < 4; j++) {
+            l[j] = b->lhs + (int64_t)(r + (j < rows ? j : 0)) * b->lhs_stride;
+        }
+        packed_tile_vnni(l, b->packed, b->cols, vectors, acc);
+        for (j = 0; j < rows; j++) {
+            for (v = 0; v < vectors; v++) {
+                _mm512_storeu_si512(sums + 16 * v, _mm512_add_epi32(acc[j][v], _mm512_loadu_si512(b->offsets + 16 * v)));
+            }
+            requantize_sums(sums, b->count, b->unbiased, b->first, b->dst + (int64_t)(r + j) * b->rhs_rows + b->first);
+        }
+    }
+}
+
+/* Many lhs rows and at most MI_PACKED_MAX_COLS columns (1x1 convolutions): per block of 64 rhs
+   rows, packed four columns by 64 rows once, then four lhs rows at a time. */
+static void mat_mult_packed_vnni(const int8_t *lhs, int32_t lhs_rows, int32_t lhs_stride, const int8_t *rhs,
+                                 int32_t rhs_rows, int32_t cols, const mi_nn_output_stage *stage, int8_t *dst)
+{
+    int8_t packed[MI_PACKED_MAX_COLS / 4 * 256] __attribute__((aligned(64)));
+    int32_t offsets[64]; /* bias - 128 * each rhs row's sum, wrapping */
+    mi_nn_output_stage unbiased = *stage;
+    packed_block block = {lhs, lhs_rows, lhs_stride, rhs_rows, cols, 0, dst, packed, offsets, 0, 0};
+    unbiased.bias = 0;
+    block.unbiased = &unbiased;
+    for (block.first = 0; block.first < rhs_rows; block.first += 64) {
+        const int32_t first = block.first;
+        const int32_t count = rhs_rows - first < 64 ? rhs_rows - first : 64;
+        const int vectors = (count + 15) / 16;
+        const int32_t groups = (cols + 3) / 4;
+        int32_t c, k;
+        for (c = 0; c < vectors * 16; c++) {
+            const int8_t *row = rhs + (int64_t)(first + c) * cols;
+            uint32_t sum = 0;
+            for (k = 0; k < groups * 4; k++) {
+                const int8_t value = c < count && k < cols ? row[k] : 0;
+                packed[(k / 4) * 256 + c * 4 + (k & 3)] = value;
+                sum += (uint32_t)(int32_t)value;
+            }
+            offsets[c] = (int32_t)((c < count && stage->bias != 0 ? (uint32_t)stage->bias[first + c] : 0u) - 128u * sum);
+        }
+        block.count = count;
+        switch (vectors) {
+        case 1: packed_rows_vnni(&block, 1); break;
+        case 2: packed_rows_vnni(&block, 2); break;
+        case 3: packed_rows_vnni(&block, 3); break;
+        default: packed_rows_vnni(&block, 4); break;
+        }
+    }
+}
+
+/* Per block of rhs rows: their byte sums, then every group of four lhs rows (a short last group in
+   smaller tiles) in 4 x 4 tiles, requantized a row at a time. */
+static void mat_mult_vnni(const int8_t *lhs, int32_t lhs_rows, int32_t lhs_stride, const int8_t *rhs,
+                          int32_t rhs_rows, int32_t cols, const mi_nn_output_stage *stage, int8_t *dst)
+{
+    mi_nn_output_stage unbiased = *stage;
+    int32_t first;
+    unbiased.bias = 0;
+    for (first = 0; first < rhs_rows; first += MI_GEMM_BLOCK) {
+        const int32_t count = rhs_rows - first < MI_GEMM_BLOCK ? rhs_rows - first : MI_GEMM_BLOCK;
+        const int8_t *block = rhs + (int64_t)first * cols;
+        const int8_t *w[MI_GEMM_BLOCK + 3];
+        int32_t offsets[MI_GEMM_BLOCK + 4]; /* bias - 128 * each rhs row's sum, wrapping */
+        int32_t i, r;
+        for (i = 0; i < count + 3; i++) { /* a last group of 1-3 rows repeats its first */
+            w[i] = block + (int64_t)(i < count ? i : i & ~3) * cols;
+        }
+        for (i = 0; i < count; i += 4) {
+            mi_host_row_sums4(w[i], w[i + 1], w[i + 2], w[i + 3], cols, offsets + i);
+        }
+        for (i = 0; i < count; i++) { /* the bias comes in here too */
+            offsets[i] = (int32_t)((stage->bias != 0 ? (uint32_t)stage->bias[first + i] : 0u) -
+                                   128u * (uint32_t)offsets[i]);
+        }
+        for (r = 0; r < lhs_rows; r += 4) {
+            const int32_t rows = lhs_rows - r < 4 ? lhs_rows - r : 4;
+            const int8_t *l[4];
+            int32_t acc[4][MI_GEMM_BLOCK + 4];
+            int32_t j;
+            for (j = 0; j < 4; j++) {
+                l[j] = lhs + (int64_t)(r + (j < rows ? j : 0)) * lhs_stride;
+            }
+            for (i = 0; i < count; i += 4) {
+                __m128i tile[4];
+                switch (rows) {
+                case 1: tile4x4_vnni(l, w[i], w[i + 1], w[i + 2], w[i + 3], cols, 1, tile); break;
+                case 2: tile4x4_vnni(l, w[i], w[i + 1], w[i + 2], w[i + 3], cols, 2, tile); break;
+                case 3: tile4x4_vnni(l, w[i], w[i + 1], w[i + 2], w[i + 3], cols, 3, tile); break;
+                default: tile4x4_vnni(l, w[i], w[i + 1], w[i + 2], w[i + 3], cols, 4, tile); break;
+                }
+                for (j = 0; j < rows; j++) {
+                    _mm_storeu_si128((__m128i *)(acc[j] + i),
+                                     _mm_add_epi32(tile[j], _mm_loadu_si128((const __m128i *)(offsets + i))));
+                }
+            }
+            for (j = 0; j < rows; j++) {
+                requantize_sums(acc[j], count, &unbiased, first, dst + (int64_t)(r + j) * rhs_rows + first);
+            }
+        }
+    }
+}
 #else
 #if defined(MI_THUMB1)
 /* Four dot products of one lhs row with four rhs rows: one LDRSB of the lhs value and, per rhs
@@ -631,6 +825,13 @@ void mi_nn_mat_mult_nt_t_s8(const int8_t *lhs, int32_t lhs_rows, int32_t lhs_str
         } else {
             rows_dsp(l0, l0, rhs, rhs_rows, cols, stage, out, out);
         }
+    }
+#elif defined(MI_HOST_VNNI)
+    (void)r;
+    if (cols <= MI_PACKED_MAX_COLS && lhs_rows >= 16) { /* packing pays off over many rows */
+        mat_mult_packed_vnni(lhs, lhs_rows, lhs_stride, rhs, rhs_rows, cols, stage, dst);
+    } else {
+        mat_mult_vnni(lhs, lhs_rows, lhs_stride, rhs, rhs_rows, cols, stage, dst);
     }
 #elif defined(MI_THUMB1)
     for (r = 0; r < lhs_rows; r++) {
