@@ -321,51 +321,81 @@ static inline int32_t mi_requantize_block_double_avx2(const int32_t *acc, int32_
 #endif
 
 #if defined(__AVX512F__) && defined(__AVX512BW__)
-/* The same on AVX-512 hosts, 16 channels a step, the last 1-15 masked; the bytes are stored by
-   VPMOVDB. Returns how many channels it did (all, or none for the ranges it leaves to the scalar
-   path). */
-static inline int32_t mi_requantize_block_double_avx512(const int32_t *acc, int32_t count, const int32_t *multiplier,
-                                                        const int32_t *shift, int32_t offset, mi_activation act,
-                                                        int8_t *out)
+/* The same on AVX-512 hosts, 16 channels a vector. The per-channel parts (the multiplier, the
+   shifts and the divide's mask) are loaded once per block of channels and reused for every pixel
+   or row the caller has. */
+typedef struct {
+    __m512i multiplier, left, right, mask, half_mask;
+} mi_requant16;
+
+/* Whether the vector form covers these output parameters (the scalar path handles the rest). */
+static inline int mi_requant16_covers(int32_t offset, mi_activation act)
+{
+    return offset >= -65536 && offset <= 65536 && act.min >= -65536 && act.max <= 65536;
+}
+
+static inline mi_requant16 mi_requant16_load(const int32_t *multiplier, const int32_t *shift, __mmask16 lanes)
+{
+    const __m512i zero = _mm512_setzero_si512();
+    const __m512i s = _mm512_maskz_loadu_epi32(lanes, shift);
+    mi_requant16 q;
+    q.multiplier = _mm512_maskz_loadu_epi32(lanes, multiplier);
+    q.left = _mm512_max_epi32(s, zero);
+    q.right = _mm512_max_epi32(_mm512_sub_epi32(zero, s), zero);
+    q.mask = _mm512_sub_epi32(_mm512_sllv_epi32(_mm512_set1_epi32(1), q.right), _mm512_set1_epi32(1));
+    q.half_mask = _mm512_srai_epi32(q.mask, 1);
+    return q;
+}
+
+/* 16 sums requantized, offset added and clamped to [lo, hi] (int32 lanes). */
+static inline __m512i mi_requantize16(__m512i x, const mi_requant16 *q, __m512i out_offset, __m512i lo, __m512i hi)
 {
     const __m512i zero = _mm512_setzero_si512();
     const __m512i one = _mm512_set1_epi32(1);
     const __m512i nudge = _mm512_set1_epi64((int64_t)1 << 30);
     const __m512i int32_min = _mm512_set1_epi32(INT32_MIN);
+    const __m512i shifted = _mm512_sllv_epi32(x, q->left);
+    const __m512i even = _mm512_srli_epi64(_mm512_add_epi64(_mm512_mul_epi32(shifted, q->multiplier), nudge), 31);
+    const __m512i odd = _mm512_srli_epi64(
+        _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(shifted, 32), _mm512_srli_epi64(q->multiplier, 32)), nudge),
+        31);
+    /* the doubling high multiply: bits 31..62 of each product, odd lanes moved up into place */
+    const __m512i high_raw = _mm512_mask_blend_epi32((__mmask16)0xAAAA, even, _mm512_slli_epi64(odd, 32));
+    const __mmask16 saturates =
+        _mm512_cmpeq_epi32_mask(shifted, int32_min) & _mm512_cmpeq_epi32_mask(q->multiplier, int32_min);
+    const __m512i high = _mm512_mask_mov_epi32(high_raw, saturates, _mm512_set1_epi32(INT32_MAX));
+    const __m512i remainder = _mm512_and_si512(high, q->mask);
+    /* RoundingDivideByPOT: threshold (mask >> 1) + (high < 0) */
+    const __mmask16 negative = _mm512_cmplt_epi32_mask(high, zero);
+    const __m512i threshold = _mm512_mask_add_epi32(q->half_mask, negative, q->half_mask, one);
+    const __m512i quotient = _mm512_srav_epi32(high, q->right);
+    const __mmask16 round_up = _mm512_cmpgt_epi32_mask(remainder, threshold);
+    const __m512i rounded = _mm512_mask_add_epi32(quotient, round_up, quotient, one);
+    /* Limiting to +-2**30 first changes nothing after the clamp (offset and range are small,
+       mi_requant16_covers) and keeps the offset addition inside int32. */
+    const __m512i limited =
+        _mm512_min_epi32(_mm512_max_epi32(rounded, _mm512_set1_epi32(-(1 << 30))), _mm512_set1_epi32(1 << 30));
+    return _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(limited, out_offset), lo), hi);
+}
+
+/* A block of sums requantized to bytes, 16 channels a step (the last 1-15 masked). Returns how
+   many channels it did: all, or none for parameters mi_requant16_covers leaves out. */
+static inline int32_t mi_requantize_block_double_avx512(const int32_t *acc, int32_t count, const int32_t *multiplier,
+                                                        const int32_t *shift, int32_t offset, mi_activation act,
+                                                        int8_t *out)
+{
+    const __m512i out_offset = _mm512_set1_epi32(offset);
     const __m512i lo = _mm512_set1_epi32(act.min);
     const __m512i hi = _mm512_set1_epi32(act.max);
-    const __m512i out_offset = _mm512_set1_epi32(offset);
-    const __m512i pos_limit = _mm512_set1_epi32(1 << 30);
-    const __m512i neg_limit = _mm512_set1_epi32(-(1 << 30));
     int32_t i;
-    if (offset < -65536 || offset > 65536 || act.min < -65536 || act.max > 65536) {
+    if (!mi_requant16_covers(offset, act)) {
         return 0;
     }
     for (i = 0; i < count; i += 16) {
         const __mmask16 lanes = count - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (count - i)) - 1);
+        const mi_requant16 q = mi_requant16_load(multiplier + i, shift + i, lanes);
         const __m512i x = _mm512_maskz_loadu_epi32(lanes, acc + i);
-        const __m512i m = _mm512_maskz_loadu_epi32(lanes, multiplier + i);
-        const __m512i s = _mm512_maskz_loadu_epi32(lanes, shift + i);
-        const __m512i left = _mm512_max_epi32(s, zero);
-        const __m512i right = _mm512_max_epi32(_mm512_sub_epi32(zero, s), zero);
-        const __m512i shifted = _mm512_sllv_epi32(x, left);
-        const __m512i even = _mm512_srli_epi64(_mm512_add_epi64(_mm512_mul_epi32(shifted, m), nudge), 31);
-        const __m512i odd = _mm512_add_epi64(
-            _mm512_mul_epi32(_mm512_srli_epi64(shifted, 32), _mm512_srli_epi64(m, 32)), nudge);
-        /* even lanes: bits 31..62 of the even products; odd lanes: of the odd ones (<< 1 puts them there) */
-        const __m512i high_raw = _mm512_mask_blend_epi32((__mmask16)0xAAAA, even, _mm512_slli_epi64(_mm512_srli_epi64(odd, 31), 32));
-        const __mmask16 saturates = _mm512_cmpeq_epi32_mask(shifted, int32_min) & _mm512_cmpeq_epi32_mask(m, int32_min);
-        const __m512i high = _mm512_mask_mov_epi32(high_raw, saturates, _mm512_set1_epi32(INT32_MAX));
-        const __m512i mask = _mm512_sub_epi32(_mm512_sllv_epi32(one, right), one);
-        const __m512i remainder = _mm512_and_si512(high, mask);
-        const __m512i threshold = _mm512_mask_add_epi32(_mm512_srai_epi32(mask, 1), _mm512_cmplt_epi32_mask(high, zero),
-                                                        _mm512_srai_epi32(mask, 1), one);
-        const __m512i rounded = _mm512_mask_add_epi32(_mm512_srav_epi32(high, right),
-                                                      _mm512_cmpgt_epi32_mask(remainder, threshold),
-                                                      _mm512_srav_epi32(high, right), one);
-        const __m512i limited = _mm512_min_epi32(_mm512_max_epi32(rounded, neg_limit), pos_limit);
-        const __m512i result = _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(limited, out_offset), lo), hi);
-        _mm512_mask_cvtepi32_storeu_epi8(out + i, lanes, result);
+        _mm512_mask_cvtepi32_storeu_epi8(out + i, lanes, mi_requantize16(x, &q, out_offset, lo, hi));
     }
     return count;
 }

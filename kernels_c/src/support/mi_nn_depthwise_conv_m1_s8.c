@@ -493,6 +493,17 @@ MI_HOST_INLINE void block_avx512(const dw_call *k, const int8_t *first, int32_t 
             }
         }
     }
+    if (k->quant->rounding == MI_ROUND_DOUBLE && mi_requant16_covers(k->output_offset, k->act)) {
+        const __m512i out_offset = _mm512_set1_epi32(k->output_offset);
+        const __m512i lo = _mm512_set1_epi32(k->act.min), hi = _mm512_set1_epi32(k->act.max);
+        for (v = 0; v < vectors; v++) {
+            const int32_t channel = block + 16 * v;
+            const mi_requant16 q =
+                mi_requant16_load(k->quant->multiplier + channel, k->quant->shift + channel, mask[v]);
+            _mm512_mask_cvtepi32_storeu_epi8(out + channel, mask[v], mi_requantize16(acc[v], &q, out_offset, lo, hi));
+        }
+        return;
+    }
     for (v = 0; v < vectors; v++) {
         _mm512_storeu_si512(sums + 16 * v, acc[v]);
     }

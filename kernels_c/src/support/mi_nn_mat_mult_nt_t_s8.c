@@ -466,6 +466,22 @@ MI_HOST_INLINE void tile4x4_vnni(const int8_t *const l[4], const int8_t *w0, con
     }
 }
 
+/* The 4 x 4 tiles of lhs rows l[0..rows) with rhs rows w[i..i+3] for i < count, plus their
+   offsets, into acc. */
+MI_HOST_INLINE void tiles_vnni(const int8_t *const l[4], const int8_t *const *w, int32_t count, int32_t cols,
+                               const int rows, const int32_t *offsets, int32_t acc[4][MI_GEMM_BLOCK + 4])
+{
+    int32_t i, j;
+    for (i = 0; i < count; i += 4) {
+        const __m128i offset = _mm_loadu_si128((const __m128i *)(offsets + i));
+        __m128i tile[4];
+        tile4x4_vnni(l, w[i], w[i + 1], w[i + 2], w[i + 3], cols, rows, tile);
+        for (j = 0; j < rows; j++) {
+            _mm_storeu_si128((__m128i *)(acc[j] + i), _mm_add_epi32(tile[j], offset));
+        }
+    }
+}
+
 /* Columns up to which a block of rhs rows is packed for the many-rows path (a stack copy). */
 #define MI_PACKED_MAX_COLS 256
 
@@ -514,26 +530,74 @@ typedef struct {
     const int8_t *packed; /* per group of four columns: 64 rhs rows x 4 bytes */
     const int32_t *offsets;
     int32_t first, count; /* the block's rhs rows */
+    int in_registers;     /* requantized straight from the accumulators (double rounding) */
+    mi_requant16 quant[4];
+    __mmask16 lanes[4];
 } packed_block;
 
 /* Every lhs row times a packed block, four lhs rows at a time. */
 MI_HOST_INLINE void packed_rows_vnni(const packed_block *b, const int vectors)
 {
+    const __m512i out_offset = _mm512_set1_epi32(b->unbiased->output_offset);
+    const __m512i lo = _mm512_set1_epi32(b->unbiased->activation.min);
+    const __m512i hi = _mm512_set1_epi32(b->unbiased->activation.max);
+    __m512i offsets[4];
     int32_t r, j, v;
+    for (v = 0; v < vectors; v++) {
+        offsets[v] = _mm512_loadu_si512(b->offsets + 16 * v);
+    }
     for (r = 0; r < b->lhs_rows; r += 4) {
         const int32_t rows = b->lhs_rows - r < 4 ? b->lhs_rows - r : 4;
         const int8_t *l[4];
         __m512i acc[4][4];
-        int32_t sums[64];
         for (j = 0; j < 4; j++) {
             l[j] = b->lhs + (int64_t)(r + (j < rows ? j : 0)) * b->lhs_stride;
         }
         packed_tile_vnni(l, b->packed, b->cols, vectors, acc);
         for (j = 0; j < rows; j++) {
-            for (v = 0; v < vectors; v++) {
-                _mm512_storeu_si512(sums + 16 * v, _mm512_add_epi32(acc[j][v], _mm512_loadu_si512(b->offsets + 16 * v)));
+            int8_t *out = b->dst + (int64_t)(r + j) * b->rhs_rows + b->first;
+            if (b->in_registers) {
+                for (v = 0; v < vectors; v++) {
+                    const __m512i sum = _mm512_add_epi32(acc[j][v], offsets[v]);
+                    _mm512_mask_cvtepi32_storeu_epi8(out + 16 * v, b->lanes[v],
+                                                     mi_requantize16(sum, &b->quant[v], out_offset, lo, hi));
+                }
+            } else {
+                int32_t sums[64];
+                for (v = 0; v < vectors; v++) {
+                    _mm512_storeu_si512(sums + 16 * v, _mm512_add_epi32(acc[j][v], offsets[v]));
+                }
+                requantize_sums(sums, b->count, b->unbiased, b->first, out);
             }
-            requantize_sums(sums, b->count, b->unbiased, b->first, b->dst + (int64_t)(r + j) * b->rhs_rows + b->first);
+        }
+    }
+}
+
+/* packed[g * 256 + c * 4 + t] = rhs row c, column 4g + t, for the rows c < vectors * 16 of a
+   block (zeros past count rows and past cols columns): one 16-lane gather per group of four
+   whole columns and 16 rows. */
+static void pack_block_vnni(const int8_t *rows, int32_t count, int32_t cols, int vectors, int8_t *packed)
+{
+    const int32_t whole = cols / 4;
+    int32_t g, v, c, t;
+    for (v = 0; v < vectors; v++) {
+        const int32_t left = count - 16 * v;
+        const __mmask16 lanes = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1);
+        const __m512i starts = _mm512_mullo_epi32(_mm512_add_epi32(_mm512_set1_epi32(16 * v),
+                                                                   _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
+                                                                                     11, 12, 13, 14, 15)),
+                                                  _mm512_set1_epi32(cols));
+        for (g = 0; g < whole; g++) {
+            const __m512i words = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), lanes, starts, rows + 4 * g, 1);
+            _mm512_store_si512(packed + g * 256 + 64 * v, words);
+        }
+        if (whole * 4 < cols) { /* the last 1-3 columns */
+            for (c = 16 * v; c < 16 * v + 16; c++) {
+                for (t = 0; t < 4; t++) {
+                    const int32_t k = whole * 4 + t;
+                    packed[whole * 256 + c * 4 + t] = c < count && k < cols ? rows[(int64_t)c * cols + k] : 0;
+                }
+            }
         }
     }
 }
@@ -544,28 +608,47 @@ static void mat_mult_packed_vnni(const int8_t *lhs, int32_t lhs_rows, int32_t lh
                                  int32_t rhs_rows, int32_t cols, const mi_nn_output_stage *stage, int8_t *dst)
 {
     int8_t packed[MI_PACKED_MAX_COLS / 4 * 256] __attribute__((aligned(64)));
-    int32_t offsets[64]; /* bias - 128 * each rhs row's sum, wrapping */
+    int32_t offsets[64 + 4]; /* bias - 128 * each rhs row's sum, wrapping */
     mi_nn_output_stage unbiased = *stage;
-    packed_block block = {lhs, lhs_rows, lhs_stride, rhs_rows, cols, 0, dst, packed, offsets, 0, 0};
+    packed_block block;
     unbiased.bias = 0;
+    block.lhs = lhs;
+    block.lhs_rows = lhs_rows;
+    block.lhs_stride = lhs_stride;
+    block.rhs_rows = rhs_rows;
+    block.cols = cols;
     block.unbiased = &unbiased;
+    block.dst = dst;
+    block.packed = packed;
+    block.offsets = offsets;
     for (block.first = 0; block.first < rhs_rows; block.first += 64) {
         const int32_t first = block.first;
         const int32_t count = rhs_rows - first < 64 ? rhs_rows - first : 64;
         const int vectors = (count + 15) / 16;
-        const int32_t groups = (cols + 3) / 4;
-        int32_t c, k;
-        for (c = 0; c < vectors * 16; c++) {
+        int32_t c;
+        pack_block_vnni(rhs + (int64_t)first * cols, count, cols, vectors, packed);
+        for (c = 0; c < count; c += 4) { /* rows past count repeat the last: their sums are unused */
             const int8_t *row = rhs + (int64_t)(first + c) * cols;
-            uint32_t sum = 0;
-            for (k = 0; k < groups * 4; k++) {
-                const int8_t value = c < count && k < cols ? row[k] : 0;
-                packed[(k / 4) * 256 + c * 4 + (k & 3)] = value;
-                sum += (uint32_t)(int32_t)value;
-            }
-            offsets[c] = (int32_t)((c < count && stage->bias != 0 ? (uint32_t)stage->bias[first + c] : 0u) - 128u * sum);
+            const int8_t *last = rhs + (int64_t)(first + count - 1) * cols;
+            mi_host_row_sums4(row, c + 1 < count ? row + cols : last, c + 2 < count ? row + 2 * cols : last,
+                              c + 3 < count ? row + 3 * cols : last, cols, offsets + c);
+        }
+        for (c = 0; c < vectors * 16; c++) {
+            offsets[c] = c < count ? (int32_t)((stage->bias != 0 ? (uint32_t)stage->bias[first + c] : 0u) -
+                                               128u * (uint32_t)offsets[c])
+                                   : 0;
         }
         block.count = count;
+        block.in_registers = stage->quant->rounding == MI_ROUND_DOUBLE &&
+                             mi_requant16_covers(stage->output_offset, stage->activation);
+        for (c = 0; c < vectors; c++) {
+            const int32_t left = count - 16 * c;
+            block.lanes[c] = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1);
+            if (block.in_registers) {
+                block.quant[c] = mi_requant16_load(stage->quant->multiplier + first + 16 * c,
+                                                   stage->quant->shift + first + 16 * c, block.lanes[c]);
+            }
+        }
         switch (vectors) {
         case 1: packed_rows_vnni(&block, 1); break;
         case 2: packed_rows_vnni(&block, 2); break;
@@ -595,7 +678,7 @@ static void mat_mult_vnni(const int8_t *lhs, int32_t lhs_rows, int32_t lhs_strid
         for (i = 0; i < count; i += 4) {
             mi_host_row_sums4(w[i], w[i + 1], w[i + 2], w[i + 3], cols, offsets + i);
         }
-        for (i = 0; i < count; i++) { /* the bias comes in here too */
+        for (i = 0; i < count; i++) {
             offsets[i] = (int32_t)((stage->bias != 0 ? (uint32_t)stage->bias[first + i] : 0u) -
                                    128u * (uint32_t)offsets[i]);
         }
@@ -607,18 +690,11 @@ static void mat_mult_vnni(const int8_t *lhs, int32_t lhs_rows, int32_t lhs_strid
             for (j = 0; j < 4; j++) {
                 l[j] = lhs + (int64_t)(r + (j < rows ? j : 0)) * lhs_stride;
             }
-            for (i = 0; i < count; i += 4) {
-                __m128i tile[4];
-                switch (rows) {
-                case 1: tile4x4_vnni(l, w[i], w[i + 1], w[i + 2], w[i + 3], cols, 1, tile); break;
-                case 2: tile4x4_vnni(l, w[i], w[i + 1], w[i + 2], w[i + 3], cols, 2, tile); break;
-                case 3: tile4x4_vnni(l, w[i], w[i + 1], w[i + 2], w[i + 3], cols, 3, tile); break;
-                default: tile4x4_vnni(l, w[i], w[i + 1], w[i + 2], w[i + 3], cols, 4, tile); break;
-                }
-                for (j = 0; j < rows; j++) {
-                    _mm_storeu_si128((__m128i *)(acc[j] + i),
-                                     _mm_add_epi32(tile[j], _mm_loadu_si128((const __m128i *)(offsets + i))));
-                }
+            switch (rows) {
+            case 1: tiles_vnni(l, w, count, cols, 1, offsets, acc); break;
+            case 2: tiles_vnni(l, w, count, cols, 2, offsets, acc); break;
+            case 3: tiles_vnni(l, w, count, cols, 3, offsets, acc); break;
+            default: tiles_vnni(l, w, count, cols, 4, offsets, acc); break;
             }
             for (j = 0; j < rows; j++) {
                 requantize_sums(acc[j], count, &unbiased, first, dst + (int64_t)(r + j) * rhs_rows + first);

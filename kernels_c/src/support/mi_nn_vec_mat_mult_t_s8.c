@@ -1,6 +1,7 @@
 #include "mi_nn_support.h"
 #include "mi_requantize.h"
 #include "mi_nn_isa.h"
+#include "mi_nn_host_simd.h"
 
 #if !defined(ARM_MATH_MVEI)
 /* Sum of (lhs[k] + offset) * row[k]: at most cols * 255 * 128, checked below 2**31 by the caller.
@@ -19,7 +20,7 @@ static int32_t dot_with_offset(const int8_t *lhs, const int8_t *row, int32_t col
 
 #endif
 
-#if !defined(ARM_MATH_MVEI) && !defined(ARM_MATH_DSP)
+#if !defined(ARM_MATH_MVEI) && !defined(ARM_MATH_DSP) && !defined(MI_HOST_VNNI)
 /* Four rows at once: each lhs value is loaded once for four products. */
 static void dot4_with_offset(const int8_t *lhs, const int8_t *rows, int32_t cols, int32_t offset, int32_t *sums)
 {
@@ -98,6 +99,38 @@ static void dot_two_rows_dsp(const int8_t *lhs, const int8_t *row0, const int8_t
     }
     *sum0 = a;
     *sum1 = b;
+}
+#endif
+
+#if defined(MI_HOST_VNNI) && !defined(ARM_MATH_MVEI) && !defined(ARM_MATH_DSP)
+/* sums[i] = sum of (lhs[k] + offset) * row_i[k] for four rhs rows: VPDPBUSD of (lhs + 128) with
+   each row and of ones with each row (its sum) from the same loads, then
+   sum (l + o) * r = sum (l + 128) * r + (o - 128) * sum r, exact in wrapping int32. */
+static void dot4_with_offset(const int8_t *lhs, const int8_t *rows, int32_t cols, int32_t offset, int32_t *sums)
+{
+    const __m512i flip = _mm512_set1_epi8((char)0x80);
+    const __m512i ones = _mm512_set1_epi8(1);
+    const int8_t *row[4];
+    __m512i products[4], row_sums[4];
+    int32_t i, k;
+    for (i = 0; i < 4; i++) {
+        row[i] = rows + (int64_t)i * cols;
+        products[i] = row_sums[i] = _mm512_setzero_si512();
+    }
+    for (k = 0; k < cols; k += 64) {
+        const __m512i x = _mm512_xor_si512(mi_host_load_s8(lhs + k, cols - k), flip);
+        for (i = 0; i < 4; i++) {
+            const __m512i w = mi_host_load_s8(row[i] + k, cols - k);
+            products[i] = _mm512_dpbusd_epi32(products[i], x, w);
+            row_sums[i] = _mm512_dpbusd_epi32(row_sums[i], ones, w);
+        }
+    }
+    {
+        const __m128i product_sums = mi_host_sum_lanes4(products[0], products[1], products[2], products[3]);
+        const __m128i weight_sums = mi_host_sum_lanes4(row_sums[0], row_sums[1], row_sums[2], row_sums[3]);
+        _mm_storeu_si128((__m128i *)sums,
+                         _mm_add_epi32(product_sums, _mm_mullo_epi32(weight_sums, _mm_set1_epi32(offset - 128))));
+    }
 }
 #endif
 
