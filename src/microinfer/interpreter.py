@@ -107,8 +107,8 @@ class Interpreter:
             self._invoke(record)
 
     def _invoke(self, record: bool) -> None:
-        missing = [self.subgraph.tensors[t].name for i, t in enumerate(self.subgraph.inputs) if i not in self._inputs]
-        if missing:
+        if len(self._inputs) != len(self.subgraph.inputs):
+            missing = [self.subgraph.tensors[t].name for i, t in enumerate(self.subgraph.inputs) if i not in self._inputs]
             raise ValueError(f"inputs not set: {', '.join(missing)}")
         if self._chain is not None:
             # every tensor has its own buffer in the program: intermediates need no recording
@@ -189,7 +189,8 @@ class Interpreter:
 
     def _run(self, inputs, intermediates: bool):
         self._inputs = {}
-        if isinstance(inputs, Mapping):
+        # Mapping is an ABC, slow to test: lists and tuples, the common case, skip the test
+        if type(inputs) not in (list, tuple) and isinstance(inputs, Mapping):
             names = {self.subgraph.tensors[t].name for t in self.subgraph.inputs}
             unknown = set(inputs) - names
             if unknown:

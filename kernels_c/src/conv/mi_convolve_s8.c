@@ -1,6 +1,7 @@
 #include "microinfer_nn.h"
 #include "support/mi_nn_copy.h"
 #include "support/mi_nn_support.h"
+#include "support/mi_nn_host_simd.h"
 
 /* im2col rows (output pixels) gathered before one matrix multiply. */
 #define MI_IM2COL_ROWS 4
@@ -44,6 +45,14 @@ static void im2col_row(const mi_conv_params *params, const mi_dims *input_dims, 
     }
 }
 
+#if defined(MI_HOST_VNNI)
+/* The host gathers more im2col rows per matrix multiply, on its stack (the scratch buffer keeps
+   the Cortex-M size, which generated code allocates): the rhs row sums, and for short rows the
+   packed filter, then serve many rows. */
+#define MI_HOST_IM2COL_BYTES 16384
+#define MI_HOST_IM2COL_MAX_ROWS 64
+#endif
+
 mi_status mi_convolve_s8(const mi_context *ctx, const mi_conv_params *params, const mi_requant *quant,
                          const mi_dims *input_dims, const int8_t *input, const mi_dims *filter_dims,
                          const int8_t *filter, const int32_t *bias, const mi_dims *output_dims, int8_t *output)
@@ -51,6 +60,7 @@ mi_status mi_convolve_s8(const mi_context *ctx, const mi_conv_params *params, co
     const int32_t num_col = filter_dims->h * filter_dims->w * filter_dims->c;
     const int32_t out_ch = output_dims->c;
     int8_t *cols = (int8_t *)(ctx != 0 ? ctx->buf : 0);
+    int32_t batch_rows = MI_IM2COL_ROWS;
     mi_nn_output_stage stage;
     int32_t pending = 0; /* im2col rows waiting for the matrix multiply */
     int8_t *out = output;
@@ -63,6 +73,14 @@ mi_status mi_convolve_s8(const mi_context *ctx, const mi_conv_params *params, co
     if (cols == 0 || ctx->size < mi_convolve_s8_get_buffer_size(input_dims, filter_dims)) {
         return MI_ARG_ERROR;
     }
+#if defined(MI_HOST_VNNI)
+    int8_t host_cols[MI_HOST_IM2COL_BYTES];
+    if (num_col > 0 && num_col * MI_IM2COL_ROWS * 2 <= MI_HOST_IM2COL_BYTES) {
+        batch_rows = MI_HOST_IM2COL_BYTES / num_col;
+        batch_rows = batch_rows > MI_HOST_IM2COL_MAX_ROWS ? MI_HOST_IM2COL_MAX_ROWS : batch_rows & ~3;
+        cols = host_cols;
+    }
+#endif
     stage.bias = params->folded_bias;
     stage.quant = quant;
     stage.output_offset = params->output_offset;
@@ -74,7 +92,7 @@ mi_status mi_convolve_s8(const mi_context *ctx, const mi_conv_params *params, co
             int32_t ox;
             for (ox = 0; ox < output_dims->w; ox++) {
                 im2col_row(params, input_dims, image, filter_dims, oy, ox, cols + pending * num_col);
-                if (++pending == MI_IM2COL_ROWS) {
+                if (++pending == batch_rows) {
                     mi_nn_mat_mult_nt_t_s8(cols, pending, num_col, filter, out_ch, num_col, &stage, out);
                     out += pending * out_ch;
                     pending = 0;

@@ -466,30 +466,35 @@ static void pixel_dsp(const dw_call *k, const int8_t *first, int32_t ky0, int32_
     }
 }
 #elif defined(MI_HOST_VNNI)
-/* Channels of one output pixel in `vectors` (1-4) AVX-512 registers of 16 int32 sums, kept in
-   registers across all taps: (x + offset) * w widened from bytes, wrapping as the reference's int32
-   sum. Lanes past `count` are masked out of every load. */
+/* Channels of `pixels` (1 or 2) horizontally adjacent output pixels with the same taps, in
+   `vectors` (1-4) AVX-512 registers of 16 int32 sums per pixel, kept in registers across all
+   taps (each weight vector loaded once for both pixels): (x + offset) * w widened from bytes,
+   wrapping as the reference's int32 sum. Lanes past `count` are masked out of every load. */
 MI_HOST_INLINE void block_avx512(const dw_call *k, const int8_t *first, int32_t ky0, int32_t ky1, int32_t kx0,
-                                 int32_t kx1, int32_t block, int32_t count, const int vectors, int8_t *out)
+                                 int32_t kx1, int32_t block, int32_t count, const int vectors, const int pixels,
+                                 int8_t *out)
 {
     const __m512i offset = _mm512_set1_epi32(k->input_offset);
     __mmask16 mask[4];
-    __m512i acc[4];
-    int32_t v, ky, kx;
-    int32_t sums[64];
+    __m512i acc[2][4];
+    int32_t v, p, ky, kx;
     for (v = 0; v < vectors; v++) {
         const int32_t left = count - 16 * v;
         mask[v] = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1);
-        acc[v] = k->bias != 0 ? _mm512_maskz_loadu_epi32(mask[v], k->bias + block + 16 * v) : _mm512_setzero_si512();
+        acc[0][v] = k->bias != 0 ? _mm512_maskz_loadu_epi32(mask[v], k->bias + block + 16 * v) : _mm512_setzero_si512();
+        acc[1][v] = acc[0][v];
     }
     for (ky = ky0; ky < ky1; ky++) {
         for (kx = kx0; kx < kx1; kx++) {
             const int8_t *x = first + (int64_t)(ky - ky0) * k->row_step + (kx - kx0) * k->tap_step + block;
             const int8_t *w = k->filter + (ky * k->kw + kx) * k->channels + block;
             for (v = 0; v < vectors; v++) {
-                const __m512i xv = _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(mask[v], x + 16 * v));
                 const __m512i wv = _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(mask[v], w + 16 * v));
-                acc[v] = _mm512_add_epi32(acc[v], _mm512_mullo_epi32(_mm512_add_epi32(xv, offset), wv));
+                for (p = 0; p < pixels; p++) {
+                    const int8_t *at = x + p * k->pixel_step + 16 * v;
+                    const __m512i xv = _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(mask[v], at));
+                    acc[p][v] = _mm512_add_epi32(acc[p][v], _mm512_mullo_epi32(_mm512_add_epi32(xv, offset), wv));
+                }
             }
         }
     }
@@ -500,29 +505,46 @@ MI_HOST_INLINE void block_avx512(const dw_call *k, const int8_t *first, int32_t 
             const int32_t channel = block + 16 * v;
             const mi_requant16 q =
                 mi_requant16_load(k->quant->multiplier + channel, k->quant->shift + channel, mask[v]);
-            _mm512_mask_cvtepi32_storeu_epi8(out + channel, mask[v], mi_requantize16(acc[v], &q, out_offset, lo, hi));
+            for (p = 0; p < pixels; p++) {
+                _mm512_mask_cvtepi32_storeu_epi8(out + p * k->channels + channel, mask[v],
+                                                 mi_requantize16(acc[p][v], &q, out_offset, lo, hi));
+            }
         }
         return;
     }
-    for (v = 0; v < vectors; v++) {
-        _mm512_storeu_si512(sums + 16 * v, acc[v]);
+    for (p = 0; p < pixels; p++) {
+        int32_t sums[64];
+        for (v = 0; v < vectors; v++) {
+            _mm512_storeu_si512(sums + 16 * v, acc[p][v]);
+        }
+        mi_requantize_block_s8(sums, count, k->quant, block, k->output_offset, k->act, out + p * k->channels + block);
     }
-    mi_requantize_block_s8(sums, count, k->quant, block, k->output_offset, k->act, out + block);
 }
 
-/* One output pixel, taps [ky0, ky1) x [kx0, kx1) inside the image, 64 channels at a time. */
-static void pixel_avx512(const dw_call *k, const int8_t *first, int32_t ky0, int32_t ky1, int32_t kx0, int32_t kx1,
-                         int8_t *out)
+MI_HOST_INLINE void blocks_avx512(const dw_call *k, const int8_t *first, int32_t ky0, int32_t ky1, int32_t kx0,
+                                  int32_t kx1, const int pixels, int8_t *out)
 {
     int32_t block;
     for (block = 0; block < k->channels; block += 64) {
         const int32_t count = k->channels - block < 64 ? k->channels - block : 64;
         switch ((count + 15) / 16) {
-        case 1: block_avx512(k, first, ky0, ky1, kx0, kx1, block, count, 1, out); break;
-        case 2: block_avx512(k, first, ky0, ky1, kx0, kx1, block, count, 2, out); break;
-        case 3: block_avx512(k, first, ky0, ky1, kx0, kx1, block, count, 3, out); break;
-        default: block_avx512(k, first, ky0, ky1, kx0, kx1, block, count, 4, out); break;
+        case 1: block_avx512(k, first, ky0, ky1, kx0, kx1, block, count, 1, pixels, out); break;
+        case 2: block_avx512(k, first, ky0, ky1, kx0, kx1, block, count, 2, pixels, out); break;
+        case 3: block_avx512(k, first, ky0, ky1, kx0, kx1, block, count, 3, pixels, out); break;
+        default: block_avx512(k, first, ky0, ky1, kx0, kx1, block, count, 4, pixels, out); break;
         }
+    }
+}
+
+/* One output pixel, or two (`pair`) with the same taps, taps [ky0, ky1) x [kx0, kx1) inside the
+   image, 64 channels at a time. */
+static void pixels_avx512(const dw_call *k, const int8_t *first, int32_t ky0, int32_t ky1, int32_t kx0, int32_t kx1,
+                          int pair, int8_t *out)
+{
+    if (pair) {
+        blocks_avx512(k, first, ky0, ky1, kx0, kx1, 2, out);
+    } else {
+        blocks_avx512(k, first, ky0, ky1, kx0, kx1, 1, out);
     }
 }
 #else
@@ -672,7 +694,17 @@ void mi_nn_depthwise_conv_m1_s8(const mi_dw_conv_params *params, const mi_requan
 #elif defined(ARM_MATH_DSP)
                 pixel_dsp(&k, first, ky0, ky1, kx0, kx1, out);
 #elif defined(MI_HOST_VNNI)
-                pixel_avx512(&k, first, ky0, ky1, kx0, kx1, out);
+                if (ox + 1 < output_dims->w) { /* the next pixel too, when its taps are the same */
+                    int32_t next0, next1;
+                    mi_taps_inside(origin_x + params->stride.w, params->dilation.w, k.kw, in_w, &next0, &next1);
+                    if (next0 == kx0 && next1 == kx1) {
+                        pixels_avx512(&k, first, ky0, ky1, kx0, kx1, 1, out);
+                        out += 2 * channels;
+                        ox += 2;
+                        continue;
+                    }
+                }
+                pixels_avx512(&k, first, ky0, ky1, kx0, kx1, 0, out);
 #else
                 pixel_portable(&k, first, ky0, ky1, kx0, kx1, out);
 #endif

@@ -69,6 +69,12 @@ class _CSegment:
     calls: list  # (CStep, node, CCall, used input tensors) per step
     count: int
 
+    def __post_init__(self):
+        self.address = ctypes.addressof(self.steps)
+
+
+_STEP_SIZE = ctypes.sizeof(Step)
+
 
 @dataclass
 class _PySegment:
@@ -170,9 +176,8 @@ class CallChain:
         return values
 
     def _run_c(self, segment: _CSegment, values) -> None:
-        steps, start, count = segment.steps, 0, segment.count
-        size = ctypes.sizeof(Step)
-        base = ctypes.addressof(steps)
+        start, count = 0, segment.count
+        size, base = _STEP_SIZE, segment.address
         while start < count:
             status = self._run_steps(base + start * size, count - start, self._failed_ref)
             if status == 0:
