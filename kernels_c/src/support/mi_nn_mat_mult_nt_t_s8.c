@@ -485,9 +485,30 @@ MI_HOST_INLINE void tiles_vnni(const int8_t *const l[4], const int8_t *const *w,
 /* Columns up to which a block of rhs rows is packed for the many-rows path (a stack copy). */
 #define MI_PACKED_MAX_COLS 256
 
+/* Group g of four columns (`bytes` of them real) added to acc: one broadcast word of each lhs row
+   times 16 rows' four bytes a VPDPBUSD, no horizontal sums. */
+MI_HOST_INLINE void packed_step_vnni(const int8_t *const l[4], const int8_t *packed, int32_t g, int32_t bytes,
+                                     const int vectors, __m512i acc[4][4])
+{
+    __m512i w[4];
+    int32_t j, v;
+    for (v = 0; v < vectors; v++) {
+        w[v] = _mm512_loadu_si512(packed + g * 256 + 64 * v);
+    }
+    for (j = 0; j < 4; j++) {
+        int32_t word = 0;
+        __builtin_memcpy(&word, l[j] + 4 * g, (size_t)bytes); /* a short last group: packed zeros pad it */
+        {
+            const __m512i x = _mm512_set1_epi32(word ^ (int32_t)0x80808080u);
+            for (v = 0; v < vectors; v++) {
+                acc[j][v] = _mm512_dpbusd_epi32(acc[j][v], x, w[v]);
+            }
+        }
+    }
+}
+
 /* acc[j][v] = the sums of lhs row l[j] (as l + 128) with the 16 rhs rows of vector v of a packed
-   block (`packed`: per group of four columns, 64 rows x 4 bytes): one broadcast word of each lhs
-   row times 16 rows' four bytes a VPDPBUSD, no horizontal sums. */
+   block (`packed`: per group of four columns, 64 rows x 4 bytes). */
 MI_HOST_INLINE void packed_tile_vnni(const int8_t *const l[4], const int8_t *packed, int32_t cols, const int vectors,
                                      __m512i acc[4][4])
 {
@@ -498,26 +519,11 @@ MI_HOST_INLINE void packed_tile_vnni(const int8_t *const l[4], const int8_t *pac
             acc[j][v] = _mm512_setzero_si512();
         }
     }
-    for (g = 0; g <= full; g++) {
-        __m512i w[4];
-        if (g == full && g * 4 == cols) {
-            break;
-        }
-        for (v = 0; v < vectors; v++) {
-            w[v] = _mm512_loadu_si512(packed + g * 256 + 64 * v);
-        }
-        for (j = 0; j < 4; j++) {
-            int32_t word = 0;
-            if (g < full) {
-                __builtin_memcpy(&word, l[j] + 4 * g, 4);
-            } else {
-                __builtin_memcpy(&word, l[j] + 4 * g, (size_t)(cols - 4 * g)); /* packed zeros pad the rest */
-            }
-            const __m512i x = _mm512_set1_epi32(word ^ (int32_t)0x80808080u);
-            for (v = 0; v < vectors; v++) {
-                acc[j][v] = _mm512_dpbusd_epi32(acc[j][v], x, w[v]);
-            }
-        }
+    for (g = 0; g < full; g++) {
+        packed_step_vnni(l, packed, g, 4, vectors, acc);
+    }
+    if (full * 4 < cols) {
+        packed_step_vnni(l, packed, full, cols - full * 4, vectors, acc);
     }
 }
 
