@@ -151,7 +151,8 @@ class Interpreter:
         when that invoke recorded them; otherwise what the tensor's memory holds now)."""
         values = {**self._values, **(self._recorded or {})}
         return {
-            t.index: _value(values, t)
+            # a constant as the model holds it (the C program may keep a staged copy of its own)
+            t.index: t.data if t.data is not None else _value(values, t)
             for t in self.subgraph.tensors
             if t.index in values or t.data is not None or t.num_elements == 0
         }

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..subgraphs import value as _value
 from .binding import CCall, Input
 
 ALIAS_OPS = frozenset({"RESHAPE", "SQUEEZE", "EXPAND_DIMS"})
@@ -214,16 +215,6 @@ def _tensor(steps, index, subgraph):
             if t is not None and t.index == index:
                 return t
     return None
-
-
-def _value(values, t) -> np.ndarray:
-    if t.index in values:
-        return values[t.index]
-    if t.data is not None:
-        return t.data
-    if t.num_elements == 0 and t.type.numpy_dtype is not None:
-        return np.zeros(t.shape, t.type.numpy_dtype)
-    raise KeyError(f"tensor {t.index} ({t.name!r}) has no value: not computed by this run")
 
 
 def _aliasable(node, data, static) -> bool:
