@@ -104,3 +104,22 @@ def test_unsupported_type_combination_names_the_constraint():
 def test_supported_ops_table_is_current():
     committed = (REPO / "SUPPORTED_OPS.md").read_text()
     assert committed == supported_ops_markdown(), "regenerate: python -m microinfer.support > SUPPORTED_OPS.md"
+
+
+def test_scalar_constant_keeps_its_shape_in_intermediates_under_both_backends():
+    from microinfer.c_backend import unavailable_reason
+
+    if unavailable_reason():
+        pytest.skip(unavailable_reason())
+    builder = ModelBuilder(description="scalar constant")
+    g = builder.main
+    x = g.add_input("x", (1, 4), "int8", scale=0.5, zero_point=0)
+    k = g.add_constant("k", np.array(3, np.int8), scale=0.5, zero_point=0)  # shape (): a scalar
+    y = g.add_output("y", (1, 4), "int8", scale=0.5, zero_point=0)
+    g.add_operator("ADD", [x, k], [y])
+    model = builder.build()
+    inputs = [np.array([[1, -2, 3, 100]], np.int8)]
+    numpy_values = Interpreter(model).run(inputs, intermediates=True)
+    c_values = Interpreter(model, backend="c").run(inputs, intermediates=True)
+    assert numpy_values["k"].shape == c_values["k"].shape == ()
+    assert numpy_values["y"].tolist() == c_values["y"].tolist() == [[4, 1, 6, 103]]
