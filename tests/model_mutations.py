@@ -187,7 +187,7 @@ def mutate_quantization(rng, m: _Mutable) -> None:
     q = t.quantization
     action = rng.randrange(6)
     if q is None or len(q.scale) == 0 or action == 0:
-        channels = rng.choice((1, 1, t.shape[0] if t.shape else 1))
+        channels = min(rng.choice((1, 1, t.shape[0] if t.shape else 1)), MAX_RANDOM_ELEMENTS)  # a mutated shape
         q = Quantization(np.full(channels, rng.choice((0.1, 1.0, 2.0**-8)), "<f4"),
                          np.zeros(channels, "<i8"), 0)
     elif action == 1:

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from flatbuffers.builder import BuilderSizeError
 
 import microinfer
 from microinfer import cli
@@ -81,8 +82,8 @@ def mutant(all_seeds: list[Seed], campaign_seed: int, index: int) -> tuple[str, 
     source = all_seeds[index % len(all_seeds)]
     try:
         return source.name, serialize(model_mutations.mutate(rng, source.model))
-    except (ValueError, TypeError, OverflowError, KeyError, IndexError, AttributeError):
-        return source.name, None  # a mutation the writer cannot express: not a finding
+    except (ValueError, TypeError, OverflowError, KeyError, IndexError, AttributeError, BuilderSizeError):
+        return source.name, None  # a mutation the writer cannot express (or a file over 2 GiB): not a finding
 
 
 # -- one mutant --------------------------------------------------------------------------------------

@@ -355,3 +355,86 @@ def test_float_fully_connected_with_a_column_shaped_bias_runs_as_tflite_micro(re
     expected = np.asarray(reference_worker.run("tflm", model_bytes, inputs).outputs[0])
     got = Interpreter(model_bytes).run(inputs)[0]
     assert np.array_equal(got, expected.reshape(got.shape))
+
+
+# -- found by the 100,000-mutant campaign, seed 11 --------------------------------------------------
+def test_per_channel_fully_connected_weights_ignore_their_zero_points_as_the_references_do(reference_worker):
+    """Both references' per-channel FULLY_CONNECTED kernels take no weight offset: a zero point of
+    -128 on one channel changes nothing (per-tensor weights honour theirs)."""
+    fc = build("FULLY_CONNECTED/int8/per_channel")
+    w = load(fc).main.operators[0].inputs[1]
+    q = load(fc).main.tensors[w].quantization
+    zero_points = np.zeros(len(q.scale), np.int64)
+    zero_points[0] = -128
+    skewed = _replace_tensor(fc, w, quantization=dataclasses.replace(q, zero_point=zero_points))
+    inputs = random_inputs(load(skewed), np.random.default_rng(7))
+    for ref in ("tflm", "tflite"):
+        expected = np.asarray(reference_worker.run(ref, skewed, inputs).outputs[0])
+        for backend in ("numpy", "c") if c_backend.available() else ("numpy",):
+            got = Interpreter(skewed, reference=ref, backend=backend).run(inputs)[0]
+            assert np.array_equal(got, expected.reshape(got.shape)), (ref, backend)
+
+
+def test_int8_lstm_gate_scales_beyond_the_shift_range_are_refused():
+    """A weight scale of 3.4e38 makes a gate's rescale factor about 1e40 (inf in LiteRT's float32)."""
+    lstm = build("UNIDIRECTIONAL_SEQUENCE_LSTM/int8")
+    w = load(lstm).main.operators[0].inputs[6]
+    q = load(lstm).main.tensors[w].quantization
+    huge = _replace_tensor(lstm, w, quantization=dataclasses.replace(q, scale=np.array([3.4e38], np.float32)))
+    for ref in ("tflm", "tflite"):
+        with pytest.raises(UnsupportedOpError, match="every gate rescale factor"):
+            Interpreter(huge, reference=ref)
+
+
+def test_a_variable_tensor_listed_as_a_model_input_is_refused():
+    svdf = build("SVDF/int8")
+    state = next(t.index for t in load(svdf).main.tensors if t.is_variable)
+    _refused(_replace_subgraph(svdf, inputs=(*load(svdf).main.inputs, state)), ModelError, "is a variable tensor")
+
+
+def test_an_int4_model_output_is_refused():
+    """INT4 stays packed in the references: a model output of that type is no values."""
+    builder = ModelBuilder()
+    g = builder.main
+    x = g.add_input("x", (1, 4), "int8", scale=0.5, zero_point=0)
+    y = g.add_output("y", (1, 4), "int8", scale=0.5, zero_point=0)
+    g.add_operator("RELU", [x], [y])
+    model = builder.build()
+    out = load(model).main.outputs[0]
+    from microinfer.tflite.types import TensorType
+
+    _refused(_replace_tensor(model, out, type=TensorType.INT4), ModelError, "is INT4")
+
+
+def test_an_activation_with_several_scales_is_refused():
+    """TFLite Micro gave a WHILE output quantized per channel a wrong first element (seed 11)."""
+    builder = ModelBuilder()
+    g = builder.main
+    x = g.add_input("x", (1, 3), "int8", scale=0.5, zero_point=0)
+    y = g.add_output("y", (1, 3), "int8", scale=0.5, zero_point=0)
+    g.add_operator("RELU", [x], [y])
+    model = builder.build()
+    out = load(model).main.outputs[0]
+    three = Quantization(np.array([0.5, 0.5, 0.5], np.float32), np.zeros(3, np.int64), 1)
+    _refused(_replace_tensor(model, out, quantization=three), ModelError, "has 3 scales")
+
+
+def test_best_plan_of_a_tensor_written_twice_is_no_traceback():
+    """plan reports on models microinfer refuses to run; a SOFTMAX rewriting a depthwise output
+    sent the in-place depthwise planner to the SOFTMAX."""
+    builder = ModelBuilder()
+    g = builder.main
+    x = g.add_input("x", (1, 4, 4, 2), "int8", scale=0.1, zero_point=0)
+    relu = g.add_tensor("relu", (1, 4, 4, 2), "int8", scale=0.1, zero_point=0)
+    w = g.add_constant("w", np.ones((1, 3, 3, 2), np.int8), scale=0.1, zero_point=0)
+    b = g.add_constant("b", np.zeros(2, np.int32))
+    y = g.add_tensor("y", (1, 4, 4, 2), "int8", scale=0.1, zero_point=0)
+    z = g.add_tensor("z", (1, 4, 4, 2), "int8", scale=0.1, zero_point=0)
+    g.add_operator("RELU", [x], [relu])
+    g.add_operator("DEPTHWISE_CONV_2D", [relu, w, b], [y],
+                   DepthwiseConv2DOptions(padding=Padding.SAME, stride_w=1, stride_h=1, depth_multiplier=1))
+    g.add_operator("RELU", [y], [z])
+    g.add_operator("RELU", [z], [y])  # writes y again
+    g.outputs.append(z)
+    arena = plan(load(builder.build()), planner="best")
+    assert arena.total_bytes > 0

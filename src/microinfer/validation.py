@@ -134,6 +134,9 @@ def graph_problems(model: Model, sg: Subgraph) -> list[str]:
         if t.is_constant:
             problems.append(f"{where}: input {_name(sg, i)} is a constant tensor (its data would be "
                             f"overwritten by the caller's input)")
+        elif t.is_variable:
+            problems.append(f"{where}: input {_name(sg, i)} is a variable tensor (state a kernel keeps from one "
+                            f"run to the next; the caller's input and the kept state would compete for it)")
     for t in sg.tensors:
         if t.is_constant and t.is_variable:
             problems.append(f"{where}: tensor {_name(sg, t.index)} is constant and marked variable "
@@ -166,6 +169,11 @@ def graph_problems(model: Model, sg: Subgraph) -> list[str]:
         t = sg.tensors[i]
         if not (i in written or i in inputs or t.is_constant or t.is_variable or t.num_elements == 0):
             problems.append(f"{where}: output {_name(sg, i)} is written by no operator")
+    for kind, indices in (("input", sg.inputs), ("output", sg.outputs)):
+        for i in indices:
+            if 0 <= i < len(sg.tensors) and sg.tensors[i].type is TensorType.INT4:
+                problems.append(f"{where}: {kind} {_name(sg, i)} is INT4: the references keep INT4 packed two "
+                                "values to a byte and unpack it only inside kernels, as constant weights")
     return problems
 
 
@@ -182,6 +190,10 @@ def quantization_problems(sg: Subgraph) -> list[str]:
     for i in sorted(used):
         t = sg.tensors[i]
         q = t.quantization
+        if q is not None and len(q.scale) > 1 and not t.is_constant:
+            problems.append(f"tensor {_name(sg, i)} is computed at run time but has {len(q.scale)} scales: the "
+                            f"references quantize activations per tensor (TFLite Micro's result is undefined)")
+            continue
         if t.type not in _RANGES or q is None or not len(q.scale):
             continue
         if t.is_constant:

@@ -308,7 +308,7 @@ class FullyConnected(Kernel):
             weights_t, bias = None, None
             max_weight, may_wrap = 255, True  # wrapping a sum that does not overflow changes nothing
         else:
-            weights_t, bias = _integer_terms(w.data, common.zero_point_of(w), input_offset, None if b is None else b.data,
+            weights_t, bias = _integer_terms(w.data, _weights_zero_point(w), input_offset, None if b is None else b.data,
                                              np.float64)
             max_weight = int(np.abs(weights_t).max(initial=0))
             bound = depth * (max_input + abs(input_offset)) * max_weight + int(np.abs(bias).max(initial=0))
@@ -335,7 +335,7 @@ class FullyConnected(Kernel):
             real_scale=np.broadcast_to(np.array(reals, np.float64), units).copy() if litert else None,
             runtime_weights=runtime_weights,
             runtime_bias=runtime_bias,
-            weights_zero_point=common.zero_point_of(w),
+            weights_zero_point=_weights_zero_point(w),
             input_offset=input_offset,
             weights_dtype=weights_dtype,
         )
@@ -372,6 +372,14 @@ class FullyConnected(Kernel):
         out = np.clip(out, data.act_min, data.act_max)
         dtype = {"int16x8": np.int16, "uint8": np.uint8}.get(data.kind, np.int8)
         return [out.astype(dtype).reshape(data.output_shape)]
+
+
+def _weights_zero_point(w) -> int:
+    """The offset the references take off every weight: a per-tensor zero point; none for weights
+    quantized per channel (both references' per-channel kernels ignore the zero points, measured)."""
+    if w.quantization is not None and len(w.quantization.scale) > 1:
+        return 0
+    return common.zero_point_of(w)
 
 
 def _integer_terms(weights, weights_zero_point: int, input_offset: int, bias, dtype) -> tuple[np.ndarray, np.ndarray]:

@@ -315,6 +315,23 @@ def _int16_gate_scales(node: Node) -> bool:
     return all(int(np.abs(np.asarray(node.inputs[i].data, np.int64)).max(initial=0)) < 1 << 40 for i in BIASES)
 
 
+def _int8_gate_scales(node: Node) -> bool:
+    """int8: every gate rescale factor (input or hidden scale * weight scale / 2**-12; TFLite Micro computes it in double, LiteRT in float32) is finite and below 2**30 (the references shift the sum left by its exponent)"""
+    if not _is_int8(node) or not _standard_lstm(node) or not common.quantized_tensors_have_parameters(node):
+        return True
+    for inputs, state in ((INPUT_WEIGHTS, node.inputs[INPUT]), (RECURRENT_WEIGHTS, node.inputs[HIDDEN_STATE])):
+        for i in inputs:
+            if node.inputs[i] is None:
+                continue
+            state_scale, weight_scale = float(common.scale_of(state)), float(common.scale_of(node.inputs[i]))
+            with np.errstate(over="ignore"):
+                real = (state_scale * weight_scale / Q3_12 if node.reference == TFLM
+                        else float(np.float32(np.float32(weight_scale) * np.float32(state_scale)) / np.float32(Q3_12)))
+            if not (0 < real < 2.0**30):
+                return False
+    return True
+
+
 # The schema's 24 inputs; CIFG drops the input gate's tensors, and peepholes, projection and
 # layer norm are optional.
 OPTIONAL_INPUTS = (1, 5, 9, 10, 11, 12, 16, 17, 20, 21, 22, 23)
@@ -342,6 +359,7 @@ class UnidirectionalSequenceLstm(Kernel):
         _litert_no_int16,
         _int16_zero_points,
         _int16_gate_scales,
+        _int8_gate_scales,
     )
 
     def prepare(self, node: Node) -> LstmData:

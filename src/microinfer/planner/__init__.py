@@ -19,7 +19,7 @@ from ..validation import check_structure
 from ..tflite import load
 from ..tflite.model import Model
 from . import tail
-from .aliasing import depthwise_scratch_bytes, merged_buffers, merges
+from .aliasing import DEPTHWISE_OPS, depthwise_scratch_bytes, merged_buffers, merges
 from .greedy import (
     arena_size,
     best_fit_offsets,
@@ -316,7 +316,11 @@ def _depthwise_scratch(model: Model, buffers, pairs) -> list[BufferLifetime]:
     """The per-channel temporary of each in-place depthwise convolution, alive while it runs."""
     sg = model.main
     scopes = operator_scopes(model, sg.index)
-    writer = {t: op.index for op in sg.operators for t in op.outputs}
+    writer: dict[int, int] = {}  # the depthwise writing each tensor (a malformed model may write one twice)
+    for op in sg.operators:
+        if op.op in DEPTHWISE_OPS:
+            for t in op.outputs:
+                writer.setdefault(t, op.index)
     extra = []
     for _, out, kind in pairs:
         if kind != DEPTHWISE:

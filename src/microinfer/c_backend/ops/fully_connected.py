@@ -10,7 +10,6 @@ import ctypes
 
 import numpy as np
 
-from ...kernels import common
 from ...kernels.fixedpoint import wrap_int32
 from ...kernels.fully_connected import FullyConnectedData, HybridFullyConnectedData
 from ...kernels.registry import Node
@@ -28,7 +27,7 @@ class FullyConnectedC(CKernel):
             raise Fallback(f"{spec.kind} runs in NumPy")
         if spec.runtime_weights or spec.runtime_bias:
             raise Fallback(RUNTIME_WEIGHTS_IN_NUMPY)
-        if common.zero_point_of(node.input(1)) != 0:
+        if spec.weights_zero_point != 0:
             raise Fallback("weights with a nonzero zero point run in NumPy (the C kernel takes symmetric weights)")
         int16 = spec.kind == "int16x8"
         weights = contiguous(node.input(1).data, np.int8)
