@@ -392,29 +392,28 @@ def test_a_variable_tensor_listed_as_a_model_input_is_refused():
     _refused(_replace_subgraph(svdf, inputs=(*load(svdf).main.inputs, state)), ModelError, "is a variable tensor")
 
 
-def test_an_int4_model_output_is_refused():
-    """INT4 stays packed in the references: a model output of that type is no values."""
-    builder = ModelBuilder()
-    g = builder.main
-    x = g.add_input("x", (1, 4), "int8", scale=0.5, zero_point=0)
-    y = g.add_output("y", (1, 4), "int8", scale=0.5, zero_point=0)
-    g.add_operator("RELU", [x], [y])
-    model = builder.build()
-    out = load(model).main.outputs[0]
-    from microinfer.tflite.types import TensorType
-
-    _refused(_replace_tensor(model, out, type=TensorType.INT4), ModelError, "is INT4")
-
-
-def test_an_activation_with_several_scales_is_refused():
-    """TFLite Micro gave a WHILE output quantized per channel a wrong first element (seed 11)."""
+def _one_relu() -> tuple[bytes, int]:
+    """A (1, 3) int8 RELU model and its output tensor's index."""
     builder = ModelBuilder()
     g = builder.main
     x = g.add_input("x", (1, 3), "int8", scale=0.5, zero_point=0)
     y = g.add_output("y", (1, 3), "int8", scale=0.5, zero_point=0)
     g.add_operator("RELU", [x], [y])
     model = builder.build()
-    out = load(model).main.outputs[0]
+    return model, load(model).main.outputs[0]
+
+
+def test_an_int4_model_output_is_refused():
+    """INT4 stays packed in the references: a model output of that type is no values."""
+    from microinfer.tflite.types import TensorType
+
+    model, out = _one_relu()
+    _refused(_replace_tensor(model, out, type=TensorType.INT4), ModelError, "is INT4")
+
+
+def test_an_activation_with_several_scales_is_refused():
+    """TFLite Micro gave a WHILE output quantized per channel a wrong first element (seed 11)."""
+    model, out = _one_relu()
     three = Quantization(np.array([0.5, 0.5, 0.5], np.float32), np.zeros(3, np.int64), 1)
     _refused(_replace_tensor(model, out, quantization=three), ModelError, "has 3 scales")
 
