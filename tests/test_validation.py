@@ -411,13 +411,6 @@ def test_an_int4_model_output_is_refused():
     _refused(_replace_tensor(model, out, type=TensorType.INT4), ModelError, "is INT4")
 
 
-def test_an_activation_with_several_scales_is_refused():
-    """TFLite Micro gave a WHILE output quantized per channel a wrong first element (seed 11)."""
-    model, out = _one_relu()
-    three = Quantization(np.array([0.5, 0.5, 0.5], np.float32), np.zeros(3, np.int64), 1)
-    _refused(_replace_tensor(model, out, quantization=three), ModelError, "has 3 scales")
-
-
 def test_best_plan_of_a_tensor_written_twice_is_no_traceback():
     """plan reports on models microinfer refuses to run; a SOFTMAX rewriting a depthwise output
     sent the in-place depthwise planner to the SOFTMAX."""

@@ -190,10 +190,6 @@ def quantization_problems(sg: Subgraph) -> list[str]:
     for i in sorted(used):
         t = sg.tensors[i]
         q = t.quantization
-        if q is not None and len(q.scale) > 1 and not t.is_constant:
-            problems.append(f"tensor {_name(sg, i)} is computed at run time but has {len(q.scale)} scales: the "
-                            f"references quantize activations per tensor (TFLite Micro's result is undefined)")
-            continue
         if t.type not in _RANGES or q is None or not len(q.scale):
             continue
         if t.is_constant:
