@@ -27,7 +27,8 @@ def main(argv=None) -> int:
     parser.add_argument("--mutants", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--timeout", type=float, default=60.0, help="seconds allowed per mutant")
+    parser.add_argument("--timeout", type=float, default=150.0,
+                        help="seconds allowed per mutant (above the reference worker's own 60 s limit)")
     parser.add_argument("--max-bytes", type=int, default=400_000, help="largest seed model")
     parser.add_argument("--full-every", type=int, default=1,
                         help="run the best planner and fit on every Nth mutant (1: all)")

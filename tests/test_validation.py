@@ -430,3 +430,13 @@ def test_best_plan_of_a_tensor_written_twice_is_no_traceback():
     g.outputs.append(z)
     arena = plan(load(builder.build()), planner="best")
     assert arena.total_bytes > 0
+
+
+def test_int8_lstm_with_a_denormal_hidden_state_scale_is_refused():
+    """A hidden-state scale of 1.4e-45 makes its rescale factor about 1e36 (campaign seed 12)."""
+    lstm = build("UNIDIRECTIONAL_SEQUENCE_LSTM/int8")
+    state = next(t.index for t in load(lstm).main.tensors if t.is_variable and t.type.name == "INT8")
+    q = load(lstm).main.tensors[state].quantization
+    tiny = _replace_tensor(lstm, state, quantization=dataclasses.replace(q, scale=np.array([1.4e-45], np.float32)))
+    with pytest.raises(UnsupportedOpError, match="the hidden state's"):
+        Interpreter(tiny)
