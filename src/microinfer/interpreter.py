@@ -195,8 +195,7 @@ class Interpreter:
         if self._chain is not None and not intermediates and type(inputs) in (list, tuple):
             return self._run_chain(inputs)
         self._inputs = {}
-        # Mapping is an ABC, slow to test: lists and tuples, the common case, skip the test
-        if type(inputs) not in (list, tuple) and isinstance(inputs, Mapping):
+        if isinstance(inputs, Mapping):
             names = {self.subgraph.tensors[t].name for t in self.subgraph.inputs}
             unknown = set(inputs) - names
             if unknown:

@@ -316,7 +316,7 @@ def _int16_gate_scales(node: Node) -> bool:
 
 
 def _int8_gate_scales(node: Node) -> bool:
-    """int8: every gate rescale factor (input or hidden scale * weight scale / 2**-12) and the hidden state's (2**-30 / its scale; TFLite Micro computes them in double, LiteRT in float32) is finite and below 2**30 (the references shift the sum left by its exponent)"""
+    """int8: every gate rescale factor (input or hidden scale * weight scale / 2**-12; TFLite Micro computes it in double, LiteRT in float32), and with reference='tflm' the hidden state's (2**-30 / its scale), is finite and below 2**30 (the references shift the sum left by its exponent)"""
     if not _is_int8(node) or not _standard_lstm(node) or not common.quantized_tensors_have_parameters(node):
         return True
     if node.reference == TFLM:
