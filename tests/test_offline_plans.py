@@ -111,15 +111,57 @@ def test_negative_offsets_other_than_online_are_refused():
         plan(load(_with_offsets(data, offsets)))
 
 
-def test_offsets_look_up_each_subgraph_from_the_start():
-    """TFLite Micro reads tensor i of every subgraph at offsets[i]."""
-    from microinfer.testing import multi_subgraph_model
-
-    data = multi_subgraph_model()
+def _while_with_offsets(placed: dict[tuple[str, str], int]) -> bytes:
+    """The catalogue WHILE/int32 model with offline offsets for (subgraph, tensor) names, written
+    at the running index TFLite Micro gives a tensor across subgraphs."""
+    data = build("WHILE/int32")
     model = load(data)
+    index, offsets = {}, []
+    for sg in model.subgraphs:
+        for t in sg.tensors:
+            index[sg.name, t.name] = len(offsets)
+            offsets.append(-1)
+    for key, offset in placed.items():
+        offsets[index[key]] = offset
+    return _with_offsets(data, offsets)
+
+
+def test_offsets_number_the_tensors_of_all_subgraphs_in_a_row(reference_worker):
+    """The plan lists subgraph after subgraph. Two tensors of the WHILE body that are alive
+    together, placed on the same bytes at their running indices, corrupt TFLite Micro's result
+    (measured), so microinfer refuses the plan."""
+    x = np.array([5, -7, 100], np.int32)
+    planned = _while_with_offsets({("body", "x"): 64, ("body", "early"): 64})
+    clean = reference_worker.run("tflm", build("WHILE/int32"), [x]).outputs[1]
+    corrupted = reference_worker.run("tflm", planned, [x]).outputs[1]
+    assert not np.array_equal(clean, corrupted)
+    overlap = r"'x' \(subgraph body\) and 'early' \(subgraph body\), which are alive together"
+    with pytest.raises(ModelError, match=overlap):
+        Interpreter(planned)
+    buffers = {(b.subgraph, b.tensor): b.offline_offset for b in buffer_lifetimes(load(planned))}
+    model = load(planned)
+    body = next(sg for sg in model.subgraphs if sg.name == "body")
+    names = {t.name: t.index for t in body.tensors}
+    assert buffers[body.index, names["x"]] == buffers[body.index, names["early"]] == 64
+
+
+def test_offsets_at_a_subgraphs_own_indices_place_other_tensors(reference_worker):
+    """The same two offsets written at the body's own tensor indices (as if each subgraph's list
+    began the plan) land on other subgraphs' tensors: TFLite Micro computes the plain result,
+    and so does microinfer, with TFLite Micro's arena."""
+    x = np.array([5, -7, 100], np.int32)
+    model = load(build("WHILE/int32"))
+    body = next(sg for sg in model.subgraphs if sg.name == "body")
+    own = {t.name: t.index for t in body.tensors}
     total = sum(len(sg.tensors) for sg in model.subgraphs)
     offsets = [-1] * total
-    offsets[0] = 64
-    buffers = buffer_lifetimes(load(_with_offsets(data, offsets)))
-    firsts = [b for b in buffers if b.tensor == 0]
-    assert firsts and all(b.offline_offset == 64 for b in firsts)
+    offsets[own["x"]] = offsets[own["early"]] = 64
+    planned = _with_offsets(build("WHILE/int32"), offsets)
+    live = reference_worker.run("tflm", planned, [x])
+    clean = reference_worker.run("tflm", build("WHILE/int32"), [x]).outputs
+    ours = Interpreter(planned).run([x])
+    for got, want, expect in zip(ours, live.outputs, clean):
+        np.testing.assert_array_equal(got, want)
+        np.testing.assert_array_equal(want, expect)
+    arena = plan(load(planned), planner="tflm", abi="x86_64")
+    assert arena.head_bytes == live.arena["head"]

@@ -237,7 +237,8 @@ def offline_plan_problems(model: Model) -> list[str]:
     for a, b in offline_overlaps(buffers):
         if a.tensor is not None and b.tensor is not None and not (
                 {(a.subgraph, a.tensor), (b.subgraph, b.tensor)} & foreign):
-            problems.append(f"the offline memory plan puts {a.name!r} and {b.name!r}, which are alive "
+            problems.append(f"the offline memory plan puts {_buffer_name(model, a)} and "
+                            f"{_buffer_name(model, b)}, which are alive "
                             f"together, on overlapping bytes: TFLite Micro would compute with one "
                             f"overwritten by the other")
     offsets = tflm_greedy_offsets(buffers)
@@ -246,11 +247,17 @@ def offline_plan_problems(model: Model) -> list[str]:
             continue
         for j, b in enumerate(buffers):
             if j != i and offsets[i] < offsets[j] + b.size and offsets[j] < offsets[i] + a.size:
-                problems.append(f"the offline memory plan places variable {a.name!r} where TFLite "
-                                f"Micro also keeps {b.name!r}: the state would not survive from one "
+                problems.append(f"the offline memory plan places variable {_buffer_name(model, a)} where "
+                                f"TFLite Micro also keeps {_buffer_name(model, b)}: the state would not survive from one "
                                 f"run to the next")
                 break
     return problems
+
+
+def _buffer_name(model: Model, buffer) -> str:
+    if buffer.subgraph == 0 or buffer.tensor is None:
+        return repr(buffer.name)
+    return f"{buffer.name!r} (subgraph {model.subgraphs[buffer.subgraph].name or buffer.subgraph})"
 
 
 def memory_problems(sg: Subgraph) -> list[str]:

@@ -80,9 +80,7 @@ def buffer_lifetimes(
     buffers = []
     for sg, sg_spans in zip(model.subgraphs, spans):
         for t, span in zip(sg.tensors, sg_spans):
-            # TFLite Micro looks up every subgraph's tensor i at offsets[i], as if each
-            # subgraph's plan began the list; only the count covers all subgraphs.
-            planned = offline[t.index] if offline is not None else -1
+            planned = offline[sg.index][t.index] if offline is not None else -1
             # TFLite Micro plans a variable tensor like an activation when the offline plan
             # places it; otherwise the variable lives in the persistent tail.
             if t.is_constant or (t.is_variable and planned < 0) or t.nbytes == 0:
@@ -183,13 +181,23 @@ def _checked_calls(model: Model, sg_index: int, op: Operator, running: tuple[int
     return calls
 
 
-def offline_planned_variable(model: Model, t) -> bool:
-    """Whether variable tensor ``t`` has an offset in the model's offline plan (TFLite Micro then
-    keeps it in the planned head instead of the tail)."""
+def offline_planned_variable(model: Model, t, subgraph: int = 0) -> bool:
+    """Whether variable tensor ``t`` of ``subgraph`` has an offset in the model's offline plan
+    (TFLite Micro then keeps it in the planned head instead of the tail)."""
     offline = _offline_offsets(model)
-    return t.is_variable and offline is not None and offline[t.index] >= 0
+    return t.is_variable and offline is not None and offline[subgraph][t.index] >= 0
 
 
-def _offline_offsets(model: Model) -> list[int] | None:
+def _offline_offsets(model: Model) -> list[list[int]] | None:
+    """Each subgraph's offline offsets, tensor by tensor. The plan lists the tensors of all
+    subgraphs one after another, as TFLite Micro numbers them (measured: two body-subgraph
+    tensors of a WHILE placed together at their running indices overwrite each other there)."""
     plan = model.offline_memory_allocation
-    return None if plan is None else list(plan.offsets)
+    if plan is None:
+        return None
+    offsets, start = list(plan.offsets), 0
+    per_subgraph = []
+    for sg in model.subgraphs:
+        per_subgraph.append(offsets[start:start + len(sg.tensors)])
+        start += len(sg.tensors)
+    return per_subgraph

@@ -511,7 +511,7 @@ def _compute_steps(model: Model, abi: str, *, recording: bool, kernels: str = RE
         P(h_size * n_scratch, align=h_align, what=f"ScratchBufferHandle x {n_scratch}")
     for sg in model.subgraphs:
         for t in sg.tensors:
-            if t.is_variable and not offline_planned_variable(model, t):
+            if t.is_variable and not offline_planned_variable(model, t, sg.index):
                 P(t.nbytes, VARIABLES, f"variable tensor {t.index} ({t.name})", ALIGN)
     # CommitStaticMemoryPlan
     steps.append(_Step("F"))
@@ -521,7 +521,7 @@ def _compute_steps(model: Model, abi: str, *, recording: bool, kernels: str = RE
     steps.append(_Step("T", info_size * (n_tensors + n_scratch), info_align))
     n_planned = n_scratch + sum(1 for sg in model.subgraphs for t in sg.tensors
                                 if not t.is_constant and t.nbytes > 0
-                                and (not t.is_variable or offline_planned_variable(model, t)))
+                                and (not t.is_variable or offline_planned_variable(model, t, sg.index)))
     steps.append(_Step("PLAN", count=n_planned))
     steps.append(_Step("F"))
     steps.append(_Step("R", 0, 1))
