@@ -11,6 +11,7 @@ Neither package is a dependency of microinfer; :func:`available` says which are 
 from __future__ import annotations
 
 import importlib.util
+import os
 import pickle
 import struct
 import subprocess
@@ -26,6 +27,12 @@ LITERT = "tflite"
 PACKAGES = {TFLM: "tflite-micro", LITERT: "ai-edge-litert"}
 TITLES = {TFLM: "TFLite Micro", LITERT: "LiteRT"}  # as messages and reports name them
 _MODULES = {TFLM: "tflite_micro", LITERT: "ai_edge_litert"}
+# Every arena the worker allocates comes fresh from the kernel, zeroed, instead of reusing the
+# heap an earlier model left its activations in: bytes that TFLite Micro reads before writing
+# (a CIRCULAR_BUFFER's older slots) then start at zero, as microinfer starts them, instead of
+# depending on which models the worker ran before. Setting the threshold also stops glibc from
+# raising it after each freed arena.
+FRESH_ARENAS = {"MALLOC_MMAP_THRESHOLD_": "65536"}
 
 
 class ReferenceUnavailable(MicroinferError):
@@ -198,5 +205,6 @@ class ReferenceWorker:
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
+                env={**os.environ, **FRESH_ARENAS},
             )
         return self._proc

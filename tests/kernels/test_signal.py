@@ -111,6 +111,25 @@ def test_circular_buffer_stream(kwargs, reference_worker):
             assert bool(got[1]) == bool(run.outputs[1]), i
 
 
+def test_circular_buffer_unfilled_slots_start_zeroed_in_the_reference_worker(reference_worker):
+    """TFLite Micro never initialises the older slots; the worker gives every run a fresh, zeroed
+    arena, so after other models have left their activations in its heap the first invoke still
+    equals microinfer's (whose slots start at zero) on every slot. Before, the same worker
+    returned those models' bytes there (campaign seed 11, mutants 40991 and 92264)."""
+    from microinfer.testing import build
+
+    model = M.circular_buffer(slots=3, width=2, depth=8)
+    inputs = random_inputs(model, np.random.default_rng(5))
+    rng = np.random.default_rng(6)
+    for name in ("CONV_2D/int8/per_channel", "FULLY_CONNECTED/int8/per_tensor", "SOFTMAX/int8") * 2:
+        other = build(name)
+        reference_worker.run("tflm", other, random_inputs(other, rng))
+    live = reference_worker.run("tflm", model, inputs).outputs[0]
+    ours = Interpreter(model).run(inputs)[0]
+    assert not ours[:, :2].any()
+    np.testing.assert_array_equal(ours, live)
+
+
 @pytest.mark.parametrize("dtype", ["int8", "int16", "int32", "int64", "float32", "bool"])
 def test_decode_against_tflm(dtype, reference_worker):
     @settings(**SETTINGS)
