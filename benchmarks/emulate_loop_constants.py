@@ -28,7 +28,7 @@ from microinfer.emulate.analytic import loop_work
 from microinfer.emulate.machine import core_named, emulation_dir
 from microinfer.tflite import ModelBuilder, load
 from microinfer.tflite.options import AddOptions, Conv2DOptions, DepthwiseConv2DOptions, FullyConnectedOptions, \
-    Pool2DOptions
+    Pool2DOptions, SoftmaxOptions
 from microinfer.tflite.types import ActivationFunction, Padding
 from shared_paths import SHARED_MODELS
 
@@ -107,6 +107,15 @@ def pool(op, h, w, c, k, stride, padding=Padding.VALID):
     return _layer(op, (1, h, w, c), (1, oh, ow, c), Pool2DOptions(padding, stride, stride, k, k))
 
 
+def softmax(rows, length):
+    builder = ModelBuilder(description="benchmarks/emulate_loop_constants.py")
+    g = builder.main
+    x = g.add_input("x", (rows, length), "int8", scale=0.1, zero_point=-3)
+    y = g.add_output("out", (rows, length), "int8", scale=1 / 256, zero_point=-128)
+    g.add_operator("SOFTMAX", [x], [y], SoftmaxOptions(1.0), version=1)
+    return builder.build()
+
+
 def add(shape, other):
     return _layer("ADD", shape, np.broadcast_shapes(shape, other), AddOptions(), second=other)
 
@@ -118,7 +127,10 @@ def calibration_layers(models: Path) -> dict[str, list[tuple[str, object, int]]]
     return {
         "conv": shared("pretrainedResnet_quant", 0, 1, 4, 5, 8, 9) + shared("kws_ref_model", 0)
         + [built("conv 9x7x6->10 k5 s2", conv(9, 7, 6, 10, 5, 2)), built("conv 6x6x20->7 k3", conv(6, 6, 20, 7, 3)),
-           built("conv 10x10x1->8 k3 valid", conv(10, 10, 1, 8, 3, 1, Padding.VALID))],
+           built("conv 10x10x1->8 k3 valid", conv(10, 10, 1, 8, 3, 1, Padding.VALID)),
+           # first layers of image and audio models: one to three input channels, few filters
+           built("conv 20x20x1->6 k3", conv(20, 20, 1, 6, 3)), built("conv 18x18x2->4 k3 s2", conv(18, 18, 2, 4, 3, 2)),
+           built("conv 16x12x1->8 k5", conv(16, 12, 1, 8, 5)), built("conv 15x15x3->5 k3 s2", conv(15, 15, 3, 5, 3, 2))],
         "conv_1x1": shared("kws_ref_model", 2) + shared("pretrainedResnet_quant", 6, 10)
         + [built(f"1x1 {h}x{h}x{cin}->{cout}", conv(h, h, cin, cout, 1)) for h, cin, cout in
            ((12, 8, 16), (7, 24, 12), (5, 64, 64), (4, 3, 40), (9, 40, 6), (3, 130, 33), (6, 8, 24), (5, 4, 70))]
@@ -142,9 +154,18 @@ def calibration_layers(models: Path) -> dict[str, list[tuple[str, object, int]]]
            built("avg 12x5x24 k3 s1 same", pool("AVERAGE_POOL_2D", 12, 5, 24, 3, 1, Padding.SAME)),
            built("max 8x8x32 k2 s2", pool("MAX_POOL_2D", 8, 8, 32, 2, 2)),
            built("max 9x9x20 k3 s2 same", pool("MAX_POOL_2D", 9, 9, 20, 3, 2, Padding.SAME)),
-           built("max 6x6x7 k2 s1", pool("MAX_POOL_2D", 6, 6, 7, 2, 1))],
+           built("max 6x6x7 k2 s1", pool("MAX_POOL_2D", 6, 6, 7, 2, 1)),
+           # small windows over whole groups of 8 and 16 channels
+           built("avg 10x8x16 k2 s2", pool("AVERAGE_POOL_2D", 10, 8, 16, 2, 2)),
+           built("avg 6x6x32 k2 s2", pool("AVERAGE_POOL_2D", 6, 6, 32, 2, 2)),
+           built("avg 9x9x8 k3 s3", pool("AVERAGE_POOL_2D", 9, 9, 8, 3, 3)),
+           built("max 10x8x16 k2 s2", pool("MAX_POOL_2D", 10, 8, 16, 2, 2)),
+           built("max 7x7x10 k3 s2", pool("MAX_POOL_2D", 7, 7, 10, 3, 2)),
+           built("max 12x12x3 k2 s2", pool("MAX_POOL_2D", 12, 12, 3, 2, 2)),
+           built("avg 9x7x11 k2 s2", pool("AVERAGE_POOL_2D", 9, 7, 11, 2, 2))],
         "softmax": shared("kws_ref_model", 12) + shared("pretrainedResnet_quant", 15)
-        + shared("keyword_scrambled", 13) + shared("trained_lstm_int8", 3) + shared("micro_speech_quantized", 3),
+        + shared("keyword_scrambled", 13) + shared("trained_lstm_int8", 3) + shared("micro_speech_quantized", 3)
+        + [built(f"softmax {rows}x{length}", softmax(rows, length)) for rows, length in ((1, 100), (3, 45), (2, 7))],
         "add": shared("pretrainedResnet_quant", 3, 7, 11)
         + [built("add 5x5x24 + 1x1x24", add((1, 5, 5, 24), (1, 1, 1, 24))), built("add 3x7x9", add((1, 3, 7, 9), (1, 3, 7, 9))),
            built("add 6x1x5 + 1x4x5", add((1, 6, 1, 5), (1, 1, 4, 5))), built("add 2x40x3 + 2x40x1", add((1, 2, 40, 3), (1, 2, 40, 1))),

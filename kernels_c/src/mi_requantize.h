@@ -36,17 +36,13 @@ static inline int64_t mi_wrap_add_s64(int64_t a, int64_t b)
     return (int64_t)((uint64_t)a + (uint64_t)b);
 }
 
-/* gemmlowp's SaturatingRoundingDoublingHighMul. */
+/* gemmlowp's SaturatingRoundingDoublingHighMul. Its nudge-then-truncate is
+   floor((a * b + 2**30) / 2**31), which needs no sign test; it saturates only for
+   INT32_MIN * INT32_MIN. */
 static inline int32_t mi_doubling_high_mult(int32_t a, int32_t b)
 {
-    int64_t product;
-    int64_t nudge;
-    if (a == INT32_MIN && b == INT32_MIN) {
-        return INT32_MAX;
-    }
-    product = (int64_t)a * (int64_t)b;
-    nudge = product >= 0 ? ((int64_t)1 << 30) : (1 - ((int64_t)1 << 30));
-    return (int32_t)((product + nudge) / ((int64_t)1 << 31)); /* C division truncates toward zero */
+    const int64_t high = ((int64_t)a * (int64_t)b + ((int64_t)1 << 30)) >> 31;
+    return (a == INT32_MIN && b == INT32_MIN) ? INT32_MAX : (int32_t)high;
 }
 
 /* gemmlowp's RoundingDivideByPOT: x / 2**exponent, ties away from zero (0 <= exponent <= 31). */

@@ -15,17 +15,22 @@ static inline int32_t mi_wrap_sub_s32(int32_t a, int32_t b)
     return (int32_t)((uint32_t)a - (uint32_t)b);
 }
 
+/* x * 2**amount saturated to int32, 0 <= amount <= 30. */
 static inline int32_t mi_saturating_left_shift(int32_t x, int32_t amount)
 {
-    const int64_t shifted = (int64_t)x * ((int64_t)1 << amount);
-    if (shifted > INT32_MAX) {
+    const int32_t limit = INT32_MAX >> amount;
+    if (x > limit) {
         return INT32_MAX;
     }
-    return shifted < INT32_MIN ? INT32_MIN : (int32_t)shifted;
+    return x < -limit - 1 ? INT32_MIN : (int32_t)((uint32_t)x << amount);
 }
 
 static inline int32_t mi_count_leading_zeros_u32(uint32_t x)
 {
+#if (defined(__GNUC__) || defined(__clang__)) && \
+    (defined(__ARM_FEATURE_CLZ) || defined(__x86_64__) || defined(__aarch64__))
+    return x == 0 ? 32 : __builtin_clz(x); /* one instruction here; elsewhere a library call */
+#else
     int32_t zeros = 0;
     if (x == 0) {
         return 32;
@@ -35,6 +40,7 @@ static inline int32_t mi_count_leading_zeros_u32(uint32_t x)
         ++zeros;
     }
     return zeros;
+#endif
 }
 
 /* exp(a) for a in [-1/4, 0), Q0.31 in and out. */
@@ -51,7 +57,9 @@ static inline int32_t mi_exp_on_interval_minus_quarter_to_zero(int32_t a)
     return mi_wrap_add_s32(exp_minus_one_eighth, mi_doubling_high_mult(exp_minus_one_eighth, mi_wrap_add_s32(x, poly)));
 }
 
-/* exp(a) for a <= 0 given in Q5.26, Q0.31 out. */
+/* exp(a) for a <= 0 given in Q5.26, Q0.31 out. Every factor is multiplied whatever the bits of a
+   (the bits only select which products are kept), so the cost does not depend on the data: what
+   `microinfer fit` prices for a SOFTMAX holds for any input, and is its worst case too. */
 static inline int32_t mi_exp_on_negative_values(int32_t a)
 {
     /* exp(-2**k) in Q0.31 for the bits of -a above the first quarter, k = -2..4. */
@@ -61,19 +69,19 @@ static inline int32_t mi_exp_on_negative_values(int32_t a)
     const int32_t fractional_bits = 31 - MI_SOFTMAX_DIFF_INTEGER_BITS;
     const int32_t one_quarter = 1 << (fractional_bits - 2);
     const int32_t mod_quarter_minus_quarter = mi_wrap_sub_s32(a & (one_quarter - 1), one_quarter);
-    const int32_t remainder = mi_wrap_sub_s32(mod_quarter_minus_quarter, a);
+    const uint32_t remainder = (uint32_t)mi_wrap_sub_s32(mod_quarter_minus_quarter, a);
     int32_t result = mi_exp_on_interval_minus_quarter_to_zero(
         mi_saturating_left_shift(mod_quarter_minus_quarter, MI_SOFTMAX_DIFF_INTEGER_BITS));
     int32_t k;
-    if (a == 0) {
-        return INT32_MAX;
-    }
     for (k = 0; k < 7; ++k) {
-        if (remainder & (1 << (fractional_bits - 2 + k))) {
-            result = mi_doubling_high_mult(result, exp_of_minus_power_of_two[k]);
-        }
+        const uint32_t keep = 0u - ((remainder >> (fractional_bits - 2 + k)) & 1u);
+        const int32_t product = mi_doubling_high_mult(result, exp_of_minus_power_of_two[k]);
+        result = (int32_t)(((uint32_t)product & keep) | ((uint32_t)result & ~keep));
     }
-    return result;
+    {
+        const uint32_t is_zero = 0u - (uint32_t)(a == 0);
+        return (int32_t)(((uint32_t)INT32_MAX & is_zero) | ((uint32_t)result & ~is_zero));
+    }
 }
 
 /* (a + b) / 2 rounded half away from zero, without overflow. */

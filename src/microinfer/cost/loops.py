@@ -375,7 +375,9 @@ UNIT_DRIVERS = {"mac": "mac", "mac_slow": "mac", "im2col": "im2col", "im2col_pad
                 "run": "im2col", "widen": "im2col", "block": "pixel", "edge": "pixel", "partial": "pixel",
                 "slide_block": "pixel", "tap4_block": "pixel", "slide_row": "mac", "tap4_row": "mac",
                 "edge_row": "mac", "edge_tap": "mac", "block_tap": "mac", "max_group": "pixel", "max_window": "window",
-                "max_output": "output", "broadcast_element": "element"}
+                "rest_pixel": "pixel", "rest_tap": "window", "rest_mac": "window", "max_rest_mac": "window",
+                "rest_channel": "output", "max_rest_channel": "output", "element_again": "element",
+                "broadcast_element": "element"}
 # keys of c_kernel_loops.toml that describe a loop's shape, not its cost
 SHAPE_KEYS = frozenset({"lanes", "mac_per_iteration", "outputs_per_iteration", "requantization_lanes", "layers",
                         "tile_rows", "tile_cols", "copy_lanes", "group_channels", "widen_chunk", "few_in_channels",

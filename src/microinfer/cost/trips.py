@@ -29,6 +29,7 @@ from ..tflite.model import Operator, Subgraph
 # microinfer's C kernels (kernels_c/): their tiles and blocks
 IM2COL_ROWS = 4  # im2col rows (output pixels) per matrix multiply (MI_IM2COL_ROWS)
 GEMM_BLOCK = 64  # output channels summed before a requantization pass (MI_GEMM_BLOCK)
+SOFTMAX_KEPT_EXPONENTIALS = 32  # exponentials of a row kept for the output pass (MI_SOFTMAX_KEPT_EXPONENTIALS)
 PORTABLE_DW_BLOCK = 32  # channels per block of the portable depthwise path (MI_DW_BLOCK)
 POOL_SHORT_SUMS = 256  # windows up to this size sum in 16 bits on the Cortex-M paths
 
@@ -285,7 +286,10 @@ def microinfer_work(sg: Subgraph, op: Operator, path_constants: dict, isa_path: 
     if kind == "pool":
         return LoopWork(kind, _pool_units(sg, op, keys, isa_path))
     if kind == "softmax":
-        return LoopWork(kind, {"call": 1, "row": outputs // out[-1], "element": outputs})
+        rows = outputs // out[-1]
+        # the exponentials past the first SOFTMAX_KEPT_EXPONENTIALS of a row are computed again
+        again = rows * max(0, out[-1] - SOFTMAX_KEPT_EXPONENTIALS)
+        return LoopWork(kind, {"call": 1, "row": rows, "element": outputs, "element_again": again})
     if kind == "add":
         lanes = int(keys.get("lanes", 1))
         rows = outputs // out[-1]
@@ -444,21 +448,32 @@ def _depthwise_m1_units(sg: Subgraph, op: Operator, isa_path: str) -> dict[str, 
 
 def _pool_units(sg: Subgraph, op: Operator, keys: dict, isa_path: str) -> dict[str, float]:
     """mi_nn_pool_s8: per output pixel, its clipped window reduced a group of channels at a time
-    (16 on Helium, 8 on the DSP path for averages, 1 on the portable paths), then finalized."""
+    (Helium: 16, predicated; DSP: 8 for averages, 4 for maxima; averages of windows above
+    POOL_SHORT_SUMS taps and the portable paths: none), then the channels left over in a row of
+    int32 sums or maxima (``rest_*``: one pass over the window for all of them)."""
     n, oh, ow, channels = _out(sg, op)
     _, ih, iw, _ = _shape(sg, op, 0)
     o = op.options
+    average = op.op == "AVERAGE_POOL_2D"
     area = o.filter_height * o.filter_width
     group = int(keys.get("group_channels", 1))
-    if isa_path != "mve" and op.op == "MAX_POOL_2D" and group > 1:
+    if isa_path != "mve" and not average and group > 1:
         group = 4
-    if op.op == "AVERAGE_POOL_2D" and area > POOL_SHORT_SUMS:
+    if average and area > POOL_SHORT_SUMS:
         group = 1
-    groups = math.ceil(channels / group) if group > 1 else channels
+    if group == 1:
+        groups, rest = 0, channels
+    elif isa_path == "mve":
+        groups, rest = math.ceil(channels / group), 0
+    else:
+        groups, rest = channels // group, channels % group
     window = valid_taps(op, ih, iw, oh, ow, o.filter_height, o.filter_width) * n
     pixels = n * oh * ow
-    if op.op == "MAX_POOL_2D":
-        return {"call": 1, "pixel": pixels, "max_group": pixels * groups, "max_window": window * groups,
-                "max_output": pixels * channels if group == 1 else 0}
-    return {"call": 1, "pixel": pixels, "group": pixels * groups, "window": window * groups,
-            "output": pixels * channels}
+    prefix = "" if average else "max_"
+    units = {"call": 1, "pixel": pixels, f"{prefix}group": pixels * groups, f"{prefix}window": window * groups}
+    if isa_path == "mve" and average and groups:  # each sum is averaged and stored alone
+        units["output"] = pixels * channels
+    if rest:
+        units.update({"rest_pixel": pixels, "rest_tap": window, f"{prefix}rest_mac": window * rest,
+                      f"{prefix}rest_channel": pixels * rest})
+    return units
