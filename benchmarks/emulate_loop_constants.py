@@ -26,6 +26,7 @@ from scipy.optimize import nnls
 from microinfer.emulate import emulate
 from microinfer.emulate.analytic import loop_work
 from microinfer.emulate.machine import core_named, emulation_dir
+from microinfer.testing import build as build_case
 from microinfer.tflite import ModelBuilder, load
 from microinfer.tflite.options import AddOptions, Conv2DOptions, DepthwiseConv2DOptions, FullyConnectedOptions, \
     Pool2DOptions, SoftmaxOptions
@@ -40,17 +41,17 @@ SHAPES = {
                "conv_1x1": {"tile_rows": 1, "tile_cols": 4, "lanes": 1},
                "fully_connected": {"tile_rows": 1, "tile_cols": 4, "lanes": 1},
                "depthwise_m1": {}, "depthwise": {"lanes": 1}, "pool": {"group_channels": 1},
-               "softmax": {}, "add": {"lanes": 1}},
+               "softmax": {}, "add": {"lanes": 1}, "svdf": {}, "requantize": {}},
     "dsp": {"conv": {"tile_rows": 2, "tile_cols": 2, "lanes": 4, "copy_lanes": 4},
             "conv_1x1": {"tile_rows": 2, "tile_cols": 2, "lanes": 4},
             "fully_connected": {"tile_rows": 1, "tile_cols": 4, "lanes": 4},
             "depthwise_m1": {}, "depthwise": {"lanes": 1}, "pool": {"group_channels": 8},
-            "softmax": {}, "add": {"lanes": 1}},
+            "softmax": {}, "add": {"lanes": 1}, "svdf": {}, "requantize": {}},
     "mve": {"conv": {"tile_rows": 1, "tile_cols": 4, "lanes": 16, "copy_lanes": 16},
             "conv_1x1": {"tile_rows": 1, "tile_cols": 4, "lanes": 16},
             "fully_connected": {"tile_rows": 1, "tile_cols": 4, "lanes": 16},
             "depthwise_m1": {}, "depthwise": {"lanes": 1}, "pool": {"group_channels": 16},
-            "softmax": {}, "add": {"lanes": 4}},
+            "softmax": {}, "add": {"lanes": 4}, "svdf": {}, "requantize": {}},
     # RISC-V: the portable C paths, the host's (two lhs rows widened to int16 at a time, 256 columns a
     # chunk; im2col copies by the C library's memcpy; 1x1 convolutions of up to 8 input channels over
     # a transposed filter; FULLY_CONNECTED as one vector-matrix product per row, 4 channels a pass)
@@ -58,7 +59,7 @@ SHAPES = {
              "conv_1x1": {"tile_rows": 2, "tile_cols": 4, "lanes": 1, "widen_chunk": 256, "few_in_channels": 8},
              "fully_connected": {"vector_rows": 4},
              "depthwise_m1": {}, "depthwise": {"lanes": 1}, "pool": {"group_channels": 1},
-             "softmax": {}, "add": {"lanes": 1}},
+             "softmax": {}, "add": {"lanes": 1}, "svdf": {}, "requantize": {}},
 }
 IN_Q, OUT_Q = (0.05, -3), (0.08, 6)
 
@@ -116,6 +117,16 @@ def softmax(rows, length):
     return builder.build()
 
 
+def quantize(count):
+    """int16 -> int8, ``count`` values."""
+    builder = ModelBuilder(description="benchmarks/emulate_loop_constants.py")
+    g = builder.main
+    x = g.add_input("x", (1, count), "int16", scale=0.002, zero_point=0)
+    y = g.add_output("out", (1, count), "int8", scale=0.05, zero_point=3)
+    g.add_operator("QUANTIZE", [x], [y])
+    return builder.build()
+
+
 def add(shape, other):
     return _layer("ADD", shape, np.broadcast_shapes(shape, other), AddOptions(), second=other)
 
@@ -166,6 +177,9 @@ def calibration_layers(models: Path) -> dict[str, list[tuple[str, object, int]]]
         "softmax": shared("kws_ref_model", 12) + shared("pretrainedResnet_quant", 15)
         + shared("keyword_scrambled", 13) + shared("trained_lstm_int8", 3) + shared("micro_speech_quantized", 3)
         + [built(f"softmax {rows}x{length}", softmax(rows, length)) for rows, length in ((1, 100), (3, 45), (2, 7))],
+        "svdf": shared("keyword_scrambled", 1, 3, 9, 10) + [built("svdf catalogue", build_case("SVDF/int8"))],
+        "requantize": shared("keyword_scrambled", 0, 14)
+        + [built(f"quantize int16 x{n}", quantize(n)) for n in (7, 200, 640)],
         "add": shared("pretrainedResnet_quant", 3, 7, 11)
         + [built("add 5x5x24 + 1x1x24", add((1, 5, 5, 24), (1, 1, 1, 24))), built("add 3x7x9", add((1, 3, 7, 9), (1, 3, 7, 9))),
            built("add 6x1x5 + 1x4x5", add((1, 6, 1, 5), (1, 1, 4, 5))), built("add 2x40x3 + 2x40x1", add((1, 2, 40, 3), (1, 2, 40, 1))),

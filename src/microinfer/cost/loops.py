@@ -377,6 +377,7 @@ UNIT_DRIVERS = {"mac": "mac", "mac_slow": "mac", "im2col": "im2col", "im2col_pad
                 "edge_row": "mac", "edge_tap": "mac", "block_tap": "mac", "max_group": "pixel", "max_window": "window",
                 "rest_pixel": "pixel", "rest_tap": "window", "rest_mac": "window", "max_rest_mac": "window",
                 "rest_channel": "output", "max_rest_channel": "output", "element_again": "element",
+                "filter": "output", "feature_mac": "mac", "state_value": "mac", "unit": "output",
                 "broadcast_element": "element"}
 # keys of c_kernel_loops.toml that describe a loop's shape, not its cost
 SHAPE_KEYS = frozenset({"lanes", "mac_per_iteration", "outputs_per_iteration", "requantization_lanes", "layers",

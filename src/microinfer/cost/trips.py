@@ -236,6 +236,10 @@ def microinfer_kind(sg: Subgraph, op: Operator) -> str:
         return "softmax"
     if op.op == "ADD":
         return "add"
+    if op.op == "QUANTIZE" and op.inputs and op.inputs[0] >= 0:
+        # int16 input: mi_requantize_s16; float32: mi_quantize_f32; int8: a 256-entry table
+        source = sg.tensors[op.inputs[0]].type.name
+        return {"INT16": "requantize", "FLOAT32": "quantize"}.get(source, "quantize_table")
     return op.op.lower()
 
 
@@ -285,6 +289,10 @@ def microinfer_work(sg: Subgraph, op: Operator, path_constants: dict, isa_path: 
                                "mac": valid * math.ceil(cin / lanes) * (cout // cin)})
     if kind == "pool":
         return LoopWork(kind, _pool_units(sg, op, keys, isa_path))
+    if kind == "requantize":
+        return LoopWork(kind, {"call": 1, "element": outputs})
+    if kind == "svdf":
+        return LoopWork(kind, _svdf_units(sg, op))
     if kind == "softmax":
         rows = outputs // out[-1]
         # the exponentials past the first SOFTMAX_KEPT_EXPONENTIALS of a row are computed again
@@ -477,3 +485,16 @@ def _pool_units(sg: Subgraph, op: Operator, keys: dict, isa_path: str) -> dict[s
         units.update({"rest_pixel": pixels, "rest_tap": window, f"{prefix}rest_mac": window * rest,
                       f"{prefix}rest_channel": pixels * rest})
     return units
+
+
+def _svdf_units(sg: Subgraph, op: Operator) -> dict[str, float]:
+    """mi_svdf_s8: the state moved one value left, then per batch row each filter's feature dot
+    product (requantized into the state's newest slot) and time dot product over its memory, and
+    the filters of each unit summed and requantized. The move and the time products visit each
+    state value once (``state_value``)."""
+    batch, input_size = _shape(sg, op, 0)[:2]
+    filters = _shape(sg, op, 1)[0]
+    memory = _shape(sg, op, 2)[1]
+    rank = max(1, int(getattr(op.options, "rank", 1) or 1))
+    return {"call": 1, "filter": batch * filters, "feature_mac": batch * filters * input_size,
+            "state_value": batch * filters * memory, "unit": batch * (filters // rank)}
