@@ -97,6 +97,7 @@ def geometry(sg: Subgraph, op: Operator) -> Geometry:
             pixels = out_elements // out_shape[-1] if out_shape and out_shape[-1] else 0
             kh, kw = _kernel_size(sg, op)
             work["pixel"] = pixels
+            work["tap"] = out_elements * kh * kw  # filter positions visited for each output element
             in_channels = _last_dimension(sg, op.inputs[0] if op.inputs else -1)
             work["im2col"] = pixels * kh * kw * (in_channels if kind == "conv" else 1)
             stride = _strides(op)

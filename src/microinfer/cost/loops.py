@@ -92,7 +92,7 @@ OP_OVERHEAD = Mix(alu=300, load=150, store=80, branch=40, call=15)
 # (mask, remainder, threshold compare), output offset, clamp, byte store, and the bookkeeping of the
 # 2x2 output block around it: CMSIS-NN's arm_nn_requantize and ESP-NN's scalar equivalent.
 REQUANT = Mix(alu=20, mul=2, load=3, store=1, branch=2)
-# TFLite's MultiplyByQuantizedMultiplier with 64-bit intermediates (reference kernels).
+# TFLite's MultiplyByQuantizedMultiplier with 64-bit intermediates (reference kernels without Offset()).
 REQUANT_REFERENCE = Mix(alu=22, mul=3, load=5, store=1, branch=3, call=1)
 
 # memcpy-style word copies (reshape, concatenation, padding): per 4 bytes.
@@ -100,23 +100,34 @@ COPY = Mix(per=4, load=1, store=1, alu=0.5, branch=0.25)
 # Per element of an operator done with a small loop of integer math or a table (quantize, relu...).
 ELEMENTWISE_SIMPLE = Mix(load=1, alu=8, mul=1, store=1, branch=1)
 
-# The reference kernels index every operand through tflite::Offset(shape, i0, i1, i2, i3): four
-# dimension loads, three multiply-adds and a call per operand in the innermost loop (TFLite Micro's
-# default -Os build does not inline it), two operands per MAC. This is why the reference kernels
-# run 40-180 cycles per MAC on Cortex-M and Xtensa parts (TFLM person_detect 13 s on an STM32F413,
-# 2.3 s on an ESP32-S3).
-REFERENCE_INDEXED_MAC = Mix(call=2, load=10, mul=7, alu=10, branch=1)
-# per output position of the reference loops: bounds checks of the window
-REFERENCE_PIXEL = Mix(alu=30, load=6, branch=8)
+# The reference convolutions index every operand through tflite::Offset(shape, i0, i1, i2, i3), whose
+# TFLITE_DCHECKs range-check all four indices. They are live unless NDEBUG is defined, and neither
+# TFLite Micro's default make build nor ESP-IDF's default configuration (assertions enabled) defines
+# it. The compiler cannot hoist the checks of shapes that arrive at run time, so each MAC reloads the
+# dimensions, compares and branches for two operands. The mixes below are counted, not read:
+# benchmarks/count_reference_loops.py runs a model of the two loop nests
+# (benchmarks/fixtures/tflm_reference_loops.c) on the emulated RV32IMC core (GCC 12 -O2; -O3 gives the
+# same) and fits the instructions of each class per MAC, per filter tap of each output and per output:
+# within 3% on every calibration layer, +0.7% over person detection's convolutions. Not-taken branches
+# count as ALU instructions, taken ones as branches; the one division per output (the channel's group)
+# is priced as a multiply. Compiled with NDEBUG, the same loops run 8 instructions per MAC instead of
+# 50: Espressif's published person-detection latencies with these kernels (ESP32-C3 3.4 s, 75 cycles
+# per MAC) are those of the checked build. Taps outside the image skip their MACs, which this prices
+# as run (depthwise layers of 3x3 or 6x6 outputs come out 18-32% high, a few percent of a model).
+REFERENCE_CONV_MAC = Mix(alu=27.0, mul=7.0, load=10.0, branch=6.0)
+REFERENCE_CONV_TAP = Mix(alu=10.6, load=4.2, store=2.0, branch=1.2)  # window bounds check
+REFERENCE_CONV_OUTPUT = Mix(alu=65.7, mul=7.0, load=26.4, store=6.6, branch=14.0)  # requantize, store
+REFERENCE_DEPTHWISE_MAC = Mix(alu=26.2, mul=6.0, load=12.2, store=0.2, branch=7.0)  # one tap, one MAC
+REFERENCE_DEPTHWISE_OUTPUT = Mix(alu=81.2, mul=5.0, load=28.7, store=10.8, branch=12.1)
 
 REFERENCE: dict[str, Kernel] = {
     "conv": Kernel(
         "tensorflow/lite/kernels/internal/reference/integer_ops/conv.h (ConvPerChannel)",
-        {"mac": REFERENCE_INDEXED_MAC, "output": REQUANT_REFERENCE, "pixel": REFERENCE_PIXEL, "op": OP_OVERHEAD},
+        {"mac": REFERENCE_CONV_MAC, "tap": REFERENCE_CONV_TAP, "output": REFERENCE_CONV_OUTPUT, "op": OP_OVERHEAD},
         weight_reads=1.0),
     "depthwise": Kernel(
         "tensorflow/lite/kernels/internal/reference/integer_ops/depthwise_conv.h (DepthwiseConvPerChannel)",
-        {"mac": REFERENCE_INDEXED_MAC, "output": REQUANT_REFERENCE, "pixel": REFERENCE_PIXEL, "op": OP_OVERHEAD},
+        {"mac": REFERENCE_DEPTHWISE_MAC, "output": REFERENCE_DEPTHWISE_OUTPUT, "op": OP_OVERHEAD},
         weight_reads=1.0),
     # direct indexing: acc += (filter[o * depth + d] + filter_offset) * (input[b * depth + d] + input_offset)
     "fully_connected": Kernel(
