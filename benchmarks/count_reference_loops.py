@@ -32,7 +32,7 @@ from microinfer.kernels._conv_util import padding_before
 from microinfer.tflite import load
 
 FIXTURE = Path(__file__).parent / "fixtures" / "tflm_reference_loops.c"
-UNITS = {"conv": ("mac", "tap", "output"), "depthwise": ("mac", "output")}
+UNITS = {"conv": ("mac_in_image", "tap", "output"), "depthwise": ("mac_in_image", "output")}
 # loops.py's instruction classes; a not-taken conditional branch issues like an ALU instruction, and
 # a call's return is part of loops.py's "call"
 ARCH = "riscv"
@@ -60,8 +60,10 @@ def layer_program(kind, in_shape, filter_hw, channels, stride, pad, ndebug, rng)
         out_c, filter_shape, multiplier = channels, (channels, fh, fw, c), 1
     else:
         out_c, filter_shape, multiplier = c * channels, (1, fh, fw, c * channels), channels
+    in_rows = sum(0 <= y * stride - pad + i < h for y in range(oh) for i in range(fh))
+    in_cols = sum(0 <= x * stride - pad + j < w for x in range(ow) for j in range(fw))
     units = {"output": oh * ow * out_c, "tap": oh * ow * out_c * fh * fw,
-             "mac": oh * ow * out_c * fh * fw * (c if kind == "conv" else 1)}
+             "mac_in_image": in_rows * in_cols * out_c * (c if kind == "conv" else 1)}
     blobs = {"layer_in": rng.integers(-128, 128, h * w * c, dtype=np.int8).tobytes(),
              "layer_filter": rng.integers(-127, 128, int(np.prod(filter_shape)), dtype=np.int8).tobytes()}
     dims = [1, h, w, c, *filter_shape, 1, oh, ow, out_c]
@@ -189,9 +191,9 @@ def main() -> None:
         predicted = predict(mixes[layer[0]], units)
         total_measured += measured
         total_predicted += predicted
-        total_macs += units["mac"]
+        total_macs += units["mac_in_image"]
         print(f"  #{index:<3d} {layer[0]:9s} {str(layer[1]):14s} {measured:>12,} measured  {predicted / measured - 1:+6.1%}"
-              f"  {measured / units['mac']:5.1f} per MAC")
+              f"  {measured / units['mac_in_image']:5.1f} per MAC")
     print(f"  total {total_measured:,} instructions ({total_measured / total_macs:.1f} per MAC), "
           f"fit {total_predicted / total_measured - 1:+.1%}")
 

@@ -176,11 +176,12 @@ def _reference_loops_script():
 
 @pytest.mark.skipif(bool(_MISSING_RISCV), reason=f"needs {', '.join(_MISSING_RISCV)}")
 @pytest.mark.parametrize("layer", [("conv", (7, 7, 40), (1, 1), 10, 1, 0), ("conv", (8, 8, 6), (3, 3), 5, 2, 0),
-                                   ("depthwise", (9, 9, 20), (3, 3), 2, 1, 0)])
+                                   ("conv", (8, 8, 6), (3, 3), 5, 2, 1), ("depthwise", (9, 9, 20), (3, 3), 2, 1, 0),
+                                   ("depthwise", (10, 10, 24), (3, 3), 1, 1, 1)])
 def test_reference_convolution_loops_match_the_emulated_count_of_their_loop_nests(layer):
     """TFLite Micro's reference convolutions with their DCHECKs live (the default build): the loop model
-    of loops.py against the instructions QEMU counts for a model of the same loop nests, on unpadded
-    layers the mixes were not fitted on (padded taps skip their MACs, which the model prices as run)."""
+    of loops.py against the instructions QEMU counts for a model of the same loop nests, on layers the
+    mixes were not fitted on (the padded ones skip the MACs of taps outside the image)."""
     from microinfer.cost.loops import REFERENCE
     from microinfer.emulate.machine import core_named, run_layer
 

@@ -9,7 +9,7 @@ from ..info import operator_macs
 from ..targets import Board
 from ..tflite.model import Model, Operator, Subgraph
 from .loops import CALIBRATED, LIBRARIES, OP_OVERHEAD, REFERENCE, Kernel, loop_table, measured_counts, unit_mix
-from .trips import LoopWork, cmsis_nn_work, microinfer_work, signature
+from .trips import LoopWork, cmsis_nn_work, microinfer_work, signature, valid_taps
 from .value import Cost
 
 # Where a layer's instruction count comes from (``LayerCost.source``), most trustworthy first.
@@ -98,6 +98,7 @@ def geometry(sg: Subgraph, op: Operator) -> Geometry:
             kh, kw = _kernel_size(sg, op)
             work["pixel"] = pixels
             work["tap"] = out_elements * kh * kw  # filter positions visited for each output element
+            work["mac_in_image"] = macs * _in_image_fraction(sg, op, kh, kw)  # MACs of kernels that skip padding
             in_channels = _last_dimension(sg, op.inputs[0] if op.inputs else -1)
             work["im2col"] = pixels * kh * kw * (in_channels if kind == "conv" else 1)
             stride = _strides(op)
@@ -116,6 +117,19 @@ def geometry(sg: Subgraph, op: Operator) -> Geometry:
     else:
         work["element"] = out_elements
     return Geometry(kind, work, weight_bytes, input_bytes, output_bytes, rereads)
+
+
+def _in_image_fraction(sg: Subgraph, op: Operator, kh: int, kw: int) -> float:
+    """The share of a convolution's filter taps that fall inside the input image (not padding)."""
+    if op.op not in ("CONV_2D", "DEPTHWISE_CONV_2D"):
+        return 1.0
+    try:
+        _, ih, iw, _ = sg.tensors[op.inputs[0]].shape
+        _, oh, ow, _ = sg.tensors[op.outputs[0]].shape
+        taps = oh * ow * kh * kw
+        return valid_taps(op, ih, iw, oh, ow, kh, kw) / taps if taps else 1.0
+    except (ValueError, IndexError, TypeError, AttributeError):
+        return 1.0  # shapes no kernel takes (a malformed model): price every tap
 
 
 def _last_dimension(sg: Subgraph, index: int) -> int:

@@ -112,8 +112,8 @@ ELEMENTWISE_SIMPLE = Mix(load=1, alu=8, mul=1, store=1, branch=1)
 # count as ALU instructions, taken ones as branches; the one division per output (the channel's group)
 # is priced as a multiply. Compiled with NDEBUG, the same loops run 8 instructions per MAC instead of
 # 50: Espressif's published person-detection latencies with these kernels (ESP32-C3 3.4 s, 75 cycles
-# per MAC) are those of the checked build. Taps outside the image skip their MACs, which this prices
-# as run (depthwise layers of 3x3 or 6x6 outputs come out 18-32% high, a few percent of a model).
+# per MAC) are those of the checked build. Taps outside the image (padding) skip their MACs: the MACs
+# priced are those inside the image (``mac_in_image``); every tap pays its bounds check.
 REFERENCE_CONV_MAC = Mix(alu=27.0, mul=7.0, load=10.0, branch=6.0)
 REFERENCE_CONV_TAP = Mix(alu=10.6, load=4.2, store=2.0, branch=1.2)  # window bounds check
 REFERENCE_CONV_OUTPUT = Mix(alu=65.7, mul=7.0, load=26.4, store=6.6, branch=14.0)  # requantize, store
@@ -123,11 +123,12 @@ REFERENCE_DEPTHWISE_OUTPUT = Mix(alu=81.2, mul=5.0, load=28.7, store=10.8, branc
 REFERENCE: dict[str, Kernel] = {
     "conv": Kernel(
         "tensorflow/lite/kernels/internal/reference/integer_ops/conv.h (ConvPerChannel)",
-        {"mac": REFERENCE_CONV_MAC, "tap": REFERENCE_CONV_TAP, "output": REFERENCE_CONV_OUTPUT, "op": OP_OVERHEAD},
+        {"mac_in_image": REFERENCE_CONV_MAC, "tap": REFERENCE_CONV_TAP, "output": REFERENCE_CONV_OUTPUT,
+         "op": OP_OVERHEAD},
         weight_reads=1.0),
     "depthwise": Kernel(
         "tensorflow/lite/kernels/internal/reference/integer_ops/depthwise_conv.h (DepthwiseConvPerChannel)",
-        {"mac": REFERENCE_DEPTHWISE_MAC, "output": REFERENCE_DEPTHWISE_OUTPUT, "op": OP_OVERHEAD},
+        {"mac_in_image": REFERENCE_DEPTHWISE_MAC, "output": REFERENCE_DEPTHWISE_OUTPUT, "op": OP_OVERHEAD},
         weight_reads=1.0),
     # direct indexing: acc += (filter[o * depth + d] + filter_offset) * (input[b * depth + d] + input_offset)
     "fully_connected": Kernel(
