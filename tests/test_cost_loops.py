@@ -205,3 +205,12 @@ def test_reference_convolution_checks_are_most_of_its_instructions():
     counts = [run_layer(script.layer_program(*layer, ndebug=ndebug, rng=np.random.default_rng(3))[0],
                         core_named("rv32imc")).instructions for ndebug in (False, True)]
     assert counts[1] < counts[0] / 3
+
+
+def test_reference_convolutions_say_their_loops_are_calibrated():
+    """The reference convolutions' mixes are fitted to emulated counts; the other reference kernels'
+    loops are read from the source, and the per-layer table says which is which."""
+    result = estimate(EXAMPLES["person-detect"](), board="esp32-c3-devkitm-1", kernels="tflm-reference")
+    sources = {layer.op: layer.source for layer in result.layers}
+    assert sources["CONV_2D"] == sources["DEPTHWISE_CONV_2D"] == "calibrated"
+    assert sources["AVERAGE_POOL_2D"] == sources["SOFTMAX"] == "loop model"

@@ -224,6 +224,8 @@ def layer_cost(sg: Subgraph, op: Operator, board: Board, library: str, weights_i
             cycles += OP_OVERHEAD.cycles(cpi)
     else:
         source = "generic" if g.kind == "simple" and op.op not in _SIMPLE_MODELLED else "loop model"
+        if kernel.counted_by:
+            source = "calibrated"
         name = kernel.source
         for driver, units in kernel_work(g, kernel).items():
             mix = kernel.drivers.get(driver)

@@ -80,6 +80,7 @@ class Kernel:
     im2col: bool = False  # copies each output position's input patch (im2col) before the MACs
     notes: str = ""
     extra: dict = field(default_factory=dict)
+    counted_by: str = ""  # the benchmark whose emulated counts the mixes were fitted to ("": read from source)
 
 
 # -- shared pieces --------------------------------------------------------------------------------------
@@ -119,17 +120,18 @@ REFERENCE_CONV_TAP = Mix(alu=10.6, load=4.2, store=2.0, branch=1.2)  # window bo
 REFERENCE_CONV_OUTPUT = Mix(alu=65.7, mul=7.0, load=26.4, store=6.6, branch=14.0)  # requantize, store
 REFERENCE_DEPTHWISE_MAC = Mix(alu=26.2, mul=6.0, load=12.2, store=0.2, branch=7.0)  # one tap, one MAC
 REFERENCE_DEPTHWISE_OUTPUT = Mix(alu=81.2, mul=5.0, load=28.7, store=10.8, branch=12.1)
+REFERENCE_COUNTED_BY = "benchmarks/count_reference_loops.py"
 
 REFERENCE: dict[str, Kernel] = {
     "conv": Kernel(
         "tensorflow/lite/kernels/internal/reference/integer_ops/conv.h (ConvPerChannel)",
         {"mac_in_image": REFERENCE_CONV_MAC, "tap": REFERENCE_CONV_TAP, "output": REFERENCE_CONV_OUTPUT,
          "op": OP_OVERHEAD},
-        weight_reads=1.0),
+        weight_reads=1.0, counted_by=REFERENCE_COUNTED_BY),
     "depthwise": Kernel(
         "tensorflow/lite/kernels/internal/reference/integer_ops/depthwise_conv.h (DepthwiseConvPerChannel)",
         {"mac_in_image": REFERENCE_DEPTHWISE_MAC, "output": REFERENCE_DEPTHWISE_OUTPUT, "op": OP_OVERHEAD},
-        weight_reads=1.0),
+        weight_reads=1.0, counted_by=REFERENCE_COUNTED_BY),
     # direct indexing: acc += (filter[o * depth + d] + filter_offset) * (input[b * depth + d] + input_offset)
     "fully_connected": Kernel(
         "tensorflow/lite/kernels/internal/reference/integer_ops/fully_connected.h",
