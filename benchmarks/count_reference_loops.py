@@ -32,7 +32,9 @@ from microinfer.kernels._conv_util import padding_before
 from microinfer.tflite import load
 
 FIXTURE = Path(__file__).parent / "fixtures" / "tflm_reference_loops.c"
-UNITS = {"conv": ("mac_in_image", "tap", "output"), "depthwise": ("mac_in_image", "output")}
+UNITS = {"conv": ("mac_in_image", "tap", "output"), "depthwise": ("mac_in_image", "output"),
+         "pool": ("window_in_image", "output")}
+POOLS = ("average_pool", "max_pool")
 # loops.py's instruction classes; a not-taken conditional branch issues like an ALU instruction, and
 # a call's return is part of loops.py's "call"
 ARCH = "riscv"
@@ -46,6 +48,8 @@ CALIBRATION = [
     ("conv", (8, 8, 2), (5, 5), 4, 1),
     ("depthwise", (10, 10, 12), (3, 3), 1, 1), ("depthwise", (9, 9, 40), (3, 3), 1, 2),
     ("depthwise", (10, 10, 3), (3, 3), 4, 1), ("depthwise", (9, 9, 8), (5, 5), 1, 1),
+    ("average_pool", (8, 8, 16), (2, 2), 0, 2), ("average_pool", (7, 7, 20), (3, 3), 0, 1),
+    ("max_pool", (8, 8, 16), (2, 2), 0, 2), ("max_pool", (9, 9, 12), (3, 3), 0, 2),
 ]
 
 
@@ -58,16 +62,22 @@ def layer_program(kind, in_shape, filter_hw, channels, stride, pad, ndebug, rng)
     oh, ow = (h + 2 * pad - fh) // stride + 1, (w + 2 * pad - fw) // stride + 1
     if kind == "conv":
         out_c, filter_shape, multiplier = channels, (channels, fh, fw, c), 1
-    else:
+    elif kind == "depthwise":
         out_c, filter_shape, multiplier = c * channels, (1, fh, fw, c * channels), channels
+    else:
+        out_c, filter_shape, multiplier = c, (1, fh, fw, 1), 1
     in_rows = sum(0 <= y * stride - pad + i < h for y in range(oh) for i in range(fh))
     in_cols = sum(0 <= x * stride - pad + j < w for x in range(ow) for j in range(fw))
     units = {"output": oh * ow * out_c, "tap": oh * ow * out_c * fh * fw,
              "mac_in_image": in_rows * in_cols * out_c * (c if kind == "conv" else 1)}
+    if kind in POOLS:
+        units = {"output": oh * ow * out_c, "window_in_image": in_rows * in_cols * out_c}
     blobs = {"layer_in": rng.integers(-128, 128, h * w * c, dtype=np.int8).tobytes(),
              "layer_filter": rng.integers(-127, 128, int(np.prod(filter_shape)), dtype=np.int8).tobytes()}
     dims = [1, h, w, c, *filter_shape, 1, oh, ow, out_c]
-    call = "ref_conv" if kind == "conv" else "ref_depthwise"
+    call = {"conv": "ref_conv", "depthwise": "ref_depthwise"}.get(kind, f"ref_{kind}")
+    arguments = (f"&in_shape, layer_in, &filter_shape, layer_filter, &out_shape, out" if kind not in POOLS
+                 else f"{fh}, {fw}, &in_shape, layer_in, &out_shape, out")
     abort_loop = "j abort" if ARCH == "riscv" else "b abort"
     source = (f'#pragma GCC optimize ("{OPTIMIZE}")\n' if OPTIMIZE else "") + ("#define REFERENCE_NDEBUG 1\n" if ndebug else "") + FIXTURE.read_text() + f"""
 extern const int8_t layer_in[], layer_filter[];
@@ -93,7 +103,7 @@ int32_t layer_run(void)
         bias[k] = 7 * k;
     }}
     const ref_params params = {{{stride}, {pad}, {multiplier}, 5, -3, -128, 127, multiplier, shift, bias}};
-    {call}(&params, &in_shape, layer_in, &filter_shape, layer_filter, &out_shape, out);
+    {call}(&params, {arguments});
     return 0;
 }}
 """
@@ -140,6 +150,11 @@ def fit(rows, units_fitted) -> dict[str, dict[str, float]]:
     return mixes
 
 
+def _loop_kind(kind: str) -> str:
+    """loops.py's kernel kind: both pools share one."""
+    return "pool" if kind in POOLS else kind
+
+
 def predict(mixes, units) -> float:
     return sum(units[u] * sum(mix.values()) for u, mix in mixes.items())
 
@@ -175,11 +190,12 @@ def main() -> None:
     mixes = {}
     print(f"{args.core}, {'NDEBUG' if args.ndebug else 'TFLITE_DCHECKs live'}: instructions per unit, by class")
     for kind, units_fitted in UNITS.items():
-        mixes[kind] = fit([row for row, layer in zip(rows, CALIBRATION) if layer[0] == kind], units_fitted)
+        mixes[kind] = fit([row for row, layer in zip(rows, CALIBRATION) if _loop_kind(layer[0]) == kind],
+                          units_fitted)
         for unit, mix in mixes[kind].items():
             print(f"  {kind:9s} {unit:7s} {sum(mix.values()):6.2f}  {mix}")
     for (units, counts, measured), layer in zip(rows, CALIBRATION):
-        predicted = predict(mixes[layer[0]], units)
+        predicted = predict(mixes[_loop_kind(layer[0])], units)
         print(f"  calibration {layer}: {measured:,} measured, fit {predicted / measured - 1:+.1%}")
     if args.no_check:
         return
@@ -188,7 +204,7 @@ def main() -> None:
     for index, layer in person_detect_layers():
         program, units = layer_program(*layer, ndebug=args.ndebug, rng=rng)
         measured = run_layer(program, core).instructions
-        predicted = predict(mixes[layer[0]], units)
+        predicted = predict(mixes[_loop_kind(layer[0])], units)
         total_measured += measured
         total_predicted += predicted
         total_macs += units["mac_in_image"]

@@ -177,9 +177,10 @@ def _reference_loops_script():
 @pytest.mark.skipif(bool(_MISSING_RISCV), reason=f"needs {', '.join(_MISSING_RISCV)}")
 @pytest.mark.parametrize("layer", [("conv", (7, 7, 40), (1, 1), 10, 1, 0), ("conv", (8, 8, 6), (3, 3), 5, 2, 0),
                                    ("conv", (8, 8, 6), (3, 3), 5, 2, 1), ("depthwise", (9, 9, 20), (3, 3), 2, 1, 0),
-                                   ("depthwise", (10, 10, 24), (3, 3), 1, 1, 1)])
+                                   ("depthwise", (10, 10, 24), (3, 3), 1, 1, 1),
+                                   ("average_pool", (9, 9, 10), (3, 3), 0, 2, 1), ("max_pool", (6, 6, 32), (2, 2), 0, 2, 0)])
 def test_reference_convolution_loops_match_the_emulated_count_of_their_loop_nests(layer):
-    """TFLite Micro's reference convolutions with their DCHECKs live (the default build): the loop model
+    """TFLite Micro's reference convolutions and pools with their DCHECKs live (the default build): the loop model
     of loops.py against the instructions QEMU counts for a model of the same loop nests, on layers the
     mixes were not fitted on (the padded ones skip the MACs of taps outside the image)."""
     from microinfer.cost.loops import REFERENCE
@@ -188,7 +189,7 @@ def test_reference_convolution_loops_match_the_emulated_count_of_their_loop_nest
     script = _reference_loops_script()
     program, units = script.layer_program(*layer, ndebug=False, rng=np.random.default_rng(3))
     emulated = run_layer(program, core_named("rv32imc")).instructions
-    kernel = REFERENCE[layer[0]]
+    kernel = REFERENCE[script._loop_kind(layer[0])]
     modelled = sum(kernel.drivers[unit].instructions * count for unit, count in units.items()
                    if unit in kernel.drivers)
     assert modelled == pytest.approx(emulated, rel=0.05)
@@ -208,9 +209,9 @@ def test_reference_convolution_checks_are_most_of_its_instructions():
 
 
 def test_reference_convolutions_say_their_loops_are_calibrated():
-    """The reference convolutions' mixes are fitted to emulated counts; the other reference kernels'
-    loops are read from the source, and the per-layer table says which is which."""
+    """The reference convolutions' and pools' mixes are fitted to emulated counts; the other reference
+    kernels' loops are read from the source, and the per-layer table says which is which."""
     result = estimate(EXAMPLES["person-detect"](), board="esp32-c3-devkitm-1", kernels="tflm-reference")
     sources = {layer.op: layer.source for layer in result.layers}
-    assert sources["CONV_2D"] == sources["DEPTHWISE_CONV_2D"] == "calibrated"
-    assert sources["AVERAGE_POOL_2D"] == sources["SOFTMAX"] == "loop model"
+    assert sources["CONV_2D"] == sources["DEPTHWISE_CONV_2D"] == sources["AVERAGE_POOL_2D"] == "calibrated"
+    assert sources["SOFTMAX"] == sources["RESHAPE"] == "loop model"

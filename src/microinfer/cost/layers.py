@@ -110,6 +110,7 @@ def geometry(sg: Subgraph, op: Operator) -> Geometry:
         # a reduction's window is everything it reads
         window = out_elements * kh * kw if op.op.endswith("POOL_2D") else input_bytes
         work.update(window=window, output=out_elements)
+        work["window_in_image"] = window * _in_image_fraction(sg, op, kh, kw)  # kernels that clamp the window
         stride = _strides(op)
         rereads = max(1.0, kh * kw / (stride[0] * stride[1]))
     elif kind == "copy":
@@ -120,8 +121,8 @@ def geometry(sg: Subgraph, op: Operator) -> Geometry:
 
 
 def _in_image_fraction(sg: Subgraph, op: Operator, kh: int, kw: int) -> float:
-    """The share of a convolution's filter taps that fall inside the input image (not padding)."""
-    if op.op not in ("CONV_2D", "DEPTHWISE_CONV_2D"):
+    """The share of a convolution's or pool's window taps that fall inside the input image (not padding)."""
+    if op.op not in ("CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "MAX_POOL_2D", "L2_POOL_2D"):
         return 1.0
     try:
         _, ih, iw, _ = sg.tensors[op.inputs[0]].shape

@@ -101,25 +101,30 @@ COPY = Mix(per=4, load=1, store=1, alu=0.5, branch=0.25)
 # Per element of an operator done with a small loop of integer math or a table (quantize, relu...).
 ELEMENTWISE_SIMPLE = Mix(load=1, alu=8, mul=1, store=1, branch=1)
 
-# The reference convolutions index every operand through tflite::Offset(shape, i0, i1, i2, i3), whose
-# TFLITE_DCHECKs range-check all four indices. They are live unless NDEBUG is defined, and neither
-# TFLite Micro's default make build nor ESP-IDF's default configuration (assertions enabled) defines
-# it. The compiler cannot hoist the checks of shapes that arrive at run time, so each MAC reloads the
-# dimensions, compares and branches for two operands. The mixes below are counted, not read:
-# benchmarks/count_reference_loops.py runs a model of the two loop nests
+# The reference convolutions and pools index every operand through tflite::Offset(shape, i0, i1, i2,
+# i3), whose TFLITE_DCHECKs range-check all four indices. They are live unless NDEBUG is defined, and
+# neither TFLite Micro's default make build nor ESP-IDF's default configuration (assertions enabled)
+# defines it. The compiler cannot hoist the checks of shapes that arrive at run time, so each MAC
+# reloads the dimensions, compares and branches for two operands. The mixes below are counted, not
+# read: benchmarks/count_reference_loops.py runs a model of the loop nests
 # (benchmarks/fixtures/tflm_reference_loops.c) on the emulated RV32IMC core (GCC 12 -O2; -O3 gives the
-# same) and fits the instructions of each class per MAC, per filter tap of each output and per output:
-# within 3% on every calibration layer, +0.7% over person detection's convolutions. Not-taken branches
-# count as ALU instructions, taken ones as branches; the one division per output (the channel's group)
-# is priced as a multiply. Compiled with NDEBUG, the same loops run 8 instructions per MAC instead of
-# 50: Espressif's published person-detection latencies with these kernels (ESP32-C3 3.4 s, 75 cycles
-# per MAC) are those of the checked build. Taps outside the image (padding) skip their MACs: the MACs
-# priced are those inside the image (``mac_in_image``); every tap pays its bounds check.
+# same) and fits the instructions of each class per unit: within 4% on every calibration layer, -0.3%
+# over person detection's convolutions (worst layer -8%). Not-taken branches count as ALU
+# instructions, taken ones as branches; a division per output (the channel's group, the average) is
+# priced as a multiply. Compiled with NDEBUG, the same loops run 8 instructions per MAC instead of 50:
+# Espressif's published person-detection latencies with these kernels (ESP32-C3 3.4 s, 75 cycles per
+# MAC) are those of the checked build. Taps outside the image (padding) skip their MACs and window
+# reads: those priced are the ones inside the image (``mac_in_image``, ``window_in_image``); every
+# convolution tap pays its bounds check.
 REFERENCE_CONV_MAC = Mix(alu=27.0, mul=7.0, load=10.0, branch=6.0)
 REFERENCE_CONV_TAP = Mix(alu=10.6, load=4.2, store=2.0, branch=1.2)  # window bounds check
 REFERENCE_CONV_OUTPUT = Mix(alu=65.7, mul=7.0, load=26.4, store=6.6, branch=14.0)  # requantize, store
 REFERENCE_DEPTHWISE_MAC = Mix(alu=26.2, mul=6.0, load=12.2, store=0.2, branch=7.0)  # one tap, one MAC
 REFERENCE_DEPTHWISE_OUTPUT = Mix(alu=81.2, mul=5.0, load=28.7, store=10.8, branch=12.1)
+# The pools read each window element inside the image through the same checked Offset(); per output,
+# the clamped window bounds, a rounded division (average pool) and a checked store.
+REFERENCE_POOL_WINDOW = Mix(alu=14.9, mul=3.0, load=4.6, branch=4.6)
+REFERENCE_POOL_OUTPUT = Mix(alu=29.8, mul=3.5, load=14.2, store=2.3, branch=6.3)
 REFERENCE_COUNTED_BY = "benchmarks/count_reference_loops.py"
 
 REFERENCE: dict[str, Kernel] = {
@@ -139,8 +144,8 @@ REFERENCE: dict[str, Kernel] = {
         weight_reads=1.0),
     "pool": Kernel(
         "tensorflow/lite/kernels/internal/reference/integer_ops/pooling.h",
-        {"window": Mix(call=1, load=5, mul=3, alu=6, branch=1), "output": REQUANT_REFERENCE,
-         "op": OP_OVERHEAD}),
+        {"window_in_image": REFERENCE_POOL_WINDOW, "output": REFERENCE_POOL_OUTPUT, "op": OP_OVERHEAD},
+        counted_by=REFERENCE_COUNTED_BY),
     "elementwise_quantized": Kernel(
         "tensorflow/lite/kernels/internal/reference/integer_ops/add.h (with broadcast checks)",
         {"element": Mix(alu=30, mul=6, load=6, store=1, branch=4, call=1), "op": OP_OVERHEAD}),
