@@ -33,7 +33,7 @@ from microinfer.tflite import load
 
 FIXTURE = Path(__file__).parent / "fixtures" / "tflm_reference_loops.c"
 UNITS = {"conv": ("mac_in_image", "tap", "output"), "depthwise": ("mac_in_image", "output"),
-         "pool": ("window_in_image", "output")}
+         "pool": ("window_in_image", "output"), "fully_connected": ("mac", "output")}
 POOLS = ("average_pool", "max_pool")
 # loops.py's instruction classes; a not-taken conditional branch issues like an ALU instruction, and
 # a call's return is part of loops.py's "call"
@@ -50,6 +50,9 @@ CALIBRATION = [
     ("depthwise", (10, 10, 3), (3, 3), 4, 1), ("depthwise", (9, 9, 8), (5, 5), 1, 1),
     ("average_pool", (8, 8, 16), (2, 2), 0, 2), ("average_pool", (7, 7, 20), (3, 3), 0, 1),
     ("max_pool", (8, 8, 16), (2, 2), 0, 2), ("max_pool", (9, 9, 12), (3, 3), 0, 2),
+    # fully connected: (batches, 1, accum depth), outputs
+    ("fully_connected", (1, 1, 64), (1, 1), 32, 1), ("fully_connected", (1, 1, 250), (1, 1), 10, 1),
+    ("fully_connected", (4, 1, 40), (1, 1), 16, 1),
 ]
 
 
@@ -72,14 +75,21 @@ def layer_program(kind, in_shape, filter_hw, channels, stride, pad, ndebug, rng)
              "mac_in_image": in_rows * in_cols * out_c * (c if kind == "conv" else 1)}
     if kind in POOLS:
         units = {"output": oh * ow * out_c, "window_in_image": in_rows * in_cols * out_c}
+    if kind == "fully_connected":
+        out_c, filter_shape = channels, (channels, c, 1, 1)
+        units = {"output": h * out_c, "mac": h * out_c * c}
     blobs = {"layer_in": rng.integers(-128, 128, h * w * c, dtype=np.int8).tobytes(),
              "layer_filter": rng.integers(-127, 128, int(np.prod(filter_shape)), dtype=np.int8).tobytes()}
     dims = [1, h, w, c, *filter_shape, 1, oh, ow, out_c]
     call = {"conv": "ref_conv", "depthwise": "ref_depthwise"}.get(kind, f"ref_{kind}")
-    arguments = (f"&in_shape, layer_in, &filter_shape, layer_filter, &out_shape, out" if kind not in POOLS
-                 else f"{fh}, {fw}, &in_shape, layer_in, &out_shape, out")
+    arguments = {"average_pool": f"{fh}, {fw}, &in_shape, layer_in, &out_shape, out",
+                 "max_pool": f"{fh}, {fw}, &in_shape, layer_in, &out_shape, out",
+                 "fully_connected": f"2, {h}, {c}, {channels}, layer_in, layer_filter, out"}.get(
+        kind, "&in_shape, layer_in, &filter_shape, layer_filter, &out_shape, out")
     abort_loop = "j abort" if ARCH == "riscv" else "b abort"
-    source = (f'#pragma GCC optimize ("{OPTIMIZE}")\n' if OPTIMIZE else "") + ("#define REFERENCE_NDEBUG 1\n" if ndebug else "") + FIXTURE.read_text() + f"""
+    header = (f'#pragma GCC optimize ("{OPTIMIZE}")\n' if OPTIMIZE else "")
+    header += "#define REFERENCE_NDEBUG 1\n" if ndebug else ""
+    source = header + FIXTURE.read_text() + f"""
 extern const int8_t layer_in[], layer_filter[];
 static int32_t multiplier[{out_c}], shift[{out_c}], bias[{out_c}];
 static int8_t out[{oh * ow * out_c}];

@@ -93,8 +93,6 @@ OP_OVERHEAD = Mix(alu=300, load=150, store=80, branch=40, call=15)
 # (mask, remainder, threshold compare), output offset, clamp, byte store, and the bookkeeping of the
 # 2x2 output block around it: CMSIS-NN's arm_nn_requantize and ESP-NN's scalar equivalent.
 REQUANT = Mix(alu=20, mul=2, load=3, store=1, branch=2)
-# TFLite's MultiplyByQuantizedMultiplier with 64-bit intermediates (reference kernels without Offset()).
-REQUANT_REFERENCE = Mix(alu=22, mul=3, load=5, store=1, branch=3, call=1)
 
 # memcpy-style word copies (reshape, concatenation, padding): per 4 bytes.
 COPY = Mix(per=4, load=1, store=1, alu=0.5, branch=0.25)
@@ -125,6 +123,10 @@ REFERENCE_DEPTHWISE_OUTPUT = Mix(alu=81.2, mul=5.0, load=28.7, store=10.8, branc
 # the clamped window bounds, a rounded division (average pool) and a checked store.
 REFERENCE_POOL_WINDOW = Mix(alu=14.9, mul=3.0, load=4.6, branch=4.6)
 REFERENCE_POOL_OUTPUT = Mix(alu=29.8, mul=3.5, load=14.2, store=2.3, branch=6.3)
+# FULLY_CONNECTED indexes directly, (filter[o * depth + d] + filter_offset) * (input[b * depth + d] +
+# input_offset), with no checks in its loops.
+REFERENCE_FC_MAC = Mix(alu=5.0, mul=1.0, load=2.0, branch=1.0)
+REFERENCE_FC_OUTPUT = Mix(alu=53.4, mul=2.0, load=9.2, store=1.6, branch=5.4)
 REFERENCE_COUNTED_BY = "benchmarks/count_reference_loops.py"
 
 REFERENCE: dict[str, Kernel] = {
@@ -137,11 +139,10 @@ REFERENCE: dict[str, Kernel] = {
         "tensorflow/lite/kernels/internal/reference/integer_ops/depthwise_conv.h (DepthwiseConvPerChannel)",
         {"mac_in_image": REFERENCE_DEPTHWISE_MAC, "output": REFERENCE_DEPTHWISE_OUTPUT, "op": OP_OVERHEAD},
         weight_reads=1.0, counted_by=REFERENCE_COUNTED_BY),
-    # direct indexing: acc += (filter[o * depth + d] + filter_offset) * (input[b * depth + d] + input_offset)
     "fully_connected": Kernel(
         "tensorflow/lite/kernels/internal/reference/integer_ops/fully_connected.h",
-        {"mac": Mix(load=1, load_seq=1, alu=3, mac=1, branch=1), "output": REQUANT_REFERENCE, "op": OP_OVERHEAD},
-        weight_reads=1.0),
+        {"mac": REFERENCE_FC_MAC, "output": REFERENCE_FC_OUTPUT, "op": OP_OVERHEAD},
+        weight_reads=1.0, counted_by=REFERENCE_COUNTED_BY),
     "pool": Kernel(
         "tensorflow/lite/kernels/internal/reference/integer_ops/pooling.h",
         {"window_in_image": REFERENCE_POOL_WINDOW, "output": REFERENCE_POOL_OUTPUT, "op": OP_OVERHEAD},
