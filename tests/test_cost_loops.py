@@ -164,6 +164,7 @@ def test_fit_cli_on_an_esp32_c3(tmp_path, capsys):
 
 
 _MISSING_RISCV = [t for t in ("riscv64-unknown-elf-gcc", "qemu-system-riscv32") if shutil.which(t) is None]
+_MISSING_ARM = [t for t in ("arm-none-eabi-gcc", "qemu-system-arm") if shutil.which(t) is None]
 
 
 def _reference_loops_script():
@@ -174,23 +175,27 @@ def _reference_loops_script():
     return module
 
 
-@pytest.mark.skipif(bool(_MISSING_RISCV), reason=f"needs {', '.join(_MISSING_RISCV)}")
+@pytest.mark.parametrize("core", [
+    pytest.param("rv32imc", marks=pytest.mark.skipif(bool(_MISSING_RISCV), reason=f"needs {_MISSING_RISCV}")),
+    pytest.param("cortex-m4f", marks=pytest.mark.skipif(bool(_MISSING_ARM), reason=f"needs {_MISSING_ARM}"))])
 @pytest.mark.parametrize("layer", [("conv", (7, 7, 40), (1, 1), 10, 1, 0), ("conv", (8, 8, 6), (3, 3), 5, 2, 0),
                                    ("conv", (8, 8, 6), (3, 3), 5, 2, 1), ("depthwise", (9, 9, 20), (3, 3), 2, 1, 0),
                                    ("depthwise", (10, 10, 24), (3, 3), 1, 1, 1),
                                    ("average_pool", (9, 9, 10), (3, 3), 0, 2, 1), ("max_pool", (6, 6, 32), (2, 2), 0, 2, 0),
                                    ("fully_connected", (2, 1, 120), (1, 1), 12, 1, 0)])
-def test_reference_convolution_loops_match_the_emulated_count_of_their_loop_nests(layer):
-    """TFLite Micro's reference convolutions, pools and fully connected layers with their DCHECKs live (the default build): the loop model
-    of loops.py against the instructions QEMU counts for a model of the same loop nests, on layers the
-    mixes were not fitted on (the padded ones skip the MACs of taps outside the image)."""
-    from microinfer.cost.loops import REFERENCE
+def test_reference_loops_match_the_emulated_count_of_their_loop_nests(layer, core):
+    """TFLite Micro's reference convolutions, pools and fully connected layers with their DCHECKs live
+    (the default build): the loop table of ``core`` against the instructions QEMU counts for a model of
+    the same loop nests, on layers the table was not fitted on (the padded ones skip the MACs of taps
+    outside the image)."""
+    from microinfer.cost.loops import LIBRARIES
     from microinfer.emulate.machine import core_named, run_layer
 
     script = _reference_loops_script()
+    script.ARCH = "riscv" if core.startswith("rv") else "arm"
     program, units = script.layer_program(*layer, ndebug=False, rng=np.random.default_rng(3))
-    emulated = run_layer(program, core_named("rv32imc")).instructions
-    kernel = REFERENCE[script._loop_kind(layer[0])]
+    emulated = run_layer(program, core_named(core)).instructions
+    kernel = LIBRARIES["tflm-reference", core][script._loop_kind(layer[0])]
     modelled = sum(kernel.drivers[unit].instructions * count for unit, count in units.items()
                    if unit in kernel.drivers)
     assert modelled == pytest.approx(emulated, rel=0.05)

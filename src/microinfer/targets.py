@@ -41,12 +41,13 @@ class Core:
     source: Path | None = None
 
     def kernel_path(self, kernels: str) -> str:
-        """The code path ``kernels`` takes on this core ("reference" for TFLM's reference kernels)."""
+        """The code path ``kernels`` takes on this core (for TFLM's reference kernels: the emulated
+        core whose count of their loops it takes)."""
         if kernels not in self.kernel_libraries:
             raise UnsupportedTargetError(
                 f"kernel library {kernels!r} does not run on {self.name}; "
                 f"choose one of {', '.join(self.kernel_libraries)}")
-        return "reference" if kernels == "tflm-reference" else self.kernel_paths[kernels]
+        return self.kernel_paths[kernels]
 
 
 @dataclass(frozen=True)
@@ -212,6 +213,9 @@ def load_core(name: str, targets_dirs=None) -> Core:
         cycles.update(vector_cycles(f.table_of("vector")))
     libraries = tuple(f.get("kernel_libraries", list))
     paths = {lib: f.get(lib.replace("-", "_") + "_path", str) for lib in libraries if lib != "tflm-reference"}
+    if "tflm-reference" in libraries:
+        # the emulated core whose count of the reference loops this core takes (targets/loops/tflm-reference.toml)
+        paths["tflm-reference"] = f.get("tflm_reference_path", str, "cortex-m4f")
     return Core(
         name=f.get("name", str),
         architecture=f.get("architecture", str),

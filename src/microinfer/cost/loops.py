@@ -103,50 +103,31 @@ ELEMENTWISE_SIMPLE = Mix(load=1, alu=8, mul=1, store=1, branch=1)
 # i3), whose TFLITE_DCHECKs range-check all four indices. They are live unless NDEBUG is defined, and
 # neither TFLite Micro's default make build nor ESP-IDF's default configuration (assertions enabled)
 # defines it. The compiler cannot hoist the checks of shapes that arrive at run time, so each MAC
-# reloads the dimensions, compares and branches for two operands. The mixes below are counted, not
-# read: benchmarks/count_reference_loops.py runs a model of the loop nests
-# (benchmarks/fixtures/tflm_reference_loops.c) on the emulated RV32IMC core (GCC 12 -O2; -O3 gives the
-# same) and fits the instructions of each class per unit: within 4% on every calibration layer, -0.3%
-# over person detection's convolutions (worst layer -8%). Not-taken branches count as ALU
-# instructions, taken ones as branches; a division per output (the channel's group, the average) is
-# priced as a multiply. Compiled with NDEBUG, the same loops run 8 instructions per MAC instead of 50:
-# Espressif's published person-detection latencies with these kernels (ESP32-C3 3.4 s, 75 cycles per
-# MAC) are those of the checked build. Taps outside the image (padding) skip their MACs and window
-# reads: those priced are the ones inside the image (``mac_in_image``, ``window_in_image``); every
-# convolution tap pays its bounds check.
-REFERENCE_CONV_MAC = Mix(alu=27.0, mul=7.0, load=10.0, branch=6.0)
-REFERENCE_CONV_TAP = Mix(alu=10.6, load=4.2, store=2.0, branch=1.2)  # window bounds check
-REFERENCE_CONV_OUTPUT = Mix(alu=65.7, mul=7.0, load=26.4, store=6.6, branch=14.0)  # requantize, store
-REFERENCE_DEPTHWISE_MAC = Mix(alu=26.2, mul=6.0, load=12.2, store=0.2, branch=7.0)  # one tap, one MAC
-REFERENCE_DEPTHWISE_OUTPUT = Mix(alu=81.2, mul=5.0, load=28.7, store=10.8, branch=12.1)
-# The pools read each window element inside the image through the same checked Offset(); per output,
-# the clamped window bounds, a rounded division (average pool) and a checked store.
-REFERENCE_POOL_WINDOW = Mix(alu=14.9, mul=3.0, load=4.6, branch=4.6)
-REFERENCE_POOL_OUTPUT = Mix(alu=29.8, mul=3.5, load=14.2, store=2.3, branch=6.3)
-# FULLY_CONNECTED indexes directly, (filter[o * depth + d] + filter_offset) * (input[b * depth + d] +
-# input_offset), with no checks in its loops.
-REFERENCE_FC_MAC = Mix(alu=5.0, mul=1.0, load=2.0, branch=1.0)
-REFERENCE_FC_OUTPUT = Mix(alu=53.4, mul=2.0, load=9.2, store=1.6, branch=5.4)
+# reloads the dimensions, compares and branches for two operands, and how often it reloads depends on
+# the registers the ISA has: 50 instructions per MAC of a 1x1 convolution on RV32IMC (31 registers),
+# 68 on a Cortex-M4 (13), 92 on a Cortex-M0+ (8 low ones); compiled with NDEBUG, 8 on RV32IMC.
+# These loops are therefore counted, not read: benchmarks/count_reference_loops.py runs a model of the
+# loop nests (benchmarks/fixtures/tflm_reference_loops.c) on each emulated core and writes the
+# instructions of each class per unit to targets/loops/tflm-reference.toml (within 4% on every
+# calibration layer; on RV32IMC -0.3% over person detection's convolutions, worst layer -8%). A core's
+# TOML names the count it takes (``tflm_reference_path``); the Xtensa cores, which have no emulated
+# count, take the Cortex-M4's (a register file of like size). Espressif's published person-detection
+# latencies with these kernels (ESP32-C3 3.4 s, 75 cycles per MAC) are those of the checked build.
+# Taps outside the image (padding) skip their MACs and window reads: those priced are the ones
+# inside the image (``mac_in_image``, ``window_in_image``); every convolution tap pays its bounds check.
+REFERENCE_TABLE = "loops/tflm-reference.toml"
 REFERENCE_COUNTED_BY = "benchmarks/count_reference_loops.py"
+REFERENCE_SOURCES = {
+    "conv": "tensorflow/lite/kernels/internal/reference/integer_ops/conv.h (ConvPerChannel)",
+    "depthwise": "tensorflow/lite/kernels/internal/reference/integer_ops/depthwise_conv.h (DepthwiseConvPerChannel)",
+    "fully_connected": "tensorflow/lite/kernels/internal/reference/integer_ops/fully_connected.h",
+    "pool": "tensorflow/lite/kernels/internal/reference/integer_ops/pooling.h",
+}
+# the weight bytes each MAC reads (the reference kernels reuse none)
+REFERENCE_WEIGHT_READS = {"conv": 1.0, "depthwise": 1.0, "fully_connected": 1.0}
 
-REFERENCE: dict[str, Kernel] = {
-    "conv": Kernel(
-        "tensorflow/lite/kernels/internal/reference/integer_ops/conv.h (ConvPerChannel)",
-        {"mac_in_image": REFERENCE_CONV_MAC, "tap": REFERENCE_CONV_TAP, "output": REFERENCE_CONV_OUTPUT,
-         "op": OP_OVERHEAD},
-        weight_reads=1.0, counted_by=REFERENCE_COUNTED_BY),
-    "depthwise": Kernel(
-        "tensorflow/lite/kernels/internal/reference/integer_ops/depthwise_conv.h (DepthwiseConvPerChannel)",
-        {"mac_in_image": REFERENCE_DEPTHWISE_MAC, "output": REFERENCE_DEPTHWISE_OUTPUT, "op": OP_OVERHEAD},
-        weight_reads=1.0, counted_by=REFERENCE_COUNTED_BY),
-    "fully_connected": Kernel(
-        "tensorflow/lite/kernels/internal/reference/integer_ops/fully_connected.h",
-        {"mac": REFERENCE_FC_MAC, "output": REFERENCE_FC_OUTPUT, "op": OP_OVERHEAD},
-        weight_reads=1.0, counted_by=REFERENCE_COUNTED_BY),
-    "pool": Kernel(
-        "tensorflow/lite/kernels/internal/reference/integer_ops/pooling.h",
-        {"window_in_image": REFERENCE_POOL_WINDOW, "output": REFERENCE_POOL_OUTPUT, "op": OP_OVERHEAD},
-        counted_by=REFERENCE_COUNTED_BY),
+# The reference kernels whose loops are read from the source, whatever the core.
+REFERENCE_READ: dict[str, Kernel] = {
     "elementwise_quantized": Kernel(
         "tensorflow/lite/kernels/internal/reference/integer_ops/add.h (with broadcast checks)",
         {"element": Mix(alu=30, mul=6, load=6, store=1, branch=4, call=1), "op": OP_OVERHEAD}),
@@ -157,6 +138,28 @@ REFERENCE: dict[str, Kernel] = {
     "simple": Kernel("tensorflow/lite/kernels/internal/reference/ (per-element loops)",
                      {"element": ELEMENTWISE_SIMPLE, "op": OP_OVERHEAD}),
 }
+
+
+def reference_kernels(path: str) -> dict[str, Kernel]:
+    """TFLite Micro's reference kernels as counted on emulated core ``path`` (a section of
+    targets/loops/tflm-reference.toml), with the loops read from the source for the rest."""
+    from ..targets import builtin_dir, read_toml
+
+    table = read_toml(builtin_dir() / REFERENCE_TABLE)
+    if path not in table:
+        known = ", ".join(sorted(table))
+        raise KeyError(f"{REFERENCE_TABLE} has no [{path}] count; counted cores: {known}")
+    kernels = dict(REFERENCE_READ)
+    for kind, units in table[path].items():
+        drivers = {unit: Mix(**{c: float(v) for c, v in mix.items()}) for unit, mix in units.items()}
+        kernels[kind] = Kernel(REFERENCE_SOURCES[kind], {**drivers, "op": OP_OVERHEAD},
+                               weight_reads=REFERENCE_WEIGHT_READS.get(kind, 0.0), counted_by=REFERENCE_COUNTED_BY)
+    return kernels
+
+
+REFERENCE_PATHS = ("rv32imc", "cortex-m0plus", "cortex-m4f", "cortex-m55")
+# the fallback for a kind a library lacks: the count of a Cortex-M4
+REFERENCE = reference_kernels("cortex-m4f")
 
 # -- CMSIS-NN, DSP path (Cortex-M4/M7/M33) ---------------------------------------------------------------
 # A 2x2 output tile keeps 4 accumulators, 4 operand words and 4 pointers live: more than the 13 free
@@ -359,7 +362,7 @@ ESP_NN_PIE: dict[str, Kernel] = {
 # (kernel library, code path) -> the library's kernels. A path with no entry for an operator kind
 # falls back to TFLite Micro's reference kernel, as TFLite Micro itself does.
 LIBRARIES: dict[tuple[str, str], dict[str, Kernel]] = {
-    ("tflm-reference", "reference"): REFERENCE,
+    **{("tflm-reference", path): reference_kernels(path) for path in REFERENCE_PATHS},
     ("cmsis-nn", "scalar"): CMSIS_NN_SCALAR,
     ("cmsis-nn", "dsp"): CMSIS_NN_DSP,
     ("cmsis-nn", "mve"): CMSIS_NN_MVE,
