@@ -73,7 +73,8 @@ def fit_table(result: FitResult) -> str:
     c = result.cost
     lines = [
         f"{result.model} on {b.title} ({b.core.name} at {b.clock_mhz:g} MHz), kernels {result.kernels} "
-        f"({result.kernel_path} path)",
+        + (f"(loops as counted on an emulated {result.kernel_path})" if result.kernels == "tflm-reference"
+           else f"({result.kernel_path} path)"),
         verdict(result),
     ]
     lines += [f"  try: {tip}" for tip in result.suggestions]
