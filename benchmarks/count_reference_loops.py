@@ -1,19 +1,20 @@
-"""Instructions of TFLite Micro's reference CONV_2D and DEPTHWISE_CONV_2D loops, counted on an emulated core.
+"""Instructions of TFLite Micro's reference convolution, pooling and fully connected loops, counted on an emulated core.
 
 ``benchmarks/fixtures/tflm_reference_loops.c`` models the reference kernels' loop nests (the same
 loops, every operand read through a range-checked 4-D index as ``tflite::Offset`` does). This runs it
 on single layers under QEMU (``microinfer.emulate``'s machinery, traced to get the instruction mix),
 fits the instructions of each class per unit of work (per MAC, per filter tap of each output, per
-output) by non-negative least squares over calibration layers, and checks the fit on the convolution
-layers of TFLite Micro's person-detection model. The fitted mixes are the reference loops of
-``src/microinfer/cost/loops.py``.
+output...) by non-negative least squares over calibration layers, and checks the fit on the
+convolution layers of TFLite Micro's person-detection model. ``--write`` puts the fit in the core's
+section of ``targets/loops/tflm-reference.toml``, which ``microinfer fit --kernels tflm-reference``
+prices.
 
-    PYTHONPATH=src python benchmarks/count_reference_loops.py [--core rv32imc] [--ndebug] [--no-check]
+    PYTHONPATH=src python benchmarks/count_reference_loops.py [--core rv32imc] [--write] [--ndebug] [--no-check]
 
 ``--ndebug`` counts the build with NDEBUG (TFLITE_DCHECKs compiled out) for comparison; ``--optimize O3``
 compiles the kernels as esp-tflite-micro does (the emulation's own level is -O2, TFLite Micro's make
 build's for kernels). ``abort()`` is linked from assembly, as the C library's is: a body the compiler
-can see changes how it compiles the checks. About two minutes on one core.
+can see changes how it compiles the checks. About two minutes a core.
 """
 
 from __future__ import annotations
@@ -257,8 +258,8 @@ def main() -> None:
         total_measured += measured
         total_predicted += predicted
         total_macs += units["mac_in_image"]
-        print(f"  #{index:<3d} {layer[0]:9s} {str(layer[1]):14s} {measured:>12,} measured  {predicted / measured - 1:+6.1%}"
-              f"  {measured / units['mac_in_image']:5.1f} per MAC")
+        print(f"  #{index:<3d} {layer[0]:9s} {str(layer[1]):14s} {measured:>12,} measured  "
+              f"{predicted / measured - 1:+6.1%}  {measured / units['mac_in_image']:5.1f} per MAC")
     print(f"  total {total_measured:,} instructions ({total_measured / total_macs:.1f} per MAC), "
           f"fit {total_predicted / total_measured - 1:+.1%}")
 

@@ -181,7 +181,8 @@ def _reference_loops_script():
 @pytest.mark.parametrize("layer", [("conv", (7, 7, 40), (1, 1), 10, 1, 0), ("conv", (8, 8, 6), (3, 3), 5, 2, 0),
                                    ("conv", (8, 8, 6), (3, 3), 5, 2, 1), ("depthwise", (9, 9, 20), (3, 3), 2, 1, 0),
                                    ("depthwise", (10, 10, 24), (3, 3), 1, 1, 1),
-                                   ("average_pool", (9, 9, 10), (3, 3), 0, 2, 1), ("max_pool", (6, 6, 32), (2, 2), 0, 2, 0),
+                                   ("average_pool", (9, 9, 10), (3, 3), 0, 2, 1),
+                                   ("max_pool", (6, 6, 32), (2, 2), 0, 2, 0),
                                    ("fully_connected", (2, 1, 120), (1, 1), 12, 1, 0)])
 def test_reference_loops_match_the_emulated_count_of_their_loop_nests(layer, core):
     """TFLite Micro's reference convolutions, pools and fully connected layers with their DCHECKs live
