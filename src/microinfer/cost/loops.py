@@ -111,7 +111,9 @@ ELEMENTWISE_SIMPLE = Mix(load=1, alu=8, mul=1, store=1, branch=1)
 # instructions of each class per unit to targets/loops/tflm-reference.toml (within 4% on every
 # calibration layer; on RV32IMC -0.3% over person detection's convolutions, worst layer -8%). A core's
 # TOML names the count it takes (``tflm_reference_path``); the Xtensa cores, which have no emulated
-# count, take the Cortex-M4's (a register file of like size). Espressif's published person-detection
+# count, take the Cortex-M4's (a register file of like size: an Xtensa LX106 build of the 1x1
+# convolution, emulated once with Debian's gcc-xtensa-lx106 and qemu-system-xtensa, runs 65
+# instructions per MAC, two of them sign extensions the ESP32's SEXT saves). Espressif's published person-detection
 # latencies with these kernels (ESP32-C3 3.4 s, 75 cycles per MAC) are those of the checked build.
 # Taps outside the image (padding) skip their MACs and window reads: those priced are the ones
 # inside the image (``mac_in_image``, ``window_in_image``); every convolution tap pays its bounds check.
