@@ -112,8 +112,8 @@ ELEMENTWISE_SIMPLE = Mix(load=1, alu=8, mul=1, store=1, branch=1)
 # loop nests (benchmarks/fixtures/tflm_reference_loops.c) on each emulated core and writes the
 # instructions of each class per unit to targets/loops/tflm-reference.toml (within 4% on every
 # calibration layer but the Cortex-M0+'s pools, where the average pool's software division per output
-# leaves the shared pool loops 8-14% off; on RV32IMC -0.3% over person detection's convolutions, worst layer -8%). A core's
-# TOML names the count it takes (``tflm_reference_path``); the Xtensa cores, which have no emulated
+# leaves the shared pool loops 8-14% off; on RV32IMC -0.3% over person detection's convolutions,
+# worst layer -8%). A core's TOML names the count it takes (``tflm_reference_path``); the Xtensa cores, which have no emulated
 # count, take the Cortex-M4's (a register file of like size: an Xtensa LX106 build of the 1x1
 # convolution, emulated once with Debian's gcc-xtensa-lx106 and qemu-system-xtensa, runs 65
 # instructions per MAC, two of them sign extensions the ESP32's SEXT saves). Of the taken branches
