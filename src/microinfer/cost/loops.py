@@ -108,25 +108,31 @@ ELEMENTWISE_SIMPLE = Mix(load=1, alu=8, mul=1, store=1, branch=1)
 # reloads the dimensions, compares and branches for two operands, and how often it reloads depends on
 # the registers the ISA has: 50 instructions per MAC of a 1x1 convolution on RV32IMC (31 registers),
 # 68 on a Cortex-M4 (13), 92 on a Cortex-M0+ (8 low ones); compiled with NDEBUG, 8 on RV32IMC.
+#
 # These loops are therefore counted, not read: benchmarks/count_reference_loops.py runs a model of the
 # loop nests (benchmarks/fixtures/tflm_reference_loops.c) on each emulated core and writes the
-# instructions of each class per unit to targets/loops/tflm-reference.toml (within 4% on every
-# calibration layer but the Cortex-M0+'s pools, where the average pool's software division per output
-# leaves the shared pool loops 8-14% off; on RV32IMC -0.3% over person detection's convolutions,
-# worst layer -8%). A core's TOML names the count it takes (``tflm_reference_path``); the Xtensa cores, which have no emulated
-# count, take the Cortex-M4's (a register file of like size: an Xtensa LX106 build of the 1x1
-# convolution, emulated once with Debian's gcc-xtensa-lx106 and qemu-system-xtensa, runs 65
-# instructions per MAC, two of them sign extensions the ESP32's SEXT saves). Of the taken branches
-# per unit, one is its loop's back edge ("branch", free under Xtensa's zero-overhead loops) and the
-# rest are "jump"s past the checks, which a zero-overhead loop does not spare. Espressif's published person-detection
-# latencies with these kernels (ESP32-C3 3.4 s, 75 cycles per MAC) are those of the checked build.
+# instructions of each class per unit to targets/loops/tflm-reference.toml. The fit is within 4% on
+# every calibration layer but the Cortex-M0+'s pools (8-14%: the average pool's division per output
+# is a software call there, and both pools share one loop model); on RV32IMC it is -0.3% over person
+# detection's convolutions, worst layer -8%.
+#
+# A core's TOML names the count it takes (``tflm_reference_path``). The Xtensa cores, which have no
+# emulated count, take the Cortex-M4's, a register file of like size: an Xtensa LX106 build of the
+# 1x1 convolution, emulated once with Debian's gcc-xtensa-lx106 and qemu-system-xtensa, runs 65
+# instructions per MAC, two of them sign extensions the ESP32's SEXT saves. Of the taken branches per
+# unit, one is its loop's back edge ("branch", free under Xtensa's zero-overhead loops); the rest are
+# "jump"s past the checks, which a zero-overhead loop does not spare. Espressif's published
+# person-detection latencies with these kernels (ESP32-C3 3.4 s, 75 cycles per MAC) are those of
+# the checked build.
+#
 # Taps outside the image (padding) skip their MACs and window reads: those priced are the ones
 # inside the image (``mac_in_image``, ``window_in_image``); every convolution tap pays its bounds check.
 REFERENCE_TABLE = "loops/tflm-reference.toml"
 REFERENCE_COUNTED_BY = "benchmarks/count_reference_loops.py"
 REFERENCE_SOURCES = {
     "conv": "tensorflow/lite/kernels/internal/reference/integer_ops/conv.h (ConvPerChannel)",
-    "depthwise": "tensorflow/lite/kernels/internal/reference/integer_ops/depthwise_conv.h (DepthwiseConvPerChannel)",
+    "depthwise":
+        "tensorflow/lite/kernels/internal/reference/integer_ops/depthwise_conv.h (DepthwiseConvPerChannel)",
     "fully_connected": "tensorflow/lite/kernels/internal/reference/integer_ops/fully_connected.h",
     "pool": "tensorflow/lite/kernels/internal/reference/integer_ops/pooling.h",
 }
@@ -160,7 +166,8 @@ def reference_kernels(path: str) -> dict[str, Kernel]:
     for kind, units in table[path].items():
         drivers = {unit: Mix(**{c: float(v) for c, v in mix.items()}) for unit, mix in units.items()}
         kernels[kind] = Kernel(REFERENCE_SOURCES[kind], {**drivers, "op": OP_OVERHEAD},
-                               weight_reads=REFERENCE_WEIGHT_READS.get(kind, 0.0), counted_by=REFERENCE_COUNTED_BY)
+                               weight_reads=REFERENCE_WEIGHT_READS.get(kind, 0.0),
+                               counted_by=REFERENCE_COUNTED_BY)
     return kernels
 
 
