@@ -82,7 +82,7 @@ class Kernel:
     im2col: bool = False  # copies each output position's input patch (im2col) before the MACs
     notes: str = ""
     extra: dict = field(default_factory=dict)
-    counted_by: str = ""  # the benchmark whose emulated counts the mixes were fitted to ("": read from source)
+    counted_by: str = ""  # the benchmark whose emulated counts the mixes fit ("": read from the source)
 
 
 # -- shared pieces --------------------------------------------------------------------------------------
