@@ -78,11 +78,11 @@ def layer_program(kind, in_shape, filter_hw, channels, stride, pad, ndebug, rng)
     fh, fw = filter_hw
     oh, ow = (h + 2 * pad - fh) // stride + 1, (w + 2 * pad - fw) // stride + 1
     if kind == "conv":
-        out_c, filter_shape, multiplier = channels, (channels, fh, fw, c), 1
+        out_c, filter_shape, depth_multiplier = channels, (channels, fh, fw, c), 1
     elif kind == "depthwise":
-        out_c, filter_shape, multiplier = c * channels, (1, fh, fw, c * channels), channels
+        out_c, filter_shape, depth_multiplier = c * channels, (1, fh, fw, c * channels), channels
     else:
-        out_c, filter_shape, multiplier = c, (1, fh, fw, 1), 1
+        out_c, filter_shape, depth_multiplier = c, (1, fh, fw, 1), 1
     in_rows = sum(0 <= y * stride - pad + i < h for y in range(oh) for i in range(fh))
     in_cols = sum(0 <= x * stride - pad + j < w for x in range(ow) for j in range(fw))
     units = {"output": oh * ow * out_c, "tap": oh * ow * out_c * fh * fw,
@@ -126,7 +126,7 @@ int32_t layer_run(void)
         shift[k] = -8;
         bias[k] = 7 * k;
     }}
-    const ref_params params = {{{stride}, {pad}, {multiplier}, 5, -3, -128, 127, multiplier, shift, bias}};
+    const ref_params params = {{{stride}, {pad}, {depth_multiplier}, 5, -3, -128, 127, multiplier, shift, bias}};
     {call}(&params, {arguments});
     return 0;
 }}
