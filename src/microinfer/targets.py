@@ -209,6 +209,7 @@ def load_core(name: str, targets_dirs=None) -> Core:
     cycles = {key: cycles_table.get(key, float) for key in cycles_table.table}
     for required in ("alu", "mul", "mac", "simd", "load", "load_seq", "store", "branch", "call"):
         cycles_table.get(required, float)
+    cycles.setdefault("jump", cycles["branch"])  # a taken branch outside a loop's back edge
     if "vector" in f.table:
         cycles.update(vector_cycles(f.table_of("vector")))
     libraries = tuple(f.get("kernel_libraries", list))

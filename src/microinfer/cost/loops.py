@@ -49,7 +49,7 @@ class Mix:
     load_seq: float = 0
     store: float = 0
     branch: float = 0  # a taken branch closing a loop pass (its back edge)
-    jump: float = 0  # any other taken branch (a core without its own figure prices it as a branch)
+    jump: float = 0  # any other taken branch
     call: float = 0
     vector_load: float = 0
     vector_mac: float = 0
@@ -65,11 +65,10 @@ class Mix:
 
     def cycles(self, cycles_per_class: dict[str, float]) -> float:
         """Cycles per unit of work on a core (``cycles_per_class`` from its TOML)."""
-        cycles = {"jump": cycles_per_class.get("branch"), **cycles_per_class}
-        missing = [c for c in self.counts() if cycles.get(c) is None]
+        missing = [c for c in self.counts() if c not in cycles_per_class]
         if missing:
             raise KeyError(missing[0])
-        return sum(n * cycles[c] for c, n in self.counts().items()) / self.per
+        return sum(n * cycles_per_class[c] for c, n in self.counts().items()) / self.per
 
 
 @dataclass(frozen=True)
@@ -153,27 +152,26 @@ REFERENCE_READ: dict[str, Kernel] = {
 }
 
 
-def reference_kernels(path: str) -> dict[str, Kernel]:
-    """TFLite Micro's reference kernels as counted on emulated core ``path`` (a section of
-    targets/loops/tflm-reference.toml), with the loops read from the source for the rest."""
+def reference_libraries() -> dict[str, dict[str, Kernel]]:
+    """Per counted core (a section of targets/loops/tflm-reference.toml): TFLite Micro's reference
+    kernels as counted there, with the loops read from the source for the rest."""
     from ..targets import builtin_dir, read_toml
 
-    table = read_toml(builtin_dir() / REFERENCE_TABLE)
-    if path not in table:
-        known = ", ".join(sorted(table))
-        raise KeyError(f"{REFERENCE_TABLE} has no [{path}] count; counted cores: {known}")
-    kernels = dict(REFERENCE_READ)
-    for kind, units in table[path].items():
-        drivers = {unit: Mix(**{c: float(v) for c, v in mix.items()}) for unit, mix in units.items()}
-        kernels[kind] = Kernel(REFERENCE_SOURCES[kind], {**drivers, "op": OP_OVERHEAD},
-                               weight_reads=REFERENCE_WEIGHT_READS.get(kind, 0.0),
-                               counted_by=REFERENCE_COUNTED_BY)
-    return kernels
+    libraries = {}
+    for path, kinds in read_toml(builtin_dir() / REFERENCE_TABLE).items():
+        kernels = dict(REFERENCE_READ)
+        for kind, units in kinds.items():
+            drivers = {unit: Mix(**{c: float(v) for c, v in mix.items()}) for unit, mix in units.items()}
+            kernels[kind] = Kernel(REFERENCE_SOURCES[kind], {**drivers, "op": OP_OVERHEAD},
+                                   weight_reads=REFERENCE_WEIGHT_READS.get(kind, 0.0),
+                                   counted_by=REFERENCE_COUNTED_BY)
+        libraries[path] = kernels
+    return libraries
 
 
-REFERENCE_PATHS = ("rv32imc", "cortex-m0plus", "cortex-m4f", "cortex-m55")
+REFERENCE_LIBRARIES = reference_libraries()
 # the fallback for a kind a library lacks: the count of a Cortex-M4
-REFERENCE = reference_kernels("cortex-m4f")
+REFERENCE = REFERENCE_LIBRARIES["cortex-m4f"]
 
 # -- CMSIS-NN, DSP path (Cortex-M4/M7/M33) ---------------------------------------------------------------
 # A 2x2 output tile keeps 4 accumulators, 4 operand words and 4 pointers live: more than the 13 free
@@ -376,7 +374,7 @@ ESP_NN_PIE: dict[str, Kernel] = {
 # (kernel library, code path) -> the library's kernels. A path with no entry for an operator kind
 # falls back to TFLite Micro's reference kernel, as TFLite Micro itself does.
 LIBRARIES: dict[tuple[str, str], dict[str, Kernel]] = {
-    **{("tflm-reference", path): reference_kernels(path) for path in REFERENCE_PATHS},
+    **{("tflm-reference", path): kernels for path, kernels in REFERENCE_LIBRARIES.items()},
     ("cmsis-nn", "scalar"): CMSIS_NN_SCALAR,
     ("cmsis-nn", "dsp"): CMSIS_NN_DSP,
     ("cmsis-nn", "mve"): CMSIS_NN_MVE,
